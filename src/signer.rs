@@ -1,0 +1,274 @@
+//! The one signing interface: every path that produces a signature (PDF, XML, timestamps of our own)
+//! calls a [`Signer`], and never learns where the private key lives.
+//!
+//! A `Signer` signs a *message*: it hashes the message with the digest of its [`SignatureAlgorithm`]
+//! on the host and has the key sign that digest. CMS signed attributes and XMLDSig `SignedInfo` are a
+//! few hundred bytes, so hashing on the host costs nothing and keeps large data off the token's bus;
+//! it also lets us use tokens such as SoftHSM 2.6 that have no `CKM_ECDSA_SHA256`.
+//!
+//! Signature encodings follow the standards that consume them: RSA signatures are the same bytes
+//! everywhere; ECDSA signatures come from PKCS#11 as the raw `r‖s` pair (what XMLDSig wants,
+//! RFC 4050/6931), and [`Signature::to_der`] gives the `ECDSA-Sig-Value` that CMS and X.509 want
+//! (RFC 5480 §2.2 / RFC 3279 §2.2.3).
+
+use std::fmt;
+
+/// A key that can sign. Implementations must be usable from many threads at once: the token
+/// implementation hands each call a session of its own from a pool.
+pub trait Signer: Send + Sync {
+    /// The algorithm this key signs with; fixed for the key's lifetime.
+    fn algorithm(&self) -> SignatureAlgorithm;
+
+    /// The key's public half as a DER `SubjectPublicKeyInfo` (RFC 5280 §4.1.2.7).
+    fn public_key_spki(&self) -> &[u8];
+
+    /// Hashes `message` with the algorithm's digest and signs it.
+    fn sign(&self, message: &[u8]) -> Result<Signature, crate::token::Error>;
+}
+
+/// Digest algorithms kyso signs with. SHA-1 is deliberately absent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DigestAlgorithm {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl DigestAlgorithm {
+    /// Output length in bytes.
+    pub fn output_len(self) -> usize {
+        match self {
+            DigestAlgorithm::Sha256 => 32,
+            DigestAlgorithm::Sha384 => 48,
+            DigestAlgorithm::Sha512 => 64,
+        }
+    }
+
+    /// Hashes `data` in one call.
+    pub fn digest(self, data: &[u8]) -> Vec<u8> {
+        use sha2::Digest as _;
+        match self {
+            DigestAlgorithm::Sha256 => sha2::Sha256::digest(data).to_vec(),
+            DigestAlgorithm::Sha384 => sha2::Sha384::digest(data).to_vec(),
+            DigestAlgorithm::Sha512 => sha2::Sha512::digest(data).to_vec(),
+        }
+    }
+
+    /// The DER `DigestInfo` prefix for RSA PKCS#1 v1.5 (RFC 8017 §9.2, note 1): the digest bytes
+    /// follow it directly.
+    pub fn digest_info_prefix(self) -> &'static [u8] {
+        match self {
+            DigestAlgorithm::Sha256 => &[
+                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x01, 0x05, 0x00, 0x04, 0x20,
+            ],
+            DigestAlgorithm::Sha384 => &[
+                0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x02, 0x05, 0x00, 0x04, 0x30,
+            ],
+            DigestAlgorithm::Sha512 => &[
+                0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x03, 0x05, 0x00, 0x04, 0x40,
+            ],
+        }
+    }
+}
+
+/// Signature algorithms a kyso key can produce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SignatureAlgorithm {
+    /// RSASSA-PKCS1-v1_5 (RFC 8017 §8.2).
+    RsaPkcs1v15(DigestAlgorithm),
+    /// RSASSA-PSS with MGF1 over the same digest and a salt as long as the digest (RFC 8017 §8.1,
+    /// the parameters RFC 4055 §3.1 and ETSI TS 119 312 recommend).
+    RsaPss(DigestAlgorithm),
+    /// ECDSA over NIST P-256 or P-384 (FIPS 186-4), with the digest the curve is paired with.
+    Ecdsa(Curve, DigestAlgorithm),
+}
+
+impl SignatureAlgorithm {
+    /// The digest computed on the host before the key signs.
+    pub fn digest(self) -> DigestAlgorithm {
+        match self {
+            SignatureAlgorithm::RsaPkcs1v15(d)
+            | SignatureAlgorithm::RsaPss(d)
+            | SignatureAlgorithm::Ecdsa(_, d) => d,
+        }
+    }
+}
+
+impl fmt::Display for SignatureAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let digest = match self.digest() {
+            DigestAlgorithm::Sha256 => "SHA-256",
+            DigestAlgorithm::Sha384 => "SHA-384",
+            DigestAlgorithm::Sha512 => "SHA-512",
+        };
+        match self {
+            SignatureAlgorithm::RsaPkcs1v15(_) => write!(f, "RSA PKCS#1 v1.5 with {digest}"),
+            SignatureAlgorithm::RsaPss(_) => write!(f, "RSA-PSS with {digest}"),
+            SignatureAlgorithm::Ecdsa(curve, _) => write!(f, "ECDSA {curve} with {digest}"),
+        }
+    }
+}
+
+/// Elliptic curves kyso keys may live on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Curve {
+    P256,
+    P384,
+}
+
+impl Curve {
+    /// Length in bytes of one coordinate, and of each of `r` and `s`.
+    pub fn field_len(self) -> usize {
+        match self {
+            Curve::P256 => 32,
+            Curve::P384 => 48,
+        }
+    }
+
+    /// The digest conventionally paired with the curve (RFC 5480 §4).
+    pub fn default_digest(self) -> DigestAlgorithm {
+        match self {
+            Curve::P256 => DigestAlgorithm::Sha256,
+            Curve::P384 => DigestAlgorithm::Sha384,
+        }
+    }
+}
+
+impl fmt::Display for Curve {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Curve::P256 => "P-256",
+            Curve::P384 => "P-384",
+        })
+    }
+}
+
+/// A signature value as the key produced it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Signature {
+    algorithm: SignatureAlgorithm,
+    /// RSA: the signature octets. ECDSA: `r‖s`, each left-padded to the curve's field length.
+    bytes: Vec<u8>,
+}
+
+impl Signature {
+    /// Wraps bytes a key returned. For ECDSA, `bytes` must be the raw `r‖s` form.
+    pub fn new(algorithm: SignatureAlgorithm, bytes: Vec<u8>) -> Self {
+        Signature { algorithm, bytes }
+    }
+
+    pub fn algorithm(&self) -> SignatureAlgorithm {
+        self.algorithm
+    }
+
+    /// The bytes as PKCS#11 and XMLDSig carry them (raw `r‖s` for ECDSA).
+    pub fn raw(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The bytes as CMS and X.509 carry them: unchanged for RSA, a DER `ECDSA-Sig-Value` for ECDSA.
+    pub fn to_der(&self) -> Vec<u8> {
+        match self.algorithm {
+            SignatureAlgorithm::Ecdsa(..) => {
+                let (r, s) = self.bytes.split_at(self.bytes.len() / 2);
+                ecdsa_sig_value_der(r, s)
+            }
+            _ => self.bytes.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signature")
+            .field("algorithm", &self.algorithm)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// `ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }` (RFC 3279 §2.2.3) from the unsigned
+/// big-endian halves.
+fn ecdsa_sig_value_der(r: &[u8], s: &[u8]) -> Vec<u8> {
+    let r = der_unsigned_integer(r);
+    let s = der_unsigned_integer(s);
+    let mut out = Vec::with_capacity(r.len() + s.len() + 4);
+    out.push(0x30);
+    push_der_len(&mut out, r.len() + s.len());
+    out.extend_from_slice(&r);
+    out.extend_from_slice(&s);
+    out
+}
+
+/// A DER INTEGER holding the non-negative big-endian `magnitude`: leading zeros dropped, one zero
+/// added back when the top bit is set so the value stays positive (X.690 §8.3).
+fn der_unsigned_integer(magnitude: &[u8]) -> Vec<u8> {
+    let first_nonzero = magnitude.iter().position(|&b| b != 0);
+    let trimmed = match first_nonzero {
+        Some(i) => &magnitude[i..],
+        None => &[0u8][..],
+    };
+    let pad = trimmed[0] & 0x80 != 0;
+    let len = trimmed.len() + usize::from(pad);
+    let mut out = Vec::with_capacity(len + 4);
+    out.push(0x02);
+    push_der_len(&mut out, len);
+    if pad {
+        out.push(0);
+    }
+    out.extend_from_slice(trimmed);
+    out
+}
+
+/// Appends a DER definite length (X.690 §8.1.3).
+pub(crate) fn push_der_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ecdsa_der_pads_high_bit_and_trims_zeros() {
+        let mut raw = vec![0u8; 64];
+        raw[0] = 0x80; // r has its top bit set: needs a 0x00 pad
+        raw[31] = 1;
+        raw[32] = 0; // s starts with zeros: they are trimmed
+        raw[33] = 0;
+        raw[34] = 0x7f;
+        let sig = Signature::new(SignatureAlgorithm::Ecdsa(Curve::P256, DigestAlgorithm::Sha256), raw);
+        let der = sig.to_der();
+        assert_eq!(der[0], 0x30);
+        assert_eq!(&der[2..5], &[0x02, 33, 0x00]);
+        let s_at = 2 + 2 + 33;
+        assert_eq!(&der[s_at..s_at + 3], &[0x02, 30, 0x7f]);
+        assert_eq!(der[1] as usize, der.len() - 2);
+    }
+
+    #[test]
+    fn der_length_long_form() {
+        let mut out = Vec::new();
+        push_der_len(&mut out, 0x1234);
+        assert_eq!(out, [0x82, 0x12, 0x34]);
+    }
+
+    #[test]
+    fn digest_info_prefix_announces_digest_length() {
+        for d in [DigestAlgorithm::Sha256, DigestAlgorithm::Sha384, DigestAlgorithm::Sha512] {
+            let prefix = d.digest_info_prefix();
+            assert_eq!(*prefix.last().unwrap() as usize, d.output_len());
+            assert_eq!(prefix[1] as usize + 2, prefix.len() + d.output_len());
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! PKCS#11 tokens (skeleton: the full layer lands in the next commit).
+mod error;
+pub use error::Error;

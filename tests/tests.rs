@@ -1,0 +1,1 @@
+//! kyso's integration tests: one binary, one module per topic.
