@@ -247,7 +247,10 @@ mod tests {
         raw[32] = 0; // s starts with zeros: they are trimmed
         raw[33] = 0;
         raw[34] = 0x7f;
-        let sig = Signature::new(SignatureAlgorithm::Ecdsa(Curve::P256, DigestAlgorithm::Sha256), raw);
+        let sig = Signature::new(
+            SignatureAlgorithm::Ecdsa(Curve::P256, DigestAlgorithm::Sha256),
+            raw,
+        );
         let der = sig.to_der();
         assert_eq!(der[0], 0x30);
         assert_eq!(&der[2..5], &[0x02, 33, 0x00]);
@@ -265,7 +268,11 @@ mod tests {
 
     #[test]
     fn digest_info_prefix_announces_digest_length() {
-        for d in [DigestAlgorithm::Sha256, DigestAlgorithm::Sha384, DigestAlgorithm::Sha512] {
+        for d in [
+            DigestAlgorithm::Sha256,
+            DigestAlgorithm::Sha384,
+            DigestAlgorithm::Sha512,
+        ] {
             let prefix = d.digest_info_prefix();
             assert_eq!(*prefix.last().unwrap() as usize, d.output_len());
             assert_eq!(prefix[1] as usize + 2, prefix.len() + d.output_len());

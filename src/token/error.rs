@@ -16,7 +16,9 @@ pub enum Error {
     #[error("malformed PKCS#11 URI `{uri}`: {reason}")]
     InvalidUri { uri: String, reason: UriError },
 
-    #[error("no PKCS#11 module given: the URI `{uri}` has no module-path and no default module is configured")]
+    #[error(
+        "no PKCS#11 module given: the URI `{uri}` has no module-path and no default module is configured"
+    )]
     NoModule { uri: String },
 
     #[error("cannot load PKCS#11 module {}: {source}", path.display())]
@@ -47,16 +49,22 @@ pub enum Error {
         count: usize,
     },
 
-    #[error("wrong PIN for token `{token}`: not retried, since tokens lock after a few wrong PINs; fix the PIN source and try again")]
+    #[error(
+        "wrong PIN for token `{token}`: not retried, since tokens lock after a few wrong PINs; fix the PIN source and try again"
+    )]
     PinIncorrect { token: String },
 
-    #[error("this PIN was already refused by token `{token}`; kyso will not present it again (a token locks after a few wrong PINs)")]
+    #[error(
+        "this PIN was already refused by token `{token}`; kyso will not present it again (a token locks after a few wrong PINs)"
+    )]
     PinAlreadyRefused { token: String },
 
     #[error("the user PIN of token `{token}` is locked; it must be unlocked with the SO PIN")]
     PinLocked { token: String },
 
-    #[error("token `{token}` needs a PIN and none was given: set pin-source in the key URI, token.pin_source in kyso.toml, or KYSO_TOKEN_PIN_SOURCE")]
+    #[error(
+        "token `{token}` needs a PIN and none was given: set pin-source in the key URI, token.pin_source in kyso.toml, or KYSO_TOKEN_PIN_SOURCE"
+    )]
     PinRequired { token: String },
 
     #[error("cannot read the PIN from {source_name}: {reason}")]
