@@ -1,1 +1,5 @@
 //! kyso's integration tests: one binary, one module per topic.
+
+mod support;
+
+mod token;
