@@ -83,6 +83,22 @@ pub(crate) fn read_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     Some((tag, content, rest))
 }
 
+/// The key bits inside an SPKI (the BIT STRING's content after the unused-bits byte): the
+/// `RSAPublicKey` or EC point. Its SHA-1 is the conventional `CKA_ID` and key identifier
+/// (RFC 5280 §4.2.1.2, method 1).
+pub(crate) fn spki_key_bits(spki: &[u8]) -> Option<&[u8]> {
+    let (SEQUENCE, body, _) = read_tlv(spki)? else {
+        return None;
+    };
+    let (SEQUENCE, _, rest) = read_tlv(body)? else {
+        return None;
+    };
+    match read_tlv(rest)? {
+        (BIT_STRING, [0, bits @ ..], _) => Some(bits),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod asn1;
+pub mod config;
 pub mod signer;
 pub mod testpki;
 pub mod token;

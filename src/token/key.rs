@@ -11,14 +11,16 @@ use cryptoki::session::Session;
 use super::pool::{Token, TokenDefaults};
 use super::uri::{ObjectType, Pkcs11Uri};
 use super::{Error, PinSource, spki};
-use crate::signer::{Curve, DigestAlgorithm, Signature, SignatureAlgorithm, Signer};
+use crate::signer::{
+    Curve, DigestAlgorithm, Signature, SignatureAlgorithm, SignatureScheme, Signer,
+};
 
 /// Choices made when a key is opened.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct KeyOptions {
-    /// The algorithm to sign with. `None` picks the usual one for the key: RSA PKCS#1 v1.5 with
+    /// The scheme to sign with. `None` picks the usual one for the key: RSA PKCS#1 v1.5 with
     /// SHA-256 (what Vietnamese public CAs issue for), ECDSA with the curve's own digest.
-    pub algorithm: Option<SignatureAlgorithm>,
+    pub scheme: Option<SignatureScheme>,
 }
 
 /// A private key held by a token. Signing hashes on the host and signs the digest in the token
@@ -98,11 +100,10 @@ impl TokenKey {
                         "RSA-{bits} is too weak to sign with (at least 2048 bits)"
                     )));
                 }
-                let algorithm = match options.algorithm {
+                let algorithm = match options.scheme {
                     None => SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256),
-                    Some(
-                        a @ (SignatureAlgorithm::RsaPkcs1v15(_) | SignatureAlgorithm::RsaPss(_)),
-                    ) => a,
+                    Some(SignatureScheme::RsaPkcs1v15(d)) => SignatureAlgorithm::RsaPkcs1v15(d),
+                    Some(SignatureScheme::RsaPss(d)) => SignatureAlgorithm::RsaPss(d),
                     Some(other) => {
                         return Err(unsupported(format!("an RSA key cannot sign with {other}")));
                     }
@@ -110,11 +111,9 @@ impl TokenKey {
                 (algorithm, bits.div_ceil(8))
             }
             KeyKind::Ec(curve) => {
-                let algorithm = match options.algorithm {
+                let algorithm = match options.scheme {
                     None => SignatureAlgorithm::Ecdsa(curve, curve.default_digest()),
-                    Some(SignatureAlgorithm::Ecdsa(c, d)) if c == curve => {
-                        SignatureAlgorithm::Ecdsa(c, d)
-                    }
+                    Some(SignatureScheme::Ecdsa(d)) => SignatureAlgorithm::Ecdsa(curve, d),
                     Some(other) => {
                         return Err(unsupported(format!(
                             "a {curve} key cannot sign with {other}"
