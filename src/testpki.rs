@@ -55,7 +55,9 @@ impl Default for PkiOptions {
         PkiOptions {
             at: OffsetDateTime::now_utc(),
             ca_algorithm: KeyAlgorithm::P256,
-            name: "kyso Test".to_owned(),
+            // Distinct names per PKI: validators handed two test PKIs with the same CA names
+            // (pyHanko does) may try one's issuer for the other's certificate.
+            name: format!("kyso Test {}", hex::encode_upper(random_bytes::<3>())),
             crl_url: None,
             ocsp_url: None,
         }
@@ -365,6 +367,13 @@ pub fn generate(algorithm: KeyAlgorithm) -> Result<KeyPair, Error> {
         KeyAlgorithm::P256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?,
         KeyAlgorithm::P384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384)?,
     })
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    // The system RNG failing is not something a test PKI can recover from; zeros still work.
+    let _ = aws_lc_rs::rand::fill(&mut out);
+    out
 }
 
 /// PEM armour (RFC 7468) around DER.

@@ -3,5 +3,6 @@
 mod support;
 
 mod cli;
+mod pdf_sign;
 mod testpki;
 mod token;
