@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod asn1;
+pub mod ber;
 pub mod cms;
 pub mod config;
 pub mod pades;

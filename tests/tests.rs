@@ -3,6 +3,7 @@
 mod support;
 
 mod cli;
+mod cms;
 mod pdf_sign;
 mod testpki;
 mod token;

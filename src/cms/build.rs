@@ -159,11 +159,11 @@ fn signing_certificate_v2(certificate: &[u8], issuer: &[u8], serial: &[u8]) -> V
 }
 
 /// A digest `AlgorithmIdentifier`, parameters absent (RFC 5754 §2: "SHOULD be absent").
-pub(crate) fn digest_algorithm_identifier(digest: DigestAlgorithm) -> Vec<u8> {
+pub fn digest_algorithm_identifier(digest: DigestAlgorithm) -> Vec<u8> {
     asn1::sequence(&[&asn1::oid(digest_oid(digest))])
 }
 
-pub(crate) fn digest_oid(digest: DigestAlgorithm) -> &'static [u64] {
+pub fn digest_oid(digest: DigestAlgorithm) -> &'static [u64] {
     match digest {
         DigestAlgorithm::Sha256 => oid::SHA256,
         DigestAlgorithm::Sha384 => oid::SHA384,
@@ -173,7 +173,7 @@ pub(crate) fn digest_oid(digest: DigestAlgorithm) -> &'static [u64] {
 
 /// The signature `AlgorithmIdentifier` (RFC 4055 §5 with NULL parameters for RSA; RFC 4055 §3.1
 /// `RSASSA-PSS-params` for PSS; RFC 5758 §3.2, parameters absent, for ECDSA).
-pub(crate) fn signature_algorithm_identifier(algorithm: SignatureAlgorithm) -> Vec<u8> {
+pub fn signature_algorithm_identifier(algorithm: SignatureAlgorithm) -> Vec<u8> {
     let null = [asn1::NULL, 0];
     match algorithm {
         SignatureAlgorithm::RsaPkcs1v15(d) => {
@@ -203,5 +203,90 @@ pub(crate) fn signature_algorithm_identifier(algorithm: SignatureAlgorithm) -> V
             };
             asn1::sequence(&[&asn1::oid(arcs)])
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cms::{SignedData, SignerId};
+    use crate::testpki::{PkiOptions, SignerName, SignerProfile, SoftwareSigner, TestPki};
+    use crate::token::KeyAlgorithm;
+
+    #[test]
+    fn built_cms_parses_back_and_verifies() {
+        let pki = TestPki::new(PkiOptions::default()).unwrap();
+        for algorithm in [
+            KeyAlgorithm::P256,
+            KeyAlgorithm::Rsa2048,
+            KeyAlgorithm::P384,
+        ] {
+            let name = SignerName::new("Hồ Văn Khánh", "UBND tỉnh Thử Nghiệm", "Sở Y tế");
+            let (issued, key) = pki
+                .issue_with_software_key(algorithm, &name, SignerProfile::Valid)
+                .unwrap();
+            let signer = SoftwareSigner::new(key, algorithm);
+            let chain = vec![pki.intermediate.der().to_vec()];
+            let identity = SignerIdentity {
+                signer: &signer,
+                certificate: &issued.der,
+                chain: &chain,
+            };
+            let digest = signer.algorithm().digest().digest(b"the document");
+            let mut cms = SignedCms::sign(&identity, &digest).unwrap();
+            cms.add_unsigned_attribute(&[1, 2, 3], &asn1::octet_string(b"x"));
+            let mut der = cms.to_der();
+            der.extend_from_slice(&[0; 100]); // PDF pads /Contents with zeros
+            let parsed = SignedData::parse(&der).unwrap();
+            assert!(!parsed.trailing_garbage);
+            assert_eq!(parsed.certificates.len(), 2);
+            assert_eq!(parsed.certificates[0].as_ref(), &issued.der[..]);
+            let [info] = parsed.signer_infos.as_slice() else {
+                panic!("one signer")
+            };
+            let SignerId::IssuerAndSerial { serial, .. } = &info.sid else {
+                panic!("issuer and serial")
+            };
+            let expected_serial = asn1::unsigned_integer(&issued.serial.to_be_bytes());
+            assert_eq!(*serial, &expected_serial[2..]);
+            let signed = info.signed_attributes.as_ref().unwrap();
+            assert_eq!(signed.message_digest().unwrap().as_ref(), &digest[..]);
+            assert!(signed.content_type().unwrap().is(oid::DATA));
+            assert!(
+                signed.get(oid::SIGNING_TIME).is_none(),
+                "PAdES: no signingTime"
+            );
+            assert_eq!(signed.count(oid::SIGNING_CERTIFICATE_V2), 1);
+            assert_eq!(info.unsigned_attributes.len(), 1);
+            crate::signer::verify(
+                signer.public_key_spki(),
+                signer.algorithm(),
+                &signed.signed_bytes,
+                &info.signature,
+            )
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn a_certificate_for_another_key_is_refused() {
+        let pki = TestPki::new(PkiOptions::default()).unwrap();
+        let name = SignerName::new("A", "B", "C");
+        let (issued, _) = pki
+            .issue_with_software_key(KeyAlgorithm::P256, &name, SignerProfile::Valid)
+            .unwrap();
+        let other = SoftwareSigner::new(
+            crate::testpki::generate(KeyAlgorithm::P256).unwrap(),
+            KeyAlgorithm::P256,
+        );
+        let identity = SignerIdentity {
+            signer: &other,
+            certificate: &issued.der,
+            chain: &[],
+        };
+        assert!(matches!(
+            SignedCms::sign(&identity, &[0; 32]),
+            Err(Error::KeyMismatch)
+        ));
     }
 }
