@@ -5,6 +5,8 @@
 //! Read top-down: [`signer`] is the one signing interface; [`token`] implements it with PKCS#11.
 #![forbid(unsafe_code)]
 
+mod asn1;
 pub mod pki;
 pub mod signer;
+pub mod testpki;
 pub mod token;

@@ -13,6 +13,8 @@
 
 use std::fmt;
 
+use crate::asn1;
+
 /// A key that can sign. Implementations must be usable from many threads at once: the token
 /// implementation hands each call a session of its own from a pool.
 pub trait Signer: Send + Sync {
@@ -193,46 +195,7 @@ impl fmt::Debug for Signature {
 /// `ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }` (RFC 3279 §2.2.3) from the unsigned
 /// big-endian halves.
 fn ecdsa_sig_value_der(r: &[u8], s: &[u8]) -> Vec<u8> {
-    let r = der_unsigned_integer(r);
-    let s = der_unsigned_integer(s);
-    let mut out = Vec::with_capacity(r.len() + s.len() + 4);
-    out.push(0x30);
-    push_der_len(&mut out, r.len() + s.len());
-    out.extend_from_slice(&r);
-    out.extend_from_slice(&s);
-    out
-}
-
-/// A DER INTEGER holding the non-negative big-endian `magnitude`: leading zeros dropped, one zero
-/// added back when the top bit is set so the value stays positive (X.690 §8.3).
-fn der_unsigned_integer(magnitude: &[u8]) -> Vec<u8> {
-    let first_nonzero = magnitude.iter().position(|&b| b != 0);
-    let trimmed = match first_nonzero {
-        Some(i) => &magnitude[i..],
-        None => &[0u8][..],
-    };
-    let pad = trimmed[0] & 0x80 != 0;
-    let len = trimmed.len() + usize::from(pad);
-    let mut out = Vec::with_capacity(len + 4);
-    out.push(0x02);
-    push_der_len(&mut out, len);
-    if pad {
-        out.push(0);
-    }
-    out.extend_from_slice(trimmed);
-    out
-}
-
-/// Appends a DER definite length (X.690 §8.1.3).
-pub(crate) fn push_der_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
+    asn1::sequence(&[&asn1::unsigned_integer(r), &asn1::unsigned_integer(s)])
 }
 
 #[cfg(test)]
@@ -257,13 +220,6 @@ mod tests {
         let s_at = 2 + 2 + 33;
         assert_eq!(&der[s_at..s_at + 3], &[0x02, 30, 0x7f]);
         assert_eq!(der[1] as usize, der.len() - 2);
-    }
-
-    #[test]
-    fn der_length_long_form() {
-        let mut out = Vec::new();
-        push_der_len(&mut out, 0x1234);
-        assert_eq!(out, [0x82, 0x12, 0x34]);
     }
 
     #[test]

@@ -62,13 +62,16 @@ pub enum Error {
     },
 }
 
+/// OCSP cache key: responder URL, issuer fingerprint, serial.
+type OcspKey = (String, Vec<u8>, Vec<u8>);
+
 /// Online revocation source with caches.
 pub struct Online {
     agent: ureq::Agent,
     nonce: OcspNonce,
     fetching: Fetching,
     crls: Mutex<HashMap<String, Crl>>,
-    ocsp: Mutex<HashMap<(String, Vec<u8>, Vec<u8>), OcspResponse>>,
+    ocsp: Mutex<HashMap<OcspKey, OcspResponse>>,
     clock: fn() -> OffsetDateTime,
 }
 

@@ -327,8 +327,11 @@ fn single_response(data: &[u8]) -> Result<SingleResponse, Error> {
     })
 }
 
-/// Extensions ::= SEQUENCE OF Extension, as (oid, critical, extnValue content).
-fn extensions(data: &[u8]) -> Result<Vec<(String, bool, &[u8])>, Error> {
+/// (extnID, critical, extnValue content).
+type RawExtension<'a> = (String, bool, &'a [u8]);
+
+/// Extensions ::= SEQUENCE OF Extension.
+fn extensions(data: &[u8]) -> Result<Vec<RawExtension<'_>>, Error> {
     let seq = der::single(data, tag::SEQUENCE, "Extensions")?;
     let mut r = Reader::new(seq.value);
     let mut out = Vec::new();

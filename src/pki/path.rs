@@ -302,6 +302,9 @@ impl PathError {
     }
 }
 
+/// (certificate fingerprint, issuer fingerprint).
+type SignatureKey = ([u8; 32], [u8; 32]);
+
 /// A validator: trust anchors, a configured intermediate pool, the policy, and a cache of
 /// signature results shared across validations (`&self` methods; share it between threads).
 #[derive(Debug)]
@@ -309,7 +312,7 @@ pub struct Validator {
     anchors: TrustStore,
     pool: CertPool,
     policy: ValidationPolicy,
-    signatures: Mutex<HashMap<([u8; 32], [u8; 32]), Result<(), SignatureError>>>,
+    signatures: Mutex<HashMap<SignatureKey, Result<(), SignatureError>>>,
 }
 
 impl Validator {
