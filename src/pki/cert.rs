@@ -95,6 +95,8 @@ pub enum Defect {
     MalformedExtension(String),
     /// An extension RFC 5280 says MUST be non-critical was marked critical.
     MustBeNonCritical(&'static str),
+    /// A subjectAltName dNSName outside the preferred name syntax (RFC 5280 §4.2.1.6).
+    InvalidDnsName(String),
     EmptySubjectWithoutCriticalSan,
     SanEmpty,
     EkuEmpty,
@@ -110,6 +112,9 @@ impl std::fmt::Display for Defect {
             Defect::DuplicateExtension(oid) => write!(f, "extension {oid} appears twice"),
             Defect::MalformedExtension(oid) => write!(f, "extension {oid} is malformed"),
             Defect::MustBeNonCritical(what) => write!(f, "{what} must not be critical"),
+            Defect::InvalidDnsName(name) => {
+                write!(f, "subjectAltName dNSName {name:?} is not a host name")
+            }
             Defect::EmptySubjectWithoutCriticalSan => {
                 f.write_str("empty subject requires a critical subjectAltName")
             }
@@ -421,6 +426,15 @@ fn parse_extensions(
                 if names.contains(&GeneralName::Invalid) {
                     defects.push(Defect::MalformedExtension(id.clone()));
                 }
+                for n in &names {
+                    if let GeneralName::Dns(d) = n {
+                        // A leading "*." label is the usual wildcard; the rest must be a host name.
+                        let bare = d.strip_prefix("*.").unwrap_or(d);
+                        if !crate::pki::name::is_dns_name(bare) {
+                            defects.push(Defect::InvalidDnsName(d.clone()));
+                        }
+                    }
+                }
                 ext.subject_alt_names = Some(names);
             }
             ParsedExtension::IssuerAlternativeName(_) => {}
@@ -460,6 +474,8 @@ fn parse_extensions(
                 );
             }
             ParsedExtension::PolicyConstraints(pc) => {
+                // RFC 5280 §4.2.1.11 says CAs MUST mark it critical, but NIST PKITS (4.8.x,
+                // 4.10.x) expects non-critical ones to be honoured, so no defect is recorded.
                 if pc.require_explicit_policy.is_none() && pc.inhibit_policy_mapping.is_none() {
                     defects.push(Defect::MalformedExtension(id.clone()));
                 }

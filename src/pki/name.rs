@@ -339,6 +339,21 @@ pub(crate) fn same_form(name: &GeneralName, base: &GeneralName) -> bool {
         }
 }
 
+/// Whether a wildcard dNSName `*.X` could stand for a name inside `base`'s subtree: true when
+/// `base` is exactly one label below X (CVE-2025-61727: `*.example.com` would answer for the
+/// excluded `bar.example.com`).
+pub(crate) fn wildcard_overlaps(name: &GeneralName, base: &GeneralName) -> bool {
+    let (GeneralName::Dns(n), GeneralName::Dns(b)) = (name, base) else {
+        return false;
+    };
+    let Some(rest) = n.strip_prefix("*.") else {
+        return false;
+    };
+    let b = b.to_ascii_lowercase();
+    b.split_once('.')
+        .is_some_and(|(label, tail)| !label.is_empty() && tail == rest.to_ascii_lowercase())
+}
+
 fn dns_within(name: &str, base: &str) -> bool {
     let name = name.to_ascii_lowercase();
     let base = base.to_ascii_lowercase();

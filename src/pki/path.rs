@@ -15,7 +15,8 @@ use time::OffsetDateTime;
 
 use crate::pki::cert::{Certificate, Defect, key_usage, oid};
 use crate::pki::name::{
-    GeneralName, NameKey, constraint_is_well_formed, is_dns_name, same_form, within_subtree,
+    GeneralName, NameKey, constraint_is_well_formed, is_dns_name, same_form, wildcard_overlaps,
+    within_subtree,
 };
 use crate::pki::policy::PolicyTree;
 use crate::pki::revocation::{
@@ -355,6 +356,9 @@ impl Validator {
         policy: &ValidationPolicy,
         nesting: usize,
     ) -> Result<VerifiedChain, PathError> {
+        // Validity is encoded to the second (RFC 5280 §4.1.2.5): compare at that granularity,
+        // flooring the time of interest (x509-limbo rfc5280::validity::*-fractional).
+        let at = at.replace_nanosecond(0).unwrap_or(at);
         let mut extra = CertPool::new();
         extra.extend(intermediates.iter().cloned());
         let mut search = Search {
@@ -650,7 +654,7 @@ impl Search<'_> {
         anchor: &Certificate,
     ) -> Result<Vec<String>, PathError> {
         let at = self.at;
-        check_anchor(anchor, at)?;
+        check_anchor(anchor, at, self.policy.algorithms)?;
         let n = path.len();
         let pol = &self.policy.policies;
         // §6.1.2 initialisation.
@@ -690,6 +694,7 @@ impl Search<'_> {
             let i = idx + 1;
             let is_leaf = i == n;
             check_defects(cert)?;
+            check_key(cert, self.policy.algorithms)?;
             // (a)(2) validity
             check_validity(cert, at)?;
             // Profile rules RFC 5280 states as MUSTs for issuers.
@@ -894,7 +899,7 @@ impl Search<'_> {
                         .chain(excluded)
                         .any(|b| same_form(name, b));
                     let ok = e
-                        .rsplit_once('@')
+                        .split_once('@')
                         .is_some_and(|(l, h)| !l.is_empty() && is_dns_name(h));
                     if constrained && !ok {
                         return Err(violation(format!("rfc822Name {e:?} is not a mailbox")));
@@ -911,7 +916,7 @@ impl Search<'_> {
                     }
                 }
                 for base in excluded {
-                    if within_subtree(name, base) == Some(true) {
+                    if within_subtree(name, base) == Some(true) || wildcard_overlaps(name, base) {
                         return Err(violation(format!("{} is excluded", describe_name(name))));
                     }
                 }
@@ -972,6 +977,28 @@ pub(crate) fn check_validity(cert: &Certificate, at: OffsetDateTime) -> Result<(
     Ok(())
 }
 
+/// The subject key itself must be one kyso would verify with: a leaf with a 1024-bit RSA or
+/// DSA key is refused even though no certificate signature is made with it, since the document
+/// signature will be.
+fn check_key(cert: &Certificate, algorithms: AlgorithmPolicy) -> Result<(), PathError> {
+    use crate::pki::signature::KeyKind;
+    let bad = |reason: SignatureError| PathError::BadSignature {
+        certificate: cert.describe(),
+        issuer: "its own subject key".to_owned(),
+        reason,
+    };
+    match &cert.public_key().kind {
+        KeyKind::Rsa { bits } if *bits < 2048 && algorithms == AlgorithmPolicy::Modern => {
+            Err(bad(SignatureError::KeyTooSmall { bits: *bits }))
+        }
+        KeyKind::Rsa { .. } | KeyKind::EcP256 | KeyKind::EcP384 | KeyKind::Ed25519 => Ok(()),
+        KeyKind::Dsa => Err(bad(SignatureError::UnsupportedKey { oid: "DSA".into() })),
+        KeyKind::EcOther(oid) | KeyKind::Unknown(oid) => {
+            Err(bad(SignatureError::UnsupportedKey { oid: oid.clone() }))
+        }
+    }
+}
+
 fn check_defects(cert: &Certificate) -> Result<(), PathError> {
     match cert.defects().first() {
         Some(d) => Err(PathError::ProfileViolation {
@@ -995,8 +1022,13 @@ fn check_critical(cert: &Certificate) -> Result<(), PathError> {
 /// Trust anchors are certificates an operator configured; kyso holds them to the CA profile
 /// (RFC 5280 §4.2.1.2, §4.2.1.9): a CA with a critical basicConstraints and a key identifier,
 /// valid at the validation time, with no unknown critical extension.
-fn check_anchor(anchor: &Certificate, at: OffsetDateTime) -> Result<(), PathError> {
+fn check_anchor(
+    anchor: &Certificate,
+    at: OffsetDateTime,
+    algorithms: AlgorithmPolicy,
+) -> Result<(), PathError> {
     check_validity(anchor, at)?;
+    check_key(anchor, algorithms)?;
     check_defects(anchor)?;
     check_critical(anchor)?;
     match anchor.extensions().basic_constraints {
@@ -1076,6 +1108,9 @@ fn check_purpose(leaf: &Certificate, policy: &ValidationPolicy) -> Result<(), Pa
         detail: detail.to_owned(),
     };
     match policy.purpose {
+        KeyPurpose::DocumentSigning if leaf.is_ca() => {
+            return Err(wrong("a CA certificate (cA true) does not sign documents"));
+        }
         KeyPurpose::DocumentSigning => match ext.key_usage {
             Some(ku) if ku & (key_usage::DIGITAL_SIGNATURE | key_usage::NON_REPUDIATION) != 0 => {}
             Some(_) => {
