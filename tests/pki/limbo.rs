@@ -161,14 +161,14 @@ fn run_case(case: &Value) -> Result<(), String> {
             }
         }
     }
-    if case["validation_kind"] == "SERVER" {
-        if let Some(name) = case["expected_peer_name"].as_object() {
-            check_peer_name(
-                &leaf,
-                name["kind"].as_str().unwrap_or(""),
-                name["value"].as_str().unwrap_or(""),
-            )?;
-        }
+    if case["validation_kind"] == "SERVER"
+        && let Some(name) = case["expected_peer_name"].as_object()
+    {
+        check_peer_name(
+            &leaf,
+            name["kind"].as_str().unwrap_or(""),
+            name["value"].as_str().unwrap_or(""),
+        )?;
     }
     Ok(())
 }
