@@ -4,6 +4,7 @@
 mod conformance;
 mod limbo;
 mod pkits;
+mod servers;
 
 /// Where the conformance material lives: `KYSO_CONFORMANCE_DIR`, or `../shared/conformance`
 /// beside the crate. The files are read in place, never copied into the repository.

@@ -168,7 +168,7 @@ impl Crl {
     pub fn lookup(&self, serial: &[u8], issuer: &Name) -> Option<&Entry> {
         self.0
             .entries
-            .get(serial)?
+            .get(der::canonical_integer(serial))?
             .iter()
             .find(|e| match &e.certificate_issuer {
                 None => &self.0.issuer == issuer,
@@ -253,7 +253,7 @@ fn build(data: &[u8], crl: &CertificateRevocationList<'_>) -> Inner {
             }
         }
         entries
-            .entry(rc.raw_serial().to_vec())
+            .entry(der::canonical_integer(rc.raw_serial()).to_vec())
             .or_default()
             .push(Entry {
                 certificate_issuer: current_issuer.clone(),

@@ -184,6 +184,19 @@ pub(crate) fn small_uint(value: &[u8]) -> Result<u64, DerError> {
     Ok(bytes.iter().fold(0u64, |acc, b| (acc << 8) | *b as u64))
 }
 
+/// The minimal two's-complement form of INTEGER content octets: redundant leading 0x00 (or
+/// 0xff) octets removed. Serial numbers are compared in this form, since some issuers pad them
+/// and X.690 DER forbids the padding that others then strip.
+pub(crate) fn canonical_integer(mut bytes: &[u8]) -> &[u8] {
+    while bytes.len() > 1
+        && ((bytes[0] == 0x00 && bytes[1] & 0x80 == 0)
+            || (bytes[0] == 0xff && bytes[1] & 0x80 != 0))
+    {
+        bytes = &bytes[1..];
+    }
+    bytes
+}
+
 /// Renders an OBJECT IDENTIFIER's content octets in dotted form (X.690 §8.19).
 pub(crate) fn oid_to_string(value: &[u8]) -> Result<String, DerError> {
     if value.is_empty() {

@@ -145,7 +145,7 @@ impl OcspResponse {
     /// The SingleResponse about `cert` issued by `issuer`, if any.
     pub fn find(&self, cert: &Certificate, issuer: &Certificate) -> Option<&SingleResponse> {
         self.0.responses.iter().find(|s| {
-            s.serial == cert.serial()
+            der::canonical_integer(&s.serial) == der::canonical_integer(cert.serial())
                 && s.issuer_name_hash == hash(s.hash, issuer.subject().der())
                 && s.issuer_key_hash == hash(s.hash, &issuer.public_key().bits)
         })
@@ -391,7 +391,7 @@ pub fn build_request(cert: &Certificate, issuer: &Certificate, nonce: Option<&[u
                 tag::OCTET_STRING,
                 &hash(HashAlg::Sha1, &issuer.public_key().bits),
             ),
-            &der::encode(tag::INTEGER, cert.serial()),
+            &der::encode(tag::INTEGER, der::canonical_integer(cert.serial())),
         ],
     );
     let request = der::encode(tag::SEQUENCE, &cert_id);

@@ -254,6 +254,11 @@ fn check_ocsp(
             responder_policy.extended_key_usage = Default::default();
             responder_policy.policies = Default::default();
             responder_policy.revocation.check = crate::pki::RevocationCheck::EndEntityOnly;
+            // RFC 6960 §4.2.2.2.1 leaves a responder certificate without id-pkix-ocsp-nocheck
+            // and without revocation pointers to local policy: kyso refuses a responder shown to
+            // be revoked, and accepts one whose status cannot be had (otherwise every such
+            // responder would make every answer unusable).
+            responder_policy.revocation.unknown = UnknownRevocation::Allow;
             let mut extra = chain.to_vec();
             extra.extend(response.certificates().iter().cloned());
             match validator.validate_nested(
@@ -303,7 +308,9 @@ fn check_ocsp(
                 Some(CertStatus::Good(EvidenceKind::Ocsp))
             }
         }
-        ocsp::CertStatus::Unknown => None,
+        ocsp::CertStatus::Unknown => {
+            return Err("the responder does not know this certificate".into());
+        }
     })
 }
 
