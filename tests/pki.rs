@@ -3,6 +3,7 @@
 
 mod conformance;
 mod limbo;
+mod malformed;
 mod pkits;
 mod servers;
 

@@ -102,6 +102,7 @@ pub enum Defect {
     EkuEmpty,
     SerialTooLong(usize),
     SignatureAlgorithmMismatch,
+    SignatureUnusedBits,
     KeyCertSignWithoutCa,
     ExtensionsInV1OrV2,
 }
@@ -124,6 +125,7 @@ impl std::fmt::Display for Defect {
             Defect::SignatureAlgorithmMismatch => {
                 f.write_str("signatureAlgorithm differs from tbsCertificate.signature")
             }
+            Defect::SignatureUnusedBits => f.write_str("signature BIT STRING has unused bits"),
             Defect::KeyCertSignWithoutCa => f.write_str("keyCertSign asserted without cA"),
             Defect::ExtensionsInV1OrV2 => f.write_str("extensions in a v1/v2 certificate"),
         }
@@ -157,6 +159,12 @@ impl Certificate {
     /// Parses one DER certificate. Fails on bytes that are not a certificate; profile defects
     /// are recorded and reported when the certificate is used in a path.
     pub fn from_der(der: &[u8]) -> Result<Certificate, Error> {
+        // x509-parser is lenient about the envelope (an outer length running past the input,
+        // the tags of the outer AlgorithmIdentifier); it is checked strictly here so the bytes
+        // kept and fingerprinted have exactly one reading.
+        let signature_fields_match = envelope(der).map_err(|e| Error::BadCertificate {
+            reason: e.to_string(),
+        })?;
         let (rest, cert) = X509Certificate::from_der(der).map_err(|e| Error::BadCertificate {
             reason: e.to_string(),
         })?;
@@ -165,7 +173,17 @@ impl Certificate {
                 reason: format!("{} trailing bytes after the certificate", rest.len()),
             });
         }
-        Ok(Certificate(Arc::new(Inner::build(der, &cert)?)))
+
+        let mut inner = Inner::build(der, &cert)?;
+        if !signature_fields_match && !inner.defects.contains(&Defect::SignatureAlgorithmMismatch) {
+            inner.defects.push(Defect::SignatureAlgorithmMismatch);
+        }
+        if cert.signature_value.unused_bits != 0 {
+            // A signature is a whole number of octets; other values only make a second encoding
+            // of the same signed certificate.
+            inner.defects.push(Defect::SignatureUnusedBits);
+        }
+        Ok(Certificate(Arc::new(inner)))
     }
 
     /// Parses every certificate in a PEM text (CERTIFICATE blocks), or a single DER one.
@@ -281,9 +299,6 @@ impl Inner {
         let signature_algorithm =
             SignatureAlgorithm::from_oid_and_params(&sig_oid, params_der.as_deref());
         let _ = sig_params;
-        if tbs.signature != cert.signature_algorithm {
-            defects.push(Defect::SignatureAlgorithmMismatch);
-        }
 
         let serial = tbs.raw_serial().to_vec();
         let serial_len = match serial.as_slice() {
@@ -332,6 +347,37 @@ impl Inner {
             fingerprint,
         })
     }
+}
+
+/// Checks `SEQUENCE { tbs SEQUENCE, signatureAlgorithm SEQUENCE { OID, .. }, BIT STRING }`
+/// (RFC 5280 §4.1, also the shape of a CertificateList §5.1) and returns whether the outer
+/// signatureAlgorithm is byte-for-byte the one inside the signed part (§4.1.1.2, §5.1.1.2).
+/// `certificate` says whether the signed part starts with [0] version and a serial number.
+pub(crate) fn signed_envelope(
+    data: &[u8],
+    what: &'static str,
+    certificate: bool,
+) -> Result<bool, der::DerError> {
+    let outer = der::single(data, der::tag::SEQUENCE, what)?;
+    let mut r = der::Reader::new(outer.value);
+    let tbs = r.expect(der::tag::SEQUENCE)?;
+    let alg = r.expect(der::tag::SEQUENCE)?;
+    r.expect(der::tag::BIT_STRING)?;
+    r.finish(what)?;
+    der::Reader::new(alg.value).expect(der::tag::OID)?;
+    let mut t = der::Reader::new(tbs.value);
+    if certificate {
+        t.optional(der::tag::context_constructed(0))?;
+        t.expect(der::tag::INTEGER)?;
+    } else {
+        t.optional(der::tag::INTEGER)?;
+    }
+    let inner = t.expect(der::tag::SEQUENCE)?;
+    Ok(inner.raw == alg.raw)
+}
+
+fn envelope(data: &[u8]) -> Result<bool, der::DerError> {
+    signed_envelope(data, "Certificate", true)
 }
 
 /// Re-encodes an `Any` (tag, length, content) as DER.

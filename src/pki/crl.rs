@@ -89,6 +89,12 @@ const OID_INVALIDITY_DATE: &str = "2.5.29.24";
 impl Crl {
     /// Parses one DER CRL. A pure function of its input (a fuzzing entry point).
     pub fn from_der(data: &[u8]) -> Result<Crl, Error> {
+        let signature_fields_match =
+            crate::pki::cert::signed_envelope(data, "CertificateList", false).map_err(|e| {
+                Error::Malformed {
+                    reason: e.to_string(),
+                }
+            })?;
         let (rest, crl) =
             CertificateRevocationList::from_der(data).map_err(|e| Error::Malformed {
                 reason: e.to_string(),
@@ -98,7 +104,19 @@ impl Crl {
                 reason: format!("{} trailing bytes", rest.len()),
             });
         }
-        Ok(Crl(Arc::new(build(data, &crl))))
+        let mut inner = build(data, &crl);
+        if crl.signature_value.unused_bits != 0 {
+            // Only a second encoding of the same signed list; unusable as evidence.
+            inner
+                .defects
+                .push("signature BIT STRING has unused bits".to_owned());
+        }
+        if !signature_fields_match {
+            inner
+                .defects
+                .push("signatureAlgorithm differs from tbsCertList.signature".to_owned());
+        }
+        Ok(Crl(Arc::new(inner)))
     }
 
     /// Parses a PEM ("X509 CRL") or DER CRL.
@@ -184,9 +202,6 @@ fn build(data: &[u8], crl: &CertificateRevocationList<'_>) -> Inner {
     let oid = crl.signature_algorithm.algorithm.to_id_string();
     let params = crl.signature_algorithm.parameters.as_ref().map(any_to_der);
     let signature_algorithm = SignatureAlgorithm::from_oid_and_params(&oid, params.as_deref());
-    if tbs.signature != crl.signature_algorithm {
-        defects.push("signatureAlgorithm differs from tbsCertList.signature".to_owned());
-    }
 
     let mut number = None;
     let mut delta_base = None;
