@@ -35,6 +35,7 @@ pub struct Crl(Arc<Inner>);
 #[derive(Debug)]
 struct Inner {
     der: Vec<u8>,
+    fingerprint: [u8; 32],
     tbs: Vec<u8>,
     signature_algorithm: Result<SignatureAlgorithm, SignatureError>,
     signature: Vec<u8>,
@@ -141,6 +142,10 @@ impl Crl {
     }
     pub fn tbs(&self) -> &[u8] {
         &self.0.tbs
+    }
+    /// SHA-256 of the DER: identity in caches.
+    pub fn fingerprint(&self) -> &[u8; 32] {
+        &self.0.fingerprint
     }
     pub fn signature_algorithm(&self) -> Result<&SignatureAlgorithm, &SignatureError> {
         self.0.signature_algorithm.as_ref()
@@ -280,6 +285,10 @@ fn build(data: &[u8], crl: &CertificateRevocationList<'_>) -> Inner {
 
     Inner {
         der: data.to_vec(),
+        fingerprint: {
+            use sha2::Digest as _;
+            sha2::Sha256::digest(data).into()
+        },
         tbs: tbs.as_ref().to_vec(),
         signature_algorithm,
         signature: crl.signature_value.data.to_vec(),

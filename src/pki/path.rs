@@ -403,20 +403,37 @@ impl Validator {
         issuer: &Certificate,
         algorithms: AlgorithmPolicy,
     ) -> (Result<(), SignatureError>, bool) {
-        let key = (*cert.fingerprint(), *issuer.fingerprint());
+        self.check_signed(
+            cert.fingerprint(),
+            cert.signature_algorithm(),
+            cert.tbs(),
+            cert.signature(),
+            issuer,
+            algorithms,
+        )
+    }
+
+    /// Verifies a signed object (certificate or CRL, identified by the SHA-256 of its DER) with
+    /// `signer`'s key, through the cache. The bool says whether the answer came from the cache.
+    pub(crate) fn check_signed(
+        &self,
+        object: &[u8; 32],
+        algorithm: Result<&signature::SignatureAlgorithm, &SignatureError>,
+        tbs: &[u8],
+        signature_value: &[u8],
+        signer: &Certificate,
+        algorithms: AlgorithmPolicy,
+    ) -> (Result<(), SignatureError>, bool) {
+        let key = (*object, *signer.fingerprint());
         if let Ok(cache) = self.signatures.lock()
             && let Some(r) = cache.get(&key)
         {
             return (r.clone(), true);
         }
-        let result = match cert.signature_algorithm() {
-            Ok(alg) => signature::verify(
-                alg,
-                issuer.public_key(),
-                cert.tbs(),
-                cert.signature(),
-                algorithms,
-            ),
+        let result = match algorithm {
+            Ok(alg) => {
+                signature::verify(alg, signer.public_key(), tbs, signature_value, algorithms)
+            }
             Err(e) => Err(e.clone()),
         };
         // Results depend on the algorithm policy; only the strict policy's results are cached so

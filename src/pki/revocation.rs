@@ -468,7 +468,7 @@ fn check_crls(
                     && matches!((d.delta_base(), crl.number()), (Some(base), Some(n)) if base <= n)
                     && matches!((d.number(), crl.number()), (Some(dn), Some(n)) if dn > n)
                     && d.next_update().is_none_or(|next| at <= next)
-                    && verify_crl_signature(d, &signer, policy).is_ok()
+                    && verify_crl_signature(validator, d, &signer, policy).is_ok()
             });
             if let Some(delta) = delta
                 && let Some(entry) = delta.lookup(cert.serial(), cert.issuer())
@@ -535,18 +535,21 @@ fn same_scope(a: Option<&IssuingDistributionPoint>, b: Option<&IssuingDistributi
 }
 
 fn verify_crl_signature(
+    validator: &Validator,
     crl: &Crl,
     signer: &Certificate,
     policy: &ValidationPolicy,
 ) -> Result<(), signature::SignatureError> {
-    let alg = crl.signature_algorithm().map_err(Clone::clone)?;
-    signature::verify(
-        alg,
-        signer.public_key(),
-        crl.tbs(),
-        crl.signature(),
-        policy.algorithms,
-    )
+    validator
+        .check_signed(
+            crl.fingerprint(),
+            crl.signature_algorithm(),
+            crl.tbs(),
+            crl.signature(),
+            signer,
+            policy.algorithms,
+        )
+        .0
 }
 
 /// RFC 5280 §6.3.3 (f)–(g): find the certificate whose key signed `crl` and whose path
@@ -565,7 +568,9 @@ fn crl_signer(
     problems: &mut Vec<String>,
 ) -> Option<Certificate> {
     // The usual case: the certificate's issuer, already validated as part of this path.
-    if crl.issuer() == issuer.subject() && verify_crl_signature(crl, issuer, policy).is_ok() {
+    if crl.issuer() == issuer.subject()
+        && verify_crl_signature(validator, crl, issuer, policy).is_ok()
+    {
         if issuer.has_key_usage(key_usage::CRL_SIGN) {
             return Some(issuer.clone());
         }
@@ -586,7 +591,7 @@ fn crl_signer(
         .collect();
     for (candidate, is_anchor) in candidates {
         // A certificate cannot vouch for its own status.
-        if &candidate == cert || verify_crl_signature(crl, &candidate, policy).is_err() {
+        if &candidate == cert || verify_crl_signature(validator, crl, &candidate, policy).is_err() {
             continue;
         }
         if !candidate.has_key_usage(key_usage::CRL_SIGN) {
