@@ -6,6 +6,7 @@
 //! - cold: a fresh `Validator` per validation (empty signature cache), leaf parsed from DER each
 //!   time: what the first document of a new signer costs.
 //! - warm: one shared `Validator`; signature results cached: what a batch pays per document.
+//!
 //! Both check revocation against an in-memory CRL (embedded evidence), as a PAdES-LT document
 //! carries it.
 
