@@ -6,6 +6,7 @@ mod limbo;
 mod malformed;
 mod pkits;
 mod servers;
+mod timestamps;
 
 /// Where the conformance material lives: `KYSO_CONFORMANCE_DIR`, or `../shared/conformance`
 /// beside the crate. The files are read in place, never copied into the repository.

@@ -46,6 +46,7 @@ pub struct Extensions {
     /// KeyUsage bits, bit 0 = digitalSignature (RFC 5280 §4.2.1.3 numbering).
     pub key_usage: Option<u16>,
     pub extended_key_usage: Option<Vec<String>>,
+    pub extended_key_usage_critical: bool,
     pub subject_key_id: Option<Vec<u8>>,
     pub authority_key_id: Option<Vec<u8>>,
     pub subject_alt_names: Option<Vec<GeneralName>>,
@@ -446,6 +447,7 @@ fn parse_extensions(
                     defects.push(Defect::EkuEmpty);
                 }
                 ext.extended_key_usage = Some(v);
+                ext.extended_key_usage_critical = critical;
             }
             ParsedExtension::SubjectKeyIdentifier(k) => {
                 if critical {

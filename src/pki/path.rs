@@ -347,6 +347,19 @@ impl Validator {
         self.validate_nested(leaf, intermediates, at, sources, &self.policy, 0)
     }
 
+    /// Like [`Validator::validate`] with another policy (the same anchors, pool and caches):
+    /// for the certificates of services (TSA, OCSP responder) checked beside a signer.
+    pub fn validate_with(
+        &self,
+        leaf: &Certificate,
+        intermediates: &[Certificate],
+        at: OffsetDateTime,
+        sources: &[&dyn RevocationSource],
+        policy: &ValidationPolicy,
+    ) -> Result<VerifiedChain, PathError> {
+        self.validate_nested(leaf, intermediates, at, sources, policy, 0)
+    }
+
     pub(crate) fn validate_nested(
         &self,
         leaf: &Certificate,
@@ -1144,10 +1157,13 @@ fn check_purpose(leaf: &Certificate, policy: &ValidationPolicy) -> Result<(), Pa
                 ));
             }
             match &ext.extended_key_usage {
-                Some(v) if v.len() == 1 && v[0] == oid::EKU_TIME_STAMPING => {}
+                Some(v)
+                    if v.len() == 1
+                        && v[0] == oid::EKU_TIME_STAMPING
+                        && ext.extended_key_usage_critical => {}
                 _ => {
                     return Err(wrong(
-                        "extendedKeyUsage must be exactly id-kp-timeStamping (RFC 3161 §2.3)",
+                        "extendedKeyUsage must be critical and exactly id-kp-timeStamping (RFC 3161 §2.3)",
                     ));
                 }
             }
