@@ -11,6 +11,7 @@ pub mod cms;
 pub mod config;
 pub mod pades;
 pub mod pdf;
+pub mod pki;
 pub mod signer;
 pub mod testpki;
 pub mod token;

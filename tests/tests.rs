@@ -1,5 +1,6 @@
 //! kyso's integration tests: one binary, one module per topic.
 
+mod pki;
 mod support;
 
 mod cli;
