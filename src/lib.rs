@@ -7,3 +7,4 @@
 
 pub mod signer;
 pub mod token;
+pub mod xml;
