@@ -293,6 +293,9 @@ impl<'input> Canonicalizer<'_, 'input> {
         'input: 'a,
     {
         if !self.set.contains(e) {
+            // C14N 1.0 §2.3: the namespace and attribute axes of an element outside the set are
+            // still processed; the nodes of theirs that are in the set come out bare.
+            self.orphans(e, context);
             for child in e.children() {
                 self.node(child, context, Position::Inside);
             }
@@ -312,17 +315,7 @@ impl<'input> Canonicalizer<'_, 'input> {
                 inclusive_prefixes, ..
             } => self.exclusive_namespaces(e, &attributes, inclusive_prefixes, context),
         };
-        for (prefix, uri) in &declarations {
-            if prefix.is_empty() {
-                self.out.extend_from_slice(b" xmlns=\"");
-            } else {
-                self.out.extend_from_slice(b" xmlns:");
-                self.out.extend_from_slice(prefix.as_bytes());
-                self.out.extend_from_slice(b"=\"");
-            }
-            escape_attribute(&mut self.out, uri);
-            self.out.push(b'"');
-        }
+        self.write_namespaces(&declarations);
 
         // Attributes sort by namespace URI, then local name (C14N 1.0 §2.2); unqualified ones
         // have the empty URI and so come first.
@@ -341,13 +334,7 @@ impl<'input> Canonicalizer<'_, 'input> {
             inherit_xml_attributes(self.set, e, &mut rendered);
         }
         rendered.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        for (_, _, qname, value) in rendered {
-            self.out.push(b' ');
-            self.out.extend_from_slice(qname.as_bytes());
-            self.out.extend_from_slice(b"=\"");
-            escape_attribute(&mut self.out, value);
-            self.out.push(b'"');
-        }
+        self.write_attributes(&rendered);
         self.out.push(b'>');
         for child in e.children() {
             self.node(child, &inner, Position::Inside);
@@ -355,6 +342,67 @@ impl<'input> Canonicalizer<'_, 'input> {
         self.out.extend_from_slice(b"</");
         self.out.extend_from_slice(qname.as_bytes());
         self.out.push(b'>');
+    }
+
+    /// Namespace and attribute nodes in the set whose element is not. Under Exclusive C14N only
+    /// the PrefixList's namespaces qualify: nothing is visibly utilized by an element not output.
+    fn orphans<'a>(&mut self, e: Node<'a, 'input>, context: &NsContext<'a>)
+    where
+        'input: 'a,
+    {
+        let mut namespaces: NsContext<'a> = e
+            .namespaces()
+            .map(|ns| (ns.name().unwrap_or(""), ns.uri()))
+            .filter(|(prefix, uri)| !(prefix.is_empty() && uri.is_empty()))
+            .filter(|(prefix, uri)| self.set.contains_namespace(e, prefix, uri))
+            .filter(|n| !context.contains(n))
+            .collect();
+        if let Algorithm::Exclusive {
+            inclusive_prefixes, ..
+        } = self.algorithm
+        {
+            namespaces.retain(|(p, _)| inclusive_prefixes.iter().any(|q| q == p));
+        }
+        namespaces.sort();
+        self.write_namespaces(&namespaces);
+        let mut attributes: Vec<(&str, &str, &str, &str)> = e
+            .attributes()
+            .filter(|a| self.set.contains_attribute(e, a))
+            .map(|a| {
+                (
+                    a.namespace().unwrap_or(""),
+                    a.name(),
+                    attribute_qname(self.input, &a),
+                    a.value(),
+                )
+            })
+            .collect();
+        attributes.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        self.write_attributes(&attributes);
+    }
+
+    fn write_namespaces(&mut self, declarations: &[(&str, &str)]) {
+        for (prefix, uri) in declarations {
+            if prefix.is_empty() {
+                self.out.extend_from_slice(b" xmlns=\"");
+            } else {
+                self.out.extend_from_slice(b" xmlns:");
+                self.out.extend_from_slice(prefix.as_bytes());
+                self.out.extend_from_slice(b"=\"");
+            }
+            escape_attribute(&mut self.out, uri);
+            self.out.push(b'"');
+        }
+    }
+
+    fn write_attributes(&mut self, attributes: &[(&str, &str, &str, &str)]) {
+        for (_, _, qname, value) in attributes {
+            self.out.push(b' ');
+            self.out.extend_from_slice(qname.as_bytes());
+            self.out.extend_from_slice(b"=\"");
+            escape_attribute(&mut self.out, value);
+            self.out.push(b'"');
+        }
     }
 
     /// C14N 1.0 §2.3 namespace axis: render each namespace node in the set unless the nearest
@@ -389,9 +437,11 @@ impl<'input> Canonicalizer<'_, 'input> {
         (declarations, inner)
     }
 
-    /// Exclusive C14N §3: render a namespace node in the set when its prefix is visibly utilized
-    /// (by the element's name or one of its attributes in the set) or listed in the PrefixList,
-    /// and output ancestors have not already rendered it with the same URI.
+    /// Exclusive C14N §3: a namespace node in the set is rendered when its prefix is visibly
+    /// utilized (by the element's name or one of its attributes in the set) or listed in the
+    /// PrefixList, unless the nearest output ancestor that considered the same prefix had the same
+    /// node in the set. The context maps each considered prefix to the URI of that ancestor's
+    /// namespace node in the set, `""` when it had none.
     fn exclusive_namespaces<'a>(
         &self,
         e: Node<'a, 'input>,
@@ -402,80 +452,77 @@ impl<'input> Canonicalizer<'_, 'input> {
     where
         'input: 'a,
     {
-        let mut wanted: Vec<&str> = vec![prefix_of(element_qname(self.input, e))];
-        for a in attributes {
-            let qname = attribute_qname(self.input, a);
-            let prefix = prefix_of(qname);
-            if !prefix.is_empty() && prefix != "xml" {
-                wanted.push(prefix);
-            }
-        }
         let in_scope: NsContext<'a> = e
             .namespaces()
             .map(|ns| (ns.name().unwrap_or(""), ns.uri()))
             .collect();
-        let mut declarations: NsContext<'a> = Vec::new();
-        let mut inner = context.clone();
-        let listed = inclusive_prefixes.iter().map(String::as_str);
-        let mut candidates: Vec<&str> = wanted.into_iter().collect();
-        for p in listed {
-            if let Some((prefix, _)) = in_scope.iter().find(|(q, _)| *q == p) {
+        let mut candidates: Vec<&str> = vec![prefix_of(element_qname(self.input, e))];
+        for a in attributes {
+            let prefix = prefix_of(attribute_qname(self.input, a));
+            if !prefix.is_empty() {
                 candidates.push(prefix);
-            } else if p.is_empty() {
+            }
+        }
+        for listed in inclusive_prefixes {
+            if let Some((prefix, _)) = in_scope.iter().find(|(p, _)| p == listed) {
+                candidates.push(prefix);
+            } else if listed.is_empty() {
                 candidates.push("");
             }
         }
         candidates.sort_unstable();
         candidates.dedup();
+
+        let mut declarations: NsContext<'a> = Vec::new();
+        let mut inner = context.clone();
         for prefix in candidates {
             if prefix == "xml" {
                 continue;
             }
-            let uri = in_scope
+            let mut uri = in_scope
                 .iter()
                 .find(|(p, _)| *p == prefix)
                 .map_or("", |(_, u)| *u);
-            let rendered = inner.iter().position(|(p, _)| *p == prefix);
-            if uri.is_empty() {
-                // Only the default namespace can be empty: undeclare it if an output ancestor
-                // declared a non-empty one.
-                if let Some(i) = rendered.filter(|&i| prefix.is_empty() && !inner[i].1.is_empty()) {
-                    declarations.push(("", ""));
-                    inner[i].1 = "";
-                }
-                continue;
+            if !uri.is_empty() && !self.set.contains_namespace(e, prefix, uri) {
+                uri = "";
             }
-            if !self.set.contains_namespace(e, prefix, uri) {
-                continue;
-            }
-            match rendered {
-                Some(i) if inner[i].1 == uri => {}
-                Some(i) => {
-                    inner[i].1 = uri;
+            let above = inner.iter().position(|(p, _)| *p == prefix);
+            let above_uri = above.map(|i| inner[i].1);
+            if !uri.is_empty() {
+                if above_uri != Some(uri) {
                     declarations.push((prefix, uri));
                 }
-                None => {
-                    inner.push((prefix, uri));
-                    declarations.push((prefix, uri));
-                }
+            } else if prefix.is_empty() && above_uri.is_some_and(|u| !u.is_empty()) {
+                // The default namespace is gone here but an output ancestor declared one.
+                declarations.push(("", ""));
+            }
+            match above {
+                Some(i) => inner[i].1 = uri,
+                None => inner.push((prefix, uri)),
             }
         }
         (declarations, inner)
     }
 }
 
-/// C14N 1.0 §2.4: an element whose parent is not in the subset receives the `xml:*` attributes
-/// of its omitted ancestors, the nearest one winning, unless it has its own.
+/// C14N 1.0 §2.4: an element whose parent element is not in the subset receives the `xml:*`
+/// attributes of its ancestors, the nearest one winning, unless it has its own.
 fn inherit_xml_attributes<'a>(
     set: &dyn NodeSet,
     e: Node<'a, '_>,
     rendered: &mut Vec<(&'a str, &'a str, &'a str, &'a str)>,
 ) {
-    let mut ancestor = e.parent_element();
+    let Some(parent) = e.parent_element() else {
+        return;
+    };
+    if set.contains(parent) {
+        return;
+    }
+    // Every ancestor counts, not only the omitted ones up to the nearest output ancestor: an
+    // output ancestor may itself have inherited the attribute from further up (what libxml2 and
+    // the merlin-c14n-three vectors do).
+    let mut ancestor = Some(parent);
     while let Some(a) = ancestor {
-        if set.contains(a) {
-            break;
-        }
         for attr in a.attributes() {
             if attr.namespace() == Some(XML_NS)
                 && !rendered
