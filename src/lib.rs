@@ -7,4 +7,5 @@
 
 pub mod signer;
 pub mod token;
+pub mod tsp;
 pub mod xml;

@@ -17,9 +17,19 @@
 //! claimed signing time, and the verdict layer hands them to `pki`.
 
 pub mod c14n;
+pub mod dsig;
 pub mod parse;
+pub mod sign;
+pub mod verify;
+pub mod xades;
 
+pub use dsig::{LegacyCrypto, PublicKey};
 pub use parse::{Encoding, Limits};
+pub use sign::{Level, Packaging, SignOptions, sign};
+pub use verify::{
+    Expect, Role, SignatureReport, SignedReference, Status, SubIndication, Target, VerifyOptions,
+    XmlVerification, verify,
+};
 
 /// What went wrong while reading, canonicalizing, signing or verifying an XML document.
 #[derive(Debug, thiserror::Error)]
@@ -57,4 +67,20 @@ pub enum Error {
         column: u32,
         message: String,
     },
+    #[error("no ds:Signature element in the document")]
+    NoSignature,
+    #[error("no signer certificate given: the chain must start with the signer's certificate")]
+    NoCertificate,
+    #[error("certificate: {0}")]
+    Certificate(String),
+    #[error("the signer certificate's public key is not the signing key's")]
+    CertificateKeyMismatch,
+    #[error("signing: {0}")]
+    Signer(#[from] crate::token::Error),
+    #[error("time-stamp: {0}")]
+    Timestamp(#[from] crate::tsp::Error),
+    #[error("BUG: building the signature: {0}")]
+    Build(String),
+    #[error("BUG: the signature just made does not verify: {0}")]
+    SelfCheck(String),
 }

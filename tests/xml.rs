@@ -3,6 +3,7 @@
 
 mod c14n;
 mod common;
+mod dsig;
 
 /// Where the shared conformance material lives: `KYSO_CONFORMANCE_DIR`, or `../shared/conformance`
 /// beside the crate.
