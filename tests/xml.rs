@@ -4,6 +4,7 @@
 mod c14n;
 mod common;
 mod dsig;
+mod interop;
 
 /// Where the shared conformance material lives: `KYSO_CONFORMANCE_DIR`, or `../shared/conformance`
 /// beside the crate.
