@@ -61,9 +61,13 @@ fn our_signatures_verify_with_xmlsec1() {
             ("enveloped.xml", Packaging::Enveloped, Level::XmlDsig),
             ("enveloping-xades.xml", Packaging::Enveloping, Level::XadesB),
         ] {
-            let signed =
-                xml::sign(DOCUMENT.as_bytes(), &pki.signer, &pki.chain, &options(packaging, level))
-                    .unwrap();
+            let signed = xml::sign(
+                DOCUMENT.as_bytes(),
+                &pki.signer,
+                &pki.chain,
+                &options(packaging, level),
+            )
+            .unwrap();
             std::fs::write(dir.path().join(name), &signed).unwrap();
             let (ok, log) = xmlsec1_verify(
                 dir.path(),
@@ -72,7 +76,9 @@ fn our_signatures_verify_with_xmlsec1() {
             );
             assert!(ok, "{algorithm} {name}: xmlsec1 says\n{log}");
             // And a tampered copy is refused by xmlsec1 too.
-            let tampered = String::from_utf8(signed).unwrap().replace("Thử Nghiệm", "Thu Nghiem");
+            let tampered = String::from_utf8(signed)
+                .unwrap()
+                .replace("Thử Nghiệm", "Thu Nghiem");
             std::fs::write(dir.path().join("tampered.xml"), tampered).unwrap();
             let (ok, _) = xmlsec1_verify(
                 dir.path(),
@@ -171,13 +177,19 @@ fn xmlsec1_signatures_verify_with_kyso() {
             // Content tampered: HASH_FAILURE.
             let content = text.replace("10.000.000", "90.000.000");
             let r = xml::verify(content.as_bytes(), &VerifyOptions::default()).unwrap();
-            assert_eq!(sub(&r.signatures[0].status), Some(SubIndication::HashFailure));
+            assert_eq!(
+                sub(&r.signatures[0].status),
+                Some(SubIndication::HashFailure)
+            );
             // SignatureValue tampered: SIG_CRYPTO_FAILURE.
             let at = text.find("<SignatureValue>").unwrap() + "<SignatureValue>".len();
             let mut bytes = text.into_bytes();
             bytes[at + 2] = if bytes[at + 2] == b'A' { b'B' } else { b'A' };
             let r = xml::verify(&bytes, &VerifyOptions::default()).unwrap();
-            assert_eq!(sub(&r.signatures[0].status), Some(SubIndication::SigCryptoFailure));
+            assert_eq!(
+                sub(&r.signatures[0].status),
+                Some(SubIndication::SigCryptoFailure)
+            );
         }
     }
 }
@@ -191,7 +203,10 @@ fn xmlsec1_partial_signature_is_not_a_document_signature() {
         eprintln!("SKIPPED: xmlsec1 not installed (apt-get install xmlsec1)");
         return;
     }
-    let pki = TestPki::new(SignatureAlgorithm::Ecdsa(Curve::P256, DigestAlgorithm::Sha256));
+    let pki = TestPki::new(SignatureAlgorithm::Ecdsa(
+        Curve::P256,
+        DigestAlgorithm::Sha256,
+    ));
     let dir = tempfile::tempdir().unwrap();
     pki.write(dir.path());
     let signed = xmlsec1_sign(
@@ -219,14 +234,87 @@ fn xmlsec1_partial_signature_is_not_a_document_signature() {
     assert!(text.starts_with("<hs:Muc") && text.contains("10.000.000") && !text.contains("GhiChu"));
 
     // Wrapping: the attacker changes the unsigned note; still intact, still only #p signed.
-    let wrapped = String::from_utf8(signed).unwrap().replace("ghi chú", "chuyển thêm 90.000.000");
+    let wrapped = String::from_utf8(signed)
+        .unwrap()
+        .replace("ghi chú", "chuyển thêm 90.000.000");
     let r = xml::verify(wrapped.as_bytes(), &element).unwrap();
     assert_eq!(r.signatures[0].status, Status::Intact);
-    assert!(!std::str::from_utf8(r.signatures[0].signed_content()[0]).unwrap().contains("chuyển"));
+    assert!(
+        !std::str::from_utf8(r.signatures[0].signed_content()[0])
+            .unwrap()
+            .contains("chuyển")
+    );
     // A second element with the same Id: refused outright.
     let twin = String::from_utf8(std::fs::read(dir.path().join("signed.xml")).unwrap())
         .unwrap()
         .replace("<hs:GhiChu>", "<hs:Muc Id=\"p\">giả</hs:Muc><hs:GhiChu>");
     let r = xml::verify(twin.as_bytes(), &element).unwrap();
-    assert_eq!(sub(&r.signatures[0].status), Some(SubIndication::FormatFailure));
+    assert_eq!(
+        sub(&r.signatures[0].status),
+        Some(SubIndication::FormatFailure)
+    );
+}
+
+/// signxml's XAdES verifier, given the root; prints the verified references on success.
+const SIGNXML_VERIFY: &str = r#"
+import sys
+from signxml import SignatureConfiguration
+from signxml.xades import XAdESVerifier, XAdESSignatureConfiguration
+data = open(sys.argv[1], "rb").read()
+config = XAdESSignatureConfiguration(expect_references=int(sys.argv[3]))
+results = XAdESVerifier().verify(data, ca_pem_file=sys.argv[2], expect_config=config)
+print(len(results), "references verified")
+"#;
+
+#[test]
+fn our_xades_verifies_with_signxml() {
+    let has_signxml = Command::new("python3")
+        .args(["-c", "import signxml"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_signxml {
+        eprintln!("SKIPPED: signxml not installed (pip install signxml)");
+        return;
+    }
+    for algorithm in [
+        SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256),
+        SignatureAlgorithm::RsaPss(DigestAlgorithm::Sha256),
+        SignatureAlgorithm::Ecdsa(Curve::P256, DigestAlgorithm::Sha256),
+    ] {
+        let pki = TestPki::new(algorithm);
+        let dir = tempfile::tempdir().unwrap();
+        pki.write(dir.path());
+        let signed = xml::sign(
+            DOCUMENT.as_bytes(),
+            &pki.signer,
+            &pki.chain,
+            &options(Packaging::Enveloped, Level::XadesB),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("signed.xml"), &signed).unwrap();
+        let out = Command::new("python3")
+            .args(["-c", SIGNXML_VERIFY, "signed.xml", "root.pem", "2"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{algorithm}: signxml says\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let tampered = String::from_utf8(signed)
+            .unwrap()
+            .replace("2026-01-01T00:00:00Z", "2020-01-01T00:00:00Z");
+        std::fs::write(dir.path().join("tampered.xml"), tampered).unwrap();
+        let out = Command::new("python3")
+            .args(["-c", SIGNXML_VERIFY, "tampered.xml", "root.pem", "2"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "{algorithm}: signxml accepted a changed SigningTime"
+        );
+    }
 }
