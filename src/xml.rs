@@ -27,8 +27,8 @@ pub use dsig::{LegacyCrypto, PublicKey};
 pub use parse::{Encoding, Limits};
 pub use sign::{Level, Packaging, SignOptions, sign};
 pub use verify::{
-    Expect, Role, SignatureReport, SignedReference, Status, SubIndication, Target, VerifyOptions,
-    XmlVerification, verify,
+    Expect, KeyInfoUse, KeySource, Role, SignatureReport, SignedReference, Status, SubIndication,
+    Target, VerifyOptions, XmlVerification, verify,
 };
 
 /// What went wrong while reading, canonicalizing, signing or verifying an XML document.
@@ -66,6 +66,14 @@ pub enum Error {
         line: u32,
         column: u32,
         message: String,
+    },
+    #[error(
+        "duplicate Id {id:?} on lines {first_line} and {second_line}: references by Id would be ambiguous"
+    )]
+    DuplicateId {
+        id: String,
+        first_line: u32,
+        second_line: u32,
     },
     #[error("no ds:Signature element in the document")]
     NoSignature,

@@ -3,6 +3,7 @@
 
 mod c14n;
 mod common;
+mod conformance;
 mod dsig;
 mod interop;
 

@@ -30,6 +30,10 @@ pub enum Algorithm {
     /// Canonical XML 1.0: every in-scope namespace is rendered at the apex, and `xml:*`
     /// attributes are inherited from omitted ancestors.
     Inclusive(Comments),
+    /// Canonical XML 1.1 (W3C REC-xml-c14n11-20080502): as 1.0, except that `xml:id` is not
+    /// inherited. `xml:base` is inherited as written; the RFC 3986 joining §2.4 asks for when
+    /// several omitted ancestors carry relative values is not done.
+    Inclusive11(Comments),
     /// Exclusive C14N 1.0: only visibly utilized namespaces are rendered, plus those whose prefix is
     /// in the InclusiveNamespaces PrefixList (`""` stands for `#default`).
     Exclusive {
@@ -42,16 +46,20 @@ impl Algorithm {
     pub const C14N: &'static str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
     pub const C14N_WITH_COMMENTS: &'static str =
         "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments";
+    pub const C14N11: &'static str = "http://www.w3.org/2006/12/xml-c14n11";
+    pub const C14N11_WITH_COMMENTS: &'static str =
+        "http://www.w3.org/2006/12/xml-c14n11#WithComments";
     pub const EXC_C14N: &'static str = "http://www.w3.org/2001/10/xml-exc-c14n#";
     pub const EXC_C14N_WITH_COMMENTS: &'static str =
         "http://www.w3.org/2001/10/xml-exc-c14n#WithComments";
 
-    /// The algorithm an `Algorithm` URI names, without parameters; `None` for anything else
-    /// (including C14N 1.1, which we do not implement).
+    /// The algorithm an `Algorithm` URI names, without parameters; `None` for anything else.
     pub fn from_uri(uri: &str) -> Option<Algorithm> {
         Some(match uri {
             Self::C14N => Algorithm::Inclusive(Comments::Strip),
             Self::C14N_WITH_COMMENTS => Algorithm::Inclusive(Comments::Keep),
+            Self::C14N11 => Algorithm::Inclusive11(Comments::Strip),
+            Self::C14N11_WITH_COMMENTS => Algorithm::Inclusive11(Comments::Keep),
             Self::EXC_C14N => Algorithm::Exclusive {
                 comments: Comments::Strip,
                 inclusive_prefixes: Vec::new(),
@@ -69,6 +77,8 @@ impl Algorithm {
         match self {
             Algorithm::Inclusive(Comments::Strip) => Self::C14N,
             Algorithm::Inclusive(Comments::Keep) => Self::C14N_WITH_COMMENTS,
+            Algorithm::Inclusive11(Comments::Strip) => Self::C14N11,
+            Algorithm::Inclusive11(Comments::Keep) => Self::C14N11_WITH_COMMENTS,
             Algorithm::Exclusive {
                 comments: Comments::Strip,
                 ..
@@ -82,7 +92,9 @@ impl Algorithm {
 
     pub fn comments(&self) -> Comments {
         match self {
-            Algorithm::Inclusive(c) | Algorithm::Exclusive { comments: c, .. } => *c,
+            Algorithm::Inclusive(c)
+            | Algorithm::Inclusive11(c)
+            | Algorithm::Exclusive { comments: c, .. } => *c,
         }
     }
 }
@@ -310,7 +322,9 @@ impl<'input> Canonicalizer<'_, 'input> {
             .filter(|a| self.set.contains_attribute(e, a))
             .collect();
         let (declarations, inner) = match self.algorithm {
-            Algorithm::Inclusive(_) => self.inclusive_namespaces(e, context),
+            Algorithm::Inclusive(_) | Algorithm::Inclusive11(_) => {
+                self.inclusive_namespaces(e, context)
+            }
             Algorithm::Exclusive {
                 inclusive_prefixes, ..
             } => self.exclusive_namespaces(e, &attributes, inclusive_prefixes, context),
@@ -330,8 +344,10 @@ impl<'input> Canonicalizer<'_, 'input> {
                 )
             })
             .collect();
-        if matches!(self.algorithm, Algorithm::Inclusive(_)) {
-            inherit_xml_attributes(self.set, e, &mut rendered);
+        match self.algorithm {
+            Algorithm::Inclusive(_) => inherit_xml_attributes(self.set, e, true, &mut rendered),
+            Algorithm::Inclusive11(_) => inherit_xml_attributes(self.set, e, false, &mut rendered),
+            Algorithm::Exclusive { .. } => {}
         }
         rendered.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         self.write_attributes(&rendered);
@@ -510,6 +526,7 @@ impl<'input> Canonicalizer<'_, 'input> {
 fn inherit_xml_attributes<'a>(
     set: &dyn NodeSet,
     e: Node<'a, '_>,
+    with_id: bool,
     rendered: &mut Vec<(&'a str, &'a str, &'a str, &'a str)>,
 ) {
     let Some(parent) = e.parent_element() else {
@@ -525,6 +542,7 @@ fn inherit_xml_attributes<'a>(
     while let Some(a) = ancestor {
         for attr in a.attributes() {
             if attr.namespace() == Some(XML_NS)
+                && (with_id || attr.name() != "id")
                 && !rendered
                     .iter()
                     .any(|(ns, local, _, _)| *ns == XML_NS && *local == attr.name())

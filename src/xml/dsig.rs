@@ -22,6 +22,7 @@ pub const BASE64_TRANSFORM: &str = "http://www.w3.org/2000/09/xmldsig#base64";
 pub const TYPE_OBJECT: &str = "http://www.w3.org/2000/09/xmldsig#Object";
 pub const TYPE_MANIFEST: &str = "http://www.w3.org/2000/09/xmldsig#Manifest";
 pub const TYPE_SIGNED_PROPERTIES: &str = "http://uri.etsi.org/01903#SignedProperties";
+pub const TYPE_COUNTERSIGNED_SIGNATURE: &str = "http://uri.etsi.org/01903#CountersignedSignature";
 
 /// Whether SHA-1 and RSA keys under 2048 bits are acceptable. Only interop and conformance
 /// runs over old vectors should say so.
@@ -205,8 +206,9 @@ pub enum PublicKey {
     Spki(Vec<u8>),
     /// DER `RSAPublicKey` (RFC 8017 A.1.1), built from `RSAKeyValue`.
     RsaPkcs1(Vec<u8>),
-    /// An uncompressed SEC1 point on a named curve, from `ECKeyValue`.
-    EcPoint { curve: Curve, point: Vec<u8> },
+    /// An uncompressed SEC1 point, from `ECKeyValue` (P-256, P-384 or P-521: the signature
+    /// method and value length pick the curve, and the point must lie on it).
+    EcPoint(Vec<u8>),
 }
 
 /// Why a signature value did not verify under a key.
@@ -235,7 +237,7 @@ pub fn verify_signature(
         SignatureMethod::RsaPkcs1(_) | SignatureMethod::RsaPss(_) => {
             let key_bytes = match key {
                 PublicKey::Spki(b) | PublicKey::RsaPkcs1(b) => b,
-                PublicKey::EcPoint { .. } => return Err(CryptoFailure::Mismatch),
+                PublicKey::EcPoint(_) => return Err(CryptoFailure::Mismatch),
             };
             let algorithm: &'static sig::RsaParameters = match (method, small_rsa) {
                 (SignatureMethod::RsaPkcs1(Sha1), false) => {
@@ -291,7 +293,7 @@ pub fn verify_signature(
             };
             let key_bytes = match key {
                 PublicKey::Spki(b) => b,
-                PublicKey::EcPoint { point, .. } => point,
+                PublicKey::EcPoint(point) => point,
                 PublicKey::RsaPkcs1(_) => return Err(CryptoFailure::Mismatch),
             };
             for algorithm in candidates {

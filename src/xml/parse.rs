@@ -83,6 +83,8 @@ pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Decoded<'a>, Error
         [0, b'<', ..] => (utf16(bytes, u16::from_be_bytes)?, Encoding::Utf16Be, false),
         _ => (utf8(bytes, 0)?, Encoding::Utf8, false),
     };
+    // A DTD is refused before the encoding is judged, so the error names the real problem.
+    refuse_dtd_in_prolog(&text)?;
     if let Some(declared) = declared_encoding(&text) {
         let ok = match encoding {
             Encoding::Utf8 => declared.eq_ignore_ascii_case("utf-8"),
@@ -146,6 +148,27 @@ pub fn with_document<T>(
     let decoded = decode(bytes, limits)?;
     let doc = parse(&decoded.text, limits)?;
     Ok(f(&doc, &decoded))
+}
+
+/// Scans the prolog (up to the document element) for a markup declaration.
+fn refuse_dtd_in_prolog(text: &str) -> Result<(), Error> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while let Some(off) = memchr(b'<', &b[i..]) {
+        let start = i + off;
+        let rest = &b[start..];
+        if rest.starts_with(b"<!--") {
+            i = find(b, start + 4, b"-->").map_or(b.len(), |e| e + 3);
+        } else if rest.starts_with(b"<?") {
+            i = find(b, start + 2, b"?>").map_or(b.len(), |e| e + 2);
+        } else if rest.starts_with(b"<!") {
+            let (line, column) = line_column(text, start);
+            return Err(Error::Dtd { line, column });
+        } else {
+            return Ok(());
+        }
+    }
+    Ok(())
 }
 
 /// Linear scan over the markup that refuses DTDs and enforces depth and attribute limits before
@@ -339,6 +362,20 @@ mod tests {
             Err(Error::Dtd { .. })
         ));
         assert!(t.elapsed() < std::time::Duration::from_millis(50));
+    }
+
+    #[test]
+    fn doctype_is_named_even_under_a_foreign_encoding() {
+        let doc = b"<?xml version='1.0' encoding='ISO-8859-1'?><!-- <!x --><!DOCTYPE a SYSTEM 'http://evil/'><a/>";
+        assert!(matches!(
+            parse_bytes(doc),
+            Err(Error::Dtd {
+                line: 1,
+                column: 56
+            })
+        ));
+        // Markup-declaration look-alikes inside comments are not declarations.
+        assert!(parse_bytes(b"<!-- <!DOCTYPE --><a><!-- <!ENTITY --></a>").is_ok());
     }
 
     #[test]

@@ -113,6 +113,14 @@ pub fn sign(
             let decoded = parse::decode(document, &options.limits)?;
             let doc = parse::parse(&decoded.text, &options.limits)?;
             let existing = IdIndex::new(&doc);
+            // A document we would refuse to verify is not signed either.
+            if let Some((id, first, second)) = existing.duplicate() {
+                return Err(Error::DuplicateId {
+                    id: id.clone(),
+                    first_line: *first,
+                    second_line: *second,
+                });
+            }
             let seed = id_seed(document, &signing_time);
             let ids = Ids::new(&seed, |id| existing.get(id).is_some());
             let Decoded {

@@ -24,8 +24,8 @@ use roxmltree::{Document, Node};
 use super::c14n::{self, Algorithm, Comments, Subtree};
 use super::dsig::{
     self, BASE64_TRANSFORM, CryptoFailure, DSIG_NS, DSIG11_NS, DigestMethod, ENVELOPED_SIGNATURE,
-    EXC_C14N_NS, LegacyCrypto, PublicKey, SignatureMethod, TYPE_MANIFEST, TYPE_OBJECT,
-    TYPE_SIGNED_PROPERTIES,
+    EXC_C14N_NS, LegacyCrypto, PublicKey, SignatureMethod, TYPE_COUNTERSIGNED_SIGNATURE,
+    TYPE_MANIFEST, TYPE_OBJECT, TYPE_SIGNED_PROPERTIES,
 };
 use super::{Error, Limits, parse, xades};
 
@@ -79,6 +79,26 @@ pub struct VerifyOptions<'a> {
     pub detached: &'a [(&'a str, &'a [u8])],
     /// Keys to try after those `KeyInfo` carries (e.g. a key known out of band).
     pub keys: &'a [PublicKey],
+    /// Which kinds of `KeyInfo` content may supply the verifying key.
+    pub key_info: KeyInfoUse,
+}
+
+/// Whether one kind of `KeyInfo` content may supply the verifying key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KeySource {
+    #[default]
+    Use,
+    Ignore,
+}
+
+/// Which `KeyInfo` content verification draws keys from. Using a bare key is not trusting it:
+/// the report says [`SignerKey::KeyValue`] and the verdict layer finds no certificate to trust.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeyInfoUse {
+    /// `X509Data/X509Certificate`.
+    pub certificates: KeySource,
+    /// `KeyValue` and `DEREncodedKeyValue`.
+    pub bare_keys: KeySource,
 }
 
 /// ETSI EN 319 102-1 §5.1.3 sub-indications that signature-level checks can produce.
@@ -344,6 +364,11 @@ impl<'a, 'input> IdIndex<'a, 'input> {
         IdIndex { ids, duplicate }
     }
 
+    /// The first `Id` value found twice, with the lines of both elements.
+    pub(crate) fn duplicate(&self) -> Option<&(String, u32, u32)> {
+        self.duplicate.as_ref()
+    }
+
     pub(crate) fn get(&self, id: &str) -> Option<Node<'a, 'input>> {
         self.ids.get(id).copied()
     }
@@ -467,24 +492,35 @@ fn check_signature<'a, 'input>(
 
     // Keys, then the signature value.
     let value = decode_base64(value_node)?;
-    let material = key_info.map(key_material).transpose()?.unwrap_or_default();
+    let material = key_info
+        .map(|k| key_material(k, ids))
+        .transpose()?
+        .unwrap_or_default();
     let signed_info_octets =
         c14n::canonicalize(doc, &Subtree::new(signed_info, Comments::Keep), &c14n);
     let mut certificates = material.certificates;
+    let key_reference_unsupported = material.unsupported;
     let mut candidates: Vec<(SignerKey, Option<usize>, PublicKey)> = Vec::new();
-    for (i, der) in certificates.iter().enumerate() {
-        if let Some(spki) = certificate_spki(der) {
-            candidates.push((SignerKey::Certificate, Some(i), PublicKey::Spki(spki)));
+    if options.key_info.certificates == KeySource::Use {
+        for (i, der) in certificates.iter().enumerate() {
+            if let Some(spki) = certificate_spki(der) {
+                candidates.push((SignerKey::Certificate, Some(i), PublicKey::Spki(spki)));
+            }
         }
     }
-    for k in material.keys {
-        candidates.push((SignerKey::KeyValue, None, k));
+    if options.key_info.bare_keys == KeySource::Use {
+        for k in material.keys {
+            candidates.push((SignerKey::KeyValue, None, k));
+        }
     }
     for (i, k) in options.keys.iter().enumerate() {
         candidates.push((SignerKey::Supplied(i), None, k.clone()));
     }
     if candidates.is_empty() {
         report.certificates = certificates;
+        if let Some(feature) = key_reference_unsupported {
+            return Err(unsupported(feature));
+        }
         return Err(fail(
             SubIndication::NoSigningCertificateFound,
             "KeyInfo offers no certificate or key we can use",
@@ -504,6 +540,9 @@ fn check_signature<'a, 'input>(
     }
     let Some((kind, cert_index)) = verified else {
         report.certificates = certificates;
+        if let Some(feature) = key_reference_unsupported {
+            return Err(unsupported(feature));
+        }
         if unsupported_only {
             return Err(if method.digest().allowed(options.legacy) {
                 unsupported(format!("signature method {} with this key", method.uri()))
@@ -832,6 +871,19 @@ fn role_of(
             }
             _ => Err(wrapped("ds:Manifest of this signature")),
         },
+        // XAdES §7.2.4.2: a counter-signature signs the SignatureValue of the signature that
+        // holds it (the DSS "injected counter-signature" swaps in another signature's value).
+        Some(TYPE_COUNTERSIGNED_SIGNATURE) => {
+            let countersigned = signature
+                .ancestors()
+                .skip(1)
+                .find(|a| is_dsig(*a, "Signature"))
+                .and_then(|parent| parent.children().find(|c| is_dsig(*c, "SignatureValue")));
+            match (element, countersigned) {
+                (Some(e), Some(v)) if e == v => Ok(Role::SignatureMaterial),
+                _ => Err(wrapped("SignatureValue of the counter-signed signature")),
+            }
+        }
         Some(TYPE_SIGNED_PROPERTIES) => match element {
             Some(e) if xades::is_own_signed_properties(signature, e) => Ok(Role::SignedProperties),
             _ => Err(wrapped("SignedProperties of this signature")),
@@ -935,63 +987,104 @@ fn check_expectation(
     }
 }
 
-/// Certificates and bare keys from `KeyInfo`. `RetrievalMethod`, `KeyName` and the
-/// issuer/serial/SKI hints are not followed: keys come from the document or the caller.
+/// Certificates and bare keys from `KeyInfo`, following same-document `RetrievalMethod` and
+/// `KeyInfoReference` once. `KeyName` and the issuer/serial/SKI hints name keys the caller may
+/// supply ([`VerifyOptions::keys`]); they are not looked up here.
 #[derive(Default)]
 struct KeyMaterial {
     certificates: Vec<Vec<u8>>,
     keys: Vec<PublicKey>,
+    /// A key reference we do not follow (external, or with transforms).
+    unsupported: Option<String>,
 }
 
-fn key_material(key_info: Node<'_, '_>) -> Result<KeyMaterial, Status> {
+fn key_material(key_info: Node<'_, '_>, ids: &IdIndex<'_, '_>) -> Result<KeyMaterial, Status> {
     let mut m = KeyMaterial::default();
     for child in key_info.children().filter(Node::is_element) {
-        if is_dsig(child, "X509Data") {
-            for c in child.children().filter(|n| is_dsig(*n, "X509Certificate")) {
-                m.certificates.push(decode_base64(c)?);
-            }
-        } else if is_dsig(child, "KeyValue") {
-            for kv in child.children().filter(Node::is_element) {
-                if is_dsig(kv, "RSAKeyValue") {
-                    let part = |name: &str| -> Result<Vec<u8>, Status> {
-                        let n = kv
-                            .children()
-                            .find(|n| is_dsig(*n, name))
-                            .ok_or_else(|| format_error(kv, "RSAKeyValue incomplete"))?;
-                        decode_base64(n)
-                    };
-                    m.keys.push(PublicKey::RsaPkcs1(dsig::rsa_public_key_der(
-                        &part("Modulus")?,
-                        &part("Exponent")?,
-                    )));
-                } else if kv.tag_name().namespace() == Some(DSIG11_NS)
-                    && kv.tag_name().name() == "ECKeyValue"
-                {
-                    let curve = kv
-                        .children()
-                        .find(|n| n.tag_name().name() == "NamedCurve")
-                        .and_then(|n| n.attribute("URI"));
-                    let curve = match curve {
-                        Some("urn:oid:1.2.840.10045.3.1.7") => crate::signer::Curve::P256,
-                        Some("urn:oid:1.3.132.0.34") => crate::signer::Curve::P384,
-                        _ => continue,
-                    };
-                    if let Some(point) = kv.children().find(|n| n.tag_name().name() == "PublicKey")
-                    {
-                        m.keys.push(PublicKey::EcPoint {
-                            curve,
-                            point: decode_base64(point)?,
-                        });
-                    }
-                }
-            }
-        } else if child.tag_name().namespace() == Some(DSIG11_NS)
-            && child.tag_name().name() == "DEREncodedKeyValue"
-        {
-            m.keys.push(PublicKey::Spki(decode_base64(child)?));
-        }
+        collect_key(child, ids, Follow::Once, &mut m)?;
     }
     Ok(m)
+}
+
+/// Whether same-document key references (`RetrievalMethod`, `dsig11:KeyInfoReference`) are
+/// followed: once, never from a referenced element (no chains, no loops).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Follow {
+    Once,
+    Never,
+}
+
+fn collect_key(
+    node: Node<'_, '_>,
+    ids: &IdIndex<'_, '_>,
+    follow: Follow,
+    m: &mut KeyMaterial,
+) -> Result<(), Status> {
+    let dsig11 = |local: &str| {
+        node.tag_name().namespace() == Some(DSIG11_NS) && node.tag_name().name() == local
+    };
+    if is_dsig(node, "X509Data") {
+        for c in node.children().filter(|n| is_dsig(*n, "X509Certificate")) {
+            m.certificates.push(decode_base64(c)?);
+        }
+    } else if is_dsig(node, "KeyValue") {
+        for kv in node.children().filter(Node::is_element) {
+            collect_key(kv, ids, Follow::Never, m)?;
+        }
+    } else if is_dsig(node, "RSAKeyValue") {
+        let part = |name: &str| -> Result<Vec<u8>, Status> {
+            let n = node
+                .children()
+                .find(|n| is_dsig(*n, name))
+                .ok_or_else(|| format_error(node, "RSAKeyValue incomplete"))?;
+            decode_base64(n)
+        };
+        m.keys.push(PublicKey::RsaPkcs1(dsig::rsa_public_key_der(
+            &part("Modulus")?,
+            &part("Exponent")?,
+        )));
+    } else if dsig11("ECKeyValue") {
+        let curve = node
+            .children()
+            .find(|n| n.tag_name().name() == "NamedCurve")
+            .and_then(|n| n.attribute("URI"));
+        let known = matches!(
+            curve,
+            Some("urn:oid:1.2.840.10045.3.1.7" | "urn:oid:1.3.132.0.34" | "urn:oid:1.3.132.0.35")
+        );
+        let point = node.children().find(|n| n.tag_name().name() == "PublicKey");
+        if let (true, Some(point)) = (known, point) {
+            m.keys.push(PublicKey::EcPoint(decode_base64(point)?));
+        }
+    } else if dsig11("DEREncodedKeyValue") {
+        m.keys.push(PublicKey::Spki(decode_base64(node)?));
+    } else if follow == Follow::Once
+        && (is_dsig(node, "RetrievalMethod") || dsig11("KeyInfoReference"))
+    {
+        // Same-document targets only, and no transforms: a key reference must not become a
+        // second reference-processing engine.
+        let uri = node.attribute("URI").unwrap_or("");
+        let target = uri
+            .strip_prefix('#')
+            .filter(|_| node.children().all(|c| !c.is_element()))
+            .and_then(|id| ids.get(id));
+        if target.is_none() {
+            m.unsupported = Some(format!(
+                "{} {uri:?} (only same-document references without transforms are followed)",
+                node.tag_name().name()
+            ));
+        }
+        if let Some(target) = target {
+            if is_dsig(target, "KeyInfo") {
+                for c in target.children().filter(Node::is_element) {
+                    collect_key(c, ids, Follow::Never, m)?;
+                }
+            } else {
+                collect_key(target, ids, Follow::Never, m)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The DER `SubjectPublicKeyInfo` of a certificate.

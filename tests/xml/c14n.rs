@@ -342,8 +342,8 @@ fn xmllint(doc: &str, flag: &str) -> Option<Vec<u8>> {
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 96, ..Default::default() })]
 
-    /// Our C14N 1.0 and Exclusive C14N (with comments) equal xmllint's, and canonical output is
-    /// a fixed point.
+    /// Our C14N 1.0, C14N 1.1 and Exclusive C14N (with comments) equal xmllint's, and canonical
+    /// output is a fixed point.
     #[test]
     fn equals_xmllint_and_is_idempotent(seed in 1u64..u64::MAX) {
         let text = Gen(seed).document();
@@ -354,6 +354,7 @@ proptest::proptest! {
         let have_xmllint = super::common::have("xmllint");
         for (algorithm, flag) in [
             (Algorithm::Inclusive(Comments::Keep), "--c14n"),
+            (Algorithm::Inclusive11(Comments::Keep), "--c14n11"),
             (Algorithm::Exclusive { comments: Comments::Keep, inclusive_prefixes: vec![] }, "--exc-c14n"),
         ] {
             let ours = c14n::canonicalize_document(&doc, &algorithm);

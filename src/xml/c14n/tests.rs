@@ -122,3 +122,17 @@ fn vietnamese_text_passes_through() {
         "<a t=\"Hà Nội\">Ủy ban nhân dân</a>"
     );
 }
+
+#[test]
+fn c14n11_does_not_inherit_xml_id() {
+    let xml = "<a xml:id='i' xml:lang='vi'><b/></a>";
+    let doc = crate::xml::parse::parse(xml, &crate::xml::Limits::default()).unwrap();
+    let b = doc.descendants().find(|n| n.has_tag_name("b")).unwrap();
+    let set = Subtree::new(b, Comments::Strip);
+    let v10 = String::from_utf8(canonicalize(&doc, &set, &INCLUSIVE)).unwrap();
+    assert_eq!(v10, "<b xml:id=\"i\" xml:lang=\"vi\"></b>");
+    let v11 = Algorithm::Inclusive11(Comments::Strip);
+    let got = String::from_utf8(canonicalize(&doc, &set, &v11)).unwrap();
+    assert_eq!(got, "<b xml:lang=\"vi\"></b>");
+    assert_eq!(Algorithm::from_uri(v11.uri()), Some(v11));
+}
