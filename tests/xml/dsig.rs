@@ -248,3 +248,78 @@ fn expect_element_is_met_by_a_whole_document_signature() {
         Some(SubIndication::SignedDataNotFound)
     );
 }
+
+/// B-T: a signature time-stamp from a real RFC 3161 TSA (openssl) over the canonical
+/// SignatureValue; the token also verifies with `openssl ts -verify`.
+#[test]
+fn xades_baseline_t_with_a_real_tsa() {
+    let Some(tsa) = super::tsa::TestTsa::start(2) else {
+        eprintln!("SKIPPED: openssl not installed");
+        return;
+    };
+    let pki = TestPki::new(SignatureAlgorithm::Ecdsa(
+        Curve::P256,
+        DigestAlgorithm::Sha256,
+    ));
+    let level = Level::XadesT {
+        tsa_url: tsa.url.clone(),
+    };
+    let signed = xml::sign(
+        DOCUMENT.as_bytes(),
+        &pki.signer,
+        &pki.chain,
+        &options(Packaging::Enveloped, level),
+    )
+    .unwrap();
+    let report = xml::verify(&signed, &VerifyOptions::default()).unwrap();
+    let s = &report.signatures[0];
+    assert_eq!(s.status, Status::Intact);
+    let xades = s.xades.as_ref().unwrap();
+    assert_eq!(xades.level(), xml::xades::Level::BaselineT);
+    assert_eq!(xades.timestamps.len(), 1);
+    let ts = &xades.timestamps[0];
+    assert_eq!(ts.imprint, xml::xades::Imprint::Matches);
+    assert!(ts.gen_time.as_deref().is_some_and(|t| t.ends_with('Z')));
+
+    // openssl agrees that the token is a valid time-stamp over that imprint.
+    let info = kyso::tsp::tst_info(&ts.token).unwrap();
+    std::fs::write(tsa.dir.path().join("token.der"), &ts.token).unwrap();
+    let out = std::process::Command::new("openssl")
+        .args(["ts", "-verify", "-token_in", "-in", "token.der"])
+        .args(["-digest", &hex::encode(&info.hashed_message)])
+        .arg("-CAfile")
+        .arg(tsa.certificate())
+        .current_dir(tsa.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Swapping the token into another signature: the imprint no longer matches.
+    let other = xml::sign(
+        DOCUMENT.replace("123/QĐ", "124/QĐ").as_bytes(),
+        &pki.signer,
+        &pki.chain,
+        &options(Packaging::Enveloped, Level::XadesB),
+    )
+    .unwrap();
+    let other = String::from_utf8(other).unwrap();
+    let signed = String::from_utf8(signed).unwrap();
+    let unsigned_start = signed.find("<xades:UnsignedProperties>").unwrap();
+    let unsigned_end =
+        signed.find("</xades:UnsignedProperties>").unwrap() + "</xades:UnsignedProperties>".len();
+    let grafted = other.replace(
+        "</xades:QualifyingProperties>",
+        &format!(
+            "{}</xades:QualifyingProperties>",
+            &signed[unsigned_start..unsigned_end]
+        ),
+    );
+    let r = xml::verify(grafted.as_bytes(), &VerifyOptions::default()).unwrap();
+    let x = r.signatures[0].xades.as_ref().unwrap();
+    assert_eq!(x.timestamps[0].imprint, xml::xades::Imprint::Mismatch);
+    assert_eq!(x.level(), xml::xades::Level::BaselineB);
+}
