@@ -5,7 +5,10 @@
 //! Read top-down: [`signer`] is the one signing interface; [`token`] implements it with PKCS#11.
 #![forbid(unsafe_code)]
 
+mod asn1;
+pub mod config;
 pub mod signer;
+pub mod testpki;
 pub mod token;
 pub mod tsp;
 pub mod xml;

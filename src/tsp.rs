@@ -260,10 +260,7 @@ fn positive_integer(magnitude: &[u8]) -> Vec<u8> {
 }
 
 fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    crate::signer::push_der_len(&mut out, content.len());
-    out.extend_from_slice(content);
-    out
+    crate::asn1::tlv(tag, content)
 }
 
 /// Reads one DER element at `at` with the expected tag: its content range and where the next

@@ -312,30 +312,8 @@ pub fn verify_signature(
 /// `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }` from the unsigned
 /// big-endian values of an `RSAKeyValue`.
 pub fn rsa_public_key_der(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
-    let n = der_unsigned_integer(modulus);
-    let e = der_unsigned_integer(exponent);
-    let mut out = vec![0x30];
-    push_len(&mut out, n.len() + e.len());
-    out.extend_from_slice(&n);
-    out.extend_from_slice(&e);
-    out
-}
-
-fn der_unsigned_integer(magnitude: &[u8]) -> Vec<u8> {
-    let trimmed: &[u8] = match magnitude.iter().position(|&b| b != 0) {
-        Some(i) => &magnitude[i..],
-        None => &[0],
-    };
-    let pad = trimmed[0] & 0x80 != 0;
-    let mut out = vec![0x02];
-    push_len(&mut out, trimmed.len() + usize::from(pad));
-    if pad {
-        out.push(0);
-    }
-    out.extend_from_slice(trimmed);
-    out
-}
-
-pub(crate) fn push_len(out: &mut Vec<u8>, len: usize) {
-    crate::signer::push_der_len(out, len)
+    crate::asn1::sequence(&[
+        &crate::asn1::unsigned_integer(modulus),
+        &crate::asn1::unsigned_integer(exponent),
+    ])
 }

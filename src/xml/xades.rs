@@ -297,10 +297,7 @@ fn issuer_serial_v2(der: &[u8]) -> Result<Vec<u8>, super::Error> {
 }
 
 fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    super::dsig::push_len(&mut out, content.len());
-    out.extend_from_slice(content);
-    out
+    crate::asn1::tlv(tag, content)
 }
 
 fn is_xades(n: Node<'_, '_>, local: &str) -> bool {
