@@ -6,6 +6,7 @@ mod common;
 mod conformance;
 mod dsig;
 mod interop;
+mod softhsm;
 mod tsa;
 
 /// Where the shared conformance material lives: `KYSO_CONFORMANCE_DIR`, or `../shared/conformance`
