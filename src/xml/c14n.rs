@@ -204,7 +204,7 @@ pub fn canonicalize_document(doc: &Document<'_>, algorithm: &Algorithm) -> Vec<u
 /// Canonicalizes the subset `set` of `doc`.
 pub fn canonicalize(doc: &Document<'_>, set: &dyn NodeSet, algorithm: &Algorithm) -> Vec<u8> {
     let mut c = Canonicalizer {
-        out: Vec::with_capacity(doc.input_text().len()),
+        out: Vec::new(),
         set,
         algorithm,
         input: doc.input_text(),
@@ -589,29 +589,40 @@ fn prefix_of(qname: &str) -> &str {
 }
 
 fn escape_text(out: &mut Vec<u8>, s: &str) {
-    for &b in s.as_bytes() {
-        match b {
-            b'&' => out.extend_from_slice(b"&amp;"),
-            b'<' => out.extend_from_slice(b"&lt;"),
-            b'>' => out.extend_from_slice(b"&gt;"),
-            b'\r' => out.extend_from_slice(b"&#xD;"),
-            _ => out.push(b),
-        }
-    }
+    escape(out, s, |b| match b {
+        b'&' => Some(b"&amp;"),
+        b'<' => Some(b"&lt;"),
+        b'>' => Some(b"&gt;"),
+        b'\r' => Some(b"&#xD;"),
+        _ => None,
+    })
 }
 
 fn escape_attribute(out: &mut Vec<u8>, s: &str) {
-    for &b in s.as_bytes() {
-        match b {
-            b'&' => out.extend_from_slice(b"&amp;"),
-            b'<' => out.extend_from_slice(b"&lt;"),
-            b'"' => out.extend_from_slice(b"&quot;"),
-            b'\t' => out.extend_from_slice(b"&#x9;"),
-            b'\n' => out.extend_from_slice(b"&#xA;"),
-            b'\r' => out.extend_from_slice(b"&#xD;"),
-            _ => out.push(b),
+    escape(out, s, |b| match b {
+        b'&' => Some(b"&amp;"),
+        b'<' => Some(b"&lt;"),
+        b'"' => Some(b"&quot;"),
+        b'\t' => Some(b"&#x9;"),
+        b'\n' => Some(b"&#xA;"),
+        b'\r' => Some(b"&#xD;"),
+        _ => None,
+    })
+}
+
+/// Copies `s`, replacing the bytes `replace` maps; runs without special bytes are copied whole
+/// (most text has none, and this is the canonicalizer's hot loop).
+fn escape(out: &mut Vec<u8>, s: &str, replace: impl Fn(u8) -> Option<&'static [u8]>) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if let Some(r) = replace(b) {
+            out.extend_from_slice(&bytes[start..i]);
+            out.extend_from_slice(r);
+            start = i + 1;
         }
     }
+    out.extend_from_slice(&bytes[start..]);
 }
 
 fn escape_pi(out: &mut Vec<u8>, s: &str) {
