@@ -19,6 +19,7 @@ pub const XADES141_NS: &str = "http://uri.etsi.org/01903/v1.4.1#";
 
 pub const ENVELOPED_SIGNATURE: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
 pub const BASE64_TRANSFORM: &str = "http://www.w3.org/2000/09/xmldsig#base64";
+pub const XPATH_TRANSFORM: &str = "http://www.w3.org/TR/1999/REC-xpath-19991116";
 pub const TYPE_OBJECT: &str = "http://www.w3.org/2000/09/xmldsig#Object";
 pub const TYPE_MANIFEST: &str = "http://www.w3.org/2000/09/xmldsig#Manifest";
 pub const TYPE_SIGNED_PROPERTIES: &str = "http://uri.etsi.org/01903#SignedProperties";

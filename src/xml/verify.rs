@@ -25,7 +25,7 @@ use super::c14n::{self, Algorithm, Comments, Subtree};
 use super::dsig::{
     self, BASE64_TRANSFORM, CryptoFailure, DSIG_NS, DSIG11_NS, DigestMethod, ENVELOPED_SIGNATURE,
     EXC_C14N_NS, LegacyCrypto, PublicKey, SignatureMethod, TYPE_COUNTERSIGNED_SIGNATURE,
-    TYPE_MANIFEST, TYPE_OBJECT, TYPE_SIGNED_PROPERTIES,
+    TYPE_MANIFEST, TYPE_OBJECT, TYPE_SIGNED_PROPERTIES, XPATH_TRANSFORM,
 };
 use super::{Error, Limits, parse, xades};
 
@@ -393,8 +393,32 @@ struct Reference<'a, 'input> {
 
 enum Transform {
     Enveloped,
+    /// The XPath transform with exactly `not(ancestor-or-self::P:Signature)`, P bound to the
+    /// XMLDSig namespace: the enveloped-signature idiom of XMLDSig 1.0 §6.6.3, which removes
+    /// every signature in the document. No other XPath is evaluated.
+    ExcludeAllSignatures,
     C14n(Algorithm),
     Base64,
+}
+
+/// Recognizes the one XPath expression we accept (see [`Transform::ExcludeAllSignatures`]).
+fn is_exclude_signatures_xpath(transform: Node<'_, '_>) -> bool {
+    let Some(xpath) = transform
+        .children()
+        .find(|n| is_dsig(*n, "XPath"))
+        .filter(|_| transform.children().filter(Node::is_element).count() == 1)
+    else {
+        return false;
+    };
+    let text: String = xpath
+        .text()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    text.strip_prefix("not(ancestor-or-self::")
+        .and_then(|rest| rest.strip_suffix(":Signature)"))
+        .is_some_and(|prefix| xpath.lookup_namespace_uri(Some(prefix)) == Some(DSIG_NS))
 }
 
 /// Data flowing through a transform chain.
@@ -619,6 +643,9 @@ fn parse_reference<'a, 'input>(
             transforms.push(match uri {
                 ENVELOPED_SIGNATURE => Transform::Enveloped,
                 BASE64_TRANSFORM => Transform::Base64,
+                XPATH_TRANSFORM if is_exclude_signatures_xpath(t) => {
+                    Transform::ExcludeAllSignatures
+                }
                 _ => match Algorithm::from_uri(uri) {
                     Some(a) => Transform::C14n(with_prefix_list(a, t)?),
                     None => return Err(unsupported(format!("transform {uri}"))),
@@ -708,7 +735,14 @@ fn transform_reference<'a, 'input>(
                 enveloped = true;
                 Data::Nodes(set)
             }
-            (Transform::Enveloped, Data::Octets(_)) => {
+            (Transform::ExcludeAllSignatures, Data::Nodes(mut set)) => {
+                for s in doc.descendants().filter(|n| is_dsig(*n, "Signature")) {
+                    set.exclude(s);
+                }
+                enveloped = true;
+                Data::Nodes(set)
+            }
+            (Transform::Enveloped | Transform::ExcludeAllSignatures, Data::Octets(_)) => {
                 return Err(format_error(
                     r.node,
                     "enveloped-signature transform on octets",
