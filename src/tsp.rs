@@ -18,7 +18,7 @@ use crate::signer::DigestAlgorithm;
 pub enum Error {
     #[error("unsupported TSA URL {url:?}: only http://host[:port]/path is supported")]
     UnsupportedUrl { url: String },
-    #[error("TSA {url}: {source}")]
+    #[error("cannot exchange a time-stamp request with TSA {url}")]
     Io {
         url: String,
         #[source]

@@ -83,9 +83,9 @@ pub enum Error {
     Certificate(String),
     #[error("the signer certificate's public key is not the signing key's")]
     CertificateKeyMismatch,
-    #[error("signing: {0}")]
+    #[error(transparent)]
     Signer(#[from] crate::token::Error),
-    #[error("time-stamp: {0}")]
+    #[error(transparent)]
     Timestamp(#[from] crate::tsp::Error),
     #[error("BUG: building the signature: {0}")]
     Build(String),

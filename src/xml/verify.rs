@@ -503,6 +503,13 @@ fn check_signature<'a, 'input>(
         references.push(parse_reference(r, options)?);
     }
 
+    // Key material first, so that even a failed report names the claimed signer.
+    let material = key_info
+        .map(|k| key_material(k, ids))
+        .transpose()?
+        .unwrap_or_default();
+    report.certificates = material.certificates.clone();
+
     // Reference validation.
     let mut output_budget = doc
         .input_text()
@@ -516,10 +523,6 @@ fn check_signature<'a, 'input>(
 
     // Keys, then the signature value.
     let value = decode_base64(value_node)?;
-    let material = key_info
-        .map(|k| key_material(k, ids))
-        .transpose()?
-        .unwrap_or_default();
     let signed_info_octets =
         c14n::canonicalize(doc, &Subtree::new(signed_info, Comments::Keep), &c14n);
     let mut certificates = material.certificates;
@@ -1213,11 +1216,12 @@ pub(crate) fn path_of(node: Node<'_, '_>) -> String {
     let mut n = Some(node);
     while let Some(e) = n.filter(Node::is_element) {
         let name = e.tag_name();
-        let index = e
+        // prev_siblings() starts with the node itself.
+        let position = e
             .prev_siblings()
             .filter(|s| s.is_element() && s.tag_name() == name)
             .count();
-        parts.push(format!("/{}[{}]", name.name(), index + 1));
+        parts.push(format!("/{}[{}]", name.name(), position));
         n = e.parent();
     }
     parts.reverse();
