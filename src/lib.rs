@@ -5,5 +5,6 @@
 //! Read top-down: [`signer`] is the one signing interface; [`token`] implements it with PKCS#11.
 #![forbid(unsafe_code)]
 
+pub mod ledger;
 pub mod signer;
 pub mod token;
