@@ -1,1 +1,2 @@
 //! kyso's integration tests: one binary, one module per topic.
+mod ledger;

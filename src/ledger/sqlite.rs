@@ -32,6 +32,20 @@ use super::{
 /// large import running alongside.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Waits for another connection's write lock: sleeps from 50 µs doubling to 800 µs, and gives up
+/// after about [`BUSY_TIMEOUT`]. SQLite's own busy timeout backs off to 100 ms sleeps, so two busy
+/// writers would spend most of their time asleep while the lock sits free.
+fn busy_wait(attempt: i32) -> bool {
+    const MAX_STEP_MICROS: u64 = 800;
+    let step = 50u64 << attempt.clamp(0, 4);
+    let give_up_after = BUSY_TIMEOUT.as_micros() as u64 / MAX_STEP_MICROS;
+    if u64::try_from(attempt).unwrap_or(0) >= give_up_after {
+        return false;
+    }
+    std::thread::sleep(Duration::from_micros(step));
+    true
+}
+
 /// What a commit survives. See the module documentation for the trade.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Durability {
@@ -122,9 +136,9 @@ impl SqliteStore {
                 source,
             }
         };
-        let conn = Connection::open(&path).map_err(fail("open"))?;
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(fail("set busy timeout"))?;
+        let mut conn = Connection::open(&path).map_err(fail("open"))?;
+        conn.busy_handler(Some(busy_wait))
+            .map_err(fail("set busy handler"))?;
         let synchronous = match durability {
             Durability::Full => "FULL",
             Durability::Normal => "NORMAL",

@@ -235,7 +235,11 @@ pub fn import(
     // Check every unit of the merged set, not only the new rows: re-levelling a stored parent can
     // break its stored children.
     for unit in merged.values() {
-        let line = line_of(&unit.code).unwrap_or(0);
+        // A stored unit broken by this file is blamed on the row of its parent, which the file
+        // changed.
+        let line = line_of(&unit.code)
+            .or_else(|| unit.parent.as_deref().and_then(line_of))
+            .unwrap_or(0);
         let fail = |field: &'static str, reason: String| Error::UnitCsv {
             line,
             field,
