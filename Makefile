@@ -15,10 +15,13 @@ demo:
 	@softhsm/token-create.sh $(DEMO_DIR) $(DEMO_TOKEN) >/dev/null
 	SOFTHSM2_CONF=$(CURDIR)/$(DEMO_DIR)/softhsm2.conf ./target/release/kyso demo --dir $(DEMO_DIR) --token $(DEMO_TOKEN)
 
-## make test: formatting, lints, and every test (unit, integration against real SoftHSM and
-## OpenSSL). Each test process makes its own throwaway token under target/tmp/tokens.
+## make test: formatting, lints, and every test (unit, integration against real SoftHSM,
+## OpenSSL, pdfsig, qpdf, pyHanko, xmlsec1 and PostgreSQL). Each test process makes its own
+## throwaway token under target/tmp/tokens; the ledger's PostgreSQL tests use a throwaway
+## cluster under var/postgres-test, listening on 127.0.0.1 only.
 test: lint
-	$(CARGO) nextest run --no-fail-fast --cargo-quiet
+	KYSO_TEST_POSTGRES_URL=$$(scripts/postgres-test-cluster.sh start) \
+	  $(CARGO) nextest run --no-fail-fast --cargo-quiet
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -9,6 +9,7 @@ mod asn1;
 pub mod ber;
 pub mod cms;
 pub mod config;
+pub mod ledger;
 pub mod pades;
 pub mod pdf;
 pub mod pki;

@@ -1,11 +1,12 @@
 //! kyso's integration tests: one binary, one module per topic.
 
-mod pki;
 mod support;
 
 mod cli;
 mod cms;
+mod ledger;
 mod pdf_sign;
+mod pki;
 mod testpki;
 mod token;
 mod xml;

@@ -1,0 +1,278 @@
+//! The signing-rate ledger: which units exist, which documents they issued, which of those were
+//! signed, and the reports auditors read from that record.
+//!
+//! A province's headline figure ("98% of documents signed") is a ratio whose denominator is the
+//! documents issued, signed or not. Signing products only see the signed ones, so the ledger keeps
+//! both and gives two rates per unit:
+//! - *declared*: the document-management software (DMS) said the document was signed;
+//! - *verified*: kyso found a TOTAL-PASSED signature on it (ETSI EN 319 102-1 indication), when it
+//!   signed the document itself or when a batch audit re-verified the archived file.
+//!
+//! The gap between the two is itself a finding for auditors.
+//!
+//! What this module owns:
+//! - [`units`]: the unit hierarchy (province → departments/agencies, districts → communes) and its
+//!   CSV form;
+//! - [`event`]: the four document events and their validation;
+//! - [`Store`]: the storage contract, with [`sqlite::SqliteStore`] (embedded default) and
+//!   [`postgres::PgStore`] (several kyso nodes share one database); every SQL statement of kyso
+//!   lives in those two files;
+//! - [`period`]: reporting periods, whose boundaries are local midnights in Asia/Ho_Chi_Minh;
+//! - [`report`] and [`render`]: the figures and their table, CSV, JSON and HTML forms;
+//! - [`demo`]: a deterministic province-sized ledger reproducing the 2022-H1 seed figures.
+//!
+//! What it refuses: events for units it does not know, malformed events (nothing of a rejected
+//! batch is stored), counting a retried event twice, and deleting anything: the ledger is a record,
+//! and corrections are new versions of an event, never removals.
+
+use std::path::PathBuf;
+
+use time::OffsetDateTime;
+
+pub mod demo;
+pub mod event;
+pub mod period;
+pub mod postgres;
+pub mod render;
+pub mod report;
+pub mod sqlite;
+pub mod units;
+
+pub use event::{
+    Audited, Certificate, Declared, Event, Indication, Issued, Method, Recorded, SignatureLevel,
+    Signed, Verified,
+};
+pub use period::{Period, TimeRange};
+pub use report::{Report, ReportQuery};
+pub use units::{LevelScheme, Unit};
+
+/// Everything that can go wrong in the ledger. Messages name the line, field, unit or document
+/// involved, so that whoever fed the ledger can fix the input without reading code.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("units CSV line {line}, field `{field}`: {reason}")]
+    UnitCsv {
+        line: u64,
+        field: &'static str,
+        reason: String,
+    },
+
+    #[error("units CSV: cannot read line {line}: {source}")]
+    UnitCsvRead {
+        line: u64,
+        #[source]
+        source: csv::Error,
+    },
+
+    #[error("unit `{code}` is part of a parent cycle: {path}")]
+    UnitCycle { code: String, path: String },
+
+    #[error("unknown unit `{code}`{}", match document_id {
+        Some(id) => format!(" (document `{id}`)"),
+        None => String::new(),
+    })]
+    UnknownUnit {
+        code: String,
+        document_id: Option<String>,
+    },
+
+    #[error("{}event {}, field `{field}`: {reason}", line_prefix(*line), document_label(document_id))]
+    InvalidEvent {
+        line: Option<u64>,
+        document_id: Option<String>,
+        field: &'static str,
+        reason: String,
+    },
+
+    #[error("events line {line}: not a valid event: {source}")]
+    EventJson {
+        line: u64,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    #[error("unknown level `{level}`, expected one of {known}")]
+    UnknownLevel { level: String, known: String },
+
+    #[error("invalid level scheme: {reason}")]
+    InvalidLevelScheme { reason: String },
+
+    #[error("invalid period `{input}`: {reason}")]
+    InvalidPeriod { input: String, reason: String },
+
+    #[error("invalid certificate: {reason}")]
+    InvalidCertificate { reason: String },
+
+    #[error(
+        "the ledger database at schema version {found} is newer than this kyso (knows up to {known})"
+    )]
+    SchemaTooNew { found: i64, known: i64 },
+
+    #[error("SQLite ledger {}: {context}: {source}", path.display())]
+    Sqlite {
+        path: PathBuf,
+        context: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    #[error("PostgreSQL ledger: {context}: {source}")]
+    Postgres {
+        context: &'static str,
+        #[source]
+        source: ::postgres::Error,
+    },
+
+    #[error("PostgreSQL ledger: invalid connection settings: {reason}")]
+    PostgresConfig { reason: String },
+
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("cannot render report as {format}: {reason}")]
+    Render {
+        format: &'static str,
+        reason: String,
+    },
+}
+
+fn line_prefix(line: Option<u64>) -> String {
+    match line {
+        Some(line) => format!("line {line}: "),
+        None => String::new(),
+    }
+}
+
+fn document_label(document_id: &Option<String>) -> String {
+    match document_id {
+        Some(id) => format!("for document `{id}`"),
+        None => "without document id".to_owned(),
+    }
+}
+
+/// Where the ledger lives. Both stores hold the same schema and answer the same queries; the
+/// shared test suite (`tests/ledger.rs`) runs every case against both.
+///
+/// Methods take `&mut self` because a store is one database connection; a service shares a store
+/// behind a mutex or opens one per worker. Every write method is one transaction: it stores all
+/// of its input or none of it.
+pub trait Store {
+    /// Inserts or updates units. The caller has validated the set as a whole
+    /// ([`units::import`]); the store writes them parents first, in one transaction.
+    fn upsert_units(&mut self, units: &[Unit]) -> Result<(), Error>;
+
+    /// All units, ordered by code.
+    fn units(&mut self) -> Result<Vec<Unit>, Error>;
+
+    /// Records events in one transaction, in order. A retried event is [`Recorded::Unchanged`];
+    /// an event naming an unknown unit fails the whole call and stores nothing.
+    fn record(&mut self, events: &[Event]) -> Result<Vec<Recorded>, Error>;
+
+    /// Issued-document counts per issuing unit for documents issued in `range`. Units without
+    /// documents are absent.
+    fn document_counts(&mut self, range: TimeRange) -> Result<Vec<UnitCounts>, Error>;
+
+    /// Signatures made in `range` (by signing time), grouped by signing unit, method and issuing CA.
+    fn signature_counts(&mut self, range: TimeRange) -> Result<Vec<SignatureCount>, Error>;
+
+    /// Incoming verifications in `range`, grouped by receiving unit and verdict.
+    fn incoming_counts(&mut self, range: TimeRange) -> Result<Vec<IncomingCount>, Error>;
+
+    /// Documents of `unit` issued in `range` that are not signed by declaration or not by
+    /// verification, oldest first, at most `limit`; and how many there are in all.
+    fn unsigned_documents(
+        &mut self,
+        unit: &str,
+        range: TimeRange,
+        limit: usize,
+    ) -> Result<(Vec<DocumentStatus>, u64), Error>;
+
+    /// How many events of each kind the ledger holds (for `kyso units show`, health and tests).
+    fn totals(&mut self) -> Result<Totals, Error>;
+}
+
+/// Document counts of one unit over a range.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct UnitCounts {
+    pub unit: String,
+    pub counts: Counts,
+}
+
+/// The numbers behind both rates. `declared_unverified` counts documents the DMS declared signed
+/// on which kyso has not found a TOTAL-PASSED signature: the documents behind the gap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub issued: u64,
+    pub declared_signed: u64,
+    pub verified_signed: u64,
+    pub declared_unverified: u64,
+}
+
+impl Counts {
+    /// Adds another unit's counts, for level totals and roll-ups.
+    pub fn add(&mut self, other: &Counts) {
+        self.issued += other.issued;
+        self.declared_signed += other.declared_signed;
+        self.verified_signed += other.verified_signed;
+        self.declared_unverified += other.declared_unverified;
+    }
+}
+
+/// Signatures of one (unit, method, issuing CA) group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureCount {
+    pub unit: String,
+    pub method: Method,
+    pub issuer: String,
+    pub count: u64,
+}
+
+/// Incoming verifications of one (receiving unit, indication, sub-indication) group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IncomingCount {
+    pub unit: String,
+    pub indication: Indication,
+    pub sub_indication: Option<String>,
+    pub count: u64,
+}
+
+/// One document as the drill-down list shows it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DocumentStatus {
+    pub document_id: String,
+    pub number: String,
+    pub doc_type: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub issued_at: OffsetDateTime,
+    pub declared: Declared,
+    pub verified: bool,
+}
+
+/// Rows per table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Totals {
+    pub units: u64,
+    pub documents: u64,
+    pub signatures: u64,
+    pub incoming: u64,
+    pub audits: u64,
+}
+
+/// Seconds since the Unix epoch (UTC), the form both stores keep times in: integer comparison
+/// gives both stores the same period boundaries to the second, with no time-zone setting of the
+/// database server involved.
+pub(crate) fn unix(t: OffsetDateTime) -> i64 {
+    t.unix_timestamp()
+}
+
+pub(crate) fn from_unix(seconds: i64) -> OffsetDateTime {
+    // Stored values came from `unix()` of a valid OffsetDateTime, so they are in range; a value
+    // written by something else and out of range reads as the epoch rather than failing a report.
+    OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}

@@ -1,0 +1,612 @@
+//! The shared ledger: PostgreSQL, for several kyso nodes behind one load balancer.
+//!
+//! The schema and the queries mirror [`super::sqlite`] statement for statement, with times as Unix
+//! seconds in BIGINT columns so that both stores draw period boundaries identically, whatever the
+//! server's `TimeZone` setting.
+//!
+//! Concurrency: two nodes may record events about the same document at the same moment (a retry
+//! landing on another node, or the signing node and the DMS racing). Every write transaction first
+//! takes a transaction-scoped advisory lock per document it touches, in ascending key order so that
+//! two batches never deadlock; after that, "read the current row, then insert, update or leave it"
+//! is race-free under the default READ COMMITTED isolation, and the verified flag derived from a
+//! document's signatures and audits cannot miss a concurrent write. Migrations take one fixed
+//! advisory lock so that nodes starting together apply them once.
+//!
+//! This module speaks plain TCP to PostgreSQL (`NoTls`): it is meant for a database on the same
+//! host or a private network segment; TLS to a remote server is left to a later change.
+
+use std::collections::{BTreeSet, HashSet};
+
+use crate::signer::DigestAlgorithm::Sha256;
+use postgres::{Client, NoTls, Statement, Transaction};
+
+use super::event::{Event, Recorded};
+use super::units::Unit;
+use super::{
+    Counts, Declared, DocumentStatus, Error, IncomingCount, Indication, Method, SignatureCount,
+    Store, TimeRange, Totals, UnitCounts, from_unix, unix,
+};
+
+/// Advisory lock held while migrating; an arbitrary constant ("kyso" in ASCII, then "ledger").
+const MIGRATION_LOCK: i64 = 0x6b79_736f_6c65_6467;
+
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE units (
+    code   TEXT PRIMARY KEY,
+    name   TEXT NOT NULL,
+    level  TEXT NOT NULL,
+    parent TEXT REFERENCES units(code)
+);
+CREATE TABLE documents (
+    document_id     TEXT PRIMARY KEY,
+    number          TEXT NOT NULL,
+    doc_type        TEXT NOT NULL,
+    unit            TEXT NOT NULL REFERENCES units(code),
+    issued_at       BIGINT NOT NULL,
+    declared_signed SMALLINT NOT NULL CHECK (declared_signed IN (0, 1)),
+    verified_signed SMALLINT NOT NULL DEFAULT 0 CHECK (verified_signed IN (0, 1))
+);
+CREATE INDEX documents_unit_time
+    ON documents (unit, issued_at, declared_signed, verified_signed);
+CREATE TABLE signatures (
+    document_id  TEXT NOT NULL,
+    cert_sha256  TEXT NOT NULL,
+    unit         TEXT NOT NULL REFERENCES units(code),
+    key_ref      TEXT NOT NULL,
+    cert_subject TEXT NOT NULL,
+    cert_issuer  TEXT NOT NULL,
+    method       TEXT NOT NULL,
+    level        TEXT NOT NULL,
+    signed_at    BIGINT NOT NULL,
+    indication   TEXT NOT NULL,
+    PRIMARY KEY (document_id, cert_sha256)
+);
+CREATE INDEX signatures_time ON signatures (signed_at);
+CREATE TABLE incoming (
+    receiving_unit TEXT NOT NULL REFERENCES units(code),
+    document_id    TEXT NOT NULL,
+    sender         TEXT NOT NULL,
+    verified_at    BIGINT NOT NULL,
+    indication     TEXT NOT NULL,
+    sub_indication TEXT,
+    PRIMARY KEY (receiving_unit, document_id)
+);
+CREATE INDEX incoming_time ON incoming (verified_at);
+CREATE TABLE audits (
+    document_id    TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL,
+    audited_at     BIGINT NOT NULL,
+    indication     TEXT NOT NULL,
+    sub_indication TEXT,
+    PRIMARY KEY (document_id, content_sha256)
+);
+"#];
+
+/// The PostgreSQL ledger: one connection.
+pub struct PgStore {
+    client: Client,
+    statements: Statements,
+    known_units: HashSet<String>,
+}
+
+/// Statements prepared once per connection. Each event is one round trip: the statement reads
+/// the previous version, writes the new one only if it differs, keeps the document's verified flag
+/// current, and answers what it did. A round trip to the server costs more than the work, so
+/// folding "read, compare, write, refresh" into one statement is what makes ingestion fast.
+struct Statements {
+    unit_exists: Statement,
+    lock_documents: Statement,
+    record_issued: Statement,
+    record_signed: Statement,
+    record_incoming: Statement,
+    record_audited: Statement,
+}
+
+impl PgStore {
+    /// Connects with a `postgres://` URL (or key=value string), optionally into its own schema
+    /// (created if missing; tests use one schema per test), and brings the schema up to date.
+    pub fn connect(url: &str, schema: Option<&str>) -> Result<Self, Error> {
+        let mut client = Client::connect(url, NoTls).map_err(pg("connect"))?;
+        if let Some(schema) = schema {
+            if schema.is_empty()
+                || schema.len() > 63
+                || !schema
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Err(Error::PostgresConfig {
+                    reason: format!(
+                        "schema name `{schema}`: use 1 to 63 lower-case ASCII letters, digits and `_`"
+                    ),
+                });
+            }
+            // The name is checked above, so quoting it into the statement is safe.
+            client
+                .batch_execute(&format!(
+                    "CREATE SCHEMA IF NOT EXISTS \"{schema}\"; SET search_path TO \"{schema}\""
+                ))
+                .map_err(pg("select schema"))?;
+        }
+        migrate(&mut client)?;
+        let statements = Statements::prepare(&mut client)?;
+        Ok(PgStore {
+            client,
+            statements,
+            known_units: HashSet::new(),
+        })
+    }
+}
+
+fn pg(context: &'static str) -> impl Fn(postgres::Error) -> Error {
+    move |source| Error::Postgres { context, source }
+}
+
+fn migrate(client: &mut Client) -> Result<(), Error> {
+    let mut tx = client.transaction().map_err(pg("begin migration"))?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(pg("lock for migration"))?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS kyso_schema (version BIGINT NOT NULL)")
+        .map_err(pg("create schema table"))?;
+    let found: i64 = tx
+        .query_one("SELECT COALESCE(MAX(version), 0) FROM kyso_schema", &[])
+        .map_err(pg("read schema version"))?
+        .get(0);
+    let known = MIGRATIONS.len() as i64;
+    if found > known {
+        return Err(Error::SchemaTooNew { found, known });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        tx.batch_execute(sql).map_err(pg("apply migration"))?;
+        tx.execute(
+            "INSERT INTO kyso_schema (version) VALUES ($1)",
+            &[&(index as i64 + 1)],
+        )
+        .map_err(pg("record migration"))?;
+    }
+    tx.commit().map_err(pg("commit migration"))
+}
+
+/// Whether document `$1` has a TOTAL-PASSED signature or audit, other than the row being written
+/// (`excluded`), or by the row being written (`passes`). A statement cannot see the rows it writes
+/// itself, so the new row's verdict comes in as a parameter.
+fn verified_expression(excluded: &str, passes: &str) -> String {
+    format!(
+        "CASE WHEN {passes}
+                OR EXISTS (SELECT 1 FROM signatures
+                           WHERE document_id = $1 AND indication = 'TOTAL-PASSED' {signatures})
+                OR EXISTS (SELECT 1 FROM audits
+                           WHERE document_id = $1 AND indication = 'TOTAL-PASSED' {audits})
+              THEN 1 ELSE 0 END",
+        signatures = if excluded == "signature" {
+            "AND cert_sha256 <> $2"
+        } else {
+            ""
+        },
+        audits = if excluded == "audit" {
+            "AND content_sha256 <> $2"
+        } else {
+            ""
+        },
+    )
+}
+
+impl Statements {
+    fn prepare(client: &mut Client) -> Result<Self, Error> {
+        let mut p = |sql: &str| client.prepare(sql).map_err(pg("prepare statement"));
+        // Each `record_*` statement answers (previous versions found, rows written):
+        // (0, 1) inserted, (1, 1) updated, (1, 0) unchanged.
+        Ok(Statements {
+            unit_exists: p("SELECT 1 FROM units WHERE code = $1")?,
+            // unnest yields the array in order, so the locks are taken in the ascending order
+            // the caller sorted them into.
+            lock_documents: p("SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k")?,
+            record_issued: p(&format!(
+                "WITH old AS (
+                     SELECT 1 FROM documents WHERE document_id = $1
+                 ), written AS (
+                     INSERT INTO documents (document_id, number, doc_type, unit, issued_at,
+                                            declared_signed, verified_signed)
+                     VALUES ($1, $2, $3, $4, $5, $6, {verified})
+                     ON CONFLICT (document_id) DO UPDATE SET
+                         number = EXCLUDED.number, doc_type = EXCLUDED.doc_type,
+                         unit = EXCLUDED.unit, issued_at = EXCLUDED.issued_at,
+                         declared_signed = EXCLUDED.declared_signed
+                     WHERE (documents.number, documents.doc_type, documents.unit,
+                            documents.issued_at, documents.declared_signed)
+                           IS DISTINCT FROM
+                           (EXCLUDED.number, EXCLUDED.doc_type, EXCLUDED.unit,
+                            EXCLUDED.issued_at, EXCLUDED.declared_signed)
+                     RETURNING 1
+                 )
+                 SELECT (SELECT COUNT(*) FROM old), (SELECT COUNT(*) FROM written)",
+                verified = verified_expression("", "FALSE"),
+            ))?,
+            record_signed: p(&format!(
+                "WITH old AS (
+                     SELECT 1 FROM signatures WHERE document_id = $1 AND cert_sha256 = $2
+                 ), written AS (
+                     INSERT INTO signatures (document_id, cert_sha256, unit, key_ref,
+                                             cert_subject, cert_issuer, method, level,
+                                             signed_at, indication)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                     ON CONFLICT (document_id, cert_sha256) DO UPDATE SET
+                         unit = EXCLUDED.unit, key_ref = EXCLUDED.key_ref,
+                         cert_subject = EXCLUDED.cert_subject,
+                         cert_issuer = EXCLUDED.cert_issuer, method = EXCLUDED.method,
+                         level = EXCLUDED.level, signed_at = EXCLUDED.signed_at,
+                         indication = EXCLUDED.indication
+                     WHERE (signatures.unit, signatures.key_ref, signatures.cert_subject,
+                            signatures.cert_issuer, signatures.method, signatures.level,
+                            signatures.signed_at, signatures.indication)
+                           IS DISTINCT FROM
+                           (EXCLUDED.unit, EXCLUDED.key_ref, EXCLUDED.cert_subject,
+                            EXCLUDED.cert_issuer, EXCLUDED.method, EXCLUDED.level,
+                            EXCLUDED.signed_at, EXCLUDED.indication)
+                     RETURNING 1
+                 ), refreshed AS (
+                     UPDATE documents SET verified_signed = {verified}
+                     WHERE document_id = $1 AND EXISTS (SELECT 1 FROM written)
+                 )
+                 SELECT (SELECT COUNT(*) FROM old), (SELECT COUNT(*) FROM written)",
+                verified = verified_expression("signature", "$10 = 'TOTAL-PASSED'"),
+            ))?,
+            record_incoming: p("WITH old AS (
+                     SELECT 1 FROM incoming WHERE receiving_unit = $1 AND document_id = $2
+                 ), written AS (
+                     INSERT INTO incoming (receiving_unit, document_id, sender, verified_at,
+                                           indication, sub_indication)
+                     VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (receiving_unit, document_id) DO UPDATE SET
+                         sender = EXCLUDED.sender, verified_at = EXCLUDED.verified_at,
+                         indication = EXCLUDED.indication,
+                         sub_indication = EXCLUDED.sub_indication
+                     WHERE (incoming.sender, incoming.verified_at, incoming.indication,
+                            incoming.sub_indication)
+                           IS DISTINCT FROM
+                           (EXCLUDED.sender, EXCLUDED.verified_at, EXCLUDED.indication,
+                            EXCLUDED.sub_indication)
+                     RETURNING 1
+                 )
+                 SELECT (SELECT COUNT(*) FROM old), (SELECT COUNT(*) FROM written)")?,
+            record_audited: p(&format!(
+                "WITH old AS (
+                     SELECT 1 FROM audits WHERE document_id = $1 AND content_sha256 = $2
+                 ), written AS (
+                     INSERT INTO audits (document_id, content_sha256, audited_at, indication,
+                                         sub_indication)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (document_id, content_sha256) DO UPDATE SET
+                         audited_at = EXCLUDED.audited_at, indication = EXCLUDED.indication,
+                         sub_indication = EXCLUDED.sub_indication
+                     WHERE (audits.audited_at, audits.indication, audits.sub_indication)
+                           IS DISTINCT FROM
+                           (EXCLUDED.audited_at, EXCLUDED.indication, EXCLUDED.sub_indication)
+                     RETURNING 1
+                 ), refreshed AS (
+                     UPDATE documents SET verified_signed = {verified}
+                     WHERE document_id = $1 AND EXISTS (SELECT 1 FROM written)
+                 )
+                 SELECT (SELECT COUNT(*) FROM old), (SELECT COUNT(*) FROM written)",
+                verified = verified_expression("audit", "$4 = 'TOTAL-PASSED'"),
+            ))?,
+        })
+    }
+}
+
+impl Store for PgStore {
+    fn upsert_units(&mut self, units: &[Unit]) -> Result<(), Error> {
+        let mut tx = self
+            .client
+            .transaction()
+            .map_err(pg("begin units import"))?;
+        let upsert = tx
+            .prepare(
+                "INSERT INTO units (code, name, level, parent) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (code) DO UPDATE
+                 SET name = EXCLUDED.name, level = EXCLUDED.level, parent = EXCLUDED.parent",
+            )
+            .map_err(pg("prepare units import"))?;
+        for unit in units {
+            tx.execute(
+                &upsert,
+                &[&unit.code, &unit.name, &unit.level, &unit.parent],
+            )
+            .map_err(pg("write unit"))?;
+        }
+        tx.commit().map_err(pg("commit units import"))
+    }
+
+    fn units(&mut self) -> Result<Vec<Unit>, Error> {
+        let rows = self
+            .client
+            .query(
+                "SELECT code, name, level, parent FROM units ORDER BY code COLLATE \"C\"",
+                &[],
+            )
+            .map_err(pg("query units"))?;
+        Ok(rows
+            .iter()
+            .map(|r| Unit {
+                code: r.get(0),
+                name: r.get(1),
+                level: r.get(2),
+                parent: r.get(3),
+            })
+            .collect())
+    }
+
+    fn record(&mut self, events: &[Event]) -> Result<Vec<Recorded>, Error> {
+        for event in events {
+            event.validate()?;
+        }
+        let keys: BTreeSet<i64> = events.iter().map(|e| lock_key(e.document_id())).collect();
+        let keys: Vec<i64> = keys.into_iter().collect();
+        let mut tx = self
+            .client
+            .transaction()
+            .map_err(pg("begin recording events"))?;
+        tx.execute(&self.statements.lock_documents, &[&keys])
+            .map_err(pg("lock documents"))?;
+        let mut outcomes = Vec::with_capacity(events.len());
+        for event in events {
+            outcomes.push(record_one(
+                &mut tx,
+                &self.statements,
+                &mut self.known_units,
+                event,
+            )?);
+        }
+        tx.commit().map_err(pg("commit events"))?;
+        Ok(outcomes)
+    }
+
+    fn document_counts(&mut self, range: TimeRange) -> Result<Vec<UnitCounts>, Error> {
+        let rows = self
+            .client
+            .query(
+                "SELECT unit, COUNT(*), SUM(declared_signed)::BIGINT, SUM(verified_signed)::BIGINT,
+                        SUM(declared_signed * (1 - verified_signed))::BIGINT
+                 FROM documents
+                 WHERE issued_at >= $1 AND issued_at < $2
+                 GROUP BY unit ORDER BY unit COLLATE \"C\"",
+                &[&unix(range.start), &unix(range.end)],
+            )
+            .map_err(pg("query document counts"))?;
+        Ok(rows
+            .iter()
+            .map(|r| UnitCounts {
+                unit: r.get(0),
+                counts: Counts {
+                    issued: r.get::<_, i64>(1) as u64,
+                    declared_signed: r.get::<_, i64>(2) as u64,
+                    verified_signed: r.get::<_, i64>(3) as u64,
+                    declared_unverified: r.get::<_, i64>(4) as u64,
+                },
+            })
+            .collect())
+    }
+
+    fn signature_counts(&mut self, range: TimeRange) -> Result<Vec<SignatureCount>, Error> {
+        let rows = self
+            .client
+            .query(
+                "SELECT unit, method, cert_issuer, COUNT(*)
+                 FROM signatures
+                 WHERE signed_at >= $1 AND signed_at < $2
+                 GROUP BY unit, method, cert_issuer
+                 ORDER BY unit COLLATE \"C\", method COLLATE \"C\", cert_issuer COLLATE \"C\"",
+                &[&unix(range.start), &unix(range.end)],
+            )
+            .map_err(pg("query signature counts"))?;
+        rows.iter()
+            .map(|r| {
+                let method: String = r.get(1);
+                Ok(SignatureCount {
+                    unit: r.get(0),
+                    method: Method::from_stored(&method)
+                        .ok_or_else(|| corrupt("method", &method))?,
+                    issuer: r.get(2),
+                    count: r.get::<_, i64>(3) as u64,
+                })
+            })
+            .collect()
+    }
+
+    fn incoming_counts(&mut self, range: TimeRange) -> Result<Vec<IncomingCount>, Error> {
+        let rows = self
+            .client
+            .query(
+                "SELECT receiving_unit, indication, sub_indication, COUNT(*)
+                 FROM incoming
+                 WHERE verified_at >= $1 AND verified_at < $2
+                 GROUP BY receiving_unit, indication, sub_indication
+                 ORDER BY receiving_unit COLLATE \"C\", indication COLLATE \"C\",
+                          sub_indication COLLATE \"C\" NULLS FIRST",
+                &[&unix(range.start), &unix(range.end)],
+            )
+            .map_err(pg("query incoming counts"))?;
+        rows.iter()
+            .map(|r| {
+                let indication: String = r.get(1);
+                Ok(IncomingCount {
+                    unit: r.get(0),
+                    indication: Indication::from_stored(&indication)
+                        .ok_or_else(|| corrupt("indication", &indication))?,
+                    sub_indication: r.get(2),
+                    count: r.get::<_, i64>(3) as u64,
+                })
+            })
+            .collect()
+    }
+
+    fn unsigned_documents(
+        &mut self,
+        unit: &str,
+        range: TimeRange,
+        limit: usize,
+    ) -> Result<(Vec<DocumentStatus>, u64), Error> {
+        let (start, end) = (unix(range.start), unix(range.end));
+        let total: i64 = self
+            .client
+            .query_one(
+                "SELECT COUNT(*) FROM documents
+                 WHERE unit = $1 AND issued_at >= $2 AND issued_at < $3
+                   AND (declared_signed = 0 OR verified_signed = 0)",
+                &[&unit, &start, &end],
+            )
+            .map_err(pg("count unsigned documents"))?
+            .get(0);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .client
+            .query(
+                "SELECT document_id, number, doc_type, issued_at, declared_signed, verified_signed
+                 FROM documents
+                 WHERE unit = $1 AND issued_at >= $2 AND issued_at < $3
+                   AND (declared_signed = 0 OR verified_signed = 0)
+                 ORDER BY issued_at, document_id COLLATE \"C\" LIMIT $4",
+                &[&unit, &start, &end, &limit],
+            )
+            .map_err(pg("query unsigned documents"))?;
+        let documents = rows
+            .iter()
+            .map(|r| DocumentStatus {
+                document_id: r.get(0),
+                number: r.get(1),
+                doc_type: r.get(2),
+                issued_at: from_unix(r.get(3)),
+                declared: if r.get::<_, i16>(4) == 1 {
+                    Declared::Signed
+                } else {
+                    Declared::Unsigned
+                },
+                verified: r.get::<_, i16>(5) == 1,
+            })
+            .collect();
+        Ok((documents, total as u64))
+    }
+
+    fn totals(&mut self) -> Result<Totals, Error> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT (SELECT COUNT(*) FROM units), (SELECT COUNT(*) FROM documents),
+                        (SELECT COUNT(*) FROM signatures), (SELECT COUNT(*) FROM incoming),
+                        (SELECT COUNT(*) FROM audits)",
+                &[],
+            )
+            .map_err(pg("count rows"))?;
+        Ok(Totals {
+            units: row.get::<_, i64>(0) as u64,
+            documents: row.get::<_, i64>(1) as u64,
+            signatures: row.get::<_, i64>(2) as u64,
+            incoming: row.get::<_, i64>(3) as u64,
+            audits: row.get::<_, i64>(4) as u64,
+        })
+    }
+}
+
+/// The advisory-lock key of a document: the first 8 bytes of SHA-256 of its id. Two ids sharing a
+/// key only serialise each other; they never mix data.
+fn lock_key(document_id: &str) -> i64 {
+    let digest = Sha256.digest(document_id.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+fn corrupt(column: &str, value: &str) -> Error {
+    Error::PostgresConfig {
+        reason: format!("the ledger holds an unknown {column} `{value}`: written by a newer kyso?"),
+    }
+}
+
+fn record_one(
+    tx: &mut Transaction<'_>,
+    s: &Statements,
+    known_units: &mut HashSet<String>,
+    event: &Event,
+) -> Result<Recorded, Error> {
+    if let Some(unit) = event.unit()
+        && !known_units.contains(unit)
+    {
+        // Units are only ever added, so a unit seen once stays known; a miss asks the server,
+        // since another node may have imported it since.
+        let known = tx
+            .query_opt(&s.unit_exists, &[&unit])
+            .map_err(pg("look up unit"))?
+            .is_some();
+        if !known {
+            return Err(Error::UnknownUnit {
+                code: unit.to_owned(),
+                document_id: Some(event.document_id().to_owned()),
+            });
+        }
+        known_units.insert(unit.to_owned());
+    }
+    let row = match event {
+        Event::Issued(e) => {
+            let declared_signed = i16::from(e.declared == Declared::Signed);
+            tx.query_one(
+                &s.record_issued,
+                &[
+                    &e.document_id,
+                    &e.number,
+                    &e.doc_type,
+                    &e.unit,
+                    &unix(e.issued_at),
+                    &declared_signed,
+                ],
+            )
+            .map_err(pg("record issued document"))?
+        }
+        Event::Signed(e) => tx
+            .query_one(
+                &s.record_signed,
+                &[
+                    &e.document_id,
+                    &e.certificate.sha256,
+                    &e.unit,
+                    &e.key,
+                    &e.certificate.subject,
+                    &e.certificate.issuer,
+                    &e.method.as_str(),
+                    &e.level.as_str(),
+                    &unix(e.signed_at),
+                    &e.indication.as_str(),
+                ],
+            )
+            .map_err(pg("record signature"))?,
+        Event::Verified(e) => tx
+            .query_one(
+                &s.record_incoming,
+                &[
+                    &e.receiving_unit,
+                    &e.document_id,
+                    &e.sender,
+                    &unix(e.verified_at),
+                    &e.indication.as_str(),
+                    &e.sub_indication,
+                ],
+            )
+            .map_err(pg("record incoming verification"))?,
+        Event::Audited(e) => tx
+            .query_one(
+                &s.record_audited,
+                &[
+                    &e.document_id,
+                    &e.content_sha256,
+                    &unix(e.audited_at),
+                    &e.indication.as_str(),
+                    &e.sub_indication,
+                ],
+            )
+            .map_err(pg("record audit"))?,
+    };
+    let (previous, written): (i64, i64) = (row.get(0), row.get(1));
+    Ok(match (previous, written) {
+        (0, _) => Recorded::Inserted,
+        (_, 0) => Recorded::Unchanged,
+        _ => Recorded::Updated,
+    })
+}

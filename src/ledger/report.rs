@@ -1,0 +1,328 @@
+//! Signing-rate reports: the figures, computed from the few aggregate queries of [`Store`].
+//!
+//! signing rate = signed issued documents / issued documents, for documents *issued* in the period
+//! (their issue time, in Asia/Ho_Chi_Minh periods). Two numerators: declared (the DMS said signed)
+//! and verified (kyso found a TOTAL-PASSED signature). A unit with no documents has no rate, not
+//! 0% and not 100%: it shows as "—" and its JSON rate is `null`.
+//!
+//! Figures per unit are given twice: the unit's *own* documents and its *total*, rolled up over the
+//! units below it. Level figures add up the own documents of the units at that level, so a
+//! district's communes count at the commune level and not again at the district level.
+//!
+//! Method and provider counts are signatures made in the period (by signing time); incoming
+//! outcomes are verifications made in the period. This module does no I/O beyond the store.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use super::period::{Period, TimeRange, day};
+use super::units::{LevelScheme, Unit, parents_first};
+use super::{Counts, DocumentStatus, Error, Indication, Store};
+
+/// What to report on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportQuery {
+    pub period: Period,
+    /// Only units at this level (and their figures) in the unit list and the overall figure.
+    pub level: Option<String>,
+    /// Only this unit and the units below it; also lists this unit's unsigned documents.
+    pub unit: Option<String>,
+    /// At most this many unsigned documents are listed (the count is always complete).
+    pub unsigned_limit: usize,
+}
+
+impl ReportQuery {
+    pub fn new(period: Period) -> Self {
+        ReportQuery {
+            period,
+            level: None,
+            unit: None,
+            unsigned_limit: 1000,
+        }
+    }
+}
+
+/// A complete report, ready to render.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    pub period: Period,
+    /// First and last local day of the period, `YYYY-MM-DD`.
+    pub first_day: String,
+    pub last_day: String,
+    /// The UTC range queried, `[start, end)`.
+    pub range: TimeRange,
+    /// The unit the report is restricted to, if any.
+    pub scope: Option<Unit>,
+    pub level: Option<String>,
+    pub overall: Rates,
+    pub levels: Vec<LevelRow>,
+    pub units: Vec<UnitRow>,
+    pub methods: Vec<MethodRow>,
+    pub providers: Vec<ProviderRow>,
+    pub incoming: Vec<IncomingRow>,
+    pub unsigned: Option<UnsignedList>,
+}
+
+/// Counts with their rates in percent. Rates are `None` when nothing was issued.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Rates {
+    #[serde(flatten)]
+    pub counts: Counts,
+    pub declared_rate: Option<f64>,
+    pub verified_rate: Option<f64>,
+    /// Declared rate minus verified rate, in percentage points.
+    pub gap_points: Option<f64>,
+}
+
+impl From<Counts> for Rates {
+    fn from(counts: Counts) -> Self {
+        let rate = |n: u64| (counts.issued > 0).then(|| 100.0 * n as f64 / counts.issued as f64);
+        let declared_rate = rate(counts.declared_signed);
+        let verified_rate = rate(counts.verified_signed);
+        Rates {
+            counts,
+            declared_rate,
+            verified_rate,
+            gap_points: declared_rate.zip(verified_rate).map(|(d, v)| d - v),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LevelRow {
+    pub level: String,
+    pub label_vi: String,
+    pub label_en: String,
+    /// Units at this level in scope, with or without documents.
+    pub units: usize,
+    pub rates: Rates,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UnitRow {
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    pub parent: Option<String>,
+    /// Depth below the report's root (0 for a root), for indented display.
+    pub depth: usize,
+    /// The unit's own documents.
+    pub own: Rates,
+    /// The unit's and every unit below it.
+    pub total: Rates,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MethodRow {
+    pub method: &'static str,
+    pub signatures: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProviderRow {
+    pub issuer: String,
+    pub signatures: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IncomingRow {
+    pub indication: &'static str,
+    pub sub_indication: Option<String>,
+    pub count: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UnsignedList {
+    pub unit: String,
+    /// All of the unit's documents in the period not signed by declaration or by verification.
+    pub total: u64,
+    /// The first of them, oldest first.
+    pub documents: Vec<DocumentStatus>,
+}
+
+/// Builds the report for `query`.
+pub fn build(
+    store: &mut dyn Store,
+    scheme: &LevelScheme,
+    query: &ReportQuery,
+) -> Result<Report, Error> {
+    let range = query.period.range();
+    let (first, last) = query.period.days();
+    let units = store.units()?;
+    let by_code: BTreeMap<String, Unit> =
+        units.iter().map(|u| (u.code.clone(), u.clone())).collect();
+    if let Some(level) = &query.level
+        && scheme.rank(level).is_none()
+    {
+        return Err(Error::UnknownLevel {
+            level: level.clone(),
+            known: scheme.keys(),
+        });
+    }
+    let scope = match &query.unit {
+        Some(code) => Some(
+            by_code
+                .get(code)
+                .cloned()
+                .ok_or_else(|| Error::UnknownUnit {
+                    code: code.clone(),
+                    document_id: None,
+                })?,
+        ),
+        None => None,
+    };
+
+    let own: HashMap<String, Counts> = store
+        .document_counts(range)?
+        .into_iter()
+        .map(|c| (c.unit, c.counts))
+        .collect();
+
+    // Preorder: parents before children, so a reverse walk rolls counts up in one pass.
+    let order = parents_first(&by_code)?;
+    let mut total: HashMap<&str, Counts> = HashMap::new();
+    for code in order.iter().rev() {
+        let mut sum = total.get(code.as_str()).copied().unwrap_or_default();
+        sum.add(&own.get(code).copied().unwrap_or_default());
+        total.insert(code, sum);
+        if let Some(parent) = by_code.get(code).and_then(|u| u.parent.as_deref()) {
+            total.entry(parent).or_default().add(&sum);
+        }
+    }
+
+    // The subtree in scope, with depths relative to its root.
+    let mut depth: HashMap<&str, usize> = HashMap::new();
+    let mut in_subtree: Vec<&Unit> = Vec::new();
+    for code in &order {
+        let unit = &by_code[code];
+        let parent_depth = unit.parent.as_deref().and_then(|p| depth.get(p).copied());
+        let here = match &scope {
+            Some(root) if root.code == unit.code => Some(0),
+            Some(_) => parent_depth.map(|d| d + 1),
+            None => Some(parent_depth.map_or(0, |d| d + 1)),
+        };
+        if let Some(d) = here {
+            depth.insert(code, d);
+            in_subtree.push(unit);
+        }
+    }
+    let selected: Vec<&Unit> = in_subtree
+        .iter()
+        .copied()
+        .filter(|u| query.level.as_ref().is_none_or(|l| &u.level == l))
+        .collect();
+    let selected_codes: BTreeSet<&str> = selected.iter().map(|u| u.code.as_str()).collect();
+
+    let mut overall = Counts::default();
+    for unit in &selected {
+        overall.add(&own.get(&unit.code).copied().unwrap_or_default());
+    }
+
+    let levels = scheme
+        .levels()
+        .iter()
+        .filter(|l| query.level.as_ref().is_none_or(|q| &l.key == q))
+        .map(|level| {
+            let mut counts = Counts::default();
+            let mut n = 0;
+            for unit in in_subtree.iter().filter(|u| u.level == level.key) {
+                n += 1;
+                counts.add(&own.get(&unit.code).copied().unwrap_or_default());
+            }
+            LevelRow {
+                level: level.key.clone(),
+                label_vi: level.label_vi.clone(),
+                label_en: level.label_en.clone(),
+                units: n,
+                rates: counts.into(),
+            }
+        })
+        .collect();
+
+    let unit_rows = selected
+        .iter()
+        .map(|u| UnitRow {
+            code: u.code.clone(),
+            name: u.name.clone(),
+            level: u.level.clone(),
+            parent: u.parent.clone(),
+            depth: depth.get(u.code.as_str()).copied().unwrap_or(0),
+            own: own.get(&u.code).copied().unwrap_or_default().into(),
+            total: total
+                .get(u.code.as_str())
+                .copied()
+                .unwrap_or_default()
+                .into(),
+        })
+        .collect();
+
+    let mut methods: BTreeMap<super::Method, u64> = BTreeMap::new();
+    let mut providers: BTreeMap<String, u64> = BTreeMap::new();
+    for row in store.signature_counts(range)? {
+        if selected_codes.contains(row.unit.as_str()) {
+            *methods.entry(row.method).or_default() += row.count;
+            *providers.entry(row.issuer).or_default() += row.count;
+        }
+    }
+    let mut providers: Vec<ProviderRow> = providers
+        .into_iter()
+        .map(|(issuer, signatures)| ProviderRow { issuer, signatures })
+        .collect();
+    providers.sort_by(|a, b| {
+        b.signatures
+            .cmp(&a.signatures)
+            .then(a.issuer.cmp(&b.issuer))
+    });
+
+    let mut incoming: BTreeMap<(Indication, Option<String>), u64> = BTreeMap::new();
+    for row in store.incoming_counts(range)? {
+        if selected_codes.contains(row.unit.as_str()) {
+            *incoming
+                .entry((row.indication, row.sub_indication))
+                .or_default() += row.count;
+        }
+    }
+
+    let unsigned = match &scope {
+        Some(unit) => {
+            let (documents, total) =
+                store.unsigned_documents(&unit.code, range, query.unsigned_limit)?;
+            Some(UnsignedList {
+                unit: unit.code.clone(),
+                total,
+                documents,
+            })
+        }
+        None => None,
+    };
+
+    Ok(Report {
+        period: query.period,
+        first_day: day(first),
+        last_day: day(last),
+        range,
+        scope,
+        level: query.level.clone(),
+        overall: overall.into(),
+        levels,
+        units: unit_rows,
+        methods: super::Method::ALL
+            .into_iter()
+            .map(|m| MethodRow {
+                method: m.label(),
+                signatures: methods.get(&m).copied().unwrap_or(0),
+            })
+            .collect(),
+        providers,
+        incoming: incoming
+            .into_iter()
+            .map(|((indication, sub_indication), count)| IncomingRow {
+                indication: indication.as_str(),
+                sub_indication,
+                count,
+            })
+            .collect(),
+        unsigned,
+    })
+}

@@ -1,0 +1,760 @@
+//! The embedded ledger: one SQLite file (by default under `var/`), in WAL mode so that reports
+//! read while kyso writes, and so that several kyso processes on one machine can share the file.
+//!
+//! Every write is a `BEGIN IMMEDIATE` transaction: it takes the write lock up front, so two
+//! processes never both read under a shared lock and then deadlock upgrading it (which SQLite
+//! reports as SQLITE_BUSY without waiting). Waiting writers wait up to [`BUSY_TIMEOUT`].
+//!
+//! Durability: `synchronous=FULL` by default ([`Durability::Full`]). In WAL mode `NORMAL` is
+//! already safe against corruption and against a kyso crash, but a power cut can roll back the last
+//! commits; the DMS does not resend an event it was told is recorded, so a lost commit would be a
+//! document silently missing from an auditor's report. FULL costs one fsync per transaction; bulk
+//! loads (imports, audits, the demo) batch events into few transactions, and an operator who prefers
+//! speed over the last seconds of events on power loss chooses [`Durability::Normal`].
+//!
+//! Times are Unix seconds (UTC) in INTEGER columns, as in the PostgreSQL store, so both compare
+//! period boundaries identically. This module refuses nothing beyond what [`Store`] refuses.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::event::{Audited, Event, Issued, Recorded, Signed, Verified};
+use super::units::Unit;
+use super::{
+    Counts, Declared, DocumentStatus, Error, IncomingCount, Indication, Method, SignatureCount,
+    Store, TimeRange, Totals, UnitCounts, from_unix, unix,
+};
+
+/// How long a writer waits for another process's transaction before giving up. Transactions are
+/// short (a batch of events), so a long wait means something is stuck; 30 s leaves room for a
+/// large import running alongside.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Waits for another connection's write lock: sleeps from 50 µs doubling to 800 µs, and gives up
+/// after about [`BUSY_TIMEOUT`]. SQLite's own busy timeout backs off to 100 ms sleeps, so two busy
+/// writers would spend most of their time asleep while the lock sits free.
+fn busy_wait(attempt: i32) -> bool {
+    const MAX_STEP_MICROS: u64 = 800;
+    let step = 50u64 << attempt.clamp(0, 4);
+    let give_up_after = BUSY_TIMEOUT.as_micros() as u64 / MAX_STEP_MICROS;
+    if u64::try_from(attempt).unwrap_or(0) >= give_up_after {
+        return false;
+    }
+    std::thread::sleep(Duration::from_micros(step));
+    true
+}
+
+/// What a commit survives. See the module documentation for the trade.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous=FULL`: a recorded event survives a power cut.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: survives a kyso crash; a power cut may roll back the last commits.
+    Normal,
+}
+
+/// The SQLite ledger.
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// Schema versions, applied in order; a version is never edited once released, only added to.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE units (
+    code   TEXT PRIMARY KEY,
+    name   TEXT NOT NULL,
+    level  TEXT NOT NULL,
+    parent TEXT REFERENCES units(code)
+);
+CREATE TABLE documents (
+    document_id     TEXT PRIMARY KEY,
+    number          TEXT NOT NULL,
+    doc_type        TEXT NOT NULL,
+    unit            TEXT NOT NULL REFERENCES units(code),
+    issued_at       INTEGER NOT NULL,
+    declared_signed INTEGER NOT NULL CHECK (declared_signed IN (0, 1)),
+    verified_signed INTEGER NOT NULL DEFAULT 0 CHECK (verified_signed IN (0, 1))
+);
+-- Covers the per-unit report (GROUP BY unit, filter on time) and the drill-down list.
+CREATE INDEX documents_unit_time
+    ON documents (unit, issued_at, declared_signed, verified_signed);
+CREATE TABLE signatures (
+    document_id  TEXT NOT NULL,
+    cert_sha256  TEXT NOT NULL,
+    unit         TEXT NOT NULL REFERENCES units(code),
+    key_ref      TEXT NOT NULL,
+    cert_subject TEXT NOT NULL,
+    cert_issuer  TEXT NOT NULL,
+    method       TEXT NOT NULL,
+    level        TEXT NOT NULL,
+    signed_at    INTEGER NOT NULL,
+    indication   TEXT NOT NULL,
+    PRIMARY KEY (document_id, cert_sha256)
+);
+CREATE INDEX signatures_time ON signatures (signed_at);
+CREATE TABLE incoming (
+    receiving_unit TEXT NOT NULL REFERENCES units(code),
+    document_id    TEXT NOT NULL,
+    sender         TEXT NOT NULL,
+    verified_at    INTEGER NOT NULL,
+    indication     TEXT NOT NULL,
+    sub_indication TEXT,
+    PRIMARY KEY (receiving_unit, document_id)
+);
+CREATE INDEX incoming_time ON incoming (verified_at);
+CREATE TABLE audits (
+    document_id    TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL,
+    audited_at     INTEGER NOT NULL,
+    indication     TEXT NOT NULL,
+    sub_indication TEXT,
+    PRIMARY KEY (document_id, content_sha256)
+);
+"#];
+
+impl SqliteStore {
+    /// Opens (creating if needed, with its parent directory) the ledger at `path` and brings its
+    /// schema up to date.
+    pub fn open(path: impl AsRef<Path>, durability: Durability) -> Result<Self, Error> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+                action: "create ledger directory",
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let fail = |context: &'static str| {
+            let path = path.clone();
+            move |source| Error::Sqlite {
+                path,
+                context,
+                source,
+            }
+        };
+        let mut conn = Connection::open(&path).map_err(fail("open"))?;
+        conn.busy_handler(Some(busy_wait))
+            .map_err(fail("set busy handler"))?;
+        let synchronous = match durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        // journal_mode answers with the mode in force; anything but wal (a read-only or
+        // in-memory database) would break concurrent readers, so it is refused.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(fail("enable WAL"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Sqlite {
+                path: path.clone(),
+                context: "enable WAL",
+                source: rusqlite::Error::InvalidParameterName(format!("journal_mode is {mode}")),
+            });
+        }
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
+        ))
+        .map_err(fail("set pragmas"))?;
+        let mut store = SqliteStore { conn, path };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn fail(&self, context: &'static str) -> impl Fn(rusqlite::Error) -> Error + '_ {
+        move |source| Error::Sqlite {
+            path: self.path.clone(),
+            context,
+            source,
+        }
+    }
+
+    fn migrate(&mut self) -> Result<(), Error> {
+        let path = self.path.clone();
+        let fail = |context: &'static str| {
+            let path = path.clone();
+            move |source| Error::Sqlite {
+                path,
+                context,
+                source,
+            }
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail("begin migration"))?;
+        tx.execute_batch("CREATE TABLE IF NOT EXISTS kyso_schema (version INTEGER NOT NULL)")
+            .map_err(fail("create schema table"))?;
+        let found: i64 = tx
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM kyso_schema",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(fail("read schema version"))?;
+        let known = MIGRATIONS.len() as i64;
+        if found > known {
+            return Err(Error::SchemaTooNew { found, known });
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            tx.execute_batch(sql).map_err(fail("apply migration"))?;
+            tx.execute(
+                "INSERT INTO kyso_schema (version) VALUES (?1)",
+                [index as i64 + 1],
+            )
+            .map_err(fail("record migration"))?;
+        }
+        tx.commit().map_err(fail("commit migration"))
+    }
+}
+
+impl Store for SqliteStore {
+    fn upsert_units(&mut self, units: &[Unit]) -> Result<(), Error> {
+        let path = self.path.clone();
+        let fail = |context: &'static str| {
+            let path = path.clone();
+            move |source| Error::Sqlite {
+                path,
+                context,
+                source,
+            }
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail("begin units import"))?;
+        {
+            let mut upsert = tx
+                .prepare_cached(
+                    "INSERT INTO units (code, name, level, parent) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (code) DO UPDATE
+                     SET name = excluded.name, level = excluded.level, parent = excluded.parent",
+                )
+                .map_err(fail("prepare units import"))?;
+            for unit in units {
+                upsert
+                    .execute(params![unit.code, unit.name, unit.level, unit.parent])
+                    .map_err(fail("write unit"))?;
+            }
+        }
+        tx.commit().map_err(fail("commit units import"))
+    }
+
+    fn units(&mut self) -> Result<Vec<Unit>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT code, name, level, parent FROM units ORDER BY code")
+            .map_err(self.fail("prepare units query"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Unit {
+                    code: r.get(0)?,
+                    name: r.get(1)?,
+                    level: r.get(2)?,
+                    parent: r.get(3)?,
+                })
+            })
+            .map_err(self.fail("query units"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(self.fail("read unit"))
+    }
+
+    fn record(&mut self, events: &[Event]) -> Result<Vec<Recorded>, Error> {
+        for event in events {
+            event.validate()?;
+        }
+        let path = self.path.clone();
+        let fail = move |context: &'static str| {
+            let path = path.clone();
+            move |source| Error::Sqlite {
+                path,
+                context,
+                source,
+            }
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail("begin recording events"))?;
+        let mut outcomes = Vec::with_capacity(events.len());
+        for event in events {
+            let outcome = record_one(&tx, event).map_err(|e| match e {
+                Recording::Refused(e) => e,
+                Recording::Sql(context, source) => fail(context)(source),
+            })?;
+            outcomes.push(outcome);
+        }
+        tx.commit().map_err(fail("commit events"))?;
+        Ok(outcomes)
+    }
+
+    fn document_counts(&mut self, range: TimeRange) -> Result<Vec<UnitCounts>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT unit, COUNT(*), SUM(declared_signed), SUM(verified_signed),
+                        SUM(declared_signed * (1 - verified_signed))
+                 FROM documents
+                 WHERE issued_at >= ?1 AND issued_at < ?2
+                 GROUP BY unit ORDER BY unit",
+            )
+            .map_err(self.fail("prepare document counts"))?;
+        let rows = stmt
+            .query_map(params![unix(range.start), unix(range.end)], |r| {
+                Ok(UnitCounts {
+                    unit: r.get(0)?,
+                    counts: Counts {
+                        issued: r.get::<_, i64>(1)? as u64,
+                        declared_signed: r.get::<_, i64>(2)? as u64,
+                        verified_signed: r.get::<_, i64>(3)? as u64,
+                        declared_unverified: r.get::<_, i64>(4)? as u64,
+                    },
+                })
+            })
+            .map_err(self.fail("query document counts"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(self.fail("read document counts"))
+    }
+
+    fn signature_counts(&mut self, range: TimeRange) -> Result<Vec<SignatureCount>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT unit, method, cert_issuer, COUNT(*)
+                 FROM signatures
+                 WHERE signed_at >= ?1 AND signed_at < ?2
+                 GROUP BY unit, method, cert_issuer ORDER BY unit, method, cert_issuer",
+            )
+            .map_err(self.fail("prepare signature counts"))?;
+        let rows = stmt
+            .query_map(params![unix(range.start), unix(range.end)], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })
+            .map_err(self.fail("query signature counts"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (unit, method, issuer, count) = row.map_err(self.fail("read signature counts"))?;
+            out.push(SignatureCount {
+                unit,
+                method: stored_method(&method, &self.path)?,
+                issuer,
+                count: count as u64,
+            });
+        }
+        Ok(out)
+    }
+
+    fn incoming_counts(&mut self, range: TimeRange) -> Result<Vec<IncomingCount>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT receiving_unit, indication, sub_indication, COUNT(*)
+                 FROM incoming
+                 WHERE verified_at >= ?1 AND verified_at < ?2
+                 GROUP BY receiving_unit, indication, sub_indication
+                 ORDER BY receiving_unit, indication, sub_indication",
+            )
+            .map_err(self.fail("prepare incoming counts"))?;
+        let rows = stmt
+            .query_map(params![unix(range.start), unix(range.end)], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })
+            .map_err(self.fail("query incoming counts"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (unit, indication, sub_indication, count) =
+                row.map_err(self.fail("read incoming counts"))?;
+            out.push(IncomingCount {
+                unit,
+                indication: stored_indication(&indication, &self.path)?,
+                sub_indication,
+                count: count as u64,
+            });
+        }
+        Ok(out)
+    }
+
+    fn unsigned_documents(
+        &mut self,
+        unit: &str,
+        range: TimeRange,
+        limit: usize,
+    ) -> Result<(Vec<DocumentStatus>, u64), Error> {
+        let (start, end) = (unix(range.start), unix(range.end));
+        let total: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM documents
+                 WHERE unit = ?1 AND issued_at >= ?2 AND issued_at < ?3
+                   AND (declared_signed = 0 OR verified_signed = 0)",
+            )
+            .and_then(|mut s| s.query_row(params![unit, start, end], |r| r.get(0)))
+            .map_err(self.fail("count unsigned documents"))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT document_id, number, doc_type, issued_at, declared_signed, verified_signed
+                 FROM documents
+                 WHERE unit = ?1 AND issued_at >= ?2 AND issued_at < ?3
+                   AND (declared_signed = 0 OR verified_signed = 0)
+                 ORDER BY issued_at, document_id LIMIT ?4",
+            )
+            .map_err(self.fail("prepare unsigned documents"))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![unit, start, end, limit], |r| {
+                Ok(DocumentStatus {
+                    document_id: r.get(0)?,
+                    number: r.get(1)?,
+                    doc_type: r.get(2)?,
+                    issued_at: from_unix(r.get(3)?),
+                    declared: declared(r.get(4)?),
+                    verified: r.get::<_, i64>(5)? == 1,
+                })
+            })
+            .map_err(self.fail("query unsigned documents"))?;
+        let documents = rows
+            .collect::<Result<_, _>>()
+            .map_err(self.fail("read unsigned documents"))?;
+        Ok((documents, total as u64))
+    }
+
+    fn totals(&mut self) -> Result<Totals, Error> {
+        let count = |conn: &Connection, sql: &str| -> rusqlite::Result<u64> {
+            conn.query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+        };
+        let conn = &self.conn;
+        (|| {
+            Ok(Totals {
+                units: count(conn, "SELECT COUNT(*) FROM units")?,
+                documents: count(conn, "SELECT COUNT(*) FROM documents")?,
+                signatures: count(conn, "SELECT COUNT(*) FROM signatures")?,
+                incoming: count(conn, "SELECT COUNT(*) FROM incoming")?,
+                audits: count(conn, "SELECT COUNT(*) FROM audits")?,
+            })
+        })()
+        .map_err(self.fail("count rows"))
+    }
+}
+
+enum Recording {
+    Refused(Error),
+    Sql(&'static str, rusqlite::Error),
+}
+
+fn sql(context: &'static str) -> impl Fn(rusqlite::Error) -> Recording {
+    move |e| Recording::Sql(context, e)
+}
+
+fn record_one(tx: &Transaction<'_>, event: &Event) -> Result<Recorded, Recording> {
+    if let Some(unit) = event.unit() {
+        let known = tx
+            .prepare_cached("SELECT 1 FROM units WHERE code = ?1")
+            .and_then(|mut s| s.exists([unit]))
+            .map_err(sql("look up unit"))?;
+        if !known {
+            return Err(Recording::Refused(Error::UnknownUnit {
+                code: unit.to_owned(),
+                document_id: Some(event.document_id().to_owned()),
+            }));
+        }
+    }
+    let outcome = match event {
+        Event::Issued(e) => record_issued(tx, e)?,
+        Event::Signed(e) => record_signed(tx, e)?,
+        Event::Verified(e) => record_verified(tx, e)?,
+        Event::Audited(e) => record_audited(tx, e)?,
+    };
+    let touches_verified = matches!(
+        event,
+        Event::Issued(_) | Event::Signed(_) | Event::Audited(_)
+    );
+    if outcome != Recorded::Unchanged && touches_verified {
+        refresh_verified(tx, event.document_id())?;
+    }
+    Ok(outcome)
+}
+
+fn record_issued(tx: &Transaction<'_>, e: &Issued) -> Result<Recorded, Recording> {
+    let declared_signed = i64::from(e.declared == Declared::Signed);
+    let issued_at = unix(e.issued_at);
+    let existing: Option<(String, String, String, i64, i64)> = tx
+        .prepare_cached(
+            "SELECT number, doc_type, unit, issued_at, declared_signed
+             FROM documents WHERE document_id = ?1",
+        )
+        .and_then(|mut s| {
+            s.query_row([&e.document_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .optional()
+        })
+        .map_err(sql("read document"))?;
+    let new = (
+        e.number.clone(),
+        e.doc_type.clone(),
+        e.unit.clone(),
+        issued_at,
+        declared_signed,
+    );
+    match existing {
+        Some(old) if old == new => Ok(Recorded::Unchanged),
+        Some(_) => {
+            tx.prepare_cached(
+                "UPDATE documents SET number = ?2, doc_type = ?3, unit = ?4, issued_at = ?5,
+                        declared_signed = ?6
+                 WHERE document_id = ?1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    e.document_id,
+                    e.number,
+                    e.doc_type,
+                    e.unit,
+                    issued_at,
+                    declared_signed
+                ])
+            })
+            .map_err(sql("update document"))?;
+            Ok(Recorded::Updated)
+        }
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO documents
+                    (document_id, number, doc_type, unit, issued_at, declared_signed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    e.document_id,
+                    e.number,
+                    e.doc_type,
+                    e.unit,
+                    issued_at,
+                    declared_signed
+                ])
+            })
+            .map_err(sql("insert document"))?;
+            Ok(Recorded::Inserted)
+        }
+    }
+}
+
+fn record_signed(tx: &Transaction<'_>, e: &Signed) -> Result<Recorded, Recording> {
+    let signed_at = unix(e.signed_at);
+    type Row = (String, String, String, String, String, String, i64, String);
+    let existing: Option<Row> = tx
+        .prepare_cached(
+            "SELECT unit, key_ref, cert_subject, cert_issuer, method, level, signed_at, indication
+             FROM signatures WHERE document_id = ?1 AND cert_sha256 = ?2",
+        )
+        .and_then(|mut s| {
+            s.query_row([&e.document_id, &e.certificate.sha256], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                ))
+            })
+            .optional()
+        })
+        .map_err(sql("read signature"))?;
+    let new: Row = (
+        e.unit.clone(),
+        e.key.clone(),
+        e.certificate.subject.clone(),
+        e.certificate.issuer.clone(),
+        e.method.as_str().to_owned(),
+        e.level.as_str().to_owned(),
+        signed_at,
+        e.indication.as_str().to_owned(),
+    );
+    let outcome = match existing {
+        Some(old) if old == new => return Ok(Recorded::Unchanged),
+        Some(_) => Recorded::Updated,
+        None => Recorded::Inserted,
+    };
+    tx.prepare_cached(
+        "INSERT INTO signatures (document_id, cert_sha256, unit, key_ref, cert_subject,
+                                 cert_issuer, method, level, signed_at, indication)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (document_id, cert_sha256) DO UPDATE SET
+             unit = excluded.unit, key_ref = excluded.key_ref,
+             cert_subject = excluded.cert_subject, cert_issuer = excluded.cert_issuer,
+             method = excluded.method, level = excluded.level,
+             signed_at = excluded.signed_at, indication = excluded.indication",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            e.document_id,
+            e.certificate.sha256,
+            new.0,
+            new.1,
+            new.2,
+            new.3,
+            new.4,
+            new.5,
+            new.6,
+            new.7
+        ])
+    })
+    .map_err(sql("write signature"))?;
+    Ok(outcome)
+}
+
+fn record_verified(tx: &Transaction<'_>, e: &Verified) -> Result<Recorded, Recording> {
+    let verified_at = unix(e.verified_at);
+    let existing: Option<(String, i64, String, Option<String>)> = tx
+        .prepare_cached(
+            "SELECT sender, verified_at, indication, sub_indication
+             FROM incoming WHERE receiving_unit = ?1 AND document_id = ?2",
+        )
+        .and_then(|mut s| {
+            s.query_row([&e.receiving_unit, &e.document_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()
+        })
+        .map_err(sql("read incoming verification"))?;
+    let new = (
+        e.sender.clone(),
+        verified_at,
+        e.indication.as_str().to_owned(),
+        e.sub_indication.clone(),
+    );
+    let outcome = match existing {
+        Some(old) if old == new => return Ok(Recorded::Unchanged),
+        Some(_) => Recorded::Updated,
+        None => Recorded::Inserted,
+    };
+    tx.prepare_cached(
+        "INSERT INTO incoming
+            (receiving_unit, document_id, sender, verified_at, indication, sub_indication)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (receiving_unit, document_id) DO UPDATE SET
+             sender = excluded.sender, verified_at = excluded.verified_at,
+             indication = excluded.indication, sub_indication = excluded.sub_indication",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            e.receiving_unit,
+            e.document_id,
+            new.0,
+            new.1,
+            new.2,
+            new.3
+        ])
+    })
+    .map_err(sql("write incoming verification"))?;
+    Ok(outcome)
+}
+
+fn record_audited(tx: &Transaction<'_>, e: &Audited) -> Result<Recorded, Recording> {
+    let audited_at = unix(e.audited_at);
+    let existing: Option<(i64, String, Option<String>)> = tx
+        .prepare_cached(
+            "SELECT audited_at, indication, sub_indication
+             FROM audits WHERE document_id = ?1 AND content_sha256 = ?2",
+        )
+        .and_then(|mut s| {
+            s.query_row([&e.document_id, &e.content_sha256], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()
+        })
+        .map_err(sql("read audit"))?;
+    let new = (
+        audited_at,
+        e.indication.as_str().to_owned(),
+        e.sub_indication.clone(),
+    );
+    let outcome = match existing {
+        Some(old) if old == new => return Ok(Recorded::Unchanged),
+        Some(_) => Recorded::Updated,
+        None => Recorded::Inserted,
+    };
+    tx.prepare_cached(
+        "INSERT INTO audits (document_id, content_sha256, audited_at, indication, sub_indication)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (document_id, content_sha256) DO UPDATE SET
+             audited_at = excluded.audited_at, indication = excluded.indication,
+             sub_indication = excluded.sub_indication",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            e.document_id,
+            e.content_sha256,
+            new.0,
+            new.1,
+            new.2
+        ])
+    })
+    .map_err(sql("write audit"))?;
+    Ok(outcome)
+}
+
+/// Recomputes a document's verified flag from its signatures and audits. The flag is kept on the
+/// document row so that a report is one scan of one table; it is recomputed (not just set) so that
+/// a corrected signature or audit can also clear it.
+fn refresh_verified(tx: &Transaction<'_>, document_id: &str) -> Result<(), Recording> {
+    tx.prepare_cached(
+        "UPDATE documents SET verified_signed = CASE
+             WHEN EXISTS (SELECT 1 FROM signatures
+                          WHERE document_id = ?1 AND indication = 'TOTAL-PASSED')
+               OR EXISTS (SELECT 1 FROM audits
+                          WHERE document_id = ?1 AND indication = 'TOTAL-PASSED')
+             THEN 1 ELSE 0 END
+         WHERE document_id = ?1",
+    )
+    .and_then(|mut s| s.execute([document_id]))
+    .map_err(sql("refresh verified flag"))?;
+    Ok(())
+}
+
+fn declared(flag: i64) -> Declared {
+    if flag == 1 {
+        Declared::Signed
+    } else {
+        Declared::Unsigned
+    }
+}
+
+fn stored_method(s: &str, path: &Path) -> Result<Method, Error> {
+    Method::from_stored(s).ok_or_else(|| Error::Sqlite {
+        path: path.to_path_buf(),
+        context: "read signature counts",
+        source: rusqlite::Error::InvalidColumnName(format!("unknown stored method `{s}`")),
+    })
+}
+
+fn stored_indication(s: &str, path: &Path) -> Result<Indication, Error> {
+    Indication::from_stored(s).ok_or_else(|| Error::Sqlite {
+        path: path.to_path_buf(),
+        context: "read incoming counts",
+        source: rusqlite::Error::InvalidColumnName(format!("unknown stored indication `{s}`")),
+    })
+}
