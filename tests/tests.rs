@@ -3,4 +3,8 @@
 mod pki;
 mod support;
 
+mod cli;
+mod cms;
+mod pdf_sign;
+mod testpki;
 mod token;

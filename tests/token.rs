@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use kyso::signer::{Curve, DigestAlgorithm, SignatureAlgorithm, Signer};
+use kyso::signer::{Curve, DigestAlgorithm, SignatureAlgorithm, SignatureScheme, Signer};
 use kyso::testpki::{PkiOptions, SignerName, SignerProfile, TestPki};
 use kyso::token::{
     self, Error, KeyAlgorithm, KeyOptions, Pin, Pkcs11Uri, Token, TokenDefaults, TokenKey,
@@ -74,6 +74,14 @@ fn openssl_verifies(
     out.status.success() && stdout.contains("Verified OK")
 }
 
+fn scheme_of(algorithm: SignatureAlgorithm) -> SignatureScheme {
+    match algorithm {
+        SignatureAlgorithm::RsaPkcs1v15(d) => SignatureScheme::RsaPkcs1v15(d),
+        SignatureAlgorithm::RsaPss(d) => SignatureScheme::RsaPss(d),
+        SignatureAlgorithm::Ecdsa(_, d) => SignatureScheme::Ecdsa(d),
+    }
+}
+
 #[test]
 fn every_mechanism_verifies_with_openssl() {
     use DigestAlgorithm::*;
@@ -122,7 +130,7 @@ fn every_mechanism_verifies_with_openssl() {
                 Some(&label),
                 None,
                 KeyOptions {
-                    algorithm: Some(scheme),
+                    scheme: Some(scheme_of(scheme)),
                 },
             )
             .unwrap();
@@ -143,33 +151,28 @@ fn every_mechanism_verifies_with_openssl() {
 }
 
 #[test]
-fn key_type_and_algorithm_must_agree() {
+fn key_type_and_scheme_must_agree() {
     let token = main_token();
     let label = unique("mismatch");
     token::generate_key_pair(&token, &label, None, KeyAlgorithm::P256).unwrap();
-    let err = TokenKey::on_token(
-        Arc::clone(&token),
-        Some(&label),
-        None,
-        KeyOptions {
-            algorithm: Some(SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256)),
-        },
-    )
-    .unwrap_err();
+    let open = |scheme| {
+        TokenKey::on_token(
+            Arc::clone(&token),
+            Some(&label),
+            None,
+            KeyOptions {
+                scheme: Some(scheme),
+            },
+        )
+    };
+    let err = open(SignatureScheme::RsaPss(DigestAlgorithm::Sha256)).unwrap_err();
     assert!(matches!(err, Error::UnsupportedKey { .. }), "{err}");
-    let err = TokenKey::on_token(
-        token,
-        Some(&label),
-        None,
-        KeyOptions {
-            algorithm: Some(SignatureAlgorithm::Ecdsa(
-                Curve::P384,
-                DigestAlgorithm::Sha384,
-            )),
-        },
-    )
-    .unwrap_err();
     assert!(err.to_string().contains("P-256"), "{err}");
+    let key = open(SignatureScheme::Ecdsa(DigestAlgorithm::Sha384)).unwrap();
+    assert_eq!(
+        key.algorithm(),
+        SignatureAlgorithm::Ecdsa(Curve::P256, DigestAlgorithm::Sha384)
+    );
 }
 
 #[test]
@@ -388,13 +391,28 @@ fn certificates_are_stored_with_their_key() {
     let ca_id = token::import_certificate(&token, &ca_label, None, pki.intermediate.der()).unwrap();
     assert_eq!(ca_id.len(), 20, "SHA-1 of the CA's public key");
 
+    let pin_source = tokens().pin_source(MAIN_TOKEN);
     let inventory =
-        token::inventory(&tokens().module, Some(&tokens().pin_source(MAIN_TOKEN))).unwrap();
+        token::inventory(&tokens().module, Some((Some(MAIN_TOKEN), &pin_source))).unwrap();
     let (slot, login_error) = inventory
         .iter()
         .find(|(s, _)| s.token_label == MAIN_TOKEN)
         .unwrap();
     assert!(login_error.is_none());
+    // The PIN went to this token only.
+    for (other, error) in inventory
+        .iter()
+        .filter(|(s, _)| s.token_label != MAIN_TOKEN)
+    {
+        assert!(error.is_none(), "{}: {error:?}", other.token_label);
+    }
+    // The PIN went to this token only.
+    for (other, error) in inventory
+        .iter()
+        .filter(|(s, _)| s.token_label != MAIN_TOKEN)
+    {
+        assert!(error.is_none(), "{}: {error:?}", other.token_label);
+    }
     let kinds: Vec<_> = slot
         .objects
         .iter()

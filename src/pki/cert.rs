@@ -327,8 +327,10 @@ impl Inner {
         }
 
         let fingerprint: [u8; 32] = {
-            use sha2::Digest as _;
-            sha2::Sha256::digest(der).into()
+            let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der);
+            d.as_ref()
+                .try_into()
+                .expect("BUG: SHA-256 output is 32 bytes")
         };
         Ok(Inner {
             der: der.to_vec(),

@@ -286,8 +286,10 @@ fn build(data: &[u8], crl: &CertificateRevocationList<'_>) -> Inner {
     Inner {
         der: data.to_vec(),
         fingerprint: {
-            use sha2::Digest as _;
-            sha2::Sha256::digest(data).into()
+            let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data);
+            d.as_ref()
+                .try_into()
+                .expect("BUG: SHA-256 output is 32 bytes")
         },
         tbs: tbs.as_ref().to_vec(),
         signature_algorithm,

@@ -52,12 +52,15 @@ pub struct ObjectInfo {
     pub uri: String,
 }
 
-/// Lists every initialised token of the module. Tokens are logged in with `pin_source` when
-/// one is given and the token needs it, so that private keys are listed too; a token whose login
-/// fails is listed with its public objects and the error is returned beside it.
+/// Lists every initialised token of the module.
+///
+/// With `login`, one token is logged in so that its private keys are listed too: the token
+/// labelled `login.0`, or, when that is `None`, the module's only token. A PIN is presented to no
+/// other token: it belongs to one, and every wrong try counts towards another token's lockout. A
+/// failed login is returned beside that token's public objects.
 pub fn inventory(
     module_path: &Path,
-    pin_source: Option<&PinSource>,
+    login: Option<(Option<&str>, &PinSource)>,
 ) -> Result<Vec<(SlotInventory, Option<Error>)>, Error> {
     let module = module::load(module_path)?;
     let slots = module
@@ -68,6 +71,7 @@ pub fn inventory(
         module: Some(module_path.to_owned()),
         ..TokenDefaults::default()
     };
+    let only_one = slots.len() == 1;
     let mut out = Vec::new();
     for slot in slots {
         let info = module
@@ -83,8 +87,13 @@ pub fn inventory(
             ..Default::default()
         };
         let token = Token::open(&uri, &defaults)?;
-        let login_error = match pin_source {
-            Some(source) if info.login_required() => token.ensure_login(Some(source)).err(),
+        let login_error = match login {
+            Some((wanted, source))
+                if info.login_required()
+                    && wanted.map_or(only_one, |label| label == token.label()) =>
+            {
+                token.ensure_login(Some(source)).err()
+            }
             _ => None,
         };
         let objects = list_objects(&token)?;

@@ -11,14 +11,16 @@ use cryptoki::session::Session;
 use super::pool::{Token, TokenDefaults};
 use super::uri::{ObjectType, Pkcs11Uri};
 use super::{Error, PinSource, spki};
-use crate::signer::{Curve, DigestAlgorithm, Signature, SignatureAlgorithm, Signer};
+use crate::signer::{
+    Curve, DigestAlgorithm, Signature, SignatureAlgorithm, SignatureScheme, Signer,
+};
 
 /// Choices made when a key is opened.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct KeyOptions {
-    /// The algorithm to sign with. `None` picks the usual one for the key: RSA PKCS#1 v1.5 with
+    /// The scheme to sign with. `None` picks the usual one for the key: RSA PKCS#1 v1.5 with
     /// SHA-256 (what Vietnamese public CAs issue for), ECDSA with the curve's own digest.
-    pub algorithm: Option<SignatureAlgorithm>,
+    pub scheme: Option<SignatureScheme>,
 }
 
 /// A private key held by a token. Signing hashes on the host and signs the digest in the token
@@ -98,11 +100,10 @@ impl TokenKey {
                         "RSA-{bits} is too weak to sign with (at least 2048 bits)"
                     )));
                 }
-                let algorithm = match options.algorithm {
+                let algorithm = match options.scheme {
                     None => SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256),
-                    Some(
-                        a @ (SignatureAlgorithm::RsaPkcs1v15(_) | SignatureAlgorithm::RsaPss(_)),
-                    ) => a,
+                    Some(SignatureScheme::RsaPkcs1v15(d)) => SignatureAlgorithm::RsaPkcs1v15(d),
+                    Some(SignatureScheme::RsaPss(d)) => SignatureAlgorithm::RsaPss(d),
                     Some(other) => {
                         return Err(unsupported(format!("an RSA key cannot sign with {other}")));
                     }
@@ -110,11 +111,9 @@ impl TokenKey {
                 (algorithm, bits.div_ceil(8))
             }
             KeyKind::Ec(curve) => {
-                let algorithm = match options.algorithm {
+                let algorithm = match options.scheme {
                     None => SignatureAlgorithm::Ecdsa(curve, curve.default_digest()),
-                    Some(SignatureAlgorithm::Ecdsa(c, d)) if c == curve => {
-                        SignatureAlgorithm::Ecdsa(c, d)
-                    }
+                    Some(SignatureScheme::Ecdsa(d)) => SignatureAlgorithm::Ecdsa(curve, d),
                     Some(other) => {
                         return Err(unsupported(format!(
                             "a {curve} key cannot sign with {other}"
@@ -166,6 +165,57 @@ impl TokenKey {
     /// The certificate stored on the token under the key's `CKA_ID`, DER, if there is one.
     pub fn certificate(&self) -> Option<&[u8]> {
         self.certificate.as_deref()
+    }
+
+    /// The issuers of the key's certificate stored on the token, nearest first, up to (not
+    /// including) a self-signed root: the chain a signature carries when the certificates came
+    /// with the token, as they do on Vietnamese CA-issued USB tokens.
+    pub fn chain_from_token(&self) -> Result<Vec<Vec<u8>>, Error> {
+        let Some(leaf) = &self.certificate else {
+            return Ok(Vec::new());
+        };
+        let all: Vec<Vec<u8>> = self.token.with_session("C_FindObjects", |s| {
+            let mut found = Vec::new();
+            for handle in s.find_objects(&[Attribute::Class(ObjectClass::CERTIFICATE)])? {
+                for attr in s.get_attributes(handle, &[AttributeType::Value])? {
+                    if let Attribute::Value(der) = attr {
+                        found.push(der);
+                    }
+                }
+            }
+            Ok(found)
+        })?;
+        let parsed: Vec<_> = all
+            .iter()
+            .filter_map(|der| {
+                x509_parser::parse_x509_certificate(der)
+                    .ok()
+                    .map(|(_, c)| (der, c))
+            })
+            .collect();
+        let mut chain = Vec::new();
+        let mut current = leaf.clone();
+        // A chain longer than 8 is not a real PKI; the bound also stops issuer loops.
+        for _ in 0..8 {
+            let Ok((_, cert)) = x509_parser::parse_x509_certificate(&current) else {
+                break;
+            };
+            if cert.tbs_certificate.issuer == cert.tbs_certificate.subject {
+                break;
+            }
+            let Some((der, issuer)) = parsed
+                .iter()
+                .find(|(_, c)| c.tbs_certificate.subject == cert.tbs_certificate.issuer)
+            else {
+                break;
+            };
+            if issuer.tbs_certificate.issuer == issuer.tbs_certificate.subject {
+                break;
+            }
+            chain.push((*der).clone());
+            current = (*der).clone();
+        }
+        Ok(chain)
     }
 
     /// A URI naming this key (without module or PIN source).

@@ -226,7 +226,7 @@ pub fn import_certificate(
     } else {
         match id {
             Some(id) => id.to_vec(),
-            None => sha1(spki::key_bits(cert_spki).unwrap_or(cert_spki)),
+            None => sha1(asn1::spki_key_bits(cert_spki).unwrap_or(cert_spki)),
         }
     };
 

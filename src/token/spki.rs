@@ -65,22 +65,6 @@ pub(crate) fn ec_point(attribute: &[u8], curve: Curve) -> Option<Vec<u8>> {
     }
 }
 
-/// The key bits inside an SPKI (the BIT STRING's content after the unused-bits byte): the
-/// `RSAPublicKey` or EC point. Its SHA-1 is the conventional `CKA_ID` and key identifier
-/// (RFC 5280 §4.2.1.2, method 1).
-pub(crate) fn key_bits(spki: &[u8]) -> Option<&[u8]> {
-    let (asn1::SEQUENCE, body, _) = asn1::read_tlv(spki)? else {
-        return None;
-    };
-    let (asn1::SEQUENCE, _, rest) = asn1::read_tlv(body)? else {
-        return None;
-    };
-    match asn1::read_tlv(rest)? {
-        (asn1::BIT_STRING, [0, bits @ ..], _) => Some(bits),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,7 +95,7 @@ mod tests {
             }
             other => panic!("not RSA: {other:?}"),
         }
-        assert!(key_bits(&spki).unwrap().starts_with(&[0x30]));
+        assert!(asn1::spki_key_bits(&spki).unwrap().starts_with(&[0x30]));
     }
 
     #[test]
@@ -124,6 +108,6 @@ mod tests {
             parsed.algorithm.algorithm.to_id_string(),
             "1.2.840.10045.2.1"
         );
-        assert_eq!(key_bits(&spki), Some(&point[..]));
+        assert_eq!(asn1::spki_key_bits(&spki), Some(&point[..]));
     }
 }
