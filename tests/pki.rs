@@ -6,6 +6,7 @@ mod limbo;
 mod malformed;
 mod pkits;
 mod servers;
+mod store;
 mod timestamps;
 
 /// Where the conformance material lives: `KYSO_CONFORMANCE_DIR`, or `../shared/conformance`
