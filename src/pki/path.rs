@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 
-use crate::pki::cert::{Certificate, Defect, key_usage, oid};
+use crate::pki::cert::{Certificate, key_usage, oid};
 use crate::pki::name::{
     GeneralName, NameKey, constraint_is_well_formed, is_dns_name, same_form, wildcard_overlaps,
     within_subtree,
@@ -1247,6 +1247,5 @@ fn check_purpose(leaf: &Certificate, policy: &ValidationPolicy) -> Result<(), Pa
     {
         return Err(wrong(&format!("extendedKeyUsage lacks {required}")));
     }
-    let _ = Defect::EkuEmpty;
     Ok(())
 }
