@@ -215,7 +215,7 @@ struct Fixture {
     good: Certificate,
     revoked: Certificate,
     unknown: Certificate,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 fn signer(pki: &TestPki, cn: &str, profile: SignerProfile) -> (Certificate, u64) {
@@ -276,7 +276,7 @@ fn fixture(ocsp_url: Option<String>, crl_path: Option<&str>) -> Fixture {
         good,
         revoked,
         unknown,
-        _dir: dir,
+        dir,
     }
 }
 
@@ -586,5 +586,48 @@ fn missing_intermediate_fetched_from_ca_issuers() {
             .with_issuer_source(std::sync::Arc::new(online(OcspNonce::Optional)));
         let chain = with_aia.validate(&leaf, &[], pki_time(), &[]).unwrap();
         assert_eq!(chain.certificates().len(), 3, "{path}");
+    }
+}
+
+#[test]
+fn ocsp_signed_by_the_issuer_itself() {
+    let f = fixture(None, None);
+    std::fs::write(f.dir.path().join("rsigner.pem"), f.pki.intermediate.pem()).unwrap();
+    std::fs::write(f.dir.path().join("rkey.pem"), f.pki.intermediate.key_pem()).unwrap();
+    let source = online(OcspNonce::Required);
+    let chain = validator(&f.pki, UnknownRevocation::Deny)
+        .validate(&f.good, &[], pki_time(), &[&source])
+        .unwrap();
+    assert_eq!(
+        chain.revocation()[0],
+        RevocationStatus::Good {
+            evidence: EvidenceKind::Ocsp
+        }
+    );
+}
+
+#[test]
+fn ocsp_signed_by_an_unauthorised_key_is_not_evidence() {
+    let f = fixture(None, None);
+    // A document-signing certificate of the same CA: right issuer, no id-kp-OCSPSigning.
+    let (impostor, key) = f
+        .pki
+        .issue_with_software_key(
+            KeyAlgorithm::P256,
+            &SignerName::new("Impostor", "X", "Y"),
+            SignerProfile::Valid,
+        )
+        .unwrap();
+    std::fs::write(f.dir.path().join("rsigner.pem"), impostor.pem()).unwrap();
+    std::fs::write(f.dir.path().join("rkey.pem"), key.serialize_pem()).unwrap();
+    let source = online(OcspNonce::Required);
+    let err = validator(&f.pki, UnknownRevocation::Deny)
+        .validate(&f.revoked, &[], pki_time(), &[&source])
+        .unwrap_err();
+    match &err {
+        PathError::RevocationUnknown { reason, .. } => {
+            assert!(reason.contains("OCSP signing"), "{reason}")
+        }
+        other => panic!("expected RevocationUnknown, got {other}"),
     }
 }
