@@ -1,6 +1,7 @@
 //! Path validation and revocation: conformance suites (NIST PKITS, x509-limbo), real revocation
 //! servers (OpenSSL's OCSP responder, CRLs over loopback HTTP) and never-panic properties.
 
+mod algorithms;
 mod conformance;
 mod limbo;
 mod malformed;
