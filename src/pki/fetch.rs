@@ -22,8 +22,19 @@ use crate::pki::revocation::{Found, RevocationSource};
 /// public CRLs are a few MB); anything larger is a resource attack, not evidence.
 pub const MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
 
-/// caIssuers URLs remembered: a few hundred CAs at most in any deployment here.
+/// caIssuers and CRL URLs remembered: a few hundred CAs at most in any deployment here, so the
+/// cap only stops a stream of certificates with made-up URLs from growing memory.
 const CA_ISSUERS_CACHE_ENTRIES: usize = 1024;
+const CRL_CACHE_ENTRIES: usize = 1024;
+
+/// OCSP responses remembered (one per certificate): the seed case has 10,000+ signing
+/// certificates in a province; 65,536 covers that several times over at ~2 KB each.
+const OCSP_CACHE_ENTRIES: usize = 65_536;
+
+/// URLs tried per certificate and kind (CRL distribution points, OCSP responders, caIssuers).
+/// Real certificates carry one or two; a certificate listing hundreds would otherwise turn each
+/// validation into hundreds of timeouts.
+const MAX_URLS_PER_CERTIFICATE: usize = 4;
 
 /// Whether OCSP responses must echo the request nonce (RFC 8954).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -162,6 +173,9 @@ impl Online {
             .next()
             .ok_or_else(|| http("no CRL in the response".into()))?;
         if let Ok(mut cache) = self.crls.lock() {
+            if cache.len() >= CRL_CACHE_ENTRIES {
+                cache.clear();
+            }
             cache.insert(url.to_owned(), crl.clone());
         }
         Ok(crl)
@@ -271,6 +285,9 @@ impl Online {
             _ => {}
         }
         if let Ok(mut cache) = self.ocsp.lock() {
+            if cache.len() >= OCSP_CACHE_ENTRIES {
+                cache.clear();
+            }
             cache.insert(key, parsed.clone());
         }
         Ok(parsed)
@@ -283,15 +300,17 @@ impl RevocationSource for Online {
         if self.fetching == Fetching::Disabled {
             return found;
         }
-        for dp in &cert.extensions().crl_distribution_points {
-            for url in dp.names.iter().flatten().filter_map(|n| n.as_uri()) {
-                if !url.starts_with("http://") {
-                    continue;
-                }
-                match self.fetch_crl(url) {
-                    Ok(crl) => found.items.push(crl),
-                    Err(e) => found.failures.push(e.to_string()),
-                }
+        let urls = cert
+            .extensions()
+            .crl_distribution_points
+            .iter()
+            .flat_map(|dp| dp.names.iter().flatten().filter_map(|n| n.as_uri()))
+            .filter(|u| u.starts_with("http://"))
+            .take(MAX_URLS_PER_CERTIFICATE);
+        for url in urls {
+            match self.fetch_crl(url) {
+                Ok(crl) => found.items.push(crl),
+                Err(e) => found.failures.push(e.to_string()),
             }
         }
         found
@@ -302,7 +321,12 @@ impl RevocationSource for Online {
         if self.fetching == Fetching::Disabled {
             return found;
         }
-        for url in &cert.extensions().ocsp_urls {
+        for url in cert
+            .extensions()
+            .ocsp_urls
+            .iter()
+            .take(MAX_URLS_PER_CERTIFICATE)
+        {
             match self.fetch_ocsp(url, cert, issuer) {
                 Ok(r) => {
                     found.items.push(r);
