@@ -471,7 +471,11 @@ impl Validator {
         algorithms: AlgorithmPolicy,
     ) -> (Result<(), SignatureError>, bool) {
         let key = (*object, *signer.fingerprint());
-        if let Ok(cache) = self.signatures.lock()
+        // Results depend on the algorithm policy; the cache holds the strict policy's results
+        // only, and only the strict policy reads it.
+        let cacheable = algorithms == AlgorithmPolicy::Modern;
+        if cacheable
+            && let Ok(cache) = self.signatures.lock()
             && let Some(r) = cache.get(&key)
         {
             return (r.clone(), true);
@@ -482,11 +486,7 @@ impl Validator {
             }
             Err(e) => Err(e.clone()),
         };
-        // Results depend on the algorithm policy; only the strict policy's results are cached so
-        // a legacy-mode validation never poisons a strict one.
-        if algorithms == AlgorithmPolicy::Modern
-            && let Ok(mut cache) = self.signatures.lock()
-        {
+        if cacheable && let Ok(mut cache) = self.signatures.lock() {
             if cache.len() >= SIGNATURE_CACHE_ENTRIES {
                 cache.clear();
             }
