@@ -1249,3 +1249,54 @@ fn check_purpose(leaf: &Certificate, policy: &ValidationPolicy) -> Result<(), Pa
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn more_specific_reasons_rank_higher() {
+        let none = PathError::UnknownIssuer {
+            subject: "a".into(),
+            issuer: "b".into(),
+        };
+        let sig = PathError::BadSignature {
+            certificate: "a".into(),
+            issuer: "b".into(),
+            reason: SignatureError::Invalid,
+        };
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let expired = PathError::Expired {
+            certificate: "a".into(),
+            at,
+            not_after: at,
+        };
+        let revoked = PathError::Revoked {
+            certificate: "a".into(),
+            revoked_at: at,
+            reason: "keyCompromise".into(),
+        };
+        assert!(
+            none.rank() < sig.rank()
+                && sig.rank() < expired.rank()
+                && expired.rank() < revoked.rank()
+        );
+    }
+
+    #[test]
+    fn could_not_check_is_not_checked_and_bad() {
+        let unknown = PathError::RevocationUnknown {
+            certificate: "a".into(),
+            reason: "responder down".into(),
+        };
+        assert!(unknown.is_indeterminate());
+        assert_eq!(unknown.sub_indication(), "TRY_LATER");
+        let revoked = PathError::Revoked {
+            certificate: "a".into(),
+            revoked_at: OffsetDateTime::UNIX_EPOCH,
+            reason: "keyCompromise".into(),
+        };
+        assert!(!revoked.is_indeterminate());
+        assert_eq!(revoked.sub_indication(), "REVOKED");
+    }
+}
