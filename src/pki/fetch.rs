@@ -279,7 +279,7 @@ impl Online {
             (None, OcspNonce::Required) => {
                 return Err(Error::Ocsp {
                     url: url.to_owned(),
-                    source: ocsp::Error::NonceMismatch,
+                    source: ocsp::Error::NonceMissing,
                 });
             }
             _ => {}

@@ -28,6 +28,8 @@ pub enum Error {
     UnsupportedType(String),
     #[error("OCSP response nonce does not match the request")]
     NonceMismatch,
+    #[error("OCSP response carries no nonce and the policy requires one")]
+    NonceMissing,
 }
 
 impl From<der::DerError> for Error {
