@@ -15,6 +15,8 @@ pub mod pki;
 pub mod signer;
 pub mod testpki;
 pub mod token;
+pub mod tsp;
+pub mod xml;
 
 /// Vietnam's time zone, UTC+7: Asia/Ho_Chi_Minh has kept this offset, without daylight saving,
 /// since 1975, so a fixed offset is exact for every date kyso handles.

@@ -8,3 +8,4 @@ mod cms;
 mod pdf_sign;
 mod testpki;
 mod token;
+mod xml;

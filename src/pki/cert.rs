@@ -321,10 +321,10 @@ impl Inner {
         }
 
         let fingerprint: [u8; 32] = {
-            let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der);
-            d.as_ref()
-                .try_into()
-                .expect("BUG: SHA-256 output is 32 bytes")
+            let digest = crate::signer::DigestAlgorithm::Sha256.digest(der);
+            let mut out = [0u8; 32];
+            out.copy_from_slice(&digest);
+            out
         };
         Ok(Inner {
             der: der.to_vec(),

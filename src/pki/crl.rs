@@ -286,10 +286,10 @@ fn build(data: &[u8], crl: &CertificateRevocationList<'_>) -> Inner {
     Inner {
         der: data.to_vec(),
         fingerprint: {
-            let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data);
-            d.as_ref()
-                .try_into()
-                .expect("BUG: SHA-256 output is 32 bytes")
+            let digest = crate::signer::DigestAlgorithm::Sha256.digest(data);
+            let mut out = [0u8; 32];
+            out.copy_from_slice(&digest);
+            out
         },
         tbs: tbs.as_ref().to_vec(),
         signature_algorithm,

@@ -1,0 +1,213 @@
+//! `kyso sign xml IN OUT --key pkcs11:… [--chain PEM]… [--xades] [--tsa URL] [--detached]` and
+//! `kyso verify xml FILE [--detached-data FILE]`: thin wrappers over [`kyso::xml::sign`] and
+//! [`kyso::xml::verify`]. The clock is read here and nowhere below.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use anyhow::{Context, bail};
+
+use kyso::signer::{SignatureScheme, Signer};
+use kyso::token::{self, KeyOptions, TokenKey};
+use kyso::xml::{self, Expect, Level, Packaging, SignOptions, Status, Target, VerifyOptions};
+
+use super::{EXIT_OK, Runtime};
+
+/// Exit code: a document is invalid or indeterminate (design §3).
+const EXIT_INVALID: u8 = 1;
+
+#[derive(Debug, clap::Args)]
+pub struct SignXmlArgs {
+    /// The XML document to sign (UTF-8 or UTF-16; no DTD).
+    pub input: PathBuf,
+    /// Where to write the signed document (or, with --detached, the signature).
+    pub output: PathBuf,
+    /// The signing key: pkcs11:token=…;object=…[?module-path=…&pin-source=…]
+    #[arg(long)]
+    pub key: String,
+    /// Signature scheme (default: rsa-pkcs1-sha256 for RSA, ecdsa with the curve's digest).
+    #[arg(long, value_name = "SCHEME")]
+    pub scheme: Option<SignatureScheme>,
+    /// Certificates for X509Data, PEM, signer's first; repeatable. Default: the certificate
+    /// stored on the token with the key.
+    #[arg(long, value_name = "PEM")]
+    pub chain: Vec<PathBuf>,
+    /// XAdES baseline B-B (SigningTime, SigningCertificateV2).
+    #[arg(long)]
+    pub xades: bool,
+    /// XAdES baseline B-T: add a signature time-stamp from this RFC 3161 TSA (http:// only).
+    #[arg(long, value_name = "URL")]
+    pub tsa: Option<String>,
+    /// Write a detached signature referencing INPUT by its file name.
+    #[arg(long, conflicts_with = "enveloping")]
+    pub detached: bool,
+    /// Put the document inside the signature (ds:Object) instead of the signature inside it.
+    #[arg(long)]
+    pub enveloping: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyXmlArgs {
+    /// The signed document (or detached signature).
+    pub input: PathBuf,
+    /// The document a detached signature covers, matched by its file name.
+    #[arg(long, value_name = "FILE")]
+    pub detached_data: Vec<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run_sign(runtime: &Runtime, args: &SignXmlArgs) -> anyhow::Result<u8> {
+    let uri = token::parse_uri(&args.key)?;
+    let defaults = runtime.token_defaults(None)?;
+    let key = TokenKey::open(
+        &uri,
+        &defaults,
+        KeyOptions {
+            scheme: args.scheme,
+        },
+    )?;
+    let mut chain: Vec<Vec<u8>> = Vec::new();
+    for path in &args.chain {
+        let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let blocks =
+            pem::parse_many(&text).with_context(|| format!("{} is not PEM", path.display()))?;
+        chain.extend(
+            blocks
+                .into_iter()
+                .filter(|b| b.tag() == "CERTIFICATE")
+                .map(|b| b.into_contents()),
+        );
+    }
+    if let Some(stored) = key.certificate()
+        && chain.first().map(Vec::as_slice) != Some(stored)
+    {
+        chain.insert(0, stored.to_vec());
+    }
+    if chain.is_empty() {
+        bail!("no certificate: the token holds none for this key; pass --chain signer.pem");
+    }
+    let document =
+        std::fs::read(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
+    let mut options = SignOptions::new(SystemTime::now());
+    options.level = match (&args.tsa, args.xades) {
+        (Some(url), _) => Level::XadesT {
+            tsa_url: url.clone(),
+        },
+        (None, true) => Level::XadesB,
+        (None, false) => Level::XmlDsig,
+    };
+    options.packaging = if args.detached {
+        let name = args
+            .input
+            .file_name()
+            .and_then(|n| n.to_str())
+            .context("the input file name is not UTF-8")?;
+        Packaging::Detached {
+            uri: name.to_owned(),
+        }
+    } else if args.enveloping {
+        Packaging::Enveloping
+    } else {
+        Packaging::Enveloped
+    };
+    let signed = xml::sign(&document, &key, &chain, &options)
+        .with_context(|| format!("signing {}", args.input.display()))?;
+    std::fs::write(&args.output, signed)
+        .with_context(|| format!("writing {}", args.output.display()))?;
+    println!(
+        "signed {} with {} → {}",
+        args.input.display(),
+        key.algorithm(),
+        args.output.display()
+    );
+    Ok(EXIT_OK)
+}
+
+pub fn run_verify(_runtime: &Runtime, args: &VerifyXmlArgs) -> anyhow::Result<u8> {
+    let bytes =
+        std::fs::read(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
+    let mut detached = Vec::new();
+    for path in &args.detached_data {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .context("a detached file name is not UTF-8")?
+            .to_owned();
+        let data = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        detached.push((name, data));
+    }
+    let pairs: Vec<(&str, &[u8])> = detached
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    let options = VerifyOptions {
+        expect: Expect::WholeDocument,
+        detached: &pairs,
+        ..VerifyOptions::default()
+    };
+    let report = match xml::verify(&bytes, &options) {
+        Ok(r) => r,
+        Err(e) => {
+            println!("{}: not accepted: {e}", args.input.display());
+            return Ok(EXIT_INVALID);
+        }
+    };
+    let mut rows = Vec::new();
+    for s in &report.signatures {
+        let signer = s
+            .certificates
+            .first()
+            .and_then(|der| x509_parser::parse_x509_certificate(der).ok())
+            .map(|(_, c)| c.subject().to_string());
+        let (status, detail) = match &s.status {
+            Status::Intact => ("INTACT".to_owned(), String::new()),
+            Status::Failed {
+                sub_indication,
+                detail,
+            } => (sub_indication.as_str().to_owned(), detail.clone()),
+            Status::Unsupported { feature } => ("UNSUPPORTED".to_owned(), feature.clone()),
+        };
+        let scope: Vec<String> = s
+            .references
+            .iter()
+            .map(|r| match &r.target {
+                Target::Document => "whole document".to_owned(),
+                Target::Element { path, .. } => path.clone(),
+                Target::Detached { uri } => format!("detached {uri}"),
+            })
+            .collect();
+        rows.push(serde_json::json!({
+            "id": s.id,
+            "line": s.line,
+            "counter_signature": s.nested,
+            "status": status,
+            "detail": detail,
+            "signer": signer,
+            "signing_time": s.signing_time(),
+            "signed": scope,
+            "trust": "not evaluated here: certificate path and revocation are checked by the verdict layer",
+        }));
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        for row in &rows {
+            println!(
+                "signature at line {}: {} {}\n  signer: {}\n  signing time: {}\n  signed: {}",
+                row["line"],
+                row["status"].as_str().unwrap_or(""),
+                row["detail"].as_str().unwrap_or(""),
+                row["signer"].as_str().unwrap_or("(no certificate)"),
+                row["signing_time"].as_str().unwrap_or("(not claimed)"),
+                row["signed"]
+            );
+        }
+    }
+    Ok(if report.all_intact() {
+        EXIT_OK
+    } else {
+        EXIT_INVALID
+    })
+}
