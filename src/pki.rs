@@ -35,8 +35,9 @@ pub mod timestamp;
 pub use cert::{BasicConstraints, Certificate, Defect, DistributionPoint, Extensions, key_usage};
 pub use name::{GeneralName, Name};
 pub use path::{
-    AnyPolicy, CertificatePolicies, ChainDepth, ExplicitPolicy, ExtendedKeyUsage, KeyPurpose,
-    PathError, PolicyMapping, RevocationStatus, ValidationPolicy, Validator, VerifiedChain,
+    AnyPolicy, CertificatePolicies, ChainDepth, ExplicitPolicy, ExtendedKeyUsage, IssuerSource,
+    KeyPurpose, MAX_INTERMEDIATES, PathError, PolicyMapping, RevocationStatus, ValidationPolicy,
+    Validator, VerifiedChain,
 };
 pub use revocation::{
     Evidence, RevocationCheck, RevocationPolicy, RevocationSource, UnknownRevocation,

@@ -1,11 +1,13 @@
 //! Path validation and revocation: conformance suites (NIST PKITS, x509-limbo), real revocation
 //! servers (OpenSSL's OCSP responder, CRLs over loopback HTTP) and never-panic properties.
 
+mod algorithms;
 mod conformance;
 mod limbo;
 mod malformed;
 mod pkits;
 mod servers;
+mod store;
 mod timestamps;
 
 /// Where the conformance material lives: `KYSO_CONFORMANCE_DIR`, or `../shared/conformance`

@@ -287,11 +287,6 @@ impl Inner {
         let mut defects = Vec::new();
 
         let sig_oid = cert.signature_algorithm.algorithm.to_id_string();
-        let sig_params = cert
-            .signature_algorithm
-            .parameters
-            .as_ref()
-            .map(|p| p.as_bytes());
         let params_der = cert
             .signature_algorithm
             .parameters
@@ -299,7 +294,6 @@ impl Inner {
             .map(|p| any_to_der(p));
         let signature_algorithm =
             SignatureAlgorithm::from_oid_and_params(&sig_oid, params_der.as_deref());
-        let _ = sig_params;
 
         let serial = tbs.raw_serial().to_vec();
         let serial_len = match serial.as_slice() {

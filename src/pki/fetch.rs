@@ -22,6 +22,20 @@ use crate::pki::revocation::{Found, RevocationSource};
 /// public CRLs are a few MB); anything larger is a resource attack, not evidence.
 pub const MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
 
+/// caIssuers and CRL URLs remembered: a few hundred CAs at most in any deployment here, so the
+/// cap only stops a stream of certificates with made-up URLs from growing memory.
+const CA_ISSUERS_CACHE_ENTRIES: usize = 1024;
+const CRL_CACHE_ENTRIES: usize = 1024;
+
+/// OCSP responses remembered (one per certificate): the seed case has 10,000+ signing
+/// certificates in a province; 65,536 covers that several times over at ~2 KB each.
+const OCSP_CACHE_ENTRIES: usize = 65_536;
+
+/// URLs tried per certificate and kind (CRL distribution points, OCSP responders, caIssuers).
+/// Real certificates carry one or two; a certificate listing hundreds would otherwise turn each
+/// validation into hundreds of timeouts.
+const MAX_URLS_PER_CERTIFICATE: usize = 4;
+
 /// Whether OCSP responses must echo the request nonce (RFC 8954).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum OcspNonce {
@@ -71,6 +85,7 @@ pub struct Online {
     nonce: OcspNonce,
     fetching: Fetching,
     crls: Mutex<HashMap<String, Crl>>,
+    ca_issuers: Mutex<HashMap<String, Vec<Certificate>>>,
     ocsp: Mutex<HashMap<OcspKey, OcspResponse>>,
     clock: fn() -> OffsetDateTime,
 }
@@ -96,6 +111,7 @@ impl Online {
             nonce,
             fetching: Fetching::Enabled,
             crls: Mutex::new(HashMap::new()),
+            ca_issuers: Mutex::new(HashMap::new()),
             ocsp: Mutex::new(HashMap::new()),
             clock: OffsetDateTime::now_utc,
         }
@@ -157,9 +173,50 @@ impl Online {
             .next()
             .ok_or_else(|| http("no CRL in the response".into()))?;
         if let Ok(mut cache) = self.crls.lock() {
+            if cache.len() >= CRL_CACHE_ENTRIES {
+                cache.clear();
+            }
             cache.insert(url.to_owned(), crl.clone());
         }
         Ok(crl)
+    }
+
+    /// Fetches (or serves from cache) the certificates published at a caIssuers URL: one DER or
+    /// PEM certificate, or a PKCS #7 "certs-only" bundle (RFC 5280 §4.2.2.1).
+    pub fn fetch_ca_issuers(&self, url: &str) -> Result<Vec<Certificate>, Error> {
+        Self::check_url(url)?;
+        if let Ok(cache) = self.ca_issuers.lock()
+            && let Some(c) = cache.get(url)
+        {
+            return Ok(c.clone());
+        }
+        let http = |reason: String| Error::Http {
+            url: url.to_owned(),
+            reason,
+        };
+        let mut resp = self
+            .agent
+            .get(url)
+            .call()
+            .map_err(|e| http(e.to_string()))?;
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_vec()
+            .map_err(|e| http(e.to_string()))?;
+        let certs = match certs_only(&body) {
+            Some(certs) => certs,
+            None => Certificate::from_pem_or_der(&body).map_err(|e| http(e.to_string()))?,
+        };
+        if let Ok(mut cache) = self.ca_issuers.lock() {
+            // Certificates do not change; the cap only bounds memory.
+            if cache.len() >= CA_ISSUERS_CACHE_ENTRIES {
+                cache.clear();
+            }
+            cache.insert(url.to_owned(), certs.clone());
+        }
+        Ok(certs)
     }
 
     /// Asks the responder at `url` about `cert` (POST, RFC 6960 Appendix A.1).
@@ -222,12 +279,15 @@ impl Online {
             (None, OcspNonce::Required) => {
                 return Err(Error::Ocsp {
                     url: url.to_owned(),
-                    source: ocsp::Error::NonceMismatch,
+                    source: ocsp::Error::NonceMissing,
                 });
             }
             _ => {}
         }
         if let Ok(mut cache) = self.ocsp.lock() {
+            if cache.len() >= OCSP_CACHE_ENTRIES {
+                cache.clear();
+            }
             cache.insert(key, parsed.clone());
         }
         Ok(parsed)
@@ -240,15 +300,17 @@ impl RevocationSource for Online {
         if self.fetching == Fetching::Disabled {
             return found;
         }
-        for dp in &cert.extensions().crl_distribution_points {
-            for url in dp.names.iter().flatten().filter_map(|n| n.as_uri()) {
-                if !url.starts_with("http://") {
-                    continue;
-                }
-                match self.fetch_crl(url) {
-                    Ok(crl) => found.items.push(crl),
-                    Err(e) => found.failures.push(e.to_string()),
-                }
+        let urls = cert
+            .extensions()
+            .crl_distribution_points
+            .iter()
+            .flat_map(|dp| dp.names.iter().flatten().filter_map(|n| n.as_uri()))
+            .filter(|u| u.starts_with("http://"))
+            .take(MAX_URLS_PER_CERTIFICATE);
+        for url in urls {
+            match self.fetch_crl(url) {
+                Ok(crl) => found.items.push(crl),
+                Err(e) => found.failures.push(e.to_string()),
             }
         }
         found
@@ -259,7 +321,12 @@ impl RevocationSource for Online {
         if self.fetching == Fetching::Disabled {
             return found;
         }
-        for url in &cert.extensions().ocsp_urls {
+        for url in cert
+            .extensions()
+            .ocsp_urls
+            .iter()
+            .take(MAX_URLS_PER_CERTIFICATE)
+        {
             match self.fetch_ocsp(url, cert, issuer) {
                 Ok(r) => {
                     found.items.push(r);
@@ -270,4 +337,58 @@ impl RevocationSource for Online {
         }
         found
     }
+}
+
+impl crate::pki::IssuerSource for Online {
+    fn issuers(&self, cert: &Certificate) -> Vec<Certificate> {
+        if self.fetching == Fetching::Disabled {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for url in cert
+            .extensions()
+            .ca_issuer_urls
+            .iter()
+            .filter(|u| u.starts_with("http://"))
+        {
+            match self.fetch_ca_issuers(url) {
+                Ok(certs) => out.extend(certs),
+                Err(e) => tracing::debug!(error = %e, "caIssuers fetch failed"),
+            }
+        }
+        out
+    }
+}
+
+/// The certificates of a degenerate "certs-only" SignedData (RFC 5652 §5, RFC 8894 §3.4), as
+/// `.p7c` caIssuers files are; `None` when `data` is not one.
+///
+/// ```text
+/// ContentInfo ::= SEQUENCE { contentType OID (signedData), content [0] EXPLICIT SignedData }
+/// SignedData ::= SEQUENCE { version, digestAlgorithms SET, encapContentInfo SEQUENCE,
+///                           certificates [0] IMPLICIT CertificateSet OPTIONAL, ... }
+/// ```
+fn certs_only(data: &[u8]) -> Option<Vec<Certificate>> {
+    use crate::pki::der::{self, tag};
+    let ci = der::single(data, tag::SEQUENCE, "ContentInfo").ok()?;
+    let mut r = der::Reader::new(ci.value);
+    if der::oid_to_string(r.expect(tag::OID).ok()?.value).ok()? != "1.2.840.113549.1.7.2" {
+        return None;
+    }
+    let content = r.expect(tag::context_constructed(0)).ok()?;
+    let sd = der::single(content.value, tag::SEQUENCE, "SignedData").ok()?;
+    let mut s = der::Reader::new(sd.value);
+    s.expect(tag::INTEGER).ok()?;
+    s.expect(tag::SET).ok()?;
+    s.expect(tag::SEQUENCE).ok()?;
+    let certs = s.optional(tag::context_constructed(0)).ok()??;
+    let mut c = der::Reader::new(certs.value);
+    let mut out = Vec::new();
+    while !c.is_empty() {
+        let tlv = c.read().ok()?;
+        if tlv.tag == tag::SEQUENCE {
+            out.push(Certificate::from_der(tlv.raw).ok()?);
+        }
+    }
+    Some(out)
 }

@@ -28,6 +28,8 @@ pub enum Error {
     UnsupportedType(String),
     #[error("OCSP response nonce does not match the request")]
     NonceMismatch,
+    #[error("OCSP response carries no nonce and the policy requires one")]
+    NonceMissing,
 }
 
 impl From<der::DerError> for Error {
@@ -76,7 +78,34 @@ enum ResponderId {
     KeyHash(Vec<u8>),
 }
 
-/// A decoded, successful BasicOCSPResponse. Cloning is cheap.
+/// A decoded, successful BasicOCSPResponse (RFC 6960 §4.2.1). Cloning is cheap.
+///
+/// ```text
+/// OCSPResponse ::= SEQUENCE {
+///    responseStatus         OCSPResponseStatus,
+///    responseBytes          [0] EXPLICIT ResponseBytes OPTIONAL }
+/// BasicOCSPResponse       ::= SEQUENCE {
+///    tbsResponseData      ResponseData,
+///    signatureAlgorithm   AlgorithmIdentifier,
+///    signature            BIT STRING,
+///    certs            [0] EXPLICIT SEQUENCE OF Certificate OPTIONAL }
+/// ResponseData ::= SEQUENCE {
+///    version              [0] EXPLICIT Version DEFAULT v1,
+///    responderID              ResponderID,
+///    producedAt               GeneralizedTime,
+///    responses                SEQUENCE OF SingleResponse,
+///    responseExtensions   [1] EXPLICIT Extensions OPTIONAL }
+/// SingleResponse ::= SEQUENCE {
+///    certID                       CertID,
+///    certStatus                   CertStatus,
+///    thisUpdate                   GeneralizedTime,
+///    nextUpdate         [0]       EXPLICIT GeneralizedTime OPTIONAL,
+///    singleExtensions   [1]       EXPLICIT Extensions OPTIONAL }
+/// CertStatus ::= CHOICE {
+///    good        [0]     IMPLICIT NULL,
+///    revoked     [1]     IMPLICIT RevokedInfo,
+///    unknown     [2]     IMPLICIT UnknownInfo }
+/// ```
 #[derive(Debug, Clone)]
 pub struct OcspResponse(Arc<Inner>);
 
@@ -369,6 +398,22 @@ pub(crate) fn generalized_time(value: &[u8]) -> Result<OffsetDateTime, Error> {
     Ok(time::PrimitiveDateTime::new(date, t).assume_utc())
 }
 
+/// ```text
+/// OCSPRequest ::= SEQUENCE {
+///     tbsRequest                  TBSRequest,
+///     optionalSignature   [0]     EXPLICIT Signature OPTIONAL }
+/// TBSRequest ::= SEQUENCE {
+///     version             [0]     EXPLICIT Version DEFAULT v1,
+///     requestorName       [1]     EXPLICIT GeneralName OPTIONAL,
+///     requestList                 SEQUENCE OF Request,
+///     requestExtensions   [2]     EXPLICIT Extensions OPTIONAL }
+/// CertID ::= SEQUENCE {
+///     hashAlgorithm       AlgorithmIdentifier,
+///     issuerNameHash      OCTET STRING, -- Hash of issuer's DN
+///     issuerKeyHash       OCTET STRING, -- Hash of issuer's public key
+///     serialNumber        CertificateSerialNumber }
+/// ```
+///
 /// Encodes an `OCSPRequest` for `cert` issued by `issuer` (SHA-1 CertID, as RFC 5019 §2.1.1
 /// requires and every responder understands), with a nonce extension when `nonce` is given.
 pub fn build_request(cert: &Certificate, issuer: &Certificate, nonce: Option<&[u8]>) -> Vec<u8> {

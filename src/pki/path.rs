@@ -9,11 +9,11 @@
 //! subject/key pair, appearing twice), and anything over budget.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 
-use crate::pki::cert::{Certificate, Defect, key_usage, oid};
+use crate::pki::cert::{Certificate, key_usage, oid};
 use crate::pki::name::{
     GeneralName, NameKey, constraint_is_well_formed, is_dns_name, same_form, wildcard_overlaps,
     within_subtree,
@@ -308,13 +308,36 @@ type SignatureKey = ([u8; 32], [u8; 32]);
 
 /// A validator: trust anchors, a configured intermediate pool, the policy, and a cache of
 /// signature results shared across validations (`&self` methods; share it between threads).
-#[derive(Debug)]
 pub struct Validator {
     anchors: TrustStore,
     pool: CertPool,
     policy: ValidationPolicy,
     signatures: Mutex<HashMap<SignatureKey, Result<(), SignatureError>>>,
+    issuers: Option<Arc<dyn IssuerSource>>,
 }
+
+impl std::fmt::Debug for Validator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Validator")
+            .field("anchors", &self.anchors.len())
+            .field("pool", &self.pool.len())
+            .field("policy", &self.policy)
+            .field("aia", &self.issuers.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where missing intermediates can be fetched from: the caIssuers access method of
+/// authorityInfoAccess (RFC 5280 §4.2.2.1). [`crate::pki::fetch::Online`] implements it.
+pub trait IssuerSource: Send + Sync {
+    /// Certificates published at `cert`'s caIssuers locations (any of them may be its issuer).
+    fn issuers(&self, cert: &Certificate) -> Vec<Certificate>;
+}
+
+/// caIssuers fetches per validation. A path normally lacks at most one intermediate (a signer
+/// that shipped without its CA); each fetch may cost a network timeout, so a handful bounds the
+/// worst case to seconds.
+const MAX_AIA_FETCHES: usize = 4;
 
 impl Validator {
     pub fn new(anchors: TrustStore, pool: CertPool, policy: ValidationPolicy) -> Validator {
@@ -323,7 +346,15 @@ impl Validator {
             pool,
             policy,
             signatures: Mutex::new(HashMap::new()),
+            issuers: None,
         }
+    }
+
+    /// Follows authorityInfoAccess caIssuers when no known certificate can issue the one at
+    /// the top of a path.
+    pub fn with_issuer_source(mut self, source: Arc<dyn IssuerSource>) -> Validator {
+        self.issuers = Some(source);
+        self
     }
 
     pub fn policy(&self) -> &ValidationPolicy {
@@ -385,6 +416,8 @@ impl Validator {
             steps: 0,
             complete_paths: 0,
             nc_comparisons: 0,
+            aia_fetches: 0,
+            fetched: Vec::new(),
             best: None,
         };
         if self.anchors.contains(leaf) {
@@ -438,7 +471,11 @@ impl Validator {
         algorithms: AlgorithmPolicy,
     ) -> (Result<(), SignatureError>, bool) {
         let key = (*object, *signer.fingerprint());
-        if let Ok(cache) = self.signatures.lock()
+        // Results depend on the algorithm policy; the cache holds the strict policy's results
+        // only, and only the strict policy reads it.
+        let cacheable = algorithms == AlgorithmPolicy::Modern;
+        if cacheable
+            && let Ok(cache) = self.signatures.lock()
             && let Some(r) = cache.get(&key)
         {
             return (r.clone(), true);
@@ -449,11 +486,7 @@ impl Validator {
             }
             Err(e) => Err(e.clone()),
         };
-        // Results depend on the algorithm policy; only the strict policy's results are cached so
-        // a legacy-mode validation never poisons a strict one.
-        if algorithms == AlgorithmPolicy::Modern
-            && let Ok(mut cache) = self.signatures.lock()
-        {
+        if cacheable && let Ok(mut cache) = self.signatures.lock() {
             if cache.len() >= SIGNATURE_CACHE_ENTRIES {
                 cache.clear();
             }
@@ -487,6 +520,8 @@ struct Search<'a> {
     steps: usize,
     complete_paths: usize,
     nc_comparisons: usize,
+    aia_fetches: usize,
+    fetched: Vec<Certificate>,
     best: Option<PathError>,
 }
 
@@ -505,7 +540,26 @@ impl Search<'_> {
             .validator
             .candidates(top.issuer().key(), self.extra)
             .map(|(c, a)| (c.clone(), a))
+            .chain(
+                self.fetched
+                    .iter()
+                    .filter(|c| c.subject() == top.issuer())
+                    .map(|c| (c.clone(), false)),
+            )
             .collect();
+        if candidates.is_empty()
+            && let Some(source) = &self.validator.issuers
+            && !top.extensions().ca_issuer_urls.is_empty()
+            && self.aia_fetches < MAX_AIA_FETCHES
+        {
+            self.aia_fetches += 1;
+            for c in source.issuers(&top) {
+                if c.subject() == top.issuer() && !self.fetched.contains(&c) {
+                    self.fetched.push(c.clone());
+                    candidates.push((c, false));
+                }
+            }
+        }
         // Anchors first, then issuers whose subjectKeyIdentifier matches the child's
         // authorityKeyIdentifier: the likely path is tried first.
         let aki = top.extensions().authority_key_id.clone();
@@ -1193,6 +1247,56 @@ fn check_purpose(leaf: &Certificate, policy: &ValidationPolicy) -> Result<(), Pa
     {
         return Err(wrong(&format!("extendedKeyUsage lacks {required}")));
     }
-    let _ = Defect::EkuEmpty;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn more_specific_reasons_rank_higher() {
+        let none = PathError::UnknownIssuer {
+            subject: "a".into(),
+            issuer: "b".into(),
+        };
+        let sig = PathError::BadSignature {
+            certificate: "a".into(),
+            issuer: "b".into(),
+            reason: SignatureError::Invalid,
+        };
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let expired = PathError::Expired {
+            certificate: "a".into(),
+            at,
+            not_after: at,
+        };
+        let revoked = PathError::Revoked {
+            certificate: "a".into(),
+            revoked_at: at,
+            reason: "keyCompromise".into(),
+        };
+        assert!(
+            none.rank() < sig.rank()
+                && sig.rank() < expired.rank()
+                && expired.rank() < revoked.rank()
+        );
+    }
+
+    #[test]
+    fn could_not_check_is_not_checked_and_bad() {
+        let unknown = PathError::RevocationUnknown {
+            certificate: "a".into(),
+            reason: "responder down".into(),
+        };
+        assert!(unknown.is_indeterminate());
+        assert_eq!(unknown.sub_indication(), "TRY_LATER");
+        let revoked = PathError::Revoked {
+            certificate: "a".into(),
+            revoked_at: OffsetDateTime::UNIX_EPOCH,
+            reason: "keyCompromise".into(),
+        };
+        assert!(!revoked.is_indeterminate());
+        assert_eq!(revoked.sub_indication(), "REVOKED");
+    }
 }

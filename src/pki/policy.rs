@@ -332,3 +332,78 @@ impl PolicyTree {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P1: &str = "2.16.840.1.101.3.2.1.48.1";
+    const P2: &str = "2.16.840.1.101.3.2.1.48.2";
+
+    fn two_level(policies: &[&str]) -> PolicyTree {
+        let p: Vec<String> = policies.iter().map(|s| (*s).to_owned()).collect();
+        let mut t = PolicyTree::new();
+        t.process_certificate(1, &p, true).unwrap();
+        t.process_certificate(2, &p, true).unwrap();
+        t
+    }
+
+    #[test]
+    fn intersection_keeps_asked_policies() {
+        let mut t = two_level(&[P1]);
+        t.intersect(2, Some(&[P1.to_owned()])).unwrap();
+        assert!(!t.is_null());
+        assert_eq!(t.leaf_policies(2), vec![P1.to_owned()]);
+    }
+
+    #[test]
+    fn intersection_with_other_policies_is_null() {
+        let mut t = two_level(&[P1]);
+        t.intersect(2, Some(&[P2.to_owned()])).unwrap();
+        assert!(t.is_null());
+    }
+
+    #[test]
+    fn any_policy_expands_to_the_asked_set() {
+        let mut t = two_level(&[ANY_POLICY]);
+        t.intersect(2, Some(&[P2.to_owned()])).unwrap();
+        assert_eq!(t.leaf_policies(2), vec![P2.to_owned()]);
+    }
+
+    #[test]
+    fn mapping_changes_expected_policies() {
+        let mut t = PolicyTree::new();
+        t.process_certificate(1, &[P1.to_owned()], true).unwrap();
+        t.apply_mappings(1, &[(P1.to_owned(), P2.to_owned())], true)
+            .unwrap();
+        t.process_certificate(2, &[P2.to_owned()], true).unwrap();
+        assert!(!t.is_null());
+        // Inhibited mapping deletes the mapped node instead.
+        let mut t = PolicyTree::new();
+        t.process_certificate(1, &[P1.to_owned()], true).unwrap();
+        t.apply_mappings(1, &[(P1.to_owned(), P2.to_owned())], false)
+            .unwrap();
+        assert!(t.is_null());
+    }
+
+    #[test]
+    fn growth_is_capped() {
+        // Each level lists many policies and maps each to all others: the RFC 9618 shape.
+        let many: Vec<String> = (0..64).map(|i| format!("1.2.3.{i}")).collect();
+        let maps: Vec<(String, String)> = many
+            .iter()
+            .flat_map(|a| many.iter().map(move |b| (a.clone(), b.clone())))
+            .collect();
+        let mut t = PolicyTree::new();
+        let mut capped = false;
+        for i in 1..=8 {
+            if t.process_certificate(i, &many, true).is_err()
+                || t.apply_mappings(i, &maps, true).is_err()
+            {
+                capped = true;
+                break;
+            }
+        }
+        assert!(capped || t.nodes <= MAX_NODES);
+    }
+}

@@ -66,6 +66,20 @@ pub struct TimestampToken {
 }
 
 /// The fields of TSTInfo kyso reads (RFC 3161 §2.4.2).
+///
+/// ```text
+/// TSTInfo ::= SEQUENCE  {
+///    version                      INTEGER  { v1(1) },
+///    policy                       TSAPolicyId,
+///    messageImprint               MessageImprint,
+///    serialNumber                 INTEGER,
+///    genTime                      GeneralizedTime,
+///    accuracy                     Accuracy                 OPTIONAL,
+///    ordering                     BOOLEAN             DEFAULT FALSE,
+///    nonce                        INTEGER                  OPTIONAL,
+///    tsa                          [0] GeneralName          OPTIONAL,
+///    extensions                   [1] IMPLICIT Extensions   OPTIONAL  }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TstInfo {
     pub policy: String,

@@ -114,6 +114,8 @@ fn exercise(bytes: &[u8]) {
     let _ = Crl::from_der(bytes).map(|c| (c.len(), c.defects().len()));
     let _ = Crl::from_pem_or_der(bytes);
     let _ = OcspResponse::from_der(bytes);
+    let _ = kyso::pki::timestamp::TimestampToken::from_der(bytes);
+    let _ = kyso::pki::timestamp::TimestampToken::from_response_der(bytes);
     let _ = Certificate::from_pem_or_der(bytes);
     if let Ok(cert) = Certificate::from_der(bytes) {
         let mut anchors = TrustStore::new();
@@ -153,6 +155,16 @@ fn mutate(base: &[u8], edits: &[(usize, u8)], cut: Option<usize>) -> Vec<u8> {
         v.truncate(c % (v.len() + 1));
     }
     v
+}
+
+/// A validator is shared between threads (batch verification).
+#[test]
+fn validator_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Validator>();
+    check::<kyso::pki::VerifiedChain>();
+    check::<kyso::pki::fetch::Online>();
+    check::<Evidence>();
 }
 
 #[test]

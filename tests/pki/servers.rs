@@ -215,7 +215,7 @@ struct Fixture {
     good: Certificate,
     revoked: Certificate,
     unknown: Certificate,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 fn signer(pki: &TestPki, cn: &str, profile: SignerProfile) -> (Certificate, u64) {
@@ -276,7 +276,7 @@ fn fixture(ocsp_url: Option<String>, crl_path: Option<&str>) -> Fixture {
         good,
         revoked,
         unknown,
-        _dir: dir,
+        dir,
     }
 }
 
@@ -490,4 +490,144 @@ fn embedded_evidence_is_used_before_online() {
         before,
         "embedded evidence sufficed; nothing fetched"
     );
+}
+
+/// A signer certificate whose authorityInfoAccess names `ca_issuers` (RFC 5280 §4.2.2.1),
+/// issued by the PKI's intermediate.
+fn signer_with_ca_issuers(pki: &TestPki, ca_issuers: &str) -> Certificate {
+    use rcgen::{
+        CertificateParams, CustomExtension, DistinguishedName, DnType, Issuer, KeyPair,
+        KeyUsagePurpose,
+    };
+    let ca_key = KeyPair::from_pem(&pki.intermediate.key_pem()).unwrap();
+    let issuer = Issuer::from_ca_cert_pem(&pki.intermediate.pem(), ca_key).unwrap();
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, "Đặng Văn Em");
+    params.distinguished_name = dn;
+    params.not_before = pki_time() - TimeDuration::days(30);
+    params.not_after = pki_time() + TimeDuration::days(365);
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::ContentCommitment,
+    ];
+    params.use_authority_key_identifier_extension = true;
+    let url = ca_issuers.as_bytes();
+    let mut access = vec![
+        0x06,
+        0x08,
+        0x2b,
+        0x06,
+        0x01,
+        0x05,
+        0x05,
+        0x07,
+        0x30,
+        0x02,
+        0x86,
+        url.len() as u8,
+    ];
+    access.extend_from_slice(url);
+    let mut description = vec![0x30, access.len() as u8];
+    description.extend_from_slice(&access);
+    let mut aia = vec![0x30, description.len() as u8];
+    aia.extend_from_slice(&description);
+    params
+        .custom_extensions
+        .push(CustomExtension::from_oid_content(
+            &[1, 3, 6, 1, 5, 5, 7, 1, 1],
+            aia,
+        ));
+    Certificate::from_der(params.signed_by(&key, &issuer).unwrap().der()).unwrap()
+}
+
+#[test]
+fn missing_intermediate_fetched_from_ca_issuers() {
+    let server = Server::start();
+    let pki = TestPki::new(PkiOptions {
+        at: pki_time(),
+        ..PkiOptions::default()
+    })
+    .unwrap();
+    // The same intermediate, once as DER and once as a PKCS #7 certs-only bundle (.p7c).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), pki.intermediate.pem()).unwrap();
+    let p7c = Command::new("openssl")
+        .args(["crl2pkcs7", "-nocrl", "-outform", "DER", "-certfile"])
+        .arg(dir.path().join("ca.pem"))
+        .output()
+        .unwrap();
+    assert!(p7c.status.success());
+    {
+        let mut routes = server.routes.lock().unwrap();
+        routes
+            .crls
+            .push(("/ca.cer".to_owned(), pki.intermediate.der().to_vec()));
+        routes.crls.push(("/ca.p7c".to_owned(), p7c.stdout));
+    }
+    let mut anchors = TrustStore::new();
+    anchors.add(Certificate::from_der(pki.root.der()).unwrap());
+    let policy = ValidationPolicy {
+        revocation: RevocationPolicy {
+            check: RevocationCheck::DangerouslySkip,
+            unknown: UnknownRevocation::Allow,
+        },
+        ..ValidationPolicy::default()
+    };
+    for path in ["/ca.cer", "/ca.p7c"] {
+        let leaf = signer_with_ca_issuers(&pki, &server.url(path));
+        // Without AIA the intermediate is missing.
+        let plain = Validator::new(anchors.clone(), CertPool::new(), policy.clone());
+        let err = plain.validate(&leaf, &[], pki_time(), &[]).unwrap_err();
+        assert!(matches!(err, PathError::UnknownIssuer { .. }), "{err}");
+        assert!(err.is_indeterminate());
+        let with_aia = Validator::new(anchors.clone(), CertPool::new(), policy.clone())
+            .with_issuer_source(std::sync::Arc::new(online(OcspNonce::Optional)));
+        let chain = with_aia.validate(&leaf, &[], pki_time(), &[]).unwrap();
+        assert_eq!(chain.certificates().len(), 3, "{path}");
+    }
+}
+
+#[test]
+fn ocsp_signed_by_the_issuer_itself() {
+    let f = fixture(None, None);
+    std::fs::write(f.dir.path().join("rsigner.pem"), f.pki.intermediate.pem()).unwrap();
+    std::fs::write(f.dir.path().join("rkey.pem"), f.pki.intermediate.key_pem()).unwrap();
+    let source = online(OcspNonce::Required);
+    let chain = validator(&f.pki, UnknownRevocation::Deny)
+        .validate(&f.good, &[], pki_time(), &[&source])
+        .unwrap();
+    assert_eq!(
+        chain.revocation()[0],
+        RevocationStatus::Good {
+            evidence: EvidenceKind::Ocsp
+        }
+    );
+}
+
+#[test]
+fn ocsp_signed_by_an_unauthorised_key_is_not_evidence() {
+    let f = fixture(None, None);
+    // A document-signing certificate of the same CA: right issuer, no id-kp-OCSPSigning.
+    let (impostor, key) = f
+        .pki
+        .issue_with_software_key(
+            KeyAlgorithm::P256,
+            &SignerName::new("Impostor", "X", "Y"),
+            SignerProfile::Valid,
+        )
+        .unwrap();
+    std::fs::write(f.dir.path().join("rsigner.pem"), impostor.pem()).unwrap();
+    std::fs::write(f.dir.path().join("rkey.pem"), key.serialize_pem()).unwrap();
+    let source = online(OcspNonce::Required);
+    let err = validator(&f.pki, UnknownRevocation::Deny)
+        .validate(&f.revoked, &[], pki_time(), &[&source])
+        .unwrap_err();
+    match &err {
+        PathError::RevocationUnknown { reason, .. } => {
+            assert!(reason.contains("OCSP signing"), "{reason}")
+        }
+        other => panic!("expected RevocationUnknown, got {other}"),
+    }
 }
