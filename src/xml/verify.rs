@@ -1011,6 +1011,23 @@ fn check_expectation(
                     Target::Element { path, .. } => *path == root_path,
                     Target::Detached { .. } => false,
                 });
+                // Nothing may ride along unsigned inside this signature either: an Object that
+                // no reference reaches would be content a reader of the document sees.
+                for object in signature.children().filter(|n| is_dsig(*n, "Object")) {
+                    let path = path_of(object);
+                    let reached = report.references.iter().any(|r| {
+                        matches!(&r.target, Target::Element { path: p, .. } if p.starts_with(&path))
+                    });
+                    let xades = object
+                        .children()
+                        .any(|c| c.is_element() && c.tag_name().name() == "QualifyingProperties");
+                    if !reached && !xades {
+                        return Err(not_found(format!(
+                            "the ds:Object at line {} inside the signature is not signed",
+                            line_of(object)
+                        )));
+                    }
+                }
                 if whole {
                     Ok(())
                 } else {

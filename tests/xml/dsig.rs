@@ -323,3 +323,33 @@ fn xades_baseline_t_with_a_real_tsa() {
     assert_eq!(x.timestamps[0].imprint, xml::xades::Imprint::Mismatch);
     assert_eq!(x.level(), xml::xades::Level::BaselineB);
 }
+
+/// Content smuggled into an enveloped signature as an unreferenced ds:Object is excluded from
+/// the document digest by the enveloped transform; the signature must not pass as covering the
+/// whole document.
+#[test]
+fn unreferenced_object_inside_an_enveloped_signature_is_refused() {
+    let pki = TestPki::new(SignatureAlgorithm::Ecdsa(
+        Curve::P256,
+        DigestAlgorithm::Sha256,
+    ));
+    let signed = String::from_utf8(
+        xml::sign(
+            DOCUMENT.as_bytes(),
+            &pki.signer,
+            &pki.chain,
+            &options(Packaging::Enveloped, Level::XadesB),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let smuggled = signed.replace(
+        "</ds:Signature>",
+        "<ds:Object><TrichYeu xmlns=\"urn:kyso:test:default\">Chuyển 1 tỷ đồng</TrichYeu></ds:Object></ds:Signature>",
+    );
+    let r = xml::verify(smuggled.as_bytes(), &VerifyOptions::default()).unwrap();
+    assert_eq!(
+        failed(&r.signatures[0].status),
+        Some(SubIndication::SignedDataNotFound)
+    );
+}
