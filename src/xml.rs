@@ -25,7 +25,7 @@ pub mod xades;
 
 pub use dsig::{LegacyCrypto, PublicKey};
 pub use parse::{Encoding, Limits};
-pub use sign::{Level, Packaging, SignOptions, sign};
+pub use sign::{Level, OtherSignatures, Packaging, SignOptions, sign};
 pub use verify::{
     Expect, KeyInfoUse, KeySource, Role, SignatureReport, SignedReference, Status, SubIndication,
     Target, VerifyOptions, XmlVerification, verify,

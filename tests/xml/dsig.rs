@@ -353,3 +353,60 @@ fn unreferenced_object_inside_an_enveloped_signature_is_refused() {
         Some(SubIndication::SignedDataNotFound)
     );
 }
+
+/// Two signers on one document (officer, then the unit's seal): with
+/// `OtherSignatures::Excluded` both stay intact; with the default, the second breaks the first.
+#[test]
+fn parallel_signatures() {
+    let officer = TestPki::new(SignatureAlgorithm::Ecdsa(
+        Curve::P256,
+        DigestAlgorithm::Sha256,
+    ));
+    let unit = TestPki::new(SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256));
+    let mut o = options(Packaging::Enveloped, Level::XadesB);
+    o.other_signatures = xml::OtherSignatures::Excluded;
+    let once = xml::sign(DOCUMENT.as_bytes(), &officer.signer, &officer.chain, &o).unwrap();
+    let twice = xml::sign(&once, &unit.signer, &unit.chain, &o).unwrap();
+    let r = xml::verify(&twice, &VerifyOptions::default()).unwrap();
+    assert_eq!(r.signatures.len(), 2);
+    assert!(
+        r.all_intact(),
+        "{:?}",
+        r.signatures.iter().map(|s| &s.status).collect::<Vec<_>>()
+    );
+    assert_eq!(r.signatures[0].certificates[0], officer.chain[0]);
+    assert_eq!(r.signatures[1].certificates[0], unit.chain[0]);
+    assert!(r.signatures.iter().all(|s| s.covers_whole_document()));
+
+    // xmlsec1 checks the first signature, which now has a second one beside it.
+    if super::common::have("xmlsec1") {
+        let dir = tempfile::tempdir().unwrap();
+        officer.write(dir.path());
+        std::fs::write(dir.path().join("twice.xml"), &twice).unwrap();
+        let out = std::process::Command::new("xmlsec1")
+            .args(["--verify", "--trusted-pem", "root.pem"])
+            .args([
+                "--id-attr:Id",
+                "http://uri.etsi.org/01903/v1.3.2#:SignedProperties",
+            ])
+            .arg("twice.xml")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let plain = options(Packaging::Enveloped, Level::XadesB);
+    let once = xml::sign(DOCUMENT.as_bytes(), &officer.signer, &officer.chain, &plain).unwrap();
+    let twice = xml::sign(&once, &unit.signer, &unit.chain, &plain).unwrap();
+    let r = xml::verify(&twice, &VerifyOptions::default()).unwrap();
+    assert_eq!(
+        failed(&r.signatures[0].status),
+        Some(SubIndication::HashFailure)
+    );
+    assert_eq!(r.signatures[1].status, Status::Intact);
+}
