@@ -77,6 +77,8 @@ pub enum Error {
     },
     #[error("no ds:Signature element in the document")]
     NoSignature,
+    #[error("{count} ds:Signature elements in the document, limit {limit}")]
+    TooManySignatures { count: usize, limit: usize },
     #[error("no signer certificate given: the chain must start with the signer's certificate")]
     NoCertificate,
     #[error("certificate: {0}")]

@@ -410,3 +410,24 @@ fn parallel_signatures() {
     );
     assert_eq!(r.signatures[1].status, Status::Intact);
 }
+
+/// Amplification: many signatures each referencing the whole document are refused up front.
+#[test]
+fn signature_count_is_budgeted() {
+    let mut doc = String::from("<r>");
+    for i in 0..100 {
+        doc.push_str(&format!(
+            "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" Id=\"s{i}\"/>"
+        ));
+    }
+    doc.push_str("</r>");
+    let t = std::time::Instant::now();
+    assert!(matches!(
+        xml::verify(doc.as_bytes(), &VerifyOptions::default()),
+        Err(xml::Error::TooManySignatures {
+            count: 100,
+            limit: 64
+        })
+    ));
+    assert!(t.elapsed() < std::time::Duration::from_secs(1));
+}
