@@ -27,6 +27,9 @@ missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
 done
+if [ "$what" = test ] && ! command -v pyhanko >/dev/null 2>&1; then
+  echo "pyhanko is missing: python3 -m pip install 'pyhanko[opentype,image-support]==0.38.*' pyhanko-cli" >&2
+fi
 # PostgreSQL's server binaries are not on PATH in Debian.
 if [ "$what" = test ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)

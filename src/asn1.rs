@@ -7,7 +7,9 @@ pub(crate) const INTEGER: u8 = 0x02;
 pub(crate) const BIT_STRING: u8 = 0x03;
 pub(crate) const OCTET_STRING: u8 = 0x04;
 pub(crate) const NULL: u8 = 0x05;
+pub(crate) const OBJECT_IDENTIFIER: u8 = 0x06;
 pub(crate) const SEQUENCE: u8 = 0x30;
+pub(crate) const SET: u8 = 0x31;
 
 /// One tag-length-value.
 pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
@@ -46,6 +48,48 @@ pub(crate) fn bit_string(bytes: &[u8]) -> Vec<u8> {
     content.push(0);
     content.extend_from_slice(bytes);
     tlv(BIT_STRING, &content)
+}
+
+/// An OBJECT IDENTIFIER from its arcs (X.690 §8.19). The first two arcs must be valid
+/// (`0.x`, `1.x` with x < 40, or `2.x`), which holds for every constant kyso writes.
+pub(crate) fn oid(arcs: &[u64]) -> Vec<u8> {
+    let mut content = Vec::new();
+    let (first, rest) = match arcs {
+        [a, b, rest @ ..] => (a * 40 + b, rest),
+        _ => (0, &[][..]),
+    };
+    for &arc in std::iter::once(&first).chain(rest) {
+        let mut groups = Vec::new();
+        let mut v = arc;
+        loop {
+            groups.push((v & 0x7f) as u8);
+            v >>= 7;
+            if v == 0 {
+                break;
+            }
+        }
+        for (i, g) in groups.iter().enumerate().rev() {
+            content.push(if i == 0 { *g } else { g | 0x80 });
+        }
+    }
+    tlv(OBJECT_IDENTIFIER, &content)
+}
+
+/// A SET OF in DER: elements sorted by their encodings (X.690 §11.6).
+pub(crate) fn set_of(mut elements: Vec<Vec<u8>>) -> Vec<u8> {
+    elements.sort();
+    tlv(SET, &elements.concat())
+}
+
+/// A context-specific constructed tag `[n]` around `content` (EXPLICIT, or IMPLICIT of a
+/// constructed type).
+pub(crate) fn context_constructed(n: u8, content: &[u8]) -> Vec<u8> {
+    tlv(0xa0 | n, content)
+}
+
+/// An OCTET STRING.
+pub(crate) fn octet_string(content: &[u8]) -> Vec<u8> {
+    tlv(OCTET_STRING, content)
 }
 
 /// Appends a definite length (X.690 §8.1.3).
@@ -109,6 +153,32 @@ mod tests {
         let mut out = Vec::new();
         push_len(&mut out, 0x1234);
         assert_eq!(out, [0x82, 0x12, 0x34]);
+    }
+
+    #[test]
+    fn oids_encode_like_x690() {
+        // sha256: 2.16.840.1.101.3.4.2.1
+        assert_eq!(
+            oid(&[2, 16, 840, 1, 101, 3, 4, 2, 1]),
+            [
+                0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01
+            ]
+        );
+        // rsaEncryption: 1.2.840.113549.1.1.1
+        assert_eq!(
+            oid(&[1, 2, 840, 113549, 1, 1, 1]),
+            [
+                0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01
+            ]
+        );
+    }
+
+    #[test]
+    fn set_of_is_sorted() {
+        assert_eq!(
+            set_of(vec![vec![2, 1, 9], vec![2, 1, 1]]),
+            [0x31, 6, 2, 1, 1, 2, 1, 9]
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 mod demo;
 mod logging;
+mod sign;
 mod token;
 
 use std::path::PathBuf;
@@ -45,6 +46,9 @@ enum Command {
     /// Tokens and keys: list, generate a key pair, import a certificate, sign raw bytes.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Sign a document with a token key.
+    #[command(subcommand)]
+    Sign(sign::SignCommand),
     /// Run the main job end to end on a project-local SoftHSM token and print what happened.
     Demo(demo::DemoArgs),
 }
@@ -96,6 +100,7 @@ pub fn main() -> ExitCode {
             logging::init(&runtime.config.log);
             let result = match &args.command {
                 Command::Token(cmd) => token::run(&runtime, cmd),
+                Command::Sign(cmd) => sign::run(&runtime, cmd),
                 Command::Demo(demo) => demo::run(&runtime, demo),
             };
             match result {

@@ -20,6 +20,7 @@ use rcgen::{
 };
 use time::{Duration, OffsetDateTime};
 
+use crate::signer::{Curve, DigestAlgorithm, Signature, SignatureAlgorithm, Signer};
 use crate::token::KeyAlgorithm;
 
 /// Why a test PKI could not be made.
@@ -55,7 +56,9 @@ impl Default for PkiOptions {
         PkiOptions {
             at: OffsetDateTime::now_utc(),
             ca_algorithm: KeyAlgorithm::P256,
-            name: "kyso Test".to_owned(),
+            // Distinct names per PKI: validators handed two test PKIs with the same CA names
+            // (pyHanko does) may try one's issuer for the other's certificate.
+            name: format!("kyso Test {}", hex::encode_upper(random_bytes::<3>())),
             crl_url: None,
             ocsp_url: None,
         }
@@ -353,6 +356,75 @@ impl TestPki {
     }
 }
 
+/// A software key that implements [`Signer`]: for tests and benchmarks of *verification*, which
+/// need many signed documents quickly. Signing paths under test use SoftHSM keys instead.
+pub struct SoftwareSigner {
+    key: KeyPair,
+    algorithm: SignatureAlgorithm,
+    spki: Vec<u8>,
+}
+
+impl SoftwareSigner {
+    pub fn new(key: KeyPair, algorithm: KeyAlgorithm) -> Self {
+        let algorithm = match algorithm {
+            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 => {
+                SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256)
+            }
+            KeyAlgorithm::P256 => SignatureAlgorithm::Ecdsa(Curve::P256, DigestAlgorithm::Sha256),
+            KeyAlgorithm::P384 => SignatureAlgorithm::Ecdsa(Curve::P384, DigestAlgorithm::Sha384),
+        };
+        let spki = key.subject_public_key_info();
+        SoftwareSigner {
+            key,
+            algorithm,
+            spki,
+        }
+    }
+}
+
+impl Signer for SoftwareSigner {
+    fn algorithm(&self) -> SignatureAlgorithm {
+        self.algorithm
+    }
+
+    fn public_key_spki(&self) -> &[u8] {
+        &self.spki
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Signature, crate::token::Error> {
+        let failed = || crate::token::Error::UnsupportedKey {
+            token: "(software)".to_owned(),
+            key: "test key".to_owned(),
+            reason: "the software key failed to sign".to_owned(),
+        };
+        let der = rcgen::SigningKey::sign(&self.key, message).map_err(|_| failed())?;
+        let bytes = match self.algorithm {
+            // rcgen's ECDSA signatures are ASN.1: bring them to the raw r‖s a token returns.
+            SignatureAlgorithm::Ecdsa(curve, _) => {
+                ecdsa_der_to_raw(&der, curve.field_len()).ok_or_else(failed)?
+            }
+            _ => der,
+        };
+        Ok(Signature::new(self.algorithm, bytes))
+    }
+}
+
+/// `ECDSA-Sig-Value` (DER) to `r‖s`, each `field_len` bytes.
+fn ecdsa_der_to_raw(der: &[u8], field_len: usize) -> Option<Vec<u8>> {
+    let (seq, _) = crate::ber::parse(der).ok()?;
+    let parts = seq.child_vec().ok()?;
+    let mut out = Vec::with_capacity(2 * field_len);
+    for part in parts.iter().take(2) {
+        let digits = part.content.strip_prefix(&[0]).unwrap_or(part.content);
+        if digits.len() > field_len {
+            return None;
+        }
+        out.extend(std::iter::repeat_n(0, field_len - digits.len()));
+        out.extend_from_slice(digits);
+    }
+    (out.len() == 2 * field_len).then_some(out)
+}
+
 /// Generates a software key pair of the given type.
 pub fn generate(algorithm: KeyAlgorithm) -> Result<KeyPair, Error> {
     Ok(match algorithm {
@@ -365,6 +437,13 @@ pub fn generate(algorithm: KeyAlgorithm) -> Result<KeyPair, Error> {
         KeyAlgorithm::P256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?,
         KeyAlgorithm::P384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384)?,
     })
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    // The system RNG failing is not something a test PKI can recover from; zeros still work.
+    let _ = aws_lc_rs::rand::fill(&mut out);
+    out
 }
 
 /// PEM armour (RFC 7468) around DER.

@@ -263,3 +263,52 @@ fn configuration_file_and_environment_apply() {
     assert!(text(&out).contains("modul"), "{}", text(&out));
     assert!(Path::new(&config).exists());
 }
+
+#[test]
+fn sign_pdf_writes_a_signed_file_or_nothing() {
+    let signing = crate::support::Signing::new(kyso::token::KeyAlgorithm::P256, "Bùi Thị Hoa");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.pdf");
+    std::fs::write(
+        &input,
+        kyso::pdf::sample::sample_pdf(&kyso::pdf::sample::SampleOptions::default()),
+    )
+    .unwrap();
+    let uri = signing.key.uri();
+    let key = format!(
+        "{}?pin-source=file:{}",
+        uri,
+        tokens().pin_file(crate::support::MAIN_TOKEN).display()
+    );
+    let out = dir.path().join("out.pdf");
+    let chain = dir.path().join("intermediate.pem");
+    std::fs::write(&chain, signing.pki.intermediate.pem()).unwrap();
+    let printed = run(kyso()
+        .args(["sign", "pdf"])
+        .arg(&input)
+        .arg(&out)
+        .args(["--key", &key, "--reason", "Đồng ý", "--chain"])
+        .arg(&chain));
+    assert!(printed.contains("PAdES B-B"), "{printed}");
+    assert!(crate::support::pdfsig(&out).contains("Signature is Valid."));
+
+    // Not a PDF: exit 2, a reason, and no output file.
+    let bad = dir.path().join("bad.pdf");
+    std::fs::write(&bad, "GIF89a not a pdf").unwrap();
+    let never = dir.path().join("never.pdf");
+    let result = kyso()
+        .args(["sign", "pdf"])
+        .arg(&bad)
+        .arg(&never)
+        .args(["--key", &key])
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(2));
+    assert!(text(&result).contains("not a PDF"), "{}", text(&result));
+    assert!(!never.exists());
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        4,
+        "in, out, chain and bad: no temporary file is left behind"
+    );
+}

@@ -163,3 +163,99 @@ pub fn run(cmd: &mut Command) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// A token key with a certificate from a fresh test PKI: everything a signing test needs.
+pub struct Signing {
+    pub key: kyso::token::TokenKey,
+    pub certificate: Vec<u8>,
+    pub chain: Vec<Vec<u8>>,
+    pub pki: kyso::testpki::TestPki,
+    /// The PKI's root and intermediate as PEM files, for peers (pdfsig, pyHanko, openssl).
+    pub dir: tempfile::TempDir,
+}
+
+impl Signing {
+    pub fn new(algorithm: kyso::token::KeyAlgorithm, person: &str) -> Signing {
+        use kyso::testpki::{PkiOptions, SignerName, SignerProfile, TestPki};
+        let t = tokens();
+        let uri = t.key_uri(MAIN_TOKEN, &unique("signer"));
+        let token = kyso::token::Token::open(&uri, &t.defaults(MAIN_TOKEN)).unwrap();
+        token.ensure_login(Some(&t.pin_source(MAIN_TOKEN))).unwrap();
+        let label = uri.object.clone().unwrap();
+        let generated = kyso::token::generate_key_pair(&token, &label, None, algorithm).unwrap();
+        let pki = TestPki::new(PkiOptions::default()).unwrap();
+        let name = SignerName::new(person, "UBND tỉnh Thử Nghiệm", "Sở Tư pháp");
+        let cert = pki
+            .issue(
+                kyso::signer::Signer::public_key_spki(&generated),
+                &name,
+                SignerProfile::Valid,
+            )
+            .unwrap();
+        kyso::token::import_certificate(&token, &label, None, &cert.der).unwrap();
+        let key =
+            kyso::token::TokenKey::on_token(token, Some(&label), None, Default::default()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        pki.write_authorities(dir.path()).unwrap();
+        Signing {
+            key,
+            certificate: cert.der,
+            chain: vec![pki.intermediate.der().to_vec()],
+            pki,
+            dir,
+        }
+    }
+
+    pub fn identity(&self) -> kyso::cms::SignerIdentity<'_> {
+        kyso::cms::SignerIdentity {
+            signer: &self.key,
+            certificate: &self.certificate,
+            chain: &self.chain,
+        }
+    }
+
+    pub fn root_pem(&self) -> PathBuf {
+        self.dir.path().join("root.pem")
+    }
+}
+
+/// `pdfsig`'s report on a file (poppler-utils).
+pub fn pdfsig(path: &Path) -> String {
+    let out = Command::new("pdfsig")
+        .arg(path)
+        .output()
+        .expect("pdfsig (poppler-utils) is installed");
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+/// `pyhanko sign validate` against exactly these trust roots; one line per signature,
+/// `NAME:HASH:INTACT:TRUSTED,…`.
+pub fn pyhanko_validate(path: &Path, roots: &[&Path]) -> String {
+    let mut cmd = Command::new("pyhanko");
+    cmd.args(["sign", "validate", "--trust-replace"]);
+    for root in roots {
+        cmd.arg("--trust").arg(root);
+    }
+    let out = cmd
+        .arg(path)
+        .output()
+        .expect("pyhanko is installed (pip install pyhanko pyhanko-cli)");
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+/// `qpdf --check` succeeds and finds no error.
+pub fn qpdf_check(path: &Path) -> String {
+    let out = Command::new("qpdf")
+        .arg("--check")
+        .arg(path)
+        .output()
+        .expect("qpdf is installed");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "qpdf --check {}: {text}",
+        path.display()
+    );
+    text
+}

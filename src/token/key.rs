@@ -167,6 +167,57 @@ impl TokenKey {
         self.certificate.as_deref()
     }
 
+    /// The issuers of the key's certificate stored on the token, nearest first, up to (not
+    /// including) a self-signed root: the chain a signature carries when the certificates came
+    /// with the token, as they do on Vietnamese CA-issued USB tokens.
+    pub fn chain_from_token(&self) -> Result<Vec<Vec<u8>>, Error> {
+        let Some(leaf) = &self.certificate else {
+            return Ok(Vec::new());
+        };
+        let all: Vec<Vec<u8>> = self.token.with_session("C_FindObjects", |s| {
+            let mut found = Vec::new();
+            for handle in s.find_objects(&[Attribute::Class(ObjectClass::CERTIFICATE)])? {
+                for attr in s.get_attributes(handle, &[AttributeType::Value])? {
+                    if let Attribute::Value(der) = attr {
+                        found.push(der);
+                    }
+                }
+            }
+            Ok(found)
+        })?;
+        let parsed: Vec<_> = all
+            .iter()
+            .filter_map(|der| {
+                x509_parser::parse_x509_certificate(der)
+                    .ok()
+                    .map(|(_, c)| (der, c))
+            })
+            .collect();
+        let mut chain = Vec::new();
+        let mut current = leaf.clone();
+        // A chain longer than 8 is not a real PKI; the bound also stops issuer loops.
+        for _ in 0..8 {
+            let Ok((_, cert)) = x509_parser::parse_x509_certificate(&current) else {
+                break;
+            };
+            if cert.tbs_certificate.issuer == cert.tbs_certificate.subject {
+                break;
+            }
+            let Some((der, issuer)) = parsed
+                .iter()
+                .find(|(_, c)| c.tbs_certificate.subject == cert.tbs_certificate.issuer)
+            else {
+                break;
+            };
+            if issuer.tbs_certificate.issuer == issuer.tbs_certificate.subject {
+                break;
+            }
+            chain.push((*der).clone());
+            current = (*der).clone();
+        }
+        Ok(chain)
+    }
+
     /// A URI naming this key (without module or PIN source).
     pub fn uri(&self) -> Pkcs11Uri {
         Pkcs11Uri {
