@@ -298,6 +298,34 @@ fn xades_baseline_t_with_a_real_tsa() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // And so does kyso's own timestamp verification (pki), over the octets the report names.
+    {
+        use kyso::pki::timestamp::{self, TimestampToken};
+        use kyso::pki::{
+            CertPool, Certificate, KeyPurpose, RevocationCheck, RevocationPolicy, TrustStore,
+            UnknownRevocation, ValidationPolicy, Validator,
+        };
+        let tsa_pem = std::fs::read(tsa.certificate()).unwrap();
+        let tsa_der = pem::parse(&tsa_pem).unwrap().into_contents();
+        let mut anchors = TrustStore::new();
+        anchors.add(Certificate::from_der(&tsa_der).unwrap());
+        let validator = Validator::new(
+            anchors,
+            CertPool::new(),
+            ValidationPolicy {
+                purpose: KeyPurpose::TimeStamping,
+                revocation: RevocationPolicy {
+                    check: RevocationCheck::DangerouslySkip,
+                    unknown: UnknownRevocation::Deny,
+                },
+                ..ValidationPolicy::default()
+            },
+        );
+        let token = TimestampToken::from_der(&ts.token).unwrap();
+        timestamp::verify(&token, &ts.message, None, &validator, &[], &[]).unwrap();
+        assert!(timestamp::verify(&token, b"other", None, &validator, &[], &[]).is_err());
+    }
+
     // Swapping the token into another signature: the imprint no longer matches.
     let other = xml::sign(
         DOCUMENT.replace("123/QĐ", "124/QĐ").as_bytes(),
