@@ -25,7 +25,7 @@ pub mod xades;
 
 pub use dsig::{LegacyCrypto, PublicKey};
 pub use parse::{Encoding, Limits};
-pub use sign::{Level, Packaging, SignOptions, sign};
+pub use sign::{Level, OtherSignatures, Packaging, SignOptions, sign};
 pub use verify::{
     Expect, KeyInfoUse, KeySource, Role, SignatureReport, SignedReference, Status, SubIndication,
     Target, VerifyOptions, XmlVerification, verify,
@@ -77,6 +77,8 @@ pub enum Error {
     },
     #[error("no ds:Signature element in the document")]
     NoSignature,
+    #[error("{count} ds:Signature elements in the document, limit {limit}")]
+    TooManySignatures { count: usize, limit: usize },
     #[error("no signer certificate given: the chain must start with the signer's certificate")]
     NoCertificate,
     #[error("certificate: {0}")]

@@ -6,6 +6,7 @@ mod common;
 mod conformance;
 mod dsig;
 mod interop;
+mod parse;
 mod softhsm;
 mod tsa;
 

@@ -9,7 +9,9 @@ use anyhow::{Context, bail};
 
 use kyso::signer::{SignatureScheme, Signer};
 use kyso::token::{self, KeyOptions, TokenKey};
-use kyso::xml::{self, Expect, Level, Packaging, SignOptions, Status, Target, VerifyOptions};
+use kyso::xml::{
+    self, Expect, Level, OtherSignatures, Packaging, SignOptions, Status, Target, VerifyOptions,
+};
 
 use super::{EXIT_OK, Runtime};
 
@@ -44,6 +46,10 @@ pub struct SignXmlArgs {
     /// Put the document inside the signature (ds:Object) instead of the signature inside it.
     #[arg(long)]
     pub enveloping: bool,
+    /// Exclude every ds:Signature from the signed content, so that further signatures (a unit's
+    /// seal after an officer's signature) can be added without breaking this one.
+    #[arg(long, conflicts_with_all = ["detached", "enveloping"])]
+    pub parallel: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -112,6 +118,9 @@ pub fn run_sign(runtime: &Runtime, args: &SignXmlArgs) -> anyhow::Result<u8> {
     } else {
         Packaging::Enveloped
     };
+    if args.parallel {
+        options.other_signatures = OtherSignatures::Excluded;
+    }
     let signed = xml::sign(&document, &key, &chain, &options)
         .with_context(|| format!("signing {}", args.input.display()))?;
     std::fs::write(&args.output, signed)

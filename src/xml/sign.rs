@@ -15,7 +15,7 @@ use roxmltree::{Document, Node};
 use super::c14n::{self, Algorithm, Comments, Subtree};
 use super::dsig::{
     DSIG_NS, DigestMethod, ENVELOPED_SIGNATURE, SignatureMethod, TYPE_OBJECT,
-    TYPE_SIGNED_PROPERTIES,
+    TYPE_SIGNED_PROPERTIES, XPATH_TRANSFORM,
 };
 use super::parse::{self, Decoded, Encoding};
 use super::verify::{self, Expect, IdIndex, VerifyOptions, is_dsig};
@@ -33,6 +33,19 @@ pub enum Packaging {
     Enveloping,
     /// A separate signature document over the input's raw bytes, referenced by `uri`.
     Detached { uri: String },
+}
+
+/// What an enveloped signature's document reference leaves out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OtherSignatures {
+    /// Only this signature (enveloped-signature transform): any signature added to the document
+    /// later breaks this one. What DSS and most tools write.
+    #[default]
+    Covered,
+    /// Every `ds:Signature` in the document (the XPath `not(ancestor-or-self::ds:Signature)`
+    /// of XMLDSig 1.0 §6.6.3): further signatures, e.g. an officer's and then the unit's seal,
+    /// can be added without breaking this one. Each added signature is verified on its own.
+    Excluded,
 }
 
 /// How much qualification the signature carries.
@@ -56,6 +69,8 @@ pub struct SignOptions {
     /// Canonicalization for `SignedInfo` and every same-document reference. Exclusive C14N by
     /// default: the signature survives being moved into another namespace context.
     pub canonicalization: Algorithm,
+    /// For enveloped signatures: whether signatures added later break this one.
+    pub other_signatures: OtherSignatures,
     /// The time written as XAdES `SigningTime`, and the seed of the generated `Id`s.
     pub signing_time: SystemTime,
     pub limits: Limits,
@@ -72,6 +87,7 @@ impl SignOptions {
                 comments: Comments::Strip,
                 inclusive_prefixes: Vec::new(),
             },
+            other_signatures: OtherSignatures::default(),
             signing_time,
             limits: Limits::default(),
             tsa_timeout: Duration::from_secs(30),
@@ -369,14 +385,17 @@ fn template(
         )
     };
     let mut references = match &options.packaging {
-        Packaging::Enveloped => reference(
-            "",
-            None,
-            &[
-                format!("<ds:Transform Algorithm=\"{ENVELOPED_SIGNATURE}\"/>"),
-                c14n_element("Transform"),
-            ],
-        ),
+        Packaging::Enveloped => {
+            let exclusion = match options.other_signatures {
+                OtherSignatures::Covered => {
+                    format!("<ds:Transform Algorithm=\"{ENVELOPED_SIGNATURE}\"/>")
+                }
+                OtherSignatures::Excluded => format!(
+                    "<ds:Transform Algorithm=\"{XPATH_TRANSFORM}\"><ds:XPath>not(ancestor-or-self::ds:Signature)</ds:XPath></ds:Transform>"
+                ),
+            };
+            reference("", None, &[exclusion, c14n_element("Transform")])
+        }
         Packaging::Enveloping => reference(
             &format!("#{}", ids.object),
             Some(TYPE_OBJECT),

@@ -56,6 +56,14 @@ pub struct Budget {
     /// input size: each reference may at most canonicalize the whole document a few times over
     /// before we stop (the classic "reference the root 30 times" amplification).
     pub output_factor: usize,
+    /// Signatures per document, counter-signatures included. A document carries one to a
+    /// handful (officer, unit seal, counter-signatures); without a bound, N tiny signatures each
+    /// referencing the whole document cost N canonicalizations of it.
+    pub signatures: usize,
+    /// Keys tried per signature (certificates and bare keys from KeyInfo, plus the caller's).
+    /// KeyInfo carries the signer and its chain, rarely more than five certificates; each try is
+    /// a public-key operation.
+    pub keys: usize,
 }
 
 impl Default for Budget {
@@ -64,6 +72,8 @@ impl Default for Budget {
             references: 30,
             transforms: 5,
             output_factor: 8,
+            signatures: 64,
+            keys: 32,
         }
     }
 }
@@ -296,6 +306,12 @@ pub fn verify_document(
         .collect();
     if signatures.is_empty() {
         return Err(Error::NoSignature);
+    }
+    if signatures.len() > options.budget.signatures {
+        return Err(Error::TooManySignatures {
+            count: signatures.len(),
+            limit: options.budget.signatures,
+        });
     }
     let ids = IdIndex::new(doc);
     let reports = signatures
@@ -551,6 +567,16 @@ fn check_signature<'a, 'input>(
         return Err(fail(
             SubIndication::NoSigningCertificateFound,
             "KeyInfo offers no certificate or key we can use",
+        ));
+    }
+    if candidates.len() > options.budget.keys {
+        return Err(fail(
+            SubIndication::FormatFailure,
+            format!(
+                "{} candidate keys, budget {}",
+                candidates.len(),
+                options.budget.keys
+            ),
         ));
     }
     let mut unsupported_only = true;
@@ -1011,6 +1037,23 @@ fn check_expectation(
                     Target::Element { path, .. } => *path == root_path,
                     Target::Detached { .. } => false,
                 });
+                // Nothing may ride along unsigned inside this signature either: an Object that
+                // no reference reaches would be content a reader of the document sees.
+                for object in signature.children().filter(|n| is_dsig(*n, "Object")) {
+                    let path = path_of(object);
+                    let reached = report.references.iter().any(|r| {
+                        matches!(&r.target, Target::Element { path: p, .. } if p.starts_with(&path))
+                    });
+                    let xades = object
+                        .children()
+                        .any(|c| c.is_element() && c.tag_name().name() == "QualifyingProperties");
+                    if !reached && !xades {
+                        return Err(not_found(format!(
+                            "the ds:Object at line {} inside the signature is not signed",
+                            line_of(object)
+                        )));
+                    }
+                }
                 if whole {
                     Ok(())
                 } else {

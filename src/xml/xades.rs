@@ -64,6 +64,9 @@ pub enum SigningCertificate {
 pub struct SignatureTimestamp {
     /// The RFC 3161 token (DER `ContentInfo`), for the CMS and PKI checks made elsewhere.
     pub token: Vec<u8>,
+    /// The octets the token must cover: the canonical `ds:SignatureValue` element
+    /// (EN 319 132-1 §5.3), for `pki::timestamp::verify`.
+    pub message: Vec<u8>,
     pub imprint: Imprint,
     /// The token's `genTime`, when readable.
     pub gen_time: Option<String>,
@@ -227,6 +230,7 @@ pub(crate) fn inspect(
         };
         timestamps.push(SignatureTimestamp {
             token,
+            message: octets,
             imprint,
             gen_time,
         });

@@ -298,6 +298,34 @@ fn xades_baseline_t_with_a_real_tsa() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // And so does kyso's own timestamp verification (pki), over the octets the report names.
+    {
+        use kyso::pki::timestamp::{self, TimestampToken};
+        use kyso::pki::{
+            CertPool, Certificate, KeyPurpose, RevocationCheck, RevocationPolicy, TrustStore,
+            UnknownRevocation, ValidationPolicy, Validator,
+        };
+        let tsa_pem = std::fs::read(tsa.certificate()).unwrap();
+        let tsa_der = pem::parse(&tsa_pem).unwrap().into_contents();
+        let mut anchors = TrustStore::new();
+        anchors.add(Certificate::from_der(&tsa_der).unwrap());
+        let validator = Validator::new(
+            anchors,
+            CertPool::new(),
+            ValidationPolicy {
+                purpose: KeyPurpose::TimeStamping,
+                revocation: RevocationPolicy {
+                    check: RevocationCheck::DangerouslySkip,
+                    unknown: UnknownRevocation::Deny,
+                },
+                ..ValidationPolicy::default()
+            },
+        );
+        let token = TimestampToken::from_der(&ts.token).unwrap();
+        timestamp::verify(&token, &ts.message, None, &validator, &[], &[]).unwrap();
+        assert!(timestamp::verify(&token, b"other", None, &validator, &[], &[]).is_err());
+    }
+
     // Swapping the token into another signature: the imprint no longer matches.
     let other = xml::sign(
         DOCUMENT.replace("123/QĐ", "124/QĐ").as_bytes(),
@@ -322,4 +350,112 @@ fn xades_baseline_t_with_a_real_tsa() {
     let x = r.signatures[0].xades.as_ref().unwrap();
     assert_eq!(x.timestamps[0].imprint, xml::xades::Imprint::Mismatch);
     assert_eq!(x.level(), xml::xades::Level::BaselineB);
+}
+
+/// Content smuggled into an enveloped signature as an unreferenced ds:Object is excluded from
+/// the document digest by the enveloped transform; the signature must not pass as covering the
+/// whole document.
+#[test]
+fn unreferenced_object_inside_an_enveloped_signature_is_refused() {
+    let pki = TestPki::new(SignatureAlgorithm::Ecdsa(
+        Curve::P256,
+        DigestAlgorithm::Sha256,
+    ));
+    let signed = String::from_utf8(
+        xml::sign(
+            DOCUMENT.as_bytes(),
+            &pki.signer,
+            &pki.chain,
+            &options(Packaging::Enveloped, Level::XadesB),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let smuggled = signed.replace(
+        "</ds:Signature>",
+        "<ds:Object><TrichYeu xmlns=\"urn:kyso:test:default\">Chuyển 1 tỷ đồng</TrichYeu></ds:Object></ds:Signature>",
+    );
+    let r = xml::verify(smuggled.as_bytes(), &VerifyOptions::default()).unwrap();
+    assert_eq!(
+        failed(&r.signatures[0].status),
+        Some(SubIndication::SignedDataNotFound)
+    );
+}
+
+/// Two signers on one document (officer, then the unit's seal): with
+/// `OtherSignatures::Excluded` both stay intact; with the default, the second breaks the first.
+#[test]
+fn parallel_signatures() {
+    let officer = TestPki::new(SignatureAlgorithm::Ecdsa(
+        Curve::P256,
+        DigestAlgorithm::Sha256,
+    ));
+    let unit = TestPki::new(SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256));
+    let mut o = options(Packaging::Enveloped, Level::XadesB);
+    o.other_signatures = xml::OtherSignatures::Excluded;
+    let once = xml::sign(DOCUMENT.as_bytes(), &officer.signer, &officer.chain, &o).unwrap();
+    let twice = xml::sign(&once, &unit.signer, &unit.chain, &o).unwrap();
+    let r = xml::verify(&twice, &VerifyOptions::default()).unwrap();
+    assert_eq!(r.signatures.len(), 2);
+    assert!(
+        r.all_intact(),
+        "{:?}",
+        r.signatures.iter().map(|s| &s.status).collect::<Vec<_>>()
+    );
+    assert_eq!(r.signatures[0].certificates[0], officer.chain[0]);
+    assert_eq!(r.signatures[1].certificates[0], unit.chain[0]);
+    assert!(r.signatures.iter().all(|s| s.covers_whole_document()));
+
+    // xmlsec1 checks the first signature, which now has a second one beside it.
+    if super::common::have("xmlsec1") {
+        let dir = tempfile::tempdir().unwrap();
+        officer.write(dir.path());
+        std::fs::write(dir.path().join("twice.xml"), &twice).unwrap();
+        let out = std::process::Command::new("xmlsec1")
+            .args(["--verify", "--trusted-pem", "root.pem"])
+            .args([
+                "--id-attr:Id",
+                "http://uri.etsi.org/01903/v1.3.2#:SignedProperties",
+            ])
+            .arg("twice.xml")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let plain = options(Packaging::Enveloped, Level::XadesB);
+    let once = xml::sign(DOCUMENT.as_bytes(), &officer.signer, &officer.chain, &plain).unwrap();
+    let twice = xml::sign(&once, &unit.signer, &unit.chain, &plain).unwrap();
+    let r = xml::verify(&twice, &VerifyOptions::default()).unwrap();
+    assert_eq!(
+        failed(&r.signatures[0].status),
+        Some(SubIndication::HashFailure)
+    );
+    assert_eq!(r.signatures[1].status, Status::Intact);
+}
+
+/// Amplification: many signatures each referencing the whole document are refused up front.
+#[test]
+fn signature_count_is_budgeted() {
+    let mut doc = String::from("<r>");
+    for i in 0..100 {
+        doc.push_str(&format!(
+            "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" Id=\"s{i}\"/>"
+        ));
+    }
+    doc.push_str("</r>");
+    let t = std::time::Instant::now();
+    assert!(matches!(
+        xml::verify(doc.as_bytes(), &VerifyOptions::default()),
+        Err(xml::Error::TooManySignatures {
+            count: 100,
+            limit: 64
+        })
+    ));
+    assert!(t.elapsed() < std::time::Duration::from_secs(1));
 }
