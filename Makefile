@@ -31,6 +31,9 @@ lint:
 bench:
 	@scripts/ensure-deps.sh demo
 	$(CARGO) bench --bench token
+	$(CARGO) bench --bench pki
+	$(CARGO) bench --bench xml
+	$(CARGO) bench --bench ledger
 
 clean-demo:
 	@if [ -d $(DEMO_DIR) ]; then softhsm/token-remove.sh $(DEMO_DIR); fi

@@ -10,6 +10,7 @@ mod demo;
 mod logging;
 mod sign;
 mod token;
+mod xml;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

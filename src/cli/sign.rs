@@ -1,4 +1,4 @@
-//! `kyso sign pdf`: sign a document with a token key.
+//! `kyso sign pdf|xml`: sign a document with a token key.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,6 +17,8 @@ use super::{EXIT_OK, Runtime};
 pub enum SignCommand {
     /// Sign a PDF (PAdES baseline B-B, incremental update: earlier signatures stay valid).
     Pdf(PdfArgs),
+    /// Sign an XML document (XMLDSig; XAdES B-B with --xades, B-T with --tsa).
+    Xml(super::xml::SignXmlArgs),
 }
 
 #[derive(Debug, Args)]
@@ -54,6 +56,7 @@ pub struct PdfArgs {
 pub fn run(runtime: &Runtime, command: &SignCommand) -> anyhow::Result<u8> {
     match command {
         SignCommand::Pdf(args) => sign_pdf(runtime, args),
+        SignCommand::Xml(args) => super::xml::run_sign(runtime, args),
     }
 }
 

@@ -1,7 +1,8 @@
-//! `kyso sign xml IN OUT --key pkcs11:… [--chain PEM]… [--xades] [--tsa URL] [--detached]` and
-//! `kyso verify xml FILE [--detached-data FILE]`: thin wrappers over [`kyso::xml::sign`] and
-//! [`kyso::xml::verify`]. The clock is read here and nowhere below.
+//! `kyso sign xml IN OUT --key pkcs11:… [--chain PEM]… [--xades] [--tsa URL] [--detached]`: a thin
+//! wrapper over [`kyso::xml::sign`]. The clock is read here and nowhere below. Verification goes
+//! through `kyso verify`, which adds the trust and revocation decisions `xml::verify` leaves out.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -9,14 +10,9 @@ use anyhow::{Context, bail};
 
 use kyso::signer::{SignatureScheme, Signer};
 use kyso::token::{self, KeyOptions, TokenKey};
-use kyso::xml::{
-    self, Expect, Level, OtherSignatures, Packaging, SignOptions, Status, Target, VerifyOptions,
-};
+use kyso::xml::{self, Level, OtherSignatures, Packaging, SignOptions};
 
 use super::{EXIT_OK, Runtime};
-
-/// Exit code: a document is invalid or indeterminate (design §3).
-const EXIT_INVALID: u8 = 1;
 
 #[derive(Debug, clap::Args)]
 pub struct SignXmlArgs {
@@ -50,18 +46,6 @@ pub struct SignXmlArgs {
     /// seal after an officer's signature) can be added without breaking this one.
     #[arg(long, conflicts_with_all = ["detached", "enveloping"])]
     pub parallel: bool,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct VerifyXmlArgs {
-    /// The signed document (or detached signature).
-    pub input: PathBuf,
-    /// The document a detached signature covers, matched by its file name.
-    #[arg(long, value_name = "FILE")]
-    pub detached_data: Vec<PathBuf>,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 pub fn run_sign(runtime: &Runtime, args: &SignXmlArgs) -> anyhow::Result<u8> {
@@ -123,8 +107,7 @@ pub fn run_sign(runtime: &Runtime, args: &SignXmlArgs) -> anyhow::Result<u8> {
     }
     let signed = xml::sign(&document, &key, &chain, &options)
         .with_context(|| format!("signing {}", args.input.display()))?;
-    std::fs::write(&args.output, signed)
-        .with_context(|| format!("writing {}", args.output.display()))?;
+    super::sign::write_atomically(&args.output, |out| out.write_all(&signed))?;
     println!(
         "signed {} with {} → {}",
         args.input.display(),
@@ -132,91 +115,4 @@ pub fn run_sign(runtime: &Runtime, args: &SignXmlArgs) -> anyhow::Result<u8> {
         args.output.display()
     );
     Ok(EXIT_OK)
-}
-
-pub fn run_verify(_runtime: &Runtime, args: &VerifyXmlArgs) -> anyhow::Result<u8> {
-    let bytes =
-        std::fs::read(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
-    let mut detached = Vec::new();
-    for path in &args.detached_data {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .context("a detached file name is not UTF-8")?
-            .to_owned();
-        let data = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        detached.push((name, data));
-    }
-    let pairs: Vec<(&str, &[u8])> = detached
-        .iter()
-        .map(|(n, d)| (n.as_str(), d.as_slice()))
-        .collect();
-    let options = VerifyOptions {
-        expect: Expect::WholeDocument,
-        detached: &pairs,
-        ..VerifyOptions::default()
-    };
-    let report = match xml::verify(&bytes, &options) {
-        Ok(r) => r,
-        Err(e) => {
-            println!("{}: not accepted: {e}", args.input.display());
-            return Ok(EXIT_INVALID);
-        }
-    };
-    let mut rows = Vec::new();
-    for s in &report.signatures {
-        let signer = s
-            .certificates
-            .first()
-            .and_then(|der| x509_parser::parse_x509_certificate(der).ok())
-            .map(|(_, c)| c.subject().to_string());
-        let (status, detail) = match &s.status {
-            Status::Intact => ("INTACT".to_owned(), String::new()),
-            Status::Failed {
-                sub_indication,
-                detail,
-            } => (sub_indication.as_str().to_owned(), detail.clone()),
-            Status::Unsupported { feature } => ("UNSUPPORTED".to_owned(), feature.clone()),
-        };
-        let scope: Vec<String> = s
-            .references
-            .iter()
-            .map(|r| match &r.target {
-                Target::Document => "whole document".to_owned(),
-                Target::Element { path, .. } => path.clone(),
-                Target::Detached { uri } => format!("detached {uri}"),
-            })
-            .collect();
-        rows.push(serde_json::json!({
-            "id": s.id,
-            "line": s.line,
-            "counter_signature": s.nested,
-            "status": status,
-            "detail": detail,
-            "signer": signer,
-            "signing_time": s.signing_time(),
-            "signed": scope,
-            "trust": "not evaluated here: certificate path and revocation are checked by the verdict layer",
-        }));
-    }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
-    } else {
-        for row in &rows {
-            println!(
-                "signature at line {}: {} {}\n  signer: {}\n  signing time: {}\n  signed: {}",
-                row["line"],
-                row["status"].as_str().unwrap_or(""),
-                row["detail"].as_str().unwrap_or(""),
-                row["signer"].as_str().unwrap_or("(no certificate)"),
-                row["signing_time"].as_str().unwrap_or("(not claimed)"),
-                row["signed"]
-            );
-        }
-    }
-    Ok(if report.all_intact() {
-        EXIT_OK
-    } else {
-        EXIT_INVALID
-    })
 }
