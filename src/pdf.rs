@@ -13,6 +13,7 @@ mod object;
 mod parser;
 pub mod sample;
 mod sign;
+mod signatures;
 
 pub use document::{Document, Location, XrefKind};
 pub use filter::{decode, deflate};
@@ -23,6 +24,9 @@ pub use object::{
 };
 pub use parser::parse_object;
 pub use sign::{DigestedPdf, PreparedPdf, SignatureOptions, SignedPdf, pdf_date};
+pub use signatures::{
+    FoundSignature, SignatureKind, contents_span, find_signatures, revision_ends,
+};
 
 /// Why a PDF could not be read or signed. Offsets are byte offsets into the input.
 #[derive(Debug, thiserror::Error)]

@@ -156,6 +156,14 @@ impl<'a> Document<'a> {
             .map(|(&n, &(g, loc))| (ObjectId::new(n, g), loc))
     }
 
+    /// Where the current version of object `id` lives.
+    pub fn location(&self, id: ObjectId) -> Option<Location> {
+        match self.entries.get(&id.number) {
+            Some(&(generation, location)) if generation == id.generation => Some(location),
+            _ => None,
+        }
+    }
+
     /// The object `id`, or `Null` for an object that does not exist (§7.3.10).
     pub fn object(&self, id: ObjectId) -> Result<Object, Error> {
         let Some(&(generation, location)) = self.entries.get(&id.number) else {
