@@ -1,13 +1,15 @@
 //! PDF: reading a document's structure, and signing it by incremental update (ISO 32000-2
 //! §7.5.6, §12.8; ETSI EN 319 142-1 PAdES).
 //!
-//! What it owns: the object model and parser, the cross-reference chain, and the signing path
+//! What it owns: the object model and parser, the cross-reference chain, the signing path
 //! `prepare → digest → sign` that appends a signature to a document without changing a byte of
-//! it. What it refuses: encrypted documents, and documents whose cross-reference data is broken
+//! it, and the parts of a visible appearance (embedded font subsets, images). What it refuses: encrypted documents, and documents whose cross-reference data is broken
 //! (a signature must cover exactly what readers display, so kyso never guesses a structure).
 
 mod document;
 mod filter;
+pub mod font;
+pub mod image;
 mod incremental;
 mod object;
 mod parser;
@@ -16,6 +18,8 @@ mod sign;
 
 pub use document::{Document, Location, XrefKind};
 pub use filter::{decode, deflate};
+pub use font::Font;
+pub use image::PngImage;
 pub use incremental::{IncrementalUpdate, WrittenUpdate};
 pub use object::{
     Dictionary, Object, ObjectId, Stream, StringFormat, decode_text_string, text_string,

@@ -178,6 +178,103 @@ pub fn sample_pdf(options: &SampleOptions) -> Vec<u8> {
     out
 }
 
+/// A round red seal on a transparent background, `size` pixels square: two rings and a star,
+/// anti-aliased, as a PNG with an alpha channel. Drawn by code so that tests and the demo need
+/// no image file without a recipe.
+pub fn seal_png(size: u32) -> Vec<u8> {
+    let size = size.max(8);
+    let centre = f64::from(size) / 2.0;
+    let radius = centre - 1.0;
+    let star = star_polygon(centre, centre, radius * 0.38);
+    // 4×4 supersampling: the coverage of each pixel becomes its alpha.
+    let samples = 4;
+    let mut rgba = Vec::with_capacity((size * size * 4) as usize);
+    for py in 0..size {
+        for px in 0..size {
+            let mut covered = 0;
+            for sy in 0..samples {
+                for sx in 0..samples {
+                    let x = f64::from(px) + (f64::from(sx) + 0.5) / f64::from(samples);
+                    let y = f64::from(py) + (f64::from(sy) + 0.5) / f64::from(samples);
+                    let d = ((x - centre).powi(2) + (y - centre).powi(2)).sqrt() / radius;
+                    let ink = (0.90..=1.0).contains(&d)
+                        || (0.80..=0.83).contains(&d)
+                        || inside(&star, x, y);
+                    covered += u32::from(ink);
+                }
+            }
+            let alpha = (covered * 255 / (samples * samples)) as u8;
+            rgba.extend_from_slice(&[206, 17, 38, alpha]);
+        }
+    }
+    super::image::encode_rgba(size, size, &rgba)
+}
+
+/// A blue handwritten-looking stroke on a transparent background, `width`×`height` pixels.
+pub fn signature_png(width: u32, height: u32) -> Vec<u8> {
+    let (width, height) = (width.max(16), height.max(8));
+    let (w, h) = (f64::from(width), f64::from(height));
+    let mut alpha = vec![0f64; (width * height) as usize];
+    let pen = (h / 30.0).max(1.2);
+    let steps = 4000;
+    for i in 0..=steps {
+        let t = f64::from(i) / f64::from(steps);
+        // A looping flourish: a slow sweep right, loops from the faster sine, rising at the end.
+        let x = w * (0.08 + 0.84 * t) + w * 0.05 * (t * 18.0).sin();
+        let y = h * (0.55 - 0.25 * (t * 9.0).sin() * (1.0 - t) + 0.15 * t)
+            + h * 0.12 * (t * 18.0).cos();
+        let (x0, x1) = (
+            (x - pen - 1.0).max(0.0) as u32,
+            (x + pen + 1.0).min(w - 1.0) as u32,
+        );
+        let (y0, y1) = (
+            (y - pen - 1.0).max(0.0) as u32,
+            (y + pen + 1.0).min(h - 1.0) as u32,
+        );
+        for py in y0..=y1 {
+            for px in x0..=x1 {
+                let d =
+                    ((f64::from(px) + 0.5 - x).powi(2) + (f64::from(py) + 0.5 - y).powi(2)).sqrt();
+                let a = (pen - d + 0.5).clamp(0.0, 1.0);
+                let slot = &mut alpha[(py * width + px) as usize];
+                *slot = slot.max(a);
+            }
+        }
+    }
+    let rgba: Vec<u8> = alpha
+        .iter()
+        .flat_map(|a| [18, 52, 160, (a * 255.0) as u8])
+        .collect();
+    super::image::encode_rgba(width, height, &rgba)
+}
+
+/// The ten corners of a five-pointed star centred at (`cx`, `cy`), point up (image rows grow
+/// downwards).
+fn star_polygon(cx: f64, cy: f64, r: f64) -> Vec<(f64, f64)> {
+    (0..10)
+        .map(|i| {
+            let angle = std::f64::consts::PI * (f64::from(i) / 5.0) - std::f64::consts::FRAC_PI_2;
+            let rr = if i % 2 == 0 { r } else { r * 0.4 };
+            (cx + rr * angle.cos(), cy + rr * angle.sin())
+        })
+        .collect()
+}
+
+/// Even-odd point-in-polygon test.
+fn inside(polygon: &[(f64, f64)], x: f64, y: f64) -> bool {
+    let mut result = false;
+    let mut j = polygon.len() - 1;
+    for i in 0..polygon.len() {
+        let (xi, yi) = polygon[i];
+        let (xj, yj) = polygon[j];
+        if (yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi {
+            result = !result;
+        }
+        j = i;
+    }
+    result
+}
+
 fn escape(text: &str) -> String {
     text.chars()
         .filter(char::is_ascii)
