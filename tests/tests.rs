@@ -3,6 +3,7 @@
 mod support;
 
 mod cli;
+mod pdf_appearance;
 mod pdf_sign;
 mod testpki;
 mod token;
