@@ -211,3 +211,179 @@ fn visible_vietnamese_signature_renders_extracts_and_validates() {
     let png = PngImage::decode(&std::fs::read(&artefact).unwrap()).unwrap();
     assert_eq!((png.width(), png.height()), (595, 842));
 }
+
+#[test]
+fn bad_placements_images_and_fonts_are_named() {
+    let signing = Signing::new(KeyAlgorithm::P256, SIGNER);
+    let input = two_pages();
+    let sign = |page: usize, rect: Rect| {
+        let appearance = Appearance::new(font(), SIGNER, Some(UNIT.to_owned()));
+        let options = visible_options(&signing, page, rect, appearance);
+        match kyso::pades::sign(&input, &signing.identity(), &options) {
+            Ok(_) => panic!("signed with page {page} and {rect:?}"),
+            Err(e) => e.to_string(),
+        }
+    };
+    // Off the page: sticks out to the right of the A4 page (595 pt wide).
+    let err = sign(1, Rect::new(500.0, 100.0, 200.0, 80.0).unwrap());
+    assert!(err.contains("outside page 2"), "{err}");
+    assert!(err.contains("[0 0 595 842]"), "{err}");
+    let err = sign(0, Rect::new(-10.0, 100.0, 200.0, 80.0).unwrap());
+    assert!(err.contains("outside page 1"), "{err}");
+    // A page that does not exist.
+    let err = sign(2, Rect::new(100.0, 100.0, 200.0, 80.0).unwrap());
+    assert!(err.contains("page 3 does not exist"), "{err}");
+    assert!(err.contains("2 page(s)"), "{err}");
+    // Too small for the text.
+    let err = sign(1, Rect::new(100.0, 100.0, 30.0, 8.0).unwrap());
+    assert!(err.contains("too small"), "{err}");
+    // No rectangle at all.
+    assert!(Rect::new(100.0, 100.0, -5.0, 80.0).is_err());
+
+    // Not a PNG.
+    let err = PngImage::decode(b"\xff\xd8\xff\xe0 a JPEG").unwrap_err();
+    assert!(err.to_string().contains("not a PNG"), "{err}");
+    // A missing font names the file and the package.
+    let err = Font::load(Path::new("/usr/share/fonts/none/Missing.ttf")).unwrap_err();
+    let err = err.to_string();
+    assert!(err.contains("/usr/share/fonts/none/Missing.ttf"), "{err}");
+    assert!(err.contains("fonts-liberation2"), "{err}");
+}
+
+#[test]
+fn invisible_signatures_are_unchanged() {
+    let signing = Signing::new(KeyAlgorithm::P256, SIGNER);
+    let input = two_pages();
+    let options = SignatureOptions::new(
+        time::OffsetDateTime::now_utc(),
+        kyso::pades::contents_size(&signing.identity()),
+    );
+    let bytes = kyso::pades::sign(&input, &signing.identity(), &options)
+        .unwrap()
+        .to_vec();
+    let doc = Document::parse(&bytes).unwrap();
+    let widget = objects_where(&doc, |o| {
+        o.as_dict().is_some_and(|d| d.name(b"FT") == Some(b"Sig"))
+    });
+    let widget = widget[0].as_dict().unwrap();
+    assert_eq!(
+        widget.get(b"Rect"),
+        Some(&Object::Array(vec![Object::Integer(0); 4]))
+    );
+    assert!(widget.get(b"AP").is_none());
+    assert!(
+        objects_where(&doc, |o| o.as_dict().is_some_and(|d| d.has_type(b"Font")))
+            .iter()
+            .all(|f| f.as_dict().unwrap().name(b"Subtype") != Some(b"Type0"))
+    );
+}
+
+#[test]
+fn cli_visible_signature_shows_the_certificate_names() {
+    use crate::cli::{kyso, text};
+    use crate::support::{MAIN_TOKEN, tokens};
+
+    let signing = Signing::new(KeyAlgorithm::P256, "Lê Thị Thu Hà");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.pdf");
+    std::fs::write(&input, two_pages()).unwrap();
+    let signature = dir.path().join("signature.png");
+    std::fs::write(&signature, signature_png(300, 120)).unwrap();
+    let seal = dir.path().join("seal.png");
+    std::fs::write(&seal, seal_png(240)).unwrap();
+    let key = format!(
+        "{}?pin-source=file:{}",
+        signing.key.uri(),
+        tokens().pin_file(MAIN_TOKEN).display()
+    );
+    let out = dir.path().join("out.pdf");
+    let printed = run(kyso()
+        .args(["sign", "pdf"])
+        .arg(&input)
+        .arg(&out)
+        .args(["--key", &key, "--visible", "2,300,60,270,95"])
+        .arg("--signature-image")
+        .arg(&signature)
+        .arg("--seal-image")
+        .arg(&seal));
+    assert!(printed.contains("visible on page 2"), "{printed}");
+    let page2 = pdftotext(&out, 2);
+    // Signing::new issues CN = the person, OU = "Sở Tư pháp".
+    assert!(page2.contains("Ký bởi: Lê Thị Thu Hà"), "{page2}");
+    assert!(page2.contains("Cơ quan: Sở Tư pháp"), "{page2}");
+    assert!(pdfsig(&out).contains("Signature is Valid."));
+
+    // --name and --unit override the certificate.
+    let named = dir.path().join("named.pdf");
+    run(kyso()
+        .args(["sign", "pdf"])
+        .arg(&input)
+        .arg(&named)
+        .args(["--key", &key, "--visible", "1,300,60,270,95"])
+        .args(["--name", "Lê T. T. Hà", "--unit", "UBND xã Tân Lập"]));
+    let page1 = pdftotext(&named, 1);
+    assert!(page1.contains("Ký bởi: Lê T. T. Hà"), "{page1}");
+    assert!(page1.contains("Cơ quan: UBND xã Tân Lập"), "{page1}");
+
+    // Failures: exit 2, a reason naming the problem, nothing written.
+    let not_png = dir.path().join("seal.jpg");
+    std::fs::write(&not_png, b"\xff\xd8\xff\xe0 JFIF").unwrap();
+    let never = dir.path().join("never.pdf");
+    // Extra arguments, environment, and what the error must say.
+    type Case<'a> = (Vec<String>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case<'_>> = vec![
+        (
+            vec!["--visible".into(), "3,300,60,270,95".into()],
+            vec![],
+            "page 3 does not exist",
+        ),
+        (
+            vec!["--visible".into(), "2,500,60,270,95".into()],
+            vec![],
+            "outside page 2",
+        ),
+        (
+            vec!["--visible".into(), "2,300,60".into()],
+            vec![],
+            "PAGE,X,Y,W,H",
+        ),
+        (
+            vec![
+                "--visible".into(),
+                "2,300,60,270,95".into(),
+                "--seal-image".into(),
+                not_png.display().to_string(),
+            ],
+            vec![],
+            "not a PNG",
+        ),
+        (
+            vec!["--visible".into(), "2,300,60,270,95".into()],
+            vec![("KYSO_PDF_FONT", "/nonexistent/LiberationSerif-Regular.ttf")],
+            "fonts-liberation2",
+        ),
+        (
+            vec!["--seal-image".into(), seal.display().to_string()],
+            vec![],
+            "--visible",
+        ),
+    ];
+    for (extra, env, expected) in cases {
+        let result = kyso()
+            .envs(env.iter().copied())
+            .args(["sign", "pdf"])
+            .arg(&input)
+            .arg(&never)
+            .args(["--key", &key])
+            .args(&extra)
+            .output()
+            .unwrap();
+        let said = text(&result);
+        assert_eq!(result.status.code(), Some(2), "{extra:?}: {said}");
+        assert!(
+            said.contains(expected),
+            "{extra:?}: expected {expected:?} in {said}"
+        );
+        assert!(!never.exists(), "{extra:?}: an output was written");
+    }
+}
