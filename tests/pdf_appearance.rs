@@ -77,7 +77,7 @@ fn visible_vietnamese_signature_renders_extracts_and_validates() {
     let mut appearance = Appearance::new(font(), SIGNER, Some(UNIT.to_owned()));
     appearance.signature_image = Some(PngImage::decode(&signature_png(360, 150)).unwrap());
     appearance.seal_image = Some(PngImage::decode(&seal_png(300)).unwrap());
-    let rect = Rect::new(265.0, 80.0, 300.0, 100.0).unwrap();
+    let rect = Rect::new(265.0, 80.0, 300.0, 72.0).unwrap();
     let options = visible_options(&signing, 1, rect, appearance);
     let input = two_pages();
     let signed = kyso::pades::sign(&input, &signing.identity(), &options).unwrap();
@@ -123,7 +123,7 @@ fn visible_vietnamese_signature_renders_extracts_and_validates() {
         .iter()
         .map(|o| o.as_number().unwrap())
         .collect();
-    assert_eq!(widget_rect, [265.0, 80.0, 565.0, 180.0]);
+    assert_eq!(widget_rect, [265.0, 80.0, 565.0, 152.0]);
     assert_eq!(widget.integer(b"F"), Some(132));
     let ap = doc.resolve(widget.get(b"AP").unwrap()).unwrap();
     let normal = doc
@@ -210,6 +210,61 @@ fn visible_vietnamese_signature_renders_extracts_and_validates() {
     std::fs::copy(&out, artefacts().join("visible-signature.pdf")).unwrap();
     let png = PngImage::decode(&std::fs::read(&artefact).unwrap()).unwrap();
     assert_eq!((png.width(), png.height()), (595, 842));
+    // And the stamp alone at 200 dpi, to judge the diacritics (pdftoppm crops in pixels from
+    // the top left).
+    let scale = 200.0 / 72.0;
+    let crop = |v: f64| ((v * scale).round() as i64).to_string();
+    run(Command::new("pdftoppm")
+        .args(["-png", "-r", "200", "-f", "2", "-l", "2", "-singlefile"])
+        .args([
+            "-x",
+            &crop(rect.x - 10.0),
+            "-y",
+            &crop(842.0 - rect.y - rect.height - 10.0),
+        ])
+        .args([
+            "-W",
+            &crop(rect.width + 20.0),
+            "-H",
+            &crop(rect.height + 20.0),
+        ])
+        .arg(&out)
+        .arg(artefacts().join("visible-signature-stamp-200dpi")));
+}
+
+#[test]
+fn a_rotated_page_gets_an_upright_stamp() {
+    let signing = Signing::new(KeyAlgorithm::P256, SIGNER);
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.pdf");
+    std::fs::write(&plain, two_pages()).unwrap();
+    let rotated = dir.path().join("rotated.pdf");
+    run(Command::new("qpdf")
+        .arg("--rotate=+90:2")
+        .arg(&plain)
+        .arg(&rotated));
+    let input = std::fs::read(&rotated).unwrap();
+    // In user space the page is still 595×842; shown turned, the stamp runs along its height.
+    let rect = Rect::new(300.0, 100.0, 80.0, 300.0).unwrap();
+    let appearance = Appearance::new(font(), SIGNER, Some(UNIT.to_owned()));
+    let options = visible_options(&signing, 1, rect, appearance);
+    let bytes = kyso::pades::sign(&input, &signing.identity(), &options)
+        .unwrap()
+        .to_vec();
+    let out = dir.path().join("signed.pdf");
+    std::fs::write(&out, &bytes).unwrap();
+    let page2 = pdftotext(&out, 2);
+    assert!(
+        page2
+            .lines()
+            .any(|l| l.trim() == format!("Ký bởi: {SIGNER}")),
+        "{page2}"
+    );
+    assert!(pdfsig(&out).contains("Signature is Valid."));
+    run(Command::new("pdftoppm")
+        .args(["-png", "-r", "72", "-f", "2", "-l", "2", "-singlefile"])
+        .arg(&out)
+        .arg(artefacts().join("visible-signature-rotated-page2")));
 }
 
 #[test]

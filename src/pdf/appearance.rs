@@ -143,13 +143,8 @@ impl Appearance {
 
     /// The logical lines of text, labelled, before wrapping.
     pub fn lines(&self, signing_time: OffsetDateTime) -> Vec<String> {
-        let mut lines = vec![format!("Ký bởi: {}", self.signer.trim())];
-        if let Some(unit) = self
-            .unit
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-        {
+        let mut lines = vec![format!("Ký bởi: {}", one_line(&self.signer))];
+        if let Some(unit) = self.unit.as_deref().map(one_line).filter(|u| !u.is_empty()) {
             lines.push(format!("Cơ quan: {unit}"));
         }
         lines.push(format!(
@@ -158,6 +153,16 @@ impl Appearance {
         ));
         lines
     }
+}
+
+/// `text` with every run of white space or control characters made one space: names from
+/// certificates and forms may carry line breaks or tabs, which have no glyph and no place in a
+/// one-line fact.
+fn one_line(text: &str) -> String {
+    text.split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `dd/MM/yyyy HH:mm:ss` in Vietnam's time (UTC+7), as Vietnamese documents write dates.
@@ -526,6 +531,22 @@ mod tests {
         assert!(
             text_x >= sig.x + sig.width,
             "text starts right of the images"
+        );
+    }
+
+    #[test]
+    fn names_are_set_on_one_line() {
+        let appearance = Appearance::new(
+            font(),
+            "  Nguyễn\tThị\r\nHồng Nhung ",
+            Some("\n".to_owned()),
+        );
+        assert_eq!(
+            appearance.lines(at()),
+            [
+                "Ký bởi: Nguyễn Thị Hồng Nhung",
+                "Thời gian ký: 05/03/2025 14:04:09"
+            ]
         );
     }
 
