@@ -315,8 +315,8 @@ impl<'a> Layout<'a> {
         }
 
         // Images on the left, `side` high: the seal in a square, the signature at 70% of that
-        // height in a box of its own proportions, starting two thirds into the seal's square so
-        // that the seal covers its left third.
+        // height in a box of its own proportions, its left third under the seal's right edge
+        // (Decree 30/2020/NĐ-CP: the seal covers about a third of the signature, on its left).
         let logical = appearance.lines(signing_time);
         let font = &appearance.font;
         let mut images = Vec::new();
@@ -328,7 +328,7 @@ impl<'a> Layout<'a> {
             .map(|i| (f64::from(i.width()) / f64::from(i.height())).clamp(0.5, 4.0));
         let seal = appearance.seal_image.is_some();
         let span = match (signature_ratio, seal) {
-            (Some(ratio), true) => Some(2.0 / 3.0 + SIGNATURE_HEIGHT * ratio),
+            (Some(ratio), true) => Some(1.0 + 2.0 / 3.0 * SIGNATURE_HEIGHT * ratio),
             (Some(ratio), false) => Some(SIGNATURE_HEIGHT * ratio),
             (None, true) => Some(1.0),
             (None, false) => None,
@@ -345,8 +345,8 @@ impl<'a> Layout<'a> {
             let side = inner_height.min(room / span);
             let y = pad + (inner_height - side) / 2.0;
             if let (Some(signature), Some(ratio)) = (&appearance.signature_image, signature_ratio) {
-                let x = if seal { pad + side * 2.0 / 3.0 } else { pad };
                 let (w, h) = (side * SIGNATURE_HEIGHT * ratio, side * SIGNATURE_HEIGHT);
+                let x = if seal { pad + side - w / 3.0 } else { pad };
                 images.push((
                     "Im1",
                     signature,
