@@ -442,3 +442,62 @@ fn cli_visible_signature_shows_the_certificate_names() {
         assert!(!never.exists(), "{extra:?}: an output was written");
     }
 }
+
+#[test]
+fn official_then_unit_both_visible_both_valid() {
+    let official = Signing::new(KeyAlgorithm::Rsa2048, SIGNER);
+    let unit = Signing::new(KeyAlgorithm::P256, UNIT);
+    let mut first = Appearance::new(font(), SIGNER, Some(UNIT.to_owned()));
+    first.signature_image = Some(PngImage::decode(&signature_png(300, 120)).unwrap());
+    let once = kyso::pades::sign(
+        &two_pages(),
+        &official.identity(),
+        &visible_options(
+            &official,
+            1,
+            Rect::new(40.0, 80.0, 250.0, 70.0).unwrap(),
+            first,
+        ),
+    )
+    .unwrap()
+    .to_vec();
+    let mut second = Appearance::new(
+        font(),
+        UNIT,
+        Some("Huyện Đồng Hỷ, tỉnh Thái Nguyên".to_owned()),
+    );
+    second.seal_image = Some(PngImage::decode(&seal_png(200)).unwrap());
+    let twice = kyso::pades::sign(
+        &once,
+        &unit.identity(),
+        &visible_options(
+            &unit,
+            1,
+            Rect::new(310.0, 80.0, 250.0, 70.0).unwrap(),
+            second,
+        ),
+    )
+    .unwrap()
+    .to_vec();
+    assert!(twice.starts_with(&once));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("twice.pdf");
+    std::fs::write(&out, &twice).unwrap();
+    let report = pdfsig(&out);
+    assert_eq!(report.matches("Signature is Valid.").count(), 2, "{report}");
+    let pyhanko = pyhanko_validate(&out, &[&official.root_pem(), &unit.root_pem()]);
+    assert_eq!(pyhanko.matches(":INTACT:TRUSTED").count(), 2, "{pyhanko}");
+    let page2 = pdftotext(&out, 2);
+    for expected in [
+        format!("Ký bởi: {SIGNER}"),
+        format!("Cơ quan: {UNIT}"),
+        format!("Ký bởi: {UNIT}"),
+        "Cơ quan: Huyện Đồng Hỷ, tỉnh Thái Nguyên".to_owned(),
+    ] {
+        assert!(page2.contains(&expected), "{expected:?} missing:\n{page2}");
+    }
+    run(Command::new("pdftoppm")
+        .args(["-png", "-r", "72", "-f", "2", "-l", "2", "-singlefile"])
+        .arg(&out)
+        .arg(artefacts().join("two-visible-signatures-page2")));
+}
