@@ -17,6 +17,7 @@ pub const DEFAULT_PATH: &str = "kyso.toml";
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub token: TokenConfig,
+    pub pdf: PdfConfig,
     pub log: LogConfig,
 }
 
@@ -30,6 +31,23 @@ pub struct TokenConfig {
     pub pin_source: Option<String>,
     /// Sessions kept open per token (default: two per core).
     pub max_sessions: Option<usize>,
+}
+
+/// `[pdf]`: how signatures are drawn on the page.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PdfConfig {
+    /// TrueType font for visible signatures; it must cover Vietnamese (Latin Extended
+    /// Additional). Default: Liberation Serif from the Debian package fonts-liberation2.
+    pub font: PathBuf,
+}
+
+impl Default for PdfConfig {
+    fn default() -> Self {
+        PdfConfig {
+            font: PathBuf::from(crate::pdf::font::DEFAULT_FONT),
+        }
+    }
 }
 
 /// `[log]`.
@@ -95,6 +113,7 @@ const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
         &["token", "max_sessions"],
         Kind::Integer,
     ),
+    ("KYSO_PDF_FONT", &["pdf", "font"], Kind::Text),
     ("KYSO_LOG_FORMAT", &["log", "format"], Kind::Text),
     ("KYSO_LOG_LEVEL", &["log", "level"], Kind::Text),
 ];
@@ -229,6 +248,20 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().contains("xml"), "{err}");
+    }
+
+    #[test]
+    fn the_font_defaults_to_liberation_serif_and_can_be_moved() {
+        let config = Config::parse("", "t", |_| None).unwrap();
+        assert_eq!(
+            config.pdf.font,
+            Path::new("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf")
+        );
+        let config = Config::parse("[pdf]\nfont = '/opt/fonts/a.ttf'", "t", |n| {
+            (n == "KYSO_PDF_FONT").then(|| "/srv/b.ttf".to_owned())
+        })
+        .unwrap();
+        assert_eq!(config.pdf.font, Path::new("/srv/b.ttf"));
     }
 
     #[test]

@@ -237,6 +237,26 @@ impl<'a> Document<'a> {
         Ok(pages)
     }
 
+    /// A page attribute, looked up the page tree if the page does not set it: `Resources`,
+    /// `MediaBox`, `CropBox` and `Rotate` are inheritable (§7.7.3.4). Resolved.
+    pub fn page_attribute(&self, page: ObjectId, key: &[u8]) -> Result<Option<Object>, Error> {
+        let mut node = page;
+        // The page tree was walked to this page within the same depth bound.
+        for _ in 0..=MAX_REFERENCE_HOPS {
+            let dict = self.dictionary(node)?;
+            if let Some(value) = dict.get(key) {
+                return self.resolve(value).map(Some);
+            }
+            match dict.reference(b"Parent") {
+                Some(parent) => node = parent,
+                None => return Ok(None),
+            }
+        }
+        Err(Error::Structure(format!(
+            "the page tree above {page} loops or is too deep"
+        )))
+    }
+
     fn walk_pages(
         &self,
         node: ObjectId,

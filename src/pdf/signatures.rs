@@ -173,7 +173,9 @@ pub fn contents_span(doc: &Document<'_>, id: ObjectId) -> Result<(usize, usize),
     p.read_unsigned();
     p.read_unsigned();
     if !p.eat_keyword(b"obj") {
-        return Err(Error::Structure(format!("object {id} does not start at its offset")));
+        return Err(Error::Structure(format!(
+            "object {id} does not start at its offset"
+        )));
     }
     p.skip_whitespace();
     let spans = p.top_level_value_spans()?;
