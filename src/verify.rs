@@ -304,3 +304,12 @@ fn chain_link(cert: &Certificate, status: Option<&crate::pki::RevocationStatus>)
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_verifier_is_shared_across_threads() {
+        fn is_sync<T: Send + Sync>() {}
+        is_sync::<super::Verifier>();
+    }
+}
