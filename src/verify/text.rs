@@ -180,20 +180,39 @@ fn signature_lines(n: usize, s: &SignatureReport, language: Language) -> String 
     for reason in &s.reasons {
         out.push_str(&format!("  - {reason}\n"));
     }
+    for warning in &s.warnings {
+        out.push_str(&format!(
+            "  ! {}: {warning}\n",
+            if vi { "lưu ý" } else { "note" }
+        ));
+    }
+    // Twenty lines name the changes a clerk needs to see; the JSON report lists them all.
     for change in s.changes.iter().take(20) {
         out.push_str(&format!(
-            "  * {} {}{}: {}\n",
+            "  * {} {} {}{}: {}\n",
             if vi {
                 "thay đổi sau khi ký"
             } else {
                 "changed after signing"
             },
             change.object,
+            change.kind,
             change
                 .page
-                .map(|p| format!(" (page {p})"))
+                .map(|p| format!(" ({} {p})", if vi { "trang" } else { "page" }))
                 .unwrap_or_default(),
             change.rule
+        ));
+    }
+    if s.changes.len() > 20 {
+        out.push_str(&format!(
+            "  * … {} {}\n",
+            s.changes.len() - 20,
+            if vi {
+                "thay đổi khác"
+            } else {
+                "more changes"
+            }
         ));
     }
     out

@@ -162,8 +162,10 @@ pub struct ChainLink {
 /// A change made after a signature.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Change {
-    /// `12 0 R` or a description.
+    /// The object, `12 0 R`.
     pub object: String,
+    /// `added`, `modified` or `deleted`.
+    pub kind: &'static str,
     /// 1-based page the object belongs to, when known.
     pub page: Option<usize>,
     /// The rule that explained it, or `other`.
@@ -182,6 +184,9 @@ pub struct SignatureReport {
     pub sub_indication: Option<SubIndication>,
     /// Plain-language reasons, most important first (English; see `verify::text` for Vietnamese).
     pub reasons: Vec<String>,
+    /// Facts a reader should know that do not change the indication: changes the signature
+    /// permits, a signature timestamp that could not be used, appearances added after signing.
+    pub warnings: Vec<String>,
     pub intact: Facet,
     pub signature_valid: Facet,
     pub trusted: Facet,
@@ -211,6 +216,7 @@ impl SignatureReport {
             indication: Indication::Indeterminate,
             sub_indication: None,
             reasons: Vec::new(),
+            warnings: Vec::new(),
             intact: Facet::Undetermined,
             signature_valid: Facet::Undetermined,
             trusted: Facet::Undetermined,
