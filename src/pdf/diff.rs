@@ -174,6 +174,7 @@ pub struct DiffRule {
 /// | rule | level | explains |
 /// |---|---|---|
 /// | object cannot be read | Other | a changed object kyso cannot parse |
+/// | object swapped for bytes hidden in the signed revision | Other | a later cross-reference section pointing an object at bytes that were signed but not used (shadow hide-and-replace) |
 /// | signature dictionary rewritten | Other | an existing `/Sig` or `/DocTimeStamp` dictionary changed (`/Reason`, `/M`, `/Contents` moved: spoofing) |
 /// | object filled in behind a reference made before signing | Other | a new object whose number the signed revision already referred to (shadow hide-and-replace) |
 /// | page tree changed | Other | pages added, removed or reordered |
@@ -214,6 +215,13 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
         name: "object cannot be read",
         level: ModificationLevel::Other,
         explains: |cx, id, _| cx.unreadable.contains(&id),
+    },
+    DiffRule {
+        name: "object swapped for bytes hidden in the signed revision",
+        level: ModificationLevel::Other,
+        explains: |cx, id, kind| {
+            kind != ChangeKind::Deleted && cx.is_relocated_into_signed_bytes(id)
+        },
     },
     DiffRule {
         name: "signature dictionary rewritten",
@@ -1168,6 +1176,29 @@ impl Context<'_, '_> {
                 Holder::Trailer => false,
                 Holder::Object(h) => self.changed.contains_key(h),
             })
+    }
+
+    /// The object's current version lies in bytes the signature covered, where the signed
+    /// revision did not read it from: a later cross-reference section re-pointed it at bytes
+    /// planted before signing.
+    fn is_relocated_into_signed_bytes(&self, id: ObjectId) -> bool {
+        let signed_len = self.before.bytes().len();
+        let offset = match self.after.location(id) {
+            Some(Location::Offset(at)) => at,
+            Some(Location::Compressed { stream, .. }) => {
+                let stream = ObjectId::new(stream, 0);
+                match self.after.location(stream) {
+                    Some(Location::Offset(at))
+                        if self.before.location(stream) != Some(Location::Offset(at)) =>
+                    {
+                        at
+                    }
+                    _ => return false,
+                }
+            }
+            _ => return false,
+        };
+        offset < signed_len && self.before.location(id) != Some(Location::Offset(offset))
     }
 
     fn is_page_tree_change(&self, id: ObjectId, kind: ChangeKind) -> bool {
