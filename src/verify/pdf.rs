@@ -48,6 +48,18 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
         .map(|s| s.end)
         .min();
     for (i, (sig, revision)) in signatures.iter().zip(&signed).enumerate() {
+        // A signature field prepared and never signed: its /Contents is the reserved zeros.
+        // It is not a signature (nor a forged one: it claims nothing), so it is named and
+        // skipped; a document holding only such fields carries no signature.
+        if let Ok(revision) = revision
+            && is_unsigned_placeholder(&revision.dictionary)
+        {
+            report.reasons.push(format!(
+                "{} is an empty signature placeholder (its /Contents holds only zeros): not a signature",
+                sig.name()
+            ));
+            continue;
+        }
         let others: Vec<(usize, usize)> = gaps
             .iter()
             .enumerate()
@@ -67,6 +79,12 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
             .push(verify_signature(verifier, &doc, &context, revision));
     }
     report
+}
+
+fn is_unsigned_placeholder(dict: &Dictionary) -> bool {
+    dict.get(b"Contents")
+        .and_then(Object::as_string)
+        .is_some_and(|c| !c.is_empty() && c.iter().all(|&b| b == 0))
 }
 
 /// What one signature is checked with besides the verifier and the document.

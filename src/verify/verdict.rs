@@ -234,6 +234,11 @@ impl SignatureReport {
         }
     }
 
+    /// Whether this is a usage-rights signature (`/Perms /UR3`), not a signer's.
+    pub fn is_usage_rights(&self) -> bool {
+        self.format.starts_with("usage rights")
+    }
+
     /// Records a failure; the first one recorded decides the indication (checks run from the
     /// most fundamental — format, hash, signature — to trust and revocation).
     pub fn fail(&mut self, sub: SubIndication, reason: impl Into<String>) {
@@ -304,9 +309,26 @@ impl DocumentReport {
             }
             return;
         }
-        let worst = self
+        // A usage-rights signature (Adobe Reader extensions) says nothing about who approved
+        // the document, and Reader itself stops honouring it once the document changes: it is
+        // reported with its facts, but the document's verdict is its other signatures'.
+        let judged: Vec<&SignatureReport> = self
             .signatures
             .iter()
+            .filter(|s| !s.is_usage_rights())
+            .collect();
+        if judged.is_empty() {
+            if self.sub_indication.is_none() {
+                self.indication = Indication::Indeterminate;
+                self.sub_indication = Some(SubIndication::SignedDataNotFound);
+                self.reasons.push(
+                    "the document carries no signature besides a usage-rights signature".to_owned(),
+                );
+            }
+            return;
+        }
+        let worst = judged
+            .into_iter()
             .max_by_key(|s| match s.indication {
                 Indication::TotalPassed => 0,
                 Indication::Indeterminate => 1,
