@@ -780,7 +780,7 @@ fn push_field(doc: &Document<'_>, form: &mut Dictionary, field: ObjectId) {
     form.set(b"Fields", Object::Array(fields));
 }
 
-fn add_annotation(bytes: &[u8], subtype: &[u8]) -> Vec<u8> {
+pub(crate) fn add_annotation(bytes: &[u8], subtype: &[u8]) -> Vec<u8> {
     update(bytes, |doc, update| {
         let page = doc.pages().unwrap()[0];
         let mut page_dict = doc.dictionary(page).unwrap();

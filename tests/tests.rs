@@ -13,4 +13,5 @@ mod testpki;
 mod token;
 mod verify;
 mod verify_conformance;
+mod verify_pyhanko;
 mod xml;
