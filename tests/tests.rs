@@ -3,6 +3,7 @@
 mod support;
 
 mod cli;
+mod cli_verify;
 mod cms;
 mod ledger;
 mod pdf_appearance;

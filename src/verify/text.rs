@@ -108,6 +108,13 @@ pub fn render(report: &DocumentReport, language: Language) -> String {
         if vi { "Kết luận" } else { "Verdict" },
         indication(report.indication, language)
     ));
+    // A document-level sub-indication (no signature, not a PDF) has no signature section to
+    // explain it: say what it means here.
+    if report.signatures.is_empty()
+        && let Some(sub) = report.sub_indication
+    {
+        out.push_str(&format!("  {}\n", sub_indication(sub, language)));
+    }
     for reason in &report.reasons {
         out.push_str(&format!("  - {reason}\n"));
     }
