@@ -257,6 +257,53 @@ fn shadow_hide_replace_and_hide_and_replace_are_named() {
         "field appearance changed without its value",
     );
 
+    // Replace without touching the field at all: the form is told to redraw appearances
+    // (NeedAppearances), and readers then draw the hidden value. Form filling, so permitted —
+    // and said.
+    let redraw = update(&signed, |doc, update| {
+        let (catalog_id, mut catalog) = doc.catalog().unwrap();
+        let Some(Object::Dictionary(mut form)) = catalog.get(b"AcroForm").cloned() else {
+            panic!("the sample's form is a direct dictionary")
+        };
+        form.set(b"NeedAppearances", true);
+        catalog.set(b"AcroForm", form);
+        update.put(catalog_id, catalog);
+    });
+    let report = verifier.verify(&redraw);
+    lines.push(show("shadow replace (NeedAppearances)", &report));
+    let sig = only_signature(&report);
+    assert_eq!(sig.modification, ModificationLevel::FormFilling, "{sig:#?}");
+    assert!(
+        sig.warnings.iter().any(|w| w.contains("NeedAppearances")),
+        "{:#?}",
+        sig.warnings
+    );
+
+    // A content stream that claims to be a cross-reference stream is still content.
+    let prepared = update(&plain, |doc, update| {
+        let Object::Stream(mut stream) = doc.object(content).unwrap() else {
+            panic!("the page content is a stream")
+        };
+        stream.dict.set(b"Type", Object::name(b"XRef"));
+        update.put(content, stream);
+    });
+    let signed = sign(&signing, &prepared, |_| {});
+    assert_eq!(verifier.verify(&signed).indication, Indication::TotalPassed);
+    let disguised = update(&signed, |doc, update| {
+        let Object::Stream(mut stream) = doc.object(content).unwrap() else {
+            panic!("the page content is a stream")
+        };
+        stream.data = b"BT /F1 14 Tf 72 770 Td (So tien: 999.000.000 dong) Tj ET".to_vec();
+        update.put(content, stream);
+    });
+    let report = verifier.verify(&disguised);
+    lines.push(show("content disguised as /Type /XRef", &report));
+    assert_disallowed(
+        only_signature(&report),
+        content,
+        kyso::pdf::diff::UNEXPLAINED,
+    );
+
     // Hide-and-replace: a second version of the page content is planted in the file as bytes
     // no cross-reference section points to; after signing, an update that adds no object at
     // all — only a cross-reference section — points the content's object number at them.

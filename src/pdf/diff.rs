@@ -141,6 +141,11 @@ pub struct Analysis {
     pub visible_signatures: Vec<VisibleWidget>,
     /// New annotations that overlap another annotation on their page.
     pub overlaps: Vec<Overlap>,
+    /// The form's `/NeedAppearances` was turned on after signing: readers will redraw every
+    /// field from its value, so a field whose value and appearance differed when signed will
+    /// now show the value (a shadow replace needs nothing more). Permitted as form filling,
+    /// and reported.
+    pub appearances_regenerated: bool,
 }
 
 impl Analysis {
@@ -625,7 +630,14 @@ impl<'a> Analyser<'a> {
             return Ok(Analysis::default());
         }
         let before = Document::parse(&self.bytes[..signed_end])?;
-        let (changed, unreadable) = changed_objects(&before, &self.after)?;
+        let before_graph = Graph::build(&before);
+        // Cross-reference and object streams are containers, skipped as such; a stream that
+        // only claims to be one (`/Type /XRef` on a page's content stream) is still referenced
+        // by what uses it, and compared like any object.
+        let referenced = |id: ObjectId| {
+            before_graph.referrers.contains_key(&id) || self.graph.referrers.contains_key(&id)
+        };
+        let (changed, unreadable) = changed_objects(&before, &self.after, &referenced)?;
         if changed.is_empty() {
             return Ok(Analysis::default());
         }
@@ -637,7 +649,6 @@ impl<'a> Analyser<'a> {
         }
         let (catalog_before, catalog_before_dict) = before.catalog()?;
         let pages_before = before.pages()?;
-        let before_graph = Graph::build(&before);
         let cx = Context {
             before: &before,
             after: &self.after,
@@ -691,12 +702,14 @@ impl<'a> Analyser<'a> {
             .collect();
         let visible_signatures = cx.visible_signatures();
         let overlaps = cx.overlaps();
+        let appearances_regenerated = !need_appearances(&before) && need_appearances(&self.after);
         Ok(Analysis {
             changes,
             pages_added,
             pages_removed,
             visible_signatures,
             overlaps,
+            appearances_regenerated,
         })
     }
 }
@@ -719,7 +732,9 @@ type Changed = BTreeMap<ObjectId, (ChangeKind, Option<Object>, Option<Object>)>;
 fn changed_objects(
     before: &Document<'_>,
     after: &Document<'_>,
+    referenced: &dyn Fn(ObjectId) -> bool,
 ) -> Result<(Changed, HashSet<ObjectId>), Error> {
+    let structure = |id: ObjectId, object: &Object| is_structure_stream(object) && !referenced(id);
     let mut changed = Changed::new();
     let mut unreadable = HashSet::new();
     for (id, location) in after.locations() {
@@ -746,7 +761,7 @@ fn changed_objects(
                 continue;
             }
         };
-        if is_structure_stream(&now) {
+        if structure(id, &now) {
             continue;
         }
         match was {
@@ -766,7 +781,7 @@ fn changed_objects(
     for (id, _) in before.locations() {
         if after.location(id).is_none() {
             let was = before.object(id)?;
-            if !is_structure_stream(&was) && was != Object::Null {
+            if !structure(id, &was) && was != Object::Null {
                 changed.insert(id, (ChangeKind::Deleted, Some(was), None));
             }
         }
@@ -1046,6 +1061,15 @@ fn walk_field(
             walk_field(doc, kid, Some(&role), roles, depth + 1);
         }
     }
+}
+
+/// Whether the form asks readers to redraw field appearances (§12.7.3 Table 224).
+fn need_appearances(doc: &Document<'_>) -> bool {
+    doc.catalog()
+        .ok()
+        .and_then(|(_, c)| c.get(b"AcroForm").and_then(|f| doc.resolve(f).ok()))
+        .and_then(|f| f.as_dict().and_then(|f| f.get(b"NeedAppearances").cloned()))
+        == Some(Object::Boolean(true))
 }
 
 /// Objects of the document security store: the DSS dictionary and what it reaches.
@@ -2005,7 +2029,7 @@ fn is_timestamp_value(object: &Object) -> bool {
     d.has_type(b"DocTimeStamp") || d.name(b"SubFilter") == Some(b"ETSI.RFC3161")
 }
 
-/// Cross-reference and object streams are containers, not content.
+/// A cross-reference or object stream: a container, not content (when nothing refers to it).
 fn is_structure_stream(object: &Object) -> bool {
     matches!(object, Object::Stream(s) if s.dict.has_type(b"XRef") || s.dict.has_type(b"ObjStm"))
 }

@@ -1043,6 +1043,11 @@ fn finish_changes(
             ));
         }
     }
+    if analysis.appearances_regenerated {
+        report.warnings.push(
+            "the form was set to have readers redraw every field (NeedAppearances) after signing: a field may now show text other than the appearance that was signed".to_owned(),
+        );
+    }
     for overlap in &analysis.overlaps {
         report.warnings.push(format!(
             "annotation {} added after signing overlaps annotation {} on page {}",
