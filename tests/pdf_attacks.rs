@@ -82,6 +82,78 @@ fn universal_signature_forgery_is_a_format_failure() {
 }
 
 #[test]
+fn signature_dictionary_spoofing_is_reported_and_the_signed_dictionary_is_verified() {
+    let signing = Signing::new(KeyAlgorithm::P256, "Ngô Văn Thực");
+    let signed = sign(&signing, &sample_pdf(&SampleOptions::default()), |o| {
+        o.reason = Some("Phê duyệt".to_owned())
+    });
+    let verifier = signing.verifier();
+    let (id, original) = signature_dictionary(&signed);
+    let mut lines = Vec::new();
+
+    // /Reason and /M replaced in a later revision (DSS's pades-spoofing-replaced-reason).
+    let respoken = update(&signed, |_, update| {
+        let mut dict = original.clone();
+        dict.set(b"Reason", text_string("Từ chối"));
+        dict.set(b"M", Object::literal(b"D:20200101000000+07'00'".to_vec()));
+        update.put(id, dict);
+    });
+    let report = verifier.verify(&respoken);
+    lines.push(show(
+        "signature dictionary: /Reason and /M replaced",
+        &report,
+    ));
+    let sig = only_signature(&report);
+    assert_disallowed(sig, id, "signature dictionary rewritten");
+    assert!(
+        sig.reasons
+            .iter()
+            .any(|r| r.contains("/Reason") && r.contains("/M")),
+        "{:#?}",
+        sig.reasons
+    );
+    // The time shown is the one signed, not the one written later.
+    assert_ne!(sig.signing_time.map(|t| t.year()), Some(2020));
+
+    // A shadow: the field re-pointed at a copy of the dictionary added later. The copy's
+    // /Contents is not where its /ByteRange says; the original, which no field holds now, is
+    // still verified as signed and reports the change to its field.
+    let field = {
+        let doc = Document::parse(&signed).unwrap();
+        find_signatures(&doc).unwrap()[0].fields[0]
+    };
+    let shadowed = update(&signed, |doc, update| {
+        let shadow = update.allocate();
+        let mut copy = original.clone();
+        copy.set(b"Reason", text_string("Từ chối"));
+        update.put(shadow, copy);
+        let mut widget = doc.dictionary(field).unwrap();
+        widget.set(b"V", shadow);
+        update.put(field, widget);
+    });
+    let report = verifier.verify(&shadowed);
+    lines.push(show("shadow signature dictionary", &report));
+    assert_eq!(report.signatures.len(), 2, "{report:#?}");
+    let original_report = report
+        .signatures
+        .iter()
+        .find(|s| s.name.contains(&format!("object {}", id.number)))
+        .expect("the signed dictionary is still verified");
+    assert_disallowed(original_report, field, kyso::pdf::diff::UNEXPLAINED);
+    let shadow_report = report
+        .signatures
+        .iter()
+        .find(|s| s.name == "Signature1")
+        .expect("the field's shadow");
+    assert_eq!(
+        shadow_report.sub_indication,
+        Some(SubIndication::FormatFailure),
+        "{shadow_report:#?}"
+    );
+    print(&lines);
+}
+
+#[test]
 fn incremental_saving_attack_reports_the_disallowed_change() {
     let signing = Signing::new(KeyAlgorithm::Rsa2048, "Trần Văn Ký");
     let signed = sign(&signing, &sample_pdf(&SampleOptions::default()), |_| {});
