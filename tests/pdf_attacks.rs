@@ -153,6 +153,58 @@ fn signature_dictionary_spoofing_is_reported_and_the_signed_dictionary_is_verifi
     print(&lines);
 }
 
+/// Not an attack: a signature dictionary written first as an unsigned placeholder and signed in
+/// a later revision under the same object number is verified as the version its byte range
+/// covers.
+#[test]
+fn a_placeholder_signed_in_a_later_revision_is_verified() {
+    let signing = Signing::new(KeyAlgorithm::P256, "Đinh Văn Sau");
+    let size = kyso::pades::contents_size(&signing.identity());
+    let zeros = Object::String(vec![0; size], StringFormat::Hex);
+    let prepared = append_signature_field(&sample_pdf(&SampleOptions::default()), |dict| {
+        dict.set(b"Contents", zeros.clone());
+    });
+    let id = {
+        let doc = Document::parse(&prepared).unwrap();
+        find_signatures(&doc).unwrap()[0].id
+    };
+    let verifier = signing.verifier();
+    let report = verifier.verify(&prepared);
+    assert_eq!(
+        report.sub_indication,
+        Some(SubIndication::SignedDataNotFound),
+        "a placeholder is not a signature: {report:#?}"
+    );
+    let mut signed = update(&prepared, |doc, update| {
+        let mut dict = doc.dictionary(id).unwrap();
+        dict.set(
+            b"ByteRange",
+            Object::Array(vec![
+                0i64.into(),
+                9_999_999_999i64.into(),
+                9_999_999_999i64.into(),
+                9_999_999_999i64.into(),
+            ]),
+        );
+        update.put(id, dict);
+    });
+    fix_byte_range(&mut signed, id);
+    let (start, end) = contents_span(&Document::parse(&signed).unwrap(), id).unwrap();
+    let digest = {
+        let mut hasher = kyso::signer::DigestAlgorithm::Sha256.hasher();
+        hasher.update(&signed[..start]);
+        hasher.update(&signed[end..]);
+        hasher.finish()
+    };
+    let cms = kyso::cms::SignedCms::sign(&signing.identity(), &digest)
+        .unwrap()
+        .to_der();
+    let hex = hex::encode_upper(&cms);
+    signed[start + 1..start + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+    let report = verifier.verify(&signed);
+    assert_eq!(report.indication, Indication::TotalPassed, "{report:#?}");
+}
+
 #[test]
 fn incremental_saving_attack_reports_the_disallowed_change() {
     let signing = Signing::new(KeyAlgorithm::Rsa2048, "Trần Văn Ký");

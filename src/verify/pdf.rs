@@ -33,7 +33,7 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
     // revision wrote under the same object number.
     let signed: Vec<Result<SignedRevision<'_>, String>> = signatures
         .iter()
-        .map(|s| signed_revision(bytes, s, &ends))
+        .map(|s| signed_revision(&doc, s, &ends))
         .collect();
     // Each signature's gap, to check that no two signatures' byte ranges interleave.
     let gaps: Vec<Option<(usize, usize)>> = signed
@@ -68,6 +68,7 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
             .collect();
         let context = Signature {
             file: bytes,
+            full: &doc,
             found: sig,
             dss: &dss,
             other_gaps: &others,
@@ -89,8 +90,9 @@ fn is_unsigned_placeholder(dict: &Dictionary) -> bool {
 
 /// What one signature is checked with besides the verifier and the document.
 struct Signature<'s, 'a> {
-    /// The whole file.
+    /// The whole file, and as a document.
     file: &'a [u8],
+    full: &'s Document<'a>,
     found: &'s FoundSignature,
     dss: &'s Dss,
     other_gaps: &'s [(usize, usize)],
@@ -102,8 +104,8 @@ struct Signature<'s, 'a> {
 /// A signature as its own revision holds it (ISO 32000-2 §12.8.1: the signature dictionary is
 /// part of the revision it signs).
 struct SignedRevision<'a> {
-    /// The document up to the end of the revision the signature dictionary first appears in.
-    doc: Document<'a>,
+    /// The document up to the end of that revision; `None` when it is the whole file.
+    doc: Option<Document<'a>>,
     /// The end of that revision.
     end: usize,
     /// The dictionary as that revision holds it: what the signer signed.
@@ -114,14 +116,25 @@ struct SignedRevision<'a> {
     rewritten: Vec<String>,
 }
 
-/// Finds the revision a signature dictionary first appears in. Its `/ByteRange` should end
-/// there; a dictionary that only a later revision holds is a shadow, and a dictionary a later
-/// revision rewrote is a spoofing attempt (both reported by the caller).
+impl<'a> SignedRevision<'a> {
+    /// The signed revision as a document (`full` is the whole file's).
+    fn doc<'s>(&'s self, full: &'s Document<'a>) -> &'s Document<'a> {
+        self.doc.as_ref().unwrap_or(full)
+    }
+}
+
+/// Finds the dictionary a signature was made with: the version its `/ByteRange`'s revision
+/// holds (a dictionary may be written as an unsigned placeholder first and signed in a later
+/// revision, so that is the version signed), or, when that revision does not hold it (the
+/// range was rewritten to point elsewhere), the version of the first revision that does. A
+/// later revision that rewrote the dictionary is recorded; a dictionary only a later revision
+/// holds cannot cover an earlier one, which the byte range check then reports.
 fn signed_revision<'a>(
-    bytes: &'a [u8],
+    full: &Document<'a>,
     sig: &FoundSignature,
     ends: &[usize],
 ) -> Result<SignedRevision<'a>, String> {
+    let bytes = full.bytes();
     // One boundary per %%EOF (the end-of-line after it included): a prefix ending at either
     // reads as the same revision.
     let mut revisions: Vec<usize> = Vec::new();
@@ -138,50 +151,36 @@ fn signed_revision<'a>(
     if revisions.last() != Some(&bytes.len()) {
         revisions.push(bytes.len());
     }
-    let holds = |end: usize| -> Option<(Document<'a>, Dictionary)> {
-        let doc = Document::parse(&bytes[..end]).ok()?;
-        let dict = match doc.location(sig.id) {
-            Some(_) => doc.dictionary(sig.id).ok()?,
-            None => return None,
-        };
-        Some((doc, dict))
+    let last = revisions.len() - 1;
+    // The whole file is already read; only earlier revisions are parsed again.
+    let holds = |index: usize| -> Option<(Option<Document<'a>>, Dictionary)> {
+        if index == last {
+            full.location(sig.id)?;
+            return Some((None, full.dictionary(sig.id).ok()?));
+        }
+        let doc = Document::parse(&bytes[..revisions[index]]).ok()?;
+        doc.location(sig.id)?;
+        let dict = doc.dictionary(sig.id).ok()?;
+        Some((Some(doc), dict))
     };
-    // Start from the revision the /ByteRange names (the usual answer), then walk back while an
-    // earlier revision holds the dictionary too, or forward until one does.
-    let hint = sig
+    let named = sig
         .dictionary
         .get(b"ByteRange")
         .and_then(Object::as_array)
         .and_then(|a| Some(a.get(2)?.as_integer()? + a.get(3)?.as_integer()?))
-        .and_then(|end| usize::try_from(end).ok());
-    let mut index = hint
-        .and_then(|h| revisions.iter().position(|&r| r >= h))
-        .unwrap_or(revisions.len() - 1);
-    let mut found = None;
-    while index < revisions.len() {
-        if let Some(held) = holds(revisions[index]) {
-            found = Some((index, held));
-            break;
-        }
-        index += 1;
-    }
-    let Some((mut index, mut held)) = found else {
+        .and_then(|end| usize::try_from(end).ok())
+        .and_then(|end| revisions.iter().position(|&r| r >= end));
+    let found = named
+        .and_then(|i| holds(i).map(|held| (i, held)))
+        .or_else(|| (0..revisions.len()).find_map(|i| holds(i).map(|held| (i, held))));
+    let Some((index, (doc, dictionary))) = found else {
         return Err(format!(
             "signature dictionary {} is not in any revision of the file",
             sig.id
         ));
     };
-    while index > 0 {
-        match holds(revisions[index - 1]) {
-            Some(earlier) => {
-                index -= 1;
-                held = earlier;
-            }
-            None => break,
-        }
-    }
-    let (doc, dictionary) = held;
-    let contents = contents_span(&doc, sig.id).map_err(|e| e.to_string())?;
+    let contents =
+        contents_span(doc.as_ref().unwrap_or(full), sig.id).map_err(|e| e.to_string())?;
     let rewritten = diff::differing_keys(&dictionary, &sig.dictionary)
         .into_iter()
         .map(|k| format!("/{}", String::from_utf8_lossy(&k)))
@@ -280,7 +279,7 @@ fn verify_signature(
         _ => "unsupported",
     };
     report.format = format.to_owned();
-    if is_usage_rights(revision, sig.id) {
+    if is_usage_rights(doc, revision, sig.id) {
         report.format = "usage rights (UR3)".to_owned();
         report.warnings.push(
             "a usage-rights signature (Adobe Reader extensions): it enables reader features and says nothing about who approved the document".to_owned(),
@@ -500,7 +499,7 @@ fn verify_signature(
     }
 
     // 9. What changed afterwards, within what a certification permits.
-    let docmdp = certification_level(revision, sig.id);
+    let docmdp = certification_level(doc, revision, sig.id);
     if docmdp.is_some()
         && context
             .first_signature_end
@@ -939,8 +938,11 @@ fn finish_changes(
         }
         return;
     };
-    let locks =
-        FieldLocks::of_signature(&revision.doc, &revision.dictionary, &context.found.fields);
+    let locks = FieldLocks::of_signature(
+        revision.doc(context.full),
+        &revision.dictionary,
+        &context.found.fields,
+    );
     let analysis = match analyser.analyse(signed_end, &locks) {
         Ok(a) => a,
         Err(e) => {
@@ -1078,8 +1080,12 @@ fn level_words(level: ModificationLevel) -> &'static str {
 /// The DocMDP level of a certification signature: the signature the catalog's `/Perms /DocMDP`
 /// names *in the signature's own revision* (a later revision cannot certify or un-certify it),
 /// with `/P` from its DocMDP `/Reference` (§12.8.2.2; 2 when absent).
-fn certification_level(revision: &SignedRevision<'_>, id: ObjectId) -> Option<i64> {
-    let doc = &revision.doc;
+fn certification_level(
+    full: &Document<'_>,
+    revision: &SignedRevision<'_>,
+    id: ObjectId,
+) -> Option<i64> {
+    let doc = revision.doc(full);
     let (_, catalog) = doc.catalog().ok()?;
     let perms = doc.resolve(catalog.get(b"Perms")?).ok()?;
     if perms.as_dict()?.reference(b"DocMDP")? != id {
@@ -1115,8 +1121,8 @@ fn certification_level(revision: &SignedRevision<'_>, id: ObjectId) -> Option<i6
 
 /// A usage-rights signature (`/Perms /UR3`, or a `/Reference` with the UR3 transform): Adobe's
 /// Reader extensions, not a signer's approval.
-fn is_usage_rights(revision: &SignedRevision<'_>, id: ObjectId) -> bool {
-    let doc = &revision.doc;
+fn is_usage_rights(full: &Document<'_>, revision: &SignedRevision<'_>, id: ObjectId) -> bool {
+    let doc = revision.doc(full);
     let in_perms = doc
         .catalog()
         .ok()
