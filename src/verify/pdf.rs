@@ -67,7 +67,6 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
             .filter_map(|(_, g)| *g)
             .collect();
         let context = Signature {
-            file: bytes,
             full: &doc,
             found: sig,
             dss: &dss,
@@ -90,8 +89,7 @@ fn is_unsigned_placeholder(dict: &Dictionary) -> bool {
 
 /// What one signature is checked with besides the verifier and the document.
 struct Signature<'s, 'a> {
-    /// The whole file, and as a document.
-    file: &'a [u8],
+    /// The whole file as a document.
     full: &'s Document<'a>,
     found: &'s FoundSignature,
     dss: &'s Dss,
@@ -921,12 +919,12 @@ fn finish_changes(
             revision.rewritten.join(", ")
         ));
     }
-    if signed_end >= context.file.len() {
+    if signed_end >= context.full.bytes().len() {
         return;
     }
     let Some(analyser) = context
         .analyser
-        .get_or_init(|| diff::Analyser::new(context.file).map_err(|e| e.to_string()))
+        .get_or_init(|| diff::Analyser::new(context.full.bytes()).map_err(|e| e.to_string()))
         .as_ref()
         .ok()
     else {
