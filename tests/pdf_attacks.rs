@@ -231,6 +231,41 @@ fn incremental_saving_attack_reports_the_disallowed_change() {
         "the page is named"
     );
 
+    // ISA 3: the new content appended as bare object bytes, with no cross-reference update at
+    // all (or with one that the last startxref does not name): readers that repair files show
+    // it, a reader that follows the cross-reference chain does not.
+    let mut bare = signed.clone();
+    bare.extend_from_slice(
+        format!(
+            "{} 0 obj\n<</Length 56>>\nstream\nBT /F1 14 Tf 72 770 Td (So tien: 999.000.000 dong) Tj ET\nendstream\nendobj\n",
+            content.number
+        )
+        .as_bytes(),
+    );
+    let report = verifier.verify(&bare);
+    lines.push(show("ISA objects without cross-reference data", &report));
+    assert_disallowed(
+        only_signature(&report),
+        content,
+        "object written after signing outside the cross-reference data",
+    );
+    let mut unnamed = isa.clone();
+    let startxref = find_last(&unnamed, b"startxref").unwrap();
+    let previous = Document::parse(&signed)
+        .unwrap()
+        .last_startxref()
+        .to_string();
+    let tail = format!("startxref\n{previous}\n%%EOF\n");
+    unnamed.truncate(startxref);
+    unnamed.extend_from_slice(tail.as_bytes());
+    let report = verifier.verify(&unnamed);
+    lines.push(show("ISA update the last startxref skips", &report));
+    assert_disallowed(
+        only_signature(&report),
+        content,
+        "object written after signing outside the cross-reference data",
+    );
+
     // ISA 2: the same, with a fake signature dictionary appended that claims to cover the new
     // revision (with the stolen CMS): viewers that look only at the last signature are fooled.
     let stolen_cms = signature_dictionary(&signed)
@@ -1068,6 +1103,10 @@ fn appearance_stream(text: &str) -> Stream {
 
 fn numbers(values: &[f64]) -> Object {
     Object::Array(values.iter().map(|v| Object::Real(*v)).collect())
+}
+
+fn find_last(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

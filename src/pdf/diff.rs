@@ -38,7 +38,10 @@ use self::roles::{
 };
 use super::Error;
 use super::document::{Document, Location};
-use super::object::{Dictionary, Object, ObjectId, decode_text_string};
+use super::object::{
+    Dictionary, Object, ObjectId, decode_text_string, is_delimiter, is_whitespace,
+};
+use super::parser::{Parser, find};
 
 /// Most changed objects analysed after one signature. A signature, a DSS and a filled form add a
 /// few hundred; a document rewritten wholesale after signing is "changed" whatever the count, so
@@ -161,6 +164,7 @@ pub struct DiffRule {
 ///
 /// | rule | level | explains |
 /// |---|---|---|
+/// | object written after signing outside the cross-reference data | Other | object bytes appended that no cross-reference section points at: kyso's reading ignores them, a reader that repairs files shows them (incremental saving attack without an update) |
 /// | object cannot be read | Other | a changed object kyso cannot parse |
 /// | object swapped for bytes hidden in the signed revision | Other | a later cross-reference section pointing an object at bytes that were signed but not used (shadow hide-and-replace) |
 /// | signature dictionary rewritten | Other | an existing `/Sig` or `/DocTimeStamp` dictionary changed (`/Reason`, `/M`, `/Contents` moved: spoofing) |
@@ -199,6 +203,11 @@ pub struct DiffRule {
 /// | unreferenced new object | LTV | a new object nothing refers to |
 /// | unreferenced object deleted | LTV | a deleted object nothing referred to |
 pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
+    DiffRule {
+        name: "object written after signing outside the cross-reference data",
+        level: ModificationLevel::Other,
+        explains: |cx, id, _| cx.strays.contains(&id),
+    },
     DiffRule {
         name: "object cannot be read",
         level: ModificationLevel::Other,
@@ -620,7 +629,17 @@ impl<'a> Analyser<'a> {
         let referenced = |id: ObjectId| {
             before_graph.referrers.contains_key(&id) || self.graph.referrers.contains_key(&id)
         };
-        let (changed, unreadable) = changed_objects(&before, &self.after, &referenced)?;
+        let (mut changed, unreadable) = changed_objects(&before, &self.after, &referenced)?;
+        let mut strays = HashSet::new();
+        for (id, _) in stray_objects(&self.after, signed_end) {
+            let kind = if self.after.location(id).is_some() {
+                ChangeKind::Modified
+            } else {
+                ChangeKind::Added
+            };
+            changed.entry(id).or_insert((kind, None, None));
+            strays.insert(id);
+        }
         if changed.is_empty() {
             return Ok(Analysis::default());
         }
@@ -639,6 +658,7 @@ impl<'a> Analyser<'a> {
             after_graph: &self.graph,
             changed: &changed,
             unreadable: &unreadable,
+            strays: &strays,
             catalog_before,
             catalog_after: self.catalog,
             info_before: before.trailer().reference(b"Info"),
@@ -770,6 +790,80 @@ fn changed_objects(
         }
     }
     Ok((changed, unreadable))
+}
+
+/// Objects written after `from` (object headers `n g obj`) at offsets no cross-reference
+/// section of any revision points at. Objects that are indexed are parsed to step over their
+/// stream data, so that bytes inside a stream are not read as headers.
+fn stray_objects(doc: &Document<'_>, from: usize) -> Vec<(ObjectId, usize)> {
+    let bytes = doc.bytes();
+    let mut out = Vec::new();
+    let mut at = from;
+    while let Some(found) = find(&bytes[at..], b"obj") {
+        let keyword = at + found;
+        at = keyword + 3;
+        let Some((start, id)) = object_header(bytes, keyword) else {
+            continue;
+        };
+        if start < from {
+            continue;
+        }
+        let mut parser = Parser::new(bytes, start);
+        if parser.read_indirect(&|_| None).is_ok() {
+            at = at.max(parser.pos());
+        }
+        if !doc.is_indexed(start) {
+            out.push((id, start));
+            if out.len() > MAX_CHANGED_OBJECTS {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// The start and number of an object header `n g obj` whose keyword is at `keyword`.
+fn object_header(bytes: &[u8], keyword: usize) -> Option<(usize, ObjectId)> {
+    let after = bytes.get(keyword + 3).copied();
+    if after.is_some_and(|b| !is_whitespace(b) && !is_delimiter(b)) {
+        return None;
+    }
+    // Backwards: white space, the generation, white space, the number, a boundary.
+    let mut i = keyword;
+    let token = |i: &mut usize, digits: bool| -> Option<usize> {
+        let end = *i;
+        while *i > 0
+            && (if digits {
+                bytes[*i - 1].is_ascii_digit()
+            } else {
+                is_whitespace(bytes[*i - 1])
+            })
+        {
+            *i -= 1;
+        }
+        (*i < end).then_some(end)
+    };
+    token(&mut i, false)?;
+    let generation_end = token(&mut i, true)?;
+    let generation_start = i;
+    token(&mut i, false)?;
+    let number_end = token(&mut i, true)?;
+    let number_start = i;
+    if number_start > 0
+        && !is_whitespace(bytes[number_start - 1])
+        && !is_delimiter(bytes[number_start - 1])
+    {
+        return None;
+    }
+    let number: u32 = std::str::from_utf8(&bytes[number_start..number_end])
+        .ok()?
+        .parse()
+        .ok()?;
+    let generation: u16 = std::str::from_utf8(&bytes[generation_start..generation_end])
+        .ok()?
+        .parse()
+        .ok()?;
+    Some((number_start, ObjectId::new(number, generation)))
 }
 
 fn same_place(

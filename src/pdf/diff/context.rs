@@ -24,6 +24,8 @@ pub(super) struct Context<'d, 'a> {
     pub(super) changed: &'d Changed,
     /// Changed objects whose new version cannot be read.
     pub(super) unreadable: &'d HashSet<ObjectId>,
+    /// Objects written after signing that no cross-reference section points at.
+    pub(super) strays: &'d HashSet<ObjectId>,
     pub(super) catalog_before: ObjectId,
     pub(super) catalog_after: ObjectId,
     pub(super) info_before: Option<ObjectId>,
