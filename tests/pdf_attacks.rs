@@ -1211,3 +1211,56 @@ fn print(lines: &[String]) {
         print!("{line}");
     }
 }
+
+/// Bytes flipped and cut in the unsigned revisions: never a panic, and a content change is never
+/// made to pass by damaging the update that carries it.
+#[test]
+fn damaged_later_revisions_never_panic_nor_hide_a_change() {
+    let signing = Signing::new(KeyAlgorithm::P256, "Mai Văn Hỏng");
+    let verifier = signing.verifier();
+    let signed = sign(
+        &signing,
+        &sample_pdf(&SampleOptions {
+            text_field: true,
+            ..SampleOptions::default()
+        }),
+        |_| {},
+    );
+    let permitted = fill_text_field(&add_annotation(&signed, b"Text"), "20/QĐ-UBND");
+    let content = page_content(&signed);
+    let forbidden = update(&signed, |_, update| {
+        update.put(content, text_stream("So tien: 999.000.000 dong"))
+    });
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state as usize
+    };
+    for (file, may_pass) in [(&permitted, true), (&forbidden, false)] {
+        let tail = file.len() - signed.len();
+        for _ in 0..200 {
+            let at = signed.len() + next() % tail;
+            let mut damaged = file.clone();
+            damaged[at] ^= 1 << (next() % 8);
+            let report = verifier.verify(&damaged);
+            if !may_pass {
+                assert_ne!(
+                    report.indication,
+                    Indication::TotalPassed,
+                    "flipping byte {at} ({:?}) hid the content change",
+                    file[at] as char
+                );
+            }
+        }
+        // Cuts past the first object header: a few bytes of "n 0 o" carry nothing to show.
+        for _ in 0..32 {
+            let len = signed.len() + 16 + next() % (tail - 16);
+            let report = verifier.verify(&file[..len]);
+            if !may_pass {
+                assert_ne!(report.indication, Indication::TotalPassed, "cut at {len}");
+            }
+        }
+    }
+}
