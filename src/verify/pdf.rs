@@ -45,6 +45,7 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
     let first_signature_end = signed
         .iter()
         .filter_map(|s| s.as_ref().ok())
+        .filter(|s| !is_unsigned_placeholder(&s.dictionary))
         .map(|s| s.end)
         .min();
     for (i, (sig, revision)) in signatures.iter().zip(&signed).enumerate() {
