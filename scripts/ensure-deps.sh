@@ -30,8 +30,9 @@ done
 if [ "$what" = test ] && ! command -v pyhanko >/dev/null 2>&1; then
   echo "pyhanko is missing: python3 -m pip install 'pyhanko[opentype,image-support]==0.38.*' pyhanko-cli" >&2
 fi
-# Visible-signature tests set Vietnamese text in Liberation Serif (kyso's default [pdf] font).
-if [ "$what" = test ] && [ ! -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ]; then
+# Visible signatures set Vietnamese text in Liberation Serif (kyso's default [pdf] font); the demo
+# makes one too.
+if [ ! -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ]; then
   missing+=(fonts-liberation2)
 fi
 # PostgreSQL's server binaries are not on PATH in Debian.
