@@ -393,7 +393,7 @@ fn rates_match_hand_computed_fixture(store: &mut dyn Store) {
     assert_eq!(unit("H01").total.counts, counts(3, 2, 2, 0));
     assert_eq!(unit("X0101").own.counts, counts(3, 2, 2, 0));
     assert_eq!(unit("X0102").total.verified_rate, None);
-    // Tree order with depths, for indented display.
+    // Tree order with depths, for indented display: departments before districts.
     let order: Vec<(&str, usize)> = report
         .units
         .iter()
@@ -403,11 +403,11 @@ fn rates_match_hand_computed_fixture(store: &mut dyn Store) {
         order,
         [
             ("TINH", 0),
+            ("STC", 1),
+            ("STP", 1),
             ("H01", 1),
             ("X0101", 2),
-            ("X0102", 2),
-            ("STC", 1),
-            ("STP", 1)
+            ("X0102", 2)
         ]
     );
 
