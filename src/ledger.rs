@@ -162,7 +162,7 @@ fn document_label(document_id: &Option<String>) -> String {
 /// Methods take `&mut self` because a store is one database connection; a service shares a store
 /// behind a mutex or opens one per worker. Every write method is one transaction: it stores all
 /// of its input or none of it.
-pub trait Store {
+pub trait Store: Send {
     /// Inserts or updates units. The caller has validated the set as a whole
     /// ([`units::import`]); the store writes them parents first, in one transaction.
     fn upsert_units(&mut self, units: &[Unit]) -> Result<(), Error>;

@@ -924,3 +924,95 @@ fn sqlite_writer_child() {
     let [i, u, c] = write_all(&mut store, &writer_events(writer));
     println!("TALLY {i} {u} {c}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Rendering (store-independent)
+
+#[test]
+fn report_renders_in_every_format() {
+    use kyso::ledger::render::{self, Format};
+    let (_dir, mut store) = sqlite_store();
+    load_fixture(&mut store);
+    // A unit name that would break HTML if it were not escaped.
+    import_units(
+        &mut store,
+        "code,name,level,parent\nX0102,\"UBND xã <Bình> & \"\"Minh\"\"\",commune,H01\n",
+    )
+    .unwrap();
+    let mut query = ReportQuery::new(Period::parse("2022-H1").unwrap());
+    let report = report::build(&mut store, &LevelScheme::default(), &query).unwrap();
+
+    let json: serde_json::Value =
+        serde_json::from_str(&render::render(&report, Format::Json).unwrap()).unwrap();
+    assert_eq!(json["period"], "2022-H1");
+    assert_eq!(json["overall"]["issued"], 10);
+    assert_eq!(json["overall"]["declared_rate"], 70.0);
+    assert_eq!(json["range"]["start"], "2021-12-31T17:00:00Z");
+    let district = json["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["level"] == "district")
+        .unwrap();
+    assert!(
+        district["rates"]["declared_rate"].is_null(),
+        "no documents: null, not 0"
+    );
+
+    let csv = render::render(&report, Format::Csv).unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1 + 4 + 6, "overall, four levels, six units");
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let stp = rows.iter().find(|r| &r[col("code")] == "STP").unwrap();
+    assert_eq!(&stp[col("issued")], "4");
+    assert_eq!(&stp[col("declared_rate")], "75.00");
+    assert_eq!(&stp[col("verified_rate")], "50.00");
+    let h01 = rows.iter().find(|r| &r[col("code")] == "H01").unwrap();
+    assert_eq!(&h01[col("declared_rate")], "", "no documents of its own");
+    assert_eq!(&h01[col("total_issued")], "3");
+    assert!(
+        rows.iter()
+            .any(|r| &r[col("name")] == "UBND xã <Bình> & \"Minh\"")
+    );
+
+    let table = render::render(&report, Format::Table).unwrap();
+    assert!(table.contains("2022-H1"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("Tổng / Overall") && l.contains("70.0%") && l.contains("60.0%")),
+        "{table}"
+    );
+    assert!(table.contains("  STP Sở Tư pháp"), "{table}");
+
+    let html = render::render(&report, Format::Html).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<svg"), "inline charts");
+    assert!(html.contains("UBND xã &lt;Bình&gt; &amp; &quot;Minh&quot;"));
+    assert!(!html.contains("<Bình>"), "unit names are escaped");
+    // Self-contained: nothing to fetch (the SVG namespace is a name, not a fetch).
+    for needle in ["<script", "<link", "src=", "url(", "@import"] {
+        assert!(!html.contains(needle), "HTML refers to {needle}");
+    }
+    assert_eq!(
+        html.matches("http").count(),
+        html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count()
+    );
+
+    // Drill-down lists the unit's documents in every format.
+    query.unit = Some("STP".into());
+    let report = report::build(&mut store, &LevelScheme::default(), &query).unwrap();
+    let html = render::render(&report, Format::Html).unwrap();
+    assert!(html.contains("stp-3") && html.contains("stp-4"));
+    let table = render::render(&report, Format::Table).unwrap();
+    assert!(
+        table.contains("stp-4") && table.contains("unsigned / unverified"),
+        "{table}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&render::render(&report, Format::Json).unwrap()).unwrap();
+    assert_eq!(json["unsigned"]["total"], 2);
+    assert_eq!(json["unsigned"]["documents"][0]["document_id"], "stp-3");
+}

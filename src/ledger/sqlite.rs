@@ -615,11 +615,7 @@ fn record_issued(tx: &Transaction<'_>, e: &Issued) -> Result<Recorded, Recording
     }
 }
 
-fn record_signed(
-    tx: &Transaction<'_>,
-    e: &Signed,
-    issuer_id: i64,
-) -> Result<Recorded, Recording> {
+fn record_signed(tx: &Transaction<'_>, e: &Signed, issuer_id: i64) -> Result<Recorded, Recording> {
     let signed_at = unix(e.signed_at);
     type Row = (String, String, String, i64, String, String, i64, String);
     let existing: Option<Row> = tx
