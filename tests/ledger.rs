@@ -914,8 +914,10 @@ fn sqlite_two_processes_write_concurrently() {
 #[test]
 #[ignore = "child process of sqlite_two_processes_write_concurrently"]
 fn sqlite_writer_child() {
-    let path = std::env::var("KYSO_LEDGER_CHILD_DB")
-        .expect("run by sqlite_two_processes_write_concurrently");
+    let Ok(path) = std::env::var("KYSO_LEDGER_CHILD_DB") else {
+        eprintln!("not a test on its own: sqlite_two_processes_write_concurrently runs it");
+        return;
+    };
     let writer: u32 = std::env::var("KYSO_LEDGER_CHILD_WRITER")
         .unwrap()
         .parse()
@@ -1015,4 +1017,34 @@ fn report_renders_in_every_format() {
         serde_json::from_str(&render::render(&report, Format::Json).unwrap()).unwrap();
     assert_eq!(json["unsigned"]["total"], 2);
     assert_eq!(json["unsigned"]["documents"][0]["document_id"], "stp-3");
+}
+
+#[test]
+fn sqlite_refuses_a_ledger_from_a_newer_kyso() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.sqlite");
+    drop(SqliteStore::open(&path, Durability::Full).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("INSERT INTO kyso_schema (version) VALUES (99)", [])
+        .unwrap();
+    drop(conn);
+    let err = SqliteStore::open(&path, Durability::Full).err().unwrap();
+    assert!(
+        matches!(
+            err,
+            Error::SchemaTooNew {
+                found: 99,
+                known: 1
+            }
+        ),
+        "{err:?}"
+    );
+    // Opening an up-to-date ledger again migrates nothing and keeps its data.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.sqlite");
+    let mut store = SqliteStore::open(&path, Durability::Normal).unwrap();
+    import_units(&mut store, UNITS_CSV).unwrap();
+    drop(store);
+    let mut store = SqliteStore::open(&path, Durability::Normal).unwrap();
+    assert_eq!(store.units().unwrap().len(), 6);
 }
