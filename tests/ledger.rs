@@ -191,8 +191,10 @@ fn incoming(
 const CA_A: &str = "CN=CA phục vụ các cơ quan Nhà nước, O=Ban Cơ yếu Chính phủ, C=VN";
 const CA_B: &str = "CN=VNPT Certification Authority, O=VNPT Group, C=VN";
 
-/// Loads the fixture and returns what each event did.
-fn load_fixture(store: &mut dyn Store) -> Vec<Recorded> {
+/// Loads the fixture in transactions of `batch` events and returns what each event did. Cases
+/// use different batch sizes: stores may record one event and many events by different paths
+/// (PostgreSQL does), and a batch may hold a retry of its own events.
+fn load_fixture(store: &mut dyn Store, batch: usize) -> Vec<Recorded> {
     use Declared::{Signed as S, Unsigned as U};
     use Indication::{Indeterminate, TotalFailed, TotalPassed};
     import_units(store, UNITS_CSV).expect("import fixture units");
@@ -322,9 +324,8 @@ fn load_fixture(store: &mut dyn Store) -> Vec<Recorded> {
             Some("TRY_LATER"),
         ),
     ];
-    // Recorded in several transactions, as a DMS and kyso would.
     let mut outcomes = Vec::new();
-    for chunk in events.chunks(4) {
+    for chunk in events.chunks(batch) {
         outcomes.extend(store.record(chunk).expect("record fixture events"));
     }
     outcomes
@@ -353,7 +354,7 @@ fn h1_report(store: &mut dyn Store) -> report::Report {
 // Cases
 
 fn rates_match_hand_computed_fixture(store: &mut dyn Store) {
-    load_fixture(store);
+    load_fixture(store, 4);
     let report = h1_report(store);
 
     // Overall: 10 documents issued in H1, 7 declared signed, 6 verified, 2 declared-but-unverified
@@ -445,7 +446,7 @@ fn rates_match_hand_computed_fixture(store: &mut dyn Store) {
 }
 
 fn period_boundary_is_local_midnight(store: &mut dyn Store) {
-    load_fixture(store);
+    load_fixture(store, 1);
     let mut at = |period: &str| {
         let query = ReportQuery::new(Period::parse(period).unwrap());
         report::build(store, &LevelScheme::default(), &query)
@@ -472,7 +473,7 @@ fn period_boundary_is_local_midnight(store: &mut dyn Store) {
 
 fn retried_and_corrected_events(store: &mut dyn Store) {
     use Recorded::{Inserted, Unchanged, Updated};
-    let outcomes = load_fixture(store);
+    let outcomes = load_fixture(store, 100);
     // Indexes follow the event list in load_fixture.
     assert_eq!(
         outcomes[13], Updated,
@@ -498,7 +499,7 @@ fn retried_and_corrected_events(store: &mut dyn Store) {
     );
     // Replaying everything changes nothing and counts nothing twice.
     let before = h1_report(store);
-    let again = load_fixture(store);
+    let again = load_fixture(store, 100);
     assert!(again.iter().all(|o| *o != Inserted), "{again:?}");
     assert_eq!(h1_report(store), before);
     assert_eq!(store.totals().unwrap(), totals);
@@ -693,7 +694,7 @@ fn units_round_trip_through_csv(store: &mut dyn Store) {
 }
 
 fn report_filters_by_unit_and_level(store: &mut dyn Store) {
-    load_fixture(store);
+    load_fixture(store, 3);
     let scheme = LevelScheme::default();
     let mut query = ReportQuery::new(Period::parse("2022-H1").unwrap());
     query.unit = Some("H01".into());
@@ -934,7 +935,7 @@ fn sqlite_writer_child() {
 fn report_renders_in_every_format() {
     use kyso::ledger::render::{self, Format};
     let (_dir, mut store) = sqlite_store();
-    load_fixture(&mut store);
+    load_fixture(&mut store, 4);
     // A unit name that would break HTML if it were not escaped.
     import_units(
         &mut store,

@@ -21,6 +21,8 @@ use postgres::{Client, NoTls, Statement, Transaction};
 use sha2::{Digest, Sha256};
 
 use super::event::{Event, Recorded};
+
+mod bulk;
 use super::units::Unit;
 use super::{
     Counts, Declared, DocumentStatus, Error, IncomingCount, Indication, Method, SignatureCount,
@@ -387,16 +389,17 @@ impl Store for PgStore {
             .map_err(pg("begin recording events"))?;
         tx.execute(&self.statements.lock_documents, &[&keys])
             .map_err(pg("lock documents"))?;
-        let mut outcomes = Vec::with_capacity(events.len());
-        for event in events {
-            outcomes.push(record_one(
+        // One event: one statement. Several: a fixed number of statements for the whole batch.
+        let outcomes = match events {
+            [event] => vec![record_one(
                 &mut tx,
                 &self.statements,
                 &mut self.known_units,
                 &self.issuer_ids,
                 event,
-            )?);
-        }
+            )?],
+            _ => bulk::record(&mut tx, &mut self.known_units, &self.issuer_ids, events)?,
+        };
         tx.commit().map_err(pg("commit events"))?;
         Ok(outcomes)
     }
