@@ -22,6 +22,45 @@ type PairKey = (String, String);
 type SignatureContent = (String, String, String, i64, String, String, i64, String);
 type IncomingContent = (String, i64, String, Option<String>);
 type AuditContent = (i64, String, Option<String>);
+/// Column vectors for one `unnest` write.
+type DocumentColumns<'a> = (
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Vec<i64>,
+    Vec<i16>,
+);
+/// Column vectors for one `unnest` write.
+type SignatureColumns<'a> = (
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Vec<i64>,
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Vec<i64>,
+    Vec<&'a str>,
+);
+/// Column vectors for one `unnest` write.
+type IncomingColumns<'a> = (
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Vec<i64>,
+    Vec<&'a str>,
+    Vec<Option<&'a str>>,
+);
+/// Column vectors for one `unnest` write.
+type AuditColumns<'a> = (
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Vec<i64>,
+    Vec<&'a str>,
+    Vec<Option<&'a str>>,
+);
 
 /// Records `events` inside `tx`; returns what each did, in order.
 pub(super) fn record(
@@ -104,14 +143,7 @@ pub(super) fn record(
             .collect();
         let changed = walk(stored, &documents, &mut outcomes);
         touched.extend(changed.keys().cloned());
-        let mut cols: (
-            Vec<&str>,
-            Vec<&str>,
-            Vec<&str>,
-            Vec<&str>,
-            Vec<i64>,
-            Vec<i16>,
-        ) = Default::default();
+        let mut cols: DocumentColumns = Default::default();
         for (document, c) in &changed {
             cols.0.push(document);
             cols.1.push(&c.0);
@@ -167,18 +199,7 @@ pub(super) fn record(
             .collect();
         let changed = walk(stored, &signatures, &mut outcomes);
         touched.extend(changed.keys().map(|(document, _)| document.clone()));
-        let mut cols: (
-            Vec<&str>,
-            Vec<&str>,
-            Vec<&str>,
-            Vec<&str>,
-            Vec<&str>,
-            Vec<i64>,
-            Vec<&str>,
-            Vec<&str>,
-            Vec<i64>,
-            Vec<&str>,
-        ) = Default::default();
+        let mut cols: SignatureColumns = Default::default();
         for ((document, cert), c) in &changed {
             cols.0.push(document);
             cols.1.push(cert);
@@ -234,14 +255,7 @@ pub(super) fn record(
             })
             .collect();
         let changed = walk(stored, &incoming, &mut outcomes);
-        let mut cols: (
-            Vec<&str>,
-            Vec<&str>,
-            Vec<&str>,
-            Vec<i64>,
-            Vec<&str>,
-            Vec<Option<&str>>,
-        ) = Default::default();
+        let mut cols: IncomingColumns = Default::default();
         for ((unit, document), c) in &changed {
             cols.0.push(unit);
             cols.1.push(document);
@@ -283,8 +297,7 @@ pub(super) fn record(
             .collect();
         let changed = walk(stored, &audits, &mut outcomes);
         touched.extend(changed.keys().map(|(document, _)| document.clone()));
-        let mut cols: (Vec<&str>, Vec<&str>, Vec<i64>, Vec<&str>, Vec<Option<&str>>) =
-            Default::default();
+        let mut cols: AuditColumns = Default::default();
         for ((document, content), c) in &changed {
             cols.0.push(document);
             cols.1.push(content);
