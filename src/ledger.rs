@@ -85,6 +85,13 @@ pub enum Error {
         reason: String,
     },
 
+    #[error("events line {line}: cannot read: {source}")]
+    EventRead {
+        line: u64,
+        #[source]
+        source: std::io::Error,
+    },
+
     #[error("events line {line}: not a valid event: {source}")]
     EventJson {
         line: u64,

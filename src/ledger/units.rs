@@ -332,10 +332,9 @@ pub fn write_csv(units: &[Unit], output: impl Write) -> Result<(), Error> {
                 .map_err(fail)?;
         }
     }
-    writer.flush().map_err(|source| Error::Io {
-        action: "write units CSV to",
-        path: "<output>".into(),
-        source,
+    writer.flush().map_err(|e| Error::Render {
+        format: "units CSV",
+        reason: e.to_string(),
     })
 }
 
