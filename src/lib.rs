@@ -5,6 +5,23 @@
 //! Read top-down: [`signer`] is the one signing interface; [`token`] implements it with PKCS#11.
 #![forbid(unsafe_code)]
 
+mod asn1;
+pub mod ber;
+pub mod cms;
+pub mod config;
 pub mod ledger;
+pub mod pades;
+pub mod pdf;
+pub mod pki;
 pub mod signer;
+pub mod testpki;
 pub mod token;
+pub mod tsp;
+pub mod xml;
+
+/// Vietnam's time zone, UTC+7: Asia/Ho_Chi_Minh has kept this offset, without daylight saving,
+/// since 1975, so a fixed offset is exact for every date kyso handles.
+pub const VIETNAM: time::UtcOffset = match time::UtcOffset::from_hms(7, 0, 0) {
+    Ok(offset) => offset,
+    Err(_) => panic!("BUG: +07:00 is a valid offset"),
+};

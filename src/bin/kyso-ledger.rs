@@ -29,8 +29,8 @@ fn main() {
         Cli::Ledger(command) => ledger::run_ledger(command),
     };
     let code = result.unwrap_or_else(|e| {
-        eprintln!("kyso: {e:#}");
+        eprintln!("kyso: error: {e:#}");
         2
     });
-    std::process::exit(code);
+    std::process::exit(i32::from(code));
 }

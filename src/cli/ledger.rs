@@ -1,6 +1,7 @@
 //! The ledger's command line: `kyso units import|export|list|show`, `kyso report`, and
 //! `kyso ledger record|demo`. The top-level parser flattens these types in; each `run_*` first
-//! turns raw arguments into checked values (no I/O), then opens the ledger and does the work.
+//! turns raw arguments into checked values (no I/O), then opens the ledger and does the work, and
+//! returns the exit code (0; errors are the caller's exit code 2).
 //!
 //! The ledger is the SQLite file given by `--ledger` (default `var/ledger.sqlite`), unless
 //! `KYSO_LEDGER_POSTGRES_URL` is set: that URL may carry a password, so it is read from the
@@ -104,7 +105,7 @@ pub enum LedgerCommand {
 }
 
 /// Runs `kyso units …`; returns the exit code.
-pub fn run_units(command: UnitsCommand) -> anyhow::Result<i32> {
+pub fn run_units(command: UnitsCommand) -> anyhow::Result<u8> {
     let scheme = LevelScheme::default();
     match command {
         UnitsCommand::Import { file, ledger } => {
@@ -203,7 +204,7 @@ pub fn run_units(command: UnitsCommand) -> anyhow::Result<i32> {
 }
 
 /// Runs `kyso report …`; returns the exit code.
-pub fn run_report(args: ReportArgs) -> anyhow::Result<i32> {
+pub fn run_report(args: ReportArgs) -> anyhow::Result<u8> {
     // Check every argument before touching the ledger.
     let period = Period::parse(&args.period)?;
     let Some(format) = Format::parse(&args.format) else {
@@ -233,7 +234,7 @@ pub fn run_report(args: ReportArgs) -> anyhow::Result<i32> {
 }
 
 /// Runs `kyso ledger …`; returns the exit code.
-pub fn run_ledger(command: LedgerCommand) -> anyhow::Result<i32> {
+pub fn run_ledger(command: LedgerCommand) -> anyhow::Result<u8> {
     match command {
         LedgerCommand::Record { file, ledger } => {
             let events = parse_json_lines(BufReader::new(open_input(&file)?))

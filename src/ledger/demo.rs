@@ -18,8 +18,9 @@
 //! certificate providers, the verified gap, incoming outcomes) comes from a fixed-seed SplitMix64,
 //! so every run, and both stores, hold the same events. Seeding twice records nothing new.
 
-use sha2::{Digest, Sha256};
 use time::{Date, Duration, Month, OffsetDateTime};
+
+use crate::signer::DigestAlgorithm::Sha256;
 
 use super::event::{
     Audited, Certificate, Declared, Event, Indication, Issued, Method, Recorded, SignatureLevel,
@@ -375,7 +376,7 @@ fn unit_events(
             declared,
         }));
         let roll = rng.below(1000);
-        let content = hex::encode(Sha256::digest(document_id.as_bytes()));
+        let content = hex::encode(Sha256.digest(document_id.as_bytes()));
         let audit = |indication, sub: Option<&str>| {
             Event::Audited(Audited {
                 document_id: document_id.clone(),
@@ -439,11 +440,8 @@ fn signature(
     } else {
         SIGNERS[rng.below(SIGNERS.len() as u64) as usize].to_owned()
     };
-    let fingerprint = Sha256::digest(format!(
-        "{}|{holder}|{issuer}|{}",
-        unit.code,
-        method.as_str()
-    ));
+    let fingerprint =
+        Sha256.digest(format!("{}|{holder}|{issuer}|{}", unit.code, method.as_str()).as_bytes());
     let level = if rng.below(100) < 15 {
         SignatureLevel::XadesBT
     } else {

@@ -18,8 +18,9 @@
 use std::io::BufRead;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
+
+use crate::signer::DigestAlgorithm::Sha256;
 
 use super::Error;
 
@@ -304,7 +305,7 @@ impl Certificate {
                 reason: e.to_string(),
             })?;
         Ok(Certificate {
-            sha256: hex::encode(Sha256::digest(der)),
+            sha256: hex::encode(Sha256.digest(der)),
             subject: cert.subject().to_string(),
             issuer: cert.issuer().to_string(),
         })
@@ -533,7 +534,7 @@ mod tests {
         let cert = params.self_signed(&key).unwrap();
         let der = cert.der().to_vec();
         let facts = Certificate::from_der(&der).unwrap();
-        assert_eq!(facts.sha256, hex::encode(Sha256::digest(&der)));
+        assert_eq!(facts.sha256, hex::encode(Sha256.digest(&der)));
         assert!(facts.subject.contains("Nguyễn Văn An"), "{}", facts.subject);
         assert_eq!(facts.subject, facts.issuer, "self-signed");
         assert!(matches!(

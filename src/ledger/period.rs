@@ -17,11 +17,8 @@ use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 use super::Error;
 
-/// Asia/Ho_Chi_Minh: UTC+7, no daylight saving since 1975.
-pub const VIETNAM: UtcOffset = match UtcOffset::from_hms(7, 0, 0) {
-    Ok(offset) => offset,
-    Err(_) => panic!("BUG: +07:00 is a valid offset"),
-};
+/// Asia/Ho_Chi_Minh: the crate's one definition of Vietnam's offset.
+pub use crate::VIETNAM;
 
 /// A calendar period in Vietnamese local time. Made only by [`Period::parse`], which bounds the
 /// year, so that every period has a first and a last day.

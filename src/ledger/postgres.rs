@@ -18,7 +18,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use postgres::{Client, NoTls, Statement, Transaction};
-use sha2::{Digest, Sha256};
+
+use crate::signer::DigestAlgorithm::Sha256;
 
 use super::event::{Event, Recorded};
 
@@ -555,7 +556,7 @@ impl Store for PgStore {
 /// The advisory-lock key of a document: the first 8 bytes of SHA-256 of its id. Two ids sharing a
 /// key only serialise each other; they never mix data.
 fn lock_key(document_id: &str) -> i64 {
-    let digest = Sha256::digest(document_id.as_bytes());
+    let digest = Sha256.digest(document_id.as_bytes());
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest[..8]);
     i64::from_be_bytes(bytes)

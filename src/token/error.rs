@@ -21,6 +21,9 @@ pub enum Error {
     )]
     NoModule { uri: String },
 
+    #[error("PKCS#11 module {} does not exist (is the package that provides it installed?)", path.display())]
+    ModuleNotFound { path: PathBuf },
+
     #[error("cannot load PKCS#11 module {}: {source}", path.display())]
     ModuleLoad {
         path: PathBuf,

@@ -1,0 +1,39 @@
+# kyso: the two commands a newcomer needs are `make demo` and `make test`.
+
+CARGO ?= cargo
+DEMO_DIR := var/demo
+DEMO_TOKEN := kyso-demo
+
+.PHONY: demo test test-fast lint bench clean-demo
+
+## make demo: install what is missing, create a project-local SoftHSM token, run the main job
+## end to end (keys generated in the token, certificates from a demo CA, sign, verify).
+demo:
+	@scripts/ensure-deps.sh demo
+	@$(CARGO) build --release --quiet
+	@if [ -d $(DEMO_DIR) ]; then softhsm/token-remove.sh $(DEMO_DIR); fi
+	@softhsm/token-create.sh $(DEMO_DIR) $(DEMO_TOKEN) >/dev/null
+	SOFTHSM2_CONF=$(CURDIR)/$(DEMO_DIR)/softhsm2.conf ./target/release/kyso demo --dir $(DEMO_DIR) --token $(DEMO_TOKEN)
+
+## make test: formatting, lints, and every test (unit, integration against real SoftHSM,
+## OpenSSL, pdfsig, qpdf, pyHanko, xmlsec1 and PostgreSQL). Each test process makes its own
+## throwaway token under target/tmp/tokens; the ledger's PostgreSQL tests use a throwaway
+## cluster under var/postgres-test, listening on 127.0.0.1 only.
+test: lint
+	KYSO_TEST_POSTGRES_URL=$$(scripts/postgres-test-cluster.sh start) \
+	  $(CARGO) nextest run --no-fail-fast --cargo-quiet
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets --quiet -- -D warnings
+
+## make bench: throughput next to the peers measured in the same run (see BENCHMARKS.md).
+bench:
+	@scripts/ensure-deps.sh demo
+	$(CARGO) bench --bench token
+	$(CARGO) bench --bench pki
+	$(CARGO) bench --bench xml
+	$(CARGO) bench --bench ledger
+
+clean-demo:
+	@if [ -d $(DEMO_DIR) ]; then softhsm/token-remove.sh $(DEMO_DIR); fi

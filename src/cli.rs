@@ -1,0 +1,123 @@
+//! Command-line interface: raw arguments become a checked runtime in two steps, as in ripgrep.
+//! First clap parses the words ([`Args`]); then [`Runtime`] joins them with `kyso.toml` and the
+//! `KYSO_*` environment into the settings the commands run with. Nothing is read or opened while
+//! parsing.
+//!
+//! Exit codes (design §3): 0 success (every signature valid), 1 a document is invalid or
+//! indeterminate, 2 a usage or system error.
+
+mod demo;
+mod logging;
+mod sign;
+mod token;
+mod xml;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use kyso::config::Config;
+use kyso::token::TokenDefaults;
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: usage or system error.
+pub const EXIT_ERROR: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kyso",
+    version,
+    about = "Ký số: sign PDF and XML with PKCS#11 keys, verify signatures, report signing rates"
+)]
+pub struct Args {
+    /// Configuration file (default: ./kyso.toml when present). Every setting can also be given as
+    /// a KYSO_* environment variable.
+    #[arg(long, global = true, env = "KYSO_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Tokens and keys: list, generate a key pair, import a certificate, sign raw bytes.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// Sign a document with a token key.
+    #[command(subcommand)]
+    Sign(sign::SignCommand),
+    /// Run the main job end to end on a project-local SoftHSM token and print what happened.
+    Demo(demo::DemoArgs),
+}
+
+/// What every command runs with: the configuration, resolved once.
+pub struct Runtime {
+    pub config: Config,
+}
+
+impl Runtime {
+    fn new(args: &Args) -> anyhow::Result<Runtime> {
+        let config = Config::load(args.config.as_deref()).context("loading the configuration")?;
+        Ok(Runtime { config })
+    }
+
+    /// Token defaults from the configuration, with an optional module given on the command line.
+    pub fn token_defaults(&self, module: Option<&PathBuf>) -> anyhow::Result<TokenDefaults> {
+        let mut defaults = self
+            .config
+            .token_defaults()
+            .context("reading the [token] settings")?;
+        if let Some(module) = module {
+            defaults.module = Some(module.clone());
+        }
+        if defaults.module.is_none() {
+            defaults.module = kyso_default_module();
+        }
+        Ok(defaults)
+    }
+}
+
+/// SoftHSM's module where Debian installs it, used when nothing else names a module so that the
+/// demo and first experiments need no configuration.
+fn kyso_default_module() -> Option<PathBuf> {
+    [
+        "/usr/lib/softhsm/libsofthsm2.so",
+        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+        "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
+}
+
+pub fn main() -> ExitCode {
+    let args = Args::parse();
+    let code = match Runtime::new(&args) {
+        Ok(runtime) => {
+            logging::init(&runtime.config.log);
+            let result = match &args.command {
+                Command::Token(cmd) => token::run(&runtime, cmd),
+                Command::Sign(cmd) => sign::run(&runtime, cmd),
+                Command::Demo(demo) => demo::run(&runtime, demo),
+            };
+            match result {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("kyso: error: {e:#}");
+                    EXIT_ERROR
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("kyso: error: {e:#}");
+            EXIT_ERROR
+        }
+    };
+    // Sessions closed before C_Finalize: SoftHSM crashes when finalised with sessions logged in.
+    kyso::token::shutdown(std::time::Duration::from_secs(10));
+    ExitCode::from(code)
+}

@@ -1,0 +1,280 @@
+//! `kyso.toml`, with every field overridable by a `KYSO_*` environment variable.
+//!
+//! Secrets never live here: a PIN is named by its source (`pin_source = "file:/etc/kyso/pin"`),
+//! never written. Unknown keys are errors, so a misspelt setting is caught rather than ignored.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::token::{self, PinSource, TokenDefaults};
+
+/// Where the configuration file is looked for when none is named.
+pub const DEFAULT_PATH: &str = "kyso.toml";
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub token: TokenConfig,
+    pub pdf: PdfConfig,
+    pub log: LogConfig,
+}
+
+/// `[token]`: the PKCS#11 defaults applied when a key URI leaves something out.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenConfig {
+    /// PKCS#11 module used when a key URI has no `module-path`.
+    pub module: Option<PathBuf>,
+    /// PIN source (`file:/path`, `env:NAME`, `prompt`) used when a key URI has no `pin-source`.
+    pub pin_source: Option<String>,
+    /// Sessions kept open per token (default: two per core).
+    pub max_sessions: Option<usize>,
+}
+
+/// `[pdf]`: how signatures are drawn on the page.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PdfConfig {
+    /// TrueType font for visible signatures; it must cover Vietnamese (Latin Extended
+    /// Additional). Default: Liberation Serif from the Debian package fonts-liberation2.
+    pub font: PathBuf,
+}
+
+impl Default for PdfConfig {
+    fn default() -> Self {
+        PdfConfig {
+            font: PathBuf::from(crate::pdf::font::DEFAULT_FONT),
+        }
+    }
+}
+
+/// `[log]`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `auto` (JSON lines unless stderr is a terminal), `json` or `text`.
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `kyso::token=debug`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Auto,
+            level: "warn".to_owned(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Auto,
+    Json,
+    Text,
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{origin}: {message}")]
+    Invalid { origin: String, message: String },
+    #[error("environment variable {variable}: {message}")]
+    Env { variable: String, message: String },
+}
+
+/// The kind of value an environment override holds.
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    Integer,
+}
+
+/// Every overridable field: the variable, its path in the TOML tree, and its kind. A test checks
+/// that each path exists in [`Config`], so a renamed field cannot leave a dead variable behind.
+const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
+    ("KYSO_TOKEN_MODULE", &["token", "module"], Kind::Text),
+    (
+        "KYSO_TOKEN_PIN_SOURCE",
+        &["token", "pin_source"],
+        Kind::Text,
+    ),
+    (
+        "KYSO_TOKEN_MAX_SESSIONS",
+        &["token", "max_sessions"],
+        Kind::Integer,
+    ),
+    ("KYSO_PDF_FONT", &["pdf", "font"], Kind::Text),
+    ("KYSO_LOG_FORMAT", &["log", "format"], Kind::Text),
+    ("KYSO_LOG_LEVEL", &["log", "level"], Kind::Text),
+];
+
+impl Config {
+    /// Loads `path` (or `kyso.toml` in the working directory if it exists, or nothing), then
+    /// applies the `KYSO_*` variables of the process environment.
+    pub fn load(path: Option<&Path>) -> Result<Config, Error> {
+        let (text, origin) = match path {
+            Some(p) => (read(p)?, p.display().to_string()),
+            None if Path::new(DEFAULT_PATH).exists() => {
+                (read(Path::new(DEFAULT_PATH))?, DEFAULT_PATH.to_owned())
+            }
+            None => (String::new(), "built-in defaults".to_owned()),
+        };
+        Config::parse(&text, &origin, |name| std::env::var(name).ok())
+    }
+
+    /// Parses TOML `text` and applies the overrides `env` returns.
+    pub fn parse(
+        text: &str,
+        origin: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, Error> {
+        let mut tree: toml::Table = toml::from_str(text).map_err(|e| Error::Invalid {
+            origin: origin.to_owned(),
+            message: e.to_string(),
+        })?;
+        for (variable, path, kind) in ENV_OVERRIDES {
+            let Some(raw) = env(variable) else { continue };
+            let value = match kind {
+                Kind::Text => toml::Value::String(raw),
+                Kind::Integer => {
+                    toml::Value::Integer(raw.trim().parse().map_err(|_| Error::Env {
+                        variable: (*variable).to_owned(),
+                        message: format!("`{raw}` is not a whole number"),
+                    })?)
+                }
+            };
+            set(&mut tree, path, value);
+        }
+        Config::deserialize(tree).map_err(|e| Error::Invalid {
+            origin: format!("{origin} (with KYSO_* overrides)"),
+            message: e.to_string(),
+        })
+    }
+
+    /// The token defaults this configuration describes.
+    pub fn token_defaults(&self) -> Result<TokenDefaults, token::Error> {
+        let mut defaults = TokenDefaults {
+            module: self.token.module.clone(),
+            pin_source: self
+                .token
+                .pin_source
+                .as_deref()
+                .map(PinSource::parse)
+                .transpose()?,
+            ..TokenDefaults::default()
+        };
+        if let Some(n) = self.token.max_sessions {
+            defaults.max_sessions = n.max(1);
+        }
+        Ok(defaults)
+    }
+}
+
+fn read(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn set(tree: &mut toml::Table, path: &[&str], value: toml::Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut table = tree;
+    for key in parents {
+        let entry = table
+            .entry((*key).to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        let toml::Value::Table(inner) = entry else {
+            unreachable!("BUG: the entry was made a table just above")
+        };
+        table = inner;
+    }
+    table.insert((*last).to_owned(), value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment() {
+        let text = r#"
+            [token]
+            module = "/usr/lib/softhsm/libsofthsm2.so"
+            pin_source = "file:/etc/kyso/pin"
+        "#;
+        let config = Config::parse(text, "test", |name| match name {
+            "KYSO_TOKEN_PIN_SOURCE" => Some("env:KYSO_PIN".to_owned()),
+            "KYSO_TOKEN_MAX_SESSIONS" => Some("3".to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(
+            config.token.module.as_deref(),
+            Some(Path::new("/usr/lib/softhsm/libsofthsm2.so"))
+        );
+        assert_eq!(config.token.pin_source.as_deref(), Some("env:KYSO_PIN"));
+        let defaults = config.token_defaults().unwrap();
+        assert_eq!(defaults.max_sessions, 3);
+        assert_eq!(defaults.pin_source, Some(PinSource::Env("KYSO_PIN".into())));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let err = Config::parse("[token]\nmodul = 'x'", "kyso.toml", |_| None).unwrap_err();
+        assert!(err.to_string().contains("modul"), "{err}");
+        let err = Config::parse("", "t", |n| {
+            (n == "KYSO_TOKEN_MAX_SESSIONS").then(|| "many".to_owned())
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("KYSO_TOKEN_MAX_SESSIONS"), "{err}");
+        let err = Config::parse("", "t", |n| {
+            (n == "KYSO_LOG_FORMAT").then(|| "xml".to_owned())
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("xml"), "{err}");
+    }
+
+    #[test]
+    fn the_font_defaults_to_liberation_serif_and_can_be_moved() {
+        let config = Config::parse("", "t", |_| None).unwrap();
+        assert_eq!(
+            config.pdf.font,
+            Path::new("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf")
+        );
+        let config = Config::parse("[pdf]\nfont = '/opt/fonts/a.ttf'", "t", |n| {
+            (n == "KYSO_PDF_FONT").then(|| "/srv/b.ttf".to_owned())
+        })
+        .unwrap();
+        assert_eq!(config.pdf.font, Path::new("/srv/b.ttf"));
+    }
+
+    #[test]
+    fn every_override_reaches_a_field() {
+        for (variable, _, kind) in ENV_OVERRIDES {
+            let value = match kind {
+                Kind::Text if variable.ends_with("FORMAT") => "json",
+                Kind::Text => "file:/x",
+                Kind::Integer => "2",
+            };
+            let config = Config::parse("", "t", |n| (n == *variable).then(|| value.to_owned()))
+                .unwrap_or_else(|e| panic!("{variable}: {e}"));
+            assert_ne!(config, Config::default(), "{variable} changed nothing");
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! Certificate revocation lists (RFC 5280 §5), parsed once into an index.
+//!
+//! Owns: decoding a CRL with x509-parser, its extensions (cRLNumber, deltaCRLIndicator,
+//! issuingDistributionPoint, per-entry reasonCode and certificateIssuer), and an index of revoked
+//! serials so a 100,000-entry CRL answers a lookup with one hash probe. Refuses: nothing at parse
+//! time beyond undecodable bytes; profile violations (missing or critical cRLNumber, unknown
+//! critical extensions) are recorded in [`Crl::defects`] and make the CRL unusable as evidence
+//! when it is evaluated (RFC 5280 §5.2, §6.3.3). Signature and issuer checks happen in the
+//! validator, which knows the path.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use x509_parser::num_bigint::BigUint;
+use x509_parser::prelude::{FromDer, ParsedExtension};
+use x509_parser::revocation_list::CertificateRevocationList;
+
+use crate::pki::cert::any_to_der;
+use crate::pki::der::{self, tag};
+use crate::pki::name::{GeneralName, Name};
+use crate::pki::signature::{SignatureAlgorithm, SignatureError};
+
+/// Why bytes are not a CRL.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum Error {
+    #[error("not a CRL: {reason}")]
+    Malformed { reason: String },
+}
+
+/// A parsed CRL. Cloning is cheap (shared).
+#[derive(Clone, Debug)]
+pub struct Crl(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    der: Vec<u8>,
+    fingerprint: [u8; 32],
+    tbs: Vec<u8>,
+    signature_algorithm: Result<SignatureAlgorithm, SignatureError>,
+    signature: Vec<u8>,
+    issuer: Name,
+    this_update: OffsetDateTime,
+    next_update: Option<OffsetDateTime>,
+    number: Option<BigUint>,
+    delta_base: Option<BigUint>,
+    idp: Option<IssuingDistributionPoint>,
+    entries: HashMap<Vec<u8>, Vec<Entry>>,
+    entry_count: usize,
+    defects: Vec<String>,
+}
+
+/// The issuingDistributionPoint extension (RFC 5280 §5.2.5).
+#[derive(Debug, Clone, Default)]
+pub struct IssuingDistributionPoint {
+    pub names: Option<Vec<GeneralName>>,
+    pub only_user_certs: bool,
+    pub only_ca_certs: bool,
+    pub only_some_reasons: Option<u16>,
+    pub indirect: bool,
+    pub only_attribute_certs: bool,
+}
+
+/// One revoked certificate.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The certificate issuer this entry speaks for (RFC 5280 §5.3.3); `None` is the CRL issuer.
+    pub certificate_issuer: Option<Name>,
+    pub revocation_date: OffsetDateTime,
+    /// CRLReason (RFC 5280 §5.3.1); `None` when absent (unspecified).
+    pub reason: Option<u8>,
+    /// The entry carries a critical extension kyso does not understand.
+    pub unknown_critical: bool,
+}
+
+/// CRLReason removeFromCRL: in a delta CRL, the certificate is no longer revoked.
+pub const REASON_REMOVE_FROM_CRL: u8 = 8;
+
+const OID_CRL_NUMBER: &str = "2.5.29.20";
+const OID_DELTA_CRL_INDICATOR: &str = "2.5.29.27";
+const OID_IDP: &str = "2.5.29.28";
+const OID_CERTIFICATE_ISSUER: &str = "2.5.29.29";
+const OID_AKI: &str = "2.5.29.35";
+const OID_ISSUER_ALT_NAME: &str = "2.5.29.18";
+const OID_FRESHEST_CRL: &str = "2.5.29.46";
+const OID_AIA: &str = "1.3.6.1.5.5.7.1.1";
+const OID_REASON_CODE: &str = "2.5.29.21";
+const OID_INVALIDITY_DATE: &str = "2.5.29.24";
+
+impl Crl {
+    /// Parses one DER CRL. A pure function of its input (a fuzzing entry point).
+    pub fn from_der(data: &[u8]) -> Result<Crl, Error> {
+        let signature_fields_match =
+            crate::pki::cert::signed_envelope(data, "CertificateList", false).map_err(|e| {
+                Error::Malformed {
+                    reason: e.to_string(),
+                }
+            })?;
+        let (rest, crl) =
+            CertificateRevocationList::from_der(data).map_err(|e| Error::Malformed {
+                reason: e.to_string(),
+            })?;
+        if !rest.is_empty() {
+            return Err(Error::Malformed {
+                reason: format!("{} trailing bytes", rest.len()),
+            });
+        }
+        let mut inner = build(data, &crl);
+        if crl.signature_value.unused_bits != 0 {
+            // Only a second encoding of the same signed list; unusable as evidence.
+            inner
+                .defects
+                .push("signature BIT STRING has unused bits".to_owned());
+        }
+        if !signature_fields_match {
+            inner
+                .defects
+                .push("signatureAlgorithm differs from tbsCertList.signature".to_owned());
+        }
+        Ok(Crl(Arc::new(inner)))
+    }
+
+    /// Parses a PEM ("X509 CRL") or DER CRL.
+    pub fn from_pem_or_der(data: &[u8]) -> Result<Vec<Crl>, Error> {
+        if data.first() == Some(&0x30) {
+            return Ok(vec![Crl::from_der(data)?]);
+        }
+        let mut out = Vec::new();
+        for pem in x509_parser::pem::Pem::iter_from_buffer(data) {
+            let pem = pem.map_err(|e| Error::Malformed {
+                reason: format!("PEM: {e}"),
+            })?;
+            if pem.label == "X509 CRL" {
+                out.push(Crl::from_der(&pem.contents)?);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn der(&self) -> &[u8] {
+        &self.0.der
+    }
+    pub fn tbs(&self) -> &[u8] {
+        &self.0.tbs
+    }
+    /// SHA-256 of the DER: identity in caches.
+    pub fn fingerprint(&self) -> &[u8; 32] {
+        &self.0.fingerprint
+    }
+    pub fn signature_algorithm(&self) -> Result<&SignatureAlgorithm, &SignatureError> {
+        self.0.signature_algorithm.as_ref()
+    }
+    pub fn signature(&self) -> &[u8] {
+        &self.0.signature
+    }
+    pub fn issuer(&self) -> &Name {
+        &self.0.issuer
+    }
+    pub fn this_update(&self) -> OffsetDateTime {
+        self.0.this_update
+    }
+    pub fn next_update(&self) -> Option<OffsetDateTime> {
+        self.0.next_update
+    }
+    pub fn number(&self) -> Option<&BigUint> {
+        self.0.number.as_ref()
+    }
+    /// The BaseCRLNumber of a delta CRL; `None` for a complete CRL.
+    pub fn delta_base(&self) -> Option<&BigUint> {
+        self.0.delta_base.as_ref()
+    }
+    pub fn is_delta(&self) -> bool {
+        self.0.delta_base.is_some()
+    }
+    pub fn issuing_distribution_point(&self) -> Option<&IssuingDistributionPoint> {
+        self.0.idp.as_ref()
+    }
+    /// Profile violations that make this CRL unusable as evidence.
+    pub fn defects(&self) -> &[String] {
+        &self.0.defects
+    }
+    pub fn len(&self) -> usize {
+        self.0.entry_count
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.entry_count == 0
+    }
+
+    /// Entries for `serial` (INTEGER content octets) that speak for `issuer`: O(1) in the
+    /// number of entries.
+    pub fn lookup(&self, serial: &[u8], issuer: &Name) -> Option<&Entry> {
+        self.0
+            .entries
+            .get(der::canonical_integer(serial))?
+            .iter()
+            .find(|e| match &e.certificate_issuer {
+                None => &self.0.issuer == issuer,
+                Some(n) => n == issuer,
+            })
+    }
+}
+
+fn build(data: &[u8], crl: &CertificateRevocationList<'_>) -> Inner {
+    let tbs = &crl.tbs_cert_list;
+    let mut defects = Vec::new();
+    let issuer = Name::from_parsed(&tbs.issuer);
+    let oid = crl.signature_algorithm.algorithm.to_id_string();
+    let params = crl.signature_algorithm.parameters.as_ref().map(any_to_der);
+    let signature_algorithm = SignatureAlgorithm::from_oid_and_params(&oid, params.as_deref());
+
+    let mut number = None;
+    let mut delta_base = None;
+    let mut idp = None;
+    for e in tbs.extensions() {
+        let id = e.oid.to_id_string();
+        match id.as_str() {
+            OID_CRL_NUMBER => {
+                if e.critical {
+                    defects.push("cRLNumber must not be critical (RFC 5280 §5.2.3)".to_owned());
+                }
+                match e.parsed_extension() {
+                    ParsedExtension::CRLNumber(n) => number = Some(n.clone()),
+                    _ => defects.push("cRLNumber is malformed".to_owned()),
+                }
+            }
+            OID_DELTA_CRL_INDICATOR => {
+                if !e.critical {
+                    defects.push("deltaCRLIndicator must be critical (RFC 5280 §5.2.4)".to_owned());
+                }
+                match der::single(e.value, tag::INTEGER, "BaseCRLNumber") {
+                    Ok(i) => delta_base = Some(BigUint::from_bytes_be(i.value)),
+                    Err(_) => defects.push("deltaCRLIndicator is malformed".to_owned()),
+                }
+            }
+            OID_IDP => match parse_idp(e.value, tbs.issuer.as_raw()) {
+                Some(p) => idp = Some(p),
+                None => defects.push("issuingDistributionPoint is malformed".to_owned()),
+            },
+            OID_AKI | OID_ISSUER_ALT_NAME | OID_FRESHEST_CRL | OID_AIA => {}
+            _ => {
+                if e.critical {
+                    defects.push(format!("unknown critical CRL extension {id}"));
+                }
+            }
+        }
+    }
+    if number.is_none() {
+        defects.push("cRLNumber is missing (RFC 5280 §5.2.3)".to_owned());
+    }
+
+    let mut entries: HashMap<Vec<u8>, Vec<Entry>> =
+        HashMap::with_capacity(tbs.revoked_certificates.len());
+    // RFC 5280 §5.3.3: certificateIssuer applies to this entry and all following ones until
+    // another certificateIssuer appears; before the first one, the CRL issuer.
+    let mut current_issuer: Option<Name> = None;
+    for rc in &tbs.revoked_certificates {
+        let mut reason = None;
+        let mut unknown_critical = false;
+        for e in rc.extensions() {
+            let id = e.oid.to_id_string();
+            match id.as_str() {
+                OID_REASON_CODE => {
+                    if let ParsedExtension::ReasonCode(r) = e.parsed_extension() {
+                        reason = Some(r.0);
+                    }
+                }
+                OID_CERTIFICATE_ISSUER => match certificate_issuer(e.value) {
+                    Some(n) => current_issuer = Some(n),
+                    None => unknown_critical = true,
+                },
+                OID_INVALIDITY_DATE => {}
+                _ => unknown_critical |= e.critical,
+            }
+        }
+        entries
+            .entry(der::canonical_integer(rc.raw_serial()).to_vec())
+            .or_default()
+            .push(Entry {
+                certificate_issuer: current_issuer.clone(),
+                revocation_date: rc.revocation_date.to_datetime(),
+                reason,
+                unknown_critical,
+            });
+    }
+
+    Inner {
+        der: data.to_vec(),
+        fingerprint: {
+            let digest = crate::signer::DigestAlgorithm::Sha256.digest(data);
+            let mut out = [0u8; 32];
+            out.copy_from_slice(&digest);
+            out
+        },
+        tbs: tbs.as_ref().to_vec(),
+        signature_algorithm,
+        signature: crl.signature_value.data.to_vec(),
+        issuer,
+        this_update: tbs.this_update.to_datetime(),
+        next_update: tbs.next_update.map(|t| t.to_datetime()),
+        number,
+        delta_base,
+        idp,
+        entry_count: tbs.revoked_certificates.len(),
+        entries,
+        defects,
+    }
+}
+
+/// The directoryName of a certificateIssuer entry extension (GeneralNames).
+fn certificate_issuer(value: &[u8]) -> Option<Name> {
+    let seq = der::single(value, tag::SEQUENCE, "GeneralNames").ok()?;
+    let mut r = der::Reader::new(seq.value);
+    while !r.is_empty() {
+        let tlv = r.read().ok()?;
+        if tlv.tag == tag::context_constructed(4) {
+            let (_, name) = x509_parser::x509::X509Name::from_der(tlv.value).ok()?;
+            return Some(Name::from_parsed(&name));
+        }
+    }
+    None
+}
+
+/// issuingDistributionPoint (RFC 5280 §5.2.5):
+///
+/// ```text
+/// IssuingDistributionPoint ::= SEQUENCE {
+///      distributionPoint          [0] DistributionPointName OPTIONAL,
+///      onlyContainsUserCerts      [1] BOOLEAN DEFAULT FALSE,
+///      onlyContainsCACerts        [2] BOOLEAN DEFAULT FALSE,
+///      onlySomeReasons            [3] ReasonFlags OPTIONAL,
+///      indirectCRL                [4] BOOLEAN DEFAULT FALSE,
+///      onlyContainsAttributeCerts [5] BOOLEAN DEFAULT FALSE }
+/// ```
+fn parse_idp(value: &[u8], crl_issuer: &[u8]) -> Option<IssuingDistributionPoint> {
+    let seq = der::single(value, tag::SEQUENCE, "IssuingDistributionPoint").ok()?;
+    let mut r = der::Reader::new(seq.value);
+    let mut idp = IssuingDistributionPoint::default();
+    if let Some(n) = r.optional(tag::context_constructed(0)).ok()? {
+        idp.names = Some(crate::pki::cert::distribution_point_name(
+            n.value,
+            &[crl_issuer.to_vec()],
+        )?);
+    }
+    let flag = |r: &mut der::Reader<'_>, t: u8| -> Option<bool> {
+        Some(r.optional(t).ok()?.is_some_and(|b| b.value == [0xff]))
+    };
+    idp.only_user_certs = flag(&mut r, 0x81)?;
+    idp.only_ca_certs = flag(&mut r, 0x82)?;
+    if let Some(reasons) = r.optional(0x83).ok()? {
+        idp.only_some_reasons = Some(crate::pki::cert::reason_flags(reasons.value)?);
+    }
+    idp.indirect = flag(&mut r, 0x84)?;
+    idp.only_attribute_certs = flag(&mut r, 0x85)?;
+    r.finish("IssuingDistributionPoint").ok()?;
+    Some(idp)
+}

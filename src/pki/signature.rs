@@ -1,0 +1,342 @@
+//! Signature verification on the hot path, with aws-lc-rs.
+//!
+//! Owns: mapping an X.509 `AlgorithmIdentifier` (RFC 5280 §4.1.1.2, RFC 4055 for RSA-PSS,
+//! RFC 5758 for ECDSA, RFC 8410 for Ed25519) and a `SubjectPublicKeyInfo` to an aws-lc-rs
+//! verification algorithm, and the weak-algorithm policy. Refuses: DSA, MD5, RSA-PSS parameter
+//! sets other than "MGF1 with the same hash, salt as long as the hash" (the only ones CAs issue),
+//! and — unless the caller says [`AlgorithmPolicy::DangerouslyAllowLegacy`] — SHA-1 and RSA keys
+//! under 2048 bits (NIST SP 800-131A Rev. 2 disallows both for signature generation since 2013).
+
+use aws_lc_rs::signature::{self as sig, VerificationAlgorithm};
+use thiserror::Error;
+
+use crate::pki::der::{self, tag};
+
+/// Which algorithms and key sizes a signature may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum AlgorithmPolicy {
+    /// SHA-256 or stronger, RSA ≥ 2048 bits, ECDSA P-256/P-384, Ed25519.
+    #[default]
+    Modern,
+    /// Also accepts SHA-1 and RSA keys of 1024..2048 bits. Only for reading archives whose
+    /// signatures predate the SHA-1 deprecation; never for new signatures.
+    DangerouslyAllowLegacy,
+}
+
+/// Why a signature did not verify. `Invalid` is "checked and wrong"; the others are "could not
+/// check with an algorithm kyso accepts".
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum SignatureError {
+    #[error("signature does not verify")]
+    Invalid,
+    #[error("unsupported signature algorithm {oid}")]
+    UnsupportedAlgorithm { oid: String },
+    #[error("weak signature algorithm {name} refused by policy")]
+    WeakAlgorithm { name: &'static str },
+    #[error("public key too small: {bits}-bit RSA, policy minimum is 2048")]
+    KeyTooSmall { bits: usize },
+    #[error("unsupported public key algorithm {oid}")]
+    UnsupportedKey { oid: String },
+    #[error("signature algorithm {algorithm} cannot be used with a {key} key")]
+    KeyMismatch {
+        algorithm: &'static str,
+        key: &'static str,
+    },
+    #[error("malformed signature algorithm parameters: {0}")]
+    BadParameters(&'static str),
+}
+
+/// Digest functions appearing in signature algorithm identifiers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Hash {
+    Sha1,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+/// A signature algorithm kyso recognises.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SignatureAlgorithm {
+    RsaPkcs1(Hash),
+    RsaPss(Hash),
+    Ecdsa(Hash),
+    Ed25519,
+    Dsa,
+    Unknown(String),
+}
+
+/// The kind of a subject public key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    Rsa { bits: usize },
+    EcP256,
+    EcP384,
+    EcOther(String),
+    Ed25519,
+    Dsa,
+    Unknown(String),
+}
+
+impl KeyKind {
+    fn label(&self) -> &'static str {
+        match self {
+            KeyKind::Rsa { .. } => "RSA",
+            KeyKind::EcP256 => "P-256",
+            KeyKind::EcP384 => "P-384",
+            KeyKind::EcOther(_) => "EC",
+            KeyKind::Ed25519 => "Ed25519",
+            KeyKind::Dsa => "DSA",
+            KeyKind::Unknown(_) => "unknown",
+        }
+    }
+}
+
+/// A public key ready for verification: its kind and the raw key bits (RSAPublicKey or EC
+/// point), which is what aws-lc-rs parses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicKey {
+    pub kind: KeyKind,
+    pub bits: Vec<u8>,
+}
+
+const OID_RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+const OID_RSA_PSS: &str = "1.2.840.113549.1.1.10";
+const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
+const OID_ED25519: &str = "1.3.101.112";
+const OID_DSA: &str = "1.2.840.10040.4.1";
+const OID_P256: &str = "1.2.840.10045.3.1.7";
+const OID_P384: &str = "1.3.132.0.34";
+const OID_MGF1: &str = "1.2.840.113549.1.1.8";
+
+impl PublicKey {
+    /// Builds from a parsed SubjectPublicKeyInfo.
+    pub(crate) fn from_spki(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> PublicKey {
+        let oid = spki.algorithm.algorithm.to_id_string();
+        let bits = spki.subject_public_key.data.to_vec();
+        let kind = match oid.as_str() {
+            OID_RSA_ENCRYPTION | OID_RSA_PSS => match spki.parsed() {
+                Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => KeyKind::Rsa {
+                    bits: rsa.key_size(),
+                },
+                _ => KeyKind::Unknown(oid),
+            },
+            OID_EC_PUBLIC_KEY => {
+                let curve = spki
+                    .algorithm
+                    .parameters
+                    .as_ref()
+                    .and_then(|p| p.as_oid().ok())
+                    .map(|o| o.to_id_string())
+                    .unwrap_or_default();
+                match curve.as_str() {
+                    OID_P256 => KeyKind::EcP256,
+                    OID_P384 => KeyKind::EcP384,
+                    _ => KeyKind::EcOther(curve),
+                }
+            }
+            OID_ED25519 => KeyKind::Ed25519,
+            OID_DSA => KeyKind::Dsa,
+            _ => KeyKind::Unknown(oid),
+        };
+        PublicKey { kind, bits }
+    }
+
+    /// Parses a DER SubjectPublicKeyInfo.
+    pub fn from_spki_der(der: &[u8]) -> Option<PublicKey> {
+        use x509_parser::prelude::FromDer;
+        let (rest, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der(der).ok()?;
+        rest.is_empty().then(|| PublicKey::from_spki(&spki))
+    }
+}
+
+impl SignatureAlgorithm {
+    /// Maps an AlgorithmIdentifier (OID and DER parameters, if any).
+    pub fn from_oid_and_params(
+        oid: &str,
+        params: Option<&[u8]>,
+    ) -> Result<SignatureAlgorithm, SignatureError> {
+        use SignatureAlgorithm::*;
+        Ok(match oid {
+            "1.2.840.113549.1.1.5" => RsaPkcs1(Hash::Sha1),
+            "1.2.840.113549.1.1.11" => RsaPkcs1(Hash::Sha256),
+            "1.2.840.113549.1.1.12" => RsaPkcs1(Hash::Sha384),
+            "1.2.840.113549.1.1.13" => RsaPkcs1(Hash::Sha512),
+            "1.2.840.10045.4.1" => Ecdsa(Hash::Sha1),
+            "1.2.840.10045.4.3.2" => Ecdsa(Hash::Sha256),
+            "1.2.840.10045.4.3.3" => Ecdsa(Hash::Sha384),
+            "1.2.840.10045.4.3.4" => Ecdsa(Hash::Sha512),
+            OID_ED25519 => Ed25519,
+            "1.2.840.10040.4.3" | "2.16.840.1.101.3.4.3.2" => Dsa,
+            OID_RSA_PSS => RsaPss(pss_hash(
+                params.ok_or(SignatureError::BadParameters("RSA-PSS without parameters"))?,
+            )?),
+            other => Unknown(other.to_owned()),
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            SignatureAlgorithm::RsaPkcs1(Hash::Sha1) => "sha1WithRSAEncryption",
+            SignatureAlgorithm::RsaPkcs1(_) => "RSA PKCS#1 v1.5",
+            SignatureAlgorithm::RsaPss(_) => "RSA-PSS",
+            SignatureAlgorithm::Ecdsa(Hash::Sha1) => "ecdsa-with-SHA1",
+            SignatureAlgorithm::Ecdsa(_) => "ECDSA",
+            SignatureAlgorithm::Ed25519 => "Ed25519",
+            SignatureAlgorithm::Dsa => "DSA",
+            SignatureAlgorithm::Unknown(_) => "unknown",
+        }
+    }
+}
+
+/// RFC 4055 §3.1 RSASSA-PSS-params; accepts MGF1 with the same hash and salt = hash length.
+fn pss_hash(params: &[u8]) -> Result<Hash, SignatureError> {
+    let bad = SignatureError::BadParameters;
+    let seq = der::single(params, tag::SEQUENCE, "RSASSA-PSS-params")
+        .map_err(|_| bad("not a SEQUENCE"))?;
+    let mut r = der::Reader::new(seq.value);
+    // Defaults are SHA-1 / MGF1-SHA-1 / 20: reject by leaving `hash` at Sha1.
+    let mut hash = Hash::Sha1;
+    let mut mgf_hash = Hash::Sha1;
+    let mut salt = 20u64;
+    if let Some(h) = r
+        .optional(tag::context_constructed(0))
+        .map_err(|_| bad("hashAlgorithm"))?
+    {
+        hash = hash_alg(h.value)?;
+    }
+    if let Some(m) = r
+        .optional(tag::context_constructed(1))
+        .map_err(|_| bad("maskGenAlgorithm"))?
+    {
+        let alg =
+            der::single(m.value, tag::SEQUENCE, "mgf").map_err(|_| bad("maskGenAlgorithm"))?;
+        let mut ar = der::Reader::new(alg.value);
+        let oid = ar.expect(tag::OID).map_err(|_| bad("maskGenAlgorithm"))?;
+        if der::oid_to_string(oid.value).ok().as_deref() != Some(OID_MGF1) {
+            return Err(bad("mask generation function is not MGF1"));
+        }
+        let inner = ar.expect(tag::SEQUENCE).map_err(|_| bad("MGF1 hash"))?;
+        mgf_hash = hash_alg(inner.raw)?;
+    }
+    if let Some(s) = r
+        .optional(tag::context_constructed(2))
+        .map_err(|_| bad("saltLength"))?
+    {
+        let int =
+            der::single(s.value, tag::INTEGER, "saltLength").map_err(|_| bad("saltLength"))?;
+        salt = der::small_uint(int.value).map_err(|_| bad("saltLength"))?;
+    }
+    if let Some(t) = r
+        .optional(tag::context_constructed(3))
+        .map_err(|_| bad("trailerField"))?
+    {
+        let int =
+            der::single(t.value, tag::INTEGER, "trailerField").map_err(|_| bad("trailerField"))?;
+        if der::small_uint(int.value).ok() != Some(1) {
+            return Err(bad("trailerField is not 1"));
+        }
+    }
+    r.finish("RSASSA-PSS-params")
+        .map_err(|_| bad("trailing data"))?;
+    let expected_salt = match hash {
+        Hash::Sha1 => 20,
+        Hash::Sha256 => 32,
+        Hash::Sha384 => 48,
+        Hash::Sha512 => 64,
+    };
+    if mgf_hash != hash || salt != expected_salt {
+        return Err(bad(
+            "MGF1 hash or salt length differs from the message hash",
+        ));
+    }
+    Ok(hash)
+}
+
+fn hash_alg(alg_identifier: &[u8]) -> Result<Hash, SignatureError> {
+    let seq = der::single(alg_identifier, tag::SEQUENCE, "AlgorithmIdentifier")
+        .map_err(|_| SignatureError::BadParameters("hash AlgorithmIdentifier"))?;
+    let mut r = der::Reader::new(seq.value);
+    let oid = r
+        .expect(tag::OID)
+        .map_err(|_| SignatureError::BadParameters("hash AlgorithmIdentifier"))?;
+    match der::oid_to_string(oid.value).unwrap_or_default().as_str() {
+        "1.3.14.3.2.26" => Ok(Hash::Sha1),
+        "2.16.840.1.101.3.4.2.1" => Ok(Hash::Sha256),
+        "2.16.840.1.101.3.4.2.2" => Ok(Hash::Sha384),
+        "2.16.840.1.101.3.4.2.3" => Ok(Hash::Sha512),
+        _ => Err(SignatureError::BadParameters("unsupported hash")),
+    }
+}
+
+/// Verifies `signature` over `message` with `key` under `policy`.
+pub fn verify(
+    algorithm: &SignatureAlgorithm,
+    key: &PublicKey,
+    message: &[u8],
+    signature: &[u8],
+    policy: AlgorithmPolicy,
+) -> Result<(), SignatureError> {
+    let legacy = policy == AlgorithmPolicy::DangerouslyAllowLegacy;
+    let mismatch = || SignatureError::KeyMismatch {
+        algorithm: algorithm.name(),
+        key: key.kind.label(),
+    };
+    if let KeyKind::Rsa { bits } = key.kind
+        && bits < 2048
+        && !legacy
+    {
+        return Err(SignatureError::KeyTooSmall { bits });
+    }
+    let alg: &'static dyn VerificationAlgorithm = match (algorithm, &key.kind) {
+        (SignatureAlgorithm::RsaPkcs1(h), KeyKind::Rsa { .. }) => match (h, legacy) {
+            (Hash::Sha1, false) => return Err(SignatureError::WeakAlgorithm { name: "SHA-1" }),
+            (Hash::Sha1, true) => &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
+            (Hash::Sha256, false) => &sig::RSA_PKCS1_2048_8192_SHA256,
+            (Hash::Sha256, true) => &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+            (Hash::Sha384, _) => &sig::RSA_PKCS1_2048_8192_SHA384,
+            (Hash::Sha512, false) => &sig::RSA_PKCS1_2048_8192_SHA512,
+            (Hash::Sha512, true) => &sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
+        },
+        (SignatureAlgorithm::RsaPss(h), KeyKind::Rsa { .. }) => match h {
+            Hash::Sha1 => return Err(SignatureError::WeakAlgorithm { name: "SHA-1" }),
+            Hash::Sha256 => &sig::RSA_PSS_2048_8192_SHA256,
+            Hash::Sha384 => &sig::RSA_PSS_2048_8192_SHA384,
+            Hash::Sha512 => &sig::RSA_PSS_2048_8192_SHA512,
+        },
+        (SignatureAlgorithm::Ecdsa(h), KeyKind::EcP256 | KeyKind::EcP384) => {
+            let p256 = key.kind == KeyKind::EcP256;
+            match (h, p256) {
+                (Hash::Sha1, _) => return Err(SignatureError::WeakAlgorithm { name: "SHA-1" }),
+                (Hash::Sha256, true) => &sig::ECDSA_P256_SHA256_ASN1,
+                (Hash::Sha384, true) => &sig::ECDSA_P256_SHA384_ASN1,
+                (Hash::Sha256, false) => &sig::ECDSA_P384_SHA256_ASN1,
+                (Hash::Sha384, false) => &sig::ECDSA_P384_SHA384_ASN1,
+                (Hash::Sha512, _) => {
+                    return Err(SignatureError::UnsupportedAlgorithm {
+                        oid: "ecdsa-with-SHA512".into(),
+                    });
+                }
+            }
+        }
+        (SignatureAlgorithm::Ed25519, KeyKind::Ed25519) => &sig::ED25519,
+        (SignatureAlgorithm::Dsa, _) => {
+            return Err(SignatureError::UnsupportedAlgorithm { oid: "DSA".into() });
+        }
+        (SignatureAlgorithm::Unknown(oid), _) => {
+            return Err(SignatureError::UnsupportedAlgorithm { oid: oid.clone() });
+        }
+        (_, KeyKind::Dsa) => {
+            return Err(SignatureError::UnsupportedKey {
+                oid: OID_DSA.into(),
+            });
+        }
+        (_, KeyKind::Unknown(oid)) | (_, KeyKind::EcOther(oid)) => {
+            return Err(SignatureError::UnsupportedKey { oid: oid.clone() });
+        }
+        _ => return Err(mismatch()),
+    };
+    sig::UnparsedPublicKey::new(alg, &key.bits)
+        .verify(message, signature)
+        .map_err(|_| SignatureError::Invalid)
+}

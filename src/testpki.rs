@@ -1,0 +1,564 @@
+//! A throwaway PKI for tests, benchmarks and `kyso demo`: a root, an intermediate, an untrusted
+//! root, and signer certificates in every variant verification must tell apart (valid, expired,
+//! not yet valid, wrong key usage, revoked, issued under an untrusted root), with CRLs.
+//!
+//! CA keys are software keys made here; a signer's key is normally a token key, and its
+//! certificate is issued for the public key read from the token ([`TestPki::issue`] takes a DER
+//! `SubjectPublicKeyInfo`), so the private key never leaves the token. Nothing here is fit to be
+//! trusted outside a test: the CA private keys sit in memory and in the fixture folder.
+//!
+//! Times are parameters: a PKI is built "as of" a given instant and every validity window is
+//! placed relative to it, so tests never depend on the clock.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
+    CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod,
+    KeyPair, KeyUsagePurpose, PublicKeyData, RevokedCertParams, SerialNumber, SubjectPublicKeyInfo,
+};
+use time::{Duration, OffsetDateTime};
+
+use crate::signer::{Curve, DigestAlgorithm, Signature, SignatureAlgorithm, Signer};
+use crate::token::KeyAlgorithm;
+
+/// Why a test PKI could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("certificate generation failed: {0}")]
+    Rcgen(#[from] rcgen::Error),
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// How to build a [`TestPki`].
+#[derive(Clone, Debug)]
+pub struct PkiOptions {
+    /// The instant the PKI is built for: roots are valid 10 years around it, signers 2 years.
+    pub at: OffsetDateTime,
+    /// Key type of the CA keys.
+    pub ca_algorithm: KeyAlgorithm,
+    /// A name put in every CA's common name, to tell PKIs apart.
+    pub name: String,
+    /// CRL distribution point written into certificates the intermediate issues.
+    pub crl_url: Option<String>,
+    /// OCSP responder written into certificates the intermediate issues (AIA, RFC 5280 §4.2.2.1).
+    pub ocsp_url: Option<String>,
+}
+
+impl Default for PkiOptions {
+    fn default() -> Self {
+        PkiOptions {
+            at: OffsetDateTime::now_utc(),
+            ca_algorithm: KeyAlgorithm::P256,
+            // Distinct names per PKI: validators handed two test PKIs with the same CA names
+            // (pyHanko does) may try one's issuer for the other's certificate.
+            name: format!("kyso Test {}", hex::encode_upper(random_bytes::<3>())),
+            crl_url: None,
+            ocsp_url: None,
+        }
+    }
+}
+
+/// A certificate authority: its certificate and its (software) key.
+pub struct Authority {
+    cert_der: Vec<u8>,
+    params: CertificateParams,
+    key: KeyPair,
+}
+
+impl Authority {
+    pub fn der(&self) -> &[u8] {
+        &self.cert_der
+    }
+
+    pub fn pem(&self) -> String {
+        pem_encode("CERTIFICATE", &self.cert_der)
+    }
+
+    /// The CA's private key as PKCS#8 PEM, for peers in tests (an OCSP responder, `openssl ca`).
+    pub fn key_pem(&self) -> String {
+        self.key.serialize_pem()
+    }
+
+    fn issuer(&self) -> Issuer<'_, &KeyPair> {
+        Issuer::from_params(&self.params, &self.key)
+    }
+}
+
+/// What a signer certificate should look like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignerProfile {
+    /// digitalSignature + nonRepudiation, valid around the PKI's instant.
+    Valid,
+    /// Expired a year before the PKI's instant.
+    Expired,
+    /// Becomes valid a year after the PKI's instant.
+    NotYetValid,
+    /// keyEncipherment only: not for signing documents.
+    WrongKeyUsage,
+    /// Valid, and listed in [`TestPki::intermediate_crl`].
+    Revoked,
+    /// Valid, but issued by [`TestPki::untrusted_root`] directly.
+    UntrustedIssuer,
+}
+
+/// Who a signer certificate names.
+#[derive(Clone, Debug)]
+pub struct SignerName {
+    pub common_name: String,
+    /// The organisation (`O`): the province or agency.
+    pub organization: String,
+    /// The unit (`OU`): department, district or commune.
+    pub unit: String,
+}
+
+impl SignerName {
+    pub fn new(common_name: &str, organization: &str, unit: &str) -> Self {
+        SignerName {
+            common_name: common_name.to_owned(),
+            organization: organization.to_owned(),
+            unit: unit.to_owned(),
+        }
+    }
+}
+
+/// An issued certificate.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    pub der: Vec<u8>,
+    pub serial: u64,
+}
+
+impl Issued {
+    pub fn pem(&self) -> String {
+        pem_encode("CERTIFICATE", &self.der)
+    }
+}
+
+/// A root, an intermediate under it, and an unrelated root.
+pub struct TestPki {
+    pub root: Authority,
+    pub intermediate: Authority,
+    pub untrusted_root: Authority,
+    options: PkiOptions,
+    next_serial: AtomicU64,
+    revoked: std::sync::Mutex<Vec<u64>>,
+}
+
+impl TestPki {
+    pub fn new(options: PkiOptions) -> Result<TestPki, Error> {
+        let at = options.at;
+        let root = self_signed_ca(
+            &format!("{} Root CA", options.name),
+            options.ca_algorithm,
+            at,
+        )?;
+        let untrusted_root = self_signed_ca(
+            &format!("{} Untrusted Root CA", options.name),
+            options.ca_algorithm,
+            at,
+        )?;
+        let intermediate_key = generate(options.ca_algorithm)?;
+        let mut params = ca_params(&format!("{} Signing CA", options.name), at, Some(0));
+        params.serial_number = Some(SerialNumber::from(2u64));
+        let cert = params.signed_by(&intermediate_key, &root.issuer())?;
+        let intermediate = Authority {
+            cert_der: cert.der().to_vec(),
+            params,
+            key: intermediate_key,
+        };
+        Ok(TestPki {
+            root,
+            intermediate,
+            untrusted_root,
+            options,
+            next_serial: AtomicU64::new(0x1000),
+            revoked: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The instant the PKI was built for.
+    pub fn at(&self) -> OffsetDateTime {
+        self.options.at
+    }
+
+    /// Issues a document-signing certificate for `spki` (DER `SubjectPublicKeyInfo`).
+    pub fn issue(
+        &self,
+        spki: &[u8],
+        name: &SignerName,
+        profile: SignerProfile,
+    ) -> Result<Issued, Error> {
+        let public_key = SubjectPublicKeyInfo::from_der(spki)?;
+        let serial = self.next_serial.fetch_add(1, Ordering::Relaxed);
+        let at = self.options.at;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = signer_dn(name);
+        params.serial_number = Some(SerialNumber::from(serial));
+        params.use_authority_key_identifier_extension = true;
+        params.key_identifier_method = KeyIdMethod::Sha256;
+        (params.not_before, params.not_after) = match profile {
+            SignerProfile::Expired => (at - Duration::days(3 * 365), at - Duration::days(365)),
+            SignerProfile::NotYetValid => (at + Duration::days(365), at + Duration::days(3 * 365)),
+            _ => (at - Duration::days(30), at + Duration::days(2 * 365)),
+        };
+        params.key_usages = match profile {
+            SignerProfile::WrongKeyUsage => vec![KeyUsagePurpose::KeyEncipherment],
+            _ => vec![
+                KeyUsagePurpose::DigitalSignature,
+                KeyUsagePurpose::ContentCommitment,
+            ],
+        };
+        if let Some(url) = &self.options.crl_url {
+            params.crl_distribution_points = vec![CrlDistributionPoint {
+                uris: vec![url.clone()],
+            }];
+        }
+        if let Some(url) = &self.options.ocsp_url {
+            params.custom_extensions.push(ocsp_aia(url));
+        }
+        let issuer = match profile {
+            SignerProfile::UntrustedIssuer => &self.untrusted_root,
+            _ => &self.intermediate,
+        };
+        let cert = params.signed_by(&public_key, &issuer.issuer())?;
+        if profile == SignerProfile::Revoked {
+            self.revoked
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(serial);
+        }
+        Ok(Issued {
+            der: cert.der().to_vec(),
+            serial,
+        })
+    }
+
+    /// Issues a certificate for a fresh software key; for verification tests that need no token.
+    pub fn issue_with_software_key(
+        &self,
+        algorithm: KeyAlgorithm,
+        name: &SignerName,
+        profile: SignerProfile,
+    ) -> Result<(Issued, KeyPair), Error> {
+        let key = generate(algorithm)?;
+        let issued = self.issue(&key.subject_public_key_info(), name, profile)?;
+        Ok((issued, key))
+    }
+
+    /// Issues a timestamping (TSA) certificate (EKU id-kp-timeStamping, critical, as RFC 3161
+    /// §2.3 requires) and its software key.
+    pub fn issue_tsa(&self, name: &str) -> Result<(Issued, KeyPair), Error> {
+        self.issue_service(name, ExtendedKeyUsagePurpose::TimeStamping)
+    }
+
+    /// Issues an OCSP responder certificate (EKU id-kp-OCSPSigning, RFC 6960 §4.2.2.2) and its
+    /// software key, delegated by the intermediate.
+    pub fn issue_ocsp_responder(&self, name: &str) -> Result<(Issued, KeyPair), Error> {
+        self.issue_service(name, ExtendedKeyUsagePurpose::OcspSigning)
+    }
+
+    fn issue_service(
+        &self,
+        name: &str,
+        purpose: ExtendedKeyUsagePurpose,
+    ) -> Result<(Issued, KeyPair), Error> {
+        let key = generate(KeyAlgorithm::P256)?;
+        let serial = self.next_serial.fetch_add(1, Ordering::Relaxed);
+        let at = self.options.at;
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CountryName, "VN");
+        dn.push(DnType::OrganizationName, self.options.name.as_str());
+        dn.push(DnType::CommonName, name);
+        params.distinguished_name = dn;
+        params.serial_number = Some(SerialNumber::from(serial));
+        params.not_before = at - Duration::days(30);
+        params.not_after = at + Duration::days(2 * 365);
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![purpose];
+        params.use_authority_key_identifier_extension = true;
+        let cert = params.signed_by(&key, &self.intermediate.issuer())?;
+        Ok((
+            Issued {
+                der: cert.der().to_vec(),
+                serial,
+            },
+            key,
+        ))
+    }
+
+    /// The intermediate's CRL, listing every certificate issued with [`SignerProfile::Revoked`]
+    /// (revoked a day before the PKI's instant), valid from `this_update` for `validity`.
+    pub fn intermediate_crl(
+        &self,
+        this_update: OffsetDateTime,
+        validity: Duration,
+    ) -> Result<Vec<u8>, Error> {
+        let revoked = self
+            .revoked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let params = CertificateRevocationListParams {
+            this_update,
+            next_update: this_update + validity,
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: revoked
+                .into_iter()
+                .map(|serial| RevokedCertParams {
+                    serial_number: SerialNumber::from(serial),
+                    revocation_time: self.options.at - Duration::days(1),
+                    reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        Ok(params
+            .signed_by(&self.intermediate.issuer())?
+            .der()
+            .to_vec())
+    }
+
+    /// Serials issued as [`SignerProfile::Revoked`].
+    pub fn revoked_serials(&self) -> Vec<u64> {
+        self.revoked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Writes the CA certificates (PEM) and a current CRL (DER) into `dir`:
+    /// `root.pem`, `intermediate.pem`, `untrusted-root.pem`, `intermediate.crl`.
+    pub fn write_authorities(&self, dir: &Path) -> Result<(), Error> {
+        let write = |name: &str, bytes: &[u8]| {
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).map_err(|source| Error::Write { path, source })
+        };
+        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+            path: dir.to_owned(),
+            source,
+        })?;
+        write("root.pem", self.root.pem().as_bytes())?;
+        write("intermediate.pem", self.intermediate.pem().as_bytes())?;
+        write("untrusted-root.pem", self.untrusted_root.pem().as_bytes())?;
+        let crl = self.intermediate_crl(self.options.at - Duration::hours(1), Duration::days(7))?;
+        write("intermediate.crl", &crl)?;
+        Ok(())
+    }
+}
+
+/// A software key that implements [`Signer`]: for tests and benchmarks of *verification*, which
+/// need many signed documents quickly. Signing paths under test use SoftHSM keys instead.
+pub struct SoftwareSigner {
+    key: KeyPair,
+    algorithm: SignatureAlgorithm,
+    spki: Vec<u8>,
+}
+
+impl SoftwareSigner {
+    pub fn new(key: KeyPair, algorithm: KeyAlgorithm) -> Self {
+        let algorithm = match algorithm {
+            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 => {
+                SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256)
+            }
+            KeyAlgorithm::P256 => SignatureAlgorithm::Ecdsa(Curve::P256, DigestAlgorithm::Sha256),
+            KeyAlgorithm::P384 => SignatureAlgorithm::Ecdsa(Curve::P384, DigestAlgorithm::Sha384),
+        };
+        let spki = key.subject_public_key_info();
+        SoftwareSigner {
+            key,
+            algorithm,
+            spki,
+        }
+    }
+}
+
+impl Signer for SoftwareSigner {
+    fn algorithm(&self) -> SignatureAlgorithm {
+        self.algorithm
+    }
+
+    fn public_key_spki(&self) -> &[u8] {
+        &self.spki
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Signature, crate::token::Error> {
+        let failed = || crate::token::Error::UnsupportedKey {
+            token: "(software)".to_owned(),
+            key: "test key".to_owned(),
+            reason: "the software key failed to sign".to_owned(),
+        };
+        let der = rcgen::SigningKey::sign(&self.key, message).map_err(|_| failed())?;
+        let bytes = match self.algorithm {
+            // rcgen's ECDSA signatures are ASN.1: bring them to the raw r‖s a token returns.
+            SignatureAlgorithm::Ecdsa(curve, _) => {
+                ecdsa_der_to_raw(&der, curve.field_len()).ok_or_else(failed)?
+            }
+            _ => der,
+        };
+        Ok(Signature::new(self.algorithm, bytes))
+    }
+}
+
+/// `ECDSA-Sig-Value` (DER) to `r‖s`, each `field_len` bytes.
+fn ecdsa_der_to_raw(der: &[u8], field_len: usize) -> Option<Vec<u8>> {
+    let (seq, _) = crate::ber::parse(der).ok()?;
+    let parts = seq.child_vec().ok()?;
+    let mut out = Vec::with_capacity(2 * field_len);
+    for part in parts.iter().take(2) {
+        let digits = part.content.strip_prefix(&[0]).unwrap_or(part.content);
+        if digits.len() > field_len {
+            return None;
+        }
+        out.extend(std::iter::repeat_n(0, field_len - digits.len()));
+        out.extend_from_slice(digits);
+    }
+    (out.len() == 2 * field_len).then_some(out)
+}
+
+/// Generates a software key pair of the given type.
+pub fn generate(algorithm: KeyAlgorithm) -> Result<KeyPair, Error> {
+    Ok(match algorithm {
+        KeyAlgorithm::Rsa2048 => {
+            KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)?
+        }
+        KeyAlgorithm::Rsa3072 => {
+            KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_3072)?
+        }
+        KeyAlgorithm::P256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?,
+        KeyAlgorithm::P384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384)?,
+    })
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    // The system RNG failing is not something a test PKI can recover from; zeros still work.
+    let _ = aws_lc_rs::rand::fill(&mut out);
+    out
+}
+
+/// PEM armour (RFC 7468) around DER.
+pub fn pem_encode(label: &str, der: &[u8]) -> String {
+    pem::encode(&pem::Pem::new(label, der.to_vec()))
+}
+
+fn self_signed_ca(
+    common_name: &str,
+    algorithm: KeyAlgorithm,
+    at: OffsetDateTime,
+) -> Result<Authority, Error> {
+    let key = generate(algorithm)?;
+    let mut params = ca_params(common_name, at, None);
+    params.serial_number = Some(SerialNumber::from(1u64));
+    let cert = params.self_signed(&key)?;
+    Ok(Authority {
+        cert_der: cert.der().to_vec(),
+        params,
+        key,
+    })
+}
+
+fn ca_params(common_name: &str, at: OffsetDateTime, path_len: Option<u8>) -> CertificateParams {
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CountryName, "VN");
+    dn.push(DnType::OrganizationName, "kyso test PKI");
+    dn.push(DnType::CommonName, common_name);
+    params.distinguished_name = dn;
+    params.is_ca = IsCa::Ca(match path_len {
+        Some(n) => BasicConstraints::Constrained(n),
+        None => BasicConstraints::Unconstrained,
+    });
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    params.not_before = at - Duration::days(365);
+    params.not_after = at + Duration::days(10 * 365);
+    params.use_authority_key_identifier_extension = path_len.is_some();
+    params.key_identifier_method = KeyIdMethod::Sha256;
+    params
+}
+
+fn signer_dn(name: &SignerName) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CountryName, "VN");
+    dn.push(DnType::OrganizationName, name.organization.as_str());
+    dn.push(DnType::OrganizationalUnitName, name.unit.as_str());
+    dn.push(DnType::CommonName, name.common_name.as_str());
+    dn
+}
+
+/// `authorityInfoAccess` with one OCSP access description (RFC 5280 §4.2.2.1).
+fn ocsp_aia(url: &str) -> CustomExtension {
+    use crate::asn1;
+    // id-ad-ocsp, 1.3.6.1.5.5.7.48.1
+    const ID_AD_OCSP: &[u8] = &[0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
+    // GeneralName uniformResourceIdentifier [6] IA5String
+    let location = asn1::tlv(0x86, url.as_bytes());
+    let description = asn1::sequence(&[ID_AD_OCSP, &location]);
+    let content = asn1::sequence(&[&description]);
+    CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], content)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pki() -> TestPki {
+        TestPki::new(PkiOptions {
+            at: time::macros::datetime!(2026-06-01 00:00 UTC),
+            crl_url: Some("http://127.0.0.1:1/ca.crl".into()),
+            ocsp_url: Some("http://127.0.0.1:1/ocsp".into()),
+            ..PkiOptions::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn variants_differ_where_they_should() {
+        let pki = pki();
+        let name = SignerName::new("Nguyễn Văn An", "UBND tỉnh Thử Nghiệm", "Sở Tư pháp");
+        let parse = |profile| {
+            let (issued, _) = pki
+                .issue_with_software_key(KeyAlgorithm::P256, &name, profile)
+                .unwrap();
+            issued.der
+        };
+        let valid = parse(SignerProfile::Valid);
+        let (_, cert) = x509_parser::parse_x509_certificate(&valid).unwrap();
+        let at = pki.at().unix_timestamp();
+        assert!(cert.validity().not_before.timestamp() < at);
+        assert!(cert.validity().not_after.timestamp() > at);
+        let ku = cert.key_usage().unwrap().unwrap().value;
+        assert!(ku.digital_signature() && ku.non_repudiation());
+        assert!(cert.subject().to_string().contains("Nguyễn Văn An"));
+        assert!(
+            cert.tbs_certificate.issuer
+                == *x509_parser::parse_x509_certificate(pki.intermediate.der())
+                    .unwrap()
+                    .1
+                    .subject()
+        );
+
+        let expired = parse(SignerProfile::Expired);
+        let (_, cert) = x509_parser::parse_x509_certificate(&expired).unwrap();
+        assert!(cert.validity().not_after.timestamp() < at);
+
+        let wrong = parse(SignerProfile::WrongKeyUsage);
+        let (_, cert) = x509_parser::parse_x509_certificate(&wrong).unwrap();
+        let ku = cert.key_usage().unwrap().unwrap().value;
+        assert!(!ku.digital_signature() && !ku.non_repudiation());
+
+        parse(SignerProfile::Revoked);
+        let crl = pki.intermediate_crl(pki.at(), Duration::days(1)).unwrap();
+        let (_, crl) = x509_parser::parse_x509_crl(&crl).unwrap();
+        assert_eq!(crl.iter_revoked_certificates().count(), 1);
+    }
+}

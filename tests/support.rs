@@ -1,0 +1,261 @@
+//! Shared fixtures: a throwaway SoftHSM token directory per test process.
+//!
+//! SoftHSM reads `SOFTHSM2_CONF` once, when the module is initialised, and `C_Initialize` may run
+//! once per process. So the variable is pointed at a per-process directory before `main` (while
+//! the process is still single-threaded, see [`point_softhsm_at_this_process`]), and the tokens in
+//! it are created, through the project's own `softhsm/token-create.sh`, the first time a test
+//! asks for them. Under nextest every test is its own process and gets its own tokens; under
+//! `cargo test` the tests of one binary share them, so tests use [`unique`] key labels.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use kyso::token::{PinSource, Pkcs11Uri, TokenDefaults};
+
+/// The token most tests sign with.
+pub const MAIN_TOKEN: &str = "kyso-test";
+/// A token only the wrong-PIN tests log in to, so that their failed logins cannot disturb others.
+pub const WRONG_PIN_TOKEN: &str = "kyso-wrongpin";
+/// A token for the CLI tests, which run `kyso` as a child process sharing these token files.
+pub const CLI_TOKEN: &str = "kyso-cli";
+
+pub struct TestTokens {
+    pub dir: PathBuf,
+    pub module: PathBuf,
+}
+
+fn token_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("tokens")
+        .join(std::process::id().to_string())
+}
+
+/// Runs before `main`, single-threaded: the only moment `set_var` cannot race a reader.
+#[ctor::ctor(unsafe)]
+fn point_softhsm_at_this_process() {
+    let conf = token_dir().join("softhsm2.conf");
+    // SAFETY: constructors run before main, before the test harness starts any thread, so no
+    // other thread can be reading the environment concurrently.
+    unsafe { std::env::set_var("SOFTHSM2_CONF", conf) };
+}
+
+/// The tokens of this process, created on first use.
+pub fn tokens() -> &'static TestTokens {
+    static TOKENS: OnceLock<TestTokens> = OnceLock::new();
+    TOKENS.get_or_init(|| {
+        remove_dead_processes_tokens();
+        let dir = token_dir();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("softhsm/token-create.sh");
+        let out = Command::new(&script)
+            .arg(&dir)
+            .args([MAIN_TOKEN, WRONG_PIN_TOKEN, CLI_TOKEN])
+            .output()
+            .expect("run softhsm/token-create.sh");
+        assert!(
+            out.status.success(),
+            "token-create.sh failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            std::env::var_os("SOFTHSM2_CONF").map(PathBuf::from),
+            Some(dir.join("softhsm2.conf")),
+            "SOFTHSM2_CONF was changed after start-up"
+        );
+        TestTokens {
+            dir,
+            module: softhsm_module(),
+        }
+    })
+}
+
+impl TestTokens {
+    pub fn pin_file(&self, token: &str) -> PathBuf {
+        self.dir.join(format!("{token}.pin"))
+    }
+
+    pub fn pin(&self, token: &str) -> String {
+        std::fs::read_to_string(self.pin_file(token))
+            .unwrap()
+            .trim_end()
+            .to_owned()
+    }
+
+    pub fn pin_source(&self, token: &str) -> PinSource {
+        PinSource::File(self.pin_file(token))
+    }
+
+    pub fn defaults(&self, token: &str) -> TokenDefaults {
+        TokenDefaults {
+            module: Some(self.module.clone()),
+            pin_source: Some(self.pin_source(token)),
+            ..TokenDefaults::default()
+        }
+    }
+
+    /// A complete key URI: token, object, module-path and pin-source.
+    pub fn key_uri(&self, token: &str, object: &str) -> Pkcs11Uri {
+        Pkcs11Uri {
+            token: Some(token.to_owned()),
+            object: Some(object.to_owned()),
+            module_path: Some(self.module.display().to_string()),
+            pin_source: Some(format!("file:{}", self.pin_file(token).display())),
+            ..Pkcs11Uri::default()
+        }
+    }
+}
+
+/// SoftHSM's module: `KYSO_TEST_PKCS11_MODULE`, else where Debian installs it.
+pub fn softhsm_module() -> PathBuf {
+    if let Some(path) = std::env::var_os("KYSO_TEST_PKCS11_MODULE") {
+        return PathBuf::from(path);
+    }
+    let candidates = [
+        "/usr/lib/softhsm/libsofthsm2.so",
+        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+        "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+        "/usr/local/lib/softhsm/libsofthsm2.so",
+    ];
+    candidates
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .expect("libsofthsm2.so not found: install softhsm2 (sudo apt-get install -y softhsm2)")
+}
+
+/// A label no other test in this process uses.
+pub fn unique(prefix: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Token directories of test processes that have exited: removed so they do not pile up.
+fn remove_dead_processes_tokens() {
+    let Ok(entries) = std::fs::read_dir(Path::new(env!("CARGO_TARGET_TMPDIR")).join("tokens"))
+    else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Runs a command and returns its stdout, failing the test with its stderr if it fails.
+pub fn run(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A token key with a certificate from a fresh test PKI: everything a signing test needs.
+pub struct Signing {
+    pub key: kyso::token::TokenKey,
+    pub certificate: Vec<u8>,
+    pub chain: Vec<Vec<u8>>,
+    pub pki: kyso::testpki::TestPki,
+    /// The PKI's root and intermediate as PEM files, for peers (pdfsig, pyHanko, openssl).
+    pub dir: tempfile::TempDir,
+}
+
+impl Signing {
+    pub fn new(algorithm: kyso::token::KeyAlgorithm, person: &str) -> Signing {
+        use kyso::testpki::{PkiOptions, SignerName, SignerProfile, TestPki};
+        let t = tokens();
+        let uri = t.key_uri(MAIN_TOKEN, &unique("signer"));
+        let token = kyso::token::Token::open(&uri, &t.defaults(MAIN_TOKEN)).unwrap();
+        token.ensure_login(Some(&t.pin_source(MAIN_TOKEN))).unwrap();
+        let label = uri.object.clone().unwrap();
+        let generated = kyso::token::generate_key_pair(&token, &label, None, algorithm).unwrap();
+        let pki = TestPki::new(PkiOptions::default()).unwrap();
+        let name = SignerName::new(person, "UBND tỉnh Thử Nghiệm", "Sở Tư pháp");
+        let cert = pki
+            .issue(
+                kyso::signer::Signer::public_key_spki(&generated),
+                &name,
+                SignerProfile::Valid,
+            )
+            .unwrap();
+        kyso::token::import_certificate(&token, &label, None, &cert.der).unwrap();
+        let key =
+            kyso::token::TokenKey::on_token(token, Some(&label), None, Default::default()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        pki.write_authorities(dir.path()).unwrap();
+        Signing {
+            key,
+            certificate: cert.der,
+            chain: vec![pki.intermediate.der().to_vec()],
+            pki,
+            dir,
+        }
+    }
+
+    pub fn identity(&self) -> kyso::cms::SignerIdentity<'_> {
+        kyso::cms::SignerIdentity {
+            signer: &self.key,
+            certificate: &self.certificate,
+            chain: &self.chain,
+        }
+    }
+
+    pub fn root_pem(&self) -> PathBuf {
+        self.dir.path().join("root.pem")
+    }
+}
+
+/// `pdfsig`'s report on a file (poppler-utils).
+pub fn pdfsig(path: &Path) -> String {
+    let out = Command::new("pdfsig")
+        .arg(path)
+        .output()
+        .expect("pdfsig (poppler-utils) is installed");
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+/// `pyhanko sign validate` against exactly these trust roots; one line per signature,
+/// `NAME:HASH:INTACT:TRUSTED,…`.
+pub fn pyhanko_validate(path: &Path, roots: &[&Path]) -> String {
+    let mut cmd = Command::new("pyhanko");
+    cmd.args(["sign", "validate", "--trust-replace"]);
+    for root in roots {
+        cmd.arg("--trust").arg(root);
+    }
+    let out = cmd
+        .arg(path)
+        .output()
+        .expect("pyhanko is installed (pip install pyhanko pyhanko-cli)");
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+/// `qpdf --check` succeeds and finds no error.
+pub fn qpdf_check(path: &Path) -> String {
+    let out = Command::new("qpdf")
+        .arg("--check")
+        .arg(path)
+        .output()
+        .expect("qpdf is installed");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "qpdf --check {}: {text}",
+        path.display()
+    );
+    text
+}
