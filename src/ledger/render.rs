@@ -109,7 +109,7 @@ pub fn csv(report: &Report) -> Result<String, Error> {
             "overall".into(),
             period.clone(),
             scope.map(|u| u.code.clone()).unwrap_or_default(),
-            scope.map(|u| u.name.clone()).unwrap_or_default(),
+            scope.map(|u| spreadsheet_safe(&u.name)).unwrap_or_default(),
             report.level.clone().unwrap_or_default(),
             String::new(),
         ]
@@ -140,7 +140,7 @@ pub fn csv(report: &Report) -> Result<String, Error> {
                 "unit".into(),
                 period.clone(),
                 unit.code.clone(),
-                unit.name.clone(),
+                spreadsheet_safe(&unit.name),
                 unit.level.clone(),
                 unit.parent.clone().unwrap_or_default(),
             ]
@@ -161,6 +161,17 @@ pub fn csv(report: &Report) -> Result<String, Error> {
         format: "CSV",
         reason: e.to_string(),
     })
+}
+
+/// Text from the ledger as a CSV cell that a spreadsheet shows as text: a leading `=`, `+`, `-`,
+/// `@`, tab or carriage return would make it a formula (CSV injection), so such a cell gets a
+/// leading apostrophe, which spreadsheets hide.
+fn spreadsheet_safe(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
 }
 
 /// A plain-text table for a terminal.
@@ -742,6 +753,8 @@ mod tests {
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
         );
         assert_eq!(truncate("Sở Tư pháp", 6), "Sở Tư…");
+        assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(spreadsheet_safe("Sở Tư pháp"), "Sở Tư pháp");
         assert_eq!(
             provider_name("CN=CA phục vụ các cơ quan Nhà nước, O=Ban Cơ yếu Chính phủ, C=VN"),
             "Ban Cơ yếu Chính phủ"
