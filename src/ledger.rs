@@ -131,6 +131,9 @@ pub enum Error {
         source: ::postgres::Error,
     },
 
+    #[error("the ledger holds an unknown {column} `{value}`: written by a newer kyso?")]
+    UnknownStoredValue { column: &'static str, value: String },
+
     #[error("PostgreSQL ledger: invalid connection settings: {reason}")]
     PostgresConfig { reason: String },
 

@@ -1062,3 +1062,22 @@ fn sqlite_refuses_a_ledger_from_a_newer_kyso() {
     let mut store = SqliteStore::open(&path, Durability::Normal).unwrap();
     assert_eq!(store.units().unwrap().len(), 6);
 }
+
+#[test]
+fn sqlite_names_a_stored_value_it_does_not_know() {
+    let (dir, mut store) = sqlite_store();
+    load_fixture(&mut store, 27);
+    let conn = rusqlite::Connection::open(dir.path().join("var/ledger.sqlite")).unwrap();
+    conn.execute(
+        "UPDATE signatures SET method = 'quill' WHERE document_id = 'x-1'",
+        [],
+    )
+    .unwrap();
+    let err = store
+        .signature_counts(Period::parse("2022").unwrap().range())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the ledger holds an unknown method `quill`: written by a newer kyso?"
+    );
+}

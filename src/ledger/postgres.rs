@@ -562,9 +562,10 @@ fn lock_key(document_id: &str) -> i64 {
     i64::from_be_bytes(bytes)
 }
 
-fn corrupt(column: &str, value: &str) -> Error {
-    Error::PostgresConfig {
-        reason: format!("the ledger holds an unknown {column} `{value}`: written by a newer kyso?"),
+fn corrupt(column: &'static str, value: &str) -> Error {
+    Error::UnknownStoredValue {
+        column,
+        value: value.to_owned(),
     }
 }
 

@@ -396,7 +396,7 @@ impl Store for SqliteStore {
             let (unit, method, issuer, count) = row.map_err(self.fail("read signature counts"))?;
             out.push(SignatureCount {
                 unit,
-                method: stored_method(&method, &self.path)?,
+                method: stored_method(&method)?,
                 issuer,
                 count: count as u64,
             });
@@ -431,7 +431,7 @@ impl Store for SqliteStore {
                 row.map_err(self.fail("read incoming counts"))?;
             out.push(IncomingCount {
                 unit,
-                indication: stored_indication(&indication, &self.path)?,
+                indication: stored_indication(&indication)?,
                 sub_indication,
                 count: count as u64,
             });
@@ -800,18 +800,16 @@ fn declared(flag: i64) -> Declared {
     }
 }
 
-fn stored_method(s: &str, path: &Path) -> Result<Method, Error> {
-    Method::from_stored(s).ok_or_else(|| Error::Sqlite {
-        path: path.to_path_buf(),
-        context: "read signature counts",
-        source: rusqlite::Error::InvalidColumnName(format!("unknown stored method `{s}`")),
+fn stored_method(s: &str) -> Result<Method, Error> {
+    Method::from_stored(s).ok_or_else(|| Error::UnknownStoredValue {
+        column: "method",
+        value: s.to_owned(),
     })
 }
 
-fn stored_indication(s: &str, path: &Path) -> Result<Indication, Error> {
-    Indication::from_stored(s).ok_or_else(|| Error::Sqlite {
-        path: path.to_path_buf(),
-        context: "read incoming counts",
-        source: rusqlite::Error::InvalidColumnName(format!("unknown stored indication `{s}`")),
+fn stored_indication(s: &str) -> Result<Indication, Error> {
+    Indication::from_stored(s).ok_or_else(|| Error::UnknownStoredValue {
+        column: "indication",
+        value: s.to_owned(),
     })
 }
