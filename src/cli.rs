@@ -10,6 +10,7 @@ mod demo;
 mod logging;
 mod sign;
 mod token;
+mod verify;
 mod xml;
 
 use std::path::PathBuf;
@@ -50,6 +51,8 @@ enum Command {
     /// Sign a document with a token key.
     #[command(subcommand)]
     Sign(sign::SignCommand),
+    /// Verify the signatures of PDF and XML documents.
+    Verify(verify::VerifyArgs),
     /// Run the main job end to end on a project-local SoftHSM token and print what happened.
     Demo(demo::DemoArgs),
 }
@@ -102,6 +105,7 @@ pub fn main() -> ExitCode {
             let result = match &args.command {
                 Command::Token(cmd) => token::run(&runtime, cmd),
                 Command::Sign(cmd) => sign::run(&runtime, cmd),
+                Command::Verify(args) => verify::run(&runtime, args),
                 Command::Demo(demo) => demo::run(&runtime, demo),
             };
             match result {

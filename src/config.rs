@@ -18,7 +18,23 @@ pub const DEFAULT_PATH: &str = "kyso.toml";
 pub struct Config {
     pub token: TokenConfig,
     pub pdf: PdfConfig,
+    pub verify: VerifyConfig,
     pub log: LogConfig,
+}
+
+/// `[verify]`: what verification trusts and how it checks revocation.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerifyConfig {
+    /// Trust anchors: PEM/DER files or folders of them (the national root CA, the government
+    /// CA, …).
+    pub trust: Vec<PathBuf>,
+    /// Intermediate certificates to consider beside those documents carry.
+    pub certificates: Vec<PathBuf>,
+    /// CRL files to use as revocation evidence.
+    pub crls: Vec<PathBuf>,
+    /// `online` (default), `offline` or `off`.
+    pub revocation: Option<String>,
 }
 
 /// `[token]`: the PKCS#11 defaults applied when a key URI leaves something out.
@@ -97,6 +113,8 @@ pub enum Error {
 enum Kind {
     Text,
     Integer,
+    /// A `:`-separated list of paths, like `PATH`.
+    PathList,
 }
 
 /// Every overridable field: the variable, its path in the TOML tree, and its kind. A test checks
@@ -114,6 +132,18 @@ const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
         Kind::Integer,
     ),
     ("KYSO_PDF_FONT", &["pdf", "font"], Kind::Text),
+    ("KYSO_VERIFY_TRUST", &["verify", "trust"], Kind::PathList),
+    (
+        "KYSO_VERIFY_CERTIFICATES",
+        &["verify", "certificates"],
+        Kind::PathList,
+    ),
+    ("KYSO_VERIFY_CRLS", &["verify", "crls"], Kind::PathList),
+    (
+        "KYSO_VERIFY_REVOCATION",
+        &["verify", "revocation"],
+        Kind::Text,
+    ),
     ("KYSO_LOG_FORMAT", &["log", "format"], Kind::Text),
     ("KYSO_LOG_LEVEL", &["log", "level"], Kind::Text),
 ];
@@ -146,6 +176,12 @@ impl Config {
             let Some(raw) = env(variable) else { continue };
             let value = match kind {
                 Kind::Text => toml::Value::String(raw),
+                Kind::PathList => toml::Value::Array(
+                    raw.split(':')
+                        .filter(|p| !p.is_empty())
+                        .map(|p| toml::Value::String(p.to_owned()))
+                        .collect(),
+                ),
                 Kind::Integer => {
                     toml::Value::Integer(raw.trim().parse().map_err(|_| Error::Env {
                         variable: (*variable).to_owned(),
@@ -269,6 +305,7 @@ mod tests {
         for (variable, _, kind) in ENV_OVERRIDES {
             let value = match kind {
                 Kind::Text if variable.ends_with("FORMAT") => "json",
+                Kind::PathList => "/a:/b",
                 Kind::Text => "file:/x",
                 Kind::Integer => "2",
             };

@@ -8,6 +8,7 @@
 //! (a signature must cover exactly what readers display, so kyso never guesses a structure).
 
 pub mod appearance;
+pub mod diff;
 mod document;
 mod filter;
 pub mod font;

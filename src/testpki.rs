@@ -328,6 +328,24 @@ impl TestPki {
             .to_vec())
     }
 
+    /// The root's CRL (empty): with it, every certificate of a chain has revocation evidence,
+    /// as a full-chain, hard-fail policy requires.
+    pub fn root_crl(
+        &self,
+        this_update: OffsetDateTime,
+        validity: Duration,
+    ) -> Result<Vec<u8>, Error> {
+        let params = CertificateRevocationListParams {
+            this_update,
+            next_update: this_update + validity,
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: Vec::new(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        Ok(params.signed_by(&self.root.issuer())?.der().to_vec())
+    }
+
     /// Serials issued as [`SignerProfile::Revoked`].
     pub fn revoked_serials(&self) -> Vec<u64> {
         self.revoked
@@ -336,8 +354,8 @@ impl TestPki {
             .clone()
     }
 
-    /// Writes the CA certificates (PEM) and a current CRL (DER) into `dir`:
-    /// `root.pem`, `intermediate.pem`, `untrusted-root.pem`, `intermediate.crl`.
+    /// Writes the CA certificates (PEM) and current CRLs (DER) into `dir`:
+    /// `root.pem`, `intermediate.pem`, `untrusted-root.pem`, `intermediate.crl`, `root.crl`.
     pub fn write_authorities(&self, dir: &Path) -> Result<(), Error> {
         let write = |name: &str, bytes: &[u8]| {
             let path = dir.join(name);
@@ -352,6 +370,8 @@ impl TestPki {
         write("untrusted-root.pem", self.untrusted_root.pem().as_bytes())?;
         let crl = self.intermediate_crl(self.options.at - Duration::hours(1), Duration::days(7))?;
         write("intermediate.crl", &crl)?;
+        let root_crl = self.root_crl(self.options.at - Duration::hours(1), Duration::days(7))?;
+        write("root.crl", &root_crl)?;
         Ok(())
     }
 }

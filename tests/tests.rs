@@ -10,4 +10,5 @@ mod pdf_sign;
 mod pki;
 mod testpki;
 mod token;
+mod verify;
 mod xml;

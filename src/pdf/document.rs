@@ -36,6 +36,8 @@ pub enum Location {
     Offset(usize),
     /// The `index`-th object of object stream `stream`.
     Compressed { stream: u32, index: usize },
+    /// Freed in a newer section, which hides every older entry for the number.
+    Free,
 }
 
 /// The kind of cross-reference section a revision ends with; an incremental update should match
@@ -149,17 +151,22 @@ impl<'a> Document<'a> {
         declared.max(counted)
     }
 
-    /// Every object number with its current location.
+    /// Every object in use with its current location.
     pub fn locations(&self) -> impl Iterator<Item = (ObjectId, Location)> + '_ {
         self.entries
             .iter()
+            .filter(|(_, (_, loc))| *loc != Location::Free)
             .map(|(&n, &(g, loc))| (ObjectId::new(n, g), loc))
     }
 
     /// Where the current version of object `id` lives.
     pub fn location(&self, id: ObjectId) -> Option<Location> {
         match self.entries.get(&id.number) {
-            Some(&(generation, location)) if generation == id.generation => Some(location),
+            Some(&(generation, location))
+                if generation == id.generation && location != Location::Free =>
+            {
+                Some(location)
+            }
             _ => None,
         }
     }
@@ -173,6 +180,7 @@ impl<'a> Document<'a> {
             return Ok(Object::Null);
         }
         match location {
+            Location::Free => Ok(Object::Null),
             Location::Offset(offset) => {
                 let (found, object) = Parser::new(self.bytes, offset)
                     .read_indirect(&|r| self.length_of(r))
@@ -438,9 +446,7 @@ impl<'a> Document<'a> {
                     ));
                 } else {
                     // A free entry in a newer section hides older ones.
-                    self.entries
-                        .entry(number)
-                        .or_insert((u16::MAX, Location::Offset(usize::MAX)));
+                    self.entries.entry(number).or_insert((0, Location::Free));
                 }
             }
         }
@@ -490,7 +496,7 @@ impl<'a> Document<'a> {
                 let kind = if widths[0] == 0 { 1 } else { be(f1) };
                 let (f2, f3) = (be(f2), be(f3));
                 let location = match kind {
-                    0 => (u16::MAX, Location::Offset(usize::MAX)),
+                    0 => (0, Location::Free),
                     1 => {
                         let at = usize::try_from(f2).unwrap_or(usize::MAX);
                         if at >= self.bytes.len() {

@@ -10,6 +10,8 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::pdf::diff::ModificationLevel;
+
 /// ETSI EN 319 102-1 main status indication (Table 5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING-KEBAB-CASE")]
@@ -121,24 +123,6 @@ pub enum Coverage {
     Unclear,
     /// XML: the signature covers the element the caller reads (or the whole document).
     SignedContent,
-}
-
-/// The worst kind of change made after a signature (an ordered scale: later is worse).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ModificationLevel {
-    /// Nothing after the signature.
-    None,
-    /// Only document security data (DSS) and document timestamps: long-term validation.
-    LongTermValidation,
-    /// New signatures in new signature fields, with their widgets.
-    Signatures,
-    /// Form fields filled in.
-    FormFilling,
-    /// Annotations added, changed or removed.
-    Annotations,
-    /// Anything else: content, pages, resources, the signature's own dictionary.
-    Other,
 }
 
 /// Where a signing time comes from.
@@ -277,7 +261,10 @@ impl SignatureReport {
         if facets.iter().all(|f| *f == Facet::Passed) && self.coverage != Coverage::Unclear {
             self.indication = Indication::TotalPassed;
         } else {
-            self.fail(SubIndication::TryLater, "not every check could be completed");
+            self.fail(
+                SubIndication::TryLater,
+                "not every check could be completed",
+            );
         }
     }
 }
@@ -306,7 +293,8 @@ impl DocumentReport {
             if self.sub_indication.is_none() {
                 self.indication = Indication::Indeterminate;
                 self.sub_indication = Some(SubIndication::SignedDataNotFound);
-                self.reasons.push("the document carries no signature".to_owned());
+                self.reasons
+                    .push("the document carries no signature".to_owned());
             }
             return;
         }
