@@ -9,6 +9,8 @@
 
 #![allow(dead_code)]
 
+pub mod responders;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
