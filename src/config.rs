@@ -18,6 +18,7 @@ pub const DEFAULT_PATH: &str = "kyso.toml";
 pub struct Config {
     pub token: TokenConfig,
     pub log: LogConfig,
+    pub tsa: TsaConfig,
 }
 
 /// `[token]`: the PKCS#11 defaults applied when a key URI leaves something out.
@@ -59,6 +60,14 @@ pub enum LogFormat {
     Text,
 }
 
+/// `[tsa]`: the RFC 3161 time-stamping authority for PAdES B-T and B-LT signatures.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TsaConfig {
+    /// `http://host[:port]/path`; `kyso sign pdf --tsa URL` overrides it.
+    pub url: Option<String>,
+}
+
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -97,6 +106,7 @@ const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
     ),
     ("KYSO_LOG_FORMAT", &["log", "format"], Kind::Text),
     ("KYSO_LOG_LEVEL", &["log", "level"], Kind::Text),
+    ("KYSO_TSA_URL", &["tsa", "url"], Kind::Text),
 ];
 
 impl Config {
@@ -243,5 +253,20 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{variable}: {e}"));
             assert_ne!(config, Config::default(), "{variable} changed nothing");
         }
+    }
+
+    #[test]
+    fn the_tsa_comes_from_the_file_or_the_environment() {
+        let text = "[tsa]\nurl = 'http://tsa.example.gov.vn/tsa'";
+        let config = Config::parse(text, "t", |_| None).unwrap();
+        assert_eq!(
+            config.tsa.url.as_deref(),
+            Some("http://tsa.example.gov.vn/tsa")
+        );
+        let config = Config::parse(text, "t", |n| {
+            (n == "KYSO_TSA_URL").then(|| "http://127.0.0.1:3180/".to_owned())
+        })
+        .unwrap();
+        assert_eq!(config.tsa.url.as_deref(), Some("http://127.0.0.1:3180/"));
     }
 }

@@ -8,7 +8,7 @@ use kyso::testpki::{PkiOptions, SignerName, SignerProfile, TestPki};
 
 use crate::support::{CLI_TOKEN, run, tokens, unique};
 
-fn kyso() -> Command {
+pub fn kyso() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kyso"));
     // Isolated from any kyso.toml or KYSO_* settings of the developer's shell.
     cmd.env_remove("KYSO_CONFIG")
@@ -26,7 +26,7 @@ fn key_uri(object: &str) -> String {
     )
 }
 
-fn text(out: &Output) -> String {
+pub fn text(out: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

@@ -178,20 +178,31 @@ pub struct Signing {
 
 impl Signing {
     pub fn new(algorithm: kyso::token::KeyAlgorithm, person: &str) -> Signing {
-        use kyso::testpki::{PkiOptions, SignerName, SignerProfile, TestPki};
+        let pki = kyso::testpki::TestPki::new(kyso::testpki::PkiOptions::default()).unwrap();
+        Signing::issued_by(pki, algorithm, person, kyso::testpki::SignerProfile::Valid)
+    }
+
+    /// A token key whose certificate `pki`'s intermediate issues with `profile`; the PKI's
+    /// options decide the CRL and OCSP pointers the certificate carries.
+    pub fn issued_by(
+        pki: kyso::testpki::TestPki,
+        algorithm: kyso::token::KeyAlgorithm,
+        person: &str,
+        profile: kyso::testpki::SignerProfile,
+    ) -> Signing {
+        use kyso::testpki::SignerName;
         let t = tokens();
         let uri = t.key_uri(MAIN_TOKEN, &unique("signer"));
         let token = kyso::token::Token::open(&uri, &t.defaults(MAIN_TOKEN)).unwrap();
         token.ensure_login(Some(&t.pin_source(MAIN_TOKEN))).unwrap();
         let label = uri.object.clone().unwrap();
         let generated = kyso::token::generate_key_pair(&token, &label, None, algorithm).unwrap();
-        let pki = TestPki::new(PkiOptions::default()).unwrap();
         let name = SignerName::new(person, "UBND tỉnh Thử Nghiệm", "Sở Tư pháp");
         let cert = pki
             .issue(
                 kyso::signer::Signer::public_key_spki(&generated),
                 &name,
-                SignerProfile::Valid,
+                profile,
             )
             .unwrap();
         kyso::token::import_certificate(&token, &label, None, &cert.der).unwrap();

@@ -5,6 +5,7 @@ mod support;
 mod cli;
 mod cms;
 mod ledger;
+mod pdf_levels;
 mod pdf_sign;
 mod pki;
 mod testpki;
