@@ -140,11 +140,12 @@ pub struct LongTerm<'a> {
 const CMS_OVERHEAD: usize = 8 * 1024;
 
 /// Room in `/Contents` for a signature time-stamp token, which arrives only after the space was
-/// reserved and signed around. Measured (tests/pdf_levels.rs prints them): OpenSSL tokens with a
-/// P-256 TSA and its CA certificate are ~1.4 KB; a token with a three-certificate RSA-4096 chain
-/// (the largest public TSAs send) is ~6.5 KB: three certificates of ~1.9 KB, a 512-byte
-/// signature, ~0.5 KB of TSTInfo and attributes. 16 KB is more than twice the largest, and costs
-/// 32 KB of zeros in the file.
+/// reserved and signed around, so its size cannot be known in advance. Measured in
+/// tests/pdf_levels.rs (which prints them): an OpenSSL token from a P-256 TSA with its CA
+/// certificate is 1.6 KB; one carrying a three-certificate RSA-4096 chain (TSA, CA, root), the
+/// largest kind public TSAs send, is 5.3 KB. 16 KB holds the largest three times over, for 32 KB
+/// of zeros in the file; a token that still does not fit fails the signing with
+/// [`pdf::Error::ContentsTooSmall`], and nothing is written.
 pub const TIMESTAMP_ROOM: usize = 16 * 1024;
 
 /// The `/Contents` size for a signature by `identity` at `level`.

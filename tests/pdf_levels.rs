@@ -56,7 +56,7 @@ struct World {
     signing: Signing,
     tsa_url: String,
     _tsa: Tsa,
-    _ocsp: OcspResponder,
+    ocsp: OcspResponder,
 }
 
 fn world(algorithm: KeyAlgorithm, person: &str, profile: SignerProfile) -> World {
@@ -70,16 +70,18 @@ fn world(algorithm: KeyAlgorithm, person: &str, profile: SignerProfile) -> World
         front,
         signing,
         _tsa: tsa,
-        _ocsp: ocsp,
+        ocsp,
     }
 }
 
-/// A validator trusting `pki`'s root, for B-LT's checks.
-fn validator(pki: &TestPki) -> Validator {
+/// A validator trusting the roots of `pkis`, for B-LT's checks.
+fn validator(pkis: &[&TestPki]) -> Validator {
     let mut anchors = TrustStore::new();
-    anchors.add(Certificate::from_der(pki.root.der()).unwrap());
     let mut pool = CertPool::new();
-    pool.add(Certificate::from_der(pki.intermediate.der()).unwrap());
+    for pki in pkis {
+        anchors.add(Certificate::from_der(pki.root.der()).unwrap());
+        pool.add(Certificate::from_der(pki.intermediate.der()).unwrap());
+    }
     Validator::new(anchors, pool, ValidationPolicy::default())
 }
 
@@ -115,6 +117,43 @@ fn pyhanko_offline(path: &Path, roots: &[&Path]) -> String {
         .output()
         .expect("python3 with pyHanko is installed");
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+/// pyHanko signs `input` at B-LT (`--use-pades --with-validation-info`) with a software key
+/// certified by `w`'s PKI, using `w`'s TSA and responders; returns the signed file.
+fn pyhanko_b_lt(w: &World, input: &[u8], dir: &Path) -> std::path::PathBuf {
+    let name = kyso::testpki::SignerName::new("pyHanko peer", "UBND tỉnh Thử Nghiệm", "Sở Tư pháp");
+    let (issued, key) = w
+        .signing
+        .pki
+        .issue_with_software_key(KeyAlgorithm::P256, &name, SignerProfile::Valid)
+        .unwrap();
+    w.ocsp.set_index(&w.signing.pki.ocsp_index());
+    let write = |file: &str, data: &[u8]| std::fs::write(dir.join(file), data).unwrap();
+    write("peer-key.pem", key.serialize_pem().as_bytes());
+    write("peer-cert.pem", issued.pem().as_bytes());
+    write(
+        "peer-chain.pem",
+        w.signing.pki.intermediate.pem().as_bytes(),
+    );
+    write("peer-in.pdf", input);
+    crate::support::run(
+        Command::new("pyhanko")
+            .current_dir(dir)
+            .args(["sign", "addsig", "--field", "Peer", "--use-pades"])
+            .args(["--with-validation-info", "--timestamp-url", &w.tsa_url])
+            .args(["--trust-replace", "--trust"])
+            .arg(w.signing.root_pem())
+            .args(["pemder", "--key", "peer-key.pem", "--cert", "peer-cert.pem"])
+            .args([
+                "--chain",
+                "peer-chain.pem",
+                "--no-pass",
+                "peer-in.pdf",
+                "peer.pdf",
+            ]),
+    );
+    dir.join("peer.pdf")
 }
 
 /// The CMS of every signature, in file order.
@@ -236,7 +275,7 @@ fn b_lt_validates_offline_from_the_dss() {
     let w = world(KeyAlgorithm::P256, "Trần Văn Bảo", SignerProfile::Valid);
     let dir = tempfile::tempdir().unwrap();
     let input = sample_pdf(&SampleOptions::default());
-    let v = validator(&w.signing.pki);
+    let v = validator(&[&w.signing.pki]);
     let online = online();
     let sources: [&dyn RevocationSource; 1] = [&online];
     let lt = Level::BLT {
@@ -255,6 +294,7 @@ fn b_lt_validates_offline_from_the_dss() {
         },
     )
     .unwrap();
+    let peer = pyhanko_b_lt(&w, &input, dir.path());
     // Every service stops: from here on, validation data can only come from the files.
     drop(w.front);
     let (lt_path, t_path) = (dir.path().join("b-lt.pdf"), dir.path().join("b-t.pdf"));
@@ -297,6 +337,16 @@ fn b_lt_validates_offline_from_the_dss() {
         ),
         "pyHanko, offline, B-LT: {offline}"
     );
+    // pyHanko's own B-LT of the same document, same PKI, same services, gets the same verdict:
+    // its AdES process wants a document time-stamp (B-LTA) for proof of existence in the past,
+    // hence NO_POE, and judges the signature valid now from the embedded data.
+    let peer = pyhanko_offline(&peer, &[&root]);
+    assert!(
+        peer.contains(
+            "Peer True AdESIndeterminate.NO_POE INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,EXTENDED_WITH_LTA_UPDATES,ACCEPTABLE_MODIFICATIONS"
+        ),
+        "pyHanko, offline, its own B-LT: {peer}"
+    );
     // The same signature without the DSS cannot be validated offline: the evidence above came
     // from the document.
     let control = pyhanko_offline(&t_path, &[&root]);
@@ -304,4 +354,297 @@ fn b_lt_validates_offline_from_the_dss() {
         control.contains("Signature1 False"),
         "pyHanko, offline, B-T: {control}"
     );
+}
+
+#[test]
+fn two_signers_at_b_lt_in_turn_are_both_valid() {
+    let front = Responders::start();
+    let official = Signing::issued_by(
+        pki_on(&front, "a"),
+        KeyAlgorithm::Rsa2048,
+        "Phạm Văn Đức",
+        SignerProfile::Valid,
+    );
+    let seal = Signing::issued_by(
+        pki_on(&front, "b"),
+        KeyAlgorithm::P256,
+        "UBND tỉnh Thử Nghiệm",
+        SignerProfile::Valid,
+    );
+    let tsa = Tsa::for_pki(&official.pki);
+    front.serve_tsa("/tsa", &tsa);
+    let _a = serve_pki(&front, "a", &official.pki);
+    let _b = serve_pki(&front, "b", &seal.pki);
+    let v = validator(&[&official.pki, &seal.pki]);
+    let online = online();
+    let sources: [&dyn RevocationSource; 1] = [&online];
+    let level = Level::BLT {
+        tsa: TsaEndpoint::new(front.url("/tsa")),
+        validation: LongTerm {
+            validator: &v,
+            sources: &sources,
+        },
+    };
+    let input = sample_pdf(&SampleOptions::default());
+    let once = sign(&official, &input, &level).unwrap();
+    let twice = sign(&seal, &once, &level).unwrap();
+    drop(front);
+    assert!(
+        twice.starts_with(&once),
+        "the first signature's file is kept"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("two.pdf");
+    std::fs::write(&path, &twice).unwrap();
+    assert_pdfsig_and_qpdf(&path, 2);
+    let (stored, vri) = dss(&twice);
+    let contents = signatures(&twice);
+    assert_eq!(contents.len(), 2);
+    let mut expected: Vec<String> = contents.iter().map(|c| kyso::pdf::vri_key(c)).collect();
+    expected.sort();
+    let mut vri = vri;
+    vri.sort();
+    assert_eq!(vri, expected, "one VRI entry per signature");
+    // The TSA's chain is shared by both signatures and stored once.
+    let mut unique = stored.certificates.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), stored.certificates.len());
+
+    let roots = [official.root_pem(), seal.root_pem()];
+    let roots: Vec<&Path> = roots.iter().map(|p| p.as_path()).collect();
+    let offline = pyhanko_offline(&path, &roots);
+    // The first signature sees the second one's field (form filling) and both DSS updates.
+    for (field, changes) in [
+        ("Signature1", "EXTENDED_WITH_FORM_FILLING"),
+        ("Signature2", "EXTENDED_WITH_LTA_UPDATES"),
+    ] {
+        assert!(
+            offline.contains(&format!(
+                "{field} True AdESIndeterminate.NO_POE INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,{changes},ACCEPTABLE_MODIFICATIONS"
+            )),
+            "pyHanko, offline: {offline}"
+        );
+    }
+}
+
+#[test]
+fn a_revoked_signer_is_refused_at_b_lt_and_nothing_is_signed() {
+    let w = world(KeyAlgorithm::P256, "Lê Thị Mai", SignerProfile::Revoked);
+    let v = validator(&[&w.signing.pki]);
+    let online = online();
+    let sources: [&dyn RevocationSource; 1] = [&online];
+    let level = Level::BLT {
+        tsa: TsaEndpoint::new(w.tsa_url.clone()),
+        validation: LongTerm {
+            validator: &v,
+            sources: &sources,
+        },
+    };
+    let input = sample_pdf(&SampleOptions::default());
+    let err = sign(&w.signing, &input, &level).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(
+            &err,
+            kyso::pades::Error::SignerNotValid {
+                source: kyso::pki::PathError::Revoked { .. },
+                ..
+            }
+        ),
+        "{message}"
+    );
+    assert!(message.starts_with("refusing to sign at B-LT"), "{message}");
+    assert!(message.contains("revoked"), "{message}");
+    eprintln!("{message}");
+}
+
+#[test]
+fn a_tsa_that_is_down_or_failing_gives_a_clear_error() {
+    let w = world(KeyAlgorithm::P256, "Đỗ Văn Hùng", SignerProfile::Valid);
+    let input = sample_pdf(&SampleOptions::default());
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = format!("http://127.0.0.1:{dead_port}/tsa");
+    let err = sign(
+        &w.signing,
+        &input,
+        &Level::BT {
+            tsa: TsaEndpoint::new(dead.clone()),
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            kyso::pades::Error::Timestamp(kyso::tsp::Error::Io { .. })
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains(&dead), "{err}");
+
+    w.front.fail("/broken");
+    let err = sign(
+        &w.signing,
+        &input,
+        &Level::BT {
+            tsa: TsaEndpoint::new(w.front.url("/broken")),
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            kyso::pades::Error::Timestamp(kyso::tsp::Error::HttpStatus { status: 500, .. })
+        ),
+        "{err}"
+    );
+}
+
+/// The CLI with a key of `signing`'s, as an operator runs it.
+fn kyso_sign(signing: &Signing, input: &Path, output: &Path) -> Command {
+    let key = format!(
+        "{}?pin-source=file:{}",
+        signing.key.uri(),
+        crate::support::tokens()
+            .pin_file(crate::support::MAIN_TOKEN)
+            .display()
+    );
+    let mut cmd = crate::cli::kyso();
+    cmd.args(["sign", "pdf"])
+        .arg(input)
+        .arg(output)
+        .args(["--key", &key]);
+    cmd
+}
+
+#[test]
+fn cli_signs_at_b_lt_and_writes_nothing_when_the_tsa_is_down() {
+    let w = world(KeyAlgorithm::P256, "Hoàng Thị Thu", SignerProfile::Valid);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.pdf");
+    std::fs::write(&input, sample_pdf(&SampleOptions::default())).unwrap();
+    let chain = dir.path().join("chain.pem");
+    std::fs::write(
+        &chain,
+        w.signing.pki.intermediate.pem() + &w.signing.pki.root.pem(),
+    )
+    .unwrap();
+
+    let out = dir.path().join("b-lt.pdf");
+    let printed = crate::support::run(
+        kyso_sign(&w.signing, &input, &out)
+            .args(["--level", "B-LT", "--tsa", &w.tsa_url, "--chain"])
+            .arg(&chain),
+    );
+    assert!(printed.contains("PAdES B-LT"), "{printed}");
+    // The TSA URL may come from the configuration instead.
+    let from_env = dir.path().join("b-t.pdf");
+    let printed = crate::support::run(
+        kyso_sign(&w.signing, &input, &from_env)
+            .args(["--level", "B-T"])
+            .env("KYSO_TSA_URL", &w.tsa_url),
+    );
+    assert!(printed.contains("PAdES B-T"), "{printed}");
+    drop(w.front);
+    assert_pdfsig_and_qpdf(&out, 1);
+    let offline = pyhanko_offline(&out, &[&w.signing.root_pem()]);
+    assert!(
+        offline.contains("Signature1 True AdESIndeterminate.NO_POE INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>"),
+        "pyHanko, offline: {offline}"
+    );
+
+    // The services are down now: a clear error, exit 2, and no output file.
+    let never = dir.path().join("never.pdf");
+    let result = kyso_sign(&w.signing, &input, &never)
+        .args(["--level", "B-T", "--tsa", &w.tsa_url])
+        .output()
+        .unwrap();
+    let text = crate::cli::text(&result);
+    assert_eq!(result.status.code(), Some(2), "{text}");
+    assert!(text.contains("signature time-stamp"), "{text}");
+    assert!(text.contains(&w.tsa_url), "{text}");
+    assert!(!never.exists());
+    let result = kyso_sign(&w.signing, &input, &never)
+        .args(["--level", "B-T"])
+        .output()
+        .unwrap();
+    let text = crate::cli::text(&result);
+    assert_eq!(result.status.code(), Some(2), "{text}");
+    assert!(text.contains("--tsa URL or set [tsa] url"), "{text}");
+    assert!(!never.exists());
+}
+
+/// `TIMESTAMP_ROOM` holds a token from a TSA with a three-certificate RSA-4096 chain, the
+/// largest kind public TSAs send, twice over (measured: 5.3 KB).
+#[test]
+fn the_timestamp_room_holds_a_large_token_twice() {
+    use rcgen::{
+        BasicConstraints, CertificateParams, CustomExtension, DnType, IsCa, Issuer, KeyPair,
+        KeyUsagePurpose,
+    };
+    let key =
+        || KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_4096).unwrap();
+    let params = |cn: &str, ca: bool| {
+        let mut p = CertificateParams::default();
+        p.distinguished_name.push(DnType::CountryName, "VN");
+        p.distinguished_name
+            .push(DnType::OrganizationName, "Trung tâm Chứng thực điện tử");
+        p.distinguished_name.push(DnType::CommonName, cn);
+        if ca {
+            p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        } else {
+            p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+            let eku = vec![
+                0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08,
+            ];
+            let mut ext = CustomExtension::from_oid_content(&[2, 5, 29, 37], eku);
+            ext.set_criticality(true);
+            p.custom_extensions.push(ext);
+        }
+        p.use_authority_key_identifier_extension = true;
+        p
+    };
+    let (root_key, ca_key, tsa_key) = (key(), key(), key());
+    let root_params = params("Root CA RSA-4096", true);
+    let root = root_params.self_signed(&root_key).unwrap();
+    let root_issuer = Issuer::from_params(&root_params, &root_key);
+    let ca_params = params("Time-Stamping CA RSA-4096", true);
+    let ca = ca_params.signed_by(&ca_key, &root_issuer).unwrap();
+    let ca_issuer = Issuer::from_params(&ca_params, &ca_key);
+    let tsa_cert = params("TSA RSA-4096", false)
+        .signed_by(&tsa_key, &ca_issuer)
+        .unwrap();
+
+    let front = Responders::start();
+    let tsa = Tsa::new(
+        &tsa_cert.pem(),
+        &tsa_key.serialize_pem(),
+        &(ca.pem() + &root.pem()),
+    );
+    front.serve_tsa("/tsa", &tsa);
+    let token = kyso::tsp::timestamp(
+        &front.url("/tsa"),
+        kyso::signer::DigestAlgorithm::Sha256,
+        &[7; 32],
+        &[1, 2, 3, 4, 5, 6, 7, 8],
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let certificates = kyso::pki::timestamp::TimestampToken::from_der(&token)
+        .unwrap()
+        .certificates()
+        .len();
+    eprintln!(
+        "time-stamp token with {certificates} RSA-4096 certificates: {} bytes (room: {})",
+        token.len(),
+        kyso::pades::TIMESTAMP_ROOM
+    );
+    assert_eq!(certificates, 3);
+    assert!(token.len() * 2 <= kyso::pades::TIMESTAMP_ROOM);
 }
