@@ -648,3 +648,74 @@ fn the_timestamp_room_holds_a_large_token_twice() {
     assert_eq!(certificates, 3);
     assert!(token.len() * 2 <= kyso::pades::TIMESTAMP_ROOM);
 }
+
+/// A 200 MB document signs through the CLI with one copy of the input in memory: the byte
+/// ranges are hashed in place and the output streamed. The budget asked for is 2.5× the file;
+/// the bound here is 1.5× (measured: 1.1×), because two whole copies, the mistake this test is
+/// for, would already come to 2× and pass a 2.5× bound. Takes a few seconds even in a debug
+/// build: hashing is aws-lc's, the rest is reading and writing.
+#[test]
+fn a_200_mb_document_signs_with_one_copy_in_memory() {
+    const SIZE: usize = 200 * 1024 * 1024;
+    let signing = Signing::new(KeyAlgorithm::P256, "Vũ Văn Long");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("big.pdf");
+    let bytes = sample_pdf(&SampleOptions {
+        pad_to: SIZE,
+        ..SampleOptions::default()
+    });
+    std::fs::write(&input, &bytes).unwrap();
+    let input_len = bytes.len();
+    drop(bytes);
+    let output = dir.path().join("big-signed.pdf");
+    let key = format!(
+        "{}?pin-source=file:{}",
+        signing.key.uri(),
+        crate::support::tokens()
+            .pin_file(crate::support::MAIN_TOKEN)
+            .display()
+    );
+    let started = std::time::Instant::now();
+    // GNU time reports the child's peak resident set ("Maximum resident set size", VmHWM).
+    let out = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(env!("CARGO_BIN_EXE_kyso"))
+        .args(["sign", "pdf"])
+        .arg(&input)
+        .arg(&output)
+        .args(["--key", &key])
+        .env_remove("KYSO_CONFIG")
+        .env("KYSO_TOKEN_MODULE", &crate::support::tokens().module)
+        .output()
+        .expect("GNU time is installed (Debian package time)");
+    let elapsed = started.elapsed();
+    let report = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{report}");
+    let peak_kb: u64 = report
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak resident set in: {report}"));
+    let peak = peak_kb * 1024;
+    let ratio = peak as f64 / input_len as f64;
+    eprintln!(
+        "signed {} MB in {elapsed:.1?}: peak resident set {} MB ({ratio:.2}× the file)",
+        input_len >> 20,
+        peak >> 20
+    );
+    assert!(
+        ratio < 1.5,
+        "peak {peak} bytes for a {input_len}-byte file ({ratio:.2}×)"
+    );
+    assert!(
+        elapsed < Duration::from_secs(30),
+        "signing 200 MB took {elapsed:?}"
+    );
+    let signed_len = std::fs::metadata(&output).unwrap().len() as usize;
+    assert!(signed_len > input_len && signed_len < input_len + 64 * 1024);
+    let report = pdfsig(&output);
+    assert!(report.contains("Signature is Valid."), "pdfsig: {report}");
+}
