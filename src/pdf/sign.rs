@@ -310,8 +310,7 @@ impl<'a> DigestedPdf<'a> {
                 reserved: room,
             });
         }
-        let hex = hex::encode_upper(cms);
-        appended[start + 1..start + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+        super::object::hex_upper_into(&mut appended[start + 1..start + 1 + 2 * cms.len()], cms);
         Ok(SignedPdf {
             original,
             appended,
