@@ -57,7 +57,8 @@ pub enum Error {
     #[error("the signature time-stamp does not verify: {0}")]
     TimestampNotValid(#[source] timestamp::Error),
     #[error(
-        "refusing to sign at B-LT: the signer's certificate does not validate at {at}: {source}"
+        "refusing to sign at B-LT: the signer's certificate does not validate at {}: {source}",
+        rfc3339(*at)
     )]
     SignerNotValid {
         at: OffsetDateTime,
@@ -70,8 +71,12 @@ pub enum Error {
     Randomness,
 }
 
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
+}
+
 /// The PAdES baseline level to sign at (ETSI EN 319 142-1 §6).
-#[allow(clippy::upper_case_acronyms)] // the standard's names: B-B, B-T, B-LT
 pub enum Level<'a> {
     /// The CMS signature alone.
     BB,
@@ -395,5 +400,53 @@ impl RevocationSource for Recording<'_, '_> {
             ocsp.extend(found.items.iter().cloned());
         }
         found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pdf::sample::{SampleOptions, sample_pdf};
+    use crate::testpki::{PkiOptions, SignerName, SignerProfile, SoftwareSigner, TestPki};
+    use crate::token::KeyAlgorithm;
+
+    #[test]
+    fn room_is_checked_before_the_hsm_or_the_tsa_is_asked() {
+        let pki = TestPki::new(PkiOptions::default()).unwrap();
+        let name = SignerName::new("Ngô Thị Hà", "UBND tỉnh Thử Nghiệm", "Văn phòng");
+        let (issued, key) = pki
+            .issue_with_software_key(KeyAlgorithm::P256, &name, SignerProfile::Valid)
+            .unwrap();
+        let signer = SoftwareSigner::new(key, KeyAlgorithm::P256);
+        let chain = vec![pki.intermediate.der().to_vec()];
+        let identity = SignerIdentity {
+            signer: &signer,
+            certificate: &issued.der,
+            chain: &chain,
+        };
+        // Nothing listens on port 1: reaching the TSA would fail with an I/O error instead.
+        let level = Level::BT {
+            tsa: Tsa::new("http://127.0.0.1:1/tsa"),
+        };
+        let basic = contents_size(&identity, &Level::BB);
+        assert_eq!(contents_size(&identity, &level), basic + TIMESTAMP_ROOM);
+        let options = SignatureOptions::new(pki.at(), basic);
+        let input = sample_pdf(&SampleOptions::default());
+        match sign(&input, &identity, &options, &level) {
+            Err(Error::Pdf(pdf::Error::ContentsTooSmall { needed, reserved })) => {
+                assert_eq!((needed, reserved), (basic + TIMESTAMP_ROOM, basic));
+            }
+            Err(other) => panic!("expected ContentsTooSmall, got {other}"),
+            Ok(_) => panic!("signed without room for the time-stamp"),
+        }
+        // The same options suffice for B-B.
+        assert!(sign(&input, &identity, &options, &Level::BB).is_ok());
+    }
+
+    #[test]
+    fn level_names_are_the_standard_s() {
+        assert_eq!(Level::BB.name(), "B-B");
+        let tsa = Tsa::new("http://127.0.0.1:1/");
+        assert_eq!(Level::BT { tsa }.name(), "B-T");
     }
 }
