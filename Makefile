@@ -7,13 +7,20 @@ DEMO_TOKEN := kyso-demo
 .PHONY: demo test test-fast lint bench clean-demo
 
 ## make demo: install what is missing, create a project-local SoftHSM token, run the main job
-## end to end (keys generated in the token, certificates from a demo CA, sign, verify).
+## end to end (keys generated in the token, certificates from a demo CA, sign PDF and XML,
+## verify), then seed the demo province's ledger and print its signing-rate report.
 demo:
 	@scripts/ensure-deps.sh demo
 	@$(CARGO) build --release --quiet
 	@if [ -d $(DEMO_DIR) ]; then softhsm/token-remove.sh $(DEMO_DIR); fi
 	@softhsm/token-create.sh $(DEMO_DIR) $(DEMO_TOKEN) >/dev/null
 	SOFTHSM2_CONF=$(CURDIR)/$(DEMO_DIR)/softhsm2.conf ./target/release/kyso demo --dir $(DEMO_DIR) --token $(DEMO_TOKEN)
+	@echo
+	@echo "[8] the province's signing-rate ledger, first half of 2022 (declared and verified)"
+	@./target/release/kyso ledger demo --ledger $(DEMO_DIR)/ledger.sqlite
+	@./target/release/kyso report --period 2022-H1 --ledger $(DEMO_DIR)/ledger.sqlite
+	@./target/release/kyso report --period 2022-H1 --ledger $(DEMO_DIR)/ledger.sqlite --format html --out $(DEMO_DIR)/signing-rate-2022-H1.html
+	@echo "    report page: $(DEMO_DIR)/signing-rate-2022-H1.html"
 
 ## make test: formatting, lints, and every test (unit, integration against real SoftHSM,
 ## OpenSSL, pdfsig, qpdf, pyHanko, xmlsec1 and PostgreSQL). Each test process makes its own

@@ -86,6 +86,14 @@ fn read(input: &[u8], base: usize, depth: usize) -> Result<(Element<'_>, &[u8]),
     }
     let truncated = |at: usize| Error::Truncated { offset: base + at };
     let &first = input.first().ok_or(truncated(0))?;
+    // Tag 0 is end-of-contents, meaningful only where an indefinite length ends (§8.1.5),
+    // which the indefinite-length loop checks before reading an element.
+    if first == 0 {
+        return Err(Error::Unexpected {
+            offset: base,
+            expected: "an element, not end-of-contents",
+        });
+    }
     let class = match first >> 6 {
         0 => Class::Universal,
         1 => Class::Application,

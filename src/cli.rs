@@ -7,9 +7,11 @@
 //! indeterminate, 2 a usage or system error.
 
 mod demo;
+mod ledger;
 mod logging;
 mod sign;
 mod token;
+mod verify;
 mod xml;
 
 use std::path::PathBuf;
@@ -50,6 +52,16 @@ enum Command {
     /// Sign a document with a token key.
     #[command(subcommand)]
     Sign(sign::SignCommand),
+    /// Verify the signatures of PDF and XML documents.
+    Verify(verify::VerifyArgs),
+    /// Organisational units: import, export, list, show.
+    #[command(subcommand)]
+    Units(ledger::UnitsCommand),
+    /// Signing-rate report for a period: per unit, per level, rolled up.
+    Report(ledger::ReportArgs),
+    /// The document ledger: record events, seed the demo province.
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCommand),
     /// Run the main job end to end on a project-local SoftHSM token and print what happened.
     Demo(demo::DemoArgs),
 }
@@ -102,6 +114,10 @@ pub fn main() -> ExitCode {
             let result = match &args.command {
                 Command::Token(cmd) => token::run(&runtime, cmd),
                 Command::Sign(cmd) => sign::run(&runtime, cmd),
+                Command::Verify(args) => verify::run(&runtime, args),
+                Command::Units(cmd) => ledger::run_units(cmd.clone()),
+                Command::Report(args) => ledger::run_report(args.clone()),
+                Command::Ledger(cmd) => ledger::run_ledger(cmd.clone()),
                 Command::Demo(demo) => demo::run(&runtime, demo),
             };
             match result {

@@ -17,8 +17,25 @@ pub const DEFAULT_PATH: &str = "kyso.toml";
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub token: TokenConfig,
+    pub pdf: PdfConfig,
+    pub verify: VerifyConfig,
     pub log: LogConfig,
     pub tsa: TsaConfig,
+}
+
+/// `[verify]`: what verification trusts and how it checks revocation.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerifyConfig {
+    /// Trust anchors: PEM/DER files or folders of them (the national root CA, the government
+    /// CA, …).
+    pub trust: Vec<PathBuf>,
+    /// Intermediate certificates to consider beside those documents carry.
+    pub certificates: Vec<PathBuf>,
+    /// CRL files to use as revocation evidence.
+    pub crls: Vec<PathBuf>,
+    /// `online` (default), `offline` or `off`.
+    pub revocation: Option<String>,
 }
 
 /// `[token]`: the PKCS#11 defaults applied when a key URI leaves something out.
@@ -31,6 +48,23 @@ pub struct TokenConfig {
     pub pin_source: Option<String>,
     /// Sessions kept open per token (default: two per core).
     pub max_sessions: Option<usize>,
+}
+
+/// `[pdf]`: how signatures are drawn on the page.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PdfConfig {
+    /// TrueType font for visible signatures; it must cover Vietnamese (Latin Extended
+    /// Additional). Default: Liberation Serif from the Debian package fonts-liberation2.
+    pub font: PathBuf,
+}
+
+impl Default for PdfConfig {
+    fn default() -> Self {
+        PdfConfig {
+            font: PathBuf::from(crate::pdf::font::DEFAULT_FONT),
+        }
+    }
 }
 
 /// `[log]`.
@@ -88,6 +122,8 @@ pub enum Error {
 enum Kind {
     Text,
     Integer,
+    /// A `:`-separated list of paths, like `PATH`.
+    PathList,
 }
 
 /// Every overridable field: the variable, its path in the TOML tree, and its kind. A test checks
@@ -103,6 +139,19 @@ const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
         "KYSO_TOKEN_MAX_SESSIONS",
         &["token", "max_sessions"],
         Kind::Integer,
+    ),
+    ("KYSO_PDF_FONT", &["pdf", "font"], Kind::Text),
+    ("KYSO_VERIFY_TRUST", &["verify", "trust"], Kind::PathList),
+    (
+        "KYSO_VERIFY_CERTIFICATES",
+        &["verify", "certificates"],
+        Kind::PathList,
+    ),
+    ("KYSO_VERIFY_CRLS", &["verify", "crls"], Kind::PathList),
+    (
+        "KYSO_VERIFY_REVOCATION",
+        &["verify", "revocation"],
+        Kind::Text,
     ),
     ("KYSO_LOG_FORMAT", &["log", "format"], Kind::Text),
     ("KYSO_LOG_LEVEL", &["log", "level"], Kind::Text),
@@ -137,6 +186,12 @@ impl Config {
             let Some(raw) = env(variable) else { continue };
             let value = match kind {
                 Kind::Text => toml::Value::String(raw),
+                Kind::PathList => toml::Value::Array(
+                    raw.split(':')
+                        .filter(|p| !p.is_empty())
+                        .map(|p| toml::Value::String(p.to_owned()))
+                        .collect(),
+                ),
                 Kind::Integer => {
                     toml::Value::Integer(raw.trim().parse().map_err(|_| Error::Env {
                         variable: (*variable).to_owned(),
@@ -242,10 +297,25 @@ mod tests {
     }
 
     #[test]
+    fn the_font_defaults_to_liberation_serif_and_can_be_moved() {
+        let config = Config::parse("", "t", |_| None).unwrap();
+        assert_eq!(
+            config.pdf.font,
+            Path::new("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf")
+        );
+        let config = Config::parse("[pdf]\nfont = '/opt/fonts/a.ttf'", "t", |n| {
+            (n == "KYSO_PDF_FONT").then(|| "/srv/b.ttf".to_owned())
+        })
+        .unwrap();
+        assert_eq!(config.pdf.font, Path::new("/srv/b.ttf"));
+    }
+
+    #[test]
     fn every_override_reaches_a_field() {
         for (variable, _, kind) in ENV_OVERRIDES {
             let value = match kind {
                 Kind::Text if variable.ends_with("FORMAT") => "json",
+                Kind::PathList => "/a:/b",
                 Kind::Text => "file:/x",
                 Kind::Integer => "2",
             };

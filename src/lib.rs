@@ -17,6 +17,7 @@ pub mod signer;
 pub mod testpki;
 pub mod token;
 pub mod tsp;
+pub mod verify;
 pub mod xml;
 
 /// Vietnam's time zone, UTC+7: Asia/Ho_Chi_Minh has kept this offset, without daylight saving,

@@ -1,23 +1,32 @@
 //! PDF: reading a document's structure, and signing it by incremental update (ISO 32000-2
 //! §7.5.6, §12.8; ETSI EN 319 142-1 PAdES).
 //!
-//! What it owns: the object model and parser, the cross-reference chain, and the signing path
+//! What it owns: the object model and parser, the cross-reference chain, the signing path
 //! `prepare → digest → sign` that appends a signature to a document without changing a byte of
-//! it. What it refuses: encrypted documents, and documents whose cross-reference data is broken
+//! it, and the optional visible appearance of that signature ([`appearance`], with its embedded
+//! font subset and images). What it refuses: encrypted documents, and documents whose cross-reference data is broken
 //! (a signature must cover exactly what readers display, so kyso never guesses a structure).
 
+pub mod appearance;
+pub mod diff;
 mod document;
 pub mod dss;
 mod filter;
+pub mod font;
+pub mod image;
 mod incremental;
 mod object;
 mod parser;
 pub mod sample;
 mod sign;
+mod signatures;
 
+pub use appearance::{Appearance, Rect, VisibleSignature};
 pub use document::{Document, Location, XrefKind};
 pub use dss::{DssEntry, ValidationData, dss_update, vri_key};
 pub use filter::{decode, deflate};
+pub use font::Font;
+pub use image::PngImage;
 pub use incremental::{IncrementalUpdate, WrittenUpdate};
 pub use object::{
     Dictionary, Object, ObjectId, Stream, StringFormat, decode_text_string, text_string,
@@ -25,6 +34,9 @@ pub use object::{
 };
 pub use parser::parse_object;
 pub use sign::{DigestedPdf, PreparedPdf, SignatureOptions, SignedPdf, pdf_date};
+pub use signatures::{
+    FoundSignature, SignatureKind, contents_span, find_signatures, revision_ends,
+};
 
 /// Why a PDF could not be read or signed. Offsets are byte offsets into the input.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +71,18 @@ pub enum Error {
     Refused(String),
     #[error("the signature needs {needed} bytes but only {reserved} were reserved in /Contents")]
     ContentsTooSmall { needed: usize, reserved: usize },
+    #[error(
+        "the signature rectangle [{} {} {} {}] lies outside page {page}, whose visible area is [{} {} {} {}]",
+        rect[0], rect[1], rect[2], rect[3], page_box[0], page_box[1], page_box[2], page_box[3]
+    )]
+    RectangleOffPage {
+        /// From 1, as people count pages.
+        page: usize,
+        rect: [f64; 4],
+        page_box: [f64; 4],
+    },
+    #[error("signature appearance: {0}")]
+    Appearance(#[from] appearance::Error),
 }
 
 impl Error {

@@ -360,8 +360,10 @@ impl TestPki {
             .to_vec())
     }
 
-    /// The root's CRL (listing nothing: the test PKI never revokes its intermediate), valid from
-    /// `this_update` for `validity`; served at [`PkiOptions::root_crl_url`].
+    /// The root's CRL (empty: the test PKI never revokes its intermediate), valid from
+    /// `this_update` for `validity`: with it, every certificate of a chain has revocation
+    /// evidence, as a full-chain, hard-fail policy requires. Served at
+    /// [`PkiOptions::root_crl_url`] when the intermediate names one.
     pub fn root_crl(
         &self,
         this_update: OffsetDateTime,
@@ -423,8 +425,8 @@ impl TestPki {
             .clone()
     }
 
-    /// Writes the CA certificates (PEM) and a current CRL (DER) into `dir`:
-    /// `root.pem`, `intermediate.pem`, `untrusted-root.pem`, `intermediate.crl`.
+    /// Writes the CA certificates (PEM) and current CRLs (DER) into `dir`:
+    /// `root.pem`, `intermediate.pem`, `untrusted-root.pem`, `intermediate.crl`, `root.crl`.
     pub fn write_authorities(&self, dir: &Path) -> Result<(), Error> {
         let write = |name: &str, bytes: &[u8]| {
             let path = dir.join(name);
@@ -439,6 +441,8 @@ impl TestPki {
         write("untrusted-root.pem", self.untrusted_root.pem().as_bytes())?;
         let crl = self.intermediate_crl(self.options.at - Duration::hours(1), Duration::days(7))?;
         write("intermediate.crl", &crl)?;
+        let root_crl = self.root_crl(self.options.at - Duration::hours(1), Duration::days(7))?;
+        write("root.crl", &root_crl)?;
         Ok(())
     }
 }

@@ -156,6 +156,31 @@ fn pyhanko_b_lt(w: &World, input: &[u8], dir: &Path) -> std::path::PathBuf {
     dir.join("peer.pdf")
 }
 
+/// kyso's own verification, offline: trust from `pkis`' roots, revocation evidence only from the
+/// document. Each signature's (format, indication) pair.
+fn kyso_verify_offline(bytes: &[u8], pkis: &[&TestPki]) -> Vec<(String, kyso::verify::Indication)> {
+    let mut trust = TrustStore::new();
+    for pki in pkis {
+        trust.add(Certificate::from_der(pki.root.der()).unwrap());
+    }
+    let mut options = kyso::verify::VerifyOptions::new(trust, OffsetDateTime::now_utc());
+    options.revocation = kyso::verify::Revocation::Offline;
+    let report = kyso::verify::Verifier::new(options).verify(bytes);
+    report
+        .signatures
+        .iter()
+        .map(|s| {
+            if s.indication != kyso::verify::Indication::TotalPassed {
+                eprintln!(
+                    "kyso verify: {} {:?} {:?}",
+                    s.name, s.sub_indication, s.reasons
+                );
+            }
+            (s.format.clone(), s.indication)
+        })
+        .collect()
+}
+
 /// The CMS of every signature, in file order.
 fn signatures(bytes: &[u8]) -> Vec<Vec<u8>> {
     let doc = Document::parse(bytes).unwrap();
@@ -329,6 +354,16 @@ fn b_lt_validates_offline_from_the_dss() {
     assert_eq!(vri, [kyso::pdf::vri_key(contents)]);
 
     assert_pdfsig_and_qpdf(&lt_path, 1);
+    use kyso::verify::Indication::{Indeterminate, TotalPassed};
+    assert_eq!(
+        kyso_verify_offline(&b_lt, &[&w.signing.pki]),
+        [("PAdES-B-LT".to_owned(), TotalPassed)]
+    );
+    let control = kyso_verify_offline(&b_t, &[&w.signing.pki]);
+    assert!(
+        matches!(control.as_slice(), [(_, Indeterminate)]),
+        "without the DSS, kyso cannot check revocation offline either: {control:?}"
+    );
     let root = w.signing.root_pem();
     let offline = pyhanko_offline(&lt_path, &[&root]);
     assert!(
@@ -398,6 +433,14 @@ fn two_signers_at_b_lt_in_turn_are_both_valid() {
     let path = dir.path().join("two.pdf");
     std::fs::write(&path, &twice).unwrap();
     assert_pdfsig_and_qpdf(&path, 2);
+    let passed = (
+        "PAdES-B-LT".to_owned(),
+        kyso::verify::Indication::TotalPassed,
+    );
+    assert_eq!(
+        kyso_verify_offline(&twice, &[&official.pki, &seal.pki]),
+        [passed.clone(), passed]
+    );
     let (stored, vri) = dss(&twice);
     let contents = signatures(&twice);
     assert_eq!(contents.len(), 2);

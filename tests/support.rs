@@ -178,12 +178,22 @@ pub struct Signing {
 
 impl Signing {
     pub fn new(algorithm: kyso::token::KeyAlgorithm, person: &str) -> Signing {
-        let pki = kyso::testpki::TestPki::new(kyso::testpki::PkiOptions::default()).unwrap();
-        Signing::issued_by(pki, algorithm, person, kyso::testpki::SignerProfile::Valid)
+        Signing::with_profile(algorithm, person, kyso::testpki::SignerProfile::Valid)
     }
 
-    /// A token key whose certificate `pki`'s intermediate issues with `profile`; the PKI's
-    /// options decide the CRL and OCSP pointers the certificate carries.
+    /// A signer whose certificate has `profile` (expired, revoked, wrong key usage, …); the
+    /// PKI's files (CRLs included) are written after issuing, so a revoked one is listed.
+    pub fn with_profile(
+        algorithm: kyso::token::KeyAlgorithm,
+        person: &str,
+        profile: kyso::testpki::SignerProfile,
+    ) -> Signing {
+        let pki = kyso::testpki::TestPki::new(kyso::testpki::PkiOptions::default()).unwrap();
+        Signing::issued_by(pki, algorithm, person, profile)
+    }
+
+    /// Like [`Signing::with_profile`] with a given PKI, whose options decide the CRL and OCSP
+    /// pointers the certificate carries.
     pub fn issued_by(
         pki: kyso::testpki::TestPki,
         algorithm: kyso::token::KeyAlgorithm,
@@ -230,7 +240,30 @@ impl Signing {
     pub fn root_pem(&self) -> PathBuf {
         self.dir.path().join("root.pem")
     }
+
+    /// A verifier trusting this PKI's root, with its CRLs as the only revocation evidence.
+    pub fn verifier(&self) -> kyso::verify::Verifier {
+        verifier_for(self.dir.path())
+    }
 }
+
+/// A verifier trusting the root in `dir` (as `TestPki::write_authorities` writes it), its CRLs
+/// as evidence, offline, now.
+pub fn verifier_for(dir: &Path) -> kyso::verify::Verifier {
+    let mut trust = kyso::pki::TrustStore::new();
+    trust.load(&dir.join("root.pem")).unwrap();
+    let mut options = kyso::verify::VerifyOptions::new(trust, time::OffsetDateTime::now_utc());
+    for name in ["intermediate.crl", "root.crl"] {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        for crl in kyso::pki::crl::Crl::from_pem_or_der(&bytes).unwrap() {
+            options.evidence.add_crl(crl);
+        }
+    }
+    options.revocation = kyso::verify::Revocation::Offline;
+    kyso::verify::Verifier::new(options)
+}
+
+impl Signing {}
 
 /// `pdfsig`'s report on a file (poppler-utils).
 pub fn pdfsig(path: &Path) -> String {

@@ -2,12 +2,13 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
 use kyso::cms::SignerIdentity;
-use kyso::pdf::SignatureOptions;
+use kyso::pdf::{Appearance, Font, PngImage, Rect, SignatureOptions, VisibleSignature};
 use kyso::signer::SignatureScheme;
 use kyso::token::{self, KeyOptions, TokenKey};
 
@@ -15,8 +16,9 @@ use super::{EXIT_OK, Runtime};
 
 #[derive(Debug, Subcommand)]
 pub enum SignCommand {
-    /// Sign a PDF (PAdES baseline B-B, incremental update: earlier signatures stay valid).
-    Pdf(PdfArgs),
+    /// Sign a PDF (PAdES baseline B-B, B-T or B-LT, by incremental update: earlier signatures
+    /// stay valid).
+    Pdf(Box<PdfArgs>),
     /// Sign an XML document (XMLDSig; XAdES B-B with --xades, B-T with --tsa).
     Xml(super::xml::SignXmlArgs),
 }
@@ -42,17 +44,69 @@ pub struct PdfArgs {
     /// Where it is signed (/Location).
     #[arg(long)]
     location: Option<String>,
-    /// Signer name to show (/Name); the certificate remains the authority.
+    /// Signer name to show (/Name, and on a visible signature instead of the certificate's
+    /// common name); the certificate remains the authority.
     #[arg(long)]
     name: Option<String>,
+    /// Unit shown on a visible signature (default: the certificate's OU, else its O).
+    #[arg(long, requires = "visible")]
+    unit: Option<String>,
+    /// Make the signature visible on page PAGE (from 1) in the rectangle X,Y,W,H, in points
+    /// from the page's bottom-left corner.
+    #[arg(long, value_name = "PAGE,X,Y,W,H", value_parser = parse_placement, conflicts_with = "page")]
+    visible: Option<Placement>,
+    /// Handwritten signature image for the visible signature (PNG, transparent background).
+    #[arg(long, value_name = "PNG", requires = "visible")]
+    signature_image: Option<PathBuf>,
+    /// Seal image for the visible signature (PNG, transparent background), drawn over the
+    /// left third of the signature image.
+    #[arg(long, value_name = "PNG", requires = "visible")]
+    seal_image: Option<PathBuf>,
     /// Name of the signature field (default: the first free SignatureN).
     #[arg(long)]
     field: Option<String>,
-    /// Page carrying the signature's widget, from 1.
+    /// Page carrying the (invisible) signature's widget, from 1.
     #[arg(long, default_value_t = 1)]
     page: usize,
     #[command(flatten)]
     levels: LevelArgs,
+}
+
+/// `--visible PAGE,X,Y,W,H`, checked for form only: whether the page exists and the rectangle
+/// fits on it is known once the document is read.
+#[derive(Clone, Copy, Debug)]
+pub struct Placement {
+    /// From 1.
+    page: usize,
+    rect: Rect,
+}
+
+fn parse_placement(text: &str) -> Result<Placement, String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let [page, x, y, w, h] = parts.as_slice() else {
+        return Err(format!(
+            "expected PAGE,X,Y,W,H (five comma-separated numbers), got `{text}`"
+        ));
+    };
+    let page: usize = page
+        .parse()
+        .ok()
+        .filter(|p| *p >= 1)
+        .ok_or_else(|| format!("page `{page}` is not a page number (pages count from 1)"))?;
+    let number = |what: &str, v: &str| {
+        v.parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .ok_or_else(|| format!("{what} `{v}` is not a number of points"))
+    };
+    let rect = Rect::new(
+        number("X", x)?,
+        number("Y", y)?,
+        number("W", w)?,
+        number("H", h)?,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(Placement { page, rect })
 }
 
 pub fn run(runtime: &Runtime, command: &SignCommand) -> anyhow::Result<u8> {
@@ -65,6 +119,12 @@ pub fn run(runtime: &Runtime, command: &SignCommand) -> anyhow::Result<u8> {
 fn sign_pdf(runtime: &Runtime, args: &PdfArgs) -> anyhow::Result<u8> {
     let input =
         std::fs::read(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
+    // The font and images are read before the token is opened: a wrong path should not cost a
+    // PIN entry.
+    let stamp = args
+        .visible
+        .map(|_| StampInputs::read(runtime, args))
+        .transpose()?;
     let uri = token::parse_uri(&args.key)?;
     let defaults = runtime.token_defaults(None)?;
     let key = TokenKey::open(
@@ -108,11 +168,22 @@ fn sign_pdf(runtime: &Runtime, args: &PdfArgs) -> anyhow::Result<u8> {
     options.name = args.name.clone();
     options.field_name = args.field.clone();
     options.page = args.page - 1;
+    if let (Some(placement), Some(stamp)) = (args.visible, stamp) {
+        options.page = placement.page - 1;
+        options.visible = Some(VisibleSignature {
+            rect: placement.rect,
+            appearance: stamp.appearance(args, &certificate)?,
+        });
+    }
     let signed = kyso::pades::sign(&input, &identity, &options, &level)
         .with_context(|| format!("signing {}", args.input.display()))?;
     write_atomically(&args.output, |out| signed.write_to(out))?;
+    let shown = match args.visible {
+        Some(p) => format!("visible on page {}", p.page),
+        None => "invisible".to_owned(),
+    };
     println!(
-        "signed {} → {} (field {}, PAdES {}, {})",
+        "signed {} → {} (field {}, PAdES {}, {}, {shown})",
         args.input.display(),
         args.output.display(),
         signed.field_name(),
@@ -120,6 +191,63 @@ fn sign_pdf(runtime: &Runtime, args: &PdfArgs) -> anyhow::Result<u8> {
         kyso::signer::Signer::algorithm(&key)
     );
     Ok(EXIT_OK)
+}
+
+/// The files a visible signature needs: the configured font and the images.
+struct StampInputs {
+    font: Font,
+    signature_image: Option<PngImage>,
+    seal_image: Option<PngImage>,
+}
+
+impl StampInputs {
+    fn read(runtime: &Runtime, args: &PdfArgs) -> anyhow::Result<StampInputs> {
+        let font = Font::load(&runtime.config.pdf.font).context("loading the signature font")?;
+        let image = |path: &Option<PathBuf>, what: &str| {
+            path.as_deref().map(|p| read_png(p, what)).transpose()
+        };
+        Ok(StampInputs {
+            font,
+            signature_image: image(&args.signature_image, "signature image")?,
+            seal_image: image(&args.seal_image, "seal image")?,
+        })
+    }
+
+    /// What the stamp shows: name and unit from the options, else from the certificate.
+    fn appearance(self, args: &PdfArgs, certificate: &[u8]) -> anyhow::Result<Appearance> {
+        let (common_name, unit) = subject_names(certificate)?;
+        let Some(signer) = args.name.clone().or(common_name) else {
+            bail!("the certificate's subject has no common name to show: give --name");
+        };
+        let mut appearance =
+            Appearance::new(Arc::new(self.font), signer, args.unit.clone().or(unit));
+        appearance.signature_image = self.signature_image;
+        appearance.seal_image = self.seal_image;
+        Ok(appearance)
+    }
+}
+
+/// The subject's common name, and its organisational unit or else its organisation: who signed
+/// and for which unit, as a Vietnamese signing certificate states them.
+fn subject_names(certificate: &[u8]) -> anyhow::Result<(Option<String>, Option<String>)> {
+    let (_, parsed) = x509_parser::parse_x509_certificate(certificate)
+        .map_err(|e| anyhow::anyhow!("reading the signer's certificate: {e}"))?;
+    let subject = parsed.subject();
+    // Values that are not text (a BMPString, say) are skipped rather than shown garbled.
+    let common_name = subject
+        .iter_common_name()
+        .find_map(|v| v.as_str().ok().map(str::to_owned));
+    let unit = subject
+        .iter_organizational_unit()
+        .chain(subject.iter_organization())
+        .find_map(|v| v.as_str().ok().map(str::to_owned));
+    Ok((common_name, unit))
+}
+
+fn read_png(path: &Path, what: &str) -> anyhow::Result<PngImage> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("reading the {what} {}", path.display()))?;
+    PngImage::decode(&bytes).with_context(|| format!("the {what} {}", path.display()))
 }
 
 /// Certificates in a PEM file (any number) or a DER file (one).

@@ -99,6 +99,9 @@ impl<'a> SignedData<'a> {
         if !explicit.is_context(0) {
             return Err(structure(explicit, "expected content [0] EXPLICIT"));
         }
+        if let Some(extra) = parts.next().transpose()? {
+            return Err(structure(extra, "data after the ContentInfo's content"));
+        }
         let signed_data = explicit
             .children()
             .next()

@@ -38,6 +38,8 @@ pub enum Location {
     Offset(usize),
     /// The `index`-th object of object stream `stream`.
     Compressed { stream: u32, index: usize },
+    /// Freed in a newer section, which hides every older entry for the number.
+    Free,
 }
 
 /// The kind of cross-reference section a revision ends with; an incremental update should match
@@ -191,11 +193,24 @@ impl<'a> Document<'a> {
         declared.max(counted)
     }
 
-    /// Every object number with its current location.
+    /// Every object in use with its current location.
     pub fn locations(&self) -> impl Iterator<Item = (ObjectId, Location)> + '_ {
         self.entries
             .iter()
+            .filter(|(_, (_, loc))| *loc != Location::Free)
             .map(|(&n, &(g, loc))| (ObjectId::new(n, g), loc))
+    }
+
+    /// Where the current version of object `id` lives.
+    pub fn location(&self, id: ObjectId) -> Option<Location> {
+        match self.entries.get(&id.number) {
+            Some(&(generation, location))
+                if generation == id.generation && location != Location::Free =>
+            {
+                Some(location)
+            }
+            _ => None,
+        }
     }
 
     /// The object `id`, or `Null` for an object that does not exist (§7.3.10).
@@ -207,6 +222,7 @@ impl<'a> Document<'a> {
             return Ok(Object::Null);
         }
         match location {
+            Location::Free => Ok(Object::Null),
             Location::Offset(offset) => {
                 let (mut parser, base) = self.parser_at(offset);
                 let (found, object) = parser
@@ -270,6 +286,26 @@ impl<'a> Document<'a> {
         let mut visited = HashSet::new();
         self.walk_pages(root, &mut pages, &mut visited, 0)?;
         Ok(pages)
+    }
+
+    /// A page attribute, looked up the page tree if the page does not set it: `Resources`,
+    /// `MediaBox`, `CropBox` and `Rotate` are inheritable (§7.7.3.4). Resolved.
+    pub fn page_attribute(&self, page: ObjectId, key: &[u8]) -> Result<Option<Object>, Error> {
+        let mut node = page;
+        // The page tree was walked to this page within the same depth bound.
+        for _ in 0..=MAX_REFERENCE_HOPS {
+            let dict = self.dictionary(node)?;
+            if let Some(value) = dict.get(key) {
+                return self.resolve(value).map(Some);
+            }
+            match dict.reference(b"Parent") {
+                Some(parent) => node = parent,
+                None => return Ok(None),
+            }
+        }
+        Err(Error::Structure(format!(
+            "the page tree above {page} loops or is too deep"
+        )))
     }
 
     fn walk_pages(
@@ -455,9 +491,7 @@ impl<'a> Document<'a> {
                     ));
                 } else {
                     // A free entry in a newer section hides older ones.
-                    self.entries
-                        .entry(number)
-                        .or_insert((u16::MAX, Location::Offset(usize::MAX)));
+                    self.entries.entry(number).or_insert((0, Location::Free));
                 }
             }
         }
@@ -507,7 +541,7 @@ impl<'a> Document<'a> {
                 let kind = if widths[0] == 0 { 1 } else { be(f1) };
                 let (f2, f3) = (be(f2), be(f3));
                 let location = match kind {
-                    0 => (u16::MAX, Location::Offset(usize::MAX)),
+                    0 => (0, Location::Free),
                     1 => {
                         let at = usize::try_from(f2).unwrap_or(usize::MAX);
                         if at >= self.len() {

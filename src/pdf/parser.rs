@@ -238,6 +238,34 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// At a dictionary `<<`: the byte span `[start, end)` of each top-level value, by key.
+    pub(crate) fn top_level_value_spans(&mut self) -> Result<Vec<(Vec<u8>, usize, usize)>, Error> {
+        self.skip_whitespace();
+        if self.bytes.get(self.pos..self.pos + 2) != Some(b"<<") {
+            return Err(self.error("`<<`"));
+        }
+        self.pos += 2;
+        let mut spans = Vec::new();
+        loop {
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b'>') if self.bytes.get(self.pos + 1) == Some(&b'>') => {
+                    self.pos += 2;
+                    return Ok(spans);
+                }
+                Some(b'/') => {
+                    self.pos += 1;
+                    let key = self.read_name_body()?;
+                    self.skip_whitespace();
+                    let start = self.pos;
+                    self.read_object(1)?;
+                    spans.push((key, start, self.pos));
+                }
+                _ => return Err(self.error("a name key or `>>`")),
+            }
+        }
+    }
+
     fn read_dict_body(&mut self, depth: usize) -> Result<Dictionary, Error> {
         let mut dict = Dictionary::new();
         loop {

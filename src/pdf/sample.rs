@@ -178,6 +178,145 @@ pub fn sample_pdf(options: &SampleOptions) -> Vec<u8> {
     out
 }
 
+/// A round red seal on a transparent background, `size` pixels square — double outer ring, a
+/// band of letter-like marks where a real seal carries the unit's name, an inner ring and a
+/// star — anti-aliased, as a PNG with an alpha channel. Drawn by code so that tests and the demo need
+/// no image file without a recipe.
+pub fn seal_png(size: u32) -> Vec<u8> {
+    let size = size.max(8);
+    let centre = f64::from(size) / 2.0;
+    let radius = centre - 1.0;
+    let star = star_polygon(centre, centre, radius * 0.38);
+    // 4×4 supersampling: the coverage of each pixel becomes its alpha.
+    let samples = 4;
+    let mut rgba = Vec::with_capacity((size * size * 4) as usize);
+    for py in 0..size {
+        for px in 0..size {
+            let mut covered = 0;
+            for sy in 0..samples {
+                for sx in 0..samples {
+                    let x = f64::from(px) + (f64::from(sx) + 0.5) / f64::from(samples);
+                    let y = f64::from(py) + (f64::from(sy) + 0.5) / f64::from(samples);
+                    let d = ((x - centre).powi(2) + (y - centre).powi(2)).sqrt() / radius;
+                    let angle = (y - centre).atan2(x - centre);
+                    let ink = (0.93..=1.0).contains(&d)
+                        || (0.885..=0.9).contains(&d)
+                        || (0.58..=0.6).contains(&d)
+                        || seal_lettering(d, angle)
+                        || inside(&star, x, y);
+                    covered += u32::from(ink);
+                }
+            }
+            let alpha = (covered * 255 / (samples * samples)) as u8;
+            rgba.extend_from_slice(&[206, 17, 38, alpha]);
+        }
+    }
+    super::image::encode_rgba(size, size, &rgba)
+}
+
+/// A blue handwritten-looking signature on a transparent background, `width`×`height` pixels:
+/// a run of cursive loops (a prolate cycloid) and an underlining flourish.
+pub fn signature_png(width: u32, height: u32) -> Vec<u8> {
+    use std::f64::consts::PI;
+    let (width, height) = (width.max(16), height.max(8));
+    let (w, h) = (f64::from(width), f64::from(height));
+    let mut alpha = vec![0f64; (width * height) as usize];
+    let pen = (h / 40.0).max(1.0);
+    let mut dab = |x: f64, y: f64, r: f64| {
+        let (x0, x1) = (
+            (x - r - 1.0).max(0.0) as u32,
+            (x + r + 1.0).min(w - 1.0) as u32,
+        );
+        let (y0, y1) = (
+            (y - r - 1.0).max(0.0) as u32,
+            (y + r + 1.0).min(h - 1.0) as u32,
+        );
+        for py in y0..=y1 {
+            for px in x0..=x1 {
+                let d =
+                    ((f64::from(px) + 0.5 - x).powi(2) + (f64::from(py) + 0.5 - y).powi(2)).sqrt();
+                let slot = &mut alpha[(py * width + px) as usize];
+                *slot = slot.max((r - d + 0.5).clamp(0.0, 1.0));
+            }
+        }
+    };
+    let steps = 3000;
+    for i in 0..=steps {
+        let t = f64::from(i) / f64::from(steps);
+        let theta = t * 2.0 * PI * 4.5;
+        // Loops that grow then shrink, drifting right and slightly up, pressure varying.
+        let swell = 0.55 + 0.45 * (PI * t).sin();
+        let x = w * (0.06 + 0.78 * t) - w * 0.055 * theta.sin();
+        let y = h * (0.52 - 0.08 * t) + h * 0.30 * swell * theta.cos();
+        dab(x, y, pen * (0.6 + 0.5 * (theta / 2.0).cos().abs()));
+    }
+    for i in 0..=steps / 2 {
+        let t = f64::from(i) / f64::from(steps / 2);
+        let x = w * (0.12 + 0.84 * t);
+        let y = h * (0.86 - 0.12 * t - 0.06 * (PI * t).sin());
+        dab(x, y, pen * (1.0 - 0.6 * t));
+    }
+    let rgba: Vec<u8> = alpha
+        .iter()
+        .flat_map(|a| [18, 52, 160, (a * 255.0) as u8])
+        .collect();
+    super::image::encode_rgba(width, height, &rgba)
+}
+
+/// Whether the point at relative radius `d` and `angle` is ink in the seal's band of mock
+/// letters: cells of 3×3 strokes, picked by a fixed hash so the band looks like text.
+fn seal_lettering(d: f64, angle: f64) -> bool {
+    use std::f64::consts::PI;
+    const LETTERS: f64 = 34.0;
+    if !(0.66..=0.82).contains(&d) {
+        return false;
+    }
+    // Angle from the bottom, clockwise in image space, 0..1; a gap at the bottom as on seals.
+    let turn = (angle - PI / 2.0).rem_euclid(2.0 * PI) / (2.0 * PI);
+    if !(0.06..=0.94).contains(&turn) {
+        return false;
+    }
+    let cell = turn * LETTERS;
+    let (letter, within) = (cell.floor() as u32, cell.fract());
+    if !(0.15..=0.85).contains(&within) {
+        return false;
+    }
+    let column = ((within - 0.15) / 0.7 * 3.0).min(2.0) as u32;
+    let row = (((d - 0.66) / 0.16) * 3.0).min(2.0) as u32;
+    let hash = letter.wrapping_mul(2_654_435_761) >> 7;
+    // The middle column or the top row always inked: every letter has a stem or a bar.
+    column == 1 && letter % 3 != 0
+        || row == 2 && letter % 3 == 0
+        || hash >> (row * 3 + column) & 1 == 1
+}
+
+/// The ten corners of a five-pointed star centred at (`cx`, `cy`), point up (image rows grow
+/// downwards).
+fn star_polygon(cx: f64, cy: f64, r: f64) -> Vec<(f64, f64)> {
+    (0..10)
+        .map(|i| {
+            let angle = std::f64::consts::PI * (f64::from(i) / 5.0) - std::f64::consts::FRAC_PI_2;
+            let rr = if i % 2 == 0 { r } else { r * 0.4 };
+            (cx + rr * angle.cos(), cy + rr * angle.sin())
+        })
+        .collect()
+}
+
+/// Even-odd point-in-polygon test.
+fn inside(polygon: &[(f64, f64)], x: f64, y: f64) -> bool {
+    let mut result = false;
+    let mut j = polygon.len() - 1;
+    for i in 0..polygon.len() {
+        let (xi, yi) = polygon[i];
+        let (xj, yj) = polygon[j];
+        if (yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi {
+            result = !result;
+        }
+        j = i;
+    }
+    result
+}
+
 fn escape(text: &str) -> String {
     text.chars()
         .filter(char::is_ascii)

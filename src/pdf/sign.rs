@@ -14,9 +14,10 @@ use std::io::Write;
 use time::OffsetDateTime;
 
 use super::Error;
+use super::appearance::{self, PageRotation, VisibleSignature};
 use super::document::Document;
 use super::incremental::IncrementalUpdate;
-use super::object::{Dictionary, Object, StringFormat, decode_text_string, text_string};
+use super::object::{Dictionary, Object, ObjectId, StringFormat, decode_text_string, text_string};
 use super::parser::find;
 use crate::pdf_dict;
 use crate::signer::DigestAlgorithm;
@@ -37,6 +38,9 @@ pub struct SignatureOptions {
     pub contents_size: usize,
     /// Page (0-based) carrying the signature's widget annotation.
     pub page: usize,
+    /// Where the signature shows on `page`, and what it shows; `None` (the default) makes an
+    /// invisible signature: a widget with a zero rectangle and no appearance.
+    pub visible: Option<VisibleSignature>,
 }
 
 impl SignatureOptions {
@@ -51,6 +55,7 @@ impl SignatureOptions {
             signing_time,
             contents_size,
             page: 0,
+            visible: None,
         }
     }
 }
@@ -181,8 +186,9 @@ impl<'a> PreparedPdf<'a> {
             }
         }
 
-        // A merged field/widget dictionary; invisible: zero rectangle, print + locked flags.
-        let field = pdf_dict! {
+        // A merged field/widget dictionary with the print + locked flags (§12.5.3): invisible
+        // with a zero rectangle, or visible with its appearance stream (§12.7.5.5).
+        let mut field = pdf_dict! {
             b"Type" => Object::name(b"Annot"),
             b"Subtype" => Object::name(b"Widget"),
             b"FT" => Object::name(b"Sig"),
@@ -192,6 +198,28 @@ impl<'a> PreparedPdf<'a> {
             b"Rect" => Object::Array(vec![0i64.into(), 0i64.into(), 0i64.into(), 0i64.into()]),
             b"P" => page_id,
         };
+        if let Some(visible) = &options.visible {
+            let rotation = check_placement(&doc, page_id, options.page, visible)?;
+            let form = appearance::write(
+                &visible.appearance,
+                visible.rect,
+                rotation,
+                options.signing_time,
+                &mut update,
+            )?;
+            field.set(
+                b"Rect",
+                Object::Array(
+                    visible
+                        .rect
+                        .corners()
+                        .iter()
+                        .map(|v| Object::Real(*v))
+                        .collect(),
+                ),
+            );
+            field.set(b"AP", pdf_dict! { b"N" => form });
+        }
         update.put(field_id, field);
         update.put(sig_id, signature_dictionary(options));
 
@@ -409,6 +437,57 @@ pub fn pdf_date(at: OffsetDateTime) -> String {
         local.minute(),
         local.second()
     )
+}
+
+/// Checks that the visible signature's rectangle lies within the page's visible area (its
+/// `CropBox`, by default its `MediaBox`), and returns the page's rotation.
+fn check_placement(
+    doc: &Document<'_>,
+    page_id: ObjectId,
+    page_index: usize,
+    visible: &VisibleSignature,
+) -> Result<PageRotation, Error> {
+    let page_box = match doc.page_attribute(page_id, b"CropBox")? {
+        Some(crop) => rectangle(&crop),
+        None => None,
+    }
+    .or(doc
+        .page_attribute(page_id, b"MediaBox")?
+        .as_ref()
+        .and_then(rectangle))
+    .ok_or_else(|| Error::Structure(format!("page {} has no usable /MediaBox", page_index + 1)))?;
+    let rect = visible.rect.corners();
+    // A hundredth of a point of slack: boxes computed in floating point by other tools round.
+    let slack = 0.01;
+    let inside = rect[0] >= page_box[0] - slack
+        && rect[1] >= page_box[1] - slack
+        && rect[2] <= page_box[2] + slack
+        && rect[3] <= page_box[3] + slack;
+    if !inside {
+        return Err(Error::RectangleOffPage {
+            page: page_index + 1,
+            rect,
+            page_box,
+        });
+    }
+    let rotate = doc
+        .page_attribute(page_id, b"Rotate")?
+        .and_then(|r| r.as_integer())
+        .unwrap_or(0);
+    Ok(PageRotation::from_degrees(rotate))
+}
+
+/// A rectangle array (§7.9.5), normalised so that the first corner is the lower left.
+fn rectangle(object: &Object) -> Option<[f64; 4]> {
+    let numbers: Vec<f64> = object
+        .as_array()?
+        .iter()
+        .map(Object::as_number)
+        .collect::<Option<_>>()?;
+    let [a, b, c, d] = numbers.as_slice() else {
+        return None;
+    };
+    Some([a.min(*c), b.min(*d), a.max(*c), b.max(*d)])
 }
 
 /// Names of the top-level fields.

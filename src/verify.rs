@@ -1,0 +1,315 @@
+//! Verification: a document in, a verdict on each of its signatures out (ETSI EN 319 102-1
+//! basic signature validation, with PAdES and XAdES specifics).
+//!
+//! What it owns: the order of checks (format, integrity, signature value, signing certificate,
+//! timestamp, certificate path, revocation, changes after signing), the mapping of every failure
+//! to an ETSI indication, and the plain-language reasons. What it delegates: reading PDF and XML
+//! structure ([`crate::pdf`], [`crate::xml`]), CMS parsing ([`crate::cms`]), path validation and
+//! revocation ([`crate::pki`]). What it refuses: to call a signature TOTAL-PASSED when any check
+//! could not be made — revocation turned off reads as INDETERMINATE, never as passed.
+
+mod pdf;
+pub mod text;
+mod verdict;
+mod xml;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::pki::fetch::{OcspNonce, Online};
+use crate::pki::revocation::{RevocationCheck, RevocationPolicy, UnknownRevocation};
+use crate::pki::{
+    AlgorithmPolicy, CertPool, Certificate, Evidence, KeyPurpose, RevocationSource, TrustStore,
+    ValidationPolicy, Validator,
+};
+
+pub use crate::pdf::diff::ModificationLevel;
+pub use verdict::{
+    ChainLink, Change, Coverage, DocumentReport, Facet, Indication, SignatureReport, Signer,
+    SubIndication, TimeSource,
+};
+
+/// Where revocation evidence may come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Revocation {
+    /// Embedded evidence first (DSS, CMS, given files), then CRL/OCSP over the network.
+    #[default]
+    Online,
+    /// Embedded and given evidence only; missing evidence is INDETERMINATE / TRY_LATER.
+    Offline,
+    /// No revocation checking: no signature can then be TOTAL-PASSED.
+    DangerouslyOff,
+}
+
+/// Everything a verification depends on besides the document.
+pub struct VerifyOptions {
+    /// The roots to trust.
+    pub trust: TrustStore,
+    /// Intermediate certificates to consider beside those the document carries.
+    pub certificates: CertPool,
+    /// Revocation evidence given up front (CRL files, a revocation snapshot).
+    pub evidence: Evidence,
+    pub revocation: Revocation,
+    /// Validation time: now, or an earlier instant to see what a verifier saw then.
+    pub at: OffsetDateTime,
+    pub algorithms: AlgorithmPolicy,
+    /// Per-request timeout for CRL and OCSP fetches.
+    pub fetch_timeout: Duration,
+}
+
+impl VerifyOptions {
+    /// Options for a verification at `at` trusting `trust`, online revocation.
+    pub fn new(trust: TrustStore, at: OffsetDateTime) -> Self {
+        VerifyOptions {
+            trust,
+            certificates: CertPool::new(),
+            evidence: Evidence::new(),
+            revocation: Revocation::Online,
+            at,
+            algorithms: AlgorithmPolicy::Modern,
+            fetch_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A configured verifier: trust, policies and caches, shared by every document it checks (the
+/// batch path shares one across threads).
+pub struct Verifier {
+    signers: Validator,
+    evidence: Evidence,
+    online: Option<Arc<Online>>,
+    revocation: Revocation,
+    at: OffsetDateTime,
+}
+
+impl Verifier {
+    pub fn new(options: VerifyOptions) -> Verifier {
+        let revocation_policy = match options.revocation {
+            Revocation::DangerouslyOff => RevocationPolicy {
+                check: RevocationCheck::DangerouslySkip,
+                unknown: UnknownRevocation::Allow,
+            },
+            // Hard fail: a chain without revocation evidence cannot be TOTAL-PASSED.
+            _ => RevocationPolicy {
+                check: RevocationCheck::FullChain,
+                unknown: UnknownRevocation::Deny,
+            },
+        };
+        let signer_policy = ValidationPolicy {
+            purpose: KeyPurpose::DocumentSigning,
+            algorithms: options.algorithms,
+            revocation: revocation_policy,
+            ..ValidationPolicy::default()
+        };
+        let online = (options.revocation == Revocation::Online)
+            .then(|| Arc::new(Online::new(options.fetch_timeout, OcspNonce::default())));
+        let mut signers = Validator::new(options.trust, options.certificates, signer_policy);
+        if let Some(online) = &online {
+            signers = signers.with_issuer_source(online.clone());
+        }
+        Verifier {
+            signers,
+            evidence: options.evidence,
+            online,
+            revocation: options.revocation,
+            at: options.at,
+        }
+    }
+
+    /// Verifies a PDF or XML document, recognised by its content.
+    pub fn verify(&self, bytes: &[u8]) -> DocumentReport {
+        let mut report = match detect(bytes) {
+            Format::Pdf => pdf::verify(self, bytes),
+            Format::Xml => xml::verify(self, bytes),
+            Format::Unknown => {
+                let mut report = empty_report("unknown", bytes, self.at);
+                report.indication = Indication::TotalFailed;
+                report.sub_indication = Some(SubIndication::FormatFailure);
+                report
+                    .reasons
+                    .push("neither a PDF nor an XML document".to_owned());
+                report
+            }
+        };
+        report.summarise();
+        report
+    }
+
+    /// The time checks are made at.
+    pub fn at(&self) -> OffsetDateTime {
+        self.at
+    }
+
+    /// Revocation sources for one document: its own evidence, the given evidence, then online.
+    fn sources<'s>(&'s self, embedded: &'s Evidence) -> Vec<&'s dyn RevocationSource> {
+        let mut sources: Vec<&dyn RevocationSource> = vec![embedded, &self.evidence];
+        if let Some(online) = &self.online {
+            sources.push(online.as_ref());
+        }
+        sources
+    }
+}
+
+enum Format {
+    Pdf,
+    Xml,
+    Unknown,
+}
+
+fn detect(bytes: &[u8]) -> Format {
+    let head = &bytes[..bytes.len().min(1024)];
+    if head.windows(5).any(|w| w == b"%PDF-") {
+        return Format::Pdf;
+    }
+    let text = head.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(head);
+    let first = text.iter().find(|b| !b.is_ascii_whitespace());
+    // UTF-16 XML starts with a byte order mark or a NUL-interleaved '<'.
+    if first == Some(&b'<') || head.starts_with(&[0xfe, 0xff]) || head.starts_with(&[0xff, 0xfe]) {
+        return Format::Xml;
+    }
+    Format::Unknown
+}
+
+fn empty_report(format: &str, bytes: &[u8], at: OffsetDateTime) -> DocumentReport {
+    DocumentReport {
+        format: format.to_owned(),
+        sha256: hex::encode(crate::signer::DigestAlgorithm::Sha256.digest(bytes)),
+        indication: Indication::Indeterminate,
+        sub_indication: None,
+        reasons: Vec::new(),
+        signatures: Vec::new(),
+        validated_at: at,
+    }
+}
+
+/// Subject and issuer as written in the certificate (the `pki` names are normalised for
+/// comparison, lower-cased, and not for people to read).
+fn display_names(cert: &Certificate) -> (String, String) {
+    match x509_parser::parse_x509_certificate(cert.der()) {
+        Ok((_, parsed)) => (parsed.subject().to_string(), parsed.issuer().to_string()),
+        Err(_) => (cert.subject().to_string(), cert.issuer().to_string()),
+    }
+}
+
+/// The signer as a certificate names them.
+fn signer_of(cert: &Certificate) -> Signer {
+    let (mut common_name, mut unit, mut organization) = (None, None, None);
+    let (subject, issuer) = display_names(cert);
+    if let Ok((_, parsed)) = x509_parser::parse_x509_certificate(cert.der()) {
+        let subject = parsed.subject();
+        common_name = subject
+            .iter_common_name()
+            .next()
+            .and_then(|a| a.as_str().ok())
+            .map(str::to_owned);
+        unit = subject
+            .iter_organizational_unit()
+            .next()
+            .and_then(|a| a.as_str().ok())
+            .map(str::to_owned);
+        organization = subject
+            .iter_organization()
+            .next()
+            .and_then(|a| a.as_str().ok())
+            .map(str::to_owned);
+    }
+    Signer {
+        common_name,
+        unit,
+        organization,
+        subject,
+        issuer,
+        serial: hex::encode(cert.serial()),
+        certificate_sha256: hex::encode(cert.fingerprint()),
+    }
+}
+
+/// Validates the signer's path and records trust, revocation and chain in the report.
+fn validate_chain(
+    verifier: &Verifier,
+    report: &mut SignatureReport,
+    leaf: &Certificate,
+    intermediates: &[Certificate],
+    at: OffsetDateTime,
+    proven_time: bool,
+    embedded: &Evidence,
+) {
+    let sources = verifier.sources(embedded);
+    match verifier.signers.validate(leaf, intermediates, at, &sources) {
+        Ok(chain) => {
+            report.trusted = Facet::Passed;
+            let statuses = chain.revocation();
+            report.revocation = if verifier.revocation == Revocation::DangerouslyOff {
+                report.reasons.push(
+                    "revocation was not checked (turned off): the verdict cannot be TOTAL-PASSED"
+                        .to_owned(),
+                );
+                Facet::Undetermined
+            } else if statuses
+                .iter()
+                .any(|s| matches!(s, crate::pki::RevocationStatus::Unknown { .. }))
+            {
+                Facet::Undetermined
+            } else {
+                Facet::Passed
+            };
+            report.chain = chain
+                .certificates()
+                .iter()
+                .enumerate()
+                .map(|(i, c)| chain_link(c, statuses.get(i)))
+                .collect();
+        }
+        Err(e) => {
+            report.chain = vec![chain_link(leaf, None)];
+            let mut sub = SubIndication::from_etsi(e.sub_indication());
+            // Without proof of when the signature existed, a certificate revoked or expired by
+            // now may still have been good when it signed: that is undecided, not failed.
+            if !proven_time && sub == SubIndication::Revoked {
+                sub = SubIndication::RevokedNoPoe;
+            }
+            if matches!(e, crate::pki::PathError::Revoked { .. }) {
+                report.revocation = Facet::Failed;
+            }
+            report.trusted = if e.is_indeterminate() {
+                Facet::Undetermined
+            } else {
+                Facet::Failed
+            };
+            report.fail(sub, format!("certificate path: {e}"));
+        }
+    }
+}
+
+fn chain_link(cert: &Certificate, status: Option<&crate::pki::RevocationStatus>) -> ChainLink {
+    let format = |t: OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    let (subject, issuer) = display_names(cert);
+    ChainLink {
+        subject,
+        issuer,
+        not_before: format(cert.not_before()),
+        not_after: format(cert.not_after()),
+        revocation: match status {
+            Some(crate::pki::RevocationStatus::Good { evidence }) => {
+                format!("good ({evidence:?})").to_lowercase()
+            }
+            Some(crate::pki::RevocationStatus::Unknown { reason }) => format!("unknown: {reason}"),
+            Some(crate::pki::RevocationStatus::NotChecked) => "not checked".to_owned(),
+            None => "not established".to_owned(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_verifier_is_shared_across_threads() {
+        fn is_sync<T: Send + Sync>() {}
+        is_sync::<super::Verifier>();
+    }
+}

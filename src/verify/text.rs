@@ -1,0 +1,200 @@
+//! Verdicts in plain words, Vietnamese first (the clerks' language), English on request.
+
+use super::verdict::{DocumentReport, Indication, SignatureReport, SubIndication, TimeSource};
+
+/// The language of the words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Language {
+    #[default]
+    Vietnamese,
+    English,
+}
+
+impl Language {
+    /// From a locale such as `vi_VN.UTF-8` or `en_US`; Vietnamese unless it says English.
+    pub fn from_locale(locale: &str) -> Language {
+        if locale.to_ascii_lowercase().starts_with("en") {
+            Language::English
+        } else {
+            Language::Vietnamese
+        }
+    }
+}
+
+/// One line summing up an indication.
+pub fn indication(indication: Indication, language: Language) -> &'static str {
+    match (indication, language) {
+        (Indication::TotalPassed, Language::Vietnamese) => "HỢP LỆ — chữ ký số đúng và tin cậy",
+        (Indication::TotalFailed, Language::Vietnamese) => "KHÔNG HỢP LỆ — chữ ký số bị từ chối",
+        (Indication::Indeterminate, Language::Vietnamese) => {
+            "CHƯA XÁC ĐỊNH — chưa đủ căn cứ để kết luận"
+        }
+        (Indication::TotalPassed, Language::English) => {
+            "VALID — the signature is intact and trusted"
+        }
+        (Indication::TotalFailed, Language::English) => "INVALID — the signature is rejected",
+        (Indication::Indeterminate, Language::English) => {
+            "INDETERMINATE — not enough evidence to decide"
+        }
+    }
+}
+
+/// What a sub-indication means, in plain words.
+pub fn sub_indication(sub: SubIndication, language: Language) -> &'static str {
+    use Language::*;
+    use SubIndication::*;
+    match (sub, language) {
+        (FormatFailure, Vietnamese) => {
+            "tệp hoặc chữ ký không đúng định dạng, hoặc tài liệu bị sửa sau khi ký"
+        }
+        (FormatFailure, English) => {
+            "the file or signature is malformed, or the document was changed after signing"
+        }
+        (HashFailure, Vietnamese) => "nội dung đã bị thay đổi sau khi ký",
+        (HashFailure, English) => "the signed content was changed after signing",
+        (SigCryptoFailure, Vietnamese) => "giá trị chữ ký không khớp với khóa của người ký",
+        (SigCryptoFailure, English) => "the signature value does not match the signer's key",
+        (Revoked, Vietnamese) => "chứng thư số đã bị thu hồi trước khi ký",
+        (Revoked, English) => "the certificate was revoked before the signature was made",
+        (RevokedNoPoe, Vietnamese) => {
+            "chứng thư số đã bị thu hồi và không có dấu thời gian chứng minh ký trước đó"
+        }
+        (RevokedNoPoe, English) => {
+            "the certificate is revoked and no timestamp proves the signature came earlier"
+        }
+        (Expired, Vietnamese) => "chứng thư số đã hết hạn khi ký",
+        (Expired, English) => "the certificate had expired when the signature was made",
+        (OutOfBoundsNoPoe, Vietnamese) => {
+            "chứng thư số đã hết hạn và không có dấu thời gian chứng minh ký khi còn hạn"
+        }
+        (OutOfBoundsNoPoe, English) => {
+            "the certificate has expired and no timestamp proves the signature came while it was valid"
+        }
+        (NotYetValid, Vietnamese) => "chứng thư số chưa có hiệu lực",
+        (NotYetValid, English) => "the certificate is not yet valid",
+        (NoCertificateChainFound, Vietnamese) => {
+            "không tìm được chuỗi chứng thư đến tổ chức cung cấp dịch vụ tin cậy"
+        }
+        (NoCertificateChainFound, English) => {
+            "no certificate chain to a trusted authority was found"
+        }
+        (ChainConstraintsFailure, Vietnamese) => {
+            "chứng thư số không được phép dùng để ký văn bản hoặc chuỗi chứng thư không hợp lệ"
+        }
+        (ChainConstraintsFailure, English) => {
+            "the certificate may not sign documents, or its chain breaks a rule"
+        }
+        (CryptoConstraintsFailure, Vietnamese) => "thuật toán hoặc độ dài khóa không còn an toàn",
+        (CryptoConstraintsFailure, English) => {
+            "the algorithm or key size is no longer considered secure"
+        }
+        (SigConstraintsFailure, Vietnamese) => "chữ ký không đáp ứng chính sách kiểm tra",
+        (SigConstraintsFailure, English) => "the signature does not meet the validation policy",
+        (SignedDataNotFound, Vietnamese) => "không tìm thấy dữ liệu đã được ký",
+        (SignedDataNotFound, English) => "the signed data was not found",
+        (NoSigningCertificateFound, Vietnamese) => "không xác định được chứng thư số của người ký",
+        (NoSigningCertificateFound, English) => "the signer's certificate could not be identified",
+        (TryLater, Vietnamese) => "chưa kiểm tra được tình trạng thu hồi chứng thư (thử lại sau)",
+        (TryLater, English) => "revocation status could not be established (try later)",
+    }
+}
+
+/// A report as a few lines for a terminal.
+pub fn render(report: &DocumentReport, language: Language) -> String {
+    let vi = language == Language::Vietnamese;
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{}: {}\n",
+        if vi { "Kết luận" } else { "Verdict" },
+        indication(report.indication, language)
+    ));
+    for reason in &report.reasons {
+        out.push_str(&format!("  - {reason}\n"));
+    }
+    if report.signatures.is_empty() && report.reasons.is_empty() {
+        out.push_str(if vi {
+            "  - không có chữ ký số\n"
+        } else {
+            "  - no signature\n"
+        });
+    }
+    for (n, s) in report.signatures.iter().enumerate() {
+        out.push_str(&signature_lines(n + 1, s, language));
+    }
+    out
+}
+
+fn signature_lines(n: usize, s: &SignatureReport, language: Language) -> String {
+    let vi = language == Language::Vietnamese;
+    let mut out = format!(
+        "\n{} {n} ({}, {}): {} [{}{}]\n",
+        if vi { "Chữ ký" } else { "Signature" },
+        s.name,
+        s.format,
+        indication(s.indication, language),
+        s.indication.as_str(),
+        s.sub_indication
+            .map(|x| format!("/{}", x.as_str()))
+            .unwrap_or_default(),
+    );
+    if let Some(sub) = s.sub_indication {
+        out.push_str(&format!("  {}\n", sub_indication(sub, language)));
+    }
+    if let Some(signer) = &s.signer {
+        out.push_str(&format!(
+            "  {}: {}{}\n",
+            if vi { "Người ký" } else { "Signer" },
+            signer.common_name.as_deref().unwrap_or(&signer.subject),
+            signer
+                .unit
+                .as_deref()
+                .or(signer.organization.as_deref())
+                .map(|u| format!(" — {u}"))
+                .unwrap_or_default()
+        ));
+        out.push_str(&format!(
+            "  {}: {}\n",
+            if vi { "Cấp bởi" } else { "Issued by" },
+            signer.issuer
+        ));
+    }
+    if let Some(at) = s.signing_time {
+        let local = at.to_offset(crate::VIETNAM);
+        out.push_str(&format!(
+            "  {}: {:02}/{:02}/{} {:02}:{:02}:{:02} (+07:00){}\n",
+            if vi { "Thời gian ký" } else { "Signed at" },
+            local.day(),
+            u8::from(local.month()),
+            local.year(),
+            local.hour(),
+            local.minute(),
+            local.second(),
+            match (s.signing_time_source, vi) {
+                (Some(TimeSource::Timestamp), true) => ", theo dấu thời gian",
+                (Some(TimeSource::Timestamp), false) => ", from a timestamp",
+                (_, true) => ", do người ký khai",
+                (_, false) => ", as claimed by the signer",
+            }
+        ));
+    }
+    for reason in &s.reasons {
+        out.push_str(&format!("  - {reason}\n"));
+    }
+    for change in s.changes.iter().take(20) {
+        out.push_str(&format!(
+            "  * {} {}{}: {}\n",
+            if vi {
+                "thay đổi sau khi ký"
+            } else {
+                "changed after signing"
+            },
+            change.object,
+            change
+                .page
+                .map(|p| format!(" (page {p})"))
+                .unwrap_or_default(),
+            change.rule
+        ));
+    }
+    out
+}

@@ -1,0 +1,320 @@
+//! One verdict model for PDF and XML signatures (ETSI EN 319 102-1 §5.1.3): per signature an
+//! indication with its sub-indication, and the facts behind it.
+//!
+//! The facts are kept apart as facets, as pyHanko's status record does: is the signed data
+//! intact, does the signature value verify, is the signer trusted, what revocation evidence was
+//! found, how much of the document the signature covers, what changed after it, and how its time
+//! is proven. [`SignatureReport::bottom_line`] combines them; it never reads TOTAL-PASSED unless
+//! every facet was checked and passed ("could not check" is never "passed").
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::pdf::diff::ModificationLevel;
+
+/// ETSI EN 319 102-1 main status indication (Table 5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING-KEBAB-CASE")]
+pub enum Indication {
+    TotalPassed,
+    TotalFailed,
+    Indeterminate,
+}
+
+impl Indication {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Indication::TotalPassed => "TOTAL-PASSED",
+            Indication::TotalFailed => "TOTAL-FAILED",
+            Indication::Indeterminate => "INDETERMINATE",
+        }
+    }
+}
+
+/// ETSI EN 319 102-1 sub-indications (Tables 6 and 7) that kyso reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SubIndication {
+    FormatFailure,
+    HashFailure,
+    SigCryptoFailure,
+    Revoked,
+    SigConstraintsFailure,
+    ChainConstraintsFailure,
+    CryptoConstraintsFailure,
+    Expired,
+    NotYetValid,
+    SignedDataNotFound,
+    NoSigningCertificateFound,
+    NoCertificateChainFound,
+    RevokedNoPoe,
+    OutOfBoundsNoPoe,
+    TryLater,
+}
+
+impl SubIndication {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubIndication::FormatFailure => "FORMAT_FAILURE",
+            SubIndication::HashFailure => "HASH_FAILURE",
+            SubIndication::SigCryptoFailure => "SIG_CRYPTO_FAILURE",
+            SubIndication::Revoked => "REVOKED",
+            SubIndication::SigConstraintsFailure => "SIG_CONSTRAINTS_FAILURE",
+            SubIndication::ChainConstraintsFailure => "CHAIN_CONSTRAINTS_FAILURE",
+            SubIndication::CryptoConstraintsFailure => "CRYPTO_CONSTRAINTS_FAILURE",
+            SubIndication::Expired => "EXPIRED",
+            SubIndication::NotYetValid => "NOT_YET_VALID",
+            SubIndication::SignedDataNotFound => "SIGNED_DATA_NOT_FOUND",
+            SubIndication::NoSigningCertificateFound => "NO_SIGNING_CERTIFICATE_FOUND",
+            SubIndication::NoCertificateChainFound => "NO_CERTIFICATE_CHAIN_FOUND",
+            SubIndication::RevokedNoPoe => "REVOKED_NO_POE",
+            SubIndication::OutOfBoundsNoPoe => "OUT_OF_BOUNDS_NO_POE",
+            SubIndication::TryLater => "TRY_LATER",
+        }
+    }
+
+    /// The indication this sub-indication belongs to (ETSI EN 319 102-1 Tables 6–7).
+    pub fn indication(self) -> Indication {
+        match self {
+            SubIndication::FormatFailure
+            | SubIndication::HashFailure
+            | SubIndication::SigCryptoFailure
+            | SubIndication::Revoked
+            | SubIndication::Expired
+            | SubIndication::NotYetValid => Indication::TotalFailed,
+            _ => Indication::Indeterminate,
+        }
+    }
+
+    /// Maps a `pki::PathError` sub-indication name.
+    pub fn from_etsi(name: &str) -> SubIndication {
+        match name {
+            "NO_CERTIFICATE_CHAIN_FOUND" => SubIndication::NoCertificateChainFound,
+            "TRY_LATER" => SubIndication::TryLater,
+            "REVOKED" => SubIndication::Revoked,
+            "OUT_OF_BOUNDS_NO_POE" => SubIndication::OutOfBoundsNoPoe,
+            "NOT_YET_VALID" => SubIndication::NotYetValid,
+            "SIG_CRYPTO_FAILURE" => SubIndication::SigCryptoFailure,
+            "CRYPTO_CONSTRAINTS_FAILURE" => SubIndication::CryptoConstraintsFailure,
+            _ => SubIndication::ChainConstraintsFailure,
+        }
+    }
+}
+
+/// A three-state fact: checked and holds, checked and fails, or could not be checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Facet {
+    Passed,
+    Failed,
+    Undetermined,
+}
+
+/// How much of the document a PDF signature covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Coverage {
+    /// The whole file.
+    WholeDocument,
+    /// The file up to the end of a revision; later revisions follow.
+    Revision,
+    /// Not a contiguous prefix ending at a revision boundary: the signature does not sign a
+    /// document state at all.
+    Unclear,
+    /// XML: the signature covers the element the caller reads (or the whole document).
+    SignedContent,
+}
+
+/// Where a signing time comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeSource {
+    /// A verified RFC 3161 signature timestamp: proof of existence.
+    Timestamp,
+    /// What the signer claims (PDF `/M`, CMS signingTime, XAdES SigningTime): not proven.
+    Claimed,
+}
+
+/// The signer as the certificate names them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Signer {
+    pub common_name: Option<String>,
+    /// The unit (`OU`), used to attribute the document in the ledger.
+    pub unit: Option<String>,
+    pub organization: Option<String>,
+    pub subject: String,
+    pub issuer: String,
+    pub serial: String,
+    pub certificate_sha256: String,
+}
+
+/// One certificate of the chain, leaf first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChainLink {
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: String,
+    pub not_after: String,
+    /// How revocation was established for this certificate.
+    pub revocation: String,
+}
+
+/// A change made after a signature.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// `12 0 R` or a description.
+    pub object: String,
+    /// 1-based page the object belongs to, when known.
+    pub page: Option<usize>,
+    /// The rule that explained it, or `other`.
+    pub rule: &'static str,
+    pub level: ModificationLevel,
+}
+
+/// The verdict on one signature, with its facts.
+#[derive(Clone, Debug, Serialize)]
+pub struct SignatureReport {
+    /// PDF field name or XML signature Id (or position).
+    pub name: String,
+    /// `PAdES-B-B`, `PAdES-B-T`, `PAdES-B-LT`, `PKCS7`, `XAdES-B-B`, `XMLDSig`, `document timestamp`.
+    pub format: String,
+    pub indication: Indication,
+    pub sub_indication: Option<SubIndication>,
+    /// Plain-language reasons, most important first (English; see `verify::text` for Vietnamese).
+    pub reasons: Vec<String>,
+    pub intact: Facet,
+    pub signature_valid: Facet,
+    pub trusted: Facet,
+    pub revocation: Facet,
+    pub coverage: Coverage,
+    pub modification: ModificationLevel,
+    /// Whether the changes after signing are ones the signature permits (approval signatures
+    /// permit later signatures, form filling and annotations; DocMDP and FieldMDP narrow that).
+    pub changes_permitted: Facet,
+    pub changes: Vec<Change>,
+    pub signer: Option<Signer>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub signing_time: Option<OffsetDateTime>,
+    pub signing_time_source: Option<TimeSource>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub timestamp_time: Option<OffsetDateTime>,
+    pub chain: Vec<ChainLink>,
+    pub signature_algorithm: Option<String>,
+}
+
+impl SignatureReport {
+    /// A report that has checked nothing yet.
+    pub fn new(name: String, format: &str) -> Self {
+        SignatureReport {
+            name,
+            format: format.to_owned(),
+            indication: Indication::Indeterminate,
+            sub_indication: None,
+            reasons: Vec::new(),
+            intact: Facet::Undetermined,
+            signature_valid: Facet::Undetermined,
+            trusted: Facet::Undetermined,
+            revocation: Facet::Undetermined,
+            coverage: Coverage::Unclear,
+            modification: ModificationLevel::None,
+            changes_permitted: Facet::Passed,
+            changes: Vec::new(),
+            signer: None,
+            signing_time: None,
+            signing_time_source: None,
+            timestamp_time: None,
+            chain: Vec::new(),
+            signature_algorithm: None,
+        }
+    }
+
+    /// Records a failure; the first one recorded decides the indication (checks run from the
+    /// most fundamental — format, hash, signature — to trust and revocation).
+    pub fn fail(&mut self, sub: SubIndication, reason: impl Into<String>) {
+        self.reasons.push(reason.into());
+        if self.sub_indication.is_none() {
+            self.sub_indication = Some(sub);
+            self.indication = sub.indication();
+        }
+    }
+
+    /// Combines the facets into the final indication: TOTAL-PASSED only when no failure was
+    /// recorded and every facet passed.
+    pub fn bottom_line(&mut self) {
+        if self.sub_indication.is_some() {
+            return;
+        }
+        if self.changes_permitted == Facet::Failed {
+            self.fail(
+                SubIndication::FormatFailure,
+                "the document was changed after signing in a way the signature does not permit",
+            );
+            return;
+        }
+        let facets = [
+            self.intact,
+            self.signature_valid,
+            self.trusted,
+            self.revocation,
+            self.changes_permitted,
+        ];
+        if facets.iter().all(|f| *f == Facet::Passed) && self.coverage != Coverage::Unclear {
+            self.indication = Indication::TotalPassed;
+        } else {
+            self.fail(
+                SubIndication::TryLater,
+                "not every check could be completed",
+            );
+        }
+    }
+}
+
+/// The verdict on a whole document.
+#[derive(Clone, Debug, Serialize)]
+pub struct DocumentReport {
+    /// `pdf` or `xml`.
+    pub format: String,
+    /// SHA-256 of the document, hex: the ledger's idempotency key for audits.
+    pub sha256: String,
+    /// The document's worst indication; TOTAL-PASSED only if it has signatures and all passed.
+    pub indication: Indication,
+    pub sub_indication: Option<SubIndication>,
+    /// Why the document as a whole failed, when no signature could even be read.
+    pub reasons: Vec<String>,
+    pub signatures: Vec<SignatureReport>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub validated_at: OffsetDateTime,
+}
+
+impl DocumentReport {
+    /// Sets the document-level summary from the signatures.
+    pub fn summarise(&mut self) {
+        if self.signatures.is_empty() {
+            if self.sub_indication.is_none() {
+                self.indication = Indication::Indeterminate;
+                self.sub_indication = Some(SubIndication::SignedDataNotFound);
+                self.reasons
+                    .push("the document carries no signature".to_owned());
+            }
+            return;
+        }
+        let worst = self
+            .signatures
+            .iter()
+            .max_by_key(|s| match s.indication {
+                Indication::TotalPassed => 0,
+                Indication::Indeterminate => 1,
+                Indication::TotalFailed => 2,
+            })
+            .map(|s| (s.indication, s.sub_indication));
+        if let Some((indication, sub)) = worst {
+            self.indication = indication;
+            self.sub_indication = sub;
+        }
+    }
+
+    /// Whether every signature is TOTAL-PASSED (the CLI's exit code 0).
+    pub fn all_passed(&self) -> bool {
+        self.indication == Indication::TotalPassed
+    }
+}
