@@ -11,5 +11,6 @@ mod pdf_sign;
 mod pki;
 mod testpki;
 mod token;
+mod token_faults;
 mod verify;
 mod xml;
