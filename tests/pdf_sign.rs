@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use kyso::pades::Level;
 use kyso::pdf::sample::{SampleOptions, sample_pdf};
 use kyso::pdf::{Document, Object, SignatureOptions};
 use kyso::token::KeyAlgorithm;
@@ -12,7 +13,7 @@ use crate::support::{Signing, pdfsig, pyhanko_validate, qpdf_check, run};
 fn options(signing: &Signing) -> SignatureOptions {
     let mut options = SignatureOptions::new(
         time::OffsetDateTime::now_utc(),
-        kyso::pades::contents_size(&signing.identity()),
+        kyso::pades::contents_size(&signing.identity(), &Level::BB),
     );
     options.reason = Some("Phê duyệt văn bản".to_owned());
     options.location = Some("Hà Nội".to_owned());
@@ -20,7 +21,8 @@ fn options(signing: &Signing) -> SignatureOptions {
 }
 
 fn sign_file(signing: &Signing, input: &[u8], out: &Path) -> Vec<u8> {
-    let signed = kyso::pades::sign(input, &signing.identity(), &options(signing)).unwrap();
+    let signed =
+        kyso::pades::sign(input, &signing.identity(), &options(signing), &Level::BB).unwrap();
     let bytes = signed.to_vec();
     std::fs::write(out, &bytes).unwrap();
     bytes
@@ -239,10 +241,11 @@ fn malformed_inputs_give_clear_errors() {
         ("empty", Vec::new(), "not a PDF"),
     ];
     for (what, bytes, expected) in cases {
-        let err = match kyso::pades::sign(&bytes, &signing.identity(), &options(&signing)) {
-            Ok(_) => panic!("{what}: signed"),
-            Err(e) => e.to_string(),
-        };
+        let err =
+            match kyso::pades::sign(&bytes, &signing.identity(), &options(&signing), &Level::BB) {
+                Ok(_) => panic!("{what}: signed"),
+                Err(e) => e.to_string(),
+            };
         assert!(err.contains(expected), "{what}: {err}");
     }
 }

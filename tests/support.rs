@@ -9,6 +9,8 @@
 
 #![allow(dead_code)]
 
+pub mod responders;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -250,14 +252,25 @@ impl Signing {
         person: &str,
         profile: kyso::testpki::SignerProfile,
     ) -> Signing {
-        use kyso::testpki::{PkiOptions, SignerName, TestPki};
+        let pki = kyso::testpki::TestPki::new(kyso::testpki::PkiOptions::default()).unwrap();
+        Signing::issued_by(pki, algorithm, person, profile)
+    }
+
+    /// Like [`Signing::with_profile`] with a given PKI, whose options decide the CRL and OCSP
+    /// pointers the certificate carries.
+    pub fn issued_by(
+        pki: kyso::testpki::TestPki,
+        algorithm: kyso::token::KeyAlgorithm,
+        person: &str,
+        profile: kyso::testpki::SignerProfile,
+    ) -> Signing {
+        use kyso::testpki::SignerName;
         let t = tokens();
         let uri = t.key_uri(MAIN_TOKEN, &unique("signer"));
         let token = kyso::token::Token::open(&uri, &t.defaults(MAIN_TOKEN)).unwrap();
         token.ensure_login(Some(&t.pin_source(MAIN_TOKEN))).unwrap();
         let label = uri.object.clone().unwrap();
         let generated = kyso::token::generate_key_pair(&token, &label, None, algorithm).unwrap();
-        let pki = TestPki::new(PkiOptions::default()).unwrap();
         let name = SignerName::new(person, "UBND tỉnh Thử Nghiệm", "Sở Tư pháp");
         let cert = pki
             .issue(

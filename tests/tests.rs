@@ -6,6 +6,7 @@ mod cli;
 mod cms;
 mod ledger;
 mod pdf_appearance;
+mod pdf_levels;
 mod pdf_sign;
 mod pki;
 mod testpki;
