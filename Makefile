@@ -45,6 +45,7 @@ bench:
 	$(CARGO) bench --bench pki
 	$(CARGO) bench --bench xml
 	$(CARGO) bench --bench ledger
+	$(CARGO) bench --bench pdf_sign
 
 ## make fuzz: each fuzz target (fuzz/fuzz_targets) for FUZZ_SECONDS with libFuzzer, seeded from
 ## kyso's own outputs and reading the conformance suites as extra corpus folders. Needs the

@@ -14,7 +14,9 @@ use kyso::testpki::{PkiOptions, SignerName, SignerProfile, SoftwareSigner, TestP
 use kyso::token::KeyAlgorithm;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let out = std::env::args().nth(1).unwrap_or_else(|| "fuzz/corpus".to_owned());
+    let out = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "fuzz/corpus".to_owned());
     let out = Path::new(&out);
     let write = |target: &str, name: &str, bytes: &[u8]| -> std::io::Result<()> {
         let dir = out.join(target);
@@ -24,7 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let pki = TestPki::new(PkiOptions::default())?;
     let name = SignerName::new("Người ký thử", "UBND tỉnh Thử Nghiệm", "Văn phòng");
-    let (issued, key) = pki.issue_with_software_key(KeyAlgorithm::P256, &name, SignerProfile::Valid)?;
+    let (issued, key) =
+        pki.issue_with_software_key(KeyAlgorithm::P256, &name, SignerProfile::Valid)?;
     let signer = SoftwareSigner::new(key, KeyAlgorithm::P256);
     let chain = vec![pki.intermediate.der().to_vec()];
     let identity = SignerIdentity {
@@ -47,10 +50,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let plain = sample_pdf(options);
         let signing = SignatureOptions::new(
             time::OffsetDateTime::now_utc(),
-            kyso::pades::contents_size(&identity),
+            kyso::pades::contents_size(&identity, &kyso::pades::Level::BB),
         );
-        let once = kyso::pades::sign(&plain, &identity, &signing)?.to_vec();
-        let twice = kyso::pades::sign(&once, &identity, &signing)?.to_vec();
+        let once =
+            kyso::pades::sign(&plain, &identity, &signing, &kyso::pades::Level::BB)?.to_vec();
+        let twice =
+            kyso::pades::sign(&once, &identity, &signing, &kyso::pades::Level::BB)?.to_vec();
         for (kind, bytes) in [("plain", &plain), ("signed", &once), ("twice", &twice)] {
             write("verify_document", &format!("{kind}-{n}.pdf"), bytes)?;
             write("pdf_structure", &format!("{kind}-{n}.pdf"), bytes)?;
