@@ -49,6 +49,9 @@ pub struct PkiOptions {
     pub crl_url: Option<String>,
     /// OCSP responder written into certificates the intermediate issues (AIA, RFC 5280 §4.2.2.1).
     pub ocsp_url: Option<String>,
+    /// Where the intermediate's certificate is published, written into the certificates it
+    /// issues (AIA caIssuers, RFC 5280 §4.2.2.1).
+    pub ca_issuers_url: Option<String>,
     /// CRL distribution point written into the intermediate's certificate, where
     /// [`TestPki::root_crl`] is to be served: without one a validator that checks the whole
     /// chain (PAdES B-LT, pyHanko's `--force-revinfo`) has no evidence for the intermediate.
@@ -65,6 +68,7 @@ impl Default for PkiOptions {
             name: format!("kyso Test {}", hex::encode_upper(random_bytes::<3>())),
             crl_url: None,
             ocsp_url: None,
+            ca_issuers_url: None,
             root_crl_url: None,
         }
     }
@@ -233,8 +237,11 @@ impl TestPki {
                 uris: vec![url.clone()],
             }];
         }
-        if let Some(url) = &self.options.ocsp_url {
-            params.custom_extensions.push(ocsp_aia(url));
+        if let Some(aia) = authority_info_access(
+            self.options.ocsp_url.as_deref(),
+            self.options.ca_issuers_url.as_deref(),
+        ) {
+            params.custom_extensions.push(aia);
         }
         let issuer = match profile {
             SignerProfile::UntrustedIssuer => &self.untrusted_root,
@@ -308,8 +315,8 @@ impl TestPki {
                         uris: vec![url.clone()],
                     }];
                 }
-                if let Some(url) = &self.options.ocsp_url {
-                    params.custom_extensions.push(ocsp_aia(url));
+                if let Some(aia) = authority_info_access(self.options.ocsp_url.as_deref(), None) {
+                    params.custom_extensions.push(aia);
                 }
             }
             Service::OcspSigning => params.custom_extensions.push(ocsp_no_check()),
@@ -623,16 +630,29 @@ fn openssl_index_time(t: OffsetDateTime) -> String {
     )
 }
 
-/// `authorityInfoAccess` with one OCSP access description (RFC 5280 §4.2.2.1).
-fn ocsp_aia(url: &str) -> CustomExtension {
+/// `authorityInfoAccess` (RFC 5280 §4.2.2.1) with an OCSP and/or a caIssuers access
+/// description; `None` when neither is given.
+fn authority_info_access(ocsp: Option<&str>, ca_issuers: Option<&str>) -> Option<CustomExtension> {
     use crate::asn1;
-    // id-ad-ocsp, 1.3.6.1.5.5.7.48.1
+    // id-ad-ocsp 1.3.6.1.5.5.7.48.1, id-ad-caIssuers 1.3.6.1.5.5.7.48.2
     const ID_AD_OCSP: &[u8] = &[0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
-    // GeneralName uniformResourceIdentifier [6] IA5String
-    let location = asn1::tlv(0x86, url.as_bytes());
-    let description = asn1::sequence(&[ID_AD_OCSP, &location]);
-    let content = asn1::sequence(&[&description]);
-    CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], content)
+    const ID_AD_CA_ISSUERS: &[u8] = &[0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
+    let descriptions: Vec<Vec<u8>> = [(ID_AD_OCSP, ocsp), (ID_AD_CA_ISSUERS, ca_issuers)]
+        .into_iter()
+        .filter_map(|(method, url)| {
+            // GeneralName uniformResourceIdentifier [6] IA5String
+            let location = asn1::tlv(0x86, url?.as_bytes());
+            Some(asn1::sequence(&[method, &location]))
+        })
+        .collect();
+    if descriptions.is_empty() {
+        return None;
+    }
+    let refs: Vec<&[u8]> = descriptions.iter().map(Vec::as_slice).collect();
+    Some(CustomExtension::from_oid_content(
+        &[1, 3, 6, 1, 5, 5, 7, 1, 1],
+        asn1::sequence(&refs),
+    ))
 }
 
 #[cfg(test)]

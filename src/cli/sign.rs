@@ -148,6 +148,18 @@ fn sign_pdf(runtime: &Runtime, args: &PdfArgs) -> anyhow::Result<u8> {
             }
         }
     }
+    // Issuers neither the token nor the operator supplied: from the caIssuers URLs (AIA).
+    let known: Vec<kyso::pki::Certificate> = std::iter::once(&certificate)
+        .chain(&chain)
+        .filter_map(|der| kyso::pki::Certificate::from_der(der).ok())
+        .collect();
+    let fetcher = kyso::pki::fetch::Online::new(
+        std::time::Duration::from_secs(10),
+        kyso::pki::fetch::OcspNonce::default(),
+    );
+    for issuer in fetcher.complete_chain(&known) {
+        chain.push(issuer.der().to_vec());
+    }
     let identity = SignerIdentity {
         signer: &key,
         certificate: &certificate,
