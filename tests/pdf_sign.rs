@@ -288,13 +288,12 @@ fn the_chain_comes_from_aia_when_the_token_lacks_it() {
     let input = dir.path().join("in.pdf");
     std::fs::write(&input, sample_pdf(&SampleOptions::default())).unwrap();
     let output = dir.path().join("out.pdf");
-    let key_uri = format!(
-        "{uri}",
-        uri = kyso::token::Pkcs11Uri {
-            module_path: None,
-            ..uri.clone()
-        }
-    );
+    // The module comes from KYSO_TOKEN_MODULE, as an operator's configuration would give it.
+    let key_uri = kyso::token::Pkcs11Uri {
+        module_path: None,
+        ..uri.clone()
+    }
+    .to_string();
     run(Command::new(env!("CARGO_BIN_EXE_kyso"))
         .env("KYSO_TOKEN_MODULE", &t.module)
         .args(["sign", "pdf"])
