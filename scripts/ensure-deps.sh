@@ -30,9 +30,15 @@ done
 if [ "$what" = test ] && ! command -v pyhanko >/dev/null 2>&1; then
   echo "pyhanko is missing: python3 -m pip install 'pyhanko[opentype,image-support]==0.38.*' pyhanko-cli" >&2
 fi
-# Visible-signature tests set Vietnamese text in Liberation Serif (kyso's default [pdf] font).
-if [ "$what" = test ] && [ ! -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ]; then
+# Visible signatures set Vietnamese text in Liberation Serif (kyso's default [pdf] font); the demo
+# makes one too.
+if [ ! -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ]; then
   missing+=(fonts-liberation2)
+fi
+# The 200 MB signing test reads the child's peak memory from GNU time; `command -v time` would
+# find the shell keyword, so the binary is looked for.
+if [ "$what" = test ] && [ ! -x /usr/bin/time ]; then
+  missing+=(time)
 fi
 # PostgreSQL's server binaries are not on PATH in Debian.
 if [ "$what" = test ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then

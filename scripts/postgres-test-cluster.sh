@@ -10,7 +10,7 @@
 #   export KYSO_TEST_POSTGRES_URL=$(scripts/postgres-test-cluster.sh start)
 #   cargo test --test tests ledger
 #
-# The cluster lives in var/postgres-test/ of this checkout, listens on 127.0.0.1 only (and a Unix
+# The cluster lives in var/postgres-test/ of this checkout (see choose_base), listens on 127.0.0.1 only (and a Unix
 # socket in its own directory, never /var/run/postgresql), on a free port, with trust
 # authentication for the local user `kyso`: it is a test fixture, not a server. It needs Debian's
 # `postgresql` package (initdb and pg_ctl under /usr/lib/postgresql/*/bin). initdb refuses to run
@@ -18,11 +18,6 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-base="$root/var/postgres-test"
-data="$base/data"
-sockets="$base/run"
-log="$base/server.log"
-port_file="$base/port"
 user=kyso
 database=kyso_test
 
@@ -44,6 +39,31 @@ as_owner() {
     else
         "$@"
     fi
+}
+
+# The cluster's directory: var/postgres-test of this checkout, or KYSO_PG_TEST_DIR. As root, the
+# server runs as `postgres`, which must be able to enter it; a checkout under a private directory
+# (/root, say) is not, and then the cluster goes to a directory under /tmp named after the checkout.
+choose_base() {
+    base="${KYSO_PG_TEST_DIR:-$root/var/postgres-test}"
+    if [[ "$(id -u)" == 0 ]]; then
+        id postgres >/dev/null 2>&1 || die "running as root but there is no postgres user to run the server as"
+        mkdir -p "$base"
+        chown postgres: "$base"
+        if ! runuser -u postgres -- test -x "$base"; then
+            local alternative
+            alternative="/tmp/kyso-postgres-test-$(printf '%s' "$root" | sha256sum | cut -c1-12)"
+            echo "postgres-test-cluster: user postgres cannot enter $base; using $alternative" >&2
+            base="$alternative"
+            mkdir -p "$base"
+            chown postgres: "$base"
+            chmod 755 "$base"
+        fi
+    fi
+    data="$base/data"
+    sockets="$base/run"
+    log="$base/server.log"
+    port_file="$base/port"
 }
 
 free_port() {
@@ -68,11 +88,6 @@ start() {
     local bin port
     bin="$(bindir)"
     mkdir -p "$base"
-    if [[ "$(id -u)" == 0 ]]; then
-        # The server user must reach the data directory through every parent directory.
-        chown postgres: "$base"
-        as_owner test -x "$base" || die "user postgres cannot enter $base: check the permissions of its parents"
-    fi
     if running; then url; return; fi
     if [[ ! -f "$data/PG_VERSION" ]]; then
         as_owner "$bin/initdb" -D "$data" -U "$user" --auth=trust -E UTF8 --locale=C.UTF-8 >"$base/initdb.log" 2>&1 ||
@@ -99,6 +114,7 @@ stop() {
     fi
 }
 
+choose_base
 case "${1:-}" in
     start) start ;;
     url) running || die "cluster not running: run scripts/postgres-test-cluster.sh start"; url ;;

@@ -7,6 +7,7 @@
 //! indeterminate, 2 a usage or system error.
 
 mod demo;
+mod ledger;
 mod logging;
 mod sign;
 mod token;
@@ -53,6 +54,14 @@ enum Command {
     Sign(sign::SignCommand),
     /// Verify the signatures of PDF and XML documents.
     Verify(verify::VerifyArgs),
+    /// Organisational units: import, export, list, show.
+    #[command(subcommand)]
+    Units(ledger::UnitsCommand),
+    /// Signing-rate report for a period: per unit, per level, rolled up.
+    Report(ledger::ReportArgs),
+    /// The document ledger: record events, seed the demo province.
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCommand),
     /// Run the main job end to end on a project-local SoftHSM token and print what happened.
     Demo(demo::DemoArgs),
 }
@@ -106,6 +115,9 @@ pub fn main() -> ExitCode {
                 Command::Token(cmd) => token::run(&runtime, cmd),
                 Command::Sign(cmd) => sign::run(&runtime, cmd),
                 Command::Verify(args) => verify::run(&runtime, args),
+                Command::Units(cmd) => ledger::run_units(cmd.clone()),
+                Command::Report(args) => ledger::run_report(args.clone()),
+                Command::Ledger(cmd) => ledger::run_ledger(cmd.clone()),
                 Command::Demo(demo) => demo::run(&runtime, demo),
             };
             match result {

@@ -85,6 +85,13 @@ pub enum Error {
         reason: String,
     },
 
+    #[error("events line {line}: cannot read: {source}")]
+    EventRead {
+        line: u64,
+        #[source]
+        source: std::io::Error,
+    },
+
     #[error("events line {line}: not a valid event: {source}")]
     EventJson {
         line: u64,
@@ -124,6 +131,9 @@ pub enum Error {
         source: ::postgres::Error,
     },
 
+    #[error("the ledger holds an unknown {column} `{value}`: written by a newer kyso?")]
+    UnknownStoredValue { column: &'static str, value: String },
+
     #[error("PostgreSQL ledger: invalid connection settings: {reason}")]
     PostgresConfig { reason: String },
 
@@ -162,7 +172,7 @@ fn document_label(document_id: &Option<String>) -> String {
 /// Methods take `&mut self` because a store is one database connection; a service shares a store
 /// behind a mutex or opens one per worker. Every write method is one transaction: it stores all
 /// of its input or none of it.
-pub trait Store {
+pub trait Store: Send {
     /// Inserts or updates units. The caller has validated the set as a whole
     /// ([`units::import`]); the store writes them parents first, in one transaction.
     fn upsert_units(&mut self, units: &[Unit]) -> Result<(), Error>;

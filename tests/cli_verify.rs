@@ -25,13 +25,14 @@ impl Files {
         let dir = tempfile::tempdir().unwrap();
         let mut options = SignatureOptions::new(
             time::OffsetDateTime::now_utc(),
-            kyso::pades::contents_size(&signing.identity()),
+            kyso::pades::contents_size(&signing.identity(), &kyso::pades::Level::BB),
         );
         options.reason = Some("Phê duyệt".to_owned());
         let signed = kyso::pades::sign(
             &sample_pdf(&SampleOptions::default()),
             &signing.identity(),
             &options,
+            &kyso::pades::Level::BB,
         )
         .unwrap()
         .to_vec();

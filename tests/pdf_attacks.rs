@@ -159,7 +159,7 @@ fn signature_dictionary_spoofing_is_reported_and_the_signed_dictionary_is_verifi
 #[test]
 fn a_placeholder_signed_in_a_later_revision_is_verified() {
     let signing = Signing::new(KeyAlgorithm::P256, "Đinh Văn Sau");
-    let size = kyso::pades::contents_size(&signing.identity());
+    let size = kyso::pades::contents_size(&signing.identity(), &kyso::pades::Level::BB);
     let zeros = Object::String(vec![0; size], StringFormat::Hex);
     let prepared = append_signature_field(&sample_pdf(&SampleOptions::default()), |dict| {
         dict.set(b"Contents", zeros.clone());
@@ -842,12 +842,17 @@ impl Usf {
 fn sign(signing: &Signing, input: &[u8], tweak: impl FnOnce(&mut SignatureOptions)) -> Vec<u8> {
     let mut options = SignatureOptions::new(
         time::OffsetDateTime::now_utc(),
-        kyso::pades::contents_size(&signing.identity()),
+        kyso::pades::contents_size(&signing.identity(), &kyso::pades::Level::BB),
     );
     tweak(&mut options);
-    kyso::pades::sign(input, &signing.identity(), &options)
-        .unwrap()
-        .to_vec()
+    kyso::pades::sign(
+        input,
+        &signing.identity(),
+        &options,
+        &kyso::pades::Level::BB,
+    )
+    .unwrap()
+    .to_vec()
 }
 
 /// `bytes` followed by an incremental update made by `edit`.

@@ -1,14 +1,10 @@
 //! PDFs signed by pyHanko here, in the test run — PAdES B-B, B-T (against a real `openssl ts
-//! -reply` TSA on 127.0.0.1), B-LT (revocation data pyHanko fetched from a CRL server on
-//! 127.0.0.1), two signers, signed then form-filled, signed then page content replaced, certified
+//! -reply` TSA behind the shared loopback front of `support::responders`), B-LT (revocation data
+//! pyHanko fetched from a CRL served by that front), two signers, signed then form-filled, signed then page content replaced, certified
 //! at each DocMDP level then changed — each with the verdict kyso must give.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use kyso::pdf::sample::{SampleOptions, sample_pdf};
 use kyso::pki::{TrustStore, crl::Crl};
@@ -19,18 +15,19 @@ use kyso::verify::{
     Verifier, VerifyOptions,
 };
 
+use crate::support::responders::Responders;
 use crate::support::run;
 use crate::xml::tsa::TestTsa;
 
 #[test]
 fn pyhanko_baseline_b_t_and_lt_signatures_get_their_levels() {
-    let Some(tsa) = TestTsa::start(8) else {
+    let Some(tsa) = TestTsa::start() else {
         eprintln!("SKIPPED: openssl not installed");
         return;
     };
-    let crls = CrlServer::start();
+    let crls = Responders::start();
     let pki = Pki::new(Some(crls.url("/intermediate.crl")), "Nguyễn Văn Hàn");
-    crls.serve(
+    crls.serve_file(
         "/intermediate.crl",
         std::fs::read(pki.dir.path().join("intermediate.crl")).unwrap(),
     );
@@ -399,105 +396,4 @@ with open(src, 'rb') as f:
         .arg(input)
         .arg(output)
         .arg(text));
-}
-
-/// Paths and the bytes served at them.
-type Routes = Vec<(String, Vec<u8>)>;
-
-/// Serves CRLs over HTTP on 127.0.0.1 for pyHanko to fetch; a bounded number of requests in a
-/// bounded time, then its thread ends by itself.
-struct CrlServer {
-    port: u16,
-    routes: Arc<Mutex<Routes>>,
-    served: Arc<Mutex<usize>>,
-}
-
-/// Requests one server answers (pyHanko fetches each CRL once or twice) and how long it lives.
-const CRL_REQUESTS: usize = 16;
-const CRL_SERVER_LIFETIME: Duration = Duration::from_secs(120);
-
-impl CrlServer {
-    fn start() -> CrlServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let routes: Arc<Mutex<Routes>> = Arc::default();
-        let served: Arc<Mutex<usize>> = Arc::default();
-        let (r, s) = (routes.clone(), served.clone());
-        std::thread::spawn(move || {
-            let deadline = Instant::now() + CRL_SERVER_LIFETIME;
-            while Instant::now() < deadline && *s.lock().unwrap() < CRL_REQUESTS {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        *s.lock().unwrap() += 1;
-                        let _ = answer(stream, &r);
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
-                }
-            }
-        });
-        CrlServer {
-            port,
-            routes,
-            served,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn serve(&self, path: &str, bytes: Vec<u8>) {
-        self.routes.lock().unwrap().push((path.to_owned(), bytes));
-    }
-
-    fn served(&self) -> usize {
-        *self.served.lock().unwrap()
-    }
-}
-
-fn answer(stream: std::net::TcpStream, routes: &Mutex<Routes>) -> std::io::Result<()> {
-    stream.set_nonblocking(false)?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request = String::new();
-    reader.read_line(&mut request)?;
-    let mut length = 0usize;
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line)?;
-        if line.trim_end().is_empty() {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':')
-            && k.eq_ignore_ascii_case("content-length")
-        {
-            length = v.trim().parse().unwrap_or(0);
-        }
-    }
-    // CRL requests are GETs without a body; drain anything small.
-    let mut body = vec![0; length.min(64 * 1024)];
-    reader.read_exact(&mut body)?;
-    let path = request.split_whitespace().nth(1).unwrap_or("").to_owned();
-    let found = routes
-        .lock()
-        .unwrap()
-        .iter()
-        .find(|(p, _)| *p == path)
-        .map(|(_, b)| b.clone());
-    let mut out = stream;
-    match found {
-        Some(bytes) => {
-            write!(
-                out,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                bytes.len()
-            )?;
-            out.write_all(&bytes)
-        }
-        None => write!(
-            out,
-            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        ),
-    }
 }

@@ -2,9 +2,9 @@
 //!
 //! `make demo` creates the token (softhsm/token-create.sh) and runs this. Each step prints what it
 //! did, so a newcomer sees the whole path: keys generated inside the token, certificates issued
-//! by a demo CA for the public keys read from the token, a document signed through the PKCS#11
-//! session pool, and the signature verified against the certificate, whose chain is checked up
-//! to the demo root.
+//! by a demo CA for the public keys read from the token, an outgoing letter signed as a PDF by an
+//! official (visible Vietnamese stamp) and then by the unit, verified as a receiving clerk would
+//! (a tampered copy rejected), and an XML document signed and verified the same way.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,7 +12,12 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::Args;
 
-use kyso::signer::{self, Signer};
+use kyso::cms::SignerIdentity;
+use kyso::pdf::SignatureOptions;
+use kyso::pdf::appearance::{Appearance, Rect, VisibleSignature};
+use kyso::pdf::image::PngImage;
+use kyso::pdf::sample;
+use kyso::signer::Signer;
 use kyso::testpki::{PkiOptions, SignerName, SignerProfile, TestPki};
 use kyso::token::{self, KeyAlgorithm, PinSource, Pkcs11Uri, Token, TokenKey};
 
@@ -27,14 +32,6 @@ pub struct DemoArgs {
     #[arg(long, default_value = "kyso-demo")]
     token: String,
 }
-
-/// The sample outgoing document: an official letter (công văn) of a provincial department.
-const SAMPLE: &str = "ỦY BAN NHÂN DÂN TỈNH THỬ NGHIỆM\n\
-SỞ TƯ PHÁP\n\
-Số: 123/STP-VP\n\
-V/v triển khai chữ ký số trong văn bản điện tử\n\
-\n\
-Kính gửi: Ủy ban nhân dân các huyện, thị xã, thành phố.\n";
 
 pub fn run(runtime: &Runtime, args: &DemoArgs) -> anyhow::Result<u8> {
     let dir = &args.dir;
@@ -145,108 +142,155 @@ pub fn run(runtime: &Runtime, args: &DemoArgs) -> anyhow::Result<u8> {
 
     step(
         4,
-        "sign the sample letter with each key through the PKCS#11 session pool",
+        "sign the outgoing letter (PDF): the official with a visible stamp, then the unit's seal",
     );
-    let sample_path = dir.join("cong-van-123.txt");
-    std::fs::write(&sample_path, SAMPLE)?;
-    let mut signatures = Vec::new();
-    for key in &certified {
-        let signature = key.sign(SAMPLE.as_bytes())?;
-        let sig_path = dir.join(format!(
-            "cong-van-123.{}.sig",
-            key.uri().object.unwrap_or_default()
-        ));
-        std::fs::write(&sig_path, signature.to_der())?;
+    let letter = kyso::pdf::sample::sample_pdf(&kyso::pdf::sample::SampleOptions::default());
+    std::fs::write(dir.join("cong-van-123.pdf"), &letter)?;
+    let font = std::sync::Arc::new(
+        kyso::pdf::font::Font::load(&runtime.config.pdf.font)
+            .context("loading the font for the visible signature")?,
+    );
+    let chain = vec![pki.intermediate.der().to_vec()];
+    let mut signed = letter;
+    for (n, key) in certified.iter().enumerate() {
+        let certificate = key
+            .certificate()
+            .context("the key lost its certificate")?
+            .to_vec();
+        let identity = SignerIdentity {
+            signer: key,
+            certificate: &certificate,
+            chain: &chain,
+        };
+        let mut options = SignatureOptions::new(
+            time::OffsetDateTime::now_utc(),
+            kyso::pades::contents_size(&identity, &kyso::pades::Level::BB),
+        );
+        options.reason = Some("Ban hành văn bản".to_owned());
+        options.location = Some("Tỉnh Thử Nghiệm".to_owned());
+        let (_, _, person, unit) = keys[n];
+        let mut appearance = Appearance::new(font.clone(), person, Some(unit.to_owned()));
+        if n == 0 {
+            appearance.signature_image = Some(PngImage::decode(&sample::signature_png(240, 90))?);
+            appearance.seal_image = Some(PngImage::decode(&sample::seal_png(160))?);
+        }
+        options.visible = Some(VisibleSignature {
+            rect: Rect::new(320.0, 80.0 + 110.0 * n as f64, 240.0, 90.0)?,
+            appearance,
+        });
+        signed = kyso::pades::sign(&signed, &identity, &options, &kyso::pades::Level::BB)?.to_vec();
         say(&format!(
-            "{} → {} ({} bytes)",
+            "{person} signed with {} ({})",
             key.algorithm(),
-            sig_path.display(),
-            signature.raw().len()
+            if n == 0 {
+                "visible stamp with signature and seal images"
+            } else {
+                "visible stamp"
+            }
         ));
-        signatures.push(signature);
     }
+    let signed_path = dir.join("cong-van-123.signed.pdf");
+    std::fs::write(&signed_path, &signed)?;
+    say(&format!("→ {}", signed_path.display()));
 
     step(
         5,
-        "verify each signature against its certificate, and the certificate chain",
+        "verify it as a receiving clerk would (kyso verify, trusting the demo root)",
     );
-    let mut all_valid = true;
-    for (key, signature) in certified.iter().zip(&signatures) {
-        let cert_der = key.certificate().context("the key lost its certificate")?;
-        let (_, cert) = x509_parser::parse_x509_certificate(cert_der)?;
-        let signed_ok = signer::verify(
-            cert.tbs_certificate.subject_pki.raw,
-            signature.algorithm(),
-            SAMPLE.as_bytes(),
-            &signature.to_der(),
-        );
-        let chain_ok = issued_by(cert_der, pki.intermediate.der())
-            && issued_by(pki.intermediate.der(), pki.root.der());
-        let tampered = signer::verify(
-            cert.tbs_certificate.subject_pki.raw,
-            signature.algorithm(),
-            SAMPLE.replace("123", "124").as_bytes(),
-            &signature.to_der(),
-        );
-        say(&format!("{}", cert.subject()));
+    let verifier = demo_verifier(&pki_dir)?;
+    let report = verifier.verify(&signed);
+    for sig in &report.signatures {
         say(&format!(
-            "  signature {}; chain to the demo root {}; a tampered copy {}",
-            if signed_ok.is_ok() {
-                "VALID"
-            } else {
-                "INVALID"
-            },
-            if chain_ok { "VALID" } else { "BROKEN" },
-            if tampered.is_err() {
-                "is rejected"
-            } else {
-                "WAS ACCEPTED"
-            }
+            "{} ({}): {} — {}",
+            sig.name,
+            sig.format,
+            sig.indication.as_str(),
+            sig.signer
+                .as_ref()
+                .and_then(|s| s.common_name.clone())
+                .unwrap_or_default()
         ));
-        all_valid &= signed_ok.is_ok() && chain_ok && tampered.is_err();
     }
+    let mut tampered = signed.clone();
+    if let Some(at) = tampered.windows(3).position(|w| w == b"123") {
+        tampered[at + 2] = b'4';
+    }
+    let tampered_report = verifier.verify(&tampered);
+    say(&format!(
+        "a copy with \"123\" changed to \"124\": {} / {}",
+        tampered_report.indication.as_str(),
+        tampered_report
+            .sub_indication
+            .map(|s| s.as_str())
+            .unwrap_or("-")
+    ));
+
+    step(
+        6,
+        "sign and verify an XML document (XAdES B-B) with the same token",
+    );
+    let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VanBan><SoKyHieu>123/STP-VP</SoKyHieu><TrichYeu>Triển khai chữ ký số</TrichYeu></VanBan>";
+    let mut xml_chain = vec![
+        certified[0]
+            .certificate()
+            .context("the key lost its certificate")?
+            .to_vec(),
+    ];
+    xml_chain.extend(chain.iter().cloned());
+    let signed_xml = kyso::xml::sign(
+        xml.as_bytes(),
+        &certified[0],
+        &xml_chain,
+        &kyso::xml::SignOptions::new(std::time::SystemTime::now()),
+    )?;
+    std::fs::write(dir.join("van-ban-123.signed.xml"), &signed_xml)?;
+    let xml_report = verifier.verify(&signed_xml);
+    say(&format!(
+        "van-ban-123.signed.xml ({}): {}",
+        xml_report
+            .signatures
+            .first()
+            .map(|s| s.format.as_str())
+            .unwrap_or("-"),
+        xml_report.indication.as_str()
+    ));
 
     let stats = token.stats();
-    step(6, "summary");
+    step(7, "summary");
     say(&format!(
-        "{} signatures, {} PKCS#11 session(s) opened, output in {}",
-        signatures.len(),
+        "{} PKCS#11 session(s) served every signature; output in {}",
         stats.opened_total,
         dir.display()
     ));
-    if !all_valid {
-        bail!("the demo's own signatures did not verify");
+    say(&format!(
+        "check it yourself: kyso verify --trust {} --crl {} --crl {} --revocation offline {}",
+        pki_dir.join("root.pem").display(),
+        pki_dir.join("intermediate.crl").display(),
+        pki_dir.join("root.crl").display(),
+        signed_path.display()
+    ));
+    let as_expected = report.all_passed()
+        && tampered_report.indication == kyso::verify::Indication::TotalFailed
+        && xml_report.all_passed();
+    if !as_expected {
+        bail!("the demo's own signatures did not verify as expected");
     }
-    say("demo finished: every signature verified");
+    say("demo finished: every signature verified, the tampered copy was rejected");
     Ok(EXIT_OK)
 }
 
-/// Whether `cert` carries a signature by `issuer`'s key (the demo's chain check; full RFC 5280
-/// path validation is the `pki` module's job).
-fn issued_by(cert: &[u8], issuer: &[u8]) -> bool {
-    let (Ok((_, cert)), Ok((_, issuer))) = (
-        x509_parser::parse_x509_certificate(cert),
-        x509_parser::parse_x509_certificate(issuer),
-    ) else {
-        return false;
-    };
-    let algorithm = match cert.signature_algorithm.algorithm.to_id_string().as_str() {
-        "1.2.840.10045.4.3.2" => {
-            signer::SignatureAlgorithm::Ecdsa(signer::Curve::P256, signer::DigestAlgorithm::Sha256)
+/// A verifier trusting the demo root, with the demo CA's CRLs as revocation evidence.
+fn demo_verifier(pki_dir: &std::path::Path) -> anyhow::Result<kyso::verify::Verifier> {
+    let mut trust = kyso::pki::TrustStore::new();
+    trust.load(&pki_dir.join("root.pem"))?;
+    let mut options = kyso::verify::VerifyOptions::new(trust, time::OffsetDateTime::now_utc());
+    for name in ["intermediate.crl", "root.crl"] {
+        for crl in kyso::pki::crl::Crl::from_pem_or_der(&std::fs::read(pki_dir.join(name))?)? {
+            options.evidence.add_crl(crl);
         }
-        "1.2.840.113549.1.1.11" => {
-            signer::SignatureAlgorithm::RsaPkcs1v15(signer::DigestAlgorithm::Sha256)
-        }
-        _ => return false,
-    };
-    cert.tbs_certificate.issuer == issuer.tbs_certificate.subject
-        && signer::verify(
-            issuer.tbs_certificate.subject_pki.raw,
-            algorithm,
-            cert.tbs_certificate.as_ref(),
-            &cert.signature_value.data,
-        )
-        .is_ok()
+    }
+    options.revocation = kyso::verify::Revocation::Offline;
+    Ok(kyso::verify::Verifier::new(options))
 }
 
 fn step(n: u32, what: &str) {

@@ -18,8 +18,9 @@
 //! certificate providers, the verified gap, incoming outcomes) comes from a fixed-seed SplitMix64,
 //! so every run, and both stores, hold the same events. Seeding twice records nothing new.
 
-use crate::signer::DigestAlgorithm::Sha256;
 use time::{Date, Duration, Month, OffsetDateTime};
+
+use crate::signer::DigestAlgorithm::Sha256;
 
 use super::event::{
     Audited, Certificate, Declared, Event, Indication, Issued, Method, Recorded, SignatureLevel,

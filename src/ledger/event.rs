@@ -17,9 +17,10 @@
 
 use std::io::BufRead;
 
-use crate::signer::DigestAlgorithm::Sha256;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+
+use crate::signer::DigestAlgorithm::Sha256;
 
 use super::Error;
 
@@ -265,9 +266,8 @@ pub fn parse_json_lines(input: impl BufRead) -> Result<Vec<Event>, Error> {
     let mut events = Vec::new();
     for (index, line) in input.lines().enumerate() {
         let number = index as u64 + 1;
-        let line = line.map_err(|source| Error::Io {
-            action: "read events line",
-            path: format!("<line {number}>").into(),
+        let line = line.map_err(|source| Error::EventRead {
+            line: number,
             source,
         })?;
         let trimmed = line.trim();
@@ -519,5 +519,27 @@ mod tests {
             "{err:?}"
         );
         assert!(!err.to_string().contains("1234"), "{err}");
+    }
+
+    #[test]
+    fn certificate_facts_come_from_der() {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Nguyễn Văn An");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, "Sở Tư pháp");
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let der = cert.der().to_vec();
+        let facts = Certificate::from_der(&der).unwrap();
+        assert_eq!(facts.sha256, hex::encode(Sha256.digest(&der)));
+        assert!(facts.subject.contains("Nguyễn Văn An"), "{}", facts.subject);
+        assert_eq!(facts.subject, facts.issuer, "self-signed");
+        assert!(matches!(
+            Certificate::from_der(&der[..der.len() / 2]),
+            Err(Error::InvalidCertificate { .. })
+        ));
     }
 }

@@ -17,15 +17,16 @@ use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 use super::Error;
 
-/// Asia/Ho_Chi_Minh: UTC+7, no daylight saving since 1975.
-pub const VIETNAM: UtcOffset = match UtcOffset::from_hms(7, 0, 0) {
-    Ok(offset) => offset,
-    Err(_) => panic!("BUG: +07:00 is a valid offset"),
-};
+/// Asia/Ho_Chi_Minh: the crate's one definition of Vietnam's offset.
+pub use crate::VIETNAM;
 
-/// A calendar period in Vietnamese local time.
+/// A calendar period in Vietnamese local time. Made only by [`Period::parse`], which bounds the
+/// year, so that every period has a first and a last day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Period {
+pub struct Period(Kind);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
     Day(Date),
     Month {
         year: i32,
@@ -78,7 +79,7 @@ impl Period {
             if last < first {
                 return Err(fail("custom range ends before it starts"));
             }
-            return Ok(Period::Custom { first, last });
+            return Ok(Period(Kind::Custom { first, last }));
         }
         let (year, rest) = match s.split_once('-') {
             Some((year, rest)) => (year, Some(rest)),
@@ -87,23 +88,23 @@ impl Period {
         let year =
             parse_year(year).ok_or_else(|| fail("year must be four digits, 1970 to 9998"))?;
         let Some(rest) = rest else {
-            return Ok(Period::Year(year));
+            return Ok(Period(Kind::Year(year)));
         };
         if let Some(q) = rest.strip_prefix(['Q', 'q']) {
             return match q {
-                "1" | "2" | "3" | "4" => Ok(Period::Quarter {
+                "1" | "2" | "3" | "4" => Ok(Period(Kind::Quarter {
                     year,
                     quarter: q.parse().expect("BUG: matched a digit"),
-                }),
+                })),
                 _ => Err(fail("quarter must be Q1 to Q4")),
             };
         }
         if let Some(h) = rest.strip_prefix(['H', 'h']) {
             return match h {
-                "1" | "2" => Ok(Period::Half {
+                "1" | "2" => Ok(Period(Kind::Half {
                     year,
                     half: h.parse().expect("BUG: matched a digit"),
-                }),
+                })),
                 _ => Err(fail("half-year must be H1 or H2")),
             };
         }
@@ -112,9 +113,9 @@ impl Period {
                 let month = two_digits(rest)
                     .and_then(|m| Month::try_from(m).ok())
                     .ok_or_else(|| fail("month must be 01 to 12"))?;
-                Ok(Period::Month { year, month })
+                Ok(Period(Kind::Month { year, month }))
             }
-            Some(_) => parse_day(s).map(Period::Day).ok_or_else(|| {
+            Some(_) => parse_day(s).map(|d| Period(Kind::Day(d))).ok_or_else(|| {
                 fail("expected YYYY-MM-DD, YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY or DAY..DAY")
             }),
         }
@@ -130,10 +131,10 @@ impl Period {
             )
             .expect("BUG: parse bounds years to 1970..=9998")
         };
-        let (first, next) = match *self {
-            Period::Day(d) => return (d, d),
-            Period::Custom { first, last } => return (first, last),
-            Period::Month { year, month } => {
+        let (first, next) = match self.0 {
+            Kind::Day(d) => return (d, d),
+            Kind::Custom { first, last } => return (first, last),
+            Kind::Month { year, month } => {
                 let m = month as u8;
                 let next = if m == 12 {
                     first_of(year + 1, 1)
@@ -142,7 +143,7 @@ impl Period {
                 };
                 (first_of(year, m), next)
             }
-            Period::Quarter { year, quarter } => {
+            Kind::Quarter { year, quarter } => {
                 let m = (quarter - 1) * 3 + 1;
                 let next = if quarter == 4 {
                     first_of(year + 1, 1)
@@ -151,7 +152,7 @@ impl Period {
                 };
                 (first_of(year, m), next)
             }
-            Period::Half { year, half } => {
+            Kind::Half { year, half } => {
                 let m = (half - 1) * 6 + 1;
                 let next = if half == 2 {
                     first_of(year + 1, 1)
@@ -160,7 +161,7 @@ impl Period {
                 };
                 (first_of(year, m), next)
             }
-            Period::Year(year) => (first_of(year, 1), first_of(year + 1, 1)),
+            Kind::Year(year) => (first_of(year, 1), first_of(year + 1, 1)),
         };
         (
             first,
@@ -182,13 +183,13 @@ impl Period {
 
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Period::Day(d) => write!(f, "{}", day(*d)),
-            Period::Month { year, month } => write!(f, "{year:04}-{:02}", *month as u8),
-            Period::Quarter { year, quarter } => write!(f, "{year:04}-Q{quarter}"),
-            Period::Half { year, half } => write!(f, "{year:04}-H{half}"),
-            Period::Year(year) => write!(f, "{year:04}"),
-            Period::Custom { first, last } => write!(f, "{}..{}", day(*first), day(*last)),
+        match &self.0 {
+            Kind::Day(d) => write!(f, "{}", day(*d)),
+            Kind::Month { year, month } => write!(f, "{year:04}-{:02}", *month as u8),
+            Kind::Quarter { year, quarter } => write!(f, "{year:04}-Q{quarter}"),
+            Kind::Half { year, half } => write!(f, "{year:04}-H{half}"),
+            Kind::Year(year) => write!(f, "{year:04}"),
+            Kind::Custom { first, last } => write!(f, "{}..{}", day(*first), day(*last)),
         }
     }
 }

@@ -15,12 +15,15 @@
 //! This module speaks plain TCP to PostgreSQL (`NoTls`): it is meant for a database on the same
 //! host or a private network segment; TLS to a remote server is left to a later change.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
-use crate::signer::DigestAlgorithm::Sha256;
 use postgres::{Client, NoTls, Statement, Transaction};
 
+use crate::signer::DigestAlgorithm::Sha256;
+
 use super::event::{Event, Recorded};
+
+mod bulk;
 use super::units::Unit;
 use super::{
     Counts, Declared, DocumentStatus, Error, IncomingCount, Indication, Method, SignatureCount,
@@ -48,20 +51,24 @@ CREATE TABLE documents (
 );
 CREATE INDEX documents_unit_time
     ON documents (unit, issued_at, declared_signed, verified_signed);
+CREATE TABLE issuers (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    dn TEXT NOT NULL UNIQUE
+);
 CREATE TABLE signatures (
-    document_id  TEXT NOT NULL,
-    cert_sha256  TEXT NOT NULL,
-    unit         TEXT NOT NULL REFERENCES units(code),
-    key_ref      TEXT NOT NULL,
-    cert_subject TEXT NOT NULL,
-    cert_issuer  TEXT NOT NULL,
+    document_id    TEXT NOT NULL,
+    cert_sha256    TEXT NOT NULL,
+    unit           TEXT NOT NULL REFERENCES units(code),
+    key_ref        TEXT NOT NULL,
+    cert_subject   TEXT NOT NULL,
+    cert_issuer_id BIGINT NOT NULL REFERENCES issuers(id),
     method       TEXT NOT NULL,
     level        TEXT NOT NULL,
     signed_at    BIGINT NOT NULL,
     indication   TEXT NOT NULL,
     PRIMARY KEY (document_id, cert_sha256)
 );
-CREATE INDEX signatures_time ON signatures (signed_at);
+CREATE INDEX signatures_report ON signatures (unit, method, cert_issuer_id, signed_at);
 CREATE TABLE incoming (
     receiving_unit TEXT NOT NULL REFERENCES units(code),
     document_id    TEXT NOT NULL,
@@ -87,6 +94,8 @@ pub struct PgStore {
     client: Client,
     statements: Statements,
     known_units: HashSet<String>,
+    /// Issuer DN → id, for issuers known to be committed.
+    issuer_ids: HashMap<String, i64>,
 }
 
 /// Statements prepared once per connection. Each event is one round trip: the statement reads
@@ -133,7 +142,40 @@ impl PgStore {
             client,
             statements,
             known_units: HashSet::new(),
+            issuer_ids: HashMap::new(),
         })
+    }
+}
+
+impl PgStore {
+    /// Makes sure every issuer the events name has an id, each committed on its own before the
+    /// events' transaction: an issuer is a dictionary entry, not an event, so one left behind by a
+    /// batch that then fails is harmless, and an id is cached only once it is committed. When two
+    /// nodes meet a new issuer at once, the second's insert waits for the first and does nothing,
+    /// and its select (a new snapshot outside any transaction) then sees the first's row.
+    fn ensure_issuers(&mut self, events: &[Event]) -> Result<(), Error> {
+        for event in events {
+            let Event::Signed(signed) = event else {
+                continue;
+            };
+            let dn = &signed.certificate.issuer;
+            if self.issuer_ids.contains_key(dn) {
+                continue;
+            }
+            self.client
+                .execute(
+                    "INSERT INTO issuers (dn) VALUES ($1) ON CONFLICT (dn) DO NOTHING",
+                    &[dn],
+                )
+                .map_err(pg("record certificate issuer"))?;
+            let id: i64 = self
+                .client
+                .query_one("SELECT id FROM issuers WHERE dn = $1", &[dn])
+                .map_err(pg("read certificate issuer"))?
+                .get(0);
+            self.issuer_ids.insert(dn.clone(), id);
+        }
+        Ok(())
     }
 }
 
@@ -226,21 +268,21 @@ impl Statements {
                      SELECT 1 FROM signatures WHERE document_id = $1 AND cert_sha256 = $2
                  ), written AS (
                      INSERT INTO signatures (document_id, cert_sha256, unit, key_ref,
-                                             cert_subject, cert_issuer, method, level,
+                                             cert_subject, cert_issuer_id, method, level,
                                              signed_at, indication)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                      ON CONFLICT (document_id, cert_sha256) DO UPDATE SET
                          unit = EXCLUDED.unit, key_ref = EXCLUDED.key_ref,
                          cert_subject = EXCLUDED.cert_subject,
-                         cert_issuer = EXCLUDED.cert_issuer, method = EXCLUDED.method,
+                         cert_issuer_id = EXCLUDED.cert_issuer_id, method = EXCLUDED.method,
                          level = EXCLUDED.level, signed_at = EXCLUDED.signed_at,
                          indication = EXCLUDED.indication
                      WHERE (signatures.unit, signatures.key_ref, signatures.cert_subject,
-                            signatures.cert_issuer, signatures.method, signatures.level,
+                            signatures.cert_issuer_id, signatures.method, signatures.level,
                             signatures.signed_at, signatures.indication)
                            IS DISTINCT FROM
                            (EXCLUDED.unit, EXCLUDED.key_ref, EXCLUDED.cert_subject,
-                            EXCLUDED.cert_issuer, EXCLUDED.method, EXCLUDED.level,
+                            EXCLUDED.cert_issuer_id, EXCLUDED.method, EXCLUDED.level,
                             EXCLUDED.signed_at, EXCLUDED.indication)
                      RETURNING 1
                  ), refreshed AS (
@@ -339,6 +381,7 @@ impl Store for PgStore {
         for event in events {
             event.validate()?;
         }
+        self.ensure_issuers(events)?;
         let keys: BTreeSet<i64> = events.iter().map(|e| lock_key(e.document_id())).collect();
         let keys: Vec<i64> = keys.into_iter().collect();
         let mut tx = self
@@ -347,15 +390,17 @@ impl Store for PgStore {
             .map_err(pg("begin recording events"))?;
         tx.execute(&self.statements.lock_documents, &[&keys])
             .map_err(pg("lock documents"))?;
-        let mut outcomes = Vec::with_capacity(events.len());
-        for event in events {
-            outcomes.push(record_one(
+        // One event: one statement. Several: a fixed number of statements for the whole batch.
+        let outcomes = match events {
+            [event] => vec![record_one(
                 &mut tx,
                 &self.statements,
                 &mut self.known_units,
+                &self.issuer_ids,
                 event,
-            )?);
-        }
+            )?],
+            _ => bulk::record(&mut tx, &mut self.known_units, &self.issuer_ids, events)?,
+        };
         tx.commit().map_err(pg("commit events"))?;
         Ok(outcomes)
     }
@@ -390,11 +435,13 @@ impl Store for PgStore {
         let rows = self
             .client
             .query(
-                "SELECT unit, method, cert_issuer, COUNT(*)
-                 FROM signatures
-                 WHERE signed_at >= $1 AND signed_at < $2
-                 GROUP BY unit, method, cert_issuer
-                 ORDER BY unit COLLATE \"C\", method COLLATE \"C\", cert_issuer COLLATE \"C\"",
+                "SELECT s.unit, s.method, i.dn, s.n
+                 FROM (SELECT unit, method, cert_issuer_id, COUNT(*) AS n
+                       FROM signatures
+                       WHERE signed_at >= $1 AND signed_at < $2
+                       GROUP BY unit, method, cert_issuer_id) AS s
+                 JOIN issuers AS i ON i.id = s.cert_issuer_id
+                 ORDER BY s.unit COLLATE \"C\", s.method COLLATE \"C\", i.dn COLLATE \"C\"",
                 &[&unix(range.start), &unix(range.end)],
             )
             .map_err(pg("query signature counts"))?;
@@ -515,9 +562,10 @@ fn lock_key(document_id: &str) -> i64 {
     i64::from_be_bytes(bytes)
 }
 
-fn corrupt(column: &str, value: &str) -> Error {
-    Error::PostgresConfig {
-        reason: format!("the ledger holds an unknown {column} `{value}`: written by a newer kyso?"),
+fn corrupt(column: &'static str, value: &str) -> Error {
+    Error::UnknownStoredValue {
+        column,
+        value: value.to_owned(),
     }
 }
 
@@ -525,6 +573,7 @@ fn record_one(
     tx: &mut Transaction<'_>,
     s: &Statements,
     known_units: &mut HashSet<String>,
+    issuer_ids: &HashMap<String, i64>,
     event: &Event,
 ) -> Result<Recorded, Error> {
     if let Some(unit) = event.unit()
@@ -569,7 +618,9 @@ fn record_one(
                     &e.unit,
                     &e.key,
                     &e.certificate.subject,
-                    &e.certificate.issuer,
+                    issuer_ids
+                        .get(&e.certificate.issuer)
+                        .expect("BUG: ensure_issuers ran on this batch before its transaction"),
                     &e.method.as_str(),
                     &e.level.as_str(),
                     &unix(e.signed_at),

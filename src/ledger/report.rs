@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 
 use super::period::{Period, TimeRange, day};
-use super::units::{LevelScheme, Unit, parents_first};
+use super::units::{LevelScheme, Unit, tree_order};
 use super::{Counts, DocumentStatus, Error, Indication, Store};
 
 /// What to report on.
@@ -180,7 +180,7 @@ pub fn build(
         .collect();
 
     // Preorder: parents before children, so a reverse walk rolls counts up in one pass.
-    let order = parents_first(&by_code)?;
+    let order = tree_order(&by_code, scheme)?;
     let mut total: HashMap<&str, Counts> = HashMap::new();
     for code in order.iter().rev() {
         let mut sum = total.get(code.as_str()).copied().unwrap_or_default();
@@ -223,6 +223,9 @@ pub fn build(
         .levels()
         .iter()
         .filter(|l| query.level.as_ref().is_none_or(|q| &l.key == q))
+        // Under a scoped unit, levels it has no units at are noise (a district has no
+        // departments).
+        .filter(|l| scope.is_none() || in_subtree.iter().any(|u| u.level == l.key))
         .map(|level| {
             let mut counts = Counts::default();
             let mut n = 0;

@@ -15,6 +15,7 @@
 //! Times are Unix seconds (UTC) in INTEGER columns, as in the PostgreSQL store, so both compare
 //! period boundaries identically. This module refuses nothing beyond what [`Store`] refuses.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -60,6 +61,8 @@ pub enum Durability {
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+    /// Issuer DN → id, for issuers known to be committed.
+    issuer_ids: HashMap<String, i64>,
 }
 
 /// Schema versions, applied in order; a version is never edited once released, only added to.
@@ -82,20 +85,27 @@ CREATE TABLE documents (
 -- Covers the per-unit report (GROUP BY unit, filter on time) and the drill-down list.
 CREATE INDEX documents_unit_time
     ON documents (unit, issued_at, declared_signed, verified_signed);
+-- Issuer DNs are long and few: signatures refer to them by number, which keeps the report's
+-- covering index small.
+CREATE TABLE issuers (
+    id INTEGER PRIMARY KEY,
+    dn TEXT NOT NULL UNIQUE
+);
 CREATE TABLE signatures (
-    document_id  TEXT NOT NULL,
-    cert_sha256  TEXT NOT NULL,
-    unit         TEXT NOT NULL REFERENCES units(code),
-    key_ref      TEXT NOT NULL,
-    cert_subject TEXT NOT NULL,
-    cert_issuer  TEXT NOT NULL,
+    document_id    TEXT NOT NULL,
+    cert_sha256    TEXT NOT NULL,
+    unit           TEXT NOT NULL REFERENCES units(code),
+    key_ref        TEXT NOT NULL,
+    cert_subject   TEXT NOT NULL,
+    cert_issuer_id INTEGER NOT NULL REFERENCES issuers(id),
     method       TEXT NOT NULL,
     level        TEXT NOT NULL,
     signed_at    INTEGER NOT NULL,
     indication   TEXT NOT NULL,
     PRIMARY KEY (document_id, cert_sha256)
 );
-CREATE INDEX signatures_time ON signatures (signed_at);
+-- Covers the method and provider counts: grouped in index order, filtered on time.
+CREATE INDEX signatures_report ON signatures (unit, method, cert_issuer_id, signed_at);
 CREATE TABLE incoming (
     receiving_unit TEXT NOT NULL REFERENCES units(code),
     document_id    TEXT NOT NULL,
@@ -159,7 +169,11 @@ impl SqliteStore {
             "PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
         ))
         .map_err(fail("set pragmas"))?;
-        let mut store = SqliteStore { conn, path };
+        let mut store = SqliteStore {
+            conn,
+            path,
+            issuer_ids: HashMap::new(),
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -175,6 +189,34 @@ impl SqliteStore {
             context,
             source,
         }
+    }
+
+    /// Makes sure every issuer the events name has an id, each in its own small transaction
+    /// before the events' transaction: an issuer is a dictionary entry, not an event, so one
+    /// left behind by a batch that then fails is harmless, and an id is cached only once it is
+    /// committed.
+    fn ensure_issuers(&mut self, events: &[Event]) -> Result<(), Error> {
+        for event in events {
+            let Event::Signed(signed) = event else {
+                continue;
+            };
+            let dn = &signed.certificate.issuer;
+            if self.issuer_ids.contains_key(dn) {
+                continue;
+            }
+            let id: i64 = self
+                .conn
+                .prepare_cached("INSERT INTO issuers (dn) VALUES (?1) ON CONFLICT (dn) DO NOTHING")
+                .and_then(|mut s| s.execute([dn]))
+                .and_then(|_| {
+                    self.conn
+                        .prepare_cached("SELECT id FROM issuers WHERE dn = ?1")?
+                        .query_row([dn], |r| r.get(0))
+                })
+                .map_err(self.fail("record certificate issuer"))?;
+            self.issuer_ids.insert(dn.clone(), id);
+        }
+        Ok(())
     }
 
     fn migrate(&mut self) -> Result<(), Error> {
@@ -271,6 +313,8 @@ impl Store for SqliteStore {
         for event in events {
             event.validate()?;
         }
+        self.ensure_issuers(events)?;
+        let issuer_ids = &self.issuer_ids;
         let path = self.path.clone();
         let fail = move |context: &'static str| {
             let path = path.clone();
@@ -286,7 +330,7 @@ impl Store for SqliteStore {
             .map_err(fail("begin recording events"))?;
         let mut outcomes = Vec::with_capacity(events.len());
         for event in events {
-            let outcome = record_one(&tx, event).map_err(|e| match e {
+            let outcome = record_one(&tx, issuer_ids, event).map_err(|e| match e {
                 Recording::Refused(e) => e,
                 Recording::Sql(context, source) => fail(context)(source),
             })?;
@@ -328,10 +372,13 @@ impl Store for SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT unit, method, cert_issuer, COUNT(*)
-                 FROM signatures
-                 WHERE signed_at >= ?1 AND signed_at < ?2
-                 GROUP BY unit, method, cert_issuer ORDER BY unit, method, cert_issuer",
+                "SELECT s.unit, s.method, i.dn, s.n
+                 FROM (SELECT unit, method, cert_issuer_id, COUNT(*) AS n
+                       FROM signatures
+                       WHERE signed_at >= ?1 AND signed_at < ?2
+                       GROUP BY unit, method, cert_issuer_id) AS s
+                 JOIN issuers AS i ON i.id = s.cert_issuer_id
+                 ORDER BY s.unit, s.method, i.dn",
             )
             .map_err(self.fail("prepare signature counts"))?;
         let rows = stmt
@@ -349,7 +396,7 @@ impl Store for SqliteStore {
             let (unit, method, issuer, count) = row.map_err(self.fail("read signature counts"))?;
             out.push(SignatureCount {
                 unit,
-                method: stored_method(&method, &self.path)?,
+                method: stored_method(&method)?,
                 issuer,
                 count: count as u64,
             });
@@ -384,7 +431,7 @@ impl Store for SqliteStore {
                 row.map_err(self.fail("read incoming counts"))?;
             out.push(IncomingCount {
                 unit,
-                indication: stored_indication(&indication, &self.path)?,
+                indication: stored_indication(&indication)?,
                 sub_indication,
                 count: count as u64,
             });
@@ -465,7 +512,11 @@ fn sql(context: &'static str) -> impl Fn(rusqlite::Error) -> Recording {
     move |e| Recording::Sql(context, e)
 }
 
-fn record_one(tx: &Transaction<'_>, event: &Event) -> Result<Recorded, Recording> {
+fn record_one(
+    tx: &Transaction<'_>,
+    issuer_ids: &HashMap<String, i64>,
+    event: &Event,
+) -> Result<Recorded, Recording> {
     if let Some(unit) = event.unit() {
         let known = tx
             .prepare_cached("SELECT 1 FROM units WHERE code = ?1")
@@ -480,7 +531,12 @@ fn record_one(tx: &Transaction<'_>, event: &Event) -> Result<Recorded, Recording
     }
     let outcome = match event {
         Event::Issued(e) => record_issued(tx, e)?,
-        Event::Signed(e) => record_signed(tx, e)?,
+        Event::Signed(e) => {
+            let issuer_id = *issuer_ids
+                .get(&e.certificate.issuer)
+                .expect("BUG: ensure_issuers ran on this batch before its transaction");
+            record_signed(tx, e, issuer_id)?
+        }
         Event::Verified(e) => record_verified(tx, e)?,
         Event::Audited(e) => record_audited(tx, e)?,
     };
@@ -559,12 +615,13 @@ fn record_issued(tx: &Transaction<'_>, e: &Issued) -> Result<Recorded, Recording
     }
 }
 
-fn record_signed(tx: &Transaction<'_>, e: &Signed) -> Result<Recorded, Recording> {
+fn record_signed(tx: &Transaction<'_>, e: &Signed, issuer_id: i64) -> Result<Recorded, Recording> {
     let signed_at = unix(e.signed_at);
-    type Row = (String, String, String, String, String, String, i64, String);
+    type Row = (String, String, String, i64, String, String, i64, String);
     let existing: Option<Row> = tx
         .prepare_cached(
-            "SELECT unit, key_ref, cert_subject, cert_issuer, method, level, signed_at, indication
+            "SELECT unit, key_ref, cert_subject, cert_issuer_id, method, level, signed_at,
+                    indication
              FROM signatures WHERE document_id = ?1 AND cert_sha256 = ?2",
         )
         .and_then(|mut s| {
@@ -587,7 +644,7 @@ fn record_signed(tx: &Transaction<'_>, e: &Signed) -> Result<Recorded, Recording
         e.unit.clone(),
         e.key.clone(),
         e.certificate.subject.clone(),
-        e.certificate.issuer.clone(),
+        issuer_id,
         e.method.as_str().to_owned(),
         e.level.as_str().to_owned(),
         signed_at,
@@ -600,11 +657,11 @@ fn record_signed(tx: &Transaction<'_>, e: &Signed) -> Result<Recorded, Recording
     };
     tx.prepare_cached(
         "INSERT INTO signatures (document_id, cert_sha256, unit, key_ref, cert_subject,
-                                 cert_issuer, method, level, signed_at, indication)
+                                 cert_issuer_id, method, level, signed_at, indication)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT (document_id, cert_sha256) DO UPDATE SET
              unit = excluded.unit, key_ref = excluded.key_ref,
-             cert_subject = excluded.cert_subject, cert_issuer = excluded.cert_issuer,
+             cert_subject = excluded.cert_subject, cert_issuer_id = excluded.cert_issuer_id,
              method = excluded.method, level = excluded.level,
              signed_at = excluded.signed_at, indication = excluded.indication",
     )
@@ -743,18 +800,16 @@ fn declared(flag: i64) -> Declared {
     }
 }
 
-fn stored_method(s: &str, path: &Path) -> Result<Method, Error> {
-    Method::from_stored(s).ok_or_else(|| Error::Sqlite {
-        path: path.to_path_buf(),
-        context: "read signature counts",
-        source: rusqlite::Error::InvalidColumnName(format!("unknown stored method `{s}`")),
+fn stored_method(s: &str) -> Result<Method, Error> {
+    Method::from_stored(s).ok_or_else(|| Error::UnknownStoredValue {
+        column: "method",
+        value: s.to_owned(),
     })
 }
 
-fn stored_indication(s: &str, path: &Path) -> Result<Indication, Error> {
-    Indication::from_stored(s).ok_or_else(|| Error::Sqlite {
-        path: path.to_path_buf(),
-        context: "read incoming counts",
-        source: rusqlite::Error::InvalidColumnName(format!("unknown stored indication `{s}`")),
+fn stored_indication(s: &str) -> Result<Indication, Error> {
+    Indication::from_stored(s).ok_or_else(|| Error::UnknownStoredValue {
+        column: "indication",
+        value: s.to_owned(),
     })
 }

@@ -332,10 +332,9 @@ pub fn write_csv(units: &[Unit], output: impl Write) -> Result<(), Error> {
                 .map_err(fail)?;
         }
     }
-    writer.flush().map_err(|source| Error::Io {
-        action: "write units CSV to",
-        path: "<output>".into(),
-        source,
+    writer.flush().map_err(|e| Error::Render {
+        format: "units CSV",
+        reason: e.to_string(),
     })
 }
 
@@ -362,14 +361,40 @@ pub fn check_code(code: &str) -> Result<(), String> {
 /// Codes ordered so that each parent comes before its children (roots and siblings by code).
 /// Fails on a cycle.
 pub fn parents_first(units: &BTreeMap<String, Unit>) -> Result<Vec<String>, Error> {
-    let mut children: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    let mut roots = Vec::new();
+    ordered(units, |_| 0)
+}
+
+/// Like [`parents_first`], with siblings ordered by level (top first), then code: under the
+/// province, its departments before its districts. This is the order reports show.
+pub fn tree_order(
+    units: &BTreeMap<String, Unit>,
+    scheme: &LevelScheme,
+) -> Result<Vec<String>, Error> {
+    ordered(units, |u| scheme.rank(&u.level).unwrap_or(usize::MAX))
+}
+
+fn ordered(
+    units: &BTreeMap<String, Unit>,
+    rank: impl Fn(&Unit) -> usize,
+) -> Result<Vec<String>, Error> {
+    let mut children: BTreeMap<&str, Vec<&Unit>> = BTreeMap::new();
+    let mut root_units = Vec::new();
     for unit in units.values() {
         match unit.parent.as_deref().filter(|p| units.contains_key(*p)) {
-            Some(parent) => children.entry(parent).or_default().push(&unit.code),
-            None => roots.push(unit.code.as_str()),
+            Some(parent) => children.entry(parent).or_default().push(unit),
+            None => root_units.push(unit),
         }
     }
+    // Units arrive in code order; a stable sort by rank keeps code order within a level.
+    root_units.sort_by_key(|u| rank(u));
+    let roots: Vec<&str> = root_units.iter().map(|u| u.code.as_str()).collect();
+    let children: BTreeMap<&str, Vec<&str>> = children
+        .into_iter()
+        .map(|(parent, mut kids)| {
+            kids.sort_by_key(|u| rank(u));
+            (parent, kids.into_iter().map(|u| u.code.as_str()).collect())
+        })
+        .collect();
     let mut order = Vec::with_capacity(units.len());
     let mut stack: Vec<&str> = roots.into_iter().rev().collect();
     while let Some(code) = stack.pop() {
