@@ -184,7 +184,7 @@ fn several_files_are_reported_in_turn_and_an_unreadable_one_is_an_error() {
     assert_eq!(reports.len(), 2, "the unreadable file has no report");
     assert_eq!(reports[0]["report"]["indication"], "TOTAL-PASSED");
     assert_eq!(reports[1]["report"]["indication"], "TOTAL-FAILED");
-    assert_eq!(reports[1]["report"]["sub_indication"], "HASH_FAILURE");
+    assert_eq!(reports[1]["report"]["subindication"], "HASH_FAILURE");
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.pdf"));
 }
 
@@ -245,7 +245,7 @@ fn revocation_and_time_options_change_the_verdict() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(json(&out)["report"]["sub_indication"], "TRY_LATER");
+    assert_eq!(json(&out)["report"]["subindication"], "TRY_LATER");
     // --at before the certificate was issued: the signer's certificate was not valid yet.
     let out = files.verify(
         &["--at", "2001-01-01T00:00:00+07:00", "--json"],
@@ -271,7 +271,7 @@ fn json_report_matches_its_documented_schema() {
     assert_eq!(report["format"], "pdf");
     assert_eq!(report["sha256"].as_str().unwrap().len(), 64);
     assert_eq!(sig["indication"], "TOTAL-PASSED");
-    assert_eq!(sig["sub_indication"], Value::Null);
+    assert_eq!(sig["subindication"], Value::Null);
     assert_eq!(sig["format"], "PAdES-B-B");
     assert_eq!(sig["signer"]["common_name"], "Nguyễn Thị Kiểm");
     assert_eq!(sig["signer"]["unit"], "Sở Tư pháp");

@@ -181,6 +181,8 @@ pub struct SignatureReport {
     /// `PAdES-B-B`, `PAdES-B-T`, `PAdES-B-LT`, `PKCS7`, `XAdES-B-B`, `XMLDSig`, `document timestamp`.
     pub format: String,
     pub indication: Indication,
+    /// `subindication` on the wire, as issue 6 and the ETSI tables name it.
+    #[serde(rename = "subindication")]
     pub sub_indication: Option<SubIndication>,
     /// Plain-language reasons, most important first (English; see `verify::text` for Vietnamese).
     pub reasons: Vec<String>,
@@ -289,6 +291,8 @@ pub struct DocumentReport {
     pub sha256: String,
     /// The document's worst indication; TOTAL-PASSED only if it has signatures and all passed.
     pub indication: Indication,
+    /// `subindication` on the wire, as issue 6 and the ETSI tables name it.
+    #[serde(rename = "subindication")]
     pub sub_indication: Option<SubIndication>,
     /// Why the document as a whole failed, when no signature could even be read.
     pub reasons: Vec<String>,
