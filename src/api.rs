@@ -85,9 +85,10 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves `app(state)` on `listener` until `shutdown` completes, then shuts down gracefully:
-/// stops accepting, lets in-flight requests (signatures included) finish for up to `grace`,
-/// commits what the ledger recorder holds, and closes the PKCS#11 sessions before the modules
-/// are finalised ([`crate::token::shutdown`]).
+/// stops accepting, lets in-flight requests (signatures included) finish for up to `grace`, and
+/// commits what the ledger recorder holds. The caller then closes the PKCS#11 sessions with
+/// [`crate::token::shutdown`] (`kyso serve` does, as every command does on exit): tokens are
+/// process-wide, and an embedding process (the tests) may still be using them.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -119,13 +120,8 @@ pub async fn serve(
         }
     };
     let closing = state.clone();
-    let closed = tokio::task::spawn_blocking(move || {
-        closing.recorder.close();
-        crate::token::shutdown(grace)
-    })
-    .await
-    .unwrap_or(false);
-    tracing::info!(pkcs11_finalised = closed, "stopped");
+    let _ = tokio::task::spawn_blocking(move || closing.recorder.close()).await;
+    tracing::info!("stopped; the caller closes the PKCS#11 sessions");
     result
 }
 
@@ -196,11 +192,13 @@ fn problem_for_bare(response: Response, limit: u64) -> Response {
     if status.is_success() || status.is_redirection() || status.is_informational() {
         return response;
     }
-    let is_problem = response
+    // Our own answers carry JSON (problems, the readiness report); axum's carry plain text or
+    // nothing.
+    let ours = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if is_problem {
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/"));
+    if ours {
         return response;
     }
     match status {

@@ -91,8 +91,10 @@ pub fn run_serve(runtime: &Runtime, args: &ServeArgs) -> anyhow::Result<u8> {
         .thread_name("kyso-http")
         .build()
         .context("starting the async runtime")?;
+    // Built outside the runtime: the ledger's PostgreSQL client is synchronous and runs a
+    // runtime of its own, which cannot start inside another.
+    let state = AppState::new(&config, store).context("setting up the service")?;
     tokio.block_on(async {
-        let state = AppState::new(&config, store).context("setting up the service")?;
         let listener = tokio::net::TcpListener::bind(&config.serve.listen)
             .await
             .with_context(|| format!("listening on {}", config.serve.listen))?;
