@@ -77,7 +77,7 @@ curl -sf -o "$dir/cong-van-124.api-signed.pdf" -D "$service/headers" \
   --data-binary @"$dir/cong-van-123.pdf" \
   "$url/v1/sign/pdf?key=stp-01&document_id=STP-2026-124&reason=Ban%20h%C3%A0nh&visible=1,320,300,240,90"
 say "→ $dir/cong-van-124.api-signed.pdf ($(grep -i '^x-kyso-indication' "$service/headers" | tr -d '\r'))"
-say "a signer of another unit is refused: HTTP $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $auditor" \
+say "the auditor's key may not sign: HTTP $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $auditor" \
   -H 'Content-Type: application/pdf' --data-binary @"$dir/cong-van-123.pdf" "$url/v1/sign/pdf?key=stp-01")"
 
 step 11 "verify it through the API, as the receiving clerk's software would"
