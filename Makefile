@@ -4,7 +4,11 @@ CARGO ?= cargo
 DEMO_DIR := var/demo
 DEMO_TOKEN := kyso-demo
 
-.PHONY: demo test test-fast lint bench clean-demo
+.PHONY: demo test test-fast lint bench fuzz clean-demo
+
+CONFORMANCE ?= $(CURDIR)/../shared/conformance
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := verify_document pdf_structure cms_ber xml_c14n x509_crl_ocsp pkcs11_uri
 
 ## make demo: install what is missing, create a project-local SoftHSM token, run the main job
 ## end to end (keys generated in the token, certificates from a demo CA, sign PDF and XML,
@@ -41,6 +45,29 @@ bench:
 	$(CARGO) bench --bench pki
 	$(CARGO) bench --bench xml
 	$(CARGO) bench --bench ledger
+	$(CARGO) bench --bench pdf_sign
+
+## make fuzz: each fuzz target (fuzz/fuzz_targets) for FUZZ_SECONDS with libFuzzer, seeded from
+## kyso's own outputs and reading the conformance suites as extra corpus folders. Needs the
+## nightly toolchain and cargo-fuzz (installed here if missing).
+fuzz:
+	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	@$(CARGO) run --quiet --example fuzz-seeds -- fuzz/corpus
+	@set -e; cd fuzz; for target in $(FUZZ_TARGETS); do \
+	  case $$target in \
+	    verify_document|pdf_structure) extra="$(CONFORMANCE)/dss-pades $(CONFORMANCE)/pdf-certification-attacks" ;; \
+	    xml_c14n) extra="$(CONFORMANCE)/dss-xades $(CONFORMANCE)/xmlsec-dsig/merlin-c14n-three" ;; \
+	    x509_crl_ocsp) extra="$(CONFORMANCE)/nist-pkits/certs $(CONFORMANCE)/nist-pkits/crls" ;; \
+	    *) extra="" ;; \
+	  esac; \
+	  existing=""; for d in $$extra; do [ -d "$$d" ] && existing="$$existing $$d"; done; \
+	  echo "== fuzz $$target ($(FUZZ_SECONDS) s)"; \
+	  cargo +nightly fuzz run $$target corpus/$$target $$existing -- \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>&1 \
+	    | grep -E "^(==|#[0-9]+ +DONE|stat::number_of_executed_units|SUMMARY|Done)" || true; \
+	  if ls artifacts/$$target/crash-* artifacts/$$target/timeout-* >/dev/null 2>&1; then \
+	    echo "fuzz $$target found a failure: fuzz/artifacts/$$target"; exit 1; fi; \
+	done
 
 clean-demo:
 	@if [ -d $(DEMO_DIR) ]; then softhsm/token-remove.sh $(DEMO_DIR); fi

@@ -35,6 +35,11 @@ fi
 if [ ! -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ]; then
   missing+=(fonts-liberation2)
 fi
+# The 200 MB signing test reads the child's peak memory from GNU time; `command -v time` would
+# find the shell keyword, so the binary is looked for.
+if [ "$what" = test ] && [ ! -x /usr/bin/time ]; then
+  missing+=(time)
+fi
 # PostgreSQL's server binaries are not on PATH in Debian.
 if [ "$what" = test ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)

@@ -20,6 +20,7 @@ pub struct Config {
     pub pdf: PdfConfig,
     pub verify: VerifyConfig,
     pub log: LogConfig,
+    pub tsa: TsaConfig,
     pub serve: ServeConfig,
 }
 
@@ -166,6 +167,14 @@ pub enum LogFormat {
     Text,
 }
 
+/// `[tsa]`: the RFC 3161 time-stamping authority for PAdES B-T and B-LT signatures.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TsaConfig {
+    /// `http://host[:port]/path`; `kyso sign pdf --tsa URL` overrides it.
+    pub url: Option<String>,
+}
+
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -256,6 +265,7 @@ const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
         &["serve", "store_connections"],
         Kind::Integer,
     ),
+    ("KYSO_TSA_URL", &["tsa", "url"], Kind::Text),
 ];
 
 impl Config {
@@ -424,5 +434,20 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{variable}: {e}"));
             assert_ne!(config, Config::default(), "{variable} changed nothing");
         }
+    }
+
+    #[test]
+    fn the_tsa_comes_from_the_file_or_the_environment() {
+        let text = "[tsa]\nurl = 'http://tsa.example.gov.vn/tsa'";
+        let config = Config::parse(text, "t", |_| None).unwrap();
+        assert_eq!(
+            config.tsa.url.as_deref(),
+            Some("http://tsa.example.gov.vn/tsa")
+        );
+        let config = Config::parse(text, "t", |n| {
+            (n == "KYSO_TSA_URL").then(|| "http://127.0.0.1:3180/".to_owned())
+        })
+        .unwrap();
+        assert_eq!(config.tsa.url.as_deref(), Some("http://127.0.0.1:3180/"));
     }
 }

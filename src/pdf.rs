@@ -10,6 +10,7 @@
 pub mod appearance;
 pub mod diff;
 mod document;
+pub mod dss;
 mod filter;
 pub mod font;
 pub mod image;
@@ -22,6 +23,7 @@ mod signatures;
 
 pub use appearance::{Appearance, Rect, VisibleSignature};
 pub use document::{Document, Location, XrefKind};
+pub use dss::{DssEntry, ValidationData, dss_update, vri_key};
 pub use filter::{decode, deflate};
 pub use font::Font;
 pub use image::PngImage;
@@ -84,6 +86,29 @@ pub enum Error {
 }
 
 impl Error {
+    /// The error with its byte offset moved by `base`: the parser counts from the start of the
+    /// buffer it reads, which for an update held in memory is not the start of the document.
+    pub(crate) fn rebased(self, base: usize) -> Error {
+        if base == 0 {
+            return self;
+        }
+        match self {
+            Error::Syntax { offset, expected } => Error::Syntax {
+                offset: offset + base,
+                expected,
+            },
+            Error::Xref { offset, reason } => Error::Xref {
+                offset: offset + base,
+                reason,
+            },
+            Error::InObject { id, source } => Error::InObject {
+                id,
+                source: Box::new(source.rebased(base)),
+            },
+            other => other,
+        }
+    }
+
     pub(crate) fn in_object(self, id: ObjectId) -> Error {
         match self {
             e @ Error::InObject { .. } => e,

@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
-    CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod,
-    KeyPair, KeyUsagePurpose, PublicKeyData, RevokedCertParams, SerialNumber, SubjectPublicKeyInfo,
+    CustomExtension, DistinguishedName, DnType, IsCa, Issuer, KeyIdMethod, KeyPair,
+    KeyUsagePurpose, PublicKeyData, RevokedCertParams, SerialNumber, SubjectPublicKeyInfo,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -49,6 +49,13 @@ pub struct PkiOptions {
     pub crl_url: Option<String>,
     /// OCSP responder written into certificates the intermediate issues (AIA, RFC 5280 §4.2.2.1).
     pub ocsp_url: Option<String>,
+    /// Where the intermediate's certificate is published, written into the certificates it
+    /// issues (AIA caIssuers, RFC 5280 §4.2.2.1).
+    pub ca_issuers_url: Option<String>,
+    /// CRL distribution point written into the intermediate's certificate, where
+    /// [`TestPki::root_crl`] is to be served: without one a validator that checks the whole
+    /// chain (PAdES B-LT, pyHanko's `--force-revinfo`) has no evidence for the intermediate.
+    pub root_crl_url: Option<String>,
 }
 
 impl Default for PkiOptions {
@@ -61,6 +68,8 @@ impl Default for PkiOptions {
             name: format!("kyso Test {}", hex::encode_upper(random_bytes::<3>())),
             crl_url: None,
             ocsp_url: None,
+            ca_issuers_url: None,
+            root_crl_url: None,
         }
     }
 }
@@ -149,6 +158,8 @@ pub struct TestPki {
     options: PkiOptions,
     next_serial: AtomicU64,
     revoked: std::sync::Mutex<Vec<u64>>,
+    /// Every serial the intermediate issued, for [`TestPki::ocsp_index`].
+    issued: std::sync::Mutex<Vec<u64>>,
 }
 
 impl TestPki {
@@ -167,6 +178,11 @@ impl TestPki {
         let intermediate_key = generate(options.ca_algorithm)?;
         let mut params = ca_params(&format!("{} Signing CA", options.name), at, Some(0));
         params.serial_number = Some(SerialNumber::from(2u64));
+        if let Some(url) = &options.root_crl_url {
+            params.crl_distribution_points = vec![CrlDistributionPoint {
+                uris: vec![url.clone()],
+            }];
+        }
         let cert = params.signed_by(&intermediate_key, &root.issuer())?;
         let intermediate = Authority {
             cert_der: cert.der().to_vec(),
@@ -180,6 +196,7 @@ impl TestPki {
             options,
             next_serial: AtomicU64::new(0x1000),
             revoked: std::sync::Mutex::new(Vec::new()),
+            issued: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -220,14 +237,20 @@ impl TestPki {
                 uris: vec![url.clone()],
             }];
         }
-        if let Some(url) = &self.options.ocsp_url {
-            params.custom_extensions.push(ocsp_aia(url));
+        if let Some(aia) = authority_info_access(
+            self.options.ocsp_url.as_deref(),
+            self.options.ca_issuers_url.as_deref(),
+        ) {
+            params.custom_extensions.push(aia);
         }
         let issuer = match profile {
             SignerProfile::UntrustedIssuer => &self.untrusted_root,
             _ => &self.intermediate,
         };
         let cert = params.signed_by(&public_key, &issuer.issuer())?;
+        if profile != SignerProfile::UntrustedIssuer {
+            self.record_issued(serial);
+        }
         if profile == SignerProfile::Revoked {
             self.revoked
                 .lock()
@@ -252,23 +275,23 @@ impl TestPki {
         Ok((issued, key))
     }
 
-    /// Issues a timestamping (TSA) certificate (EKU id-kp-timeStamping, critical, as RFC 3161
-    /// §2.3 requires) and its software key.
+    /// Issues a timestamping (TSA) certificate and its software key: extendedKeyUsage critical
+    /// and exactly id-kp-timeStamping, as RFC 3161 §2.3 requires (OpenSSL's `ts -reply` refuses
+    /// to sign with anything else). It carries the PKI's CRL and OCSP pointers like a signer's,
+    /// so its revocation data can be gathered for PAdES B-LT.
     pub fn issue_tsa(&self, name: &str) -> Result<(Issued, KeyPair), Error> {
-        self.issue_service(name, ExtendedKeyUsagePurpose::TimeStamping)
+        self.issue_service(name, Service::TimeStamping)
     }
 
-    /// Issues an OCSP responder certificate (EKU id-kp-OCSPSigning, RFC 6960 §4.2.2.2) and its
-    /// software key, delegated by the intermediate.
+    /// Issues an OCSP responder certificate and its software key, delegated by the
+    /// intermediate: extendedKeyUsage id-kp-OCSPSigning (RFC 6960 §4.2.2.2), critical as
+    /// responders' certificates usually have it, and id-pkix-ocsp-nocheck (§4.2.2.2.1) so that
+    /// validators need no revocation data for the responder itself.
     pub fn issue_ocsp_responder(&self, name: &str) -> Result<(Issued, KeyPair), Error> {
-        self.issue_service(name, ExtendedKeyUsagePurpose::OcspSigning)
+        self.issue_service(name, Service::OcspSigning)
     }
 
-    fn issue_service(
-        &self,
-        name: &str,
-        purpose: ExtendedKeyUsagePurpose,
-    ) -> Result<(Issued, KeyPair), Error> {
+    fn issue_service(&self, name: &str, service: Service) -> Result<(Issued, KeyPair), Error> {
         let key = generate(KeyAlgorithm::P256)?;
         let serial = self.next_serial.fetch_add(1, Ordering::Relaxed);
         let at = self.options.at;
@@ -282,9 +305,25 @@ impl TestPki {
         params.not_before = at - Duration::days(30);
         params.not_after = at + Duration::days(2 * 365);
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![purpose];
+        // rcgen writes `extended_key_usages` non-critical; RFC 3161 §2.3 wants the TSA's
+        // critical, so the extension is written by hand.
+        params.custom_extensions.push(critical_eku(service));
+        match service {
+            Service::TimeStamping => {
+                if let Some(url) = &self.options.crl_url {
+                    params.crl_distribution_points = vec![CrlDistributionPoint {
+                        uris: vec![url.clone()],
+                    }];
+                }
+                if let Some(aia) = authority_info_access(self.options.ocsp_url.as_deref(), None) {
+                    params.custom_extensions.push(aia);
+                }
+            }
+            Service::OcspSigning => params.custom_extensions.push(ocsp_no_check()),
+        }
         params.use_authority_key_identifier_extension = true;
         let cert = params.signed_by(&key, &self.intermediate.issuer())?;
+        self.record_issued(serial);
         Ok((
             Issued {
                 der: cert.der().to_vec(),
@@ -328,8 +367,10 @@ impl TestPki {
             .to_vec())
     }
 
-    /// The root's CRL (empty): with it, every certificate of a chain has revocation evidence,
-    /// as a full-chain, hard-fail policy requires.
+    /// The root's CRL (empty: the test PKI never revokes its intermediate), valid from
+    /// `this_update` for `validity`: with it, every certificate of a chain has revocation
+    /// evidence, as a full-chain, hard-fail policy requires. Served at
+    /// [`PkiOptions::root_crl_url`] when the intermediate names one.
     pub fn root_crl(
         &self,
         this_update: OffsetDateTime,
@@ -344,6 +385,43 @@ impl TestPki {
             key_identifier_method: KeyIdMethod::Sha256,
         };
         Ok(params.signed_by(&self.root.issuer())?.der().to_vec())
+    }
+
+    /// OpenSSL's CA database (`index.txt`, as `openssl ocsp -index` reads it) for every
+    /// certificate the intermediate issued: `V` (valid) or `R` (revoked a day before the PKI's
+    /// instant, as in [`TestPki::intermediate_crl`]). Serials not listed are answered "unknown".
+    pub fn ocsp_index(&self) -> String {
+        let lock = |m: &'_ std::sync::Mutex<Vec<u64>>| {
+            m.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone()
+        };
+        let (issued, revoked) = (lock(&self.issued), lock(&self.revoked));
+        let expiry = openssl_index_time(self.options.at + Duration::days(3 * 365));
+        let revoked_at = openssl_index_time(self.options.at - Duration::days(1));
+        issued
+            .iter()
+            .map(|serial| {
+                let serial_hex = format!("{serial:X}");
+                let serial_hex = if serial_hex.len() % 2 == 1 {
+                    format!("0{serial_hex}")
+                } else {
+                    serial_hex
+                };
+                if revoked.contains(serial) {
+                    format!("R\t{expiry}\t{revoked_at},keyCompromise\t{serial_hex}\tunknown\t/CN={serial_hex}\n")
+                } else {
+                    format!("V\t{expiry}\t\t{serial_hex}\tunknown\t/CN={serial_hex}\n")
+                }
+            })
+            .collect()
+    }
+
+    fn record_issued(&self, serial: u64) {
+        self.issued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(serial);
     }
 
     /// Serials issued as [`SignerProfile::Revoked`].
@@ -515,16 +593,66 @@ fn signer_dn(name: &SignerName) -> DistinguishedName {
     dn
 }
 
-/// `authorityInfoAccess` with one OCSP access description (RFC 5280 §4.2.2.1).
-fn ocsp_aia(url: &str) -> CustomExtension {
+/// Which service certificate [`TestPki::issue_service`] makes.
+#[derive(Clone, Copy)]
+enum Service {
+    TimeStamping,
+    OcspSigning,
+}
+
+/// `extendedKeyUsage` (RFC 5280 §4.2.1.12) with the service's one purpose, marked critical.
+fn critical_eku(service: Service) -> CustomExtension {
+    let arcs: &[u64] = match service {
+        Service::TimeStamping => &[1, 3, 6, 1, 5, 5, 7, 3, 8], // id-kp-timeStamping
+        Service::OcspSigning => &[1, 3, 6, 1, 5, 5, 7, 3, 9],  // id-kp-OCSPSigning
+    };
+    let content = crate::asn1::sequence(&[&crate::asn1::oid(arcs)]);
+    let mut extension = CustomExtension::from_oid_content(&[2, 5, 29, 37], content);
+    extension.set_criticality(true);
+    extension
+}
+
+/// `id-pkix-ocsp-nocheck` (RFC 6960 §4.2.2.2.1): extnValue is NULL.
+fn ocsp_no_check() -> CustomExtension {
+    CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 48, 1, 5], vec![0x05, 0x00])
+}
+
+/// OpenSSL's `index.txt` date format, YYMMDDHHMMSSZ.
+fn openssl_index_time(t: OffsetDateTime) -> String {
+    format!(
+        "{:02}{:02}{:02}{:02}{:02}{:02}Z",
+        t.year() % 100,
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// `authorityInfoAccess` (RFC 5280 §4.2.2.1) with an OCSP and/or a caIssuers access
+/// description; `None` when neither is given.
+fn authority_info_access(ocsp: Option<&str>, ca_issuers: Option<&str>) -> Option<CustomExtension> {
     use crate::asn1;
-    // id-ad-ocsp, 1.3.6.1.5.5.7.48.1
+    // id-ad-ocsp 1.3.6.1.5.5.7.48.1, id-ad-caIssuers 1.3.6.1.5.5.7.48.2
     const ID_AD_OCSP: &[u8] = &[0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
-    // GeneralName uniformResourceIdentifier [6] IA5String
-    let location = asn1::tlv(0x86, url.as_bytes());
-    let description = asn1::sequence(&[ID_AD_OCSP, &location]);
-    let content = asn1::sequence(&[&description]);
-    CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], content)
+    const ID_AD_CA_ISSUERS: &[u8] = &[0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
+    let descriptions: Vec<Vec<u8>> = [(ID_AD_OCSP, ocsp), (ID_AD_CA_ISSUERS, ca_issuers)]
+        .into_iter()
+        .filter_map(|(method, url)| {
+            // GeneralName uniformResourceIdentifier [6] IA5String
+            let location = asn1::tlv(0x86, url?.as_bytes());
+            Some(asn1::sequence(&[method, &location]))
+        })
+        .collect();
+    if descriptions.is_empty() {
+        return None;
+    }
+    let refs: Vec<&[u8]> = descriptions.iter().map(Vec::as_slice).collect();
+    Some(CustomExtension::from_oid_content(
+        &[1, 3, 6, 1, 5, 5, 7, 1, 1],
+        asn1::sequence(&refs),
+    ))
 }
 
 #[cfg(test)]
@@ -580,5 +708,50 @@ mod tests {
         let crl = pki.intermediate_crl(pki.at(), Duration::days(1)).unwrap();
         let (_, crl) = x509_parser::parse_x509_crl(&crl).unwrap();
         assert_eq!(crl.iter_revoked_certificates().count(), 1);
+        let index = pki.ocsp_index();
+        assert_eq!(index.lines().filter(|l| l.starts_with("V\t")).count(), 3);
+        assert_eq!(index.lines().filter(|l| l.starts_with("R\t")).count(), 1);
+    }
+
+    #[test]
+    fn service_certificates_carry_a_critical_purpose() {
+        use crate::pki::Certificate;
+        let pki = pki();
+        let (tsa, _) = pki.issue_tsa("TSA").unwrap();
+        let (_, parsed) = x509_parser::parse_x509_certificate(&tsa.der).unwrap();
+        let eku = parsed.extended_key_usage().unwrap().unwrap();
+        assert!(eku.critical, "RFC 3161 §2.3: critical");
+        assert!(eku.value.time_stamping && !eku.value.ocsp_signing);
+        let tsa = Certificate::from_der(&tsa.der).unwrap();
+        assert_eq!(tsa.extensions().ocsp_urls, ["http://127.0.0.1:1/ocsp"]);
+        assert_eq!(tsa.extensions().crl_distribution_points.len(), 1);
+
+        let (responder, _) = pki.issue_ocsp_responder("OCSP").unwrap();
+        let (_, parsed) = x509_parser::parse_x509_certificate(&responder.der).unwrap();
+        let eku = parsed.extended_key_usage().unwrap().unwrap();
+        assert!(eku.critical && eku.value.ocsp_signing);
+        assert!(
+            Certificate::from_der(&responder.der)
+                .unwrap()
+                .extensions()
+                .ocsp_no_check
+        );
+    }
+
+    #[test]
+    fn the_intermediate_points_at_the_root_crl() {
+        use crate::pki::Certificate;
+        let pki = TestPki::new(PkiOptions {
+            root_crl_url: Some("http://127.0.0.1:1/root.crl".into()),
+            ..PkiOptions::default()
+        })
+        .unwrap();
+        let intermediate = Certificate::from_der(pki.intermediate.der()).unwrap();
+        assert_eq!(intermediate.extensions().crl_distribution_points.len(), 1);
+        let crl =
+            crate::pki::crl::Crl::from_der(&pki.root_crl(pki.at(), Duration::days(1)).unwrap())
+                .unwrap();
+        assert_eq!(crl.issuer(), intermediate.issuer());
+        assert!(crl.is_empty());
     }
 }

@@ -47,7 +47,7 @@ fn visible_options(
 ) -> SignatureOptions {
     let mut options = SignatureOptions::new(
         time::OffsetDateTime::now_utc(),
-        kyso::pades::contents_size(&signing.identity()),
+        kyso::pades::contents_size(&signing.identity(), &kyso::pades::Level::BB),
     );
     options.reason = Some("Phê duyệt văn bản".to_owned());
     options.page = page;
@@ -80,7 +80,13 @@ fn visible_vietnamese_signature_renders_extracts_and_validates() {
     let rect = Rect::new(265.0, 80.0, 300.0, 72.0).unwrap();
     let options = visible_options(&signing, 1, rect, appearance);
     let input = two_pages();
-    let signed = kyso::pades::sign(&input, &signing.identity(), &options).unwrap();
+    let signed = kyso::pades::sign(
+        &input,
+        &signing.identity(),
+        &options,
+        &kyso::pades::Level::BB,
+    )
+    .unwrap();
     let bytes = signed.to_vec();
     assert!(bytes.starts_with(&input));
     let dir = tempfile::tempdir().unwrap();
@@ -248,9 +254,14 @@ fn a_rotated_page_gets_an_upright_stamp() {
     let rect = Rect::new(300.0, 100.0, 80.0, 300.0).unwrap();
     let appearance = Appearance::new(font(), SIGNER, Some(UNIT.to_owned()));
     let options = visible_options(&signing, 1, rect, appearance);
-    let bytes = kyso::pades::sign(&input, &signing.identity(), &options)
-        .unwrap()
-        .to_vec();
+    let bytes = kyso::pades::sign(
+        &input,
+        &signing.identity(),
+        &options,
+        &kyso::pades::Level::BB,
+    )
+    .unwrap()
+    .to_vec();
     let out = dir.path().join("signed.pdf");
     std::fs::write(&out, &bytes).unwrap();
     let page2 = pdftotext(&out, 2);
@@ -274,7 +285,12 @@ fn bad_placements_images_and_fonts_are_named() {
     let sign = |page: usize, rect: Rect| {
         let appearance = Appearance::new(font(), SIGNER, Some(UNIT.to_owned()));
         let options = visible_options(&signing, page, rect, appearance);
-        match kyso::pades::sign(&input, &signing.identity(), &options) {
+        match kyso::pades::sign(
+            &input,
+            &signing.identity(),
+            &options,
+            &kyso::pades::Level::BB,
+        ) {
             Ok(_) => panic!("signed with page {page} and {rect:?}"),
             Err(e) => e.to_string(),
         }
@@ -311,11 +327,16 @@ fn invisible_signatures_are_unchanged() {
     let input = two_pages();
     let options = SignatureOptions::new(
         time::OffsetDateTime::now_utc(),
-        kyso::pades::contents_size(&signing.identity()),
+        kyso::pades::contents_size(&signing.identity(), &kyso::pades::Level::BB),
     );
-    let bytes = kyso::pades::sign(&input, &signing.identity(), &options)
-        .unwrap()
-        .to_vec();
+    let bytes = kyso::pades::sign(
+        &input,
+        &signing.identity(),
+        &options,
+        &kyso::pades::Level::BB,
+    )
+    .unwrap()
+    .to_vec();
     let doc = Document::parse(&bytes).unwrap();
     let widget = objects_where(&doc, |o| {
         o.as_dict().is_some_and(|d| d.name(b"FT") == Some(b"Sig"))
@@ -458,6 +479,7 @@ fn official_then_unit_both_visible_both_valid() {
             Rect::new(40.0, 80.0, 250.0, 70.0).unwrap(),
             first,
         ),
+        &kyso::pades::Level::BB,
     )
     .unwrap()
     .to_vec();
@@ -476,6 +498,7 @@ fn official_then_unit_both_visible_both_valid() {
             Rect::new(310.0, 80.0, 250.0, 70.0).unwrap(),
             second,
         ),
+        &kyso::pades::Level::BB,
     )
     .unwrap()
     .to_vec();

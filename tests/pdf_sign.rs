@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use kyso::pades::Level;
 use kyso::pdf::sample::{SampleOptions, sample_pdf};
 use kyso::pdf::{Document, Object, SignatureOptions};
 use kyso::token::KeyAlgorithm;
@@ -12,7 +13,7 @@ use crate::support::{Signing, pdfsig, pyhanko_validate, qpdf_check, run};
 fn options(signing: &Signing) -> SignatureOptions {
     let mut options = SignatureOptions::new(
         time::OffsetDateTime::now_utc(),
-        kyso::pades::contents_size(&signing.identity()),
+        kyso::pades::contents_size(&signing.identity(), &Level::BB),
     );
     options.reason = Some("Phê duyệt văn bản".to_owned());
     options.location = Some("Hà Nội".to_owned());
@@ -20,7 +21,8 @@ fn options(signing: &Signing) -> SignatureOptions {
 }
 
 fn sign_file(signing: &Signing, input: &[u8], out: &Path) -> Vec<u8> {
-    let signed = kyso::pades::sign(input, &signing.identity(), &options(signing)).unwrap();
+    let signed =
+        kyso::pades::sign(input, &signing.identity(), &options(signing), &Level::BB).unwrap();
     let bytes = signed.to_vec();
     std::fs::write(out, &bytes).unwrap();
     bytes
@@ -239,10 +241,73 @@ fn malformed_inputs_give_clear_errors() {
         ("empty", Vec::new(), "not a PDF"),
     ];
     for (what, bytes, expected) in cases {
-        let err = match kyso::pades::sign(&bytes, &signing.identity(), &options(&signing)) {
-            Ok(_) => panic!("{what}: signed"),
-            Err(e) => e.to_string(),
-        };
+        let err =
+            match kyso::pades::sign(&bytes, &signing.identity(), &options(&signing), &Level::BB) {
+                Ok(_) => panic!("{what}: signed"),
+                Err(e) => e.to_string(),
+            };
         assert!(err.contains(expected), "{what}: {err}");
     }
+}
+
+/// A token holding only the signer's certificate: the intermediate is fetched from the
+/// certificate's caIssuers URL (AIA) and embedded, so a verifier without network builds the chain.
+#[test]
+fn the_chain_comes_from_aia_when_the_token_lacks_it() {
+    use crate::support::responders::Responders;
+    use kyso::testpki::{PkiOptions, SignerName, SignerProfile, TestPki};
+
+    let responders = Responders::start();
+    let pki = TestPki::new(PkiOptions {
+        ca_issuers_url: Some(responders.url("/signing-ca.der")),
+        ..PkiOptions::default()
+    })
+    .unwrap();
+    responders.serve_file("/signing-ca.der", pki.intermediate.der().to_vec());
+
+    let t = crate::support::tokens();
+    let uri = t.key_uri(crate::support::MAIN_TOKEN, &crate::support::unique("aia"));
+    let label = uri.object.clone().unwrap();
+    let token = kyso::token::Token::open(&uri, &t.defaults(crate::support::MAIN_TOKEN)).unwrap();
+    token
+        .ensure_login(Some(&t.pin_source(crate::support::MAIN_TOKEN)))
+        .unwrap();
+    let key = kyso::token::generate_key_pair(&token, &label, None, KeyAlgorithm::P256).unwrap();
+    let name = SignerName::new("Mai Thị Ngọc", "UBND tỉnh Thử Nghiệm", "Sở Tài chính");
+    let cert = pki
+        .issue(
+            kyso::signer::Signer::public_key_spki(&key),
+            &name,
+            SignerProfile::Valid,
+        )
+        .unwrap();
+    kyso::token::import_certificate(&token, &label, None, &cert.der).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    pki.write_authorities(dir.path()).unwrap();
+    let input = dir.path().join("in.pdf");
+    std::fs::write(&input, sample_pdf(&SampleOptions::default())).unwrap();
+    let output = dir.path().join("out.pdf");
+    // The module comes from KYSO_TOKEN_MODULE, as an operator's configuration would give it.
+    let key_uri = kyso::token::Pkcs11Uri {
+        module_path: None,
+        ..uri.clone()
+    }
+    .to_string();
+    run(Command::new(env!("CARGO_BIN_EXE_kyso"))
+        .env("KYSO_TOKEN_MODULE", &t.module)
+        .args(["sign", "pdf"])
+        .arg(&input)
+        .arg(&output)
+        .args(["--key", &key_uri]));
+    assert!(responders.served() >= 1, "the caIssuers URL was fetched");
+    drop(responders);
+
+    let report = crate::support::verifier_for(dir.path()).verify(&std::fs::read(&output).unwrap());
+    assert_eq!(
+        report.indication,
+        kyso::verify::Indication::TotalPassed,
+        "offline verification builds the chain from the embedded intermediate: {report:#?}"
+    );
+    assert_eq!(report.signatures[0].chain.len(), 3);
 }

@@ -9,6 +9,8 @@
 
 #![allow(dead_code)]
 
+pub mod responders;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -22,6 +24,8 @@ pub const MAIN_TOKEN: &str = "kyso-test";
 pub const WRONG_PIN_TOKEN: &str = "kyso-wrongpin";
 /// A token for the CLI tests, which run `kyso` as a child process sharing these token files.
 pub const CLI_TOKEN: &str = "kyso-cli";
+/// A token reached only through the fault-injecting module (see [`fault_module`]).
+pub const FAULT_TOKEN: &str = "kyso-faults";
 
 pub struct TestTokens {
     pub dir: PathBuf,
@@ -40,7 +44,13 @@ fn point_softhsm_at_this_process() {
     let conf = token_dir().join("softhsm2.conf");
     // SAFETY: constructors run before main, before the test harness starts any thread, so no
     // other thread can be reading the environment concurrently.
-    unsafe { std::env::set_var("SOFTHSM2_CONF", conf) };
+    unsafe {
+        std::env::set_var("SOFTHSM2_CONF", conf);
+        std::env::set_var("KYSO_FAULT_FILE", token_dir().join("faults"));
+        if let Some(real) = softhsm_module_if_present() {
+            std::env::set_var("KYSO_FAULT_REAL_MODULE", real);
+        }
+    }
 }
 
 /// The tokens of this process, created on first use.
@@ -52,7 +62,7 @@ pub fn tokens() -> &'static TestTokens {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("softhsm/token-create.sh");
         let out = Command::new(&script)
             .arg(&dir)
-            .args([MAIN_TOKEN, WRONG_PIN_TOKEN, CLI_TOKEN])
+            .args([MAIN_TOKEN, WRONG_PIN_TOKEN, CLI_TOKEN, FAULT_TOKEN])
             .output()
             .expect("run softhsm/token-create.sh");
         assert!(
@@ -110,20 +120,76 @@ impl TestTokens {
 
 /// SoftHSM's module: `KYSO_TEST_PKCS11_MODULE`, else where Debian installs it.
 pub fn softhsm_module() -> PathBuf {
+    softhsm_module_if_present()
+        .expect("libsofthsm2.so not found: install softhsm2 (sudo apt-get install -y softhsm2)")
+}
+
+fn softhsm_module_if_present() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("KYSO_TEST_PKCS11_MODULE") {
-        return PathBuf::from(path);
+        return Some(PathBuf::from(path));
     }
-    let candidates = [
+    [
         "/usr/lib/softhsm/libsofthsm2.so",
         "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
         "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
         "/usr/local/lib/softhsm/libsofthsm2.so",
-    ];
-    candidates
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-        .expect("libsofthsm2.so not found: install softhsm2 (sudo apt-get install -y softhsm2)")
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
+}
+
+/// The fault-injecting PKCS#11 module (`tests/fault-pkcs11/fault.c`), built with the system C
+/// compiler on first use. It forwards to SoftHSM and fails the calls named in the file at
+/// [`fault_file`].
+pub fn fault_module() -> &'static Path {
+    static MODULE: OnceLock<PathBuf> = OnceLock::new();
+    MODULE.get_or_init(|| {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fault-pkcs11/fault.c");
+        let out = token_dir().join("libkysofault.so");
+        std::fs::create_dir_all(token_dir()).unwrap();
+        let status = Command::new("cc")
+            .args(["-shared", "-fPIC", "-O1", "-w", "-o"])
+            .arg(&out)
+            .arg(&source)
+            .arg("-ldl")
+            .status()
+            .expect("a C compiler (cc) builds the fault-injecting module");
+        assert!(status.success(), "cc failed on {}", source.display());
+        out
+    })
+}
+
+/// The file the fault module reads its faults from; see `tests/fault-pkcs11/fault.c`.
+pub fn fault_file() -> PathBuf {
+    token_dir().join("faults")
+}
+
+/// Sets the faults (one per line, e.g. `sign device-error 2`), resetting counters.
+pub fn set_faults(spec: &str) {
+    let file = fault_file();
+    if let Ok(entries) = std::fs::read_dir(token_dir()) {
+        for entry in entries.flatten() {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("faults.used.")
+            {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    std::fs::write(file, spec).unwrap();
+}
+
+/// How many times the fault module saw `call` (e.g. `C_Login`) since the process started.
+pub fn module_calls(call: &str) -> usize {
+    let calls = token_dir().join("faults.calls");
+    std::fs::read_to_string(calls)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| *l == call)
+        .count()
 }
 
 /// A label no other test in this process uses.
@@ -186,14 +252,25 @@ impl Signing {
         person: &str,
         profile: kyso::testpki::SignerProfile,
     ) -> Signing {
-        use kyso::testpki::{PkiOptions, SignerName, TestPki};
+        let pki = kyso::testpki::TestPki::new(kyso::testpki::PkiOptions::default()).unwrap();
+        Signing::issued_by(pki, algorithm, person, profile)
+    }
+
+    /// Like [`Signing::with_profile`] with a given PKI, whose options decide the CRL and OCSP
+    /// pointers the certificate carries.
+    pub fn issued_by(
+        pki: kyso::testpki::TestPki,
+        algorithm: kyso::token::KeyAlgorithm,
+        person: &str,
+        profile: kyso::testpki::SignerProfile,
+    ) -> Signing {
+        use kyso::testpki::SignerName;
         let t = tokens();
         let uri = t.key_uri(MAIN_TOKEN, &unique("signer"));
         let token = kyso::token::Token::open(&uri, &t.defaults(MAIN_TOKEN)).unwrap();
         token.ensure_login(Some(&t.pin_source(MAIN_TOKEN))).unwrap();
         let label = uri.object.clone().unwrap();
         let generated = kyso::token::generate_key_pair(&token, &label, None, algorithm).unwrap();
-        let pki = TestPki::new(PkiOptions::default()).unwrap();
         let name = SignerName::new(person, "UBND tỉnh Thử Nghiệm", "Sở Tư pháp");
         let cert = pki
             .issue(

@@ -14,11 +14,16 @@ use crate::support::{Signing, run, verifier_for};
 fn sign(signing: &Signing, input: &[u8]) -> Vec<u8> {
     let options = SignatureOptions::new(
         time::OffsetDateTime::now_utc(),
-        kyso::pades::contents_size(&signing.identity()),
+        kyso::pades::contents_size(&signing.identity(), &kyso::pades::Level::BB),
     );
-    kyso::pades::sign(input, &signing.identity(), &options)
-        .unwrap()
-        .to_vec()
+    kyso::pades::sign(
+        input,
+        &signing.identity(),
+        &options,
+        &kyso::pades::Level::BB,
+    )
+    .unwrap()
+    .to_vec()
 }
 
 #[test]

@@ -435,7 +435,10 @@ fn sign_pdf_bytes(
     now: OffsetDateTime,
 ) -> Result<(Vec<u8>, String), ApiError> {
     let identity = key.identity();
-    let mut pdf = SignatureOptions::new(now, crate::pades::contents_size(&identity));
+    let mut pdf = SignatureOptions::new(
+        now,
+        crate::pades::contents_size(&identity, &crate::pades::Level::BB),
+    );
     pdf.reason = options.reason.clone();
     pdf.location = options.location.clone();
     pdf.name = options.name.clone();
@@ -475,13 +478,14 @@ fn sign_pdf_bytes(
         appearance.seal_image = png(images.seal, "seal_image")?;
         pdf.visible = Some(VisibleSignature { rect, appearance });
     }
-    match crate::pades::sign(document, &identity, &pdf) {
+    match crate::pades::sign(document, &identity, &pdf, &crate::pades::Level::BB) {
         Ok(signed) => Ok((signed.to_vec(), signed.field_name().to_owned())),
         Err(crate::pades::Error::Pdf(e)) => Err(ApiError::UnsignableDocument {
             reason: e.to_string(),
         }),
         Err(crate::pades::Error::Cms(crate::cms::Error::Signer(e))) => Err(token_failure(key, &e)),
-        Err(crate::pades::Error::Cms(e)) => Err(ApiError::internal("building the CMS", &e)),
+        // Time-stamp and long-term validation errors cannot arise at B-B.
+        Err(e) => Err(ApiError::internal("signing the PDF", &e)),
     }
 }
 

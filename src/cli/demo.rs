@@ -164,7 +164,7 @@ pub fn run(runtime: &Runtime, args: &DemoArgs) -> anyhow::Result<u8> {
         };
         let mut options = SignatureOptions::new(
             time::OffsetDateTime::now_utc(),
-            kyso::pades::contents_size(&identity),
+            kyso::pades::contents_size(&identity, &kyso::pades::Level::BB),
         );
         options.reason = Some("Ban hành văn bản".to_owned());
         options.location = Some("Tỉnh Thử Nghiệm".to_owned());
@@ -178,7 +178,7 @@ pub fn run(runtime: &Runtime, args: &DemoArgs) -> anyhow::Result<u8> {
             rect: Rect::new(320.0, 80.0 + 110.0 * n as f64, 240.0, 90.0)?,
             appearance,
         });
-        signed = kyso::pades::sign(&signed, &identity, &options)?.to_vec();
+        signed = kyso::pades::sign(&signed, &identity, &options, &kyso::pades::Level::BB)?.to_vec();
         say(&format!(
             "{person} signed with {} ({})",
             key.algorithm(),

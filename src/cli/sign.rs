@@ -16,7 +16,8 @@ use super::{EXIT_OK, Runtime};
 
 #[derive(Debug, Subcommand)]
 pub enum SignCommand {
-    /// Sign a PDF (PAdES baseline B-B, incremental update: earlier signatures stay valid).
+    /// Sign a PDF (PAdES baseline B-B, B-T or B-LT, by incremental update: earlier signatures
+    /// stay valid).
     Pdf(Box<PdfArgs>),
     /// Sign an XML document (XMLDSig; XAdES B-B with --xades, B-T with --tsa).
     Xml(super::xml::SignXmlArgs),
@@ -67,6 +68,8 @@ pub struct PdfArgs {
     /// Page carrying the (invisible) signature's widget, from 1.
     #[arg(long, default_value_t = 1)]
     page: usize,
+    #[command(flatten)]
+    levels: LevelArgs,
 }
 
 /// `--visible PAGE,X,Y,W,H`, checked for form only: whether the page exists and the rectangle
@@ -145,6 +148,18 @@ fn sign_pdf(runtime: &Runtime, args: &PdfArgs) -> anyhow::Result<u8> {
             }
         }
     }
+    // Issuers neither the token nor the operator supplied: from the caIssuers URLs (AIA).
+    let known: Vec<kyso::pki::Certificate> = std::iter::once(&certificate)
+        .chain(&chain)
+        .filter_map(|der| kyso::pki::Certificate::from_der(der).ok())
+        .collect();
+    let fetcher = kyso::pki::fetch::Online::new(
+        std::time::Duration::from_secs(10),
+        kyso::pki::fetch::OcspNonce::default(),
+    );
+    for issuer in fetcher.complete_chain(&known) {
+        chain.push(issuer.der().to_vec());
+    }
     let identity = SignerIdentity {
         signer: &key,
         certificate: &certificate,
@@ -153,9 +168,12 @@ fn sign_pdf(runtime: &Runtime, args: &PdfArgs) -> anyhow::Result<u8> {
     if args.page == 0 {
         bail!("pages are numbered from 1");
     }
+    let levels = LevelSettings::new(runtime, &args.levels, &certificate, &chain)?;
+    let sources = levels.sources();
+    let level = levels.level(&sources);
     let mut options = SignatureOptions::new(
         time::OffsetDateTime::now_utc(),
-        kyso::pades::contents_size(&identity),
+        kyso::pades::contents_size(&identity, &level),
     );
     options.reason = args.reason.clone();
     options.location = args.location.clone();
@@ -169,7 +187,7 @@ fn sign_pdf(runtime: &Runtime, args: &PdfArgs) -> anyhow::Result<u8> {
             appearance: stamp.appearance(args, &certificate)?,
         });
     }
-    let signed = kyso::pades::sign(&input, &identity, &options)
+    let signed = kyso::pades::sign(&input, &identity, &options, &level)
         .with_context(|| format!("signing {}", args.input.display()))?;
     write_atomically(&args.output, |out| signed.write_to(out))?;
     let shown = match args.visible {
@@ -177,10 +195,11 @@ fn sign_pdf(runtime: &Runtime, args: &PdfArgs) -> anyhow::Result<u8> {
         None => "invisible".to_owned(),
     };
     println!(
-        "signed {} → {} (field {}, PAdES B-B, {}, {shown})",
+        "signed {} → {} (field {}, PAdES {}, {}, {shown})",
         args.input.display(),
         args.output.display(),
         signed.field_name(),
+        level.name(),
         kyso::signer::Signer::algorithm(&key)
     );
     Ok(EXIT_OK)
@@ -262,4 +281,129 @@ pub fn write_atomically(
         return Err(e).with_context(|| format!("writing {}", path.display()));
     }
     Ok(())
+}
+
+/// `--level`, `--tsa` and `--trust`: how much the PDF signature carries (PAdES baseline levels).
+#[derive(Debug, Args)]
+pub struct LevelArgs {
+    /// PAdES baseline level: B-B (the signature), B-T (plus a signature time-stamp), B-LT (plus
+    /// the chains' certificates, CRLs and OCSP responses in the document). Default: B-T when
+    /// --tsa is given, else B-B.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    level: Option<LevelName>,
+    /// RFC 3161 time-stamping authority for B-T and B-LT (http:// only); default: [tsa] url
+    /// in kyso.toml (KYSO_TSA_URL).
+    #[arg(long, value_name = "URL")]
+    tsa: Option<String>,
+    /// Trust anchors (PEM or DER) the signer's and the TSA's chains must reach at B-LT, besides
+    /// any self-signed certificate of the chain given with the key.
+    #[arg(long, value_name = "FILE")]
+    trust: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LevelName {
+    #[value(name = "B-B")]
+    Basic,
+    #[value(name = "B-T")]
+    Timestamp,
+    #[value(name = "B-LT")]
+    LongTerm,
+}
+
+/// What the chosen level needs, owned here so that [`kyso::pades::Level`] can borrow it: the
+/// TSA, and for B-LT a validator and an online source of revocation evidence.
+enum LevelSettings {
+    Basic,
+    Timestamp(kyso::pades::Tsa),
+    LongTerm(
+        kyso::pades::Tsa,
+        Box<kyso::pki::Validator>,
+        std::sync::Arc<kyso::pki::fetch::Online>,
+    ),
+}
+
+/// Each CRL or OCSP request at B-LT: CAs' responders answer in well under a second.
+const REVOCATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+impl LevelSettings {
+    fn new(
+        runtime: &Runtime,
+        args: &LevelArgs,
+        certificate: &[u8],
+        chain: &[Vec<u8>],
+    ) -> anyhow::Result<LevelSettings> {
+        use kyso::pki::{CertPool, Certificate, TrustStore, ValidationPolicy, Validator};
+        let name = match (args.level, &args.tsa) {
+            (Some(LevelName::Basic), Some(_)) => {
+                bail!("--tsa is for --level B-T or B-LT; B-B has no time-stamp")
+            }
+            (Some(name), _) => name,
+            (None, Some(_)) => LevelName::Timestamp,
+            (None, None) => LevelName::Basic,
+        };
+        if name == LevelName::Basic {
+            return Ok(LevelSettings::Basic);
+        }
+        let Some(url) = args.tsa.clone().or_else(|| runtime.config.tsa.url.clone()) else {
+            bail!(
+                "this level needs a time-stamping authority: give --tsa URL or set [tsa] url in kyso.toml (KYSO_TSA_URL)"
+            );
+        };
+        let tsa = kyso::pades::Tsa::new(url);
+        if name == LevelName::Timestamp {
+            return Ok(LevelSettings::Timestamp(tsa));
+        }
+        let mut anchors = TrustStore::new();
+        for path in &args.trust {
+            anchors
+                .load(path)
+                .with_context(|| format!("reading trust anchors {}", path.display()))?;
+        }
+        let mut pool = CertPool::new();
+        for der in std::iter::once(certificate).chain(chain.iter().map(Vec::as_slice)) {
+            let cert = Certificate::from_der(der).context("reading the signer's chain")?;
+            // B-LT gathers evidence and refuses a revoked certificate; whether verifiers trust
+            // the root is theirs to decide. So the root the key is used with serves as anchor.
+            if cert.is_self_issued() && cert.is_ca() {
+                anchors.add(cert);
+            } else {
+                pool.add(cert);
+            }
+        }
+        if anchors.is_empty() {
+            bail!(
+                "B-LT needs the root of the signer's chain: add it with --chain ROOT.pem or --trust ROOT.pem"
+            );
+        }
+        let online = std::sync::Arc::new(kyso::pki::fetch::Online::new(
+            REVOCATION_TIMEOUT,
+            kyso::pki::fetch::OcspNonce::Optional,
+        ));
+        let validator = Validator::new(anchors, pool, ValidationPolicy::default())
+            .with_issuer_source(online.clone());
+        Ok(LevelSettings::LongTerm(tsa, Box::new(validator), online))
+    }
+
+    fn sources(&self) -> Vec<&dyn kyso::pki::RevocationSource> {
+        match self {
+            LevelSettings::LongTerm(_, _, online) => vec![online.as_ref()],
+            _ => Vec::new(),
+        }
+    }
+
+    fn level<'a>(
+        &'a self,
+        sources: &'a [&'a dyn kyso::pki::RevocationSource],
+    ) -> kyso::pades::Level<'a> {
+        use kyso::pades::{Level, LongTerm};
+        match self {
+            LevelSettings::Basic => Level::BB,
+            LevelSettings::Timestamp(tsa) => Level::BT { tsa: tsa.clone() },
+            LevelSettings::LongTerm(tsa, validator, _) => Level::BLT {
+                tsa: tsa.clone(),
+                validation: LongTerm { validator, sources },
+            },
+        }
+    }
 }

@@ -2,7 +2,9 @@
 //! demand (ISO 32000-2 §7.5).
 //!
 //! Reading starts at the last `startxref` and follows `/Prev` (and `/XRefStm` in hybrid files)
-//! back to the first revision; the newest entry for an object number wins. Both classic tables
+//! back to the first revision; the newest entry for an object number wins. A document may also
+//! be read as a file plus an incremental update still in memory ([`Document::parse_updated`]):
+//! that is how a signed document gets its DSS update without a second copy of a large file. Both classic tables
 //! and cross-reference streams are read, and objects inside object streams. A file whose
 //! cross-reference data is broken is refused rather than reconstructed: signing appends to the
 //! file's own structure, and guessing that structure could make a signature cover something other
@@ -51,6 +53,9 @@ pub enum XrefKind {
 /// A parsed PDF file.
 pub struct Document<'a> {
     bytes: &'a [u8],
+    /// Bytes that follow `bytes` in the document but live in another buffer (an update not yet
+    /// written out); empty for a document read from one buffer.
+    update: &'a [u8],
     version: String,
     trailer: Dictionary,
     last_xref_kind: XrefKind,
@@ -63,15 +68,26 @@ impl<'a> Document<'a> {
     /// Reads the structure of `bytes`. Encrypted documents are refused: kyso signs and verifies
     /// only documents it can read.
     pub fn parse(bytes: &'a [u8]) -> Result<Document<'a>, Error> {
+        Document::parse_updated(bytes, &[])
+    }
+
+    /// Reads the document made of `bytes` followed by `update`, an incremental update whose
+    /// offsets count from the start of `bytes`, without joining them into one buffer.
+    pub fn parse_updated(bytes: &'a [u8], update: &'a [u8]) -> Result<Document<'a>, Error> {
         let header_at = find(&bytes[..bytes.len().min(1024)], b"%PDF-").ok_or(Error::NotPdf)?;
         let version: String = bytes[header_at + 5..]
             .iter()
             .take_while(|b| b.is_ascii_digit() || **b == b'.')
             .map(|&b| b as char)
             .collect();
-        let startxref = last_startxref(bytes)?;
+        let startxref = if update.is_empty() {
+            last_startxref(bytes)?
+        } else {
+            last_startxref(update)?
+        };
         let mut doc = Document {
             bytes,
+            update,
             version,
             trailer: Dictionary::new(),
             last_xref_kind: XrefKind::Table,
@@ -115,9 +131,35 @@ impl<'a> Document<'a> {
         Ok(doc)
     }
 
-    /// The file's bytes.
+    /// The file's bytes, without an update parsed with [`Document::parse_updated`].
     pub fn bytes(&self) -> &'a [u8] {
         self.bytes
+    }
+
+    /// The document's length, update included.
+    pub fn len(&self) -> usize {
+        self.bytes.len() + self.update.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the document's last byte ends a line (an update may then follow directly).
+    pub fn ends_with_eol(&self) -> bool {
+        let last = self.update.last().or(self.bytes.last());
+        matches!(last, Some(b'\n' | b'\r'))
+    }
+
+    /// A parser at document offset `offset`, over the buffer that holds it; and that buffer's
+    /// start, to bring parser offsets back to document offsets.
+    fn parser_at(&self, offset: usize) -> (Parser<'a>, usize) {
+        if offset < self.bytes.len() {
+            (Parser::new(self.bytes, offset), 0)
+        } else {
+            let base = self.bytes.len();
+            (Parser::new(self.update, offset - base), base)
+        }
     }
 
     /// The header's version, e.g. `1.7`.
@@ -182,9 +224,10 @@ impl<'a> Document<'a> {
         match location {
             Location::Free => Ok(Object::Null),
             Location::Offset(offset) => {
-                let (found, object) = Parser::new(self.bytes, offset)
+                let (mut parser, base) = self.parser_at(offset);
+                let (found, object) = parser
                     .read_indirect(&|r| self.length_of(r))
-                    .map_err(|e| e.in_object(id))?;
+                    .map_err(|e| e.rebased(base).in_object(id))?;
                 if found.number != id.number {
                     return Err(Error::Xref {
                         offset,
@@ -295,7 +338,7 @@ impl<'a> Document<'a> {
         // Only a plain offset: a /Length inside an object stream cannot recurse into streams.
         match self.entries.get(&id.number) {
             Some(&(_, Location::Offset(offset))) => {
-                let mut p = Parser::new(self.bytes, offset);
+                let (mut p, _) = self.parser_at(offset);
                 p.read_unsigned()?;
                 p.read_unsigned()?;
                 if !p.eat_keyword(b"obj") {
@@ -358,18 +401,20 @@ impl<'a> Document<'a> {
 
     /// Reads the section at `offset`; records entries not already known; returns its trailer.
     fn read_section(&mut self, offset: usize) -> Result<(XrefKind, Dictionary), Error> {
-        if offset >= self.bytes.len() {
+        if offset >= self.len() {
             return Err(Error::Xref {
                 offset,
                 reason: "points past the end of the file".into(),
             });
         }
-        let mut p = Parser::new(self.bytes, offset);
+        let (mut p, base) = self.parser_at(offset);
         if p.eat_keyword(b"xref") {
-            let trailer = self.read_table(&mut p)?;
+            let trailer = self.read_table(&mut p).map_err(|e| e.rebased(base))?;
             return Ok((XrefKind::Table, trailer));
         }
-        let (_, object) = Parser::new(self.bytes, offset)
+        let (_, object) = self
+            .parser_at(offset)
+            .0
             .read_indirect(&|_| None)
             .map_err(|_| Error::Xref {
                 offset,
@@ -434,7 +479,7 @@ impl<'a> Document<'a> {
                 // Object 0 is the head of the free list; an "in use" object 0 is a broken entry.
                 if in_use && number != 0 {
                     let offset = usize::try_from(field1).map_err(|_| bad("offset out of range"))?;
-                    if offset >= self.bytes.len() {
+                    if offset >= self.len() {
                         return Err(Error::Xref {
                             offset: at,
                             reason: format!("object {number} is placed past the end of the file"),
@@ -499,7 +544,7 @@ impl<'a> Document<'a> {
                     0 => (0, Location::Free),
                     1 => {
                         let at = usize::try_from(f2).unwrap_or(usize::MAX);
-                        if at >= self.bytes.len() {
+                        if at >= self.len() {
                             return Err(bad(format!(
                                 "object {number} is placed past the end of the file"
                             )));

@@ -48,10 +48,10 @@ impl<'d, 'a> IncrementalUpdate<'d, 'a> {
     /// Writes the update. `id_second` becomes the second element of the trailer's `/ID`
     /// (the first stays the document's permanent identifier, §14.4).
     pub fn write(mut self, id_second: &[u8]) -> WrittenUpdate {
-        let base = self.doc.bytes().len();
+        let base = self.doc.len();
         let mut out = Vec::new();
         // The original may end without an end-of-line after %%EOF.
-        if !matches!(self.doc.bytes().last(), Some(b'\n' | b'\r')) {
+        if !self.doc.ends_with_eol() {
             out.push(b'\n');
         }
         let mut offsets = Vec::with_capacity(self.objects.len() + 1);

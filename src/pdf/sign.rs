@@ -76,10 +76,13 @@ pub struct DigestedPdf<'a> {
     digest: Vec<u8>,
 }
 
-/// A signed document: the original bytes followed by the signature's incremental update.
+/// A signed document: the original bytes followed by the signature's incremental update, and
+/// any updates appended after it (the DSS of PAdES B-LT).
 pub struct SignedPdf<'a> {
     original: &'a [u8],
     appended: Vec<u8>,
+    /// Offsets in `appended` of the `<` opening the signature's `/Contents` and one past its `>`.
+    contents: (usize, usize),
     field_name: String,
 }
 
@@ -335,11 +338,11 @@ impl<'a> DigestedPdf<'a> {
                 reserved: room,
             });
         }
-        let hex = hex::encode_upper(cms);
-        appended[start + 1..start + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+        super::object::hex_upper_into(&mut appended[start + 1..start + 1 + 2 * cms.len()], cms);
         Ok(SignedPdf {
             original,
             appended,
+            contents: (start, end),
             field_name,
         })
     }
@@ -371,6 +374,24 @@ impl SignedPdf<'_> {
     /// The signature field's name.
     pub fn field_name(&self) -> &str {
         &self.field_name
+    }
+
+    /// The signature's `/Contents` string: the CMS and the zeros padding it to the reserved
+    /// size. Its SHA-1 names the signature in the DSS `/VRI` dictionary.
+    pub fn signature_contents(&self) -> Vec<u8> {
+        let (start, end) = self.contents;
+        hex::decode(&self.appended[start + 1..end - 1])
+            .expect("BUG: kyso wrote /Contents as upper-case hex digits")
+    }
+
+    /// The signed document as kyso reads documents, for a further update (the DSS).
+    pub fn document(&self) -> Result<Document<'_>, Error> {
+        Document::parse_updated(self.original, &self.appended)
+    }
+
+    /// Appends an incremental update written against [`SignedPdf::document`].
+    pub fn append_update(&mut self, update: &[u8]) {
+        self.appended.extend_from_slice(update);
     }
 }
 

@@ -219,6 +219,53 @@ impl Online {
         Ok(certs)
     }
 
+    /// The issuers above `known` (the signer's certificate first, then what the token or the
+    /// operator supplied), fetched from caIssuers URLs until a self-issued certificate or a
+    /// certificate without a URL is reached: what a signature must carry so that verifiers can
+    /// build its chain. Returns only the fetched certificates, nearest first. Fetch failures end
+    /// the walk; the signature is then made with what is known, and verification says if the
+    /// chain is short.
+    pub fn complete_chain(&self, known: &[Certificate]) -> Vec<Certificate> {
+        let mut fetched: Vec<Certificate> = Vec::new();
+        let Some(mut current) = known.first().cloned() else {
+            return fetched;
+        };
+        // A chain above a signer is root → CA (→ sub-CA) in practice; 4 hops bound the walk on
+        // a loop of caIssuers URLs, as MAX_AIA_FETCHES does during path building.
+        for _ in 0..4 {
+            if current.is_self_issued() {
+                break;
+            }
+            let have = known
+                .iter()
+                .chain(&fetched)
+                .find(|c| c.subject() == current.issuer() && !c.is_self_issued())
+                .cloned();
+            let next = match have {
+                Some(issuer) => issuer,
+                None => {
+                    let found = current
+                        .extensions()
+                        .ca_issuer_urls
+                        .iter()
+                        .filter_map(|url| self.fetch_ca_issuers(url).ok())
+                        .flatten()
+                        .find(|c| c.subject() == current.issuer());
+                    match found {
+                        Some(issuer) if !issuer.is_self_issued() => {
+                            fetched.push(issuer.clone());
+                            issuer
+                        }
+                        // The root itself need not travel with the signature.
+                        _ => break,
+                    }
+                }
+            };
+            current = next;
+        }
+        fetched
+    }
+
     /// Asks the responder at `url` about `cert` (POST, RFC 6960 Appendix A.1).
     pub fn fetch_ocsp(
         &self,

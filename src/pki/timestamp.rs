@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 
 use crate::pki::cert::Certificate;
 use crate::pki::der::{self, Reader, tag};
-use crate::pki::path::{KeyPurpose, PathError, Validator, VerifiedChain};
+use crate::pki::path::{KeyPurpose, PathError, ValidationPolicy, Validator, VerifiedChain};
 use crate::pki::revocation::RevocationSource;
 use crate::pki::signature::{self, Hash, SignatureAlgorithm, SignatureError};
 
@@ -249,6 +249,29 @@ pub fn verify(
     intermediates: &[Certificate],
     sources: &[&dyn RevocationSource],
 ) -> Result<VerifiedTimestamp, Error> {
+    verify_with(
+        token,
+        message,
+        nonce,
+        validator,
+        validator.policy(),
+        intermediates,
+        sources,
+    )
+}
+
+/// Like [`verify`], with the TSA's path checked under `policy` instead of the validator's
+/// (its purpose still replaced by [`KeyPurpose::TimeStamping`]): PAdES B-LT demands revocation
+/// evidence for every certificate of the TSA's path, whatever the validator otherwise allows.
+pub fn verify_with(
+    token: &TimestampToken,
+    message: &[u8],
+    nonce: Option<&[u8]>,
+    validator: &Validator,
+    policy: &ValidationPolicy,
+    intermediates: &[Certificate],
+    sources: &[&dyn RevocationSource],
+) -> Result<VerifiedTimestamp, Error> {
     let info = &token.info;
     if hash(info.hash, message) != info.hashed_message {
         return Err(Error::ImprintMismatch);
@@ -309,13 +332,13 @@ pub fn verify(
         tsa.public_key(),
         &signed,
         &signer.signature,
-        validator.policy().algorithms,
+        policy.algorithms,
     )
     .map_err(Error::BadSignature)?;
 
     let mut pool: Vec<Certificate> = token.certificates.clone();
     pool.extend(intermediates.iter().cloned());
-    let mut policy = validator.policy().clone();
+    let mut policy = policy.clone();
     policy.purpose = KeyPurpose::TimeStamping;
     policy.extended_key_usage = Default::default();
     let chain = validator

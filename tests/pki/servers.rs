@@ -1,16 +1,13 @@
 //! Revocation against real servers on 127.0.0.1: OCSP answered by OpenSSL (`openssl ocsp
-//! -index … -reqin … -respout …` behind a tiny HTTP front written here; `openssl ocsp -port`
-//! would listen on every address), CRLs served over HTTP, and a responder that is down.
+//! -index … -reqin … -respout …` behind the loopback HTTP front of `support::responders`;
+//! `openssl ocsp -port` would listen on every address), CRLs served over HTTP, and a responder
+//! that is down.
 //!
-//! The front serves a bounded number of requests and stops by itself after a deadline.
+//! The XML tests' TSA and the PAdES level tests run on the same front.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::net::TcpListener;
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kyso::pki::fetch::{OcspNonce, Online};
 use kyso::pki::revocation::EvidenceKind;
@@ -22,173 +19,12 @@ use kyso::testpki::{PkiOptions, SignerName, SignerProfile, TestPki};
 use kyso::token::KeyAlgorithm;
 use time::{Duration as TimeDuration, OffsetDateTime};
 
-/// Requests one server answers before it stops; every test here needs fewer than 20.
-const MAX_REQUESTS: usize = 64;
-/// How long a server lives at most, whatever happens to the test.
-const SERVER_LIFETIME: Duration = Duration::from_secs(60);
+use crate::support::responders::{OcspResponder, Responders};
 
 /// Fixed instant the test PKI is built for; OpenSSL stamps responses with the real clock, which
 /// is later, and later evidence is accepted for an earlier time of interest.
 fn pki_time() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap() // 2026-01-01T00:00:00Z
-}
-
-/// What the HTTP front serves.
-#[derive(Default)]
-struct Routes {
-    /// CRLs by path.
-    crls: Vec<(String, Vec<u8>)>,
-    /// Directory with index.txt, ca.pem, rsigner.pem, rkey.pem for `POST /ocsp`.
-    ocsp_dir: Option<PathBuf>,
-}
-
-struct Server {
-    port: u16,
-    stop: Arc<AtomicBool>,
-    served: Arc<AtomicUsize>,
-    routes: Arc<Mutex<Routes>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Server {
-    fn start() -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let served = Arc::new(AtomicUsize::new(0));
-        let routes = Arc::new(Mutex::new(Routes::default()));
-        let thread = {
-            let (stop, served, routes) = (stop.clone(), served.clone(), routes.clone());
-            std::thread::spawn(move || {
-                let deadline = Instant::now() + SERVER_LIFETIME;
-                while !stop.load(Ordering::Relaxed)
-                    && Instant::now() < deadline
-                    && served.load(Ordering::Relaxed) < MAX_REQUESTS
-                {
-                    match listener.accept() {
-                        Ok((stream, _)) => {
-                            served.fetch_add(1, Ordering::Relaxed);
-                            let _ = handle(stream, &routes);
-                        }
-                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                    }
-                }
-            })
-        };
-        Server {
-            port,
-            stop,
-            served,
-            routes,
-            thread: Some(thread),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn served(&self) -> usize {
-        self.served.load(Ordering::Relaxed)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn handle(stream: TcpStream, routes: &Mutex<Routes>) -> std::io::Result<()> {
-    stream.set_nonblocking(false)?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut content_length = 0usize;
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line)?;
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':')
-            && k.eq_ignore_ascii_case("content-length")
-        {
-            content_length = v.trim().parse().unwrap_or(0);
-        }
-    }
-    // Requests here are tiny; refuse anything large.
-    let mut body = vec![0u8; content_length.min(64 * 1024)];
-    reader.read_exact(&mut body)?;
-    let mut parts = request_line.split_whitespace();
-    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let reply = {
-        let routes = routes.lock().unwrap();
-        if method == "POST" && path == "/ocsp" {
-            routes
-                .ocsp_dir
-                .as_deref()
-                .map(|dir| ("application/ocsp-response", run_openssl_ocsp(dir, &body)))
-        } else if method == "GET" {
-            routes
-                .crls
-                .iter()
-                .find(|(p, _)| p == path)
-                .map(|(_, b)| ("application/pkix-crl", b.clone()))
-        } else {
-            None
-        }
-    };
-    let mut out = stream;
-    match reply {
-        Some((ctype, bytes)) => {
-            write!(
-                out,
-                "HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                bytes.len()
-            )?;
-            out.write_all(&bytes)?;
-        }
-        None => write!(
-            out,
-            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        )?,
-    }
-    out.flush()
-}
-
-/// Answers one OCSP request with OpenSSL.
-fn run_openssl_ocsp(dir: &Path, request: &[u8]) -> Vec<u8> {
-    let n = std::process::id() as u128 ^ Instant::now().elapsed().as_nanos();
-    let req = dir.join(format!("req-{n}.der"));
-    let resp = dir.join(format!("resp-{n}.der"));
-    std::fs::write(&req, request).unwrap();
-    let status = Command::new("openssl")
-        .args(["ocsp", "-index"])
-        .arg(dir.join("index.txt"))
-        .arg("-CA")
-        .arg(dir.join("ca.pem"))
-        .arg("-rsigner")
-        .arg(dir.join("rsigner.pem"))
-        .arg("-rkey")
-        .arg(dir.join("rkey.pem"))
-        .args(["-ndays", "1", "-reqin"])
-        .arg(&req)
-        .arg("-respout")
-        .arg(&resp)
-        .output()
-        .expect("openssl must be installed (Debian package openssl)");
-    assert!(
-        status.status.success(),
-        "openssl ocsp failed: {}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-    std::fs::read(&resp).unwrap()
 }
 
 /// openssl's `index.txt` date format, YYMMDDHHMMSSZ.
@@ -211,11 +47,11 @@ fn serial_hex(serial: u64) -> String {
 
 struct Fixture {
     pki: TestPki,
-    server: Server,
+    server: Responders,
     good: Certificate,
     revoked: Certificate,
     unknown: Certificate,
-    dir: tempfile::TempDir,
+    responder: OcspResponder,
 }
 
 fn signer(pki: &TestPki, cn: &str, profile: SignerProfile) -> (Certificate, u64) {
@@ -232,7 +68,7 @@ fn signer(pki: &TestPki, cn: &str, profile: SignerProfile) -> (Certificate, u64)
 /// A PKI whose signer certificates point at `server` for OCSP (`/ocsp`) and CRLs (`/crl`), with
 /// an OpenSSL responder delegated by the intermediate.
 fn fixture(ocsp_url: Option<String>, crl_path: Option<&str>) -> Fixture {
-    let server = Server::start();
+    let server = Responders::start();
     let pki = TestPki::new(PkiOptions {
         at: pki_time(),
         name: "kyso Revocation".to_owned(),
@@ -244,39 +80,38 @@ fn fixture(ocsp_url: Option<String>, crl_path: Option<&str>) -> Fixture {
     let (good, good_serial) = signer(&pki, "Nguyễn Văn An", SignerProfile::Valid);
     let (revoked, revoked_serial) = signer(&pki, "Trần Thị Bình", SignerProfile::Revoked);
     let (unknown, _) = signer(&pki, "Lê Văn Cường", SignerProfile::Valid);
-    let dir = tempfile::tempdir().unwrap();
-    let (responder, responder_key) = pki.issue_ocsp_responder("kyso OCSP responder").unwrap();
+    let (responder_cert, responder_key) = pki.issue_ocsp_responder("kyso OCSP responder").unwrap();
     let expiry = index_time(pki_time() + TimeDuration::days(365));
+    // The third signer is left out of the index on purpose: OpenSSL answers "unknown".
     let index = format!(
         "V\t{expiry}\t\t{}\tunknown\t/CN=good\nR\t{expiry}\t{}\t{}\tunknown\t/CN=revoked\n",
         serial_hex(good_serial),
         index_time(pki_time() - TimeDuration::days(1)),
         serial_hex(revoked_serial),
     );
-    std::fs::write(dir.path().join("index.txt"), index).unwrap();
-    std::fs::write(dir.path().join("ca.pem"), pki.intermediate.pem()).unwrap();
-    std::fs::write(dir.path().join("rsigner.pem"), responder.pem()).unwrap();
-    std::fs::write(dir.path().join("rkey.pem"), responder_key.serialize_pem()).unwrap();
-    {
-        let mut routes = server.routes.lock().unwrap();
-        routes.ocsp_dir = Some(dir.path().to_owned());
-        let crl = pki
-            .intermediate_crl(pki_time() - TimeDuration::hours(1), TimeDuration::days(7))
-            .unwrap();
-        routes.crls.push(("/crl".to_owned(), crl));
-        // Expired: its nextUpdate is a day before the time of interest.
-        let expired = pki
-            .intermediate_crl(pki_time() - TimeDuration::days(10), TimeDuration::days(9))
-            .unwrap();
-        routes.crls.push(("/expired.crl".to_owned(), expired));
-    }
+    let responder = OcspResponder::new(
+        &index,
+        &pki.intermediate.pem(),
+        &responder_cert.pem(),
+        &responder_key.serialize_pem(),
+    );
+    server.serve_ocsp("/ocsp", &responder);
+    let crl = pki
+        .intermediate_crl(pki_time() - TimeDuration::hours(1), TimeDuration::days(7))
+        .unwrap();
+    server.serve_file("/crl", crl);
+    // Expired: its nextUpdate is a day before the time of interest.
+    let expired = pki
+        .intermediate_crl(pki_time() - TimeDuration::days(10), TimeDuration::days(9))
+        .unwrap();
+    server.serve_file("/expired.crl", expired);
     Fixture {
         pki,
         server,
         good,
         revoked,
         unknown,
-        dir,
+        responder,
     }
 }
 
@@ -544,7 +379,7 @@ fn signer_with_ca_issuers(pki: &TestPki, ca_issuers: &str) -> Certificate {
 
 #[test]
 fn missing_intermediate_fetched_from_ca_issuers() {
-    let server = Server::start();
+    let server = Responders::start();
     let pki = TestPki::new(PkiOptions {
         at: pki_time(),
         ..PkiOptions::default()
@@ -559,13 +394,8 @@ fn missing_intermediate_fetched_from_ca_issuers() {
         .output()
         .unwrap();
     assert!(p7c.status.success());
-    {
-        let mut routes = server.routes.lock().unwrap();
-        routes
-            .crls
-            .push(("/ca.cer".to_owned(), pki.intermediate.der().to_vec()));
-        routes.crls.push(("/ca.p7c".to_owned(), p7c.stdout));
-    }
+    server.serve_file("/ca.cer", pki.intermediate.der().to_vec());
+    server.serve_file("/ca.p7c", p7c.stdout);
     let mut anchors = TrustStore::new();
     anchors.add(Certificate::from_der(pki.root.der()).unwrap());
     let policy = ValidationPolicy {
@@ -592,8 +422,9 @@ fn missing_intermediate_fetched_from_ca_issuers() {
 #[test]
 fn ocsp_signed_by_the_issuer_itself() {
     let f = fixture(None, None);
-    std::fs::write(f.dir.path().join("rsigner.pem"), f.pki.intermediate.pem()).unwrap();
-    std::fs::write(f.dir.path().join("rkey.pem"), f.pki.intermediate.key_pem()).unwrap();
+    let dir = f.responder.dir();
+    std::fs::write(dir.join("rsigner.pem"), f.pki.intermediate.pem()).unwrap();
+    std::fs::write(dir.join("rkey.pem"), f.pki.intermediate.key_pem()).unwrap();
     let source = online(OcspNonce::Required);
     let chain = validator(&f.pki, UnknownRevocation::Deny)
         .validate(&f.good, &[], pki_time(), &[&source])
@@ -618,8 +449,9 @@ fn ocsp_signed_by_an_unauthorised_key_is_not_evidence() {
             SignerProfile::Valid,
         )
         .unwrap();
-    std::fs::write(f.dir.path().join("rsigner.pem"), impostor.pem()).unwrap();
-    std::fs::write(f.dir.path().join("rkey.pem"), key.serialize_pem()).unwrap();
+    let dir = f.responder.dir();
+    std::fs::write(dir.join("rsigner.pem"), impostor.pem()).unwrap();
+    std::fs::write(dir.join("rkey.pem"), key.serialize_pem()).unwrap();
     let source = online(OcspNonce::Required);
     let err = validator(&f.pki, UnknownRevocation::Deny)
         .validate(&f.revoked, &[], pki_time(), &[&source])

@@ -1,0 +1,98 @@
+//! Writes seed inputs for the fuzz targets: `cargo run --example fuzz-seeds -- fuzz/corpus`.
+//!
+//! Every seed is made here from kyso's own code (signed PDFs and XML, CMS, certificates, CRLs,
+//! URIs), so the corpus has a recipe; the conformance suites are given to the fuzzer as extra
+//! read-only corpus folders by `make fuzz`, not copied.
+
+use std::path::Path;
+
+use kyso::cms::{SignedCms, SignerIdentity};
+use kyso::pdf::SignatureOptions;
+use kyso::pdf::sample::{SampleOptions, sample_pdf};
+use kyso::signer::Signer;
+use kyso::testpki::{PkiOptions, SignerName, SignerProfile, SoftwareSigner, TestPki};
+use kyso::token::KeyAlgorithm;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let out = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "fuzz/corpus".to_owned());
+    let out = Path::new(&out);
+    let write = |target: &str, name: &str, bytes: &[u8]| -> std::io::Result<()> {
+        let dir = out.join(target);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(name), bytes)
+    };
+
+    let pki = TestPki::new(PkiOptions::default())?;
+    let name = SignerName::new("Người ký thử", "UBND tỉnh Thử Nghiệm", "Văn phòng");
+    let (issued, key) =
+        pki.issue_with_software_key(KeyAlgorithm::P256, &name, SignerProfile::Valid)?;
+    let signer = SoftwareSigner::new(key, KeyAlgorithm::P256);
+    let chain = vec![pki.intermediate.der().to_vec()];
+    let identity = SignerIdentity {
+        signer: &signer,
+        certificate: &issued.der,
+        chain: &chain,
+    };
+
+    for (n, options) in [
+        SampleOptions::default(),
+        SampleOptions {
+            pages: 3,
+            text_field: true,
+            ..SampleOptions::default()
+        },
+    ]
+    .iter()
+    .enumerate()
+    {
+        let plain = sample_pdf(options);
+        let signing = SignatureOptions::new(
+            time::OffsetDateTime::now_utc(),
+            kyso::pades::contents_size(&identity, &kyso::pades::Level::BB),
+        );
+        let once =
+            kyso::pades::sign(&plain, &identity, &signing, &kyso::pades::Level::BB)?.to_vec();
+        let twice =
+            kyso::pades::sign(&once, &identity, &signing, &kyso::pades::Level::BB)?.to_vec();
+        for (kind, bytes) in [("plain", &plain), ("signed", &once), ("twice", &twice)] {
+            write("verify_document", &format!("{kind}-{n}.pdf"), bytes)?;
+            write("pdf_structure", &format!("{kind}-{n}.pdf"), bytes)?;
+        }
+    }
+
+    let digest = signer.algorithm().digest().digest(b"seed");
+    let cms = SignedCms::sign(&identity, &digest)?.to_der();
+    write("cms_ber", "signed-data.der", &cms)?;
+
+    write("x509_crl_ocsp", "leaf.der", &issued.der)?;
+    write("x509_crl_ocsp", "intermediate.der", pki.intermediate.der())?;
+    let crl = pki.intermediate_crl(pki.at(), time::Duration::days(1))?;
+    write("x509_crl_ocsp", "intermediate.crl", &crl)?;
+
+    let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VanBan xmlns:a=\"urn:a\"><a:So>1</a:So><!-- c --><Ten>Văn bản</Ten></VanBan>";
+    let mut xml_chain = vec![issued.der.clone()];
+    xml_chain.extend(chain.iter().cloned());
+    let signed_xml = kyso::xml::sign(
+        xml.as_bytes(),
+        &signer,
+        &xml_chain,
+        &kyso::xml::SignOptions::new(std::time::SystemTime::now()),
+    )?;
+    write("xml_c14n", "plain.xml", xml.as_bytes())?;
+    write("xml_c14n", "signed.xml", &signed_xml)?;
+    write("verify_document", "signed.xml", &signed_xml)?;
+
+    for (n, uri) in [
+        "pkcs11:token=kyso;object=so-tu-phap;type=private?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/etc/pin",
+        "pkcs11:id=%01%02;slot-id=3;serial=ABC",
+    ]
+    .iter()
+    .enumerate()
+    {
+        write("pkcs11_uri", &format!("uri-{n}"), uri.as_bytes())?;
+    }
+    println!("seeds written to {}", out.display());
+    Ok(())
+}

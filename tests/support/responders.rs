@@ -1,0 +1,387 @@
+//! Real revocation and time-stamping services for tests, behind one tiny HTTP front bound to
+//! 127.0.0.1:0: OCSP answered by `openssl ocsp -index … -reqin … -respout …`, RFC 3161
+//! time-stamps by `openssl ts -reply`, and static files (CRLs, caIssuers certificates) by GET.
+//! OpenSSL's own `ocsp -port` server is not used: OpenSSL 3.0 binds it to every address.
+//!
+//! The front answers one request at a time, at most [`MAX_REQUESTS`], and its thread ends by
+//! itself after [`LIFETIME`] whatever happens to the test; dropping [`Responders`] stops it at
+//! once (later requests are refused, which is how tests take a service down).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Requests one front answers before it stops; the busiest test (two B-LT signers) needs ~20.
+pub const MAX_REQUESTS: usize = 128;
+/// How long a front lives at most.
+pub const LIFETIME: Duration = Duration::from_secs(120);
+/// Request bodies are OCSP and time-stamp requests of a few hundred bytes.
+const MAX_BODY: usize = 64 * 1024;
+
+/// The HTTP front and what it serves.
+pub struct Responders {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    served: Arc<AtomicUsize>,
+    routes: Arc<Mutex<Routes>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Routes {
+    /// GET path → (content type, body).
+    files: Vec<(String, &'static str, Vec<u8>)>,
+    /// POST path → OpenSSL working directory.
+    ocsp: Vec<(String, PathBuf)>,
+    tsa: Vec<(String, PathBuf)>,
+    /// POST paths answered with HTTP 500, as a broken service would.
+    failing: Vec<String>,
+}
+
+impl Responders {
+    pub fn start() -> Responders {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let served = Arc::new(AtomicUsize::new(0));
+        let routes = Arc::new(Mutex::new(Routes::default()));
+        let thread = {
+            let (stop, served, routes) = (stop.clone(), served.clone(), routes.clone());
+            std::thread::spawn(move || {
+                let deadline = Instant::now() + LIFETIME;
+                while !stop.load(Ordering::Relaxed)
+                    && Instant::now() < deadline
+                    && served.load(Ordering::Relaxed) < MAX_REQUESTS
+                {
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            served.fetch_add(1, Ordering::Relaxed);
+                            let _ = handle(stream, &routes);
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                    }
+                }
+            })
+        };
+        Responders {
+            port,
+            stop,
+            served,
+            routes,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Requests answered so far.
+    pub fn served(&self) -> usize {
+        self.served.load(Ordering::Relaxed)
+    }
+
+    /// Serves `body` at `GET path` (a CRL, a caIssuers certificate).
+    pub fn serve_file(&self, path: &str, body: Vec<u8>) {
+        self.routes
+            .lock()
+            .unwrap()
+            .files
+            .push((path.to_owned(), "application/octet-stream", body));
+    }
+
+    /// Answers `POST path` with `openssl ocsp` working in `responder`'s directory.
+    pub fn serve_ocsp(&self, path: &str, responder: &OcspResponder) {
+        self.routes
+            .lock()
+            .unwrap()
+            .ocsp
+            .push((path.to_owned(), responder.dir().to_owned()));
+    }
+
+    /// Answers `POST path` with `openssl ts -reply` working in `tsa`'s directory.
+    pub fn serve_tsa(&self, path: &str, tsa: &Tsa) {
+        self.routes
+            .lock()
+            .unwrap()
+            .tsa
+            .push((path.to_owned(), tsa.dir().to_owned()));
+    }
+
+    /// Answers `POST path` with HTTP 500.
+    pub fn fail(&self, path: &str) {
+        self.routes.lock().unwrap().failing.push(path.to_owned());
+    }
+}
+
+impl Drop for Responders {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A working directory for `openssl ocsp`: the CA database, the issuing CA and the responder's
+/// certificate and key. Files can be rewritten between requests (a test swaps the responder).
+pub struct OcspResponder {
+    dir: tempfile::TempDir,
+}
+
+impl OcspResponder {
+    /// `index` is OpenSSL's `index.txt` (see `TestPki::ocsp_index`); the rest PEM.
+    pub fn new(index: &str, ca_pem: &str, responder_pem: &str, responder_key_pem: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write("index.txt", index);
+        write("ca.pem", ca_pem);
+        write("rsigner.pem", responder_pem);
+        write("rkey.pem", responder_key_pem);
+        OcspResponder { dir }
+    }
+
+    /// A responder for `pki`'s intermediate, delegated to a fresh id-kp-OCSPSigning certificate,
+    /// knowing every certificate the intermediate has issued so far.
+    pub fn for_pki(pki: &kyso::testpki::TestPki) -> Self {
+        let (responder, key) = pki
+            .issue_ocsp_responder("kyso test OCSP responder")
+            .unwrap();
+        OcspResponder::new(
+            &pki.ocsp_index(),
+            &pki.intermediate.pem(),
+            &responder.pem(),
+            &key.serialize_pem(),
+        )
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Replaces OpenSSL's CA database (after more certificates were issued).
+    pub fn set_index(&self, index: &str) {
+        std::fs::write(self.dir.path().join("index.txt"), index).unwrap();
+    }
+}
+
+/// A working directory for `openssl ts -reply`: the TSA's certificate, key and the
+/// certificates to include in tokens after it.
+pub struct Tsa {
+    dir: tempfile::TempDir,
+}
+
+impl Tsa {
+    /// `certificate_pem` must carry a critical extendedKeyUsage of exactly id-kp-timeStamping
+    /// (OpenSSL refuses anything else); `chain_pem` (may be empty) goes into every token after
+    /// it, so verifiers can build the TSA's path from the token alone.
+    pub fn new(certificate_pem: &str, key_pem: &str, chain_pem: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write("tsa.crt", certificate_pem);
+        write("tsa.key", key_pem);
+        write("chain.pem", chain_pem);
+        write("tsaserial", "01\n");
+        let certs = if chain_pem.is_empty() {
+            ""
+        } else {
+            "certs = ./chain.pem\n"
+        };
+        write("tsa.cnf", &format!("{TSA_CONFIG}{certs}"));
+        Tsa { dir }
+    }
+
+    /// A TSA certified by `pki`'s intermediate, with the intermediate in its tokens.
+    pub fn for_pki(pki: &kyso::testpki::TestPki) -> Self {
+        let (certificate, key) = pki.issue_tsa("kyso test TSA").unwrap();
+        Tsa::new(
+            &certificate.pem(),
+            &key.serialize_pem(),
+            &pki.intermediate.pem(),
+        )
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn certificate(&self) -> PathBuf {
+        self.dir.path().join("tsa.crt")
+    }
+}
+
+const TSA_CONFIG: &str = "\
+[ tsa ]
+default_tsa = tsa_config1
+
+[ tsa_config1 ]
+dir = .
+serial = ./tsaserial
+crypto_device = builtin
+signer_cert = ./tsa.crt
+signer_key = ./tsa.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+other_policies = 1.2.3.4.5
+digests = sha256, sha384, sha512
+accuracy = secs:1
+ordering = no
+tsa_name = no
+ess_cert_id_chain = no
+ess_cert_id_alg = sha256
+";
+
+fn handle(stream: TcpStream, routes: &Mutex<Routes>) -> std::io::Result<()> {
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    let mut content_length = 0usize;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line)?;
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            content_length = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0u8; content_length.min(MAX_BODY)];
+    reader.read_exact(&mut body)?;
+    let mut parts = request_line.split_whitespace();
+    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    // The work is decided under the lock, done outside it: OpenSSL takes tens of milliseconds.
+    enum Work {
+        File(&'static str, Vec<u8>),
+        Ocsp(PathBuf),
+        Tsa(PathBuf),
+        Fail,
+        NotFound,
+    }
+    let work = {
+        let routes = routes.lock().unwrap();
+        let find = |list: &[(String, PathBuf)]| {
+            list.iter().find(|(p, _)| p == path).map(|(_, d)| d.clone())
+        };
+        match method {
+            "POST" if routes.failing.iter().any(|p| p == path) => Work::Fail,
+            "POST" => match (find(&routes.ocsp), find(&routes.tsa)) {
+                (Some(dir), _) => Work::Ocsp(dir),
+                (None, Some(dir)) => Work::Tsa(dir),
+                (None, None) => Work::NotFound,
+            },
+            "GET" => routes
+                .files
+                .iter()
+                .find(|(p, _, _)| p == path)
+                .map_or(Work::NotFound, |(_, ctype, b)| Work::File(ctype, b.clone())),
+            _ => Work::NotFound,
+        }
+    };
+    let reply = match work {
+        Work::File(ctype, bytes) => Ok((ctype, bytes)),
+        Work::Ocsp(dir) => openssl_ocsp(&dir, &body)
+            .map(|b| ("application/ocsp-response", b))
+            .ok_or("500 Internal Server Error"),
+        Work::Tsa(dir) => openssl_ts(&dir, &body)
+            .map(|b| ("application/timestamp-reply", b))
+            .ok_or("500 Internal Server Error"),
+        Work::Fail => Err("500 Internal Server Error"),
+        Work::NotFound => Err("404 Not Found"),
+    };
+    let mut out = stream;
+    match reply {
+        Ok((ctype, bytes)) => {
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                bytes.len()
+            )?;
+            out.write_all(&bytes)?;
+        }
+        Err(status) => write!(
+            out,
+            "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )?,
+    }
+    out.flush()
+}
+
+/// A file name no other request of this process uses.
+fn scratch(dir: &Path, what: &str) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    dir.join(format!(
+        "{what}-{}.der",
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// Answers one OCSP request with OpenSSL; `None` if OpenSSL fails.
+fn openssl_ocsp(dir: &Path, request: &[u8]) -> Option<Vec<u8>> {
+    let (req, resp) = (scratch(dir, "req"), scratch(dir, "resp"));
+    std::fs::write(&req, request).ok()?;
+    let out = Command::new("openssl")
+        .args(["ocsp", "-index", "index.txt", "-CA", "ca.pem"])
+        .args([
+            "-rsigner",
+            "rsigner.pem",
+            "-rkey",
+            "rkey.pem",
+            "-ndays",
+            "1",
+        ])
+        .arg("-reqin")
+        .arg(&req)
+        .arg("-respout")
+        .arg(&resp)
+        .current_dir(dir)
+        .output()
+        .expect("openssl must be installed (Debian package openssl)");
+    if !out.status.success() {
+        eprintln!(
+            "openssl ocsp failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return None;
+    }
+    std::fs::read(&resp).ok()
+}
+
+/// Answers one time-stamp request with OpenSSL; `None` if OpenSSL fails.
+fn openssl_ts(dir: &Path, request: &[u8]) -> Option<Vec<u8>> {
+    let (req, resp) = (scratch(dir, "tsq"), scratch(dir, "tsr"));
+    std::fs::write(&req, request).ok()?;
+    let out = Command::new("openssl")
+        .args([
+            "ts",
+            "-reply",
+            "-config",
+            "tsa.cnf",
+            "-section",
+            "tsa_config1",
+        ])
+        .arg("-queryfile")
+        .arg(&req)
+        .arg("-out")
+        .arg(&resp)
+        .current_dir(dir)
+        .output()
+        .expect("openssl must be installed (Debian package openssl)");
+    if !out.status.success() {
+        eprintln!(
+            "openssl ts -reply failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return None;
+    }
+    std::fs::read(&resp).ok()
+}
