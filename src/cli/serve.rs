@@ -14,7 +14,10 @@ use kyso::api::auth::{self, Role};
 use kyso::api::{AppState, StoreConfig};
 use kyso::audit::{self, Action, Verification};
 
-use super::{EXIT_ERROR, EXIT_OK, Runtime};
+use super::{EXIT_OK, Runtime};
+
+/// Exit code of `kyso audit verify` when the chain is broken (as for an invalid document).
+const EXIT_BROKEN: u8 = 1;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -233,7 +236,7 @@ pub fn run_audit(runtime: &Runtime, command: &AuditCommand) -> anyhow::Result<u8
                     if !*json {
                         println!("audit log BROKEN: {problem}");
                     }
-                    Ok(EXIT_ERROR - 1)
+                    Ok(EXIT_BROKEN)
                 }
             }
         }

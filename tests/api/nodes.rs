@@ -300,3 +300,87 @@ fn two_nodes_one_ledger_one_chain_and_a_kill() {
     let ready = Client::new(&a.url).get("/readyz", None);
     assert_eq!(ready.status, 200, "{}", ready.text());
 }
+
+#[test]
+fn sigterm_finishes_signatures_in_flight_and_exits_cleanly() {
+    use kyso::ledger::sqlite::{Durability, SqliteStore};
+    let dir = tempfile::tempdir().unwrap();
+    let label = key_on_shared_token(dir.path());
+    let ledger = dir.path().join("ledger.sqlite");
+    let keys = seed(&mut SqliteStore::open(&ledger, Durability::Normal).unwrap());
+    let config = node_config(dir.path(), &label, 2, 32);
+    let mut node = Node::start(&config, &[("KYSO_SERVE_LEDGER", ledger.to_str().unwrap())]);
+    let pdf = letter();
+    let signed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let outcomes: Vec<(String, u16)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|thread| {
+                let (url, key, pdf, signed) = (
+                    node.url.clone(),
+                    keys.signer.clone(),
+                    pdf.clone(),
+                    signed.clone(),
+                );
+                s.spawn(move || {
+                    let client = Client::new(&url);
+                    let mut out = Vec::new();
+                    // Bounded: at most 200 requests per thread, stopping at the first refusal.
+                    for i in 0..200 {
+                        let id = format!("term-{thread}-{i}");
+                        let path = format!("/v1/sign/pdf?key=stp-01&document_id={id}");
+                        match client.request(
+                            "POST",
+                            &path,
+                            Some(&key),
+                            Some("application/pdf"),
+                            pdf.clone(),
+                        ) {
+                            Ok(r) => {
+                                if r.status == 200 {
+                                    signed.fetch_add(1, Ordering::SeqCst);
+                                } else {
+                                    assert_eq!(r.status, 503, "{}", r.text());
+                                }
+                                out.push((id, r.status));
+                                if r.status != 200 {
+                                    break;
+                                }
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        while signed.load(Ordering::SeqCst) < 20 {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let status = Command::new("kill")
+            .args(["-TERM", &node.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let exit = node.child.wait().unwrap();
+    assert!(exit.success(), "kyso serve exited with {exit}");
+    let mut store = SqliteStore::open(&ledger, Durability::Normal).unwrap();
+    let acknowledged: Vec<&String> = outcomes
+        .iter()
+        .filter(|(_, s)| *s == 200)
+        .map(|(id, _)| id)
+        .collect();
+    assert!(acknowledged.len() >= 20);
+    assert_eq!(
+        store.totals().unwrap().signatures as usize,
+        acknowledged.len()
+    );
+    assert!(matches!(
+        kyso::audit::verify(&mut store).unwrap(),
+        kyso::audit::Verification::Intact { .. }
+    ));
+}
