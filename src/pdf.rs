@@ -33,7 +33,7 @@ pub use object::{
     write_object,
 };
 pub use parser::parse_object;
-pub use sign::{DigestedPdf, PreparedPdf, SignatureOptions, SignedPdf, pdf_date};
+pub use sign::{DigestedPdf, DocMdp, PreparedPdf, SignatureOptions, SignedPdf, pdf_date};
 pub use signatures::{
     FoundSignature, SignatureKind, contents_span, find_signatures, revision_ends,
 };

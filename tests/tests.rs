@@ -4,9 +4,11 @@ mod support;
 
 mod api;
 mod cli;
+mod cli_verify;
 mod cms;
 mod ledger;
 mod pdf_appearance;
+mod pdf_attacks;
 mod pdf_levels;
 mod pdf_sign;
 mod pki;
@@ -14,4 +16,6 @@ mod testpki;
 mod token;
 mod token_faults;
 mod verify;
+mod verify_conformance;
+mod verify_pyhanko;
 mod xml;

@@ -8,7 +8,7 @@ mod dsig;
 mod interop;
 mod parse;
 mod softhsm;
-mod tsa;
+pub(crate) mod tsa;
 
 /// Where the shared conformance material lives: `KYSO_CONFORMANCE_DIR`, or `../shared/conformance`
 /// beside the crate.

@@ -134,6 +134,8 @@ fn build_verifier(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<Verifi
                 .with_context(|| {
                     format!("--at {text}: not an RFC 3339 time such as 2026-06-30T17:00:00+07:00")
                 })?
+                // Reports carry times in UTC, whatever offset the clerk typed.
+                .to_offset(time::UtcOffset::UTC)
         }
         None => time::OffsetDateTime::now_utc(),
     };

@@ -1,20 +1,53 @@
 //! What changed in a PDF after a signature, object by object, explained by named rules
-//! (ISO 32000-2 §12.8.2.2 DocMDP, §12.8.2.4 FieldMDP; the rule-based approach of pyHanko's
+//! (ISO 32000-2 §12.8.2.2 DocMDP, §12.8.2.4 FieldMDP, §12.7 forms, §12.5 annotations; ETSI EN
+//! 319 142-1 §5.4 for the document security store; the rule-based approach of pyHanko's
 //! `DiffPolicy`).
 //!
 //! The document as signed is the file up to the signature's revision end; the document as read
-//! is the whole file. Each object that differs between the two must be explained by a rule in
-//! [`DEFAULT_DIFF_RULES`]; the rule says how serious the change is ([`ModificationLevel`]).
-//! Whatever no rule explains is [`ModificationLevel::Other`]: a change to content, pages,
-//! resources, or to a signature's own dictionary, which no approval signature permits.
+//! is the whole file. Every object whose stored version differs between the two is a change, and
+//! each change must be explained by a rule of [`DEFAULT_DIFF_RULES`]; the rule says how serious
+//! the change is ([`ModificationLevel`]). Whatever no rule explains is
+//! [`ModificationLevel::Other`]: a change to content, pages, resources, or to a signature's own
+//! dictionary, which no signature permits.
+//!
+//! Rules look at roles (catalog, form field, widget, annotation, appearance stream, security
+//! store) and at *who refers to an object*, in both versions of the document: an object is only
+//! "an appearance stream" if nothing but annotation appearances uses it, before and after. That
+//! is what stops the shadow attacks of the PDF-insecurity research, which prepare an object
+//! before signing (an unused content stream, a dangling reference, an appearance that doubles as
+//! page content) and reveal or swap it afterwards.
+//!
+//! What this module refuses: to render anything. Visual overlap with page *content* cannot be
+//! judged without rendering, so new visible signature appearances and annotations that overlap
+//! other annotations are reported ([`Analysis::visible_signatures`], [`Analysis::overlaps`]) for
+//! the verifier to flag, never silently accepted as harmless.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
+mod context;
+mod graph;
+mod roles;
+
+use self::context::Context;
+use self::graph::{Graph, page_of};
+use self::roles::{
+    FIELD_READ_ONLY, FieldRole, dss_objects, field_roles, index, is_markup_annotation,
+    is_signature_value, is_structure_stream, need_appearances, subtype,
+};
 use super::Error;
-use super::document::Document;
-use super::object::{Dictionary, Object, ObjectId};
+use super::document::{Document, Location};
+use super::object::{
+    Dictionary, Object, ObjectId, decode_text_string, is_delimiter, is_whitespace,
+};
+use super::parser::{Parser, find};
+
+/// Most changed objects analysed after one signature. A signature, a DSS and a filled form add a
+/// few hundred; a document rewritten wholesale after signing is "changed" whatever the count, so
+/// past this bound the analysis gives up with an error, which the verifier reports as a
+/// non-permitted change.
+const MAX_CHANGED_OBJECTS: usize = 100_000;
 
 /// How serious a change after signing is; ordered, later is worse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -22,13 +55,14 @@ use super::object::{Dictionary, Object, ObjectId};
 pub enum ModificationLevel {
     /// Nothing after the signature.
     None,
-    /// Document security data (DSS) and document timestamps: long-term validation.
+    /// Document security data (DSS), document timestamps, document metadata: long-term
+    /// validation (ETSI EN 319 142-1 §5.4), permitted even by DocMDP P=1.
     LongTermValidation,
-    /// New signatures in new signature fields, with their widgets and appearances.
+    /// New signatures in new (or empty) signature fields, with their widgets and appearances.
     Signatures,
-    /// Form fields filled in.
+    /// Form fields filled in (DocMDP P=2).
     FormFilling,
-    /// Annotations added, changed or removed.
+    /// Annotations added, changed or removed (DocMDP P=3, and approval signatures).
     Annotations,
     /// Anything else.
     Other,
@@ -39,23 +73,65 @@ pub enum ModificationLevel {
 pub struct ObjectChange {
     pub id: ObjectId,
     pub kind: ChangeKind,
-    /// 1-based page the object belongs to, when known.
+    /// 1-based page the object belongs to, when known (in the signed revision for deleted
+    /// objects, in the final document otherwise).
     pub page: Option<usize>,
     pub rule: &'static str,
     pub level: ModificationLevel,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     Added,
     Modified,
     Deleted,
 }
 
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "added",
+            ChangeKind::Modified => "modified",
+            ChangeKind::Deleted => "deleted",
+        }
+    }
+}
+
+/// A signature widget added after signing that shows an appearance on a page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VisibleWidget {
+    pub id: ObjectId,
+    pub page: Option<usize>,
+    /// Whether its field holds a signature (an unsigned one shows an appearance and nothing else).
+    pub signed: bool,
+}
+
+/// An annotation added after signing whose rectangle overlaps another annotation's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overlap {
+    pub page: usize,
+    pub added: ObjectId,
+    pub other: ObjectId,
+}
+
 /// The changes after one signature.
 #[derive(Clone, Debug, Default)]
 pub struct Analysis {
     pub changes: Vec<ObjectChange>,
+    /// 1-based numbers, in the final document, of pages that were not in the signed revision.
+    pub pages_added: Vec<usize>,
+    /// 1-based numbers, in the signed revision, of pages no longer in the document.
+    pub pages_removed: Vec<usize>,
+    /// New signature widgets with a visible appearance (the "sneaky signature" vector).
+    pub visible_signatures: Vec<VisibleWidget>,
+    /// New annotations that overlap another annotation on their page.
+    pub overlaps: Vec<Overlap>,
+    /// The form's `/NeedAppearances` was turned on after signing: readers will redraw every
+    /// field from its value, so a field whose value and appearance differed when signed will
+    /// now show the value (a shadow replace needs nothing more). Permitted as form filling,
+    /// and reported.
+    pub appearances_regenerated: bool,
 }
 
 impl Analysis {
@@ -73,456 +149,823 @@ impl Analysis {
 pub struct DiffRule {
     pub name: &'static str,
     pub level: ModificationLevel,
-    explains: fn(&Context<'_, '_>, ObjectId) -> bool,
+    explains: fn(&Context<'_, '_>, ObjectId, ChangeKind) -> bool,
 }
 
-/// The rules kyso applies, in order; the first that explains an object names it.
+/// The rules kyso applies, in order; the first rule that explains a changed object names it, and
+/// an object no rule explains is `Other` ("not permitted by any rule").
+///
+/// The order matters in two ways. Rules that name a forbidden change (a rewritten signature
+/// dictionary, an object revealed behind a reference made before signing, a page-tree change, a
+/// locked field) come before the permissive rules they would otherwise fall through to, so that
+/// the report names the attack rather than "not permitted". Among the permissive rules, the
+/// stricter (lower-level) come first, so that a change is reported at the lowest level that
+/// explains it.
+///
+/// | rule | level | explains |
+/// |---|---|---|
+/// | object written after signing outside the cross-reference data | Other | object bytes appended that no cross-reference section points at: kyso's reading ignores them, a reader that repairs files shows them (incremental saving attack without an update) |
+/// | object cannot be read | Other | a changed object kyso cannot parse |
+/// | object swapped for bytes hidden in the signed revision | Other | a later cross-reference section pointing an object at bytes that were signed but not used (shadow hide-and-replace) |
+/// | signature dictionary rewritten | Other | an existing `/Sig` or `/DocTimeStamp` dictionary changed (`/Reason`, `/M`, `/Contents` moved: spoofing) |
+/// | object filled in behind a reference made before signing | Other | a new object whose number the signed revision already referred to (shadow hide-and-replace) |
+/// | page tree changed | Other | pages added, removed or reordered |
+/// | document catalog replaced | Other | a new catalog object |
+/// | document security store | LTV | the DSS, VRI and their streams, when nothing outside the DSS used them |
+/// | document timestamp | LTV | a new `/DocTimeStamp`, its field and invisible widget |
+/// | document information | LTV | the trailer's `/Info` dictionary |
+/// | XMP metadata | LTV | a `/Metadata` stream used only as metadata |
+/// | catalog: security store, metadata and extensions | LTV | catalog `/DSS`, `/Metadata`, `/Extensions`, `/Version` |
+/// | catalog: signature form | Signatures | the above, and a direct `/AcroForm` gaining signature fields |
+/// | catalog: form appearance settings | FormFilling | the above, and `/NeedAppearances`, `/DR`, `/DA` |
+/// | catalog: annotation appearance names | Annotations | the above, and `/Names` changed only in `/AP` |
+/// | names: annotation appearance names | Annotations | an indirect `/Names` dictionary changed only in `/AP` |
+/// | new signature value | Signatures | a new `/Sig` dictionary |
+/// | new signature field | Signatures | a new signature field (signed, or unsigned and invisible) and its widgets |
+/// | FieldMDP: locked field changed | Other | a field (or its widget or appearance) locked by a FieldMDP `/Reference` or `/Lock` |
+/// | existing signature field signed | Signatures | an empty signature field given a new `/V` |
+/// | read-only field changed | Other | a field with the ReadOnly flag |
+/// | form: signature fields appended | Signatures | `/AcroForm` or `/Fields` gaining new signature fields, `/SigFlags` |
+/// | form: appearance settings | FormFilling | `/AcroForm` `/NeedAppearances`, `/DR`, `/DA` |
+/// | page: signature widgets added to /Annots | Signatures | a page whose only change is new signature widgets |
+/// | field appearance changed without its value | Other | a field's widget or appearance changed while its `/V` did not (shadow replace: a value hidden at signing, shown later) |
+/// | form filling: field value | FormFilling | a text, choice or button field whose `/V` changed, and nothing but `/V`, `/AS`, `/AP`, `/I` |
+/// | form filling: widget appearance | FormFilling | a widget of such a field whose only changes are `/AS`, `/AP`, when the field's `/V` changed |
+/// | form filling: appearance stream | FormFilling | an object used only by the appearances of such widgets, when their fields' `/V` changed |
+/// | new annotation | Annotations | a new markup annotation (no actions) |
+/// | annotation changed | Annotations | an existing markup annotation |
+/// | annotation appearance | Annotations | an object used only by markup annotations' appearances |
+/// | page: annotations added, removed or reordered | Annotations | a page whose only change is its `/Annots` |
+/// | annotation removed | Annotations | a deleted markup annotation or its appearance |
+/// | unsigned signature field showing an appearance | Annotations | a new signature field without a signature but with a visible appearance (sneaky signature) |
+/// | new form field | Other | a new text, choice or button field |
+/// | new object used only by new or changed objects | LTV | a new object whose every user is itself a change (that change carries the level) |
+/// | unreferenced new object | LTV | a new object nothing refers to |
+/// | unreferenced object deleted | LTV | a deleted object nothing referred to |
 pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
+    DiffRule {
+        name: "object written after signing outside the cross-reference data",
+        level: ModificationLevel::Other,
+        explains: |cx, id, _| cx.strays.contains(&id),
+    },
+    DiffRule {
+        name: "object cannot be read",
+        level: ModificationLevel::Other,
+        explains: |cx, id, _| cx.unreadable.contains(&id),
+    },
+    DiffRule {
+        name: "object swapped for bytes hidden in the signed revision",
+        level: ModificationLevel::Other,
+        explains: |cx, id, kind| {
+            kind != ChangeKind::Deleted && cx.is_relocated_into_signed_bytes(id)
+        },
+    },
+    DiffRule {
+        name: "signature dictionary rewritten",
+        level: ModificationLevel::Other,
+        explains: |cx, id, kind| {
+            kind != ChangeKind::Added && cx.before_object(id).is_some_and(is_signature_value)
+        },
+    },
+    DiffRule {
+        name: "object filled in behind a reference made before signing",
+        level: ModificationLevel::Other,
+        explains: |cx, id, kind| {
+            kind == ChangeKind::Added && cx.before_graph.referrers.contains_key(&id)
+        },
+    },
+    DiffRule {
+        name: "page tree changed (pages added, removed or reordered)",
+        level: ModificationLevel::Other,
+        explains: |cx, id, kind| cx.is_page_tree_change(id, kind),
+    },
+    DiffRule {
+        name: "document catalog replaced",
+        level: ModificationLevel::Other,
+        explains: |cx, id, kind| kind == ChangeKind::Added && id == cx.catalog_after,
+    },
     DiffRule {
         name: "document security store",
         level: ModificationLevel::LongTermValidation,
-        explains: |cx, id| cx.dss_objects.contains(&id),
+        explains: |cx, id, kind| kind != ChangeKind::Deleted && cx.is_dss_object(id),
     },
     DiffRule {
         name: "document timestamp",
         level: ModificationLevel::LongTermValidation,
-        explains: |cx, id| cx.new_timestamps.contains(&id),
+        explains: |cx, id, kind| kind == ChangeKind::Added && cx.is_new_timestamp_object(id),
     },
     DiffRule {
-        name: "catalog: security store or signature form entries only",
+        name: "document information",
         level: ModificationLevel::LongTermValidation,
-        explains: |cx, id| id == cx.catalog && catalog_change_is_harmless(cx),
+        explains: |cx, id, kind| {
+            kind != ChangeKind::Deleted
+                && cx.info_after == Some(id)
+                && (kind == ChangeKind::Added || cx.info_before == Some(id))
+        },
     },
     DiffRule {
-        name: "new signature",
-        level: ModificationLevel::Signatures,
-        explains: |cx, id| cx.new_signature_objects.contains(&id),
+        name: "XMP metadata",
+        level: ModificationLevel::LongTermValidation,
+        explains: |cx, id, kind| kind != ChangeKind::Deleted && cx.is_metadata_stream(id, kind),
     },
     DiffRule {
-        name: "form: fields appended",
+        name: "catalog: security store, metadata and extensions",
+        level: ModificationLevel::LongTermValidation,
+        explains: |cx, id, kind| {
+            cx.catalog_change(id, kind)
+                .is_some_and(|l| l <= ModificationLevel::LongTermValidation)
+        },
+    },
+    DiffRule {
+        name: "catalog: signature form",
         level: ModificationLevel::Signatures,
-        explains: |cx, id| cx.form_objects.contains(&id) && form_change_only_appends(cx, id),
+        explains: |cx, id, kind| {
+            cx.catalog_change(id, kind)
+                .is_some_and(|l| l <= ModificationLevel::Signatures)
+        },
+    },
+    DiffRule {
+        name: "catalog: form appearance settings",
+        level: ModificationLevel::FormFilling,
+        explains: |cx, id, kind| {
+            cx.catalog_change(id, kind)
+                .is_some_and(|l| l <= ModificationLevel::FormFilling)
+        },
+    },
+    DiffRule {
+        name: "catalog: annotation appearance names",
+        level: ModificationLevel::Annotations,
+        explains: |cx, id, kind| {
+            cx.catalog_change(id, kind)
+                .is_some_and(|l| l <= ModificationLevel::Annotations)
+        },
+    },
+    DiffRule {
+        name: "names: annotation appearance names",
+        level: ModificationLevel::Annotations,
+        explains: |cx, id, kind| cx.is_names_appearance_change(id, kind),
+    },
+    DiffRule {
+        name: "new signature value",
+        level: ModificationLevel::Signatures,
+        explains: |cx, id, kind| {
+            kind == ChangeKind::Added && cx.after_object(id).is_some_and(is_signature_value)
+        },
+    },
+    DiffRule {
+        name: "new signature field",
+        level: ModificationLevel::Signatures,
+        explains: |cx, id, kind| kind == ChangeKind::Added && cx.is_new_signature_field(id, false),
+    },
+    DiffRule {
+        name: "FieldMDP: locked field changed",
+        level: ModificationLevel::Other,
+        explains: |cx, id, kind| kind != ChangeKind::Added && cx.touches_locked_field(id),
+    },
+    DiffRule {
+        name: "existing signature field signed",
+        level: ModificationLevel::Signatures,
+        explains: |cx, id, kind| kind == ChangeKind::Modified && cx.is_signature_field_signed(id),
+    },
+    DiffRule {
+        name: "read-only field changed",
+        level: ModificationLevel::Other,
+        explains: |cx, id, kind| {
+            kind != ChangeKind::Added
+                && cx
+                    .role_before(id)
+                    .is_some_and(|r| r.flags & FIELD_READ_ONLY != 0)
+        },
+    },
+    DiffRule {
+        name: "form: signature fields appended",
+        level: ModificationLevel::Signatures,
+        explains: |cx, id, kind| {
+            cx.form_object_change(id, kind)
+                .is_some_and(|l| l <= ModificationLevel::Signatures)
+        },
+    },
+    DiffRule {
+        name: "form: appearance settings",
+        level: ModificationLevel::FormFilling,
+        explains: |cx, id, kind| {
+            cx.form_object_change(id, kind)
+                .is_some_and(|l| l <= ModificationLevel::FormFilling)
+        },
     },
     DiffRule {
         name: "page: signature widgets added to /Annots",
         level: ModificationLevel::Signatures,
-        explains: |cx, id| {
-            annots_change_only_adds(cx, id, |cx, a| cx.new_signature_objects.contains(&a))
+        explains: |cx, id, kind| {
+            cx.annots_change(id, kind)
+                .is_some_and(|l| l <= ModificationLevel::Signatures)
         },
     },
     DiffRule {
-        name: "page: annotations (and signature widgets) added to /Annots",
-        level: ModificationLevel::Annotations,
-        explains: |cx, id| {
-            annots_change_only_adds(cx, id, |cx, a| {
-                cx.new_signature_objects.contains(&a) || is_plain_annotation(cx.after, a)
-            })
+        name: "field appearance changed without its value",
+        level: ModificationLevel::Other,
+        explains: |cx, id, kind| kind == ChangeKind::Modified && cx.is_appearance_without_value(id),
+    },
+    DiffRule {
+        name: "form filling: field value",
+        level: ModificationLevel::FormFilling,
+        explains: |cx, id, kind| kind == ChangeKind::Modified && cx.is_field_filled(id),
+    },
+    DiffRule {
+        name: "form filling: widget appearance",
+        level: ModificationLevel::FormFilling,
+        explains: |cx, id, kind| kind == ChangeKind::Modified && cx.is_widget_refreshed(id),
+    },
+    DiffRule {
+        name: "form filling: appearance stream",
+        level: ModificationLevel::FormFilling,
+        explains: |cx, id, kind| {
+            kind != ChangeKind::Added
+                && cx.appearance_owned_by(id, kind, |cx, owner| {
+                    cx.is_fillable_widget(owner) && cx.owner_value_changed(owner)
+                })
         },
     },
     DiffRule {
         name: "new annotation",
         level: ModificationLevel::Annotations,
-        explains: |cx, id| {
-            cx.added.contains(&id)
-                && is_plain_annotation(cx.after, id)
-                && cx.referenced_from_annots(id)
+        explains: |cx, id, kind| {
+            kind == ChangeKind::Added
+                && cx.after_object(id).is_some_and(is_markup_annotation)
+                && cx.used_only_by_changes(id)
         },
     },
     DiffRule {
-        name: "document information",
-        level: ModificationLevel::Signatures,
-        explains: |cx, id| Some(id) == cx.info,
+        name: "annotation changed",
+        level: ModificationLevel::Annotations,
+        explains: |cx, id, kind| {
+            kind == ChangeKind::Modified
+                && match (cx.before_object(id), cx.after_object(id)) {
+                    (Some(b), Some(a)) => {
+                        is_markup_annotation(b)
+                            && is_markup_annotation(a)
+                            && subtype(b) == subtype(a)
+                    }
+                    _ => false,
+                }
+        },
+    },
+    DiffRule {
+        name: "annotation appearance",
+        level: ModificationLevel::Annotations,
+        explains: |cx, id, kind| {
+            kind != ChangeKind::Added
+                && cx.appearance_owned_by(id, kind, |cx, owner| cx.is_markup_owner(owner))
+        },
+    },
+    DiffRule {
+        name: "page: annotations added, removed or reordered",
+        level: ModificationLevel::Annotations,
+        explains: |cx, id, kind| {
+            cx.annots_change(id, kind)
+                .is_some_and(|l| l <= ModificationLevel::Annotations)
+        },
+    },
+    DiffRule {
+        name: "annotation removed",
+        level: ModificationLevel::Annotations,
+        explains: |cx, id, kind| {
+            kind == ChangeKind::Deleted && cx.before_object(id).is_some_and(is_markup_annotation)
+        },
+    },
+    DiffRule {
+        name: "unsigned signature field showing an appearance",
+        level: ModificationLevel::Annotations,
+        explains: |cx, id, kind| kind == ChangeKind::Added && cx.is_new_signature_field(id, true),
+    },
+    DiffRule {
+        name: "new form field",
+        level: ModificationLevel::Other,
+        explains: |cx, id, kind| {
+            kind == ChangeKind::Added
+                && cx
+                    .role_after(id)
+                    .is_some_and(|r| r.field_type.as_deref() != Some(b"Sig"))
+        },
+    },
+    DiffRule {
+        name: "new object used only by new or changed objects",
+        level: ModificationLevel::LongTermValidation,
+        explains: |cx, id, kind| kind == ChangeKind::Added && cx.used_only_by_changes(id),
+    },
+    DiffRule {
+        name: "unreferenced new object",
+        level: ModificationLevel::LongTermValidation,
+        explains: |cx, id, kind| {
+            kind == ChangeKind::Added
+                && cx.after_graph.complete
+                && !cx.after_graph.reachable.contains(&id)
+        },
+    },
+    DiffRule {
+        name: "unreferenced object deleted",
+        level: ModificationLevel::LongTermValidation,
+        explains: |cx, id, kind| {
+            kind == ChangeKind::Deleted
+                && cx.before_graph.complete
+                && !cx.before_graph.reachable.contains(&id)
+        },
     },
 ];
 
-/// Everything the rules look at.
-struct Context<'d, 'a> {
-    before: &'d Document<'a>,
-    after: &'d Document<'a>,
+/// The name given to changes no rule explains.
+pub const UNEXPLAINED: &str = "not permitted by any rule";
+
+/// Which fields a signature locks (ISO 32000-2 §12.8.2.4 FieldMDP, §12.7.5.5 `/Lock`): after
+/// the locking signature, a change to a locked field is not permitted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FieldLocks {
+    locks: Vec<FieldLock>,
+}
+
+/// One FieldMDP lock: `/Action` and `/Fields` (Table 258).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldLock {
+    /// Every field.
+    All,
+    /// The fields named (fully qualified; a name also covers its descendants).
+    Include(Vec<String>),
+    /// Every field but those named.
+    Exclude(Vec<String>),
+}
+
+impl FieldLocks {
+    /// No lock.
+    pub fn none() -> FieldLocks {
+        FieldLocks::default()
+    }
+
+    /// The locks a signature sets: its dictionary's `/Reference` entries with `/TransformMethod
+    /// /FieldMDP`, and the `/Lock` dictionaries of the fields that hold it, both read in `doc`
+    /// (the signature's own revision, so that a later revision cannot remove a lock).
+    pub fn of_signature(doc: &Document<'_>, signature: &Dictionary, fields: &[ObjectId]) -> Self {
+        let mut locks = Vec::new();
+        let references = signature
+            .get(b"Reference")
+            .and_then(|r| doc.resolve(r).ok());
+        for reference in references
+            .as_ref()
+            .and_then(Object::as_array)
+            .unwrap_or(&[])
+        {
+            let Some(reference) = doc.resolve(reference).ok() else {
+                continue;
+            };
+            let Some(reference) = reference.as_dict() else {
+                continue;
+            };
+            if reference.name(b"TransformMethod") != Some(b"FieldMDP") {
+                continue;
+            }
+            if let Some(params) = reference
+                .get(b"TransformParams")
+                .and_then(|p| doc.resolve(p).ok())
+                && let Some(lock) = params.as_dict().and_then(|p| read_lock(doc, p))
+            {
+                locks.push(lock);
+            }
+        }
+        for field in fields {
+            if let Ok(dict) = doc.dictionary(*field)
+                && let Some(lock) = dict.get(b"Lock").and_then(|l| doc.resolve(l).ok())
+                && let Some(lock) = lock.as_dict().and_then(|l| read_lock(doc, l))
+            {
+                locks.push(lock);
+            }
+        }
+        FieldLocks { locks }
+    }
+
+    /// Locks given directly (tests, and callers that read them elsewhere).
+    pub fn from_locks(locks: Vec<FieldLock>) -> FieldLocks {
+        FieldLocks { locks }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.locks.is_empty()
+    }
+
+    pub fn locks(&self) -> &[FieldLock] {
+        &self.locks
+    }
+
+    /// Whether the field with this fully qualified name is locked.
+    pub fn is_locked(&self, name: &str) -> bool {
+        let covers = |listed: &str| name == listed || name.starts_with(&format!("{listed}."));
+        self.locks.iter().any(|lock| match lock {
+            FieldLock::All => true,
+            FieldLock::Include(names) => names.iter().any(|n| covers(n)),
+            FieldLock::Exclude(names) => !names.iter().any(|n| covers(n)),
+        })
+    }
+}
+
+fn read_lock(doc: &Document<'_>, params: &Dictionary) -> Option<FieldLock> {
+    let names = || -> Vec<String> {
+        params
+            .get(b"Fields")
+            .and_then(|f| doc.resolve(f).ok())
+            .and_then(|f| f.as_array().map(<[Object]>::to_vec))
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|n| doc.resolve(n).ok())
+            .filter_map(|n| n.as_string().map(decode_text_string))
+            .collect()
+    };
+    match params.name(b"Action")? {
+        b"All" => Some(FieldLock::All),
+        b"Include" => Some(FieldLock::Include(names())),
+        b"Exclude" => Some(FieldLock::Exclude(names())),
+        // An unknown action locks everything: the signer meant to lock something.
+        _ => Some(FieldLock::All),
+    }
+}
+
+/// The final document, read once and compared with each signed revision in turn (a document
+/// with several signatures is analysed once per signature against the same final state).
+pub struct Analyser<'a> {
+    bytes: &'a [u8],
+    after: Document<'a>,
+    graph: Graph,
     catalog: ObjectId,
-    info: Option<ObjectId>,
-    added: HashSet<ObjectId>,
-    /// Signature dictionaries, fields/widgets and their appearance objects added after signing.
-    new_signature_objects: HashSet<ObjectId>,
-    new_timestamps: HashSet<ObjectId>,
-    dss_objects: HashSet<ObjectId>,
-    /// The AcroForm and its /Fields array, when indirect.
-    form_objects: HashSet<ObjectId>,
-    /// Annotation arrays and pages: object → (page number).
-    pages: BTreeMap<ObjectId, usize>,
-    annots_arrays: BTreeMap<ObjectId, ObjectId>,
+    pages: Vec<ObjectId>,
+    fields: HashMap<ObjectId, FieldRole>,
+}
+
+impl<'a> Analyser<'a> {
+    /// Reads the whole file.
+    pub fn new(bytes: &'a [u8]) -> Result<Analyser<'a>, Error> {
+        let after = Document::parse(bytes)?;
+        let (catalog, catalog_dict) = after.catalog()?;
+        let graph = Graph::build(&after);
+        let pages = after.pages()?;
+        let fields = field_roles(&after, &catalog_dict);
+        Ok(Analyser {
+            bytes,
+            after,
+            graph,
+            catalog,
+            pages,
+            fields,
+        })
+    }
+
+    /// Compares the document as signed (`bytes[..signed_end]`) with the whole file; `locks` are
+    /// the fields the signature locked.
+    pub fn analyse(&self, signed_end: usize, locks: &FieldLocks) -> Result<Analysis, Error> {
+        if signed_end >= self.bytes.len() {
+            return Ok(Analysis::default());
+        }
+        let before = Document::parse(&self.bytes[..signed_end])?;
+        let before_graph = Graph::build(&before);
+        // Cross-reference and object streams are containers, skipped as such; a stream that
+        // only claims to be one (`/Type /XRef` on a page's content stream) is still referenced
+        // by what uses it, and compared like any object.
+        let referenced = |id: ObjectId| {
+            before_graph.referrers.contains_key(&id) || self.graph.referrers.contains_key(&id)
+        };
+        let (mut changed, unreadable) = changed_objects(&before, &self.after, &referenced)?;
+        let mut strays = HashSet::new();
+        for (id, _) in stray_objects(&self.after, signed_end) {
+            let kind = if self.after.location(id).is_some() {
+                ChangeKind::Modified
+            } else {
+                ChangeKind::Added
+            };
+            changed.entry(id).or_insert((kind, None, None));
+            strays.insert(id);
+        }
+        if changed.is_empty() {
+            return Ok(Analysis::default());
+        }
+        if changed.len() > MAX_CHANGED_OBJECTS {
+            return Err(Error::Unsupported(format!(
+                "{} objects changed after signing; kyso analyses at most {MAX_CHANGED_OBJECTS}",
+                changed.len()
+            )));
+        }
+        let (catalog_before, catalog_before_dict) = before.catalog()?;
+        let pages_before = before.pages()?;
+        let cx = Context {
+            before: &before,
+            after: &self.after,
+            before_graph: &before_graph,
+            after_graph: &self.graph,
+            changed: &changed,
+            unreadable: &unreadable,
+            strays: &strays,
+            catalog_before,
+            catalog_after: self.catalog,
+            info_before: before.trailer().reference(b"Info"),
+            info_after: self.after.trailer().reference(b"Info"),
+            pages_before: index(&pages_before),
+            pages_after: index(&self.pages),
+            fields_before: field_roles(&before, &catalog_before_dict),
+            fields_after: &self.fields,
+            dss_before: dss_objects(&before, catalog_before),
+            dss_after: dss_objects(&self.after, self.catalog),
+            locks,
+        };
+        let mut changes = Vec::with_capacity(changed.len());
+        for (&id, (kind, _, _)) in &changed {
+            let rule = DEFAULT_DIFF_RULES
+                .iter()
+                .find(|rule| (rule.explains)(&cx, id, *kind));
+            let page = match kind {
+                ChangeKind::Deleted => page_of(&before, &before_graph, &cx.pages_before, id),
+                _ => page_of(&self.after, &self.graph, &cx.pages_after, id),
+            };
+            changes.push(ObjectChange {
+                id,
+                kind: *kind,
+                page,
+                rule: rule.map_or(UNEXPLAINED, |r| r.name),
+                level: rule.map_or(ModificationLevel::Other, |r| r.level),
+            });
+        }
+        let before_pages: HashSet<ObjectId> = pages_before.iter().copied().collect();
+        let after_pages: HashSet<ObjectId> = self.pages.iter().copied().collect();
+        let pages_added = self
+            .pages
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !before_pages.contains(p))
+            .map(|(i, _)| i + 1)
+            .collect();
+        let pages_removed = pages_before
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !after_pages.contains(p))
+            .map(|(i, _)| i + 1)
+            .collect();
+        let visible_signatures = cx.visible_signatures();
+        let overlaps = cx.overlaps();
+        let appearances_regenerated = !need_appearances(&before) && need_appearances(&self.after);
+        Ok(Analysis {
+            changes,
+            pages_added,
+            pages_removed,
+            visible_signatures,
+            overlaps,
+            appearances_regenerated,
+        })
+    }
 }
 
 /// Compares the document as signed (`bytes[..signed_end]`) with the whole file.
-pub fn analyse(bytes: &[u8], signed_end: usize) -> Result<Analysis, Error> {
+pub fn analyse(bytes: &[u8], signed_end: usize, locks: &FieldLocks) -> Result<Analysis, Error> {
     if signed_end >= bytes.len() {
         return Ok(Analysis::default());
     }
-    let before = Document::parse(&bytes[..signed_end])?;
-    let after = Document::parse(bytes)?;
-    let (catalog, _) = after.catalog()?;
-    let mut cx = Context {
-        before: &before,
-        after: &after,
-        catalog,
-        info: after.trailer().reference(b"Info"),
-        added: HashSet::new(),
-        new_signature_objects: HashSet::new(),
-        new_timestamps: HashSet::new(),
-        dss_objects: HashSet::new(),
-        form_objects: HashSet::new(),
-        pages: BTreeMap::new(),
-        annots_arrays: BTreeMap::new(),
-    };
-    let mut changed = Vec::new();
-    for (id, _) in after.locations() {
-        let now = after.object(id)?;
-        if is_structure_stream(&now) {
+    Analyser::new(bytes)?.analyse(signed_end, locks)
+}
+
+/// Changed objects: kind, version in the signed revision, version now (`None` when deleted, or
+/// when it cannot be read: see [`Context::unreadable`]).
+type Changed = BTreeMap<ObjectId, (ChangeKind, Option<Object>, Option<Object>)>;
+
+/// Objects whose stored version differs. An object stored at the same place in both is the same
+/// object (a later revision cannot change bytes of an earlier one without breaking its
+/// signature), so only relocated objects are parsed and compared.
+fn changed_objects(
+    before: &Document<'_>,
+    after: &Document<'_>,
+    referenced: &dyn Fn(ObjectId) -> bool,
+) -> Result<(Changed, HashSet<ObjectId>), Error> {
+    let structure = |id: ObjectId, object: &Object| is_structure_stream(object) && !referenced(id);
+    let mut changed = Changed::new();
+    let mut unreadable = HashSet::new();
+    for (id, location) in after.locations() {
+        let before_location = before.location(id);
+        if before_location.is_some() && same_place(before, after, before_location, location) {
             continue;
         }
-        match before.location(id) {
-            None => {
-                if now != Object::Null {
-                    cx.added.insert(id);
-                    changed.push((id, ChangeKind::Added));
-                }
+        let was = match before_location {
+            Some(_) => Some(before.object(id)?),
+            None => None,
+        };
+        // A changed object that cannot be read is a change no rule can explain (and one a
+        // lenient reader may still display); it does not stop the analysis of the others.
+        let now = match after.object(id) {
+            Ok(now) => now,
+            Err(_) => {
+                unreadable.insert(id);
+                let kind = if was.is_some() {
+                    ChangeKind::Modified
+                } else {
+                    ChangeKind::Added
+                };
+                changed.insert(id, (kind, was, None));
+                continue;
             }
-            Some(_) => {
-                if before.object(id)? != now {
-                    changed.push((id, ChangeKind::Modified));
+        };
+        if structure(id, &now) {
+            continue;
+        }
+        match was {
+            None if now != Object::Null => {
+                changed.insert(id, (ChangeKind::Added, None, Some(now)));
+            }
+            None => {}
+            Some(was) => {
+                if now == Object::Null && was != Object::Null {
+                    changed.insert(id, (ChangeKind::Deleted, Some(was), None));
+                } else if !same(&was, &now) {
+                    changed.insert(id, (ChangeKind::Modified, Some(was), Some(now)));
                 }
             }
         }
     }
     for (id, _) in before.locations() {
-        if after.location(id).is_none()
-            && !is_structure_stream(&before.object(id)?)
-            && before.object(id)? != Object::Null
-        {
-            changed.push((id, ChangeKind::Deleted));
+        if after.location(id).is_none() {
+            let was = before.object(id)?;
+            if !structure(id, &was) && was != Object::Null {
+                changed.insert(id, (ChangeKind::Deleted, Some(was), None));
+            }
         }
     }
-    if changed.is_empty() {
-        return Ok(Analysis::default());
-    }
-    cx.collect(&after)?;
-    let mut changes = Vec::new();
-    for (id, kind) in changed {
-        let rule = match kind {
-            ChangeKind::Deleted => None,
-            _ => DEFAULT_DIFF_RULES.iter().find(|r| (r.explains)(&cx, id)),
+    Ok((changed, unreadable))
+}
+
+/// Objects written after `from` (object headers `n g obj`) at offsets no cross-reference
+/// section of any revision points at. Objects that are indexed are parsed to step over their
+/// stream data, so that bytes inside a stream are not read as headers.
+fn stray_objects(doc: &Document<'_>, from: usize) -> Vec<(ObjectId, usize)> {
+    let bytes = doc.bytes();
+    let mut out = Vec::new();
+    let mut at = from;
+    while let Some(found) = find(&bytes[at..], b"obj") {
+        let keyword = at + found;
+        at = keyword + 3;
+        let Some((start, id)) = object_header(bytes, keyword) else {
+            continue;
         };
-        changes.push(ObjectChange {
-            id,
-            kind,
-            page: cx.page_of(id),
-            rule: rule.map_or("not permitted by any rule", |r| r.name),
-            level: rule.map_or(ModificationLevel::Other, |r| r.level),
-        });
-    }
-    changes.sort_by_key(|c| c.id);
-    Ok(Analysis { changes })
-}
-
-impl Context<'_, '_> {
-    fn collect(&mut self, after: &Document<'_>) -> Result<(), Error> {
-        let (_, catalog) = after.catalog()?;
-        // Pages and their annotation arrays.
-        for (n, page) in after.pages()?.into_iter().enumerate() {
-            self.pages.insert(page, n + 1);
-            if let Ok(dict) = after.dictionary(page)
-                && let Some(r) = dict.reference(b"Annots")
-            {
-                self.annots_arrays.insert(r, page);
+        if start < from {
+            continue;
+        }
+        let mut parser = Parser::new(bytes, start);
+        if parser.read_indirect(&|_| None).is_ok() {
+            at = at.max(parser.pos());
+        }
+        if !doc.is_indexed(start) {
+            out.push((id, start));
+            if out.len() > MAX_CHANGED_OBJECTS {
+                break;
             }
         }
-        // The form.
-        if let Some(Object::Reference(r)) = catalog.get(b"AcroForm") {
-            self.form_objects.insert(*r);
-        }
-        if let Some(form) = catalog.get(b"AcroForm")
-            && let Some(Object::Reference(fields)) = after
-                .resolve(form)?
-                .as_dict()
-                .and_then(|f| f.get(b"Fields"))
-                .cloned()
+    }
+    out
+}
+
+/// The start and number of an object header `n g obj` whose keyword is at `keyword`.
+fn object_header(bytes: &[u8], keyword: usize) -> Option<(usize, ObjectId)> {
+    let after = bytes.get(keyword + 3).copied();
+    if after.is_some_and(|b| !is_whitespace(b) && !is_delimiter(b)) {
+        return None;
+    }
+    // Backwards: white space, the generation, white space, the number, a boundary.
+    let mut i = keyword;
+    let token = |i: &mut usize, digits: bool| -> Option<usize> {
+        let end = *i;
+        while *i > 0
+            && (if digits {
+                bytes[*i - 1].is_ascii_digit()
+            } else {
+                is_whitespace(bytes[*i - 1])
+            })
         {
-            self.form_objects.insert(fields);
+            *i -= 1;
         }
-        // The DSS and everything it reaches.
-        if let Some(dss) = catalog.get(b"DSS") {
-            let mut reached = HashSet::new();
-            if let Some(r) = dss.as_reference() {
-                reached.insert(r);
-            }
-            reach(after, &after.resolve(dss)?, &mut reached, 4)?;
-            self.dss_objects = reached
-                .into_iter()
-                .filter(|id| self.added.contains(id) || self.before.location(*id).is_some())
-                .collect();
-        }
-        // New signature values, their fields and widgets, and what their appearances reach.
-        let added: Vec<ObjectId> = self.added.iter().copied().collect();
-        for id in added {
-            let Ok(Object::Dictionary(dict)) = after.object(id) else {
-                continue;
-            };
-            let is_timestamp =
-                dict.has_type(b"DocTimeStamp") || dict.name(b"SubFilter") == Some(b"ETSI.RFC3161");
-            let is_sig_value = dict.has_type(b"Sig")
-                || (dict.get(b"ByteRange").is_some() && dict.get(b"Contents").is_some());
-            if is_timestamp {
-                self.new_timestamps.insert(id);
-            } else if is_sig_value {
-                self.new_signature_objects.insert(id);
-            }
-            let is_sig_field = dict.name(b"FT") == Some(b"Sig")
-                && dict.reference(b"V").is_none_or(|v| self.added.contains(&v));
-            if is_sig_field {
-                self.new_signature_objects.insert(id);
-                if is_timestamp_field(after, &dict) {
-                    self.new_timestamps.insert(id);
-                }
-                if let Some(ap) = dict.get(b"AP") {
-                    let mut reached = HashSet::new();
-                    if let Some(r) = ap.as_reference() {
-                        reached.insert(r);
-                    }
-                    reach(after, &after.resolve(ap)?, &mut reached, 6)?;
-                    // Only objects added after signing: an appearance reusing an old font
-                    // object does not make that font's later edits "part of a signature".
-                    self.new_signature_objects
-                        .extend(reached.into_iter().filter(|r| self.added.contains(r)));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn page_of(&self, id: ObjectId) -> Option<usize> {
-        if let Some(n) = self.pages.get(&id) {
-            return Some(*n);
-        }
-        if let Some(page) = self.annots_arrays.get(&id) {
-            return self.pages.get(page).copied();
-        }
-        let dict = self.after.dictionary(id).ok()?;
-        let page = dict.reference(b"P")?;
-        self.pages.get(&page).copied()
-    }
-
-    fn referenced_from_annots(&self, id: ObjectId) -> bool {
-        self.pages
-            .keys()
-            .chain(self.annots_arrays.keys())
-            .any(|&holder| annots_of(self.after, holder).is_some_and(|annots| annots.contains(&id)))
-    }
-}
-
-/// Cross-reference and object streams are containers, not content.
-fn is_structure_stream(object: &Object) -> bool {
-    matches!(object, Object::Stream(s) if s.dict.has_type(b"XRef") || s.dict.has_type(b"ObjStm"))
-}
-
-fn is_timestamp_field(doc: &Document<'_>, field: &Dictionary) -> bool {
-    field
-        .reference(b"V")
-        .and_then(|v| doc.dictionary(v).ok())
-        .is_some_and(|v| v.has_type(b"DocTimeStamp"))
-}
-
-/// Collects the objects reachable from `object` within `depth` references.
-fn reach(
-    doc: &Document<'_>,
-    object: &Object,
-    reached: &mut HashSet<ObjectId>,
-    depth: usize,
-) -> Result<(), Error> {
-    if depth == 0 || reached.len() > 10_000 {
-        return Ok(());
-    }
-    let children: Vec<&Object> = match object {
-        Object::Array(items) => items.iter().collect(),
-        Object::Dictionary(d) => d.iter().map(|(_, v)| v).collect(),
-        Object::Stream(s) => s.dict.iter().map(|(_, v)| v).collect(),
-        _ => Vec::new(),
+        (*i < end).then_some(end)
     };
-    for child in children {
-        match child {
-            Object::Reference(r) => {
-                if reached.insert(*r) {
-                    reach(doc, &doc.object(*r)?, reached, depth - 1)?;
-                }
-            }
-            other => reach(doc, other, reached, depth)?,
-        }
+    token(&mut i, false)?;
+    let generation_end = token(&mut i, true)?;
+    let generation_start = i;
+    token(&mut i, false)?;
+    let number_end = token(&mut i, true)?;
+    let number_start = i;
+    if number_start > 0
+        && !is_whitespace(bytes[number_start - 1])
+        && !is_delimiter(bytes[number_start - 1])
+    {
+        return None;
     }
-    Ok(())
+    let number: u32 = std::str::from_utf8(&bytes[number_start..number_end])
+        .ok()?
+        .parse()
+        .ok()?;
+    let generation: u16 = std::str::from_utf8(&bytes[generation_start..generation_end])
+        .ok()?
+        .parse()
+        .ok()?;
+    Some((number_start, ObjectId::new(number, generation)))
 }
 
-/// A catalog change that touches only `/AcroForm` (appended fields, SigFlags), `/DSS`,
-/// `/Extensions` and `/Perms` (which a new certification would add — checked by DocMDP elsewhere).
-fn catalog_change_is_harmless(cx: &Context<'_, '_>) -> bool {
-    let (Ok(before), Ok(after)) = (
-        cx.before.dictionary(cx.catalog),
-        cx.after.dictionary(cx.catalog),
-    ) else {
-        return false;
-    };
-    let keys: HashSet<&[u8]> = before
-        .iter()
-        .map(|(k, _)| k)
-        .chain(after.iter().map(|(k, _)| k))
-        .collect();
-    keys.into_iter().all(|key| {
-        let (b, a) = (before.get(key), after.get(key));
-        if b == a {
-            return true;
-        }
-        match key {
-            b"DSS" | b"Extensions" => true,
-            b"AcroForm" => match (b, a) {
-                (Some(Object::Dictionary(b)), Some(Object::Dictionary(a))) => {
-                    dict_change_only_appends_fields(cx, b, a)
-                }
-                (None, Some(Object::Dictionary(a))) => fields_are_new_signatures(
-                    cx,
-                    a.get(b"Fields").and_then(Object::as_array).unwrap_or(&[]),
-                ),
-                _ => false,
+fn same_place(
+    before: &Document<'_>,
+    after: &Document<'_>,
+    was: Option<Location>,
+    now: Location,
+) -> bool {
+    match (was, now) {
+        (Some(Location::Offset(a)), Location::Offset(b)) => a == b,
+        (
+            Some(Location::Compressed {
+                stream: s1,
+                index: i1,
+            }),
+            Location::Compressed {
+                stream: s2,
+                index: i2,
             },
-            _ => false,
+        ) => {
+            let stream = ObjectId::new(s1, 0);
+            s1 == s2
+                && i1 == i2
+                && before.location(stream).is_some()
+                && before.location(stream) == after.location(stream)
         }
-    })
-}
-
-fn form_change_only_appends(cx: &Context<'_, '_>, id: ObjectId) -> bool {
-    let (Ok(before), Ok(after)) = (cx.before.object(id), cx.after.object(id)) else {
-        return false;
-    };
-    match (before, after) {
-        (Object::Dictionary(b), Object::Dictionary(a)) => {
-            dict_change_only_appends_fields(cx, &b, &a)
-        }
-        (Object::Array(b), Object::Array(a)) => appends_new_signatures(cx, &b, &a),
         _ => false,
     }
 }
 
-/// An AcroForm dictionary whose only changes are new signature fields appended to `/Fields`
-/// and `/SigFlags`.
-fn dict_change_only_appends_fields(
-    cx: &Context<'_, '_>,
-    before: &Dictionary,
-    after: &Dictionary,
-) -> bool {
-    let keys: HashSet<&[u8]> = before
+/// Equality as a reader sees it: strings equal whatever their notation (`<48>` is `(H)`), numbers
+/// equal across integer and real, dictionaries equal whatever their key order, streams equal when
+/// their decoded data and dictionaries (apart from `/Length` and the encoding) are.
+pub fn same(a: &Object, b: &Object) -> bool {
+    match (a, b) {
+        (Object::String(x, _), Object::String(y, _)) => x == y,
+        (Object::Integer(i), Object::Real(r)) | (Object::Real(r), Object::Integer(i)) => {
+            (*i as f64) == *r
+        }
+        (Object::Array(x), Object::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Object::Dictionary(x), Object::Dictionary(y)) => same_dict(x, y, &[]),
+        (Object::Stream(x), Object::Stream(y)) => {
+            if x.data == y.data {
+                return same_dict(&x.dict, &y.dict, &[b"Length"]);
+            }
+            let encoding: &[&[u8]] = &[b"Length", b"Filter", b"DecodeParms", b"DL"];
+            same_dict(&x.dict, &y.dict, encoding)
+                && matches!(
+                    (super::filter::decode(x), super::filter::decode(y)),
+                    (Ok(p), Ok(q)) if p == q
+                )
+        }
+        _ => a == b,
+    }
+}
+
+fn same_dict(x: &Dictionary, y: &Dictionary, ignored: &[&[u8]]) -> bool {
+    differing_keys(x, y)
         .iter()
-        .map(|(k, _)| k)
-        .chain(after.iter().map(|(k, _)| k))
-        .collect();
-    keys.into_iter().all(|key| {
-        let (b, a) = (before.get(key), after.get(key));
-        b == a
-            || key == b"SigFlags"
-            || (key == b"Fields"
-                && match (b, a) {
-                    (Some(Object::Array(b)), Some(Object::Array(a))) => {
-                        appends_new_signatures(cx, b, a)
-                    }
-                    (None, Some(Object::Array(a))) => fields_are_new_signatures(cx, a),
-                    _ => false,
-                })
-    })
+        .all(|k| ignored.contains(&k.as_slice()))
 }
 
-fn appends_new_signatures(cx: &Context<'_, '_>, before: &[Object], after: &[Object]) -> bool {
-    after.len() >= before.len()
-        && after[..before.len()] == *before
-        && fields_are_new_signatures(cx, &after[before.len()..])
+/// The keys whose values differ between two dictionaries (present in one only, or different).
+pub fn differing_keys(x: &Dictionary, y: &Dictionary) -> Vec<Vec<u8>> {
+    let mut keys: Vec<&[u8]> = x.iter().map(|(k, _)| k).collect();
+    keys.extend(y.iter().map(|(k, _)| k).filter(|k| x.get(k).is_none()));
+    keys.into_iter()
+        .filter(|k| match (x.get(k), y.get(k)) {
+            (Some(a), Some(b)) => !same(a, b),
+            _ => true,
+        })
+        .map(<[u8]>::to_vec)
+        .collect()
 }
 
-fn fields_are_new_signatures(cx: &Context<'_, '_>, fields: &[Object]) -> bool {
-    fields.iter().all(|f| {
-        f.as_reference()
-            .is_some_and(|r| cx.new_signature_objects.contains(&r))
-    })
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The annotation references of a page (or of an annotation array object).
-fn annots_of(doc: &Document<'_>, holder: ObjectId) -> Option<Vec<ObjectId>> {
-    let object = doc.object(holder).ok()?;
-    let array = match &object {
-        Object::Array(a) => a.clone(),
-        Object::Dictionary(d) if d.has_type(b"Page") || d.get(b"Annots").is_some() => {
-            doc.resolve(d.get(b"Annots")?).ok()?.as_array()?.to_vec()
-        }
-        _ => return None,
-    };
-    Some(array.iter().filter_map(Object::as_reference).collect())
-}
-
-/// A page (or annotation array) whose only change is annotations appended, each accepted by
-/// `accept`; for a page, every other key unchanged.
-fn annots_change_only_adds(
-    cx: &Context<'_, '_>,
-    id: ObjectId,
-    accept: fn(&Context<'_, '_>, ObjectId) -> bool,
-) -> bool {
-    let is_page = cx.pages.contains_key(&id);
-    let is_array = cx.annots_arrays.contains_key(&id);
-    if !is_page && !is_array {
-        return false;
+    #[test]
+    fn same_ignores_notation() {
+        use crate::pdf::StringFormat;
+        let a = Object::String(b"EN".to_vec(), StringFormat::Hex);
+        let b = Object::String(b"EN".to_vec(), StringFormat::Literal);
+        assert!(same(&a, &b));
+        assert!(same(&Object::Integer(3), &Object::Real(3.0)));
+        let x = crate::pdf_dict! { b"A" => 1i64, b"B" => 2i64 };
+        let y = crate::pdf_dict! { b"B" => 2i64, b"A" => 1i64 };
+        assert!(same(&Object::Dictionary(x), &Object::Dictionary(y)));
     }
-    if is_page {
-        let (Ok(b), Ok(a)) = (cx.before.dictionary(id), cx.after.dictionary(id)) else {
-            return false;
-        };
-        let keys: HashSet<&[u8]> = b
-            .iter()
-            .map(|(k, _)| k)
-            .chain(a.iter().map(|(k, _)| k))
-            .collect();
-        if keys
-            .into_iter()
-            .any(|k| k != b"Annots" && b.get(k) != a.get(k))
-        {
-            return false;
-        }
-    }
-    let before = annots_of(cx.before, id).unwrap_or_default();
-    let Some(after) = annots_of(cx.after, id) else {
-        return false;
-    };
-    after.len() > before.len()
-        && after[..before.len()] == before[..]
-        && after[before.len()..].iter().all(|&a| accept(cx, a))
-}
 
-/// A new markup annotation (not a widget, which would be a form field, and not a link to
-/// arbitrary actions, which could redirect a reader).
-fn is_plain_annotation(doc: &Document<'_>, id: ObjectId) -> bool {
-    let Ok(dict) = doc.dictionary(id) else {
-        return false;
-    };
-    matches!(
-        dict.name(b"Subtype"),
-        Some(
-            b"Text"
-                | b"FreeText"
-                | b"Highlight"
-                | b"Underline"
-                | b"StrikeOut"
-                | b"Squiggly"
-                | b"Square"
-                | b"Circle"
-                | b"Line"
-                | b"Polygon"
-                | b"PolyLine"
-                | b"Ink"
-                | b"Stamp"
-                | b"Caret"
-                | b"Popup"
-        )
-    )
+    #[test]
+    fn locks_cover_descendants_and_exclusions() {
+        let include = FieldLocks::from_locks(vec![FieldLock::Include(vec!["a".into()])]);
+        assert!(include.is_locked("a"));
+        assert!(include.is_locked("a.b"));
+        assert!(!include.is_locked("ab"));
+        let exclude = FieldLocks::from_locks(vec![FieldLock::Exclude(vec!["a".into()])]);
+        assert!(!exclude.is_locked("a.b"));
+        assert!(exclude.is_locked("c"));
+        assert!(!FieldLocks::none().is_locked("a"));
+    }
 }

@@ -61,6 +61,9 @@ pub struct Document<'a> {
     last_xref_kind: XrefKind,
     last_startxref: usize,
     entries: HashMap<u32, (u16, Location)>,
+    /// Every offset any cross-reference section gives for an object, superseded ones included:
+    /// bytes at other offsets are not part of the document as its revisions define it.
+    indexed: HashSet<usize>,
     object_streams: RefCell<HashMap<u32, Vec<(u32, Object)>>>,
 }
 
@@ -93,6 +96,7 @@ impl<'a> Document<'a> {
             last_xref_kind: XrefKind::Table,
             last_startxref: startxref,
             entries: HashMap::new(),
+            indexed: HashSet::new(),
             object_streams: RefCell::new(HashMap::new()),
         };
         let mut pending = vec![startxref];
@@ -199,6 +203,11 @@ impl<'a> Document<'a> {
             .iter()
             .filter(|(_, (_, loc))| *loc != Location::Free)
             .map(|(&n, &(g, loc))| (ObjectId::new(n, g), loc))
+    }
+
+    /// Whether some cross-reference section (of any revision) places an object at `offset`.
+    pub fn is_indexed(&self, offset: usize) -> bool {
+        self.indexed.contains(&offset)
     }
 
     /// Where the current version of object `id` lives.
@@ -401,6 +410,8 @@ impl<'a> Document<'a> {
 
     /// Reads the section at `offset`; records entries not already known; returns its trailer.
     fn read_section(&mut self, offset: usize) -> Result<(XrefKind, Dictionary), Error> {
+        // A cross-reference stream is an object at this offset, whether or not it lists itself.
+        self.indexed.insert(offset);
         if offset >= self.len() {
             return Err(Error::Xref {
                 offset,
@@ -485,6 +496,7 @@ impl<'a> Document<'a> {
                             reason: format!("object {number} is placed past the end of the file"),
                         });
                     }
+                    self.indexed.insert(offset);
                     self.entries.entry(number).or_insert((
                         u16::try_from(generation).unwrap_or(u16::MAX),
                         Location::Offset(offset),
@@ -562,6 +574,9 @@ impl<'a> Document<'a> {
                     // Unknown types are to be ignored as null references (§7.5.8.3).
                     _ => continue,
                 };
+                if let (_, Location::Offset(at)) = location {
+                    self.indexed.insert(at);
+                }
                 if number != 0 {
                     self.entries.entry(number).or_insert(location);
                 }

@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 
 use super::Error;
 use super::appearance::{self, PageRotation, VisibleSignature};
+use super::diff::FieldLock;
 use super::document::Document;
 use super::incremental::IncrementalUpdate;
 use super::object::{Dictionary, Object, ObjectId, StringFormat, decode_text_string, text_string};
@@ -41,6 +42,35 @@ pub struct SignatureOptions {
     /// Where the signature shows on `page`, and what it shows; `None` (the default) makes an
     /// invisible signature: a widget with a zero rectangle and no appearance.
     pub visible: Option<VisibleSignature>,
+    /// Certify the document (ISO 32000-2 §12.8.2.2): which later changes the signer permits.
+    /// `None` (the default) makes an approval signature. Only the first signature may certify.
+    pub certification: Option<DocMdp>,
+    /// Fields this signature locks (FieldMDP, §12.8.2.4): later changes to them are not
+    /// permitted. Written as a FieldMDP `/Reference` and as the field's `/Lock`.
+    pub lock: Option<FieldLock>,
+}
+
+/// The changes a certification permits after it (ISO 32000-2 §12.8.2.2, Table 257 `/P`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocMdp {
+    /// P=1: no change at all (document timestamps and validation data excepted, ETSI EN 319
+    /// 142-1 §5.4).
+    NoChanges,
+    /// P=2: filling in forms, instantiating page templates, signing.
+    FormFilling,
+    /// P=3: as P=2, and annotations.
+    Annotations,
+}
+
+impl DocMdp {
+    /// The `/P` value.
+    pub fn p(self) -> i64 {
+        match self {
+            DocMdp::NoChanges => 1,
+            DocMdp::FormFilling => 2,
+            DocMdp::Annotations => 3,
+        }
+    }
 }
 
 impl SignatureOptions {
@@ -56,6 +86,8 @@ impl SignatureOptions {
             contents_size,
             page: 0,
             visible: None,
+            certification: None,
+            lock: None,
         }
     }
 }
@@ -99,7 +131,14 @@ impl<'a> PreparedPdf<'a> {
                 "the document is certified with DocMDP P=1: no change, not even a new signature, is permitted".into(),
             ));
         }
+        if options.certification.is_some() && has_signatures(&doc)? {
+            return Err(Error::Refused(
+                "only the first signature of a document may certify it (ISO 32000-2 §12.8.2.2)"
+                    .into(),
+            ));
+        }
         let (catalog_id, mut catalog) = doc.catalog()?;
+        let mut catalog_changed = false;
         let pages = doc.pages()?;
         let page_id = *pages.get(options.page).ok_or_else(|| {
             Error::Refused(format!(
@@ -159,8 +198,15 @@ impl<'a> PreparedPdf<'a> {
             Some(id) => update.put(id, acroform),
             None => {
                 catalog.set(b"AcroForm", acroform);
-                update.put(catalog_id, catalog);
+                catalog_changed = true;
             }
+        }
+        if options.certification.is_some() {
+            catalog.set(b"Perms", pdf_dict! { b"DocMDP" => sig_id });
+            catalog_changed = true;
+        }
+        if catalog_changed {
+            update.put(catalog_id, catalog);
         }
 
         // The widget goes into the page's /Annots (an indirect array is updated in place).
@@ -219,6 +265,11 @@ impl<'a> PreparedPdf<'a> {
                 ),
             );
             field.set(b"AP", pdf_dict! { b"N" => form });
+        }
+        if let Some(lock) = &options.lock {
+            let mut dict = lock_dictionary(lock);
+            dict.set(b"Type", Object::name(b"SigFieldLock"));
+            field.set(b"Lock", dict);
         }
         update.put(field_id, field);
         update.put(sig_id, signature_dictionary(options));
@@ -412,6 +463,31 @@ fn signature_dictionary(options: &SignatureOptions) -> Dictionary {
         b"SubFilter" => Object::name(b"ETSI.CAdES.detached"),
         b"M" => Object::literal(pdf_date(options.signing_time).into_bytes()),
     };
+    let mut references = Vec::new();
+    if let Some(level) = options.certification {
+        references.push(Object::Dictionary(pdf_dict! {
+            b"Type" => Object::name(b"SigRef"),
+            b"TransformMethod" => Object::name(b"DocMDP"),
+            b"TransformParams" => pdf_dict! {
+                b"Type" => Object::name(b"TransformParams"),
+                b"P" => level.p(),
+                b"V" => Object::name(b"1.2"),
+            },
+        }));
+    }
+    if let Some(lock) = &options.lock {
+        let mut params = lock_dictionary(lock);
+        params.set(b"Type", Object::name(b"TransformParams"));
+        params.set(b"V", Object::name(b"1.2"));
+        references.push(Object::Dictionary(pdf_dict! {
+            b"Type" => Object::name(b"SigRef"),
+            b"TransformMethod" => Object::name(b"FieldMDP"),
+            b"TransformParams" => params,
+        }));
+    }
+    if !references.is_empty() {
+        dict.set(b"Reference", Object::Array(references));
+    }
     for (key, value) in [
         (&b"Name"[..], &options.name),
         (b"Reason", &options.reason),
@@ -423,6 +499,30 @@ fn signature_dictionary(options: &SignatureOptions) -> Dictionary {
         }
     }
     dict
+}
+
+/// `/Action` and `/Fields` of a FieldMDP lock (§12.8.2.4 Table 258, §12.7.5.5 Table 236).
+fn lock_dictionary(lock: &FieldLock) -> Dictionary {
+    let names = |names: &[String]| Object::Array(names.iter().map(|n| text_string(n)).collect());
+    match lock {
+        FieldLock::All => pdf_dict! { b"Action" => Object::name(b"All") },
+        FieldLock::Include(fields) => pdf_dict! {
+            b"Action" => Object::name(b"Include"),
+            b"Fields" => names(fields),
+        },
+        FieldLock::Exclude(fields) => pdf_dict! {
+            b"Action" => Object::name(b"Exclude"),
+            b"Fields" => names(fields),
+        },
+    }
+}
+
+/// Whether any signature field of the document holds a signature, or it is certified.
+fn has_signatures(doc: &Document<'_>) -> Result<bool, Error> {
+    if docmdp_permission(doc)?.is_some() {
+        return Ok(true);
+    }
+    Ok(!super::signatures::find_signatures(doc)?.is_empty())
 }
 
 /// A PDF date (§7.9.4) in Vietnam's time, UTC+7 (no daylight saving since 1975).

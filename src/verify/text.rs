@@ -108,6 +108,13 @@ pub fn render(report: &DocumentReport, language: Language) -> String {
         if vi { "Kết luận" } else { "Verdict" },
         indication(report.indication, language)
     ));
+    // A document-level sub-indication (no signature, not a PDF) has no signature section to
+    // explain it: say what it means here.
+    if report.signatures.is_empty()
+        && let Some(sub) = report.sub_indication
+    {
+        out.push_str(&format!("  {}\n", sub_indication(sub, language)));
+    }
     for reason in &report.reasons {
         out.push_str(&format!("  - {reason}\n"));
     }
@@ -180,20 +187,39 @@ fn signature_lines(n: usize, s: &SignatureReport, language: Language) -> String 
     for reason in &s.reasons {
         out.push_str(&format!("  - {reason}\n"));
     }
+    for warning in &s.warnings {
+        out.push_str(&format!(
+            "  ! {}: {warning}\n",
+            if vi { "lưu ý" } else { "note" }
+        ));
+    }
+    // Twenty lines name the changes a clerk needs to see; the JSON report lists them all.
     for change in s.changes.iter().take(20) {
         out.push_str(&format!(
-            "  * {} {}{}: {}\n",
+            "  * {} {} {}{}: {}\n",
             if vi {
                 "thay đổi sau khi ký"
             } else {
                 "changed after signing"
             },
             change.object,
+            change.kind,
             change
                 .page
-                .map(|p| format!(" (page {p})"))
+                .map(|p| format!(" ({} {p})", if vi { "trang" } else { "page" }))
                 .unwrap_or_default(),
             change.rule
+        ));
+    }
+    if s.changes.len() > 20 {
+        out.push_str(&format!(
+            "  * … {} {}\n",
+            s.changes.len() - 20,
+            if vi {
+                "thay đổi khác"
+            } else {
+                "more changes"
+            }
         ));
     }
     out

@@ -162,8 +162,10 @@ pub struct ChainLink {
 /// A change made after a signature.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Change {
-    /// `12 0 R` or a description.
+    /// The object, `12 0 R`.
     pub object: String,
+    /// `added`, `modified` or `deleted`.
+    pub kind: &'static str,
     /// 1-based page the object belongs to, when known.
     pub page: Option<usize>,
     /// The rule that explained it, or `other`.
@@ -182,6 +184,9 @@ pub struct SignatureReport {
     pub sub_indication: Option<SubIndication>,
     /// Plain-language reasons, most important first (English; see `verify::text` for Vietnamese).
     pub reasons: Vec<String>,
+    /// Facts a reader should know that do not change the indication: changes the signature
+    /// permits, a signature timestamp that could not be used, appearances added after signing.
+    pub warnings: Vec<String>,
     pub intact: Facet,
     pub signature_valid: Facet,
     pub trusted: Facet,
@@ -211,6 +216,7 @@ impl SignatureReport {
             indication: Indication::Indeterminate,
             sub_indication: None,
             reasons: Vec::new(),
+            warnings: Vec::new(),
             intact: Facet::Undetermined,
             signature_valid: Facet::Undetermined,
             trusted: Facet::Undetermined,
@@ -226,6 +232,11 @@ impl SignatureReport {
             chain: Vec::new(),
             signature_algorithm: None,
         }
+    }
+
+    /// Whether this is a usage-rights signature (`/Perms /UR3`), not a signer's.
+    pub fn is_usage_rights(&self) -> bool {
+        self.format.starts_with("usage rights")
     }
 
     /// Records a failure; the first one recorded decides the indication (checks run from the
@@ -298,9 +309,26 @@ impl DocumentReport {
             }
             return;
         }
-        let worst = self
+        // A usage-rights signature (Adobe Reader extensions) says nothing about who approved
+        // the document, and Reader itself stops honouring it once the document changes: it is
+        // reported with its facts, but the document's verdict is its other signatures'.
+        let judged: Vec<&SignatureReport> = self
             .signatures
             .iter()
+            .filter(|s| !s.is_usage_rights())
+            .collect();
+        if judged.is_empty() {
+            if self.sub_indication.is_none() {
+                self.indication = Indication::Indeterminate;
+                self.sub_indication = Some(SubIndication::SignedDataNotFound);
+                self.reasons.push(
+                    "the document carries no signature besides a usage-rights signature".to_owned(),
+                );
+            }
+            return;
+        }
+        let worst = judged
+            .into_iter()
             .max_by_key(|s| match s.indication {
                 Indication::TotalPassed => 0,
                 Indication::Indeterminate => 1,
