@@ -9,6 +9,7 @@
 mod demo;
 mod ledger;
 mod logging;
+mod serve;
 mod sign;
 mod token;
 mod verify;
@@ -64,6 +65,14 @@ enum Command {
     Ledger(ledger::LedgerCommand),
     /// Run the main job end to end on a project-local SoftHSM token and print what happened.
     Demo(demo::DemoArgs),
+    /// Run the HTTP service (signing, verification, ledger, reports).
+    Serve(serve::ServeArgs),
+    /// API keys of the service: create (printed once), list, revoke.
+    #[command(subcommand)]
+    Apikey(serve::ApiKeyCommand),
+    /// The hash-chained audit log.
+    #[command(subcommand)]
+    Audit(serve::AuditCommand),
 }
 
 /// What every command runs with: the configuration, resolved once.
@@ -95,7 +104,7 @@ impl Runtime {
 
 /// SoftHSM's module where Debian installs it, used when nothing else names a module so that the
 /// demo and first experiments need no configuration.
-fn kyso_default_module() -> Option<PathBuf> {
+pub fn kyso_default_module() -> Option<PathBuf> {
     [
         "/usr/lib/softhsm/libsofthsm2.so",
         "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
@@ -119,6 +128,9 @@ pub fn main() -> ExitCode {
                 Command::Report(args) => ledger::run_report(args.clone()),
                 Command::Ledger(cmd) => ledger::run_ledger(cmd.clone()),
                 Command::Demo(demo) => demo::run(&runtime, demo),
+                Command::Serve(args) => serve::run_serve(&runtime, args),
+                Command::Apikey(cmd) => serve::run_apikey(&runtime, cmd),
+                Command::Audit(cmd) => serve::run_audit(&runtime, cmd),
             };
             match result {
                 Ok(code) => code,

@@ -21,6 +21,79 @@ pub struct Config {
     pub verify: VerifyConfig,
     pub log: LogConfig,
     pub tsa: TsaConfig,
+    pub serve: ServeConfig,
+}
+
+/// `[serve]`: the HTTP service (`kyso serve`). Every limit has a default sized for one node on a
+/// small machine; each says below where its number comes from.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServeConfig {
+    /// Address to listen on. Loopback by default: exposing the service is a deliberate choice
+    /// (usually behind a TLS-terminating proxy).
+    pub listen: String,
+    /// Largest request body accepted, in bytes. 50 MB: the largest scanned decisions with
+    /// appendices seen in provincial document systems are a few tens of MB.
+    pub max_body_bytes: u64,
+    /// Per-request time limit in seconds (until the response starts). Signing takes
+    /// milliseconds; 60 s covers a large document behind a full queue.
+    pub request_timeout_secs: u64,
+    /// Signing requests allowed to wait for the HSM beyond those being signed; more are refused
+    /// with 503 and Retry-After. Bounds memory at about (workers + queue) × max_body_bytes.
+    pub sign_queue: usize,
+    /// Signatures made at once (default: the token's session limit, `token.max_sessions`).
+    pub sign_workers: Option<usize>,
+    /// Documents verified at once (default: the number of cores).
+    pub verify_workers: Option<usize>,
+    /// Seconds to wait at shutdown for in-flight requests and PKCS#11 sessions.
+    pub shutdown_grace_secs: u64,
+    /// The SQLite ledger (ignored when KYSO_LEDGER_POSTGRES_URL is set).
+    pub ledger: PathBuf,
+    /// Database connections for reads (reports, API keys, readiness); writes go through one
+    /// more connection that commits events in groups.
+    pub store_connections: usize,
+    /// The signing keys the service offers, each bound to a unit.
+    pub keys: Vec<ServiceKey>,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            listen: "127.0.0.1:8080".to_owned(),
+            max_body_bytes: 50 * 1024 * 1024,
+            request_timeout_secs: 60,
+            sign_queue: 64,
+            sign_workers: None,
+            verify_workers: None,
+            shutdown_grace_secs: 30,
+            ledger: PathBuf::from("var/ledger.sqlite"),
+            store_connections: 4,
+            keys: Vec::new(),
+        }
+    }
+}
+
+/// `[[serve.keys]]`: one signing key offered by the service.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceKey {
+    /// The name requests use (`?key=stp-01`); also what the ledger and audit log record.
+    pub name: String,
+    /// PKCS#11 URI of the private key (no `pin-value`; the PIN comes from `pin-source` or
+    /// `token.pin_source`).
+    pub uri: String,
+    /// Code of the unit the key belongs to: only signers bound to this unit may use it.
+    pub unit: String,
+    /// How the key is held: `token`, `sim`, `hsm` or `smart` (the ledger's methods).
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// Issuer certificates to embed besides those stored on the token (PEM or DER files).
+    #[serde(default)]
+    pub chain: Vec<PathBuf>,
+}
+
+fn default_method() -> String {
+    "hsm".to_owned()
 }
 
 /// `[verify]`: what verification trusts and how it checks revocation.
@@ -155,6 +228,43 @@ const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
     ),
     ("KYSO_LOG_FORMAT", &["log", "format"], Kind::Text),
     ("KYSO_LOG_LEVEL", &["log", "level"], Kind::Text),
+    ("KYSO_SERVE_LISTEN", &["serve", "listen"], Kind::Text),
+    (
+        "KYSO_SERVE_MAX_BODY_BYTES",
+        &["serve", "max_body_bytes"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_SERVE_REQUEST_TIMEOUT_SECS",
+        &["serve", "request_timeout_secs"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_SERVE_SIGN_QUEUE",
+        &["serve", "sign_queue"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_SERVE_SIGN_WORKERS",
+        &["serve", "sign_workers"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_SERVE_VERIFY_WORKERS",
+        &["serve", "verify_workers"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_SERVE_SHUTDOWN_GRACE_SECS",
+        &["serve", "shutdown_grace_secs"],
+        Kind::Integer,
+    ),
+    ("KYSO_SERVE_LEDGER", &["serve", "ledger"], Kind::Text),
+    (
+        "KYSO_SERVE_STORE_CONNECTIONS",
+        &["serve", "store_connections"],
+        Kind::Integer,
+    ),
     ("KYSO_TSA_URL", &["tsa", "url"], Kind::Text),
 ];
 
@@ -315,6 +425,7 @@ mod tests {
         for (variable, _, kind) in ENV_OVERRIDES {
             let value = match kind {
                 Kind::Text if variable.ends_with("FORMAT") => "json",
+                Kind::Integer if variable.contains("SERVE") => "7",
                 Kind::PathList => "/a:/b",
                 Kind::Text => "file:/x",
                 Kind::Integer => "2",

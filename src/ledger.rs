@@ -205,6 +205,94 @@ pub trait Store: Send {
 
     /// How many events of each kind the ledger holds (for `kyso units show`, health and tests).
     fn totals(&mut self) -> Result<Totals, Error>;
+
+    /// Records `events` and appends `audit` to the audit chain in one transaction: a signature
+    /// is in the ledger and in the audit log, or in neither. Appends serialise on the chain's
+    /// head row, so concurrent writers (other connections, other kyso nodes) never fork it.
+    fn record_audited(
+        &mut self,
+        events: &[Event],
+        audit: &[crate::audit::Record],
+    ) -> Result<(Vec<Recorded>, Vec<crate::audit::Entry>), Error>;
+
+    /// Appends `audit` to the audit chain in one transaction.
+    fn append_audit(
+        &mut self,
+        audit: &[crate::audit::Record],
+    ) -> Result<Vec<crate::audit::Entry>, Error> {
+        self.record_audited(&[], audit).map(|(_, entries)| entries)
+    }
+
+    /// Audit entries with a sequence number above `after`, in order, at most `limit`.
+    fn audit_entries(
+        &mut self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::audit::Entry>, Error>;
+
+    /// The chain's head: the last sequence number and hash ((0, GENESIS) when empty).
+    fn audit_head(&mut self) -> Result<(u64, String), Error>;
+
+    /// Stores a new API key and its audit entry in one transaction. Fails if the id exists.
+    fn create_api_key(
+        &mut self,
+        key: &ApiKey,
+        audit: &crate::audit::Record,
+    ) -> Result<crate::audit::Entry, Error>;
+
+    /// The API key with this public id, revoked or not.
+    fn api_key(&mut self, key_id: &str) -> Result<Option<ApiKey>, Error>;
+
+    /// Every API key, by creation time.
+    fn api_keys(&mut self) -> Result<Vec<ApiKey>, Error>;
+
+    /// Revokes a key and appends the audit entry in one transaction; `None` (and no entry) when
+    /// there is no such key or it was already revoked.
+    fn revoke_api_key(
+        &mut self,
+        key_id: &str,
+        at: OffsetDateTime,
+        audit: &crate::audit::Record,
+    ) -> Result<Option<crate::audit::Entry>, Error>;
+
+    /// One cheap round trip to the database, for readiness checks.
+    fn ping(&mut self) -> Result<(), Error>;
+}
+
+/// An API key as stored: its public id, the SHA-256 of its secret (never the secret), the role
+/// and the units it is bound to. The role is kept as text here; `api::auth` gives it meaning.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ApiKey {
+    /// Public identifier, the first part of the key as presented; lower-case hex.
+    pub key_id: String,
+    /// SHA-256 of the whole presented key, hex. The secret part is 256 random bits, so a fast
+    /// hash is enough: there is nothing to brute-force.
+    #[serde(skip)]
+    pub secret_sha256: String,
+    pub role: String,
+    /// Unit codes the key may act for; `*` means every unit.
+    pub units: Vec<String>,
+    /// What the key is for (free text, for operators).
+    pub label: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl ApiKey {
+    /// Units as stored: comma-separated (unit codes cannot contain a comma, see
+    /// [`units::check_code`]).
+    pub(crate) fn units_text(&self) -> String {
+        self.units.join(",")
+    }
+
+    pub(crate) fn units_from_text(text: &str) -> Vec<String> {
+        text.split(',')
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 /// Document counts of one unit over a range.

@@ -5,7 +5,9 @@
 //! Read top-down: [`signer`] is the one signing interface; [`token`] implements it with PKCS#11.
 #![forbid(unsafe_code)]
 
+pub mod api;
 mod asn1;
+pub mod audit;
 pub mod ber;
 pub mod cms;
 pub mod config;
@@ -14,6 +16,7 @@ pub mod pades;
 pub mod pdf;
 pub mod pki;
 pub mod signer;
+pub mod signing;
 pub mod testpki;
 pub mod token;
 pub mod tsp;

@@ -1118,7 +1118,7 @@ fn sqlite_refuses_a_ledger_from_a_newer_kyso() {
             err,
             Error::SchemaTooNew {
                 found: 99,
-                known: 1
+                known: 2
             }
         ),
         "{err:?}"

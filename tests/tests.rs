@@ -2,6 +2,7 @@
 
 mod support;
 
+mod api;
 mod cli;
 mod cli_verify;
 mod cms;

@@ -239,21 +239,8 @@ impl StampInputs {
     }
 }
 
-/// The subject's common name, and its organisational unit or else its organisation: who signed
-/// and for which unit, as a Vietnamese signing certificate states them.
 fn subject_names(certificate: &[u8]) -> anyhow::Result<(Option<String>, Option<String>)> {
-    let (_, parsed) = x509_parser::parse_x509_certificate(certificate)
-        .map_err(|e| anyhow::anyhow!("reading the signer's certificate: {e}"))?;
-    let subject = parsed.subject();
-    // Values that are not text (a BMPString, say) are skipped rather than shown garbled.
-    let common_name = subject
-        .iter_common_name()
-        .find_map(|v| v.as_str().ok().map(str::to_owned));
-    let unit = subject
-        .iter_organizational_unit()
-        .chain(subject.iter_organization())
-        .find_map(|v| v.as_str().ok().map(str::to_owned));
-    Ok((common_name, unit))
+    Ok(kyso::signing::subject_names(certificate)?)
 }
 
 fn read_png(path: &Path, what: &str) -> anyhow::Result<PngImage> {
@@ -264,22 +251,7 @@ fn read_png(path: &Path, what: &str) -> anyhow::Result<PngImage> {
 
 /// Certificates in a PEM file (any number) or a DER file (one).
 pub fn read_certificates(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    if bytes.starts_with(b"-----BEGIN") || bytes.iter().take(64).all(u8::is_ascii) {
-        let pems =
-            pem::parse_many(&bytes).with_context(|| format!("reading PEM {}", path.display()))?;
-        let certs: Vec<Vec<u8>> = pems
-            .into_iter()
-            .filter(|p| p.tag() == "CERTIFICATE")
-            .map(pem::Pem::into_contents)
-            .collect();
-        if certs.is_empty() {
-            bail!("{} holds no CERTIFICATE", path.display());
-        }
-        Ok(certs)
-    } else {
-        Ok(vec![bytes])
-    }
+    Ok(kyso::signing::read_certificates(path)?)
 }
 
 /// Writes `path` through a temporary file in the same folder, renamed into place only when

@@ -18,6 +18,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use postgres::{Client, NoTls, Statement, Transaction};
+use time::OffsetDateTime;
 
 use crate::signer::DigestAlgorithm::Sha256;
 
@@ -26,14 +27,16 @@ use super::event::{Event, Recorded};
 mod bulk;
 use super::units::Unit;
 use super::{
-    Counts, Declared, DocumentStatus, Error, IncomingCount, Indication, Method, SignatureCount,
-    Store, TimeRange, Totals, UnitCounts, from_unix, unix,
+    ApiKey, Counts, Declared, DocumentStatus, Error, IncomingCount, Indication, Method,
+    SignatureCount, Store, TimeRange, Totals, UnitCounts, from_unix, unix,
 };
+use crate::audit;
 
 /// Advisory lock held while migrating; an arbitrary constant ("kyso" in ASCII, then "ledger").
 const MIGRATION_LOCK: i64 = 0x6b79_736f_6c65_6467;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE units (
     code   TEXT PRIMARY KEY,
     name   TEXT NOT NULL,
@@ -87,7 +90,36 @@ CREATE TABLE audits (
     sub_indication TEXT,
     PRIMARY KEY (document_id, content_sha256)
 );
-"#];
+"#,
+    r#"
+CREATE TABLE api_keys (
+    key_id        TEXT PRIMARY KEY,
+    secret_sha256 TEXT NOT NULL,
+    role          TEXT NOT NULL,
+    units         TEXT NOT NULL,
+    label         TEXT NOT NULL,
+    created_at    BIGINT NOT NULL,
+    revoked_at    BIGINT
+);
+CREATE TABLE audit_log (
+    seq       BIGINT PRIMARY KEY,
+    at_micros BIGINT NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    subject   TEXT NOT NULL,
+    details   TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+);
+CREATE TABLE audit_head (
+    id   SMALLINT PRIMARY KEY CHECK (id = 1),
+    seq  BIGINT NOT NULL,
+    hash TEXT NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash)
+VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+"#,
+];
 
 /// The PostgreSQL ledger: one connection.
 pub struct PgStore {
@@ -378,6 +410,15 @@ impl Store for PgStore {
     }
 
     fn record(&mut self, events: &[Event]) -> Result<Vec<Recorded>, Error> {
+        self.record_audited(events, &[])
+            .map(|(outcomes, _)| outcomes)
+    }
+
+    fn record_audited(
+        &mut self,
+        events: &[Event],
+        audit: &[audit::Record],
+    ) -> Result<(Vec<Recorded>, Vec<audit::Entry>), Error> {
         for event in events {
             event.validate()?;
         }
@@ -388,10 +429,13 @@ impl Store for PgStore {
             .client
             .transaction()
             .map_err(pg("begin recording events"))?;
-        tx.execute(&self.statements.lock_documents, &[&keys])
-            .map_err(pg("lock documents"))?;
+        if !keys.is_empty() {
+            tx.execute(&self.statements.lock_documents, &[&keys])
+                .map_err(pg("lock documents"))?;
+        }
         // One event: one statement. Several: a fixed number of statements for the whole batch.
         let outcomes = match events {
+            [] => Vec::new(),
             [event] => vec![record_one(
                 &mut tx,
                 &self.statements,
@@ -401,8 +445,131 @@ impl Store for PgStore {
             )?],
             _ => bulk::record(&mut tx, &mut self.known_units, &self.issuer_ids, events)?,
         };
+        let entries = if audit.is_empty() {
+            Vec::new()
+        } else {
+            append_audit(&mut tx, audit)?
+        };
         tx.commit().map_err(pg("commit events"))?;
-        Ok(outcomes)
+        Ok((outcomes, entries))
+    }
+
+    fn audit_entries(&mut self, after: u64, limit: usize) -> Result<Vec<audit::Entry>, Error> {
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .client
+            .query(
+                "SELECT seq, at_micros, actor, action, subject, details, prev_hash, hash
+                 FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+                &[&after, &limit],
+            )
+            .map_err(pg("query audit log"))?;
+        Ok(rows
+            .iter()
+            .map(|r| audit::Entry {
+                seq: r.get::<_, i64>(0) as u64,
+                record: audit::Record {
+                    at: audit::from_micros(r.get(1)),
+                    actor: r.get(2),
+                    action: r.get(3),
+                    subject: r.get(4),
+                    details: r.get(5),
+                },
+                prev_hash: r.get(6),
+                hash: r.get(7),
+            })
+            .collect())
+    }
+
+    fn audit_head(&mut self) -> Result<(u64, String), Error> {
+        let row = self
+            .client
+            .query_one("SELECT seq, hash FROM audit_head WHERE id = 1", &[])
+            .map_err(pg("read audit head"))?;
+        Ok((row.get::<_, i64>(0) as u64, row.get(1)))
+    }
+
+    fn create_api_key(
+        &mut self,
+        key: &ApiKey,
+        audit: &audit::Record,
+    ) -> Result<audit::Entry, Error> {
+        let mut tx = self
+            .client
+            .transaction()
+            .map_err(pg("begin creating an API key"))?;
+        tx.execute(
+            "INSERT INTO api_keys (key_id, secret_sha256, role, units, label, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &key.key_id,
+                &key.secret_sha256,
+                &key.role,
+                &key.units_text(),
+                &key.label,
+                &unix(key.created_at),
+            ],
+        )
+        .map_err(pg("store API key"))?;
+        let mut entries = append_audit(&mut tx, std::slice::from_ref(audit))?;
+        tx.commit().map_err(pg("commit API key"))?;
+        Ok(entries.remove(0))
+    }
+
+    fn api_key(&mut self, key_id: &str) -> Result<Option<ApiKey>, Error> {
+        let row = self
+            .client
+            .query_opt(
+                "SELECT key_id, secret_sha256, role, units, label, created_at, revoked_at
+                 FROM api_keys WHERE key_id = $1",
+                &[&key_id],
+            )
+            .map_err(pg("read API key"))?;
+        Ok(row.as_ref().map(api_key_row))
+    }
+
+    fn api_keys(&mut self) -> Result<Vec<ApiKey>, Error> {
+        let rows = self
+            .client
+            .query(
+                "SELECT key_id, secret_sha256, role, units, label, created_at, revoked_at
+                 FROM api_keys ORDER BY created_at, key_id COLLATE \"C\"",
+                &[],
+            )
+            .map_err(pg("query API keys"))?;
+        Ok(rows.iter().map(api_key_row).collect())
+    }
+
+    fn revoke_api_key(
+        &mut self,
+        key_id: &str,
+        at: OffsetDateTime,
+        audit: &audit::Record,
+    ) -> Result<Option<audit::Entry>, Error> {
+        let mut tx = self
+            .client
+            .transaction()
+            .map_err(pg("begin revoking an API key"))?;
+        let changed = tx
+            .execute(
+                "UPDATE api_keys SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL",
+                &[&key_id, &unix(at)],
+            )
+            .map_err(pg("revoke API key"))?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        let mut entries = append_audit(&mut tx, std::slice::from_ref(audit))?;
+        tx.commit().map_err(pg("commit API key revocation"))?;
+        Ok(Some(entries.remove(0)))
+    }
+
+    fn ping(&mut self) -> Result<(), Error> {
+        self.client
+            .query_one("SELECT 1", &[])
+            .map(|_| ())
+            .map_err(pg("ping"))
     }
 
     fn document_counts(&mut self, range: TimeRange) -> Result<Vec<UnitCounts>, Error> {
@@ -560,6 +727,63 @@ fn lock_key(document_id: &str) -> i64 {
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest[..8]);
     i64::from_be_bytes(bytes)
+}
+
+/// Appends `records` after the chain's head. The head row is locked first (`FOR UPDATE`), so an
+/// append by another connection or another kyso node waits for this transaction and then chains
+/// after it: the log never forks. Callers that also lock documents take those locks first, so
+/// the lock order is the same in every transaction.
+fn append_audit(
+    tx: &mut Transaction<'_>,
+    records: &[audit::Record],
+) -> Result<Vec<audit::Entry>, Error> {
+    let head = tx
+        .query_one(
+            "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+            &[],
+        )
+        .map_err(pg("lock audit head"))?;
+    let (seq, hash): (i64, String) = (head.get(0), head.get(1));
+    let entries = audit::Entry::chain(seq as u64, &hash, records);
+    let seqs: Vec<i64> = entries.iter().map(|e| e.seq as i64).collect();
+    let ats: Vec<i64> = entries.iter().map(|e| audit::micros(e.record.at)).collect();
+    let column = |f: fn(&audit::Entry) -> &str| entries.iter().map(f).collect::<Vec<&str>>();
+    tx.execute(
+        "INSERT INTO audit_log (seq, at_micros, actor, action, subject, details, prev_hash, hash)
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[],
+                              $6::text[], $7::text[], $8::text[])",
+        &[
+            &seqs,
+            &ats,
+            &column(|e| &e.record.actor),
+            &column(|e| &e.record.action),
+            &column(|e| &e.record.subject),
+            &column(|e| &e.record.details),
+            &column(|e| &e.prev_hash),
+            &column(|e| &e.hash),
+        ],
+    )
+    .map_err(pg("append to the audit log"))?;
+    if let Some(last) = entries.last() {
+        tx.execute(
+            "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
+            &[&(last.seq as i64), &last.hash],
+        )
+        .map_err(pg("move audit head"))?;
+    }
+    Ok(entries)
+}
+
+fn api_key_row(r: &postgres::Row) -> ApiKey {
+    ApiKey {
+        key_id: r.get(0),
+        secret_sha256: r.get(1),
+        role: r.get(2),
+        units: ApiKey::units_from_text(r.get(3)),
+        label: r.get(4),
+        created_at: from_unix(r.get(5)),
+        revoked_at: r.get::<_, Option<i64>>(6).map(from_unix),
+    }
 }
 
 fn corrupt(column: &'static str, value: &str) -> Error {

@@ -20,13 +20,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use time::OffsetDateTime;
 
 use super::event::{Audited, Event, Issued, Recorded, Signed, Verified};
 use super::units::Unit;
 use super::{
-    Counts, Declared, DocumentStatus, Error, IncomingCount, Indication, Method, SignatureCount,
-    Store, TimeRange, Totals, UnitCounts, from_unix, unix,
+    ApiKey, Counts, Declared, DocumentStatus, Error, IncomingCount, Indication, Method,
+    SignatureCount, Store, TimeRange, Totals, UnitCounts, from_unix, unix,
 };
+use crate::audit;
 
 /// How long a writer waits for another process's transaction before giving up. Transactions are
 /// short (a batch of events), so a long wait means something is stuck; 30 s leaves room for a
@@ -66,7 +68,8 @@ pub struct SqliteStore {
 }
 
 /// Schema versions, applied in order; a version is never edited once released, only added to.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE units (
     code   TEXT PRIMARY KEY,
     name   TEXT NOT NULL,
@@ -124,7 +127,41 @@ CREATE TABLE audits (
     sub_indication TEXT,
     PRIMARY KEY (document_id, content_sha256)
 );
-"#];
+"#,
+    r#"
+-- API keys of the service: the public id, the SHA-256 of the presented key (never the key),
+-- the role and the units (comma-separated codes, or *).
+CREATE TABLE api_keys (
+    key_id        TEXT PRIMARY KEY,
+    secret_sha256 TEXT NOT NULL,
+    role          TEXT NOT NULL,
+    units         TEXT NOT NULL,
+    label         TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    revoked_at    INTEGER
+);
+-- The hash-chained audit log (src/audit.rs). Times in microseconds since the epoch.
+CREATE TABLE audit_log (
+    seq       INTEGER PRIMARY KEY,
+    at_micros INTEGER NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    subject   TEXT NOT NULL,
+    details   TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+);
+-- The chain's head, rewritten by every append in the append's transaction: a removed tail shows
+-- as a head the log no longer reaches.
+CREATE TABLE audit_head (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    seq  INTEGER NOT NULL,
+    hash TEXT NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash)
+VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+"#,
+];
 
 impl SqliteStore {
     /// Opens (creating if needed, with its parent directory) the ledger at `path` and brings its
@@ -310,6 +347,15 @@ impl Store for SqliteStore {
     }
 
     fn record(&mut self, events: &[Event]) -> Result<Vec<Recorded>, Error> {
+        self.record_audited(events, &[])
+            .map(|(outcomes, _)| outcomes)
+    }
+
+    fn record_audited(
+        &mut self,
+        events: &[Event],
+        audit: &[audit::Record],
+    ) -> Result<(Vec<Recorded>, Vec<audit::Entry>), Error> {
         for event in events {
             event.validate()?;
         }
@@ -324,6 +370,8 @@ impl Store for SqliteStore {
                 source,
             }
         };
+        // IMMEDIATE: the write lock is taken up front, so reading the audit head and appending
+        // after it cannot race another connection or process.
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -336,8 +384,153 @@ impl Store for SqliteStore {
             })?;
             outcomes.push(outcome);
         }
+        let entries = if audit.is_empty() {
+            Vec::new()
+        } else {
+            append_audit(&tx, audit).map_err(fail("append to the audit log"))?
+        };
         tx.commit().map_err(fail("commit events"))?;
-        Ok(outcomes)
+        Ok((outcomes, entries))
+    }
+
+    fn audit_entries(&mut self, after: u64, limit: usize) -> Result<Vec<audit::Entry>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, at_micros, actor, action, subject, details, prev_hash, hash
+                 FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )
+            .map_err(self.fail("prepare audit query"))?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![after, limit], |r| {
+                Ok(audit::Entry {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    record: audit::Record {
+                        at: audit::from_micros(r.get(1)?),
+                        actor: r.get(2)?,
+                        action: r.get(3)?,
+                        subject: r.get(4)?,
+                        details: r.get(5)?,
+                    },
+                    prev_hash: r.get(6)?,
+                    hash: r.get(7)?,
+                })
+            })
+            .map_err(self.fail("query audit log"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(self.fail("read audit log"))
+    }
+
+    fn audit_head(&mut self) -> Result<(u64, String), Error> {
+        self.conn
+            .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
+            })
+            .map_err(self.fail("read audit head"))
+    }
+
+    fn create_api_key(
+        &mut self,
+        key: &ApiKey,
+        audit: &audit::Record,
+    ) -> Result<audit::Entry, Error> {
+        let path = self.path.clone();
+        let fail = |context: &'static str| {
+            let path = path.clone();
+            move |source| Error::Sqlite {
+                path,
+                context,
+                source,
+            }
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail("begin creating an API key"))?;
+        tx.execute(
+            "INSERT INTO api_keys (key_id, secret_sha256, role, units, label, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                key.key_id,
+                key.secret_sha256,
+                key.role,
+                key.units_text(),
+                key.label,
+                unix(key.created_at)
+            ],
+        )
+        .map_err(fail("store API key"))?;
+        let mut entries = append_audit(&tx, std::slice::from_ref(audit))
+            .map_err(fail("append to the audit log"))?;
+        tx.commit().map_err(fail("commit API key"))?;
+        Ok(entries.remove(0))
+    }
+
+    fn api_key(&mut self, key_id: &str) -> Result<Option<ApiKey>, Error> {
+        self.conn
+            .prepare_cached(
+                "SELECT key_id, secret_sha256, role, units, label, created_at, revoked_at
+                 FROM api_keys WHERE key_id = ?1",
+            )
+            .and_then(|mut s| s.query_row([key_id], api_key_row).optional())
+            .map_err(self.fail("read API key"))
+    }
+
+    fn api_keys(&mut self) -> Result<Vec<ApiKey>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT key_id, secret_sha256, role, units, label, created_at, revoked_at
+                 FROM api_keys ORDER BY created_at, key_id",
+            )
+            .map_err(self.fail("prepare API key query"))?;
+        let rows = stmt
+            .query_map([], api_key_row)
+            .map_err(self.fail("query API keys"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(self.fail("read API keys"))
+    }
+
+    fn revoke_api_key(
+        &mut self,
+        key_id: &str,
+        at: OffsetDateTime,
+        audit: &audit::Record,
+    ) -> Result<Option<audit::Entry>, Error> {
+        let path = self.path.clone();
+        let fail = |context: &'static str| {
+            let path = path.clone();
+            move |source| Error::Sqlite {
+                path,
+                context,
+                source,
+            }
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail("begin revoking an API key"))?;
+        let changed = tx
+            .execute(
+                "UPDATE api_keys SET revoked_at = ?2 WHERE key_id = ?1 AND revoked_at IS NULL",
+                params![key_id, unix(at)],
+            )
+            .map_err(fail("revoke API key"))?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        let mut entries = append_audit(&tx, std::slice::from_ref(audit))
+            .map_err(fail("append to the audit log"))?;
+        tx.commit().map_err(fail("commit API key revocation"))?;
+        Ok(Some(entries.remove(0)))
+    }
+
+    fn ping(&mut self) -> Result<(), Error> {
+        self.conn
+            .query_row("SELECT 1", [], |_| Ok(()))
+            .map_err(self.fail("ping"))
     }
 
     fn document_counts(&mut self, range: TimeRange) -> Result<Vec<UnitCounts>, Error> {
@@ -501,6 +694,56 @@ impl Store for SqliteStore {
         })()
         .map_err(self.fail("count rows"))
     }
+}
+
+/// Appends `records` after the chain's head inside `tx` (which holds the write lock) and moves
+/// the head.
+fn append_audit(
+    tx: &Transaction<'_>,
+    records: &[audit::Record],
+) -> Result<Vec<audit::Entry>, rusqlite::Error> {
+    let (seq, hash): (i64, String) =
+        tx.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let entries = audit::Entry::chain(seq as u64, &hash, records);
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO audit_log (seq, at_micros, actor, action, subject, details, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for e in &entries {
+            insert.execute(params![
+                e.seq as i64,
+                audit::micros(e.record.at),
+                e.record.actor,
+                e.record.action,
+                e.record.subject,
+                e.record.details,
+                e.prev_hash,
+                e.hash
+            ])?;
+        }
+    }
+    if let Some(last) = entries.last() {
+        tx.execute(
+            "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1",
+            params![last.seq as i64, last.hash],
+        )?;
+    }
+    Ok(entries)
+}
+
+fn api_key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {
+    Ok(ApiKey {
+        key_id: r.get(0)?,
+        secret_sha256: r.get(1)?,
+        role: r.get(2)?,
+        units: ApiKey::units_from_text(&r.get::<_, String>(3)?),
+        label: r.get(4)?,
+        created_at: from_unix(r.get(5)?),
+        revoked_at: r.get::<_, Option<i64>>(6)?.map(from_unix),
+    })
 }
 
 enum Recording {

@@ -1,0 +1,225 @@
+//! `GET /openapi.json`: the service's contract as an OpenAPI 3.1 document, written by hand next
+//! to the routes. A unit test below and the HTTP tests check that it documents exactly
+//! [`super::routes`], so a route cannot be added or removed without the document following.
+
+use axum::Json;
+use axum::Router;
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::{AppState, Route};
+
+pub(super) const ROUTES: &[Route] = &[Route {
+    method: "GET",
+    path: "/openapi.json",
+}];
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/openapi.json", get(|| async { Json(document()) }))
+}
+
+fn problems(codes: &[&str]) -> Value {
+    let mut out = serde_json::Map::new();
+    for code in codes {
+        out.insert(
+            (*code).to_owned(),
+            json!({
+                "description": "RFC 9457 problem; `type` is stable (urn:kyso:problem:…)",
+                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+            }),
+        );
+    }
+    Value::Object(out)
+}
+
+fn merge(mut base: Value, extra: Value) -> Value {
+    if let (Some(b), Value::Object(e)) = (base.as_object_mut(), extra) {
+        b.extend(e);
+    }
+    base
+}
+
+fn sign_operation(kind: &str, media: &str, level: &str) -> Value {
+    json!({
+        "summary": format!("Sign a {kind} document ({level})"),
+        "description": "Role signer; the key must belong to one of the caller's units. The document is the body, or the `document` part of multipart/form-data with an optional JSON `options` part (fields as the query parameters). A full signing queue answers 503 with Retry-After. The signature is in the ledger and the audit log before the response is sent.",
+        "security": [{"apiKey": []}],
+        "parameters": [
+            {"name": "key", "in": "query", "required": true, "schema": {"type": "string"}, "description": "A configured signing key ([[serve.keys]] name)"},
+            {"name": "document_id", "in": "query", "schema": {"type": "string"}, "description": "The DMS's document id (default: sha256:<signed output>)"},
+            {"name": "reason", "in": "query", "schema": {"type": "string"}},
+            {"name": "location", "in": "query", "schema": {"type": "string"}},
+            {"name": "name", "in": "query", "schema": {"type": "string"}},
+            {"name": "unit_label", "in": "query", "schema": {"type": "string"}},
+            {"name": "field", "in": "query", "schema": {"type": "string"}},
+            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+            {"name": "visible", "in": "query", "schema": {"type": "string"}, "description": "PAGE,X,Y,W,H in points"},
+            {"name": "packaging", "in": "query", "schema": {"type": "string", "enum": ["enveloped", "enveloping"]}},
+            {"name": "parallel", "in": "query", "schema": {"type": "boolean"}}
+        ],
+        "requestBody": {"required": true, "content": {
+            media: {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {"schema": {"type": "object", "required": ["document"], "properties": {
+                "document": {"type": "string", "format": "binary"},
+                "options": {"type": "string", "description": "JSON object with the query's fields"},
+                "signature_image": {"type": "string", "format": "binary"},
+                "seal_image": {"type": "string", "format": "binary"}
+            }}}
+        }},
+        "responses": merge(json!({
+            "200": {
+                "description": "The signed document; X-Kyso-Document-Id, X-Kyso-Indication, X-Kyso-Audit-Seq headers",
+                "content": {media: {"schema": {"type": "string", "format": "binary"}}}
+            }
+        }), problems(&["400", "401", "403", "404", "413", "422", "500", "503"]))
+    })
+}
+
+/// The document.
+pub fn document() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "kyso",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Ký số: sign PDF and XML with PKCS#11 keys, verify signatures, keep the signing-rate ledger. Authenticate with `Authorization: Bearer kyso_…` (kyso apikey create)."
+        },
+        "components": {
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Problem": {"type": "object", "required": ["type", "title", "status"], "properties": {
+                    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                    "detail": {"type": "string"}, "instance": {"type": "string"}
+                }},
+                "DocumentReport": {"type": "object", "description": "Verdict per signature (ETSI EN 319 102-1 indications)"},
+                "Unit": {"type": "object", "required": ["code", "name", "level"], "properties": {
+                    "code": {"type": "string"}, "name": {"type": "string"}, "level": {"type": "string"},
+                    "parent": {"type": ["string", "null"]}
+                }}
+            }
+        },
+        "paths": {
+            "/v1/sign/pdf": {"post": sign_operation("PDF", "application/pdf", "PAdES B-B, incremental update")},
+            "/v1/sign/xml": {"post": sign_operation("XML", "application/xml", "XAdES B-B")},
+            "/v1/verify": {"post": {
+                "summary": "Verify one PDF or XML document",
+                "description": "Roles signer, verifier, admin. With document_id, receiving_unit and sender, also records the document as incoming to that unit.",
+                "security": [{"apiKey": []}],
+                "parameters": [
+                    {"name": "document_id", "in": "query", "schema": {"type": "string"}},
+                    {"name": "receiving_unit", "in": "query", "schema": {"type": "string"}},
+                    {"name": "sender", "in": "query", "schema": {"type": "string"}}
+                ],
+                "requestBody": {"required": true, "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                    "multipart/form-data": {"schema": {"type": "object", "properties": {"document": {"type": "string", "format": "binary"}}}}
+                }},
+                "responses": merge(json!({"200": {"description": "The report", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DocumentReport"}}}}}),
+                    problems(&["400", "401", "403", "413", "500", "503"]))
+            }},
+            "/v1/verify/batch": {"post": {
+                "summary": "Verify many documents; one JSON line per document, then a summary line",
+                "security": [{"apiKey": []}],
+                "requestBody": {"required": true, "content": {
+                    "multipart/form-data": {"schema": {"type": "object", "description": "One part per document"}},
+                    "application/zip": {"schema": {"type": "string", "format": "binary"}}
+                }},
+                "responses": merge(json!({"200": {"description": "JSON lines: {name, report} or {name, error}; last {summary}", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}}),
+                    problems(&["400", "401", "403", "413", "415", "500", "503"]))
+            }},
+            "/v1/documents": {"post": {
+                "summary": "Record issued documents (idempotent)",
+                "description": "Roles signer (own units), admin. One issued event, an array, or JSON lines.",
+                "security": [{"apiKey": []}],
+                "requestBody": {"required": true, "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "application/x-ndjson": {"schema": {"type": "string"}}
+                }},
+                "responses": merge(json!({"200": {"description": "What each event did: inserted, unchanged, updated", "content": {"application/json": {"schema": {"type": "object"}}}}}),
+                    problems(&["400", "401", "403", "413", "415", "500", "503"]))
+            }},
+            "/v1/units": {
+                "get": {
+                    "summary": "List units",
+                    "security": [{"apiKey": []}],
+                    "responses": merge(json!({"200": {"description": "Units by code", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Unit"}}}}}}),
+                        problems(&["401", "403", "500", "503"]))
+                },
+                "post": {
+                    "summary": "Import units (admin): all rows or none",
+                    "security": [{"apiKey": []}],
+                    "requestBody": {"required": true, "content": {
+                        "text/csv": {"schema": {"type": "string"}},
+                        "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Unit"}}}
+                    }},
+                    "responses": merge(json!({"200": {"description": "Inserted, updated, unchanged counts", "content": {"application/json": {"schema": {"type": "object"}}}}}),
+                        problems(&["400", "401", "403", "413", "415", "500", "503"]))
+                }
+            },
+            "/v1/reports/signing-rate": {"get": {
+                "summary": "Signing-rate report (auditor, admin)",
+                "security": [{"apiKey": []}],
+                "parameters": [
+                    {"name": "period", "in": "query", "required": true, "schema": {"type": "string"}, "description": "2022-07-01, 2022-07, 2022-Q3, 2022-H1, 2022 or a..b"},
+                    {"name": "unit", "in": "query", "schema": {"type": "string"}},
+                    {"name": "level", "in": "query", "schema": {"type": "string"}},
+                    {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv", "html"]}}
+                ],
+                "responses": merge(json!({"200": {"description": "The report", "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "text/csv": {"schema": {"type": "string"}},
+                    "text/html": {"schema": {"type": "string"}}
+                }}}), problems(&["400", "401", "403", "500", "503"]))
+            }},
+            "/healthz": {"get": {
+                "summary": "The process answers",
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}
+            }},
+            "/readyz": {"get": {
+                "summary": "Every signing key's token and the ledger answer",
+                "responses": {
+                    "200": {"description": "ready", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "503": {"description": "not ready, with the reasons", "content": {"application/json": {"schema": {"type": "object"}}}}
+                }
+            }},
+            "/metrics": {"get": {
+                "summary": "Prometheus metrics",
+                "responses": {"200": {"description": "text format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+            }},
+            "/openapi.json": {"get": {
+                "summary": "This document",
+                "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}
+            }}
+        }
+    })
+}
+
+/// The (method, path) pairs the document describes, sorted.
+pub fn documented_routes(doc: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
+        for (path, item) in paths {
+            if let Some(item) = item.as_object() {
+                for method in item.keys() {
+                    out.push((method.to_ascii_uppercase(), path.clone()));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn documents_exactly_the_routes() {
+        let documented = super::documented_routes(&super::document());
+        let mut served: Vec<(String, String)> = super::super::routes()
+            .into_iter()
+            .map(|r| (r.method.to_owned(), r.path.to_owned()))
+            .collect();
+        served.sort();
+        assert_eq!(documented, served);
+    }
+}

@@ -1,0 +1,556 @@
+//! `POST /v1/sign/pdf` and `POST /v1/sign/xml`: a document in, the signed document out.
+//!
+//! The document is the request body (`application/pdf`, `application/xml`, or any type for raw
+//! bytes) or the `document` part of `multipart/form-data`; options come as query parameters or
+//! as a JSON `options` part (its fields override the query's). The key is named by `key`, one of
+//! the `[[serve.keys]]` of the configuration, and must belong to a unit the caller's API key is
+//! bound to.
+//!
+//! Order of work: authenticate and authorise, take a place in the bounded signing queue (a full
+//! queue answers 503 at once, before the body is read), read the body, sign on the blocking
+//! pool (PAdES B-B / XAdES B-B through [`crate::pades`] and [`crate::xml::sign`]), verify the
+//! output as the ledger's `indication`, then commit the ledger's `signed` event together with
+//! the audit entry (group commit). Only then is the document returned: a 2xx signature is in
+//! the ledger exactly once.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRequest, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use super::auth::{self, Permission, Principal};
+use super::problem::ApiError;
+use super::state::{KeyEntry, store_error};
+use super::{AppState, Route, content_type, read_body};
+use crate::audit::{self, Action};
+use crate::ledger::{self, Event, Indication, SignatureLevel, Signed};
+use crate::pdf::{Appearance, PngImage, Rect, SignatureOptions, VisibleSignature};
+use crate::signer::DigestAlgorithm::Sha256;
+use crate::signing::KeyMaterial;
+
+pub(super) const ROUTES: &[Route] = &[
+    Route {
+        method: "POST",
+        path: "/v1/sign/pdf",
+    },
+    Route {
+        method: "POST",
+        path: "/v1/sign/xml",
+    },
+];
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/sign/pdf", post(sign_pdf))
+        .route("/v1/sign/xml", post(sign_xml))
+}
+
+/// Options of a signing request, from the query or the `options` part.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignRequest {
+    /// The configured key's name.
+    pub key: Option<String>,
+    /// The DMS's id of the document (the ledger's identity); default: `sha256:` of the signed
+    /// output.
+    pub document_id: Option<String>,
+    /// PDF `/Reason`.
+    pub reason: Option<String>,
+    /// PDF `/Location`.
+    pub location: Option<String>,
+    /// The signer's name shown (`/Name` and on the stamp); default: the certificate's CN.
+    pub name: Option<String>,
+    /// The unit shown on a visible stamp; default: the certificate's OU, else O.
+    pub unit_label: Option<String>,
+    /// The PDF signature field's name.
+    pub field: Option<String>,
+    /// Page of an invisible signature's widget, from 1.
+    pub page: Option<usize>,
+    /// `PAGE,X,Y,W,H`: a visible stamp on PAGE (from 1) at X,Y (points from the bottom left).
+    pub visible: Option<String>,
+    /// XML: `enveloped` (default) or `enveloping`.
+    pub packaging: Option<String>,
+    /// XML: leave other signatures out of the signed content, so that more can be added.
+    pub parallel: Option<bool>,
+}
+
+impl SignRequest {
+    /// `self` with every field `other` sets replaced.
+    fn overridden_by(self, other: SignRequest) -> SignRequest {
+        SignRequest {
+            key: other.key.or(self.key),
+            document_id: other.document_id.or(self.document_id),
+            reason: other.reason.or(self.reason),
+            location: other.location.or(self.location),
+            name: other.name.or(self.name),
+            unit_label: other.unit_label.or(self.unit_label),
+            field: other.field.or(self.field),
+            page: other.page.or(self.page),
+            visible: other.visible.or(self.visible),
+            packaging: other.packaging.or(self.packaging),
+            parallel: other.parallel.or(self.parallel),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Pdf,
+    Xml,
+}
+
+impl Kind {
+    fn media_type(self) -> &'static str {
+        match self {
+            Kind::Pdf => "application/pdf",
+            Kind::Xml => "application/xml",
+        }
+    }
+}
+
+/// What a signature produced, before the ledger has it.
+struct Made {
+    signed: Vec<u8>,
+    event: Signed,
+    field: Option<String>,
+}
+
+async fn sign_pdf(
+    State(state): State<AppState>,
+    query: Result<Query<SignRequest>, axum::extract::rejection::QueryRejection>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    sign(state, Kind::Pdf, query, request).await
+}
+
+async fn sign_xml(
+    State(state): State<AppState>,
+    query: Result<Query<SignRequest>, axum::extract::rejection::QueryRejection>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    sign(state, Kind::Xml, query, request).await
+}
+
+async fn sign(
+    state: AppState,
+    kind: Kind,
+    query: Result<Query<SignRequest>, axum::extract::rejection::QueryRejection>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    if state.is_shutting_down() {
+        return Err(ApiError::ShuttingDown);
+    }
+    let principal = auth::authorize(&state, request.headers(), Permission::Sign).await?;
+    let Query(from_query) = query.map_err(|e| ApiError::BadRequest {
+        reason: format!("query: {}", e.body_text()),
+    })?;
+    // The key may only be chosen in the query when the options come as a part: authorisation
+    // is checked before the body is read, so the key must be known by then.
+    let key_name = from_query.key.clone().ok_or_else(|| ApiError::BadRequest {
+        reason: "name the signing key: ?key=NAME (one of the service's configured keys)".to_owned(),
+    })?;
+    let entry = state
+        .keys
+        .entry(&key_name)
+        .ok_or_else(|| ApiError::NotFound {
+            what: format!("signing key `{key_name}`"),
+        })?;
+    auth::require_unit(&state, &principal, Permission::Sign, &entry.unit)?;
+    let admitted = state.sign_queue.admit(&state.metrics)?;
+
+    let (document, options, images) = read_document(&state, request).await?;
+    let options = from_query.overridden_by(options);
+    if options.key.as_deref() != Some(key_name.as_str()) {
+        return Err(ApiError::BadRequest {
+            reason: "the options part names another key than the query".to_owned(),
+        });
+    }
+    if let Some(id) = &options.document_id {
+        check_document_id(id)?;
+    }
+    let unit = entry.unit.clone();
+    let key_label = entry.name.clone();
+    let worker_state = state.clone();
+    let started = Instant::now();
+    let made = admitted
+        .run(move || {
+            let entry = worker_state
+                .keys
+                .entry(&key_name)
+                .ok_or(ApiError::Internal)?;
+            make_signature(&worker_state, entry, kind, &document, &options, images)
+        })
+        .await?;
+    let made = match made {
+        Ok(made) => made,
+        Err(e) => {
+            state.metrics.signature(&unit, &key_label, "error");
+            return Err(e);
+        }
+    };
+    state.metrics.sign_duration(started.elapsed());
+    drop(admitted);
+
+    let record = audit::Record::new(
+        principal.actor(),
+        Action::Signature,
+        made.event.document_id.clone(),
+        &serde_json::json!({
+            "credential": principal.key_id,
+            "key": key_label,
+            "key_uri": made.event.key,
+            "unit": made.event.unit,
+            "certificate_sha256": made.event.certificate.sha256,
+            "method": made.event.method.as_str(),
+            "level": made.event.level.as_str(),
+            "document_sha256": hex::encode(Sha256.digest(&made.signed)),
+            "indication": made.event.indication.as_str(),
+        }),
+    );
+    let outcome = state
+        .recorder
+        .record(vec![Event::Signed(made.event.clone())], vec![record])
+        .await
+        .map_err(|_| ApiError::ShuttingDown)?;
+    let (_, entries) = match outcome {
+        Ok(done) => done,
+        Err(e) => {
+            state.metrics.signature(&unit, &key_label, "error");
+            // The signature is discarded: a document the ledger does not know is never
+            // handed out.
+            return Err(store_error(e));
+        }
+    };
+    state.metrics.signature(&unit, &key_label, "ok");
+    respond(kind, made, entries.first().map(|e| e.seq), &principal)
+}
+
+fn respond(
+    kind: Kind,
+    made: Made,
+    audit_seq: Option<u64>,
+    _principal: &Principal,
+) -> Result<Response, ApiError> {
+    let mut response = (
+        [(header::CONTENT_TYPE, kind.media_type())],
+        Body::from(made.signed),
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    let mut put = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(name, v);
+        }
+    };
+    put("x-kyso-document-id", &made.event.document_id);
+    put("x-kyso-indication", made.event.indication.as_str());
+    put("x-kyso-level", made.event.level.as_str());
+    put("x-kyso-certificate-sha256", &made.event.certificate.sha256);
+    if let Some(field) = &made.field {
+        put("x-kyso-signature-field", field);
+    }
+    if let Some(seq) = audit_seq {
+        put("x-kyso-audit-seq", &seq.to_string());
+    }
+    Ok(response)
+}
+
+/// Images for a visible stamp, from multipart parts.
+#[derive(Default)]
+struct Images {
+    signature: Option<Vec<u8>>,
+    seal: Option<Vec<u8>>,
+}
+
+/// The document and the options part, from a raw body or `multipart/form-data`.
+async fn read_document(
+    state: &AppState,
+    request: Request,
+) -> Result<(Vec<u8>, SignRequest, Images), ApiError> {
+    let headers: HeaderMap = request.headers().clone();
+    if content_type(&headers) != "multipart/form-data" {
+        let body = read_body(state, request.into_body()).await?;
+        if body.is_empty() {
+            return Err(ApiError::BadRequest {
+                reason: "the request body is empty: send the document".to_owned(),
+            });
+        }
+        return Ok((body.to_vec(), SignRequest::default(), Images::default()));
+    }
+    let mut multipart = axum::extract::Multipart::from_request(request, state)
+        .await
+        .map_err(|e| ApiError::BadRequest {
+            reason: format!("multipart: {}", e.body_text()),
+        })?;
+    let (mut document, mut options, mut images) = (None, SignRequest::default(), Images::default());
+    let limit = state.limits.max_body_bytes;
+    // The body as a whole is bounded, so the number of parts is too; unknown parts are refused
+    // rather than skipped, so a misspelt part name is noticed.
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(e, limit))?
+    {
+        let name = field.name().unwrap_or("").to_owned();
+        let bytes = field.bytes().await.map_err(|e| multipart_error(e, limit))?;
+        match name.as_str() {
+            "document" => document = Some(bytes.to_vec()),
+            "options" => {
+                options = serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest {
+                    reason: format!("options part: {e}"),
+                })?;
+            }
+            "signature_image" => images.signature = Some(bytes.to_vec()),
+            "seal_image" => images.seal = Some(bytes.to_vec()),
+            other => {
+                return Err(ApiError::BadRequest {
+                    reason: format!(
+                        "unknown part `{other}`: expected document, options, signature_image, seal_image"
+                    ),
+                });
+            }
+        }
+    }
+    let document = document
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| ApiError::BadRequest {
+            reason: "no `document` part".to_owned(),
+        })?;
+    Ok((document, options, images))
+}
+
+pub(super) fn multipart_error(e: axum::extract::multipart::MultipartError, limit: u64) -> ApiError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge { limit }
+    } else {
+        ApiError::BadRequest {
+            reason: format!("multipart: {}", e.body_text()),
+        }
+    }
+}
+
+/// The same rule the ledger applies to document ids, checked before anything is signed.
+fn check_document_id(id: &str) -> Result<(), ApiError> {
+    let bad = id.trim().is_empty()
+        || id.trim() != id
+        || id.chars().count() > 200
+        || id.chars().any(char::is_control);
+    if bad {
+        return Err(ApiError::BadRequest {
+            reason:
+                "document_id: 1 to 200 characters, no control characters, no surrounding spaces"
+                    .to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Signs on the blocking pool: opens the key if needed, signs, verifies the output.
+fn make_signature(
+    state: &AppState,
+    entry: &KeyEntry,
+    kind: Kind,
+    document: &[u8],
+    options: &SignRequest,
+    images: Images,
+) -> Result<Made, ApiError> {
+    let key = state.keys.open(entry)?;
+    let now = OffsetDateTime::now_utc();
+    let (signed, field, level) = match kind {
+        Kind::Pdf => {
+            let (signed, field) = sign_pdf_bytes(state, &key, document, options, images, now)
+                .inspect_err(|e| forget_on_token_failure(state, entry, e))?;
+            (signed, Some(field), SignatureLevel::PadesBB)
+        }
+        Kind::Xml => {
+            let signed = sign_xml_bytes(&key, document, options, now)
+                .inspect_err(|e| forget_on_token_failure(state, entry, e))?;
+            (signed, None, SignatureLevel::XadesBB)
+        }
+    };
+    let report = state.verifier.get().verify(&signed);
+    let indication = match report.indication {
+        crate::verify::Indication::TotalPassed => Indication::TotalPassed,
+        crate::verify::Indication::TotalFailed => Indication::TotalFailed,
+        crate::verify::Indication::Indeterminate => Indication::Indeterminate,
+    };
+    let certificate = ledger::Certificate::from_der(&key.certificate)
+        .map_err(|e| ApiError::internal("reading the signing certificate", &e))?;
+    let document_id = options
+        .document_id
+        .clone()
+        .unwrap_or_else(|| format!("sha256:{}", hex::encode(Sha256.digest(&signed))));
+    Ok(Made {
+        event: Signed {
+            document_id,
+            unit: entry.unit.clone(),
+            // The URI as configured, less pin-source/module-path: what the key is, not where
+            // its PIN lives.
+            key: key_reference(&key),
+            certificate,
+            method: entry.method,
+            level,
+            signed_at: now,
+            indication,
+        },
+        signed,
+        field,
+    })
+}
+
+fn key_reference(key: &KeyMaterial) -> String {
+    let mut uri = key.key.uri();
+    uri.pin_source = None;
+    uri.module_path = None;
+    uri.to_string()
+}
+
+fn forget_on_token_failure(state: &AppState, entry: &KeyEntry, error: &ApiError) {
+    if matches!(error, ApiError::TokenUnavailable { .. }) {
+        state.keys.forget(entry);
+    }
+}
+
+fn token_failure(entry_key: &KeyMaterial, e: &crate::token::Error) -> ApiError {
+    tracing::warn!(token = %entry_key.key.token().label(), error = %e, "signing failed in the token");
+    ApiError::TokenUnavailable {
+        key: entry_key.key.uri().describe_object(),
+        reason: e.to_string(),
+    }
+}
+
+fn sign_pdf_bytes(
+    state: &AppState,
+    key: &Arc<KeyMaterial>,
+    document: &[u8],
+    options: &SignRequest,
+    images: Images,
+    now: OffsetDateTime,
+) -> Result<(Vec<u8>, String), ApiError> {
+    let identity = key.identity();
+    let mut pdf = SignatureOptions::new(
+        now,
+        crate::pades::contents_size(&identity, &crate::pades::Level::BB),
+    );
+    pdf.reason = options.reason.clone();
+    pdf.location = options.location.clone();
+    pdf.name = options.name.clone();
+    pdf.field_name = options.field.clone();
+    if let Some(page) = options.page {
+        pdf.page = page.checked_sub(1).ok_or_else(|| ApiError::BadRequest {
+            reason: "page: pages are numbered from 1".to_owned(),
+        })?;
+    }
+    if let Some(visible) = &options.visible {
+        let (page, rect) = parse_placement(visible)?;
+        pdf.page = page - 1;
+        let (common_name, cert_unit) = crate::signing::subject_names(&key.certificate)
+            .map_err(|e| ApiError::internal("reading the signing certificate", &e))?;
+        let signer = options
+            .name
+            .clone()
+            .or(common_name)
+            .ok_or_else(|| ApiError::BadRequest {
+                reason: "the certificate has no common name to show: give `name`".to_owned(),
+            })?;
+        let mut appearance = Appearance::new(
+            state.font()?,
+            signer,
+            options.unit_label.clone().or(cert_unit),
+        );
+        let png = |bytes: Option<Vec<u8>>, what: &str| {
+            bytes
+                .map(|b| {
+                    PngImage::decode(&b).map_err(|e| ApiError::BadRequest {
+                        reason: format!("{what}: {e}"),
+                    })
+                })
+                .transpose()
+        };
+        appearance.signature_image = png(images.signature, "signature_image")?;
+        appearance.seal_image = png(images.seal, "seal_image")?;
+        pdf.visible = Some(VisibleSignature { rect, appearance });
+    }
+    match crate::pades::sign(document, &identity, &pdf, &crate::pades::Level::BB) {
+        Ok(signed) => Ok((signed.to_vec(), signed.field_name().to_owned())),
+        Err(crate::pades::Error::Pdf(e)) => Err(ApiError::UnsignableDocument {
+            reason: e.to_string(),
+        }),
+        Err(crate::pades::Error::Cms(crate::cms::Error::Signer(e))) => Err(token_failure(key, &e)),
+        // Time-stamp and long-term validation errors cannot arise at B-B.
+        Err(e) => Err(ApiError::internal("signing the PDF", &e)),
+    }
+}
+
+fn sign_xml_bytes(
+    key: &KeyMaterial,
+    document: &[u8],
+    options: &SignRequest,
+    now: OffsetDateTime,
+) -> Result<Vec<u8>, ApiError> {
+    let mut xml = crate::xml::SignOptions::new(now.into());
+    xml.level = crate::xml::Level::XadesB;
+    xml.packaging = match options.packaging.as_deref() {
+        None | Some("enveloped") => crate::xml::Packaging::Enveloped,
+        Some("enveloping") => crate::xml::Packaging::Enveloping,
+        Some(other) => {
+            return Err(ApiError::BadRequest {
+                reason: format!("packaging `{other}`: expected enveloped or enveloping"),
+            });
+        }
+    };
+    if options.parallel == Some(true) {
+        if xml.packaging != crate::xml::Packaging::Enveloped {
+            return Err(ApiError::BadRequest {
+                reason: "parallel applies to enveloped signatures only".to_owned(),
+            });
+        }
+        xml.other_signatures = crate::xml::OtherSignatures::Excluded;
+    }
+    match crate::xml::sign(document, &key.key, &key.certificates(), &xml) {
+        Ok(signed) => Ok(signed),
+        Err(crate::xml::Error::Signer(e)) => Err(token_failure(key, &e)),
+        Err(
+            e @ (crate::xml::Error::Build(_)
+            | crate::xml::Error::SelfCheck(_)
+            | crate::xml::Error::Certificate(_)
+            | crate::xml::Error::CertificateKeyMismatch
+            | crate::xml::Error::NoCertificate),
+        ) => Err(ApiError::internal("signing XML", &e)),
+        Err(e) => Err(ApiError::UnsignableDocument {
+            reason: e.to_string(),
+        }),
+    }
+}
+
+/// `PAGE,X,Y,W,H`, as `kyso sign pdf --visible` takes it.
+fn parse_placement(text: &str) -> Result<(usize, Rect), ApiError> {
+    let bad = |reason: String| ApiError::BadRequest {
+        reason: format!("visible: {reason}"),
+    };
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let [page, x, y, w, h] = parts.as_slice() else {
+        return Err(bad(format!("expected PAGE,X,Y,W,H, got `{text}`")));
+    };
+    let page: usize = page
+        .parse()
+        .ok()
+        .filter(|p| *p >= 1)
+        .ok_or_else(|| bad(format!("page `{page}` is not a page number from 1")))?;
+    let number = |v: &str| {
+        v.parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .ok_or_else(|| bad(format!("`{v}` is not a number of points")))
+    };
+    let rect = Rect::new(number(x)?, number(y)?, number(w)?, number(h)?)
+        .map_err(|e| bad(e.to_string()))?;
+    Ok((page, rect))
+}

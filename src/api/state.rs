@@ -1,0 +1,622 @@
+//! The service's shared state: settings, signing keys, the verifier, the ledger connections, the
+//! group-commit recorder, metrics and the queues that bound work toward the HSM.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::auth::KeyCache;
+use super::metrics::Metrics;
+use super::problem::ApiError;
+use super::recorder::Recorder;
+use crate::config::{Config, ServiceKey};
+use crate::ledger::postgres::PgStore;
+use crate::ledger::sqlite::{Durability, SqliteStore};
+use crate::ledger::{self, Method, Store};
+use crate::pki::{CertPool, Evidence, TrustStore};
+use crate::signing::KeyMaterial;
+use crate::token::{self, KeyOptions, Pkcs11Uri, TokenDefaults};
+use crate::verify::{Revocation, Verifier, VerifyOptions};
+
+/// Why the service could not be set up. Each names the setting at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("[serve] {setting}: {reason}")]
+    Setting {
+        setting: &'static str,
+        reason: String,
+    },
+    #[error("[[serve.keys]] `{name}`: {reason}")]
+    Key { name: String, reason: String },
+    #[error("[verify] {}: {reason}", path.display())]
+    Trust { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Token(#[from] token::Error),
+    #[error("opening the ledger: {0}")]
+    Ledger(#[from] ledger::Error),
+    #[error("starting the ledger recorder thread: {0}")]
+    Thread(#[source] std::io::Error),
+}
+
+/// Where the ledger lives.
+#[derive(Clone, Debug)]
+pub enum StoreConfig {
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL (from the environment only: it may carry a password), and optionally a
+    /// schema to use inside the database (tests give each case its own).
+    Postgres {
+        url: String,
+        schema: Option<String>,
+    },
+}
+
+/// Environment variable naming a PostgreSQL ledger, as for the ledger commands.
+pub const POSTGRES_URL_ENV: &str = "KYSO_LEDGER_POSTGRES_URL";
+/// Environment variable naming the PostgreSQL schema (default: the connection's search path).
+pub const POSTGRES_SCHEMA_ENV: &str = "KYSO_LEDGER_POSTGRES_SCHEMA";
+
+impl StoreConfig {
+    /// PostgreSQL when `KYSO_LEDGER_POSTGRES_URL` is set, else the SQLite file `sqlite`.
+    pub fn from_env(sqlite: PathBuf) -> StoreConfig {
+        match std::env::var(POSTGRES_URL_ENV) {
+            Ok(url) if !url.is_empty() => StoreConfig::Postgres {
+                url,
+                schema: std::env::var(POSTGRES_SCHEMA_ENV)
+                    .ok()
+                    .filter(|s| !s.is_empty()),
+            },
+            _ => StoreConfig::Sqlite(sqlite),
+        }
+    }
+
+    /// Opens one connection.
+    pub fn open(&self) -> Result<Box<dyn Store>, ledger::Error> {
+        Ok(match self {
+            StoreConfig::Sqlite(path) => Box::new(SqliteStore::open(path, Durability::Full)?),
+            StoreConfig::Postgres { url, schema } => {
+                Box::new(PgStore::connect(url, schema.as_deref())?)
+            }
+        })
+    }
+
+    /// What the log may say about the store (never the URL: it may hold a password).
+    pub fn describe(&self) -> String {
+        match self {
+            StoreConfig::Sqlite(path) => format!("SQLite {}", path.display()),
+            StoreConfig::Postgres { .. } => "PostgreSQL".to_owned(),
+        }
+    }
+}
+
+/// The limits a running service enforces.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_body_bytes: u64,
+    pub request_timeout: Duration,
+    pub sign_workers: usize,
+    pub sign_queue: usize,
+    pub verify_workers: usize,
+    /// Documents waiting for a verification worker beyond those being verified.
+    pub verify_queue: usize,
+}
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub limits: Limits,
+    pub keys: SigningKeys,
+    pub verifier: VerifierCell,
+    pub stores: StorePool,
+    pub recorder: Recorder,
+    pub metrics: Arc<Metrics>,
+    pub key_cache: KeyCache,
+    pub sign_queue: Queue,
+    pub verify_queue: Queue,
+    pub font_path: PathBuf,
+    font: OnceLock<Result<Arc<crate::pdf::Font>, String>>,
+    shutting_down: AtomicBool,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the state from the configuration: checks every setting, loads trust anchors,
+    /// opens the ledger (migrating it), starts the recorder. Signing keys are opened when first
+    /// used (or by `/readyz`), so a token that is not there yet does not stop the service.
+    pub fn new(config: &Config, store: StoreConfig) -> Result<AppState, Error> {
+        let serve = &config.serve;
+        let defaults = config.token_defaults()?;
+        let sign_workers = serve.sign_workers.unwrap_or(defaults.max_sessions).max(1);
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let verify_workers = serve.verify_workers.unwrap_or(cores).max(1);
+        if serve.max_body_bytes == 0 {
+            return Err(Error::Setting {
+                setting: "max_body_bytes",
+                reason: "must be more than 0".into(),
+            });
+        }
+        if serve.request_timeout_secs == 0 {
+            return Err(Error::Setting {
+                setting: "request_timeout_secs",
+                reason: "must be more than 0".into(),
+            });
+        }
+        let limits = Limits {
+            max_body_bytes: serve.max_body_bytes,
+            request_timeout: Duration::from_secs(serve.request_timeout_secs),
+            sign_workers,
+            sign_queue: serve.sign_queue,
+            verify_workers,
+            // Verification is CPU work: a queue as deep as the workers keeps every core busy
+            // between requests without holding many documents in memory.
+            verify_queue: verify_workers * 2,
+        };
+        let keys = SigningKeys::new(&serve.keys, defaults)?;
+        let verifier = VerifierCell::new(config)?;
+        // Opened once here so that a wrong path or URL fails at start, with migrations applied
+        // before any request.
+        let first = store.open()?;
+        let metrics = Arc::new(Metrics::default());
+        let recorder =
+            Recorder::start(store.clone(), Arc::clone(&metrics)).map_err(Error::Thread)?;
+        let stores = StorePool::new(store, serve.store_connections.max(1), first);
+        tracing::info!(
+            store = %stores.config.describe(),
+            sign_workers,
+            sign_queue = serve.sign_queue,
+            verify_workers,
+            keys = serve.keys.len(),
+            "service state ready"
+        );
+        Ok(AppState(Arc::new(Inner {
+            sign_queue: Queue::new("sign", sign_workers, serve.sign_queue),
+            verify_queue: Queue::new("verify", verify_workers, limits.verify_queue),
+            limits,
+            keys,
+            verifier,
+            stores,
+            recorder,
+            metrics,
+            key_cache: KeyCache::default(),
+            font_path: config.pdf.font.clone(),
+            font: OnceLock::new(),
+            shutting_down: AtomicBool::new(false),
+        })))
+    }
+
+    /// The visible-signature font, loaded on first use.
+    pub fn font(&self) -> Result<Arc<crate::pdf::Font>, ApiError> {
+        self.font
+            .get_or_init(|| {
+                crate::pdf::Font::load(&self.font_path)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(|e| ApiError::internal("loading the signature font", &e))
+    }
+
+    /// Marks the service as stopping: new signing requests are refused, `/readyz` says no.
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+}
+
+/// A bounded queue in front of a pool of workers: `workers` requests run, `waiting` more wait,
+/// and the next is refused at once (503 with Retry-After) instead of piling up in memory.
+pub struct Queue {
+    pub name: &'static str,
+    admitted: Arc<Semaphore>,
+    running: Arc<Semaphore>,
+    capacity: usize,
+}
+
+/// A request's place in a queue; dropping it frees the place.
+pub struct Admitted {
+    _place: OwnedSemaphorePermit,
+    running: Arc<Semaphore>,
+}
+
+impl Queue {
+    fn new(name: &'static str, workers: usize, waiting: usize) -> Queue {
+        Queue {
+            name,
+            admitted: Arc::new(Semaphore::new(workers + waiting)),
+            running: Arc::new(Semaphore::new(workers)),
+            capacity: workers + waiting,
+        }
+    }
+
+    /// A place in the queue, or `Overloaded` when it is full.
+    pub fn admit(&self, metrics: &Metrics) -> Result<Admitted, ApiError> {
+        match Arc::clone(&self.admitted).try_acquire_owned() {
+            Ok(place) => Ok(Admitted {
+                _place: place,
+                running: Arc::clone(&self.running),
+            }),
+            Err(_) => {
+                metrics.rejected(self.name);
+                Err(ApiError::Overloaded {
+                    queue: self.name,
+                    retry_after: 1,
+                })
+            }
+        }
+    }
+
+    /// (admitted now, capacity), for `/metrics`.
+    pub fn usage(&self) -> (usize, usize) {
+        (
+            self.capacity - self.admitted.available_permits(),
+            self.capacity,
+        )
+    }
+}
+
+impl Admitted {
+    /// Waits for a worker, then runs `work` on the blocking pool (PKCS#11, SQLite and
+    /// verification block), and gives the worker back.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let _worker = Arc::clone(&self.running)
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::ShuttingDown)?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| ApiError::internal("a blocking task failed", &e))
+    }
+}
+
+/// The configured signing keys, opened on first use.
+pub struct SigningKeys {
+    defaults: TokenDefaults,
+    entries: HashMap<String, KeyEntry>,
+}
+
+pub struct KeyEntry {
+    pub name: String,
+    pub unit: String,
+    pub method: Method,
+    uri: Pkcs11Uri,
+    extra_chain: Vec<Vec<u8>>,
+    state: Mutex<KeyState>,
+}
+
+#[derive(Default)]
+struct KeyState {
+    opened: Option<Arc<KeyMaterial>>,
+    /// The last failure to open and when: a missing token is not asked again for
+    /// [`REOPEN_AFTER`], so a burst of requests does not hammer it.
+    failed: Option<(Instant, String)>,
+}
+
+/// How long a key that failed to open is left alone before the next attempt.
+const REOPEN_AFTER: Duration = Duration::from_secs(2);
+
+impl SigningKeys {
+    fn new(keys: &[ServiceKey], defaults: TokenDefaults) -> Result<SigningKeys, Error> {
+        let mut entries = HashMap::new();
+        for key in keys {
+            let fail = |reason: String| Error::Key {
+                name: key.name.clone(),
+                reason,
+            };
+            if key.name.is_empty()
+                || key.name.len() > 64
+                || !key
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            {
+                return Err(fail(
+                    "name: use 1 to 64 ASCII letters, digits, `-`, `_` and `.`".into(),
+                ));
+            }
+            ledger::units::check_code(&key.unit).map_err(fail)?;
+            // parse_uri refuses pin-value: a PIN never sits in the configuration.
+            let uri = token::parse_uri(&key.uri).map_err(|e| fail(e.to_string()))?;
+            let method = Method::ALL
+                .into_iter()
+                .find(|m| m.as_str() == key.method)
+                .ok_or_else(|| {
+                    fail(format!(
+                        "method `{}`: expected token, sim, hsm or smart",
+                        key.method
+                    ))
+                })?;
+            let mut extra_chain = Vec::new();
+            for path in &key.chain {
+                extra_chain.extend(
+                    crate::signing::read_certificates(path).map_err(|e| fail(e.to_string()))?,
+                );
+            }
+            let entry = KeyEntry {
+                name: key.name.clone(),
+                unit: key.unit.clone(),
+                method,
+                uri,
+                extra_chain,
+                state: Mutex::new(KeyState::default()),
+            };
+            if entries.insert(key.name.clone(), entry).is_some() {
+                return Err(fail("two keys have this name".into()));
+            }
+        }
+        Ok(SigningKeys { defaults, entries })
+    }
+
+    /// The key called `name`, if configured.
+    pub fn entry(&self, name: &str) -> Option<&KeyEntry> {
+        self.entries.get(name)
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = &KeyEntry> {
+        self.entries.values()
+    }
+
+    /// The open key, opening it now if needed. Blocks (PKCS#11): call on the blocking pool.
+    pub fn open(&self, entry: &KeyEntry) -> Result<Arc<KeyMaterial>, ApiError> {
+        let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(key) = &state.opened {
+            return Ok(Arc::clone(key));
+        }
+        if let Some((at, reason)) = &state.failed
+            && at.elapsed() < REOPEN_AFTER
+        {
+            return Err(ApiError::TokenUnavailable {
+                key: entry.name.clone(),
+                reason: reason.clone(),
+            });
+        }
+        match KeyMaterial::open(
+            &entry.uri,
+            &self.defaults,
+            KeyOptions::default(),
+            &entry.extra_chain,
+        ) {
+            Ok(key) => {
+                let key = Arc::new(key);
+                state.opened = Some(Arc::clone(&key));
+                state.failed = None;
+                tracing::info!(key = %entry.name, unit = %entry.unit, "signing key opened");
+                Ok(key)
+            }
+            Err(e) => {
+                // Token errors name module, token and object, never the PIN.
+                let reason = e.to_string();
+                tracing::warn!(key = %entry.name, error = %reason, "signing key unavailable");
+                state.failed = Some((Instant::now(), reason.clone()));
+                Err(ApiError::TokenUnavailable {
+                    key: entry.name.clone(),
+                    reason,
+                })
+            }
+        }
+    }
+
+    /// Forgets an open key after a token failure, so that the next request opens it afresh.
+    pub fn forget(&self, entry: &KeyEntry) {
+        let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.opened = None;
+    }
+
+    /// Session-pool statistics of the open tokens, by token label.
+    pub fn pools(&self) -> Vec<(String, crate::token::PoolStats)> {
+        let mut seen: Vec<(String, crate::token::PoolStats)> = Vec::new();
+        for entry in self.entries.values() {
+            let state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(key) = &state.opened {
+                let token = key.key.token();
+                if !seen.iter().any(|(label, _)| label == token.label()) {
+                    seen.push((token.label().to_owned(), token.stats()));
+                }
+            }
+        }
+        seen.sort_by(|a, b| a.0.cmp(&b.0));
+        seen
+    }
+}
+
+/// The verifier, rebuilt every [`VERIFIER_AGE`] so that "now" stays now: a [`Verifier`]
+/// validates at the instant it was made with.
+pub struct VerifierCell {
+    trust: TrustStore,
+    certificates: CertPool,
+    evidence: Evidence,
+    revocation: Revocation,
+    current: Mutex<(Arc<Verifier>, Instant)>,
+}
+
+/// How stale the validation time may get: certificates expire and CRLs go stale on a scale of
+/// hours, so a minute is exact enough and keeps the verifier's caches warm between rebuilds.
+const VERIFIER_AGE: Duration = Duration::from_secs(60);
+
+impl VerifierCell {
+    fn new(config: &Config) -> Result<VerifierCell, Error> {
+        let verify = &config.verify;
+        let mut trust = TrustStore::new();
+        for path in &verify.trust {
+            trust.load(path).map_err(|e| Error::Trust {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        }
+        if trust.is_empty() {
+            tracing::warn!(
+                "no trust anchors ([verify] trust): verification will find no chain, and signatures are recorded INDETERMINATE"
+            );
+        }
+        let mut certificates = CertPool::new();
+        for path in &verify.certificates {
+            certificates.load(path).map_err(|e| Error::Trust {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        }
+        let mut evidence = Evidence::new();
+        for path in &verify.crls {
+            let bytes = std::fs::read(path).map_err(|e| Error::Trust {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            for crl in crate::pki::crl::Crl::from_pem_or_der(&bytes).map_err(|e| Error::Trust {
+                path: path.clone(),
+                reason: e.to_string(),
+            })? {
+                evidence.add_crl(crl);
+            }
+        }
+        let revocation = match verify.revocation.as_deref().unwrap_or("online") {
+            "online" => Revocation::Online,
+            "offline" => Revocation::Offline,
+            "off" => Revocation::DangerouslyOff,
+            other => {
+                return Err(Error::Setting {
+                    setting: "verify.revocation",
+                    reason: format!("`{other}`: expected online, offline or off"),
+                });
+            }
+        };
+        let mut cell = VerifierCell {
+            trust,
+            certificates,
+            evidence,
+            revocation,
+            current: Mutex::new((
+                Arc::new(Verifier::new(VerifyOptions::new(
+                    TrustStore::new(),
+                    time::OffsetDateTime::now_utc(),
+                ))),
+                Instant::now(),
+            )),
+        };
+        let fresh = cell.build();
+        *cell.current.get_mut().unwrap_or_else(|e| e.into_inner()) = (fresh, Instant::now());
+        Ok(cell)
+    }
+
+    fn build(&self) -> Arc<Verifier> {
+        let mut options = VerifyOptions::new(self.trust.clone(), time::OffsetDateTime::now_utc());
+        options.certificates = self.certificates.clone();
+        options.evidence = self.evidence.clone();
+        options.revocation = self.revocation;
+        Arc::new(Verifier::new(options))
+    }
+
+    /// A verifier validating at most a minute ago.
+    pub fn get(&self) -> Arc<Verifier> {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if current.1.elapsed() >= VERIFIER_AGE {
+            *current = (self.build(), Instant::now());
+        }
+        Arc::clone(&current.0)
+    }
+
+    pub fn has_trust(&self) -> bool {
+        !self.trust.is_empty()
+    }
+}
+
+/// Ledger connections for reads and small writes, opened on demand up to a bound.
+pub struct StorePool {
+    pub config: StoreConfig,
+    idle: Arc<Mutex<Vec<Box<dyn Store>>>>,
+    permits: Arc<Semaphore>,
+}
+
+impl StorePool {
+    fn new(config: StoreConfig, max: usize, first: Box<dyn Store>) -> StorePool {
+        StorePool {
+            config,
+            idle: Arc::new(Mutex::new(vec![first])),
+            permits: Arc::new(Semaphore::new(max)),
+        }
+    }
+
+    /// Runs `f` on a connection on the blocking pool. A connection whose call failed with a
+    /// database error is closed rather than reused (it may be broken); a refused input (unknown
+    /// unit, bad event) keeps it.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Store) -> Result<T, ledger::Error> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        match self.try_run(f).await? {
+            Ok(v) => Ok(v),
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
+    /// Like [`StorePool::run`], handing back the store's own error for the caller to map.
+    pub async fn try_run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Store) -> Result<T, ledger::Error> + Send + 'static,
+    ) -> Result<Result<T, ledger::Error>, ApiError> {
+        let _permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::ShuttingDown)?;
+        let idle = Arc::clone(&self.idle);
+        let config = self.config.clone();
+        tokio::task::spawn_blocking(move || {
+            let popped = idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let mut store = match popped {
+                Some(store) => store,
+                None => match config.open() {
+                    Ok(store) => store,
+                    Err(e) => {
+                        tracing::error!(request_id = %super::request_id(), error = %e, "cannot open a ledger connection");
+                        return Err(ApiError::StoreUnavailable);
+                    }
+                },
+            };
+            let result = f(store.as_mut());
+            let broken = matches!(
+                result,
+                Err(ledger::Error::Postgres { .. } | ledger::Error::Sqlite { .. })
+            );
+            if !broken {
+                idle.lock().unwrap_or_else(|e| e.into_inner()).push(store);
+            }
+            Ok(result)
+        })
+        .await
+        .map_err(|e| ApiError::internal("a ledger task failed", &e))?
+    }
+}
+
+/// Maps a ledger error: refused input is the client's (400), the database's failure is ours.
+pub fn store_error(e: ledger::Error) -> ApiError {
+    match e {
+        ledger::Error::Postgres { .. }
+        | ledger::Error::Sqlite { .. }
+        | ledger::Error::Io { .. }
+        | ledger::Error::PostgresConfig { .. } => {
+            tracing::error!(request_id = %super::request_id(), error = %e, "ledger failure");
+            ApiError::StoreUnavailable
+        }
+        ledger::Error::UnknownStoredValue { .. }
+        | ledger::Error::SchemaTooNew { .. }
+        | ledger::Error::Render { .. } => ApiError::internal("ledger", &e),
+        other => ApiError::BadRequest {
+            reason: other.to_string(),
+        },
+    }
+}

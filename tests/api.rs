@@ -1,0 +1,8 @@
+//! The HTTP service: a real client against `kyso serve` on an ephemeral 127.0.0.1 port, and
+//! `app()` driven in-process with `oneshot` where that is simpler.
+
+mod audit;
+mod endpoints;
+mod fixture;
+mod nodes;
+mod oneshot;

@@ -1,0 +1,645 @@
+//! Every endpoint, role and denial against the real server on a loopback port.
+
+use std::io::{Read, Write};
+
+use kyso::ledger::Store;
+
+use super::fixture::{BODY_LIMIT, Client, Options, Service, XML, letter, multipart};
+
+fn sign_pdf(client: &Client, key: &str, query: &str, pdf: Vec<u8>) -> super::fixture::Reply {
+    client.post(
+        &format!("/v1/sign/pdf?key=stp-01{query}"),
+        key,
+        "application/pdf",
+        pdf,
+    )
+}
+
+#[test]
+fn a_signer_signs_a_pdf_and_the_ledger_and_audit_log_have_it() {
+    let service = Service::start();
+    let client = service.client();
+    let reply = sign_pdf(
+        &client,
+        &service.keys.signer,
+        "&document_id=STP-2022-1&reason=Ban%20h%C3%A0nh",
+        letter(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("content-type"), Some("application/pdf"));
+    assert_eq!(reply.header("x-kyso-document-id"), Some("STP-2022-1"));
+    assert_eq!(reply.header("x-kyso-indication"), Some("TOTAL-PASSED"));
+    assert!(reply.header("x-request-id").is_some());
+    let report = service.verifier().verify(&reply.body);
+    assert!(report.all_passed(), "{report:?}");
+
+    let mut store = service.store();
+    assert_eq!(store.totals().unwrap().signatures, 1);
+    let entries = store.audit_entries(0, 100).unwrap();
+    let signature = entries
+        .iter()
+        .find(|e| e.record.action == "signature")
+        .expect("a signature entry");
+    assert_eq!(signature.record.subject, "STP-2022-1");
+    let details: serde_json::Value = serde_json::from_str(&signature.record.details).unwrap();
+    assert_eq!(details["key"], "stp-01");
+    assert_eq!(details["unit"], "STP");
+    assert!(!signature.record.details.contains(&service.keys.signer));
+    assert!(matches!(
+        kyso::audit::verify(&mut store).unwrap(),
+        kyso::audit::Verification::Intact { .. }
+    ));
+
+    let metrics = client.get("/metrics", None).text();
+    assert!(
+        metrics.contains("kyso_signatures_total{unit=\"STP\",key=\"stp-01\",result=\"ok\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("kyso_hsm_sessions{token=\"kyso-test\",state=\"max\"}"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn multipart_with_options_and_a_visible_stamp_and_xml() {
+    let service = Service::start();
+    let client = service.client();
+    let pdf = letter();
+    let options = r#"{"key":"stp-01","document_id":"STP-2022-2","visible":"1,320,80,240,90","unit_label":"Sở Tư pháp"}"#.as_bytes();
+    let (kind, body) = multipart(&[
+        ("document", Some("letter.pdf"), &pdf),
+        ("options", None, options),
+    ]);
+    let reply = client.post("/v1/sign/pdf?key=stp-01", &service.keys.signer, &kind, body);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("x-kyso-document-id"), Some("STP-2022-2"));
+    assert!(service.verifier().verify(&reply.body).all_passed());
+
+    let reply = client.post(
+        "/v1/sign/xml?key=stp-01&document_id=STP-X-1",
+        &service.keys.signer,
+        "application/xml",
+        XML.as_bytes().to_vec(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("x-kyso-level"), Some("XAdES-B-B"));
+    assert!(service.verifier().verify(&reply.body).all_passed());
+    let (kind, body) = multipart(&[
+        ("document", None, XML.as_bytes()),
+        ("options", None, br#"{"packaging":"enveloping"}"#),
+    ]);
+    let reply = client.post("/v1/sign/xml?key=stp-01", &service.keys.signer, &kind, body);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(
+        reply
+            .header("x-kyso-document-id")
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    assert_eq!(service.store().totals().unwrap().signatures, 3);
+}
+
+#[test]
+fn every_role_and_denial() {
+    let service = Service::start();
+    let c = service.client();
+    let k = &service.keys;
+    // No key, a malformed key, an unknown key, a wrong secret.
+    c.call(
+        "POST",
+        "/v1/sign/pdf?key=stp-01",
+        None,
+        Some("application/pdf"),
+        letter(),
+    )
+    .problem(401, "unauthorized");
+    sign_pdf(&c, "not-a-key", "", letter()).problem(401, "unauthorized");
+    sign_pdf(&c, "kyso_0123456789abcdef_AAAA", "", letter()).problem(401, "unauthorized");
+    let mut wrong = k.signer.clone();
+    let last = wrong.pop().unwrap();
+    wrong.push(if last == 'A' { 'B' } else { 'A' });
+    sign_pdf(&c, &wrong, "", letter()).problem(401, "unauthorized");
+    // Roles that may not sign, and a signer of another unit.
+    for key in [&k.verifier, &k.auditor, &k.admin] {
+        sign_pdf(&c, key, "", letter()).problem(403, "forbidden");
+    }
+    let p = sign_pdf(&c, &k.other_signer, "", letter()).problem(403, "forbidden");
+    assert!(p["detail"].as_str().unwrap().contains("STP"), "{p}");
+    // The auditor reads reports only.
+    c.post("/v1/verify", &k.auditor, "application/pdf", letter())
+        .problem(403, "forbidden");
+    c.get("/v1/units", Some(&k.auditor))
+        .problem(403, "forbidden");
+    c.post(
+        "/v1/documents",
+        &k.auditor,
+        "application/json",
+        b"{}".to_vec(),
+    )
+    .problem(403, "forbidden");
+    assert_eq!(
+        c.get("/v1/reports/signing-rate?period=2022-H1", Some(&k.auditor))
+            .status,
+        200
+    );
+    // Signers and verifiers do not read reports; only admins import units.
+    for key in [&k.signer, &k.verifier] {
+        c.get("/v1/reports/signing-rate?period=2022-H1", Some(key))
+            .problem(403, "forbidden");
+    }
+    c.post(
+        "/v1/units",
+        &k.signer,
+        "text/csv",
+        b"code,name,level,parent\n".to_vec(),
+    )
+    .problem(403, "forbidden");
+    // A unit-bound auditor reads its unit only.
+    c.get(
+        "/v1/reports/signing-rate?period=2022-H1",
+        Some(&k.stp_auditor),
+    )
+    .problem(403, "forbidden");
+    c.get(
+        "/v1/reports/signing-rate?period=2022-H1&unit=SYT",
+        Some(&k.stp_auditor),
+    )
+    .problem(403, "forbidden");
+    assert_eq!(
+        c.get(
+            "/v1/reports/signing-rate?period=2022-H1&unit=STP",
+            Some(&k.stp_auditor)
+        )
+        .status,
+        200
+    );
+    let metrics = c.get("/metrics", None).text();
+    assert!(
+        metrics.contains("kyso_denials_total{permission=\"sign\",kind=\"authentication\"} 4"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("kyso_denials_total{permission=\"sign\",kind=\"role\"} 3"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("kyso_denials_total{permission=\"sign\",kind=\"unit\"} 1"),
+        "{metrics}"
+    );
+    // A revoked key stops working once the cache forgets it.
+    let id = kyso::api::auth::key_id_of(&k.verifier).unwrap().to_owned();
+    let record = kyso::audit::Record::new(
+        "test",
+        kyso::audit::Action::ApiKeyRevoked,
+        id.clone(),
+        &serde_json::json!({}),
+    );
+    service
+        .store()
+        .revoke_api_key(&id, time::OffsetDateTime::now_utc(), &record)
+        .unwrap();
+    service.state.key_cache.forget(&id);
+    c.post("/v1/verify", &k.verifier, "application/pdf", letter())
+        .problem(401, "unauthorized");
+}
+
+#[test]
+fn oversized_and_malformed_bodies() {
+    let service = Service::start();
+    let c = service.client();
+    let k = &service.keys;
+    // The server answers 413 before reading an oversized body and closes the connection; a
+    // client still writing may see the close (broken pipe, reset) before the answer. Either
+    // way nothing is signed; the exact answer is checked below on a raw connection.
+    let big = vec![b'%'; BODY_LIMIT as usize + 1024];
+    for path in ["/v1/sign/pdf?key=stp-01", "/v1/verify"] {
+        match service.client().request(
+            "POST",
+            path,
+            Some(&k.signer),
+            Some("application/pdf"),
+            big.clone(),
+        ) {
+            Ok(reply) => {
+                reply.problem(413, "payload-too-large");
+            }
+            Err(e) => assert!(
+                e.to_string().contains("Broken pipe") || e.to_string().contains("reset"),
+                "{e}"
+            ),
+        }
+    }
+    // A declared length far over the limit is refused before any byte of the body is read.
+    let address = service.url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(stream, "POST /v1/verify HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/pdf\r\nContent-Length: 10000000000\r\n\r\n", k.verifier).unwrap();
+    let mut head = [0u8; 512];
+    let n = stream.read(&mut head).unwrap();
+    let head = String::from_utf8_lossy(&head[..n]);
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    assert!(head.contains("application/problem+json"), "{head}");
+
+    sign_pdf(&c, &k.signer, "", b"not a pdf".to_vec()).problem(422, "unsignable-document");
+    sign_pdf(&c, &k.signer, "", Vec::new()).problem(400, "bad-request");
+    c.post(
+        "/v1/sign/xml?key=stp-01",
+        &k.signer,
+        "application/xml",
+        b"<a><b></a>".to_vec(),
+    )
+    .problem(422, "unsignable-document");
+    c.post("/v1/sign/pdf", &k.signer, "application/pdf", letter())
+        .problem(400, "bad-request");
+    c.post(
+        "/v1/sign/pdf?key=nope",
+        &k.signer,
+        "application/pdf",
+        letter(),
+    )
+    .problem(404, "not-found");
+    sign_pdf(&c, &k.signer, "&colour=red", letter()).problem(400, "bad-request");
+    sign_pdf(&c, &k.signer, "&visible=1,2,3", letter()).problem(400, "bad-request");
+    let (kind, body) = multipart(&[
+        ("document", None, &letter()),
+        ("options", None, b"{not json"),
+    ]);
+    c.post("/v1/sign/pdf?key=stp-01", &k.signer, &kind, body)
+        .problem(400, "bad-request");
+    let (kind, body) = multipart(&[("attachment", None, b"x")]);
+    c.post("/v1/sign/pdf?key=stp-01", &k.signer, &kind, body)
+        .problem(400, "bad-request");
+    c.post(
+        "/v1/sign/pdf?key=stp-01",
+        &k.signer,
+        "multipart/form-data; boundary=zz",
+        b"garbage".to_vec(),
+    )
+    .problem(400, "bad-request");
+    c.post(
+        "/v1/documents",
+        &k.signer,
+        "application/json",
+        b"{\"event\":".to_vec(),
+    )
+    .problem(400, "bad-request");
+    c.post("/v1/documents", &k.signer, "text/plain", b"x".to_vec())
+        .problem(415, "unsupported-media-type");
+    c.post("/v1/verify/batch", &k.verifier, "text/plain", b"x".to_vec())
+        .problem(415, "unsupported-media-type");
+    c.post(
+        "/v1/verify/batch",
+        &k.verifier,
+        "application/zip",
+        b"PK not a zip".to_vec(),
+    )
+    .problem(400, "bad-request");
+    c.get("/v1/reports/signing-rate?period=someday", Some(&k.auditor))
+        .problem(400, "bad-request");
+    c.get(
+        "/v1/reports/signing-rate?period=2022&format=pdf",
+        Some(&k.auditor),
+    )
+    .problem(400, "bad-request");
+    c.get("/nowhere", None).problem(404, "not-found");
+    c.call("DELETE", "/v1/units", Some(&k.admin), None, Vec::new())
+        .problem(405, "method-not-allowed");
+    // Nothing of a refused request reached the ledger.
+    assert_eq!(service.store().totals().unwrap().signatures, 0);
+}
+
+#[test]
+fn a_token_that_is_not_there() {
+    let service = Service::with(Options {
+        missing_token_key: true,
+        ..Options::default()
+    });
+    let c = service.client();
+    let p = c
+        .post(
+            "/v1/sign/pdf?key=ghost",
+            &service.keys.signer,
+            "application/pdf",
+            letter(),
+        )
+        .problem(503, "token-unavailable");
+    let detail = p["detail"].as_str().unwrap();
+    assert!(detail.contains("no-such-token"), "{detail}");
+    assert!(detail.contains("ghost"), "{detail}");
+    let ready = c.get("/readyz", None);
+    assert_eq!(ready.status, 503, "{}", ready.text());
+    let ready = ready.json();
+    assert_eq!(ready["ready"], false);
+    let ghost = ready["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["key"] == "ghost")
+        .unwrap()
+        .clone();
+    assert_eq!(ghost["ok"], false);
+    assert!(
+        ghost["reason"].as_str().unwrap().contains("no-such-token"),
+        "{ghost}"
+    );
+    // The key that is there still signs.
+    assert_eq!(sign_pdf(&c, &service.keys.signer, "", letter()).status, 200);
+}
+
+#[test]
+fn health_readiness_and_the_openapi_document_match_the_routes() {
+    let service = Service::start();
+    let c = service.client();
+    assert_eq!(c.get("/healthz", None).json()["status"], "ok");
+    let ready = c.get("/readyz", None);
+    assert_eq!(ready.status, 200, "{}", ready.text());
+    assert_eq!(ready.json()["keys"][0]["ok"], true);
+    let doc = c.get("/openapi.json", None).json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let documented = kyso::api::openapi::documented_routes(&doc);
+    let served: Vec<(String, String)> = kyso::api::routes()
+        .into_iter()
+        .map(|r| (r.method.to_owned(), r.path.to_owned()))
+        .collect();
+    assert_eq!(
+        documented, served,
+        "every route documented, every documented route served"
+    );
+    // Every documented operation answers (401 without a key, 200 for the public ones), and
+    // every other method on a documented path is 405.
+    for (method, path) in &documented {
+        let reply = c.call(
+            method,
+            path,
+            None,
+            Some("application/octet-stream"),
+            Vec::new(),
+        );
+        assert!(
+            [200, 401].contains(&reply.status),
+            "{method} {path}: {} {}",
+            reply.status,
+            reply.text()
+        );
+        let secured = doc["paths"][path][method.to_lowercase()]
+            .get("security")
+            .is_some();
+        assert_eq!(reply.status == 401, secured, "{method} {path}");
+        for other in ["GET", "POST", "PUT", "DELETE"] {
+            if documented.iter().any(|(m, p)| m == other && p == path) {
+                continue;
+            }
+            let reply = c.call(other, path, None, None, Vec::new());
+            assert_eq!(reply.status, 405, "{other} {path}");
+        }
+    }
+}
+
+#[test]
+fn documents_units_reports_and_verification() {
+    let service = Service::start();
+    let c = service.client();
+    let k = &service.keys;
+    let issued = r#"{"document_id":"STP-2022-9","number":"9/QĐ-STP","doc_type":"Quyết định","unit":"STP","issued_at":"2022-06-30T09:15:00+07:00","declared":"signed"}"#;
+    let reply = c.post(
+        "/v1/documents",
+        &k.signer,
+        "application/json",
+        issued.as_bytes().to_vec(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["recorded"][0]["outcome"], "inserted");
+    let again = c.post(
+        "/v1/documents",
+        &k.signer,
+        "application/x-ndjson",
+        format!("{issued}\n").into_bytes(),
+    );
+    assert_eq!(again.json()["recorded"][0]["outcome"], "unchanged");
+    c.post(
+        "/v1/documents",
+        &k.other_signer,
+        "application/json",
+        issued.as_bytes().to_vec(),
+    )
+    .problem(403, "forbidden");
+    let unknown_unit = issued.replace("\"STP\"", "\"XYZ\"");
+    c.post(
+        "/v1/documents",
+        &k.admin,
+        "application/json",
+        unknown_unit.into_bytes(),
+    )
+    .problem(400, "bad-request");
+
+    // Signing the issued document makes it verified-signed in the report.
+    assert_eq!(
+        sign_pdf(&c, &k.signer, "&document_id=STP-2022-9", letter()).status,
+        200
+    );
+    let report = c.get(
+        "/v1/reports/signing-rate?period=2022-H1&unit=STP",
+        Some(&k.auditor),
+    );
+    assert_eq!(report.status, 200, "{}", report.text());
+    let json = report.json();
+    assert_eq!(json["overall"]["issued"], 1, "{json}");
+    assert_eq!(json["overall"]["verified_signed"], 1, "{json}");
+    let csv = c.get(
+        "/v1/reports/signing-rate?period=2022-H1&format=csv",
+        Some(&k.auditor),
+    );
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let html = c.call(
+        "GET",
+        "/v1/reports/signing-rate?period=2022-H1",
+        Some(&k.admin),
+        None,
+        Vec::new(),
+    );
+    assert_eq!(html.status, 200);
+    let html_by_accept = {
+        let client = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        let mut r = client
+            .get(format!(
+                "{}/v1/reports/signing-rate?period=2022-H1",
+                service.url
+            ))
+            .header("authorization", format!("Bearer {}", k.auditor))
+            .header("accept", "text/html")
+            .call()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.body_mut().read_to_string().unwrap()
+    };
+    assert!(html_by_accept.contains("<html"), "{html_by_accept}");
+
+    // Units: list, import CSV and JSON as admin.
+    let units = c.get("/v1/units", Some(&k.signer)).json();
+    assert_eq!(units.as_array().unwrap().len(), 3);
+    let reply = c.post(
+        "/v1/units",
+        &k.admin,
+        "text/csv",
+        b"code,name,level,parent\nSTC,S\xe1\xbb\x9f T\xc3\xa0i ch\xc3\xadnh,department,TINH\n"
+            .to_vec(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["inserted"], 1);
+    let reply = c.post(
+        "/v1/units",
+        &k.admin,
+        "application/json",
+        r#"[{"code":"SXD","name":"Sở Xây dựng","level":"department","parent":"TINH"}]"#
+            .as_bytes()
+            .to_vec(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    c.post(
+        "/v1/units",
+        &k.admin,
+        "text/csv",
+        b"code,name,level,parent\nBAD,x,galaxy,\n".to_vec(),
+    )
+    .problem(400, "bad-request");
+    assert_eq!(
+        c.get("/v1/units", Some(&k.verifier))
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+
+    // Verification: one document, then recorded as incoming, then a batch.
+    let signed = sign_pdf(&c, &k.signer, "", letter()).body;
+    let reply = c.post("/v1/verify", &k.verifier, "application/pdf", signed.clone());
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["indication"], "TOTAL-PASSED");
+    let reply = c.post(
+        "/v1/verify?document_id=VPCP-1&receiving_unit=STP&sender=VPCP",
+        &k.verifier,
+        "application/pdf",
+        letter(),
+    );
+    assert_eq!(reply.json()["indication"], "INDETERMINATE");
+    assert_eq!(service.store().totals().unwrap().incoming, 1);
+    c.post(
+        "/v1/verify?document_id=VPCP-1&receiving_unit=SYT&sender=VPCP",
+        &k.verifier,
+        "application/pdf",
+        letter(),
+    )
+    .problem(403, "forbidden");
+    c.post(
+        "/v1/verify?document_id=VPCP-1",
+        &k.verifier,
+        "application/pdf",
+        letter(),
+    )
+    .problem(400, "bad-request");
+
+    let mut tampered = signed.clone();
+    let at = tampered
+        .windows(5)
+        .position(|w| w == b"Hello")
+        .unwrap_or(tampered.len() / 3);
+    tampered[at] ^= 1;
+    let (kind, body) = multipart(&[
+        ("a", Some("signed.pdf"), &signed),
+        ("b", Some("tampered.pdf"), &tampered),
+        ("c", Some("note.txt"), b"hello"),
+    ]);
+    let reply = c.post("/v1/verify/batch", &k.verifier, &kind, body);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("content-type"), Some("application/x-ndjson"));
+    let lines: Vec<serde_json::Value> = reply
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert_eq!(lines[0]["name"], "signed.pdf");
+    assert_eq!(lines[0]["report"]["indication"], "TOTAL-PASSED");
+    assert_eq!(lines[1]["report"]["indication"], "TOTAL-FAILED");
+    assert_eq!(lines[3]["summary"]["documents"], 3);
+
+    let zip = {
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default();
+        zip.start_file("in/signed.pdf", options).unwrap();
+        zip.write_all(&signed).unwrap();
+        zip.start_file("in/x.xml", options).unwrap();
+        zip.write_all(XML.as_bytes()).unwrap();
+        zip.finish().unwrap().into_inner()
+    };
+    let reply = c.post("/v1/verify/batch", &k.verifier, "application/zip", zip);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let lines: Vec<serde_json::Value> = reply
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["name"], "in/signed.pdf");
+    assert_eq!(lines[0]["report"]["indication"], "TOTAL-PASSED");
+    assert_eq!(lines[2]["summary"]["documents"], 2);
+
+    let metrics = c.get("/metrics", None).text();
+    assert!(
+        metrics.contains("kyso_verifications_total{indication=\"TOTAL-PASSED\"}"),
+        "{metrics}"
+    );
+    // Every action above is in one intact chain.
+    let mut store = service.store();
+    let actions: std::collections::BTreeSet<String> = store
+        .audit_entries(0, 10_000)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.record.action)
+        .collect();
+    for action in [
+        "signature",
+        "document_recorded",
+        "verification",
+        "report_read",
+        "units_changed",
+        "api_key_created",
+    ] {
+        assert!(actions.contains(action), "{action} in {actions:?}");
+    }
+    assert!(matches!(
+        kyso::audit::verify(&mut store).unwrap(),
+        kyso::audit::Verification::Intact { .. }
+    ));
+}
+
+#[test]
+fn a_full_queue_answers_503_with_retry_after() {
+    let service = Service::with(Options {
+        sign_workers: 1,
+        sign_queue: 0,
+        ..Options::default()
+    });
+    let client = service.client();
+    let key = service.keys.signer.clone();
+    let pdf = letter();
+    let replies: Vec<super::fixture::Reply> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..12)
+            .map(|_| {
+                let (client, key, pdf) = (client.clone(), key.clone(), pdf.clone());
+                s.spawn(move || sign_pdf(&client, &key, "", pdf))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let ok = replies.iter().filter(|r| r.status == 200).count();
+    for r in replies.iter().filter(|r| r.status != 200) {
+        r.problem(503, "overloaded");
+        assert_eq!(r.header("retry-after"), Some("1"));
+    }
+    assert!(ok >= 1);
+    assert_eq!(service.store().totals().unwrap().signatures, ok as u64);
+}
