@@ -25,6 +25,7 @@ demo:
 	@./target/release/kyso report --period 2022-H1 --ledger $(DEMO_DIR)/ledger.sqlite
 	@./target/release/kyso report --period 2022-H1 --ledger $(DEMO_DIR)/ledger.sqlite --format html --out $(DEMO_DIR)/signing-rate-2022-H1.html
 	@echo "    report page: $(DEMO_DIR)/signing-rate-2022-H1.html"
+	@scripts/demo-service.sh $(DEMO_DIR) $(DEMO_TOKEN)
 
 ## make test: formatting, lints, and every test (unit, integration against real SoftHSM,
 ## OpenSSL, pdfsig, qpdf, pyHanko, xmlsec1 and PostgreSQL). Each test process makes its own
@@ -46,6 +47,7 @@ bench:
 	$(CARGO) bench --bench xml
 	$(CARGO) bench --bench ledger
 	$(CARGO) bench --bench pdf_sign
+	$(CARGO) bench --bench api
 
 ## make fuzz: each fuzz target (fuzz/fuzz_targets) for FUZZ_SECONDS with libFuzzer, seeded from
 ## kyso's own outputs and reading the conformance suites as extra corpus folders. Needs the

@@ -13,6 +13,7 @@ declare -A need=(
   [softhsm2-util]=softhsm2
   [openssl]=openssl
   [pkcs11-tool]=opensc
+  [curl]=curl
 )
 if [ "$what" = test ]; then
   need+=(
