@@ -6,6 +6,7 @@
 //! Exit codes (design §3): 0 success (every signature valid), 1 a document is invalid or
 //! indeterminate, 2 a usage or system error.
 
+mod batch;
 mod demo;
 mod logging;
 mod sign;
@@ -51,8 +52,12 @@ enum Command {
     /// Sign a document with a token key.
     #[command(subcommand)]
     Sign(sign::SignCommand),
-    /// Verify the signatures of PDF and XML documents.
-    Verify(verify::VerifyArgs),
+    /// Verify the signatures of PDF and XML documents (one by one, or a whole folder, zip
+    /// archive or list with --batch).
+    Verify(Box<verify::VerifyArgs>),
+    /// Revocation evidence: collect a snapshot for offline batches.
+    #[command(subcommand)]
+    Revocation(batch::RevocationCommand),
     /// Run the main job end to end on a project-local SoftHSM token and print what happened.
     Demo(demo::DemoArgs),
 }
@@ -106,6 +111,7 @@ pub fn main() -> ExitCode {
                 Command::Token(cmd) => token::run(&runtime, cmd),
                 Command::Sign(cmd) => sign::run(&runtime, cmd),
                 Command::Verify(args) => verify::run(&runtime, args),
+                Command::Revocation(cmd) => batch::run_revocation(&runtime, cmd),
                 Command::Demo(demo) => demo::run(&runtime, demo),
             };
             match result {

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod asn1;
+pub mod batch;
 pub mod ber;
 pub mod cms;
 pub mod config;

@@ -142,6 +142,12 @@ impl Verifier {
         self.at
     }
 
+    /// The online revocation source and its caches (with [`Revocation::Online`]): a revocation
+    /// snapshot is what it fetched during a batch.
+    pub fn online(&self) -> Option<&Online> {
+        self.online.as_deref()
+    }
+
     /// Revocation sources for one document: its own evidence, the given evidence, then online.
     fn sources<'s>(&'s self, embedded: &'s Evidence) -> Vec<&'s dyn RevocationSource> {
         let mut sources: Vec<&dyn RevocationSource> = vec![embedded, &self.evidence];
