@@ -124,7 +124,7 @@ impl Verifier {
             Format::Pdf => pdf::verify(self, bytes),
             Format::Xml => xml::verify(self, bytes),
             Format::Unknown => {
-                let mut report = empty_report("unknown", bytes, self.at);
+                let mut report = empty_report("unknown", document_sha256(bytes), self.at);
                 report.indication = Indication::TotalFailed;
                 report.sub_indication = Some(SubIndication::FormatFailure);
                 report
@@ -178,10 +178,15 @@ fn detect(bytes: &[u8]) -> Format {
     Format::Unknown
 }
 
-fn empty_report(format: &str, bytes: &[u8], at: OffsetDateTime) -> DocumentReport {
+/// The document's SHA-256, hex: the ledger's idempotency key for audits.
+fn document_sha256(bytes: &[u8]) -> String {
+    hex::encode(crate::signer::DigestAlgorithm::Sha256.digest(bytes))
+}
+
+fn empty_report(format: &str, sha256: String, at: OffsetDateTime) -> DocumentReport {
     DocumentReport {
         format: format.to_owned(),
-        sha256: hex::encode(crate::signer::DigestAlgorithm::Sha256.digest(bytes)),
+        sha256,
         indication: Indication::Indeterminate,
         sub_indication: None,
         reasons: Vec::new(),

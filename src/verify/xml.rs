@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 
 use super::verdict::{Coverage, Facet, SignatureReport, SubIndication, TimeSource};
-use super::{Verifier, empty_report, signer_of, validate_chain};
+use super::{Verifier, document_sha256, empty_report, signer_of, validate_chain};
 use crate::pki::timestamp::{self, TimestampToken};
 use crate::pki::{Certificate, Evidence};
 use crate::verify::DocumentReport;
@@ -12,7 +12,7 @@ use crate::xml::verify::SignerKey;
 use crate::xml::{self, Expect, Status, VerifyOptions};
 
 pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
-    let mut report = empty_report("xml", bytes, verifier.at);
+    let mut report = empty_report("xml", document_sha256(bytes), verifier.at);
     let options = VerifyOptions {
         expect: Expect::WholeDocument,
         ..VerifyOptions::default()
