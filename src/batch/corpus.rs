@@ -61,10 +61,19 @@ impl CorpusPki {
     /// A PKI built for `at` (P-256 CAs) with one valid signer per entry of `names`; keys alternate
     /// RSA-2048 and P-256, the two kinds the province's tokens carry.
     pub fn new(at: OffsetDateTime, names: &[SignerName]) -> Result<CorpusPki, Error> {
-        let pki = TestPki::new(PkiOptions {
-            at,
-            ..PkiOptions::default()
-        })?;
+        CorpusPki::with_options(
+            PkiOptions {
+                at,
+                ..PkiOptions::default()
+            },
+            names,
+        )
+    }
+
+    /// Like [`CorpusPki::new`] with every PKI option (a CRL or OCSP URL in the signers'
+    /// certificates, for revocation snapshots).
+    pub fn with_options(options: PkiOptions, names: &[SignerName]) -> Result<CorpusPki, Error> {
+        let pki = TestPki::new(options)?;
         let make = |name: &SignerName, algorithm: KeyAlgorithm, profile: SignerProfile| {
             let (issued, key) = pki.issue_with_software_key(algorithm, name, profile)?;
             let chain = match profile {
