@@ -287,7 +287,7 @@ fn verify_signature(
     let mut pool: Vec<Certificate> = cms
         .certificates
         .iter()
-        .filter_map(|der| Certificate::from_der(der).ok())
+        .filter_map(|der| verifier.certificate(der))
         .collect();
     pool.extend(dss.certificates.iter().cloned());
     let Some(leaf) = find_signer(&info.sid, &pool) else {
@@ -297,7 +297,7 @@ fn verify_signature(
         );
         return report;
     };
-    report.signer = Some(signer_of(&leaf));
+    report.signer = Some(signer_of(verifier, &leaf));
 
     // 5. Signed attributes: message digest, content type, signing certificate reference.
     let message: std::borrow::Cow<'_, [u8]> = match &info.signed_attributes {

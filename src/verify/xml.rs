@@ -74,7 +74,7 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
         let certificates: Vec<Certificate> = signature
             .certificates
             .iter()
-            .filter_map(|der| Certificate::from_der(der).ok())
+            .filter_map(|der| verifier.certificate(der))
             .collect();
         let Some(leaf) = certificates.first().cloned() else {
             out.fail(
@@ -84,7 +84,7 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
             report.signatures.push(out);
             continue;
         };
-        out.signer = Some(signer_of(&leaf));
+        out.signer = Some(signer_of(verifier, &leaf));
         let claimed = signature.signing_time().and_then(|t| {
             OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
         });
