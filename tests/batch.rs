@@ -564,6 +564,8 @@ fn audit_records_once_however_often_it_runs_and_the_verified_rate_matches() {
     }
     let revoked = pki.pdf(40, 10_000, &[Who::Revoked]).unwrap();
     write(&archive.join("STC/stc-revoked.pdf"), &revoked).unwrap();
+    // Not a document of any unit: verified and reported, never recorded.
+    write(&archive.join("STP/Thumbs.db"), b"\0\0thumbnail cache").unwrap();
 
     let ledger = tmp.path().join("ledger.sqlite");
     drop(ledger_with_units(&ledger));
@@ -586,6 +588,11 @@ fn audit_records_once_however_often_it_runs_and_the_verified_rate_matches() {
     assert_eq!(first.status.code(), Some(1), "{}", text(&first));
     assert!(
         text(&first).contains("7 new audits, 0 unchanged, 0 updated"),
+        "{}",
+        text(&first)
+    );
+    assert!(
+        text(&first).contains("not a PDF or XML: 1"),
         "{}",
         text(&first)
     );

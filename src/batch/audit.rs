@@ -17,7 +17,8 @@
 //!
 //! What it refuses: to guess. A document whose unit cannot be attributed, or which could not be
 //! read (it has no content hash), is not recorded and is counted as such; the caller's exit code
-//! says the audit is incomplete.
+//! says the audit is incomplete. Files that are neither PDF nor XML are not documents of a unit
+//! and are not recorded either.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -220,6 +221,8 @@ pub struct AuditTotals {
     pub no_unit: u64,
     /// Documents not recorded because they could not be read (no content to identify them by).
     pub not_read: u64,
+    /// Files that are neither PDF nor XML (`Thumbs.db`, a stray note): not documents of a unit.
+    pub not_documents: u64,
     /// Documents attributed to a unit the ledger does not know (import the units first).
     pub unknown_unit: u64,
     /// The first few documents not recorded, with why.
@@ -228,7 +231,7 @@ pub struct AuditTotals {
 
 impl AuditTotals {
     pub fn not_recorded(&self) -> u64 {
-        self.no_unit + self.not_read + self.unknown_unit
+        self.no_unit + self.not_read + self.unknown_unit + self.not_documents
     }
 
     /// One line in Vietnamese and English.
@@ -244,11 +247,12 @@ impl AuditTotals {
         );
         if self.not_recorded() > 0 {
             out.push_str(&format!(
-                "\n  không ghi được / not recorded: {} (no unit: {}, unit not in the ledger: {}, not read: {})",
+                "\n  không ghi được / not recorded: {} (no unit: {}, unit not in the ledger: {}, not read: {}, not a PDF or XML: {})",
                 self.not_recorded(),
                 self.no_unit,
                 self.unknown_unit,
-                self.not_read
+                self.not_read,
+                self.not_documents
             ));
             for (name, why) in &self.unrecorded {
                 out.push_str(&format!("\n    {name}: {why}"));
@@ -326,6 +330,10 @@ impl<'s> Auditor<'s> {
             self.skip(item, "not read", |t| &mut t.not_read);
             return Ok(());
         };
+        if report.format != "pdf" && report.format != "xml" {
+            self.skip(item, "not a PDF or XML document", |t| &mut t.not_documents);
+            return Ok(());
+        }
         let document_id = match self.document_id {
             DocumentId::Content => format!("sha256:{}", report.sha256),
             DocumentId::FileName => file_stem(&item.name),
@@ -451,8 +459,7 @@ fn clean(s: &str) -> String {
 fn doc_type(report: &DocumentReport) -> &'static str {
     match report.format.as_str() {
         "pdf" => "PDF",
-        "xml" => "XML",
-        _ => "không rõ / unknown",
+        _ => "XML",
     }
 }
 
