@@ -147,6 +147,7 @@ pub struct Batch<'v> {
     jobs: NonZeroUsize,
     limits: Limits,
     queued: AtomicU64,
+    counted: AtomicU64,
 }
 
 impl<'v> Batch<'v> {
@@ -157,6 +158,7 @@ impl<'v> Batch<'v> {
             jobs,
             limits: Limits::default(),
             queued: AtomicU64::new(0),
+            counted: AtomicU64::new(0),
         }
     }
 
@@ -165,10 +167,19 @@ impl<'v> Batch<'v> {
         self
     }
 
-    /// Documents found so far: the length of a progress bar, which grows while a folder is
-    /// still being walked.
+    /// Documents handed to the workers so far.
     pub fn queued(&self) -> u64 {
         self.queued.load(Ordering::Relaxed)
+    }
+
+    /// How many documents the batch holds, as far as known: the length of a progress bar. The
+    /// workers' queue is kept short, so a separate pass counts ahead of it (directory entries,
+    /// list lines or archive entries only; nothing is read), and the figure grows until that
+    /// pass is done.
+    pub fn expected(&self) -> u64 {
+        self.counted
+            .load(Ordering::Relaxed)
+            .max(self.queued.load(Ordering::Relaxed))
     }
 
     /// Verifies every document of `source`, handing each [`Item`] to `sink` on the calling thread
@@ -196,6 +207,13 @@ impl<'v> Batch<'v> {
             let opened = &opened;
             let stop = &stop;
             let next_task = &next_task;
+            // The count only feeds a progress bar: if its thread cannot start, the batch runs
+            // without it.
+            let _ = std::thread::Builder::new()
+                .name("kyso-batch-count".into())
+                .spawn_scoped(scope, move || {
+                    opened.count(&self.limits, &self.counted, stop)
+                });
             let walker = std::thread::Builder::new()
                 .name("kyso-batch-walk".into())
                 .spawn_scoped(scope, move || {

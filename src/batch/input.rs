@@ -276,6 +276,43 @@ impl Opened {
         }
     }
 
+    /// Counts the documents into `counted` as they are found, without reading any: the
+    /// same entries [`Opened::enumerate`] sends (give or take entries that change meanwhile).
+    /// Standard input cannot be read twice, so an `@-` list is not counted.
+    pub(crate) fn count(&self, limits: &Limits, counted: &AtomicU64, stop: &AtomicBool) {
+        let add = |_: String, _: What| -> bool {
+            counted.fetch_add(1, Ordering::Relaxed);
+            !stop.load(Ordering::Relaxed)
+        };
+        match self {
+            Opened::Folder(root) => {
+                let _ = walk(root, limits.max_folder_depth, &add);
+            }
+            Opened::List(list) if list != Path::new("-") => {
+                let Ok(file) = File::open(list) else { return };
+                for line in BufReader::new(file).lines() {
+                    let Ok(line) = line else { return };
+                    let line = line.trim_end_matches('\r');
+                    if !line.trim().is_empty()
+                        && !line.starts_with('#')
+                        && !add(String::new(), What::Entry(0))
+                    {
+                        return;
+                    }
+                }
+            }
+            Opened::List(_) => {}
+            Opened::Zip { archive, .. } => {
+                for index in 0..archive.len() {
+                    let is_dir = archive.by_index_data(index).is_ok_and(|e| e.is_dir());
+                    if !is_dir && !add(String::new(), What::Entry(index)) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
     /// A reader for one worker.
     pub(crate) fn reader<'a>(&'a self, limits: &'a Limits, total: &'a AtomicU64) -> Reader<'a> {
         Reader {

@@ -142,7 +142,7 @@ pub fn run(verifier: &Verifier, source: &str, args: &BatchArgs) -> anyhow::Resul
     let start = Instant::now();
     let result = batch.run(&source, |item: Item| {
         summary.add(&item);
-        bar.set_length(batch.queued());
+        bar.set_length(batch.expected());
         bar.inc(1);
         if failure.is_some() {
             return;
@@ -212,7 +212,7 @@ pub fn run_revocation(runtime: &Runtime, command: &RevocationCommand) -> anyhow:
     batch
         .run(&Source::parse(&args.source), |item| {
             summary.add(&item);
-            bar.set_length(batch.queued());
+            bar.set_length(batch.expected());
             bar.inc(1);
         })
         .context("the batch could not run")?;
@@ -302,7 +302,7 @@ fn progress_bar() -> ProgressBar {
     }
     let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} tài liệu / documents ({per_sec})",
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} tài liệu / documents, còn / left {eta}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
