@@ -76,6 +76,15 @@ pub enum Error {
     },
 }
 
+/// The evidence an [`Online`] source has fetched (see [`Online::cached`]).
+#[derive(Clone, Debug, Default)]
+pub struct Cached {
+    pub crls: Vec<Crl>,
+    pub ocsp: Vec<OcspResponse>,
+    /// Issuer certificates fetched from caIssuers locations.
+    pub certificates: Vec<Certificate>,
+}
+
 /// OCSP cache key: responder URL, issuer fingerprint, serial.
 type OcspKey = (String, Vec<u8>, Vec<u8>);
 
@@ -127,6 +136,22 @@ impl Online {
     pub fn with_fetching(mut self, fetching: Fetching) -> Online {
         self.fetching = fetching;
         self
+    }
+
+    /// Everything the caches hold now, fresh or not: what a revocation snapshot saves so that
+    /// later validations of the same chains need no network.
+    pub fn cached(&self) -> Cached {
+        let mut out = Cached::default();
+        if let Ok(cache) = self.crls.lock() {
+            out.crls.extend(cache.values().cloned());
+        }
+        if let Ok(cache) = self.ocsp.lock() {
+            out.ocsp.extend(cache.values().cloned());
+        }
+        if let Ok(cache) = self.ca_issuers.lock() {
+            out.certificates.extend(cache.values().flatten().cloned());
+        }
+        out
     }
 
     fn check_url(url: &str) -> Result<(), Error> {
