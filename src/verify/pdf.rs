@@ -1166,32 +1166,7 @@ fn certification_level(
     if perms.as_dict()?.reference(b"DocMDP")? != id {
         return None;
     }
-    let references = revision
-        .dictionary
-        .get(b"Reference")
-        .and_then(|r| doc.resolve(r).ok());
-    for reference in references
-        .as_ref()
-        .and_then(Object::as_array)
-        .unwrap_or(&[])
-    {
-        let Some(reference) = doc.resolve(reference).ok() else {
-            continue;
-        };
-        let Some(reference) = reference.as_dict() else {
-            continue;
-        };
-        if reference.name(b"TransformMethod") == Some(b"DocMDP") {
-            let p = reference
-                .get(b"TransformParams")
-                .and_then(|p| doc.resolve(p).ok())
-                .and_then(|p| p.as_dict().and_then(|d| d.integer(b"P")))
-                .unwrap_or(2);
-            // Values other than 1, 2, 3 are not defined; the strictest reading is the safe one.
-            return Some(if (1..=3).contains(&p) { p } else { 1 });
-        }
-    }
-    Some(2)
+    Some(crate::pdf::docmdp_level(doc, &revision.dictionary))
 }
 
 /// A usage-rights signature (`/Perms /UR3`, or a `/Reference` with the UR3 transform): Adobe's
@@ -1207,19 +1182,8 @@ fn is_usage_rights(full: &Document<'_>, revision: &SignedRevision<'_>, id: Objec
                 .map(|p| p.reference(b"UR3") == Some(id) || p.reference(b"UR") == Some(id))
         })
         .unwrap_or(false);
-    let by_reference = revision
-        .dictionary
-        .get(b"Reference")
-        .and_then(|r| doc.resolve(r).ok())
-        .and_then(|r| r.as_array().map(<[Object]>::to_vec))
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|r| doc.resolve(r).ok())
-        .any(|r| {
-            r.as_dict()
-                .and_then(|d| d.name(b"TransformMethod"))
-                .is_some_and(|m| m == b"UR3" || m == b"UR")
-        });
+    let by_reference =
+        !crate::pdf::transform_references(doc, &revision.dictionary, &[b"UR3", b"UR"]).is_empty();
     in_perms || by_reference
 }
 
