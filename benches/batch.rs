@@ -67,6 +67,9 @@ struct Corpus {
     xmls: Vec<Entry>,
 }
 
+mod common;
+use common::cpu_seconds;
+
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = root.join("target/bench-corpus");
@@ -236,30 +239,6 @@ fn main() {
         }
         _ => println!("| peak memory | not measured | the child printed no VmHWM |"),
     }
-}
-
-/// User + system processor time of this process so far (Linux /proc/self/stat, fields 14–15,
-/// in clock ticks): on a machine shared with other work, time on the processor is what a
-/// one-thread comparison should use, not wall time.
-fn cpu_seconds() -> f64 {
-    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
-    let ticks = *TICKS.get_or_init(|| {
-        Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .ok()
-            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-            .unwrap_or(100.0)
-    });
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<f64> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .map(|f| f.parse().unwrap_or(0.0))
-        .collect();
-    (fields.get(11).copied().unwrap_or(0.0) + fields.get(12).copied().unwrap_or(0.0)) / ticks
 }
 
 /// The faster of `n` runs: the machine is shared, and the slower run measures the neighbours.
