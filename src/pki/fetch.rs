@@ -164,6 +164,24 @@ impl Online {
         }
     }
 
+    /// GETs `url`, refusing a body over [`MAX_RESPONSE_BYTES`].
+    fn get(&self, url: &str) -> Result<Vec<u8>, Error> {
+        let http = |reason: String| Error::Http {
+            url: url.to_owned(),
+            reason,
+        };
+        let mut resp = self
+            .agent
+            .get(url)
+            .call()
+            .map_err(|e| http(e.to_string()))?;
+        resp.body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_vec()
+            .map_err(|e| http(e.to_string()))
+    }
+
     /// Fetches (or serves from cache) the CRL at `url`.
     pub fn fetch_crl(&self, url: &str) -> Result<Crl, Error> {
         Self::check_url(url)?;
@@ -178,17 +196,7 @@ impl Online {
             url: url.to_owned(),
             reason,
         };
-        let mut resp = self
-            .agent
-            .get(url)
-            .call()
-            .map_err(|e| http(e.to_string()))?;
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES)
-            .read_to_vec()
-            .map_err(|e| http(e.to_string()))?;
+        let body = self.get(url)?;
         let crl = Crl::from_pem_or_der(&body)
             .map_err(|source| Error::Crl {
                 url: url.to_owned(),
@@ -219,17 +227,7 @@ impl Online {
             url: url.to_owned(),
             reason,
         };
-        let mut resp = self
-            .agent
-            .get(url)
-            .call()
-            .map_err(|e| http(e.to_string()))?;
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES)
-            .read_to_vec()
-            .map_err(|e| http(e.to_string()))?;
+        let body = self.get(url)?;
         let certs = match certs_only(&body) {
             Some(certs) => certs,
             None => Certificate::from_pem_or_der(&body).map_err(|e| http(e.to_string()))?,
