@@ -84,6 +84,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     write("xml_c14n", "signed.xml", &signed_xml)?;
     write("verify_document", "signed.xml", &signed_xml)?;
 
+    // A zip batch as the service receives it: a signed PDF and a signed XML.
+    let mut zipped = std::io::Cursor::new(Vec::new());
+    {
+        use std::io::Write;
+        let mut writer = zip::ZipWriter::new(&mut zipped);
+        let options = zip::write::SimpleFileOptions::default();
+        writer.start_file("signed.xml", options)?;
+        writer.write_all(&signed_xml)?;
+        writer.start_file("plain.xml", options)?;
+        writer.write_all(xml.as_bytes())?;
+        writer.finish()?;
+    }
+    write("upload_zip", "batch.zip", zipped.get_ref())?;
+
     for (n, uri) in [
         "pkcs11:token=kyso;object=so-tu-phap;type=private?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/etc/pin",
         "pkcs11:id=%01%02;slot-id=3;serial=ABC",

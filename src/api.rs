@@ -28,6 +28,9 @@ pub mod state;
 mod units;
 mod verify;
 
+/// Reading an uploaded zip batch (`POST /v1/verify/batch`), public for its fuzz target.
+pub use verify::{BatchItem, unzip as unzip_batch};
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

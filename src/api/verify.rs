@@ -47,7 +47,7 @@ pub const ZIP_MAX_ENTRIES: usize = 10_000;
 const LINES_BUFFERED: usize = 16;
 
 /// One document of a batch by name: its bytes, or why they could not be read.
-type BatchItem = (String, Result<Vec<u8>, String>);
+pub type BatchItem = (String, Result<Vec<u8>, String>);
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -290,7 +290,7 @@ async fn verify_batch(
 
 /// The documents of a zip archive, each bounded by `limit` bytes once inflated (a zip bomb's
 /// entry is reported, not inflated further); folders skipped.
-fn unzip(body: &[u8], limit: u64) -> Result<Vec<BatchItem>, ApiError> {
+pub fn unzip(body: &[u8], limit: u64) -> Result<Vec<BatchItem>, ApiError> {
     let mut archive =
         zip::ZipArchive::new(std::io::Cursor::new(body)).map_err(|e| ApiError::BadRequest {
             reason: format!("not a readable zip archive: {e}"),
