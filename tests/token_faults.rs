@@ -161,3 +161,68 @@ fn session_exhaustion_is_an_error_then_recovers() {
     let key = token::generate_key_pair(&token, &unique("count"), None, KeyAlgorithm::P256).unwrap();
     key.sign(b"after").unwrap();
 }
+
+/// A token deleted under a running process (an operator re-initialising it, a USB token pulled):
+/// signing fails with an error naming the token, and once a token with the same label is back,
+/// opening the key again works in the same process — no restart.
+#[test]
+fn a_token_deleted_and_recreated_is_found_again_without_a_restart() {
+    use std::process::Command;
+    let t = tokens();
+    let label = "kyso-recreated";
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("softhsm/token-create.sh");
+    assert!(
+        Command::new(&script)
+            .arg(&t.dir)
+            .arg(label)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let defaults = TokenDefaults {
+        module: Some(t.module.clone()),
+        pin_source: Some(t.pin_source(label)),
+        ..TokenDefaults::default()
+    };
+    let uri = Pkcs11Uri {
+        token: Some(label.to_owned()),
+        object: Some("signer".to_owned()),
+        ..Pkcs11Uri::default()
+    };
+    let token = Token::open(&uri, &defaults).unwrap();
+    token.ensure_login(defaults.pin_source.as_ref()).unwrap();
+    let old_key = token::generate_key_pair(&token, "signer", None, KeyAlgorithm::P256).unwrap();
+    old_key.sign(b"before").unwrap();
+
+    let deleted = Command::new("softhsm2-util")
+        .args(["--delete-token", "--token", label])
+        .env("SOFTHSM2_CONF", t.dir.join("softhsm2.conf"))
+        .output()
+        .unwrap();
+    assert!(
+        deleted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&deleted.stderr)
+    );
+    let err = old_key.sign(b"during").unwrap_err();
+    assert!(
+        err.to_string().contains(label),
+        "the error names the token: {err}"
+    );
+
+    assert!(
+        Command::new(&script)
+            .arg(&t.dir)
+            .arg(label)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // SoftHSM answers CKR_GENERAL_ERROR until it is initialised afresh: kyso does that itself.
+    let token = Token::open(&uri, &defaults).expect("the new token is found in this process");
+    token.ensure_login(defaults.pin_source.as_ref()).unwrap();
+    let key = token::generate_key_pair(&token, "signer", None, KeyAlgorithm::P256).unwrap();
+    key.sign(b"after").unwrap();
+    // The key opened before the deletion is closed, and says to open it again.
+    assert!(matches!(old_key.sign(b"late"), Err(Error::ShutDown)));
+}

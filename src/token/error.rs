@@ -116,7 +116,9 @@ pub enum Error {
         source: cryptoki::error::Error,
     },
 
-    #[error("the token layer has been shut down")]
+    #[error(
+        "this token was closed (shutdown, or its module re-initialised after a failure): open the key again"
+    )]
     ShutDown,
 }
 

@@ -95,6 +95,34 @@ pub(crate) fn token_entry(
     Ok(token)
 }
 
+/// Starts a module afresh after it stopped answering (`CKR_GENERAL_ERROR` while listing slots:
+/// SoftHSM does this once a token it had open is deleted and re-created under it; a network HSM
+/// after a failover). Closes the sessions of every token of that module (waiting up to `grace`
+/// for lent ones), finalises it and forgets it; the next [`load`] initialises it again. Tokens
+/// opened before stay closed ([`Error::ShutDown`]): their keys must be opened again, which the
+/// service does after a token failure. Returns whether the module was finalised.
+pub(crate) fn reinitialize(path: &Path, grace: Duration) -> bool {
+    let (tokens, module) = {
+        let mut reg = registry();
+        let module = reg.modules.remove(path);
+        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut reg.tokens)
+            .into_iter()
+            .partition(|t| t.module_path() == path);
+        reg.tokens = kept;
+        (gone, module)
+    };
+    let mut all_closed = true;
+    for token in &tokens {
+        all_closed &= token.close(grace);
+    }
+    drop(tokens);
+    tracing::warn!(module = %path.display(), "PKCS#11 module stopped answering: re-initialising it");
+    match module {
+        Some(module) if all_closed => module.ctx.clone().finalize().is_ok(),
+        _ => false,
+    }
+}
+
 /// Closes every session of every token, then finalises every module.
 ///
 /// Waits up to `grace` for sessions in use to come back. If some do not (a signature still

@@ -108,8 +108,17 @@ impl Token {
                 });
             }
         };
-        let module = module::load(&path)?;
-        let (slot, info) = find_slot(&module, uri)?;
+        let mut module = module::load(&path)?;
+        let (slot, info) = match find_slot(&module, uri) {
+            // The module lost track of its tokens (one deleted and re-created under it): start
+            // it afresh, once, instead of asking for a process restart.
+            Err(e) if e.return_value() == Some(RvError::GeneralError) => {
+                module::reinitialize(&path, Duration::from_secs(10));
+                module = module::load(&path)?;
+                find_slot(&module, uri)?
+            }
+            other => other?,
+        };
         let label = info.label().trim_end().to_owned();
         let serial = info.serial_number().trim_end().to_owned();
         module::token_entry(
