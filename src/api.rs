@@ -3,9 +3,9 @@
 //! state and the layers every request passes (request id, time limit, body limit, metrics).
 //!
 //! Resources: [`sign`] (PDF, XML), [`verify`] (one document, a batch), [`documents`] (issuance
-//! records), [`units`], [`reports`] (signing rate), [`health`] (`/healthz`, `/readyz`,
-//! `/metrics`) and [`openapi`] (`/openapi.json`, the contract as data; a test walks it against
-//! [`routes`]).
+//! records), [`units`], [`reports`] (signing rate and its monthly trend), [`whoami`] (what the
+//! caller's key allows), [`health`] (`/healthz`, `/readyz`, `/metrics`) and [`openapi`]
+//! (`/openapi.json`, the contract as data; a test walks it against [`routes`]).
 //!
 //! What it refuses: requests without a valid API key for the action ([`auth`]), bodies over the
 //! configured limit, work beyond the bounded queues (503 with Retry-After), and new signatures
@@ -27,6 +27,7 @@ mod sign;
 pub mod state;
 mod units;
 mod verify;
+mod whoami;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -57,6 +58,7 @@ pub fn routes() -> Vec<Route> {
         documents::ROUTES,
         units::ROUTES,
         reports::ROUTES,
+        whoami::ROUTES,
         health::ROUTES,
         openapi::ROUTES,
     ]
@@ -73,6 +75,7 @@ pub fn app(state: AppState) -> Router {
         .merge(documents::router())
         .merge(units::router())
         .merge(reports::router())
+        .merge(whoami::router())
         .merge(health::router())
         .merge(openapi::router())
         .fallback(not_found)
