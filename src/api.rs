@@ -5,7 +5,9 @@
 //! Resources: [`sign`] (PDF, XML), [`verify`] (one document, a batch), [`documents`] (issuance
 //! records), [`units`], [`reports`] (signing rate and its monthly trend), [`whoami`] (what the
 //! caller's key allows), [`health`] (`/healthz`, `/readyz`, `/metrics`) and [`openapi`]
-//! (`/openapi.json`, the contract as data; a test walks it against [`routes`]).
+//! (`/openapi.json`, the contract as data; a test walks it against [`routes`]). The web pages
+//! for clerks and auditors ([`crate::web`]) are merged in too; they are static assets, not part
+//! of the contract, so [`routes`] and the OpenAPI document leave them out.
 //!
 //! What it refuses: requests without a valid API key for the action ([`auth`]), bodies over the
 //! configured limit, work beyond the bounded queues (503 with Retry-After), and new signatures
@@ -78,6 +80,7 @@ pub fn app(state: AppState) -> Router {
         .merge(whoami::router())
         .merge(health::router())
         .merge(openapi::router())
+        .merge(crate::web::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
