@@ -186,6 +186,8 @@ async function login(event) {
 function logout() {
   forgetApiKey();
   state.identity = null;
+  // The next key starts on its own first page, not on the page the last one was reading.
+  history.replaceState(null, '', location.pathname);
   for (const view of Object.values(VIEWS)) view.module.reset();
   state.view = null;
   route();

@@ -105,7 +105,11 @@ export function trendLines(points, title) {
   const floor = Math.max(0, Math.floor((lowest - 1) / 5) * 5);
   const plotW = width - left - right;
   const plotH = height - top - bottom;
-  const x = (i) => left + (points.length === 1 ? plotW / 2 : (plotW * i) / (points.length - 1));
+  // Points sit inside the plot, clear of the axis labels at its edges.
+  const inset = 40;
+  const x = (i) => left + inset + (points.length === 1
+    ? (plotW - 2 * inset) / 2
+    : ((plotW - 2 * inset) * i) / (points.length - 1));
   const y = (v) => top + plotH * (1 - (v - floor) / (100 - floor));
   const chart = svg('svg', {
     viewBox: `0 0 ${width} ${height}`,

@@ -270,7 +270,7 @@ function render() {
           report.levels.map((l) => ({ attrs: { 'data-level': l.level }, cells: [levelLabel(l.level), count(l.units)], rates: l.rates })))),
       el('section', { 'aria-labelledby': 'trend-title' },
         el('h2', { id: 'trend-title' }, t('dash.trend')),
-        trendWidened ? el('p', { class: 'hint' }, t('dash.trendWider', { period: trend.period })) : null,
+        trendWidened ? el('p', { class: 'hint' }, t('dash.trendWider', { period: `${day(trend.first_day)} – ${day(trend.last_day)}` })) : null,
         legend(),
         trendLines(trend.months.map((m) => ({
           label: monthLabel(m.month),
