@@ -117,6 +117,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("web/charts.js"),
     },
     Asset {
+        name: "errors.js",
+        media_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("web/errors.js"),
+    },
+    Asset {
         name: "verify.js",
         media_type: "text/javascript; charset=utf-8",
         body: include_bytes!("web/verify.js"),

@@ -45,8 +45,15 @@ async function boot() {
     try {
       state.identity = await getJson('/v1/whoami');
     } catch (error) {
-      forgetApiKey();
-      if (error instanceof NetworkError) state.loginMessage = 'error.network';
+      // A key the service refuses is forgotten; one it could not check (service down or busy)
+      // is kept, so that reloading the page once the service is back is enough.
+      if (error instanceof ApiError && error.status === 401) {
+        forgetApiKey();
+        state.loginMessage = 'login.expired';
+      } else {
+        showFatal(t(error instanceof ApiError && error.status === 503 ? 'error.503' : 'error.network'));
+        return;
+      }
     }
   }
   route();

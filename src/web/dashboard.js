@@ -8,7 +8,7 @@ import {
   t, levels, levelLabel, count, percent, decimal, day, date,
 } from './i18n.js';
 import { legend, rateBars, trendLines, countBars } from './charts.js';
-import { problemNotice } from './verify.js';
+import { problemNotice } from './errors.js';
 
 /** Units in the "lowest rates" chart before "show all". */
 const LOWEST_SHOWN = 15;

@@ -5,7 +5,7 @@
 import { call } from './api.js';
 import { byId, el, replace, clear, saveBlob } from './dom.js';
 import { t, indicationWords } from './i18n.js';
-import { problemNotice } from './verify.js';
+import { problemNotice } from './errors.js';
 
 let ctx = null;
 let last = null; // {name, blob, indication} of the document signed

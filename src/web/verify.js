@@ -2,8 +2,9 @@
 // The words for the verdicts are kyso's own (see i18n.js); the report itself is kept as the
 // service sent it, for the JSON download.
 
-import { call, ApiError, NetworkError } from './api.js';
+import { call } from './api.js';
 import { byId, el, english, icon, replace, clear, saveBlob } from './dom.js';
+import { problemNotice } from './errors.js';
 import {
   t, has, indicationWords, subIndicationWords, dateTime, count,
 } from './i18n.js';
@@ -102,27 +103,6 @@ async function check(files) {
 function renderFailure() {
   byId('verify-status').textContent = t('verify.failedRequest', { name: failure.name });
   replace(byId('verify-result'), problemNotice(failure.error));
-}
-
-/** A failed request in words, with the service's own detail and the request id. */
-export function problemNotice(error) {
-  const lines = [];
-  if (error instanceof NetworkError) {
-    lines.push(el('p', {}, t('error.network')));
-  } else if (error instanceof ApiError) {
-    const key = `error.${error.status}`;
-    lines.push(el('p', {}, has(key) ? t(key) : t('error.other', { status: error.status })));
-    if (error.problem && error.problem.detail) {
-      lines.push(el('p', {}, `${t('error.detail')} `, english(error.problem.detail)));
-    }
-    if (error.problem && error.problem.instance) {
-      const id = String(error.problem.instance).replace('urn:kyso:request:', '');
-      lines.push(el('p', {}, t('error.request', { id })));
-    }
-  } else {
-    lines.push(el('p', {}, String(error)));
-  }
-  return el('div', { class: 'notice notice-failed', role: 'alert' }, lines);
 }
 
 function tone(indication) {

@@ -107,8 +107,8 @@ page.on('filechooser', () => {});
 const pageErrors = [];
 page.on('pageerror', (error) => pageErrors.push(String(error)));
 page.on('console', (message) => {
-  // Chromium logs each refused request; the tests make some on purpose.
-  if (message.type() === 'error' && !/status of (401|403)/.test(message.text())) {
+  // Chromium logs each refused request (4xx); the tests make some on purpose.
+  if (message.type() === 'error' && !/the server responded with a status of 4\d\d/.test(message.text())) {
     pageErrors.push(message.text());
   }
 });
@@ -657,6 +657,17 @@ try {
     compareDashboard(await readDashboard(), expected, expectedTrend, 'vi');
     assert.ok(expected.units.every((u) => u.level === 'commune'));
     await page.selectOption('#dash-level', '');
+  });
+
+  await step('a refused request is explained, with the service\'s detail and the request id', async () => {
+    await page.goto(`${BASE}/web/#/dashboard?period=2022-H3`);
+    await page.waitForSelector('#dash-result .notice-failed');
+    const notice = await text('#dash-result .notice-failed');
+    assert.match(notice, /Yêu cầu không hợp lệ\./);
+    assert.match(notice, /half-year must be H1 or H2/);
+    assert.match(notice, /Mã yêu cầu \(để báo cho quản trị viên\): [0-9a-f]{16}/);
+    assert.equal(await page.getAttribute('#dash-result .notice-failed span[lang]', 'lang'), 'en');
+    await shot('dashboard-refused');
   });
 
   await step('the dashboard in English: the same figures, English number format', async () => {
