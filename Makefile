@@ -48,6 +48,7 @@ bench:
 	$(CARGO) bench --bench ledger
 	$(CARGO) bench --bench pdf_sign
 	$(CARGO) bench --bench api
+	$(CARGO) bench --bench batch
 
 ## make fuzz: each fuzz target (fuzz/fuzz_targets) for FUZZ_SECONDS with libFuzzer, seeded from
 ## kyso's own outputs and reading the conformance suites as extra corpus folders. Needs the

@@ -16,69 +16,37 @@
 //! verification, ledger event + audit entry committed (group commit), response.
 //! The target is HTTP ≥ 80% of raw.
 
-use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, ObjectClass};
 use cryptoki::session::UserType;
-use cryptoki::types::AuthPin;
 
 use kyso::api::auth::{self, Role};
 use kyso::api::{AppState, StoreConfig};
 use kyso::config::Config;
 use kyso::signer::DigestAlgorithm;
 use kyso::testpki::{PkiOptions, SignerName, SignerProfile, TestPki};
-use kyso::token::{self, KeyAlgorithm, PinSource, Pkcs11Uri, Token, TokenDefaults};
+use kyso::token::{self, KeyAlgorithm};
+
+mod common;
+use common::BenchToken;
 
 const LABEL: &str = "kyso-bench-api";
 const KEY: &str = "bench-rsa";
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join("target/bench-api");
-    let _ = std::fs::remove_dir_all(&dir);
-    let status = Command::new(root.join("softhsm/token-create.sh"))
-        .arg(&dir)
-        .arg(LABEL)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("run softhsm/token-create.sh");
-    assert!(status.success(), "token-create.sh failed");
-    // SAFETY: nothing else runs yet: no thread has been started and no library has read the
-    // environment, so setting a variable cannot race a reader.
-    unsafe { std::env::set_var("SOFTHSM2_CONF", dir.join("softhsm2.conf")) };
+    let bench = BenchToken::create("bench-api", LABEL);
+    let token = &bench.token;
+    let dir = bench.dir.clone();
     let secs: u64 = env_or("KYSO_BENCH_SECS", 5);
     let clients: usize = env_or("KYSO_BENCH_CLIENTS", 8);
     let run = Duration::from_secs(secs);
 
-    let module = [
-        "/usr/lib/softhsm/libsofthsm2.so",
-        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-    ]
-    .iter()
-    .map(Path::new)
-    .find(|p| p.exists())
-    .expect("libsofthsm2.so not found: apt-get install softhsm2");
-    let pin_file = dir.join(format!("{LABEL}.pin"));
-    let defaults = TokenDefaults {
-        module: Some(module.to_owned()),
-        pin_source: Some(PinSource::File(pin_file.clone())),
-        ..TokenDefaults::default()
-    };
-    let uri = Pkcs11Uri {
-        token: Some(LABEL.to_owned()),
-        ..Pkcs11Uri::default()
-    };
-    let token = Token::open(&uri, &defaults).expect("open token");
-    token
-        .ensure_login(defaults.pin_source.as_ref())
-        .expect("login");
-    let key = token::generate_key_pair(&token, KEY, None, KeyAlgorithm::Rsa2048).unwrap();
+    let key = token::generate_key_pair(token, KEY, None, KeyAlgorithm::Rsa2048).unwrap();
     let pki = TestPki::new(PkiOptions::default()).unwrap();
     let cert = pki
         .issue(
@@ -87,14 +55,14 @@ fn main() {
             SignerProfile::Valid,
         )
         .unwrap();
-    token::import_certificate(&token, KEY, None, &cert.der).unwrap();
+    token::import_certificate(token, KEY, None, &cert.der).unwrap();
     let pki_dir = dir.join("pki");
     std::fs::create_dir_all(&pki_dir).unwrap();
     pki.write_authorities(&pki_dir).unwrap();
 
     // 1. Raw C_Sign, one session per thread, as many threads as cores.
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let raw_rate = raw_rate(module, &pin_file, cores, run);
+    let raw_rate = raw_rate(&bench, cores, run);
 
     // The service.
     let ledger = dir.join("ledger.sqlite");
@@ -132,8 +100,8 @@ uri = "pkcs11:token={LABEL};object={KEY}"
 unit = "STP"
 chain = ["{pki}/intermediate.pem"]
 "#,
-        module = module.display(),
-        pin = pin_file.display(),
+        module = bench.module.display(),
+        pin = bench.pin_file.display(),
         pki = pki_dir.display(),
     );
     let config = Config::parse(&text, "bench", |_| None).unwrap();
@@ -334,23 +302,8 @@ fn open_loop(target: &Arc<Target>, rate: f64, run: Duration, workers: usize) -> 
     summarise(latencies.into_inner().unwrap(), errors.into_inner(), took)
 }
 
-fn raw_rate(module: &Path, pin_file: &Path, threads: usize, run: Duration) -> f64 {
-    let raw = Pkcs11::new(module).expect("load module");
-    match raw.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
-        Ok(())
-        | Err(cryptoki::error::Error::Pkcs11(
-            cryptoki::error::RvError::CryptokiAlreadyInitialized,
-            _,
-        )) => {}
-        Err(e) => panic!("C_Initialize: {e}"),
-    }
-    let slot = raw
-        .get_slots_with_token()
-        .unwrap()
-        .into_iter()
-        .find(|s| raw.get_token_info(*s).unwrap().label() == LABEL)
-        .unwrap();
-    let pin = AuthPin::from(std::fs::read_to_string(pin_file).unwrap().trim().to_owned());
+fn raw_rate(bench: &BenchToken, threads: usize, run: Duration) -> f64 {
+    let (raw, slot, pin) = bench.raw();
     let digest = DigestAlgorithm::Sha256.digest(b"bench");
     let input = [DigestAlgorithm::Sha256.digest_info_prefix(), &digest[..]].concat();
     let start = Instant::now();

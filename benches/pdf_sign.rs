@@ -17,13 +17,11 @@
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, ObjectClass};
 use cryptoki::session::UserType;
-use cryptoki::types::AuthPin;
 use time::OffsetDateTime;
 
 use kyso::cms::SignerIdentity;
@@ -32,7 +30,10 @@ use kyso::pdf::SignatureOptions;
 use kyso::pdf::sample::{SampleOptions, sample_pdf};
 use kyso::signer::{DigestAlgorithm, Signer};
 use kyso::testpki::{PkiOptions, SignerName, SignerProfile, TestPki};
-use kyso::token::{self, KeyAlgorithm, PinSource, Pkcs11Uri, Token, TokenDefaults};
+use kyso::token::{self, KeyAlgorithm};
+
+mod common;
+use common::{BenchToken, Rate, run_threads, softhsm_version};
 
 const LABEL: &str = "kyso-bench-pdf";
 const RUN: Duration = Duration::from_secs(2);
@@ -40,65 +41,15 @@ const RUN: Duration = Duration::from_secs(2);
 const SIGNING_TIME: OffsetDateTime = time::macros::datetime!(2026-01-01 00:00 UTC);
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-pdf");
-    let _ = std::fs::remove_dir_all(&dir);
-    let status =
-        Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("softhsm/token-create.sh"))
-            .arg(&dir)
-            .arg(LABEL)
-            .stdout(std::process::Stdio::null())
-            .status()
-            .expect("run softhsm/token-create.sh");
-    assert!(status.success(), "token-create.sh failed");
-    // SAFETY: nothing else runs yet: no thread has been started and no library has read the
-    // environment, so setting a variable cannot race a reader.
-    unsafe { std::env::set_var("SOFTHSM2_CONF", dir.join("softhsm2.conf")) };
-
-    let module = [
-        "/usr/lib/softhsm/libsofthsm2.so",
-        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-    ]
-    .iter()
-    .map(Path::new)
-    .find(|p| p.exists())
-    .expect("libsofthsm2.so not found: apt-get install softhsm2");
-    let pin_file = dir.join(format!("{LABEL}.pin"));
-    let defaults = TokenDefaults {
-        module: Some(module.to_owned()),
-        pin_source: Some(PinSource::File(pin_file.clone())),
-        ..TokenDefaults::default()
-    };
-    let uri = Pkcs11Uri {
-        token: Some(LABEL.to_owned()),
-        ..Pkcs11Uri::default()
-    };
-    let token = Token::open(&uri, &defaults).expect("open token");
-    token
-        .ensure_login(defaults.pin_source.as_ref())
-        .expect("login");
-
-    // A second handle on the same module for the raw loop (C_Initialize runs once per process;
-    // the login is shared, as PKCS#11 login state is).
-    let raw = Pkcs11::new(module).expect("load module");
-    match raw.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
-        Ok(())
-        | Err(cryptoki::error::Error::Pkcs11(
-            cryptoki::error::RvError::CryptokiAlreadyInitialized,
-            _,
-        )) => {}
-        Err(e) => panic!("C_Initialize: {e}"),
-    }
-    let slot = raw
-        .get_slots_with_token()
-        .unwrap()
-        .into_iter()
-        .find(|s| raw.get_token_info(*s).unwrap().label() == LABEL)
-        .unwrap();
-    let pin_text = std::fs::read_to_string(&pin_file)
-        .unwrap()
+    let bench = BenchToken::create("bench-pdf", LABEL);
+    let token = &bench.token;
+    let dir = bench.dir.clone();
+    let module = bench.module.as_path();
+    let (raw, slot, pin) = bench.raw();
+    let pin_text = std::fs::read_to_string(&bench.pin_file)
+        .expect("the PIN file")
         .trim()
         .to_owned();
-    let pin = AuthPin::from(pin_text.clone());
 
     let pki = TestPki::new(PkiOptions {
         at: SIGNING_TIME,
@@ -131,12 +82,12 @@ fn main() {
     let mut peers = Vec::new();
     for algorithm in [KeyAlgorithm::Rsa2048, KeyAlgorithm::P256] {
         let label = format!("bench-{algorithm}");
-        let key = token::generate_key_pair(&token, &label, None, algorithm).unwrap();
+        let key = token::generate_key_pair(token, &label, None, algorithm).unwrap();
         let name = SignerName::new("Nguyễn Văn Bench", "UBND tỉnh Thử Nghiệm", "Sở Tư pháp");
         let certificate = pki
             .issue(key.public_key_spki(), &name, SignerProfile::Valid)
             .unwrap();
-        token::import_certificate(&token, &label, None, &certificate.der).unwrap();
+        token::import_certificate(token, &label, None, &certificate.der).unwrap();
         let key = Arc::new(key);
         let certificate = Arc::new(certificate.der);
         let chain = Arc::new(vec![pki.intermediate.der().to_vec()]);
@@ -155,57 +106,51 @@ fn main() {
                 let mut best_raw = Rate::default();
                 let mut best_kyso = Rate::default();
                 for _ in 0..2 {
-                    best_raw = better(
-                        best_raw,
-                        run_threads(threads, || {
-                            let session = raw.open_ro_session(slot).unwrap();
-                            let _ = session.login(UserType::User, Some(&pin));
-                            let handle = session
-                                .find_objects(&[
-                                    Attribute::Class(ObjectClass::PRIVATE_KEY),
-                                    Attribute::Label(label.as_bytes().to_vec()),
-                                ])
-                                .unwrap()[0];
-                            let input = input.clone();
-                            move || {
-                                // Mechanism is not Send; building it is a copy of one enum value.
-                                let mechanism = if is_rsa {
-                                    Mechanism::RsaPkcs
-                                } else {
-                                    Mechanism::Ecdsa
-                                };
-                                session.sign(&mechanism, handle, &input).unwrap();
-                            }
-                        }),
-                    );
-                    best_kyso = better(
-                        best_kyso,
-                        run_threads(threads, || {
-                            let (key, certificate, chain, document) = (
-                                Arc::clone(&key),
-                                Arc::clone(&certificate),
-                                Arc::clone(&chain),
-                                Arc::clone(document),
+                    best_raw = best_raw.better(run_threads(threads, RUN, || {
+                        let session = raw.open_ro_session(slot).unwrap();
+                        let _ = session.login(UserType::User, Some(&pin));
+                        let handle = session
+                            .find_objects(&[
+                                Attribute::Class(ObjectClass::PRIVATE_KEY),
+                                Attribute::Label(label.as_bytes().to_vec()),
+                            ])
+                            .unwrap()[0];
+                        let input = input.clone();
+                        move || {
+                            // Mechanism is not Send; building it is a copy of one enum value.
+                            let mechanism = if is_rsa {
+                                Mechanism::RsaPkcs
+                            } else {
+                                Mechanism::Ecdsa
+                            };
+                            session.sign(&mechanism, handle, &input).unwrap();
+                        }
+                    }));
+                    best_kyso = best_kyso.better(run_threads(threads, RUN, || {
+                        let (key, certificate, chain, document) = (
+                            Arc::clone(&key),
+                            Arc::clone(&certificate),
+                            Arc::clone(&chain),
+                            Arc::clone(document),
+                        );
+                        let mut out = Vec::with_capacity(document.len() + 64 * 1024);
+                        move || {
+                            let identity = SignerIdentity {
+                                signer: key.as_ref(),
+                                certificate: &certificate,
+                                chain: &chain,
+                            };
+                            let options = SignatureOptions::new(
+                                SIGNING_TIME,
+                                kyso::pades::contents_size(&identity, &Level::BB),
                             );
-                            let mut out = Vec::with_capacity(document.len() + 64 * 1024);
-                            move || {
-                                let identity = SignerIdentity {
-                                    signer: key.as_ref(),
-                                    certificate: &certificate,
-                                    chain: &chain,
-                                };
-                                let options = SignatureOptions::new(
-                                    SIGNING_TIME,
-                                    kyso::pades::contents_size(&identity, &Level::BB),
-                                );
-                                let signed =
-                                    kyso::pades::sign(&document, &identity, &options, &Level::BB)
-                                        .unwrap();
-                                out.clear();
-                                signed.write_to(&mut out).unwrap();
-                            }
-                        }),
-                    );
+                            let signed =
+                                kyso::pades::sign(&document, &identity, &options, &Level::BB)
+                                    .unwrap();
+                            out.clear();
+                            signed.write_to(&mut out).unwrap();
+                        }
+                    }));
                 }
                 println!(
                     "{:<10} {:>8} {:>7} {:>10.0} {:>10.0} {:>6.1}% {:>12.0} {:>12.0} {:>6.1}%",
@@ -291,78 +236,4 @@ fn pyhanko_rate(
         return Err(err.lines().last().unwrap_or("failed").to_owned());
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
-/// Runs `threads` workers for [`RUN`], each built by `make` on the main thread and then calling
-/// its closure in a loop; returns operations per wall-clock second and per CPU second over all
-/// workers (measured as in benches/token.rs).
-fn run_threads<F, W>(threads: usize, make: F) -> Rate
-where
-    F: Fn() -> W,
-    W: FnMut() + Send + 'static,
-{
-    let workers: Vec<W> = (0..threads).map(|_| make()).collect();
-    let cpu_start = cpu_seconds();
-    let start = Instant::now();
-    let handles: Vec<_> = workers
-        .into_iter()
-        .map(|mut work| {
-            std::thread::spawn(move || {
-                let mut n = 0u64;
-                while start.elapsed() < RUN {
-                    work();
-                    n += 1;
-                }
-                n
-            })
-        })
-        .collect();
-    let total: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
-    let wall = start.elapsed().as_secs_f64();
-    let cpu = (cpu_seconds() - cpu_start).max(0.01);
-    Rate {
-        wall: total as f64 / wall,
-        cpu: total as f64 / cpu,
-    }
-}
-
-/// Operations per wall-clock second and per CPU second: on a machine shared with other builds
-/// the wall-clock rate swings with the load, the CPU-time rate gives the work per signature.
-#[derive(Clone, Copy, Default)]
-struct Rate {
-    wall: f64,
-    cpu: f64,
-}
-
-/// The better of two runs, per measure.
-fn better(a: Rate, b: Rate) -> Rate {
-    Rate {
-        wall: a.wall.max(b.wall),
-        cpu: a.cpu.max(b.cpu),
-    }
-}
-
-/// This process's CPU time (user + system) in seconds, from `/proc/self/stat`. SoftHSM runs in
-/// this process, so the token's work is counted too.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name, which is parenthesised and may contain spaces.
-    let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name and state.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn softhsm_version() -> String {
-    Command::new("softhsm2-util")
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|_| "?".to_owned())
 }

@@ -6,6 +6,7 @@
 //! Exit codes (design §3): 0 success (every signature valid), 1 a document is invalid or
 //! indeterminate, 2 a usage or system error.
 
+mod batch;
 mod demo;
 mod ledger;
 mod logging;
@@ -54,7 +55,7 @@ enum Command {
     #[command(subcommand)]
     Sign(sign::SignCommand),
     /// Verify the signatures of PDF and XML documents.
-    Verify(verify::VerifyArgs),
+    Verify(Box<verify::VerifyArgs>),
     /// Organisational units: import, export, list, show.
     #[command(subcommand)]
     Units(ledger::UnitsCommand),
@@ -63,6 +64,9 @@ enum Command {
     /// The document ledger: record events, seed the demo province.
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
+    /// Revocation evidence: collect a snapshot for offline batches.
+    #[command(subcommand)]
+    Revocation(batch::RevocationCommand),
     /// Run the main job end to end on a project-local SoftHSM token and print what happened.
     Demo(demo::DemoArgs),
     /// Run the HTTP service (signing, verification, ledger, reports).
@@ -127,6 +131,7 @@ pub fn main() -> ExitCode {
                 Command::Units(cmd) => ledger::run_units(cmd.clone()),
                 Command::Report(args) => ledger::run_report(args.clone()),
                 Command::Ledger(cmd) => ledger::run_ledger(cmd.clone()),
+                Command::Revocation(cmd) => batch::run_revocation(&runtime, cmd),
                 Command::Demo(demo) => demo::run(&runtime, demo),
                 Command::Serve(args) => serve::run_serve(&runtime, args),
                 Command::Apikey(cmd) => serve::run_apikey(&runtime, cmd),

@@ -8,6 +8,7 @@
 pub mod api;
 mod asn1;
 pub mod audit;
+pub mod batch;
 pub mod ber;
 pub mod cms;
 pub mod config;

@@ -35,7 +35,8 @@ pub use object::{
 pub use parser::parse_object;
 pub use sign::{DigestedPdf, DocMdp, PreparedPdf, SignatureOptions, SignedPdf, pdf_date};
 pub use signatures::{
-    FoundSignature, SignatureKind, contents_span, find_signatures, revision_ends,
+    FoundSignature, SignatureKind, contents_span, docmdp_level, find_signatures, revision_ends,
+    transform_references,
 };
 
 /// Why a PDF could not be read or signed. Offsets are byte offsets into the input.

@@ -13,7 +13,8 @@ pub mod text;
 mod verdict;
 mod xml;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -82,6 +83,30 @@ pub struct Verifier {
     online: Option<Arc<Online>>,
     revocation: Revocation,
     at: OffsetDateTime,
+    certificates: CertificateCache,
+}
+
+/// Certificates seen before, parsed once: a batch meets the same signers and CAs in document
+/// after document, and parsing a certificate (and reading its names for the report) costs more
+/// than hashing it. Keyed by the SHA-256 of the DER, so an entry is only ever the parse of those
+/// exact bytes, and a cached certificate gives the same verdict as a fresh parse.
+#[derive(Default)]
+struct CertificateCache {
+    parsed: Mutex<HashMap<[u8; 32], Certificate>>,
+    names: Mutex<HashMap<[u8; 32], Arc<Names>>>,
+}
+
+/// Entries per cache before it is cleared: a province has 10,000+ signing certificates; 16,384
+/// parsed certificates of ~3 KB each bound the cache near 50 MB.
+const CERTIFICATE_CACHE_ENTRIES: usize = 16_384;
+
+/// What a report says of a certificate, as written in it.
+struct Names {
+    subject: String,
+    issuer: String,
+    common_name: Option<String>,
+    unit: Option<String>,
+    organization: Option<String>,
 }
 
 impl Verifier {
@@ -115,6 +140,7 @@ impl Verifier {
             online,
             revocation: options.revocation,
             at: options.at,
+            certificates: CertificateCache::default(),
         }
     }
 
@@ -124,7 +150,7 @@ impl Verifier {
             Format::Pdf => pdf::verify(self, bytes),
             Format::Xml => xml::verify(self, bytes),
             Format::Unknown => {
-                let mut report = empty_report("unknown", bytes, self.at);
+                let mut report = empty_report("unknown", document_sha256(bytes), self.at);
                 report.indication = Indication::TotalFailed;
                 report.sub_indication = Some(SubIndication::FormatFailure);
                 report
@@ -140,6 +166,50 @@ impl Verifier {
     /// The time checks are made at.
     pub fn at(&self) -> OffsetDateTime {
         self.at
+    }
+
+    /// The online revocation source and its caches (with [`Revocation::Online`]): a revocation
+    /// snapshot is what it fetched during a batch.
+    pub fn online(&self) -> Option<&Online> {
+        self.online.as_deref()
+    }
+
+    /// Parses a certificate, or returns the one parsed from the same bytes before.
+    fn certificate(&self, der: &[u8]) -> Option<Certificate> {
+        let key: [u8; 32] = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der)
+            .as_ref()
+            .try_into()
+            .ok()?;
+        if let Ok(cache) = self.certificates.parsed.lock()
+            && let Some(cert) = cache.get(&key)
+        {
+            return Some(cert.clone());
+        }
+        let cert = Certificate::from_der(der).ok()?;
+        if let Ok(mut cache) = self.certificates.parsed.lock() {
+            if cache.len() >= CERTIFICATE_CACHE_ENTRIES {
+                cache.clear();
+            }
+            cache.insert(key, cert.clone());
+        }
+        Some(cert)
+    }
+
+    /// The names a report shows for `cert`, read once per certificate.
+    fn names(&self, cert: &Certificate) -> Arc<Names> {
+        if let Ok(cache) = self.certificates.names.lock()
+            && let Some(names) = cache.get(cert.fingerprint())
+        {
+            return names.clone();
+        }
+        let names = Arc::new(read_names(cert));
+        if let Ok(mut cache) = self.certificates.names.lock() {
+            if cache.len() >= CERTIFICATE_CACHE_ENTRIES {
+                cache.clear();
+            }
+            cache.insert(*cert.fingerprint(), names.clone());
+        }
+        names
     }
 
     /// Revocation sources for one document: its own evidence, the given evidence, then online.
@@ -172,10 +242,15 @@ fn detect(bytes: &[u8]) -> Format {
     Format::Unknown
 }
 
-fn empty_report(format: &str, bytes: &[u8], at: OffsetDateTime) -> DocumentReport {
+/// The document's SHA-256, hex: the ledger's idempotency key for audits.
+fn document_sha256(bytes: &[u8]) -> String {
+    hex::encode(crate::signer::DigestAlgorithm::Sha256.digest(bytes))
+}
+
+fn empty_report(format: &str, sha256: String, at: OffsetDateTime) -> DocumentReport {
     DocumentReport {
         format: format.to_owned(),
-        sha256: hex::encode(crate::signer::DigestAlgorithm::Sha256.digest(bytes)),
+        sha256,
         indication: Indication::Indeterminate,
         sub_indication: None,
         reasons: Vec::new(),
@@ -184,43 +259,42 @@ fn empty_report(format: &str, bytes: &[u8], at: OffsetDateTime) -> DocumentRepor
     }
 }
 
-/// Subject and issuer as written in the certificate (the `pki` names are normalised for
-/// comparison, lower-cased, and not for people to read).
-fn display_names(cert: &Certificate) -> (String, String) {
+/// Subject, issuer, CN, OU and O as written in the certificate (the `pki` names are normalised
+/// for comparison, lower-cased, and not for people to read).
+fn read_names(cert: &Certificate) -> Names {
     match x509_parser::parse_x509_certificate(cert.der()) {
-        Ok((_, parsed)) => (parsed.subject().to_string(), parsed.issuer().to_string()),
-        Err(_) => (cert.subject().to_string(), cert.issuer().to_string()),
+        Ok((_, parsed)) => {
+            let subject = parsed.subject();
+            let first = |value: Option<&x509_parser::x509::AttributeTypeAndValue<'_>>| {
+                value.and_then(|a| a.as_str().ok()).map(str::to_owned)
+            };
+            Names {
+                subject: subject.to_string(),
+                issuer: parsed.issuer().to_string(),
+                common_name: first(subject.iter_common_name().next()),
+                unit: first(subject.iter_organizational_unit().next()),
+                organization: first(subject.iter_organization().next()),
+            }
+        }
+        Err(_) => Names {
+            subject: cert.subject().to_string(),
+            issuer: cert.issuer().to_string(),
+            common_name: None,
+            unit: None,
+            organization: None,
+        },
     }
 }
 
 /// The signer as a certificate names them.
-fn signer_of(cert: &Certificate) -> Signer {
-    let (mut common_name, mut unit, mut organization) = (None, None, None);
-    let (subject, issuer) = display_names(cert);
-    if let Ok((_, parsed)) = x509_parser::parse_x509_certificate(cert.der()) {
-        let subject = parsed.subject();
-        common_name = subject
-            .iter_common_name()
-            .next()
-            .and_then(|a| a.as_str().ok())
-            .map(str::to_owned);
-        unit = subject
-            .iter_organizational_unit()
-            .next()
-            .and_then(|a| a.as_str().ok())
-            .map(str::to_owned);
-        organization = subject
-            .iter_organization()
-            .next()
-            .and_then(|a| a.as_str().ok())
-            .map(str::to_owned);
-    }
+fn signer_of(verifier: &Verifier, cert: &Certificate) -> Signer {
+    let names = verifier.names(cert);
     Signer {
-        common_name,
-        unit,
-        organization,
-        subject,
-        issuer,
+        common_name: names.common_name.clone(),
+        unit: names.unit.clone(),
+        organization: names.organization.clone(),
+        subject: names.subject.clone(),
+        issuer: names.issuer.clone(),
         serial: hex::encode(cert.serial()),
         certificate_sha256: hex::encode(cert.fingerprint()),
     }
@@ -259,11 +333,11 @@ fn validate_chain(
                 .certificates()
                 .iter()
                 .enumerate()
-                .map(|(i, c)| chain_link(c, statuses.get(i)))
+                .map(|(i, c)| chain_link(verifier, c, statuses.get(i)))
                 .collect();
         }
         Err(e) => {
-            report.chain = vec![chain_link(leaf, None)];
+            report.chain = vec![chain_link(verifier, leaf, None)];
             let mut sub = SubIndication::from_etsi(e.sub_indication());
             // Without proof of when the signature existed, a certificate revoked or expired by
             // now may still have been good when it signed: that is undecided, not failed.
@@ -283,15 +357,19 @@ fn validate_chain(
     }
 }
 
-fn chain_link(cert: &Certificate, status: Option<&crate::pki::RevocationStatus>) -> ChainLink {
+fn chain_link(
+    verifier: &Verifier,
+    cert: &Certificate,
+    status: Option<&crate::pki::RevocationStatus>,
+) -> ChainLink {
     let format = |t: OffsetDateTime| {
         t.format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default()
     };
-    let (subject, issuer) = display_names(cert);
+    let names = verifier.names(cert);
     ChainLink {
-        subject,
-        issuer,
+        subject: names.subject.clone(),
+        issuer: names.issuer.clone(),
         not_before: format(cert.not_before()),
         not_after: format(cert.not_after()),
         revocation: match status {

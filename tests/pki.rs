@@ -10,11 +10,4 @@ mod servers;
 mod store;
 mod timestamps;
 
-/// Where the conformance material lives: `KYSO_CONFORMANCE_DIR`, or `../shared/conformance`
-/// beside the crate. The files are read in place, never copied into the repository.
-pub fn conformance_dir() -> std::path::PathBuf {
-    match std::env::var_os("KYSO_CONFORMANCE_DIR") {
-        Some(d) => d.into(),
-        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"),
-    }
-}
+pub use crate::support::conformance_dir;

@@ -369,3 +369,19 @@ pub fn qpdf_check(path: &Path) -> String {
     );
     text
 }
+
+/// Where the public conformance suites live: `KYSO_CONFORMANCE_DIR`, or `../shared/conformance`
+/// beside the crate. They are read in place, never copied into the repository. A missing folder
+/// fails the test with the fix, rather than passing with nothing checked.
+pub fn conformance_dir() -> PathBuf {
+    let dir = match std::env::var_os("KYSO_CONFORMANCE_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"),
+    };
+    assert!(
+        dir.is_dir(),
+        "conformance suites not found at {}: set KYSO_CONFORMANCE_DIR to the shared conformance folder",
+        dir.display()
+    );
+    dir
+}

@@ -3,6 +3,7 @@
 mod support;
 
 mod api;
+mod batch;
 mod cli;
 mod cli_verify;
 mod cms;

@@ -395,10 +395,7 @@ fn certified_and_locked_dss_files_reject_later_changes() {
 }
 
 fn root() -> PathBuf {
-    match std::env::var_os("KYSO_CONFORMANCE_DIR") {
-        Some(dir) => dir.into(),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"),
-    }
+    crate::support::conformance_dir()
 }
 
 fn run_suite(suite: &str, dir: &Path, cases: &[Case]) {

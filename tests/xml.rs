@@ -10,11 +10,4 @@ mod parse;
 mod softhsm;
 pub(crate) mod tsa;
 
-/// Where the shared conformance material lives: `KYSO_CONFORMANCE_DIR`, or `../shared/conformance`
-/// beside the crate.
-pub fn conformance_dir() -> std::path::PathBuf {
-    match std::env::var_os("KYSO_CONFORMANCE_DIR") {
-        Some(dir) => dir.into(),
-        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"),
-    }
-}
+pub use crate::support::conformance_dir;

@@ -275,6 +275,11 @@ pub fn run_demo(ledger: &LedgerArgs) -> anyhow::Result<()> {
 
 /// Opens the PostgreSQL ledger when `KYSO_LEDGER_POSTGRES_URL` is set, the SQLite file otherwise.
 pub fn open_store(args: &LedgerArgs) -> anyhow::Result<Box<dyn Store>> {
+    open_store_at(&args.ledger)
+}
+
+/// [`open_store`] for a SQLite path given some other way (the batch audit's `--ledger`).
+pub fn open_store_at(path: &Path) -> anyhow::Result<Box<dyn Store>> {
     match std::env::var(POSTGRES_URL_ENV) {
         Ok(url) if !url.is_empty() => {
             Ok(Box::new(PgStore::connect(&url, None).with_context(
@@ -282,8 +287,8 @@ pub fn open_store(args: &LedgerArgs) -> anyhow::Result<Box<dyn Store>> {
             )?))
         }
         _ => Ok(Box::new(
-            SqliteStore::open(&args.ledger, Durability::Full)
-                .with_context(|| format!("opening the ledger {}", args.ledger.display()))?,
+            SqliteStore::open(path, Durability::Full)
+                .with_context(|| format!("opening the ledger {}", path.display()))?,
         )),
     }
 }

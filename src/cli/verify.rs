@@ -15,16 +15,32 @@ use kyso::verify::{Revocation, Verifier, VerifyOptions};
 use super::{EXIT_ERROR, EXIT_OK, Runtime};
 
 /// Exit code: a document is invalid or indeterminate.
-const EXIT_INVALID: u8 = 1;
+pub(super) const EXIT_INVALID: u8 = 1;
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// PDF or XML documents (recognised by content).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "batch", conflicts_with = "batch")]
     files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(super) trust: TrustArgs,
+    /// Language of the words: vi or en (default from the locale).
+    #[arg(long, value_name = "vi|en")]
+    lang: Option<String>,
+    /// Print the JSON report instead (one document: an object; several: an array).
+    #[arg(long, conflicts_with = "batch")]
+    json: bool,
+    #[command(flatten)]
+    pub(super) batch: super::batch::BatchArgs,
+}
+
+/// What verification trusts and how it checks revocation: shared by `kyso verify` (one file or
+/// a batch) and `kyso revocation snapshot`.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
     /// Trust anchors: PEM/DER certificate files or folders (also [verify] trust in kyso.toml).
     #[arg(long, value_name = "PEM|DIR")]
-    trust: Vec<PathBuf>,
+    pub(super) trust: Vec<PathBuf>,
     /// Extra intermediate certificates (PEM/DER).
     #[arg(long, value_name = "PEM")]
     certs: Vec<PathBuf>,
@@ -34,20 +50,21 @@ pub struct VerifyArgs {
     /// Where revocation evidence may come from: online (embedded first, then CRL/OCSP over the
     /// network), offline (embedded and given only), off (never TOTAL-PASSED).
     #[arg(long, value_name = "online|offline|off")]
-    revocation: Option<String>,
+    pub(super) revocation: Option<String>,
+    /// CRLs, OCSP responses and certificates collected by `kyso revocation snapshot`; implies
+    /// --revocation offline unless --revocation says otherwise.
+    #[arg(long, value_name = "FILE")]
+    revocation_snapshot: Option<PathBuf>,
     /// Validate as at this time (RFC 3339) instead of now.
     #[arg(long, value_name = "RFC3339")]
     at: Option<String>,
-    /// Language of the words: vi or en (default from the locale).
-    #[arg(long, value_name = "vi|en")]
-    lang: Option<String>,
-    /// Print the JSON report instead (one document: an object; several: an array).
-    #[arg(long)]
-    json: bool,
 }
 
 pub fn run(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<u8> {
-    let verifier = build_verifier(runtime, args)?;
+    let verifier = build_verifier(runtime, &args.trust, None)?;
+    if let Some(source) = &args.batch.batch {
+        return super::batch::run(&verifier, source, &args.batch);
+    }
     let language = match args.lang.as_deref() {
         Some("vi") => Language::Vietnamese,
         Some("en") => Language::English,
@@ -95,7 +112,13 @@ pub fn run(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<u8> {
     Ok(code)
 }
 
-fn build_verifier(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<Verifier> {
+/// The verifier the options describe; `force` overrides the revocation mode (the snapshot
+/// command must fetch).
+pub(super) fn build_verifier(
+    runtime: &Runtime,
+    args: &TrustArgs,
+    force: Option<Revocation>,
+) -> anyhow::Result<Verifier> {
     let config = &runtime.config.verify;
     let mut trust = TrustStore::new();
     for path in config.trust.iter().chain(&args.trust) {
@@ -117,10 +140,20 @@ fn build_verifier(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<Verifi
             evidence.add_crl(crl);
         }
     }
+    if let Some(path) = &args.revocation_snapshot {
+        kyso::batch::snapshot::Snapshot::load(path)?.add_to(&mut evidence, &mut pool);
+    }
+    // A snapshot is there so that nothing is fetched: offline, unless the command line asks
+    // otherwise (kyso.toml's setting was written for runs without a snapshot).
+    let configured = if args.revocation_snapshot.is_some() {
+        Some("offline")
+    } else {
+        config.revocation.as_deref()
+    };
     let revocation = match args
         .revocation
         .as_deref()
-        .or(config.revocation.as_deref())
+        .or(configured)
         .unwrap_or("online")
     {
         "online" => Revocation::Online,
@@ -128,6 +161,7 @@ fn build_verifier(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<Verifi
         "off" => Revocation::DangerouslyOff,
         other => bail!("revocation `{other}`: expected online, offline or off"),
     };
+    let revocation = force.unwrap_or(revocation);
     let at = match &args.at {
         Some(text) => {
             time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)

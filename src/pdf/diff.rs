@@ -504,32 +504,11 @@ impl FieldLocks {
     /// /FieldMDP`, and the `/Lock` dictionaries of the fields that hold it, both read in `doc`
     /// (the signature's own revision, so that a later revision cannot remove a lock).
     pub fn of_signature(doc: &Document<'_>, signature: &Dictionary, fields: &[ObjectId]) -> Self {
-        let mut locks = Vec::new();
-        let references = signature
-            .get(b"Reference")
-            .and_then(|r| doc.resolve(r).ok());
-        for reference in references
-            .as_ref()
-            .and_then(Object::as_array)
-            .unwrap_or(&[])
-        {
-            let Some(reference) = doc.resolve(reference).ok() else {
-                continue;
-            };
-            let Some(reference) = reference.as_dict() else {
-                continue;
-            };
-            if reference.name(b"TransformMethod") != Some(b"FieldMDP") {
-                continue;
-            }
-            if let Some(params) = reference
-                .get(b"TransformParams")
-                .and_then(|p| doc.resolve(p).ok())
-                && let Some(lock) = params.as_dict().and_then(|p| read_lock(doc, p))
-            {
-                locks.push(lock);
-            }
-        }
+        let mut locks: Vec<FieldLock> =
+            super::signatures::transform_references(doc, signature, &[b"FieldMDP"])
+                .iter()
+                .filter_map(|params| read_lock(doc, params.as_ref()?))
+                .collect();
         for field in fields {
             if let Ok(dict) = doc.dictionary(*field)
                 && let Some(lock) = dict.get(b"Lock").and_then(|l| doc.resolve(l).ok())

@@ -629,3 +629,66 @@ fn last_startxref(bytes: &[u8]) -> Result<usize, Error> {
         .and_then(|v| usize::try_from(v).ok())
         .ok_or(Error::NoStartxref)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pdf::sample::{SampleOptions, sample_pdf};
+
+    /// Appends a cross-reference section whose `/Prev` points at itself.
+    fn with_looping_prev(mut bytes: Vec<u8>) -> Vec<u8> {
+        let at = bytes.len();
+        bytes.extend_from_slice(
+            format!(
+                "xref\n0 1\n0000000000 65535 f \ntrailer\n<</Size 6/Root 1 0 R/Prev {at}>>\nstartxref\n{at}\n%%EOF\n"
+            )
+            .as_bytes(),
+        );
+        bytes
+    }
+
+    #[test]
+    fn a_prev_chain_that_loops_ends() {
+        let bytes = with_looping_prev(sample_pdf(&SampleOptions::default()));
+        let started = std::time::Instant::now();
+        // The loop is cut by the visited set: the document reads as its one real section.
+        let result = Document::parse(&bytes);
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        match result {
+            Ok(doc) => assert!(doc.catalog().is_err() || doc.pages().is_ok()),
+            Err(e) => assert!(matches!(e, Error::Xref { .. }), "{e}"),
+        }
+    }
+
+    #[test]
+    fn a_page_tree_that_loops_is_an_error_not_a_hang() {
+        let mut bytes = sample_pdf(&SampleOptions::default());
+        // Make the page tree's /Kids point back at the tree itself.
+        let kids = bytes
+            .windows(13)
+            .position(|w| w == b"/Kids [4 0 R]")
+            .expect("the sample's page tree");
+        bytes[kids..kids + "/Kids [4 0 R]".len()].copy_from_slice(b"/Kids [2 0 R]");
+        let doc = Document::parse(&bytes).unwrap();
+        let pages = doc.pages();
+        assert!(matches!(pages, Err(Error::Structure(_))), "{pages:?}");
+    }
+
+    #[test]
+    fn entries_past_the_end_of_the_file_are_refused() {
+        let mut bytes = sample_pdf(&SampleOptions::default());
+        let table = bytes
+            .windows(5)
+            .position(|w| w == b"xref\n")
+            .expect("a classic table");
+        // The first in-use entry follows the free head entry "0000000000 65535 f \n".
+        let first = table
+            + bytes[table..]
+                .windows(4)
+                .position(|w| w == b" n \n")
+                .expect("an in-use entry")
+            - 16;
+        bytes[first..first + 10].copy_from_slice(b"9999999999");
+        assert!(matches!(Document::parse(&bytes), Err(Error::Xref { .. })));
+    }
+}

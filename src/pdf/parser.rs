@@ -258,7 +258,16 @@ impl<'a> Parser<'a> {
                     let key = self.read_name_body()?;
                     self.skip_whitespace();
                     let start = self.pos;
-                    self.read_object(1)?;
+                    let hex_string =
+                        self.peek() == Some(b'<') && self.bytes.get(self.pos + 1) != Some(&b'<');
+                    if hex_string {
+                        // Only the span is wanted: a signature's tens of KB of /Contents are
+                        // checked, not decoded.
+                        self.pos += 1;
+                        self.skip_hex()?;
+                    } else {
+                        self.read_object(1)?;
+                    }
                     spans.push((key, start, self.pos));
                 }
                 _ => return Err(self.error("a name key or `>>`")),
@@ -380,27 +389,61 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Moves past a hex string's body and its `>`, accepting exactly what [`Parser::read_hex`]
+    /// accepts.
+    fn skip_hex(&mut self) -> Result<(), Error> {
+        let start = self.pos;
+        let Some(len) = memchr::memchr(b'>', &self.bytes[start..]) else {
+            self.pos = self.bytes.len();
+            return Err(self.error("`>` closing a hex string"));
+        };
+        let body = &self.bytes[start..start + len];
+        if let Some(i) = body
+            .iter()
+            .position(|&b| HEX_DIGITS[usize::from(b)] == NOT_HEX && !is_whitespace(b))
+        {
+            self.pos = start + i + 1;
+            return Err(self.error("a hex digit"));
+        }
+        self.pos = start + len + 1;
+        Ok(())
+    }
+
     fn read_hex(&mut self) -> Result<Vec<u8>, Error> {
-        let mut out = Vec::new();
+        // A signature's /Contents is tens of KB of hex, read several times per verification:
+        // decoded through a table, with the output sized up front.
+        let start = self.pos;
+        let Some(len) = memchr::memchr(b'>', &self.bytes[start..]) else {
+            self.pos = self.bytes.len();
+            return Err(self.error("`>` closing a hex string"));
+        };
+        let body = &self.bytes[start..start + len];
+        // The usual case, digits only and an even count, in one call; anything else (white
+        // space, an odd digit, a bad byte) takes the byte-by-byte path below.
+        if len % 2 == 0 {
+            let mut out = vec![0u8; len / 2];
+            if decode_hex_digits(body, &mut out) {
+                self.pos = start + len + 1;
+                return Ok(out);
+            }
+        }
+        let mut out = Vec::with_capacity(len / 2 + 1);
         let mut high: Option<u8> = None;
-        loop {
-            let Some(b) = self.peek() else {
-                return Err(self.error("`>` closing a hex string"));
-            };
-            self.pos += 1;
-            let nibble = match b {
-                b'>' => break,
-                b'0'..=b'9' => b - b'0',
-                b'a'..=b'f' => b - b'a' + 10,
-                b'A'..=b'F' => b - b'A' + 10,
-                b if is_whitespace(b) => continue,
-                _ => return Err(self.error("a hex digit")),
-            };
+        for (i, &b) in body.iter().enumerate() {
+            let nibble = HEX_DIGITS[usize::from(b)];
+            if nibble == NOT_HEX {
+                if is_whitespace(b) {
+                    continue;
+                }
+                self.pos = start + i + 1;
+                return Err(self.error("a hex digit"));
+            }
             match high.take() {
                 Some(h) => out.push(h << 4 | nibble),
                 None => high = Some(nibble),
             }
         }
+        self.pos = start + len + 1;
         // An odd final digit is followed by an implicit 0 (§7.3.4.3).
         if let Some(h) = high {
             out.push(h << 4);
@@ -457,14 +500,51 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// First index of `needle` in `haystack`.
+/// Decodes hex digits only (no white space) into `out`, which is zeroed and half as long; false
+/// when anything else is found. Runs of `0` are skipped 32 digits at a time: a signature's
+/// `/Contents` is mostly the zero padding after its CMS, and it is read several times per
+/// verification.
+fn decode_hex_digits(body: &[u8], out: &mut [u8]) -> bool {
+    const ZEROS: [u8; 32] = [b'0'; 32];
+    let mut chunks = body.chunks_exact(32);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        if chunk != ZEROS && hex::decode_to_slice(chunk, &mut out[at..at + 16]).is_err() {
+            return false;
+        }
+        at += 16;
+    }
+    hex::decode_to_slice(chunks.remainder(), &mut out[at..]).is_ok()
+}
+
+/// Marks a byte that is not a hex digit in [`HEX_DIGITS`].
+const NOT_HEX: u8 = 0xff;
+
+/// Each byte's value as a hex digit (ISO 32000-2 §7.3.4.3), or [`NOT_HEX`].
+const HEX_DIGITS: [u8; 256] = {
+    let mut table = [NOT_HEX; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            d @ b'0'..=b'9' => d - b'0',
+            d @ b'a'..=b'f' => d - b'a' + 10,
+            d @ b'A'..=b'F' => d - b'A' + 10,
+            _ => NOT_HEX,
+        };
+        b += 1;
+    }
+    table
+};
+
+/// First index of `needle` in `haystack`. Vectorised (memchr's memmem): whole-file scans for
+/// `%%EOF`, `endstream` and `startxref` are on every verification's path.
 pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 /// Last index of `needle` in `haystack`.
 pub(crate) fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).rposition(|w| w == needle)
+    memchr::memmem::rfind(haystack, needle)
 }
 
 /// Parses one direct object from `bytes` (for tests and content that is not in a file).
@@ -477,6 +557,49 @@ mod tests {
     use super::*;
     use crate::pdf::object::write_object;
     use proptest::prelude::*;
+
+    #[test]
+    fn hex_strings_read_and_skip_alike() {
+        for input in [
+            &b"48656c6c6f>rest"[..],
+            b"48 65\n6C6C6F7>",
+            b"4865 6c6g>",
+            b"00000000000000000000>",
+            b">",
+            b"4865",
+            b"ABCDEF01>",
+        ] {
+            let mut read = Parser::new(input, 0);
+            let mut skip = Parser::new(input, 0);
+            let (r, k) = (read.read_hex(), skip.skip_hex());
+            assert_eq!(r.is_ok(), k.is_ok(), "{:?}", String::from_utf8_lossy(input));
+            assert_eq!(read.pos, skip.pos, "{:?}", String::from_utf8_lossy(input));
+            if let (Err(a), Err(b)) = (r, k) {
+                assert_eq!(a.to_string(), b.to_string());
+            }
+        }
+        assert_eq!(
+            Parser::new(b"48 65 6C6C6F7>", 0).read_hex().unwrap(),
+            b"Hellop"
+        );
+        assert_eq!(Parser::new(b"48656C6C6F>", 0).read_hex().unwrap(), b"Hello");
+        // Zero runs, digits across the 32-digit chunks, and a bad digit inside a chunk.
+        let mut long = "0".repeat(64);
+        long.push_str("ff");
+        long.push_str(&"0".repeat(30));
+        long.push_str("a1b2");
+        long.push('>');
+        let mut expected = vec![0u8; 32];
+        expected.push(0xff);
+        expected.extend(vec![0u8; 15]);
+        expected.extend([0xa1, 0xb2]);
+        assert_eq!(
+            Parser::new(long.as_bytes(), 0).read_hex().unwrap(),
+            expected
+        );
+        let bad = format!("{}0g{}>", "0".repeat(40), "0".repeat(20));
+        assert!(Parser::new(bad.as_bytes(), 0).read_hex().is_err());
+    }
 
     #[test]
     fn reads_every_kind() {

@@ -614,33 +614,8 @@ pub(crate) fn docmdp_permission(doc: &Document<'_>) -> Result<Option<i64>, Error
         return Ok(None);
     };
     let sig = doc.resolve(sig)?;
-    let references = sig
-        .as_dict()
-        .and_then(|s| s.get(b"Reference"))
-        .map(|r| doc.resolve(r))
-        .transpose()?;
-    for reference in references
-        .as_ref()
-        .and_then(Object::as_array)
-        .unwrap_or(&[])
-    {
-        let reference = doc.resolve(reference)?;
-        let Some(reference) = reference.as_dict() else {
-            continue;
-        };
-        if reference.name(b"TransformMethod") == Some(b"DocMDP") {
-            let params = reference
-                .get(b"TransformParams")
-                .map(|p| doc.resolve(p))
-                .transpose()?;
-            // P defaults to 2 (§12.8.2.2, Table 257).
-            let p = params
-                .as_ref()
-                .and_then(Object::as_dict)
-                .and_then(|d| d.integer(b"P"))
-                .unwrap_or(2);
-            return Ok(Some(p));
-        }
-    }
-    Ok(Some(2))
+    Ok(Some(match sig.as_dict() {
+        Some(sig) => super::signatures::docmdp_level(doc, sig),
+        None => 2,
+    }))
 }

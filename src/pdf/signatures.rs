@@ -187,6 +187,50 @@ pub fn contents_span(doc: &Document<'_>, id: ObjectId) -> Result<(usize, usize),
         .ok_or_else(|| Error::Structure(format!("signature dictionary {id} has no /Contents")))
 }
 
+/// The signature's `/Reference` entries (signature reference dictionaries, ISO 32000-2 §12.8.1
+/// Table 255) whose `/TransformMethod` is one of `methods` (`DocMDP`, `FieldMDP`, `UR3`, …), each
+/// with its resolved `/TransformParams` (absent parameters mean the defaults).
+pub fn transform_references(
+    doc: &Document<'_>,
+    signature: &Dictionary,
+    methods: &[&[u8]],
+) -> Vec<Option<Dictionary>> {
+    let references = signature
+        .get(b"Reference")
+        .and_then(|r| doc.resolve(r).ok());
+    references
+        .as_ref()
+        .and_then(Object::as_array)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|reference| doc.resolve(reference).ok())
+        .filter_map(|reference| reference.as_dict().cloned())
+        .filter(|reference| {
+            reference
+                .name(b"TransformMethod")
+                .is_some_and(|m| methods.contains(&m))
+        })
+        .map(|reference| {
+            reference
+                .get(b"TransformParams")
+                .and_then(|p| doc.resolve(p).ok())
+                .and_then(|p| p.as_dict().cloned())
+        })
+        .collect()
+}
+
+/// The DocMDP permission (`/P`) a certification signature grants (§12.8.2.2, Table 257): 2
+/// when the signature has no DocMDP reference or no `/P`; values other than 1, 2, 3 are not
+/// defined, and the strictest reading (1) is the safe one.
+pub fn docmdp_level(doc: &Document<'_>, signature: &Dictionary) -> i64 {
+    let p = transform_references(doc, signature, &[b"DocMDP"])
+        .first()
+        .map_or(2, |params| {
+            params.as_ref().and_then(|p| p.integer(b"P")).unwrap_or(2)
+        });
+    if (1..=3).contains(&p) { p } else { 1 }
+}
+
 /// The offsets just past each `%%EOF` marker (and its end-of-line), in file order: the ends of
 /// the file's revisions.
 pub fn revision_ends(bytes: &[u8]) -> Vec<usize> {

@@ -76,6 +76,15 @@ pub enum Error {
     },
 }
 
+/// The evidence an [`Online`] source has fetched (see [`Online::cached`]).
+#[derive(Clone, Debug, Default)]
+pub struct Cached {
+    pub crls: Vec<Crl>,
+    pub ocsp: Vec<OcspResponse>,
+    /// Issuer certificates fetched from caIssuers locations.
+    pub certificates: Vec<Certificate>,
+}
+
 /// OCSP cache key: responder URL, issuer fingerprint, serial.
 type OcspKey = (String, Vec<u8>, Vec<u8>);
 
@@ -129,6 +138,22 @@ impl Online {
         self
     }
 
+    /// Everything the caches hold now, fresh or not: what a revocation snapshot saves so that
+    /// later validations of the same chains need no network.
+    pub fn cached(&self) -> Cached {
+        let mut out = Cached::default();
+        if let Ok(cache) = self.crls.lock() {
+            out.crls.extend(cache.values().cloned());
+        }
+        if let Ok(cache) = self.ocsp.lock() {
+            out.ocsp.extend(cache.values().cloned());
+        }
+        if let Ok(cache) = self.ca_issuers.lock() {
+            out.certificates.extend(cache.values().flatten().cloned());
+        }
+        out
+    }
+
     fn check_url(url: &str) -> Result<(), Error> {
         if url.starts_with("http://") {
             Ok(())
@@ -137,6 +162,24 @@ impl Online {
                 url: url.to_owned(),
             })
         }
+    }
+
+    /// GETs `url`, refusing a body over [`MAX_RESPONSE_BYTES`].
+    fn get(&self, url: &str) -> Result<Vec<u8>, Error> {
+        let http = |reason: String| Error::Http {
+            url: url.to_owned(),
+            reason,
+        };
+        let mut resp = self
+            .agent
+            .get(url)
+            .call()
+            .map_err(|e| http(e.to_string()))?;
+        resp.body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_vec()
+            .map_err(|e| http(e.to_string()))
     }
 
     /// Fetches (or serves from cache) the CRL at `url`.
@@ -153,17 +196,7 @@ impl Online {
             url: url.to_owned(),
             reason,
         };
-        let mut resp = self
-            .agent
-            .get(url)
-            .call()
-            .map_err(|e| http(e.to_string()))?;
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES)
-            .read_to_vec()
-            .map_err(|e| http(e.to_string()))?;
+        let body = self.get(url)?;
         let crl = Crl::from_pem_or_der(&body)
             .map_err(|source| Error::Crl {
                 url: url.to_owned(),
@@ -194,17 +227,7 @@ impl Online {
             url: url.to_owned(),
             reason,
         };
-        let mut resp = self
-            .agent
-            .get(url)
-            .call()
-            .map_err(|e| http(e.to_string()))?;
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES)
-            .read_to_vec()
-            .map_err(|e| http(e.to_string()))?;
+        let body = self.get(url)?;
         let certs = match certs_only(&body) {
             Some(certs) => certs,
             None => Certificate::from_pem_or_der(&body).map_err(|e| http(e.to_string()))?,

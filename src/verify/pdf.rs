@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 
 use super::verdict::{Change, Coverage, Facet, SignatureReport, SubIndication, TimeSource};
-use super::{Verifier, empty_report, signer_of, validate_chain};
+use super::{Verifier, document_sha256, empty_report, signer_of, validate_chain};
 use crate::cms::{self, SignedData, SignerId, SignerInfo};
 use crate::pdf::diff::{self, FieldLocks, ModificationLevel};
 use crate::pdf::{
@@ -18,15 +18,26 @@ use crate::pki::{Certificate, Evidence};
 use crate::verify::DocumentReport;
 
 pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
-    let mut report = empty_report("pdf", bytes, verifier.at);
+    let unreadable = |reason: String| {
+        let report = empty_report("pdf", document_sha256(bytes), verifier.at);
+        format_failure(report, reason)
+    };
     let doc = match Document::parse(bytes) {
         Ok(doc) => doc,
-        Err(e) => return format_failure(report, format!("the PDF cannot be read: {e}")),
+        Err(e) => return unreadable(format!("the PDF cannot be read: {e}")),
     };
     let signatures = match find_signatures(&doc) {
         Ok(s) => s,
-        Err(e) => return format_failure(report, format!("the PDF's form cannot be read: {e}")),
+        Err(e) => return unreadable(format!("the PDF's form cannot be read: {e}")),
     };
+    let digests = PrefixDigests::compute(
+        bytes,
+        signatures.iter().filter_map(|s| {
+            let range = s.dictionary.get(b"ByteRange")?.as_array()?;
+            usize::try_from(range.get(1)?.as_integer()?).ok()
+        }),
+    );
+    let mut report = empty_report("pdf", hex::encode(&digests.document), verifier.at);
     let dss = read_dss(&doc);
     let ends = revision_ends(bytes);
     // Each signature as it was signed: the dictionary in its own revision, not whatever a later
@@ -74,6 +85,7 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
             other_gaps: &others,
             analyser: &analyser,
             first_signature_end,
+            digests: &digests,
         };
         report
             .signatures
@@ -98,6 +110,8 @@ struct Signature<'s, 'a> {
     analyser: &'s std::cell::OnceCell<Result<diff::Analyser<'a>, String>>,
     /// Where the earliest signed revision ends: a certification signature must come first.
     first_signature_end: Option<usize>,
+    /// SHA-256 states at each signature's gap, from the one pass that hashed the document.
+    digests: &'s PrefixDigests,
 }
 
 /// A signature as its own revision holds it (ISO 32000-2 §12.8.1: the signature dictionary is
@@ -193,6 +207,62 @@ fn signed_revision<'a>(
     })
 }
 
+/// Signatures whose signed prefix shares the document's hashing pass: documents carry a handful
+/// of signatures; past this many, each further one hashes its own bytes (as it would anyway),
+/// so a file with thousands of signature fields cannot make the pass keep thousands of states.
+const MAX_SHARED_PREFIXES: usize = 64;
+
+/// The document's SHA-256 and the SHA-256 states at each signature's gap, from one pass.
+///
+/// A PDF signature signs `[0, a) ∪ [b, end)`: a prefix of the file up to its `/Contents`, then
+/// the rest of its revision (ISO 32000-2 §12.8.1). The document's own SHA-256 (the ledger's key)
+/// reads `[0, len)`. SHA-256 reads its input in order, so the state after `[0, a)` is the same
+/// in both: the pass keeps a copy of it at each signature's `a`, and a signature's digest is that
+/// copy finished with `[b, end)` alone. Each digest is the value a separate pass gives; what is
+/// saved is reading the file once per signature plus once for the document (three signatures on
+/// a 2 MB file: 2 MB hashed instead of 8 MB).
+struct PrefixDigests {
+    document: Vec<u8>,
+    /// By offset.
+    states: Vec<(usize, aws_lc_rs::digest::Context)>,
+}
+
+impl PrefixDigests {
+    fn compute(bytes: &[u8], gaps: impl Iterator<Item = usize>) -> PrefixDigests {
+        let mut offsets: Vec<usize> = gaps.filter(|&a| a <= bytes.len()).collect();
+        offsets.sort_unstable();
+        offsets.dedup();
+        offsets.truncate(MAX_SHARED_PREFIXES);
+        let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        let mut states = Vec::with_capacity(offsets.len());
+        let mut done = 0;
+        for offset in offsets {
+            context.update(&bytes[done..offset]);
+            states.push((offset, context.clone()));
+            done = offset;
+        }
+        context.update(&bytes[done..]);
+        PrefixDigests {
+            document: context.finish().as_ref().to_vec(),
+            states,
+        }
+    }
+
+    /// The SHA-256 of `ranges` (`[(0, a), (b, end)]`, already checked to lie in `bytes`) from
+    /// the state kept at `a`; `None` when no state was kept there.
+    fn ranges(&self, bytes: &[u8], ranges: &[(usize, usize)]) -> Option<Vec<u8>> {
+        let [(0, a), rest @ ..] = ranges else {
+            return None;
+        };
+        let at = self.states.binary_search_by_key(a, |(o, _)| *o).ok()?;
+        let mut context = self.states[at].1.clone();
+        for (start, end) in rest {
+            context.update(bytes.get(*start..*end)?);
+        }
+        Some(context.finish().as_ref().to_vec())
+    }
+}
+
 fn format_failure(mut report: DocumentReport, reason: String) -> DocumentReport {
     report.indication = super::Indication::TotalFailed;
     report.sub_indication = Some(SubIndication::FormatFailure);
@@ -251,6 +321,7 @@ fn read_dss(doc: &Document<'_>) -> Dss {
     dss
 }
 
+#[allow(clippy::too_many_arguments)]
 fn verify_signature(
     verifier: &Verifier,
     doc: &Document<'_>,
@@ -359,13 +430,18 @@ fn verify_signature(
             return report;
         }
     };
-    let document_digest = digest.of(ranges.iter().map(|(start, end)| &bytes[*start..*end]));
+    // One pass over the file serves every SHA-256 signature; other digests hash their ranges.
+    let document_digest = match digest {
+        MessageDigest::Sha256 => context.digests.ranges(bytes, &ranges),
+        _ => None,
+    }
+    .unwrap_or_else(|| digest.of(ranges.iter().map(|(start, end)| &bytes[*start..*end])));
 
     // 4. The signing certificate.
     let mut pool: Vec<Certificate> = cms
         .certificates
         .iter()
-        .filter_map(|der| Certificate::from_der(der).ok())
+        .filter_map(|der| verifier.certificate(der))
         .collect();
     pool.extend(dss.certificates.iter().cloned());
     let Some(leaf) = find_signer(&info.sid, &pool) else {
@@ -375,7 +451,7 @@ fn verify_signature(
         );
         return report;
     };
-    report.signer = Some(signer_of(&leaf));
+    report.signer = Some(signer_of(verifier, &leaf));
 
     // 5. Signed attributes: message digest, content type, signing certificate reference.
     let message: std::borrow::Cow<'_, [u8]> = match &info.signed_attributes {
@@ -1090,32 +1166,7 @@ fn certification_level(
     if perms.as_dict()?.reference(b"DocMDP")? != id {
         return None;
     }
-    let references = revision
-        .dictionary
-        .get(b"Reference")
-        .and_then(|r| doc.resolve(r).ok());
-    for reference in references
-        .as_ref()
-        .and_then(Object::as_array)
-        .unwrap_or(&[])
-    {
-        let Some(reference) = doc.resolve(reference).ok() else {
-            continue;
-        };
-        let Some(reference) = reference.as_dict() else {
-            continue;
-        };
-        if reference.name(b"TransformMethod") == Some(b"DocMDP") {
-            let p = reference
-                .get(b"TransformParams")
-                .and_then(|p| doc.resolve(p).ok())
-                .and_then(|p| p.as_dict().and_then(|d| d.integer(b"P")))
-                .unwrap_or(2);
-            // Values other than 1, 2, 3 are not defined; the strictest reading is the safe one.
-            return Some(if (1..=3).contains(&p) { p } else { 1 });
-        }
-    }
-    Some(2)
+    Some(crate::pdf::docmdp_level(doc, &revision.dictionary))
 }
 
 /// A usage-rights signature (`/Perms /UR3`, or a `/Reference` with the UR3 transform): Adobe's
@@ -1131,19 +1182,8 @@ fn is_usage_rights(full: &Document<'_>, revision: &SignedRevision<'_>, id: Objec
                 .map(|p| p.reference(b"UR3") == Some(id) || p.reference(b"UR") == Some(id))
         })
         .unwrap_or(false);
-    let by_reference = revision
-        .dictionary
-        .get(b"Reference")
-        .and_then(|r| doc.resolve(r).ok())
-        .and_then(|r| r.as_array().map(<[Object]>::to_vec))
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|r| doc.resolve(r).ok())
-        .any(|r| {
-            r.as_dict()
-                .and_then(|d| d.name(b"TransformMethod"))
-                .is_some_and(|m| m == b"UR3" || m == b"UR")
-        });
+    let by_reference =
+        !crate::pdf::transform_references(doc, &revision.dictionary, &[b"UR3", b"UR"]).is_empty();
     in_perms || by_reference
 }
 
@@ -1193,6 +1233,40 @@ pub(crate) fn parse_pdf_date(bytes: &[u8]) -> Option<OffsetDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signer::DigestAlgorithm;
+
+    #[test]
+    fn shared_prefix_digests_equal_separate_ones() {
+        let bytes: Vec<u8> = (0..100_000u32).map(|i| (i * 7 + i / 13) as u8).collect();
+        let gaps = [40_000usize, 10, 99_999, 100_000, 0];
+        let digests = PrefixDigests::compute(&bytes, gaps.into_iter().chain([200_000]));
+        assert_eq!(
+            digests.document,
+            DigestAlgorithm::Sha256.digest(&bytes),
+            "the document's own digest"
+        );
+        for (a, b, end) in [
+            (40_000, 41_000, 90_000),
+            (10, 20, 30),
+            (99_999, 100_000, 100_000),
+        ] {
+            let ranges = [(0, a), (b, end)];
+            let mut separate = DigestAlgorithm::Sha256.hasher();
+            separate.update(&bytes[..a]);
+            separate.update(&bytes[b..end]);
+            assert_eq!(
+                digests.ranges(&bytes, &ranges),
+                Some(separate.finish()),
+                "{ranges:?}"
+            );
+        }
+        assert_eq!(
+            digests.ranges(&bytes, &[(0, 12), (20, 30)]),
+            None,
+            "no state at 12"
+        );
+        assert_eq!(digests.ranges(&bytes, &[(5, 12)]), None, "not a prefix");
+    }
 
     #[test]
     fn pdf_dates() {

@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 
 use super::verdict::{Coverage, Facet, SignatureReport, SubIndication, TimeSource};
-use super::{Verifier, empty_report, signer_of, validate_chain};
+use super::{Verifier, document_sha256, empty_report, signer_of, validate_chain};
 use crate::pki::timestamp::{self, TimestampToken};
 use crate::pki::{Certificate, Evidence};
 use crate::verify::DocumentReport;
@@ -12,7 +12,7 @@ use crate::xml::verify::SignerKey;
 use crate::xml::{self, Expect, Status, VerifyOptions};
 
 pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
-    let mut report = empty_report("xml", bytes, verifier.at);
+    let mut report = empty_report("xml", document_sha256(bytes), verifier.at);
     let options = VerifyOptions {
         expect: Expect::WholeDocument,
         ..VerifyOptions::default()
@@ -74,7 +74,7 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
         let certificates: Vec<Certificate> = signature
             .certificates
             .iter()
-            .filter_map(|der| Certificate::from_der(der).ok())
+            .filter_map(|der| verifier.certificate(der))
             .collect();
         let Some(leaf) = certificates.first().cloned() else {
             out.fail(
@@ -84,7 +84,7 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
             report.signatures.push(out);
             continue;
         };
-        out.signer = Some(signer_of(&leaf));
+        out.signer = Some(signer_of(verifier, &leaf));
         let claimed = signature.signing_time().and_then(|t| {
             OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
         });

@@ -1,0 +1,200 @@
+//! What every bench needs: a throwaway SoftHSM token made by the project's own script, a raw
+//! PKCS#11 handle on the same module for the "raw C_Sign" peer, and throughput measured per
+//! wall-clock second and per second of processor time (on a machine shared with other work the
+//! second is the fair measure of the work done). Included by each bench with `mod common;`.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::slot::Slot;
+use cryptoki::types::AuthPin;
+
+use kyso::token::{PinSource, Pkcs11Uri, Token, TokenDefaults};
+
+/// A token for one bench, logged in.
+pub struct BenchToken {
+    pub token: Arc<Token>,
+    pub module: PathBuf,
+    pub dir: PathBuf,
+    pub pin_file: PathBuf,
+    pub defaults: TokenDefaults,
+    pub label: String,
+}
+
+impl BenchToken {
+    /// Creates a fresh token `label` under `target/<dir>` with `softhsm/token-create.sh`, points
+    /// SoftHSM at it and logs in. Call first in `main`, before any thread starts.
+    pub fn create(dir: &str, label: &str) -> BenchToken {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = root.join("target").join(dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        let status = Command::new(root.join("softhsm/token-create.sh"))
+            .arg(&dir)
+            .arg(label)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("run softhsm/token-create.sh");
+        assert!(status.success(), "token-create.sh failed");
+        // SAFETY: called first in `main`: no thread has been started and no library has read the
+        // environment, so setting a variable cannot race a reader.
+        unsafe { std::env::set_var("SOFTHSM2_CONF", dir.join("softhsm2.conf")) };
+
+        let module = softhsm_module();
+        let pin_file = dir.join(format!("{label}.pin"));
+        let defaults = TokenDefaults {
+            module: Some(module.clone()),
+            pin_source: Some(PinSource::File(pin_file.clone())),
+            ..TokenDefaults::default()
+        };
+        let uri = Pkcs11Uri {
+            token: Some(label.to_owned()),
+            ..Pkcs11Uri::default()
+        };
+        let token = Token::open(&uri, &defaults).expect("open token");
+        token
+            .ensure_login(defaults.pin_source.as_ref())
+            .expect("login");
+        BenchToken {
+            token,
+            module,
+            dir,
+            pin_file,
+            defaults,
+            label: label.to_owned(),
+        }
+    }
+
+    /// A second handle on the same module for the raw `C_Sign` loop, the token's slot and PIN.
+    /// The module is initialised already (C_Initialize runs once per process); the login is
+    /// shared, as PKCS#11 login state is.
+    pub fn raw(&self) -> (Pkcs11, Slot, AuthPin) {
+        let raw = Pkcs11::new(&self.module).expect("load module");
+        match raw.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+            Ok(())
+            | Err(cryptoki::error::Error::Pkcs11(
+                cryptoki::error::RvError::CryptokiAlreadyInitialized,
+                _,
+            )) => {}
+            Err(e) => panic!("C_Initialize: {e}"),
+        }
+        let slot = raw
+            .get_slots_with_token()
+            .expect("slots")
+            .into_iter()
+            .find(|s| {
+                raw.get_token_info(*s)
+                    .is_ok_and(|i| i.label() == self.label)
+            })
+            .expect("the bench token's slot");
+        let pin = AuthPin::from(
+            std::fs::read_to_string(&self.pin_file)
+                .expect("the PIN file")
+                .trim()
+                .to_owned(),
+        );
+        (raw, slot, pin)
+    }
+}
+
+/// SoftHSM's module where Debian installs it.
+pub fn softhsm_module() -> PathBuf {
+    [
+        "/usr/lib/softhsm/libsofthsm2.so",
+        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
+    .expect("libsofthsm2.so not found: apt-get install softhsm2")
+}
+
+pub fn softhsm_version() -> String {
+    Command::new("softhsm2-util")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|_| "?".to_owned())
+}
+
+/// This process's processor time (user + system) in seconds, from `/proc/self/stat` (fields 14
+/// and 15, in clock ticks). SoftHSM runs in this process, so the token's work is counted too.
+pub fn cpu_seconds() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    let ticks = *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    });
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is parenthesised and may contain spaces.
+    let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime: fields 14 and 15 of the line, 12 and 13 after the name and state.
+    (field(11) + field(12)) / ticks
+}
+
+/// Operations per wall-clock second and per processor second.
+#[derive(Clone, Copy, Default)]
+pub struct Rate {
+    pub wall: f64,
+    pub cpu: f64,
+}
+
+impl Rate {
+    /// The better of two runs, per measure.
+    pub fn better(self, other: Rate) -> Rate {
+        Rate {
+            wall: self.wall.max(other.wall),
+            cpu: self.cpu.max(other.cpu),
+        }
+    }
+}
+
+/// Runs `threads` workers for `run`, each built by `make` on the main thread and then calling its
+/// closure in a loop; returns operations per second over all workers.
+pub fn run_threads<F, W>(threads: usize, run: Duration, make: F) -> Rate
+where
+    F: Fn() -> W,
+    W: FnMut() + Send + 'static,
+{
+    let workers: Vec<W> = (0..threads).map(|_| make()).collect();
+    let cpu_start = cpu_seconds();
+    let start = Instant::now();
+    let handles: Vec<_> = workers
+        .into_iter()
+        .map(|mut work| {
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while start.elapsed() < run {
+                    work();
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let total: u64 = handles
+        .into_iter()
+        .map(|h| h.join().expect("a bench worker panicked"))
+        .sum();
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = (cpu_seconds() - cpu_start).max(0.01);
+    Rate {
+        wall: total as f64 / wall,
+        cpu: total as f64 / cpu,
+    }
+}
