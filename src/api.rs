@@ -3,9 +3,11 @@
 //! state and the layers every request passes (request id, time limit, body limit, metrics).
 //!
 //! Resources: [`sign`] (PDF, XML), [`verify`] (one document, a batch), [`documents`] (issuance
-//! records), [`units`], [`reports`] (signing rate), [`health`] (`/healthz`, `/readyz`,
-//! `/metrics`) and [`openapi`] (`/openapi.json`, the contract as data; a test walks it against
-//! [`routes`]).
+//! records), [`units`], [`reports`] (signing rate and its monthly trend), [`whoami`] (what the
+//! caller's key allows), [`health`] (`/healthz`, `/readyz`, `/metrics`) and [`openapi`]
+//! (`/openapi.json`, the contract as data; a test walks it against [`routes`]). The web pages
+//! for clerks and auditors ([`crate::web`]) are merged in too; they are static assets, not part
+//! of the contract, so [`routes`] and the OpenAPI document leave them out.
 //!
 //! What it refuses: requests without a valid API key for the action ([`auth`]), bodies over the
 //! configured limit, work beyond the bounded queues (503 with Retry-After), and new signatures
@@ -27,6 +29,7 @@ mod sign;
 pub mod state;
 mod units;
 mod verify;
+mod whoami;
 
 /// Reading an uploaded zip batch (`POST /v1/verify/batch`), public for its fuzz target.
 pub use verify::{BatchItem, unzip as unzip_batch};
@@ -60,6 +63,7 @@ pub fn routes() -> Vec<Route> {
         documents::ROUTES,
         units::ROUTES,
         reports::ROUTES,
+        whoami::ROUTES,
         health::ROUTES,
         openapi::ROUTES,
     ]
@@ -76,8 +80,10 @@ pub fn app(state: AppState) -> Router {
         .merge(documents::router())
         .merge(units::router())
         .merge(reports::router())
+        .merge(whoami::router())
         .merge(health::router())
         .merge(openapi::router())
+        .merge(crate::web::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

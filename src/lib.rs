@@ -22,6 +22,7 @@ pub mod testpki;
 pub mod token;
 pub mod tsp;
 pub mod verify;
+pub mod web;
 pub mod xml;
 
 /// Vietnam's time zone, UTC+7: Asia/Ho_Chi_Minh has kept this offset, without daylight saving,

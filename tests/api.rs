@@ -3,6 +3,6 @@
 
 mod audit;
 mod endpoints;
-mod fixture;
-mod nodes;
+pub(crate) mod fixture;
+pub(crate) mod nodes;
 mod oneshot;

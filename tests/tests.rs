@@ -19,4 +19,5 @@ mod token_faults;
 mod verify;
 mod verify_conformance;
 mod verify_pyhanko;
+mod web;
 mod xml;

@@ -71,9 +71,22 @@ pub enum Permission {
     ReadUnits,
     ManageUnits,
     ReadReports,
+    /// Read what the caller's own key allows (`GET /v1/whoami`): every role, so that the web
+    /// pages can show only what the other endpoints would permit.
+    ReadIdentity,
 }
 
 impl Permission {
+    pub const ALL: [Permission; 7] = [
+        Permission::Sign,
+        Permission::Verify,
+        Permission::RecordDocuments,
+        Permission::ReadUnits,
+        Permission::ManageUnits,
+        Permission::ReadReports,
+        Permission::ReadIdentity,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Permission::Sign => "sign",
@@ -82,6 +95,7 @@ impl Permission {
             Permission::ReadUnits => "read_units",
             Permission::ManageUnits => "manage_units",
             Permission::ReadReports => "read_reports",
+            Permission::ReadIdentity => "read_identity",
         }
     }
 
@@ -94,6 +108,7 @@ impl Permission {
             Permission::ReadUnits => &[Role::Signer, Role::Verifier, Role::Admin],
             Permission::ManageUnits => &[Role::Admin],
             Permission::ReadReports => &[Role::Auditor, Role::Admin],
+            Permission::ReadIdentity => &Role::ALL,
         }
     }
 }

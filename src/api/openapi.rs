@@ -77,7 +77,7 @@ fn sign_operation(kind: &str, media: &str, level: &str) -> Value {
 
 /// The document.
 pub fn document() -> Value {
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "kyso",
@@ -191,6 +191,76 @@ pub fn document() -> Value {
                 "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}
             }}
         }
+    });
+    // The dashboard's operations, in their own functions: one `json!` this size reaches the
+    // macro recursion limit.
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        paths.extend(dashboard_paths().as_object().cloned().unwrap_or_default());
+    }
+    if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
+        schemas.extend(dashboard_schemas().as_object().cloned().unwrap_or_default());
+    }
+    doc
+}
+
+/// `/v1/whoami` and the monthly trend, which the web pages use.
+fn dashboard_paths() -> Value {
+    json!({
+            "/v1/reports/signing-rate/trend": {"get": {
+                "summary": "Signing rate month by month (auditor, admin)",
+                "description": "Each calendar month the period touches, cut to the period, with the overall and per-level figures of the signing-rate report for that month. Same scope rules as the report; at most 60 months.",
+                "security": [{"apiKey": []}],
+                "parameters": [
+                    {"name": "period", "in": "query", "required": true, "schema": {"type": "string"}, "description": "as for the report"},
+                    {"name": "unit", "in": "query", "schema": {"type": "string"}},
+                    {"name": "level", "in": "query", "schema": {"type": "string"}}
+                ],
+                "responses": merge(json!({"200": {"description": "{period, first_day, last_day, scope, level, months: [{month, period, first_day, last_day, overall, levels}]}", "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Trend"}}
+                }}}), problems(&["400", "401", "403", "500", "503"]))
+            }},
+            "/v1/whoami": {"get": {
+                "summary": "The caller's API key: id, role, units, permissions, signing keys",
+                "description": "Every role. The web pages use it to show only what the key may do; the other endpoints enforce it. Never returns the key itself.",
+                "security": [{"apiKey": []}],
+                "responses": merge(json!({"200": {"description": "The identity", "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Identity"}}
+                }}}), problems(&["401", "500", "503"]))
+            }}
+    })
+}
+
+fn dashboard_schemas() -> Value {
+    json!({
+                "Identity": {"type": "object", "required": ["key_id", "role", "units", "permissions", "signing_keys"], "properties": {
+                    "key_id": {"type": "string"},
+                    "role": {"type": "string", "enum": ["signer", "verifier", "auditor", "admin"]},
+                    "units": {"type": "array", "items": {"type": "string"}, "description": "unit codes, or * for every unit"},
+                    "permissions": {"type": "array", "items": {"type": "string", "enum": ["sign", "verify", "record_documents", "read_units", "manage_units", "read_reports", "read_identity"]}},
+                    "signing_keys": {"type": "array", "items": {"type": "object", "properties": {
+                        "name": {"type": "string"}, "unit": {"type": "string"}, "method": {"type": "string"}
+                    }}}
+                }},
+                "Rates": {"type": "object", "description": "Counts and rates in percent; a rate is null when nothing was issued", "properties": {
+                    "issued": {"type": "integer"}, "declared_signed": {"type": "integer"}, "verified_signed": {"type": "integer"},
+                    "declared_unverified": {"type": "integer"},
+                    "declared_rate": {"type": ["number", "null"]}, "verified_rate": {"type": ["number", "null"]},
+                    "gap_points": {"type": ["number", "null"]}
+                }},
+                "Trend": {"type": "object", "required": ["period", "first_day", "last_day", "months"], "properties": {
+                    "period": {"type": "string"}, "first_day": {"type": "string"}, "last_day": {"type": "string"},
+                    "scope": {"oneOf": [{"$ref": "#/components/schemas/Unit"}, {"type": "null"}]},
+                    "level": {"type": ["string", "null"]},
+                    "months": {"type": "array", "items": {"type": "object", "properties": {
+                        "month": {"type": "string", "description": "YYYY-MM"},
+                        "period": {"type": "string"}, "first_day": {"type": "string"}, "last_day": {"type": "string"},
+                        "overall": {"$ref": "#/components/schemas/Rates"},
+                        "levels": {"type": "array", "items": {"type": "object", "properties": {
+                            "level": {"type": "string"}, "label_vi": {"type": "string"}, "label_en": {"type": "string"},
+                            "units": {"type": "integer"}, "rates": {"$ref": "#/components/schemas/Rates"}
+                        }}}
+                    }}}
+                }}
     })
 }
 

@@ -170,6 +170,36 @@ impl Period {
         )
     }
 
+    /// The calendar months the period touches, each cut to the period: `2022-H1` gives
+    /// `2022-01` … `2022-06`; `2022-01-15..2022-02-10` gives `2022-01-15..2022-01-31` and
+    /// `2022-02-01..2022-02-10`. A trend by month is these periods' reports side by side, so
+    /// the months together cover exactly the period's days, no more and no fewer.
+    pub fn months(&self) -> Vec<Period> {
+        let (first, last) = self.days();
+        let mut out = Vec::new();
+        let mut start = first;
+        while start <= last {
+            let (year, month) = (start.year(), start.month());
+            let month_last = Date::from_calendar_date(year, month, month.length(year))
+                .expect("BUG: a month's length is a valid day of it");
+            let end = month_last.min(last);
+            let whole = start.day() == 1 && end == month_last;
+            out.push(Period(if whole {
+                Kind::Month { year, month }
+            } else {
+                Kind::Custom {
+                    first: start,
+                    last: end,
+                }
+            }));
+            match end.next_day() {
+                Some(next) => start = next,
+                None => break,
+            }
+        }
+        out
+    }
+
     /// The UTC range from local midnight of the first day to local midnight after the last.
     pub fn range(&self) -> TimeRange {
         let (first, last) = self.days();
@@ -275,6 +305,43 @@ mod tests {
         assert_eq!(day(feb.1), "2024-02-29");
         let custom = Period::parse("2022-01-15..2022-01-15").unwrap().range();
         assert_eq!(custom.end - custom.start, time::Duration::DAY);
+    }
+
+    #[test]
+    fn months_cover_the_period_exactly() {
+        let names = |s: &str| -> Vec<String> {
+            Period::parse(s)
+                .unwrap()
+                .months()
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(
+            names("2022-H1"),
+            [
+                "2022-01", "2022-02", "2022-03", "2022-04", "2022-05", "2022-06"
+            ]
+        );
+        assert_eq!(names("2022").len(), 12);
+        assert_eq!(names("2022-Q4"), ["2022-10", "2022-11", "2022-12"]);
+        assert_eq!(names("2024-02"), ["2024-02"]);
+        assert_eq!(names("2022-03-05"), ["2022-03-05..2022-03-05"]);
+        assert_eq!(
+            names("2021-12-15..2022-02-10"),
+            [
+                "2021-12-15..2021-12-31",
+                "2022-01",
+                "2022-02-01..2022-02-10"
+            ]
+        );
+        let period = Period::parse("2021-12-15..2022-02-10").unwrap();
+        let months = period.months();
+        assert_eq!(months[0].range().start, period.range().start);
+        assert_eq!(months[2].range().end, period.range().end);
+        for pair in months.windows(2) {
+            assert_eq!(pair[0].range().end, pair[1].range().start);
+        }
     }
 
     #[test]

@@ -643,3 +643,171 @@ fn a_full_queue_answers_503_with_retry_after() {
     assert!(ok >= 1);
     assert_eq!(service.store().totals().unwrap().signatures, ok as u64);
 }
+
+#[test]
+fn whoami_names_the_key_its_role_and_what_it_may_do() {
+    let service = Service::start();
+    let c = service.client();
+    let k = &service.keys;
+    let me = c.get("/v1/whoami", Some(&k.signer));
+    assert_eq!(me.status, 200, "{}", me.text());
+    let me = me.json();
+    assert_eq!(me["key_id"], kyso::api::auth::key_id_of(&k.signer).unwrap());
+    assert_eq!(me["role"], "signer");
+    assert_eq!(me["units"], serde_json::json!(["STP"]));
+    assert_eq!(
+        me["permissions"],
+        serde_json::json!([
+            "sign",
+            "verify",
+            "record_documents",
+            "read_units",
+            "read_identity"
+        ])
+    );
+    assert_eq!(
+        me["signing_keys"],
+        serde_json::json!([{"name": "stp-01", "unit": "STP", "method": "hsm"}])
+    );
+    // The secret follows `kyso_<16 hex>_`; it may itself contain `_`.
+    let secret = k.signer.splitn(3, '_').nth(2).unwrap();
+    assert!(!me.to_string().contains(secret));
+    // A signer of another unit is offered no key of STP.
+    let other = c.get("/v1/whoami", Some(&k.other_signer)).json();
+    assert_eq!(other["signing_keys"], serde_json::json!([]));
+    // An auditor reads reports and nothing else, and is offered no key.
+    let auditor = c.get("/v1/whoami", Some(&k.auditor)).json();
+    assert_eq!(auditor["role"], "auditor");
+    assert_eq!(auditor["units"], serde_json::json!(["*"]));
+    assert_eq!(
+        auditor["permissions"],
+        serde_json::json!(["read_reports", "read_identity"])
+    );
+    assert_eq!(auditor["signing_keys"], serde_json::json!([]));
+    let verifier = c.get("/v1/whoami", Some(&k.verifier)).json();
+    assert_eq!(
+        verifier["permissions"],
+        serde_json::json!(["verify", "read_units", "read_identity"])
+    );
+    c.get("/v1/whoami", None).problem(401, "unauthorized");
+    c.get("/v1/whoami", Some("kyso_0123456789abcdef_AAAA"))
+        .problem(401, "unauthorized");
+}
+
+#[test]
+fn the_trend_is_each_months_report_side_by_side() {
+    let service = Service::start();
+    let c = service.client();
+    let k = &service.keys;
+    let documents: Vec<String> = [
+        ("STP-T-1", "2022-01-05T09:00:00+07:00", "signed"),
+        ("STP-T-2", "2022-01-20T09:00:00+07:00", "unsigned"),
+        ("STP-T-3", "2022-02-10T09:00:00+07:00", "signed"),
+        // 00:30 on 1 March in Hanoi is still February in UTC: it counts in March.
+        ("STP-T-4", "2022-03-01T00:30:00+07:00", "signed"),
+        ("SYT-T-1", "2022-03-09T09:00:00+07:00", "unsigned"),
+    ]
+    .iter()
+    .map(|(id, at, declared)| {
+        let unit = &id[..3];
+        format!(
+            r#"{{"document_id":"{id}","number":"1/{unit}","doc_type":"Công văn","unit":"{unit}","issued_at":"{at}","declared":"{declared}"}}"#
+        )
+    })
+    .collect();
+    let reply = c.post(
+        "/v1/documents",
+        &k.admin,
+        "application/x-ndjson",
+        documents.join("\n").into_bytes(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+
+    let trend = c.get(
+        "/v1/reports/signing-rate/trend?period=2022-Q1",
+        Some(&k.auditor),
+    );
+    assert_eq!(trend.status, 200, "{}", trend.text());
+    let trend = trend.json();
+    assert_eq!(trend["period"], "2022-Q1");
+    let months = trend["months"].as_array().unwrap();
+    let names: Vec<&str> = months
+        .iter()
+        .map(|m| m["month"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["2022-01", "2022-02", "2022-03"]);
+    for month in months {
+        let period = month["period"].as_str().unwrap();
+        let report = c
+            .get(
+                &format!("/v1/reports/signing-rate?period={period}"),
+                Some(&k.auditor),
+            )
+            .json();
+        assert_eq!(month["overall"], report["overall"], "{period}");
+        assert_eq!(month["levels"], report["levels"], "{period}");
+    }
+    assert_eq!(months[0]["overall"]["issued"], 2);
+    assert_eq!(months[0]["overall"]["declared_rate"], 50.0);
+    assert_eq!(months[2]["overall"]["issued"], 2);
+
+    // A custom range: months cut to it, named by their month.
+    let cut = c
+        .get(
+            "/v1/reports/signing-rate/trend?period=2022-01-15..2022-03-05&unit=STP",
+            Some(&k.auditor),
+        )
+        .json();
+    let months = cut["months"].as_array().unwrap();
+    assert_eq!(months.len(), 3);
+    assert_eq!(months[0]["month"], "2022-01");
+    assert_eq!(months[0]["period"], "2022-01-15..2022-01-31");
+    assert_eq!(months[0]["overall"]["issued"], 1);
+    assert_eq!(months[2]["period"], "2022-03-01..2022-03-05");
+    assert_eq!(months[2]["overall"]["issued"], 1, "SYT is out of scope");
+    assert_eq!(cut["scope"]["code"], "STP");
+
+    // The report's rules: scope, level, and a bound on the work.
+    c.get(
+        "/v1/reports/signing-rate/trend?period=2022-Q1",
+        Some(&k.stp_auditor),
+    )
+    .problem(403, "forbidden");
+    c.get(
+        "/v1/reports/signing-rate/trend?period=2022-Q1&unit=SYT",
+        Some(&k.stp_auditor),
+    )
+    .problem(403, "forbidden");
+    assert_eq!(
+        c.get(
+            "/v1/reports/signing-rate/trend?period=2022-Q1&unit=STP",
+            Some(&k.stp_auditor)
+        )
+        .status,
+        200
+    );
+    for key in [&k.signer, &k.verifier] {
+        c.get("/v1/reports/signing-rate/trend?period=2022", Some(key))
+            .problem(403, "forbidden");
+    }
+    c.get(
+        "/v1/reports/signing-rate/trend?period=2022&level=galaxy",
+        Some(&k.auditor),
+    )
+    .problem(400, "bad-request");
+    let long = c
+        .get(
+            "/v1/reports/signing-rate/trend?period=2010-01-01..2022-12-31",
+            Some(&k.auditor),
+        )
+        .problem(400, "bad-request");
+    assert!(
+        long["detail"].as_str().unwrap().contains("at most 60"),
+        "{long}"
+    );
+    c.get(
+        "/v1/reports/signing-rate/trend?period=2022-H3",
+        Some(&k.auditor),
+    )
+    .problem(400, "bad-request");
+}

@@ -1,0 +1,264 @@
+// The verify page: one PDF or XML document through POST /v1/verify, its report in plain words.
+// The words for the verdicts are kyso's own (see i18n.js); the report itself is kept as the
+// service sent it, for the JSON download.
+
+import { call } from './api.js';
+import { byId, el, english, icon, replace, clear, saveBlob } from './dom.js';
+import { problemNotice } from './errors.js';
+import {
+  t, has, indicationWords, subIndicationWords, dateTime, count,
+} from './i18n.js';
+
+/** Changes listed on the page at most; the JSON report has them all. */
+const CHANGES_SHOWN = 50;
+
+const TONES = {
+  'TOTAL-PASSED': 'passed',
+  INDETERMINATE: 'indeterminate',
+  'TOTAL-FAILED': 'failed',
+};
+
+let last = null; // {name, report, text} of the document shown
+let failure = null; // {name, error} of a request that failed
+let busy = false;
+
+export function mount() {
+  const zone = byId('dropzone');
+  const input = byId('verify-file');
+  byId('verify-choose').addEventListener('click', () => input.click());
+  input.addEventListener('change', () => {
+    if (input.files.length) check(input.files);
+    input.value = '';
+  });
+  zone.addEventListener('dragenter', (e) => { e.preventDefault(); zone.classList.add('dragging'); });
+  zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('dragging'); });
+  zone.addEventListener('dragleave', (e) => {
+    if (!zone.contains(e.relatedTarget)) zone.classList.remove('dragging');
+  });
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('dragging');
+    if (e.dataTransfer && e.dataTransfer.files.length) check(e.dataTransfer.files);
+  });
+  // A file dropped beside the zone must not make the browser open it in place of the page.
+  window.addEventListener('dragover', (e) => e.preventDefault());
+  window.addEventListener('drop', (e) => e.preventDefault());
+}
+
+export function show() {}
+
+export function reset() {
+  last = null;
+  failure = null;
+  clear(byId('verify-result'));
+  clear(byId('verify-status'));
+}
+
+export function rerender() {
+  if (last) {
+    byId('verify-status').textContent = t('verify.done', { name: last.name });
+    render();
+  } else if (failure) {
+    renderFailure();
+  }
+}
+
+async function check(files) {
+  const status = byId('verify-status');
+  if (busy) return;
+  if (files.length !== 1) {
+    status.textContent = t('verify.oneFile');
+    return;
+  }
+  const file = files[0];
+  if (file.size === 0) {
+    status.textContent = t('verify.empty');
+    return;
+  }
+  busy = true;
+  byId('verify-choose').disabled = true;
+  last = null;
+  failure = null;
+  clear(byId('verify-result'));
+  status.textContent = t('verify.checking', { name: file.name });
+  try {
+    const response = await call('POST', '/v1/verify', {
+      body: file,
+      contentType: 'application/octet-stream',
+    });
+    const text = await response.text();
+    last = { name: file.name, report: JSON.parse(text), text };
+    status.textContent = t('verify.done', { name: file.name });
+    render();
+    byId('verify-result').focus();
+  } catch (error) {
+    failure = { name: file.name, error };
+    renderFailure();
+  } finally {
+    busy = false;
+    byId('verify-choose').disabled = false;
+  }
+}
+
+function renderFailure() {
+  byId('verify-status').textContent = t('verify.failedRequest', { name: failure.name });
+  replace(byId('verify-result'), problemNotice(failure.error));
+}
+
+function tone(indication) {
+  return TONES[indication] || 'indeterminate';
+}
+
+/** "HỢP LỆ" out of "HỢP LỆ — chữ ký số đúng và tin cậy". */
+function shortWord(indication) {
+  return indicationWords(indication).split(' — ')[0];
+}
+
+function verdictBox(indication, sub, extra) {
+  return el('div', { class: `verdict tone-${tone(indication)}`, 'data-indication': indication },
+    el('span', { class: 'verdict-icon' }, icon(tone(indication))),
+    el('div', {},
+      el('p', { class: 'verdict-word' }, indicationWords(indication)),
+      sub ? el('p', { class: 'verdict-detail' }, subIndicationWords(sub)) : null,
+      el('p', { class: 'code mono' }, sub ? `${indication} / ${sub}` : indication),
+      extra));
+}
+
+function render() {
+  const { name, report, text } = last;
+  const result = byId('verify-result');
+  const signatures = report.signatures || [];
+  replace(result,
+    el('h2', {}, t('verify.resultTitle', { name })),
+    el('h3', {}, t('verify.conclusion')),
+    verdictBox(report.indication, report.subindication,
+      report.reasons && report.reasons.length
+        ? el('ul', { class: 'list-plain verdict-detail' }, report.reasons.map((r) => el('li', {}, english(r))))
+        : null),
+    facts([
+      [t('verify.file'), name],
+      [t('verify.format'), String(report.format || '').toUpperCase()],
+      [t('verify.sha256'), el('span', { class: 'mono' }, report.sha256)],
+      [t('verify.validatedAt'), dateTime(report.validated_at)],
+      [t('verify.count'), count(signatures.length)],
+    ]),
+    el('div', { class: 'actions' },
+      el('button', {
+        type: 'button',
+        class: 'button',
+        id: 'verify-download',
+        onclick: () => saveBlob(new Blob([text], { type: 'application/json' }), `${name}.kyso-report.json`),
+      }, t('verify.download')),
+      el('button', {
+        type: 'button',
+        class: 'button',
+        onclick: () => byId('verify-choose').focus(),
+      }, t('verify.another'))),
+    signatures.length === 0 ? el('p', { class: 'empty' }, t('verify.noSignature')) : null,
+    signatures.map((s, i) => signatureSection(s, i + 1)));
+}
+
+function facts(rows) {
+  return el('dl', { class: 'document-facts' },
+    rows.filter(([, value]) => value !== null && value !== undefined && value !== '')
+      .map(([label, value]) => [el('dt', {}, label), el('dd', {}, value)]));
+}
+
+function signatureSection(s, n) {
+  const signer = s.signer || {};
+  const heading = `${t('verify.signatureN', { n })}: ${signer.common_name || signer.subject || s.name}`;
+  const time = s.signing_time
+    ? [dateTime(s.signing_time), ' — ',
+      t(s.signing_time_source === 'timestamp' ? 'verify.source.timestamp' : 'verify.source.claimed')]
+    : t('verify.unknown');
+  return el('section', { class: 'signature', 'data-indication': s.indication, 'aria-label': heading },
+    el('div', { class: 'signature-head' },
+      el('h2', {}, heading),
+      el('span', { class: `badge tone-${tone(s.indication)}` }, icon(tone(s.indication)), shortWord(s.indication))),
+    el('div', { class: 'signature-body' },
+      verdictBox(s.indication, s.subindication,
+        s.reasons && s.reasons.length
+          ? el('div', {}, el('p', {}, `${t('verify.reasons')} (${t('verify.technical')}):`),
+            el('ul', { class: 'list-plain' }, s.reasons.map((r) => el('li', {}, english(r)))))
+          : null),
+      facts([
+        [t('verify.signer'), signer.common_name || signer.subject],
+        [t('verify.unit'), signer.unit],
+        [t('verify.organization'), signer.organization],
+        [t('verify.signingTime'), el('span', { class: 'signing-time' }, time)],
+        [t('verify.timestamp'), s.timestamp_time ? dateTime(s.timestamp_time) : null],
+        [t('verify.issuer'), signer.issuer],
+        [t('verify.serial'), signer.serial ? el('span', { class: 'mono' }, signer.serial) : null],
+        [t('verify.field'), s.name],
+        [t('verify.kind'), s.format],
+        [t('verify.algorithm'), s.signature_algorithm],
+        [t('verify.coverage'), has(`coverage.${s.coverage}`) ? t(`coverage.${s.coverage}`) : s.coverage],
+      ]),
+      el('h3', {}, t('verify.checks')),
+      el('ul', { class: 'checks' },
+        ['intact', 'signature_valid', 'trusted', 'revocation', 'changes_permitted'].map((facet) => {
+          const value = s[facet];
+          const kind = value === 'passed' ? 'passed' : value === 'failed' ? 'failed' : 'indeterminate';
+          return el('li', { class: `tone-text-${kind}`, 'data-facet': facet, 'data-value': value },
+            icon(kind), el('span', {}, `${t(`facet.${facet}`)}: `, el('strong', {}, t(`facet.${value}`))));
+        })),
+      s.warnings && s.warnings.length
+        ? [el('h3', {}, `${t('verify.warnings')} (${t('verify.technical')})`),
+          el('ul', { class: 'list-plain warnings' }, s.warnings.map((w) => el('li', {}, english(w))))]
+        : null,
+      changesPart(s),
+      chainPart(s.chain || [])));
+}
+
+function changesPart(s) {
+  const changes = s.changes || [];
+  const title = el('h3', {}, t('verify.changes'));
+  if (changes.length === 0) return [title, el('p', { class: 'changes-summary' }, t('verify.noChanges'))];
+  const pages = [...new Set(changes.map((c) => c.page).filter((p) => p !== null && p !== undefined))]
+    .sort((a, b) => a - b);
+  const summary = el('p', { class: 'changes-summary' },
+    t('verify.changesSummary', { n: count(changes.length), level: levelWords(s.modification) }),
+    pages.length ? ` ${t('verify.changesPages', { pages: pages.join(', ') })}` : '');
+  const shown = changes.slice(0, CHANGES_SHOWN);
+  const table = el('div', { class: 'table-wrap' }, el('table', { class: 'changes' },
+    el('thead', {}, el('tr', {},
+      el('th', { scope: 'col' }, t('change.object')),
+      el('th', { scope: 'col' }, t('change.kind')),
+      el('th', { scope: 'col', class: 'num' }, t('change.page')),
+      el('th', { scope: 'col' }, t('change.rule')),
+      el('th', { scope: 'col' }, t('change.level')))),
+    el('tbody', {}, shown.map((c) => el('tr', {},
+      el('td', { class: 'mono' }, c.object),
+      el('td', {}, has(`kind.${c.kind}`) ? t(`kind.${c.kind}`) : c.kind),
+      el('td', { class: 'num' }, c.page === null || c.page === undefined ? '—' : String(c.page)),
+      el('td', {}, english(c.rule)),
+      el('td', {}, levelWords(c.level)))))));
+  const more = changes.length > CHANGES_SHOWN
+    ? el('p', { class: 'hint' }, `… +${count(changes.length - CHANGES_SHOWN)} — ${t('verify.download')}`)
+    : null;
+  return [title, summary, table, more];
+}
+
+function levelWords(level) {
+  return has(`level.${level}`) ? t(`level.${level}`) : level;
+}
+
+function chainPart(chain) {
+  const title = el('h3', {}, t('verify.chain'));
+  if (chain.length === 0) return [title, el('p', { class: 'empty' }, t('chain.none'))];
+  return [title, el('div', { class: 'table-wrap' }, el('table', { class: 'chain' },
+    el('thead', {}, el('tr', {},
+      el('th', { scope: 'col' }, t('chain.position')),
+      el('th', { scope: 'col' }, t('chain.subject')),
+      el('th', { scope: 'col' }, t('chain.issuer')),
+      el('th', { scope: 'col' }, t('chain.validity')),
+      el('th', { scope: 'col' }, t('chain.revocation')))),
+    el('tbody', {}, chain.map((link, i) => el('tr', {},
+      el('td', {}, i === 0 ? t('chain.leaf')
+        : link.subject === link.issuer ? t('chain.root') : t('chain.intermediate')),
+      el('td', {}, link.subject),
+      el('td', {}, link.issuer),
+      el('td', { class: 'num' }, `${dateTime(link.not_before).split(' ')[0]} – ${dateTime(link.not_after).split(' ')[0]}`),
+      el('td', {}, has(`revocation.${link.revocation}`) ? t(`revocation.${link.revocation}`) : english(link.revocation))))))),
+  ];
+}
