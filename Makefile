@@ -4,7 +4,7 @@ CARGO ?= cargo
 DEMO_DIR := var/demo
 DEMO_TOKEN := kyso-demo
 
-.PHONY: demo test test-fast lint bench fuzz clean-demo
+.PHONY: demo test test-fast lint deps bench fuzz clean-demo
 
 CONFORMANCE ?= $(CURDIR)/../shared/conformance
 FUZZ_SECONDS ?= 30
@@ -38,6 +38,11 @@ test: lint
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets --quiet -- -D warnings
+
+## make deps: the dependency tree against deny.toml with cargo-deny (licences, sources, bans;
+## RustSec advisories when their database can be fetched).
+deps:
+	@scripts/check-deps.sh
 
 ## make bench: throughput next to the peers measured in the same run (see BENCHMARKS.md).
 bench:
