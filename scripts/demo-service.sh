@@ -100,9 +100,14 @@ say "2022-H1 overall: $overall"
 say "report (JSON, CSV, HTML): $url/v1/reports/signing-rate?period=2022-H1&format=html  (Authorization: Bearer \$(cat $service/auditor.key))"
 say "saved: $dir/signing-rate-2022-H1.api.html"
 say "API description: $url/openapi.json   metrics: $url/metrics"
+say "web pages: $url/web/ (HTTP $(curl -s -o /dev/null -w '%{http_code}' "$url/web/"); log in with the key in $service/verifier.key to verify documents,"
+say "  $service/auditor.key for the signing-rate dashboard)"
 
 step 14 "stop the service (SIGTERM: requests in flight finish, PKCS#11 sessions close), check the audit chain"
 kill -TERM $pid
 wait $pid || true
 trap - EXIT
 "$kyso" audit verify --ledger "$dir/ledger.sqlite" | sed 's/^/    /'
+say "to keep the service up and open the pages in a browser:"
+say "  SOFTHSM2_CONF=$SOFTHSM2_CONF KYSO_CONFIG=$KYSO_CONFIG $kyso serve --listen 127.0.0.1:8080"
+say "  then http://127.0.0.1:8080/web/ with the key in $service/auditor.key or $service/verifier.key"
