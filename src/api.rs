@@ -20,6 +20,7 @@
 pub mod auth;
 mod documents;
 mod health;
+mod levels;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

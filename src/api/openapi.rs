@@ -39,7 +39,7 @@ fn merge(mut base: Value, extra: Value) -> Value {
     base
 }
 
-fn sign_operation(kind: &str, media: &str, level: &str) -> Value {
+fn sign_operation(kind: &str, media: &str, level: &str, levels: &[&str]) -> Value {
     json!({
         "summary": format!("Sign a {kind} document ({level})"),
         "description": "Role signer; the key must belong to one of the caller's units. The document is the body, or the `document` part of multipart/form-data with an optional JSON `options` part (fields as the query parameters). A full signing queue answers 503 with Retry-After. The signature is in the ledger and the audit log before the response is sent.",
@@ -55,7 +55,8 @@ fn sign_operation(kind: &str, media: &str, level: &str) -> Value {
             {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
             {"name": "visible", "in": "query", "schema": {"type": "string"}, "description": "PAGE,X,Y,W,H in points"},
             {"name": "packaging", "in": "query", "schema": {"type": "string", "enum": ["enveloped", "enveloping"]}},
-            {"name": "parallel", "in": "query", "schema": {"type": "boolean"}}
+            {"name": "parallel", "in": "query", "schema": {"type": "boolean"}},
+            {"name": "level", "in": "query", "schema": {"type": "string", "enum": levels}, "description": "Baseline level (default B-B); B-T and B-LT need the service's [tsa] url, B-LT its [verify] trust anchors"}
         ],
         "requestBody": {"required": true, "content": {
             media: {"schema": {"type": "string", "format": "binary"}},
@@ -68,10 +69,10 @@ fn sign_operation(kind: &str, media: &str, level: &str) -> Value {
         }},
         "responses": merge(json!({
             "200": {
-                "description": "The signed document; X-Kyso-Document-Id, X-Kyso-Indication, X-Kyso-Audit-Seq headers",
+                "description": "The signed document; X-Kyso-Document-Id, X-Kyso-Indication, X-Kyso-Level, X-Kyso-Audit-Seq headers",
                 "content": {media: {"schema": {"type": "string", "format": "binary"}}}
             }
-        }), problems(&["400", "401", "403", "404", "413", "422", "500", "503"]))
+        }), problems(&["400", "401", "403", "404", "413", "422", "500", "502", "503"]))
     })
 }
 
@@ -99,8 +100,8 @@ pub fn document() -> Value {
             }
         },
         "paths": {
-            "/v1/sign/pdf": {"post": sign_operation("PDF", "application/pdf", "PAdES B-B, incremental update")},
-            "/v1/sign/xml": {"post": sign_operation("XML", "application/xml", "XAdES B-B")},
+            "/v1/sign/pdf": {"post": sign_operation("PDF", "application/pdf", "PAdES B-B, B-T or B-LT, incremental update", &["B-B", "B-T", "B-LT"])},
+            "/v1/sign/xml": {"post": sign_operation("XML", "application/xml", "XAdES B-B or B-T", &["B-B", "B-T"])},
             "/v1/verify": {"post": {
                 "summary": "Verify one PDF or XML document",
                 "description": "Roles signer, verifier, admin. With document_id, receiving_unit and sender, also records the document as incoming to that unit.",

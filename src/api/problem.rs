@@ -33,6 +33,18 @@ pub enum ApiError {
     UnsignableDocument { reason: String },
     #[error("signing key `{key}` is unavailable: {reason}")]
     TokenUnavailable { key: String, reason: String },
+    /// The level asked for needs something the service is not configured with.
+    #[error("{reason}")]
+    LevelUnavailable { reason: String },
+    /// B-LT validates the signer before signing, and refuses a certificate it cannot vouch for.
+    #[error("{reason}")]
+    SignerNotValid { reason: String },
+    /// A service kyso depends on for this request (a time-stamping authority) failed.
+    #[error("the {service} failed: {reason}")]
+    Upstream {
+        service: &'static str,
+        reason: String,
+    },
     #[error("the {queue} queue is full; retry in {retry_after} s")]
     Overloaded {
         queue: &'static str,
@@ -73,6 +85,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType { .. } => "unsupported-media-type",
             ApiError::UnsignableDocument { .. } => "unsignable-document",
             ApiError::TokenUnavailable { .. } => "token-unavailable",
+            ApiError::LevelUnavailable { .. } => "level-unavailable",
+            ApiError::SignerNotValid { .. } => "signer-not-valid",
+            ApiError::Upstream { .. } => "upstream-failed",
             ApiError::Overloaded { .. } => "overloaded",
             ApiError::Timeout { .. } => "timeout",
             ApiError::ShuttingDown => "shutting-down",
@@ -89,7 +104,10 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::UnsignableDocument { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::UnsignableDocument { .. }
+            | ApiError::LevelUnavailable { .. }
+            | ApiError::SignerNotValid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
             ApiError::TokenUnavailable { .. }
             | ApiError::Overloaded { .. }
             | ApiError::Timeout { .. }
@@ -109,6 +127,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType { .. } => "Unsupported media type",
             ApiError::UnsignableDocument { .. } => "Document cannot be signed",
             ApiError::TokenUnavailable { .. } => "Signing key unavailable",
+            ApiError::LevelUnavailable { .. } => "Signature level unavailable",
+            ApiError::SignerNotValid { .. } => "Signer's certificate not valid",
+            ApiError::Upstream { .. } => "Upstream service failed",
             ApiError::Overloaded { .. } => "Service overloaded",
             ApiError::Timeout { .. } => "Request timed out",
             ApiError::ShuttingDown => "Shutting down",
@@ -122,7 +143,7 @@ impl ApiError {
         match self {
             ApiError::Overloaded { retry_after, .. } => Some(*retry_after),
             ApiError::Timeout { .. } | ApiError::StoreUnavailable => Some(1),
-            ApiError::TokenUnavailable { .. } => Some(5),
+            ApiError::TokenUnavailable { .. } | ApiError::Upstream { .. } => Some(5),
             _ => None,
         }
     }

@@ -8,10 +8,10 @@
 //!
 //! Order of work: authenticate and authorise, take a place in the bounded signing queue (a full
 //! queue answers 503 at once, before the body is read), read the body, sign on the blocking
-//! pool (PAdES B-B / XAdES B-B through [`crate::pades`] and [`crate::xml::sign`]), verify the
-//! output as the ledger's `indication`, then commit the ledger's `signed` event together with
-//! the audit entry (group commit). Only then is the document returned: a 2xx signature is in
-//! the ledger exactly once.
+//! pool (PAdES or XAdES at the level asked for, [`super::levels`], through [`crate::pades`]
+//! and [`crate::xml::sign`]), verify the output as the ledger's `indication`, then commit the
+//! ledger's `signed` event together with the audit entry (group commit). Only then is the
+//! document returned: a 2xx signature is in the ledger exactly once.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -26,6 +26,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::auth::{self, Permission, Principal};
+use super::levels::{PdfLevel, Requested, pades_error};
 use super::problem::ApiError;
 use super::state::{KeyEntry, store_error};
 use super::{AppState, Route, content_type, read_body};
@@ -79,6 +80,9 @@ pub struct SignRequest {
     pub packaging: Option<String>,
     /// XML: leave other signatures out of the signed content, so that more can be added.
     pub parallel: Option<bool>,
+    /// `B-B` (default), `B-T` (a signature time-stamp from the `[tsa]` authority) or, for PDF,
+    /// `B-LT` (the chain's certificates, CRLs and OCSP responses in the document's DSS).
+    pub level: Option<String>,
 }
 
 impl SignRequest {
@@ -96,6 +100,7 @@ impl SignRequest {
             visible: other.visible.or(self.visible),
             packaging: other.packaging.or(self.packaging),
             parallel: other.parallel.or(self.parallel),
+            level: other.level.or(self.level),
         }
     }
 }
@@ -175,6 +180,10 @@ async fn sign(
     if let Some(id) = &options.document_id {
         check_document_id(id)?;
     }
+    // Checked before the queue's worker is taken up: a level the service cannot make is the
+    // caller's to hear about at once.
+    let requested = Requested::parse(options.level.as_deref(), kind == Kind::Xml)?;
+    requested.tsa(&state)?;
     let unit = entry.unit.clone();
     let key_label = entry.name.clone();
     let worker_state = state.clone();
@@ -185,7 +194,17 @@ async fn sign(
                 .keys
                 .entry(&key_name)
                 .ok_or(ApiError::Internal)?;
-            make_signature(&worker_state, entry, kind, &document, &options, images)
+            make_signature(
+                &worker_state,
+                entry,
+                Job {
+                    kind,
+                    level: requested,
+                    document: &document,
+                    options: &options,
+                    images,
+                },
+            )
         })
         .await?;
     let made = match made {
@@ -352,27 +371,36 @@ fn check_document_id(id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Signs on the blocking pool: opens the key if needed, signs, verifies the output.
-fn make_signature(
-    state: &AppState,
-    entry: &KeyEntry,
+/// One signature to make.
+struct Job<'a> {
     kind: Kind,
-    document: &[u8],
-    options: &SignRequest,
+    level: Requested,
+    document: &'a [u8],
+    options: &'a SignRequest,
     images: Images,
-) -> Result<Made, ApiError> {
+}
+
+/// Signs on the blocking pool: opens the key if needed, signs, verifies the output.
+fn make_signature(state: &AppState, entry: &KeyEntry, job: Job<'_>) -> Result<Made, ApiError> {
     let key = state.keys.open(entry)?;
     let now = OffsetDateTime::now_utc();
-    let (signed, field, level) = match kind {
+    let (signed, field, level) = match job.kind {
         Kind::Pdf => {
-            let (signed, field) = sign_pdf_bytes(state, &key, document, options, images, now)
+            let level = PdfLevel::new(state, job.level, &key.chain)?;
+            let (signed, field) = sign_pdf_bytes(state, &key, &job, &level, now)
                 .inspect_err(|e| forget_on_token_failure(state, entry, e))?;
-            (signed, Some(field), SignatureLevel::PadesBB)
+            (signed, Some(field), level.ledger_level())
         }
         Kind::Xml => {
-            let signed = sign_xml_bytes(&key, document, options, now)
+            let tsa = job.level.tsa(state)?;
+            let level = if tsa.is_some() {
+                SignatureLevel::XadesBT
+            } else {
+                SignatureLevel::XadesBB
+            };
+            let signed = sign_xml_bytes(&key, job.document, job.options, tsa, now)
                 .inspect_err(|e| forget_on_token_failure(state, entry, e))?;
-            (signed, None, SignatureLevel::XadesBB)
+            (signed, None, level)
         }
     };
     let report = state.verifier.get().verify(&signed);
@@ -383,7 +411,8 @@ fn make_signature(
     };
     let certificate = ledger::Certificate::from_der(&key.certificate)
         .map_err(|e| ApiError::internal("reading the signing certificate", &e))?;
-    let document_id = options
+    let document_id = job
+        .options
         .document_id
         .clone()
         .unwrap_or_else(|| format!("sha256:{}", hex::encode(Sha256.digest(&signed))));
@@ -429,15 +458,15 @@ fn token_failure(entry_key: &KeyMaterial, e: &crate::token::Error) -> ApiError {
 fn sign_pdf_bytes(
     state: &AppState,
     key: &Arc<KeyMaterial>,
-    document: &[u8],
-    options: &SignRequest,
-    images: Images,
+    job: &Job<'_>,
+    level: &PdfLevel,
     now: OffsetDateTime,
 ) -> Result<(Vec<u8>, String), ApiError> {
+    let (options, images) = (job.options, &job.images);
     let identity = key.identity();
     let mut pdf = SignatureOptions::new(
         now,
-        crate::pades::contents_size(&identity, &crate::pades::Level::BB),
+        level.with(|level| crate::pades::contents_size(&identity, level)),
     );
     pdf.reason = options.reason.clone();
     pdf.location = options.location.clone();
@@ -465,27 +494,26 @@ fn sign_pdf_bytes(
             signer,
             options.unit_label.clone().or(cert_unit),
         );
-        let png = |bytes: Option<Vec<u8>>, what: &str| {
+        let png = |bytes: Option<&Vec<u8>>, what: &str| {
             bytes
                 .map(|b| {
-                    PngImage::decode(&b).map_err(|e| ApiError::BadRequest {
+                    PngImage::decode(b).map_err(|e| ApiError::BadRequest {
                         reason: format!("{what}: {e}"),
                     })
                 })
                 .transpose()
         };
-        appearance.signature_image = png(images.signature, "signature_image")?;
-        appearance.seal_image = png(images.seal, "seal_image")?;
+        appearance.signature_image = png(images.signature.as_ref(), "signature_image")?;
+        appearance.seal_image = png(images.seal.as_ref(), "seal_image")?;
         pdf.visible = Some(VisibleSignature { rect, appearance });
     }
-    match crate::pades::sign(document, &identity, &pdf, &crate::pades::Level::BB) {
+    match level.with(|level| crate::pades::sign(job.document, &identity, &pdf, level)) {
         Ok(signed) => Ok((signed.to_vec(), signed.field_name().to_owned())),
         Err(crate::pades::Error::Pdf(e)) => Err(ApiError::UnsignableDocument {
             reason: e.to_string(),
         }),
         Err(crate::pades::Error::Cms(crate::cms::Error::Signer(e))) => Err(token_failure(key, &e)),
-        // Time-stamp and long-term validation errors cannot arise at B-B.
-        Err(e) => Err(ApiError::internal("signing the PDF", &e)),
+        Err(e) => Err(pades_error(e)),
     }
 }
 
@@ -493,10 +521,17 @@ fn sign_xml_bytes(
     key: &KeyMaterial,
     document: &[u8],
     options: &SignRequest,
+    tsa: Option<crate::pades::Tsa>,
     now: OffsetDateTime,
 ) -> Result<Vec<u8>, ApiError> {
     let mut xml = crate::xml::SignOptions::new(now.into());
-    xml.level = crate::xml::Level::XadesB;
+    xml.level = match tsa {
+        None => crate::xml::Level::XadesB,
+        Some(tsa) => {
+            xml.tsa_timeout = tsa.timeout;
+            crate::xml::Level::XadesT { tsa_url: tsa.url }
+        }
+    };
     xml.packaging = match options.packaging.as_deref() {
         None | Some("enveloped") => crate::xml::Packaging::Enveloped,
         Some("enveloping") => crate::xml::Packaging::Enveloping,
@@ -517,6 +552,10 @@ fn sign_xml_bytes(
     match crate::xml::sign(document, &key.key, &key.certificates(), &xml) {
         Ok(signed) => Ok(signed),
         Err(crate::xml::Error::Signer(e)) => Err(token_failure(key, &e)),
+        Err(e @ crate::xml::Error::Timestamp(_)) => Err(ApiError::Upstream {
+            service: "time-stamping authority",
+            reason: e.to_string(),
+        }),
         Err(
             e @ (crate::xml::Error::Build(_)
             | crate::xml::Error::SelfCheck(_)

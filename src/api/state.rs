@@ -119,6 +119,8 @@ pub struct Inner {
     pub sign_queue: Queue,
     pub verify_queue: Queue,
     pub font_path: PathBuf,
+    /// `[tsa] url`: the time-stamping authority of B-T and B-LT signatures, if any.
+    pub tsa_url: Option<String>,
     font: OnceLock<Result<Arc<crate::pdf::Font>, String>>,
     shutting_down: AtomicBool,
 }
@@ -190,6 +192,7 @@ impl AppState {
             metrics,
             key_cache: KeyCache::default(),
             font_path: config.pdf.font.clone(),
+            tsa_url: config.tsa.url.clone(),
             font: OnceLock::new(),
             shutting_down: AtomicBool::new(false),
         })))
@@ -533,6 +536,25 @@ impl VerifierCell {
     pub fn has_trust(&self) -> bool {
         !self.trust.is_empty()
     }
+
+    /// The `[verify]` settings, for checking a signer before a B-LT signature: the same
+    /// anchors, intermediates, CRL files and revocation policy the service verifies with.
+    pub fn long_term_settings(&self) -> ValidationSettings {
+        ValidationSettings {
+            trust: self.trust.clone(),
+            certificates: self.certificates.clone(),
+            evidence: self.evidence.clone(),
+            revocation: self.revocation,
+        }
+    }
+}
+
+/// The service's `[verify]` settings, loaded.
+pub struct ValidationSettings {
+    pub trust: TrustStore,
+    pub certificates: CertPool,
+    pub evidence: Evidence,
+    pub revocation: Revocation,
 }
 
 /// Ledger connections for reads and small writes, opened on demand up to a bound.

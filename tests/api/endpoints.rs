@@ -811,3 +811,118 @@ fn the_trend_is_each_months_report_side_by_side() {
     )
     .problem(400, "bad-request");
 }
+
+#[test]
+fn levels_b_t_and_b_lt_with_a_real_tsa_and_the_tsa_failing() {
+    let service = Service::with(Options {
+        timestamps: true,
+        ..Options::default()
+    });
+    let client = service.client();
+    let signer = &service.keys.signer;
+
+    let reply = sign_pdf(&client, signer, "&document_id=STP-T-1&level=B-T", letter());
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("x-kyso-level"), Some("PAdES-B-T"));
+    assert_eq!(reply.header("x-kyso-indication"), Some("TOTAL-PASSED"));
+    let report = service.verifier().verify(&reply.body);
+    assert!(report.all_passed(), "{report:?}");
+    assert_eq!(report.signatures[0].format, "PAdES-B-T");
+    assert_eq!(
+        report.signatures[0].signing_time_source,
+        Some(kyso::verify::TimeSource::Timestamp)
+    );
+
+    // B-LT: the evidence travels in the document, so a verifier that knows only the root (no
+    // CRL files, no network) finds the signature valid.
+    let reply = sign_pdf(
+        &client,
+        signer,
+        "&document_id=STP-LT-1&level=b-lt",
+        letter(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("x-kyso-level"), Some("PAdES-B-LT"));
+    let mut trust = kyso::pki::TrustStore::new();
+    trust
+        .load(&service.dir.path().join("pki/root.pem"))
+        .unwrap();
+    let mut options = kyso::verify::VerifyOptions::new(trust, time::OffsetDateTime::now_utc());
+    options.revocation = kyso::verify::Revocation::Offline;
+    let report = kyso::verify::Verifier::new(options).verify(&reply.body);
+    assert!(report.all_passed(), "{report:?}");
+    assert_eq!(report.signatures[0].format, "PAdES-B-LT");
+
+    let reply = client.post(
+        "/v1/sign/xml?key=stp-01&document_id=STP-XT-1&level=B-T",
+        signer,
+        "application/xml",
+        XML.as_bytes().to_vec(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("x-kyso-level"), Some("XAdES-B-T"));
+    let report = service.verifier().verify(&reply.body);
+    assert!(report.all_passed(), "{report:?}");
+    assert_eq!(
+        report.signatures[0].signing_time_source,
+        Some(kyso::verify::TimeSource::Timestamp)
+    );
+    client
+        .post(
+            "/v1/sign/xml?key=stp-01&level=B-LT",
+            signer,
+            "application/xml",
+            XML.as_bytes().to_vec(),
+        )
+        .problem(400, "bad-request");
+
+    // The ledger and the audit log name each level.
+    let mut store = service.store();
+    assert_eq!(store.totals().unwrap().signatures, 3);
+    let levels: Vec<String> = store
+        .audit_entries(0, 100)
+        .unwrap()
+        .iter()
+        .filter(|e| e.record.action == "signature")
+        .map(|e| {
+            let details: serde_json::Value = serde_json::from_str(&e.record.details).unwrap();
+            details["level"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(levels, ["PAdES-B-T", "PAdES-B-LT", "XAdES-B-T"]);
+
+    // A TSA that fails: 502 with Retry-After, and nothing is recorded or handed out.
+    let (front, _) = service.tsa.as_ref().unwrap();
+    front.fail("/tsa");
+    let reply = sign_pdf(&client, signer, "&document_id=STP-T-2&level=B-T", letter());
+    let problem = reply.problem(502, "upstream-failed");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("time-stamping authority"),
+        "{problem}"
+    );
+    assert_eq!(reply.header("retry-after"), Some("5"));
+    assert_eq!(store.totals().unwrap().signatures, 3);
+}
+
+#[test]
+fn a_level_the_service_cannot_make_is_refused_before_the_token_signs() {
+    let service = Service::start();
+    let client = service.client();
+    let signer = &service.keys.signer;
+    let reply = sign_pdf(&client, signer, "&level=B-T", letter());
+    let problem = reply.problem(422, "level-unavailable");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("[tsa] url"),
+        "{problem}"
+    );
+    sign_pdf(&client, signer, "&level=B-LT", letter()).problem(422, "level-unavailable");
+    sign_pdf(&client, signer, "&level=B-LTA", letter()).problem(400, "bad-request");
+    // B-B stays the default and needs nothing more.
+    let reply = sign_pdf(&client, signer, "", letter());
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("x-kyso-level"), Some("PAdES-B-B"));
+    assert_eq!(service.store().totals().unwrap().signatures, 1);
+}

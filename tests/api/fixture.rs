@@ -10,6 +10,7 @@ use kyso::config::Config;
 use kyso::ledger::Store;
 use kyso::ledger::sqlite::{Durability, SqliteStore};
 
+use crate::support::responders::{Responders, Tsa};
 use crate::support::{self, MAIN_TOKEN, Signing};
 
 /// Units every fixture ledger holds.
@@ -25,6 +26,8 @@ pub struct Options {
     pub sign_queue: usize,
     /// Add a key on a token that does not exist.
     pub missing_token_key: bool,
+    /// Run an RFC 3161 TSA (`openssl ts -reply`) certified by the key's PKI, as `[tsa] url`.
+    pub timestamps: bool,
 }
 
 impl Default for Options {
@@ -33,6 +36,7 @@ impl Default for Options {
             sign_workers: 2,
             sign_queue: 16,
             missing_token_key: false,
+            timestamps: false,
         }
     }
 }
@@ -45,6 +49,8 @@ pub struct Service {
     pub ledger: PathBuf,
     pub keys: Keys,
     pub state: AppState,
+    /// The TSA and its loopback front, when `timestamps` was asked for.
+    pub tsa: Option<(Responders, Tsa)>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -61,7 +67,13 @@ pub struct Keys {
 }
 
 /// Writes kyso.toml for a service with key `stp-01` (unit STP) on the main test token.
-pub fn config(signing: &Signing, dir: &Path, ledger: &Path, options: &Options) -> Config {
+pub fn config(
+    signing: &Signing,
+    dir: &Path,
+    ledger: &Path,
+    options: &Options,
+    tsa_url: Option<&str>,
+) -> Config {
     let t = support::tokens();
     let label = signing
         .key
@@ -106,6 +118,9 @@ chain = ["{intermediate}"]
         ledger = ledger.display(),
         intermediate = dir.join("pki/intermediate.pem").display(),
     );
+    if let Some(url) = tsa_url {
+        text.push_str(&format!("\n[tsa]\nurl = \"{url}\"\n"));
+    }
     if options.missing_token_key {
         text.push_str(
             "\n[[serve.keys]]\nname = \"ghost\"\nuri = \"pkcs11:token=no-such-token;object=x\"\nunit = \"STP\"\n",
@@ -164,7 +179,14 @@ impl Service {
             let mut store = SqliteStore::open(&ledger, Durability::Normal).unwrap();
             seed(&mut store)
         };
-        let config = config(&signing, dir.path(), &ledger, &options);
+        let tsa = options.timestamps.then(|| {
+            let front = Responders::start();
+            let tsa = Tsa::for_pki(&signing.pki);
+            front.serve_tsa("/tsa", &tsa);
+            (front, tsa)
+        });
+        let tsa_url = tsa.as_ref().map(|(front, _)| front.url("/tsa"));
+        let config = config(&signing, dir.path(), &ledger, &options, tsa_url.as_deref());
         let state = AppState::new(&config, StoreConfig::Sqlite(ledger.clone())).unwrap();
         let (url, stop, thread) = run(state.clone());
         Service {
@@ -174,6 +196,7 @@ impl Service {
             ledger,
             keys,
             state,
+            tsa,
             stop: Some(stop),
             thread: Some(thread),
         }
