@@ -32,9 +32,6 @@ mod units;
 mod verify;
 mod whoami;
 
-/// Reading an uploaded zip batch (`POST /v1/verify/batch`), public for its fuzz target.
-pub use verify::{BatchItem, unzip as unzip_batch};
-
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

@@ -23,6 +23,7 @@ pub mod snapshot;
 mod summary;
 
 use std::num::NonZeroUsize;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::sync_channel;
@@ -33,7 +34,7 @@ use time::OffsetDateTime;
 
 use crate::verify::{DocumentReport, Verifier};
 
-pub use input::{Limits, Source};
+pub use input::{Limits, Source, Upload};
 pub use summary::{NO_SIGNER, NOT_READ, Summary, UnitTally, peak_memory, signer_unit, verdict_key};
 
 /// Why a batch, or one of its documents, could not be handled. Every variant names the file (and
@@ -125,11 +126,13 @@ impl Item {
         }
     }
 
-    /// The line `--json-lines` writes: `{"file", "size", "elapsed_ms", "report"}`, or `"error"`
-    /// in place of `"report"`.
+    /// The line `--json-lines` writes: `{"file", "index", "size", "elapsed_ms", "report"}`, or
+    /// `"error"` in place of `"report"`. Lines come in completion order; `index` is the input
+    /// order.
     pub fn to_json(&self) -> serde_json::Value {
         let mut line = serde_json::json!({
             "file": self.name,
+            "index": self.index,
             "size": self.size,
             "elapsed_ms": (self.elapsed.as_secs_f64() * 1e6).round() / 1e3,
         });
@@ -187,6 +190,20 @@ impl<'v> Batch<'v> {
     /// there were. `Err` only when the source itself cannot be read; then the items already
     /// handed over stand.
     pub fn run(&self, source: &Source, mut sink: impl FnMut(Item)) -> Result<u64, Error> {
+        self.run_until(source, |item| {
+            sink(item);
+            ControlFlow::Continue(())
+        })
+    }
+
+    /// [`Batch::run`], stopped early when `sink` says [`ControlFlow::Break`] (a client that went
+    /// away): no further document is read, and those in flight are dropped. Returns how many
+    /// documents were handed to `sink`.
+    pub fn run_until(
+        &self,
+        source: &Source,
+        mut sink: impl FnMut(Item) -> ControlFlow<()>,
+    ) -> Result<u64, Error> {
         let opened = input::open(source, &self.limits)?;
         let jobs = self.jobs.get();
         // Two per worker: a worker never waits for the walker, and no more than this many
@@ -246,10 +263,16 @@ impl<'v> Batch<'v> {
             }
             drop(item_tx);
             let mut count = 0;
-            for item in item_rx {
+            for item in &item_rx {
                 count += 1;
-                sink(item);
+                if sink(item).is_break() {
+                    // The walker stops at its next document; the workers find the channel
+                    // closed and drain what is queued.
+                    stop.store(true, Ordering::Relaxed);
+                    break;
+                }
             }
+            drop(item_rx);
             match walker.join() {
                 Ok(result) => result.map(|()| count),
                 Err(panic) => Err(Error::Panicked {

@@ -125,7 +125,7 @@ pub fn document() -> Value {
                     "multipart/form-data": {"schema": {"type": "object", "description": "One part per document"}},
                     "application/zip": {"schema": {"type": "string", "format": "binary"}}
                 }},
-                "responses": merge(json!({"200": {"description": "JSON lines: {name, report} or {name, error}; last {summary}", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}}),
+                "responses": merge(json!({"200": {"description": "JSON lines in completion order, as kyso verify --batch --json-lines writes them: {file, index, size, elapsed_ms, report} or {file, index, size, elapsed_ms, error}; last {summary: {documents, indications, unreadable}}", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}}),
                     problems(&["400", "401", "403", "413", "415", "500", "503"]))
             }},
             "/v1/documents": {"post": {

@@ -5,9 +5,14 @@
 //! Verdicts are exactly [`crate::verify::Verifier::verify`]'s (ETSI EN 319 102-1). With
 //! `document_id`, `receiving_unit` and `sender`, a single verification is also recorded in the
 //! ledger as an incoming document of that unit. A batch reads at most the configured body size,
-//! and a zip at most [`ZIP_MAX_ENTRIES`] entries of at most the body size each.
+//! and a zip at most [`ZIP_MAX_ENTRIES`] entries of at most the body size each; a batch runs
+//! through [`crate::batch`], so its documents are verified on the service's verify workers in
+//! parallel, under the batch module's zip-bomb limits, and its lines are those of
+//! `kyso verify --batch --json-lines`.
 
-use std::io::Read;
+use std::num::NonZeroUsize;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
 
 use axum::Json;
 use axum::Router;
@@ -19,11 +24,13 @@ use axum::routing::post;
 use serde::Deserialize;
 
 use super::auth::{self, Permission};
+use super::metrics::Metrics;
 use super::problem::ApiError;
 use super::sign::multipart_error;
 use super::state::store_error;
 use super::{AppState, Route, content_type, read_body};
 use crate::audit::{self, Action};
+use crate::batch::{Batch, Limits, Source, Upload};
 use crate::ledger::{self, Event, Verified};
 use crate::verify::DocumentReport;
 
@@ -40,14 +47,11 @@ pub(super) const ROUTES: &[Route] = &[
 
 /// Entries of a zip batch at most: a day's incoming mail of a large department, and a bound on
 /// the work one request can ask for.
-pub const ZIP_MAX_ENTRIES: usize = 10_000;
+pub const ZIP_MAX_ENTRIES: u64 = 10_000;
 
 /// Lines buffered between the verifier and a slow client; the verifier waits beyond this, so a
 /// client that does not read cannot make the server hold all results.
 const LINES_BUFFERED: usize = 16;
-
-/// One document of a batch by name: its bytes, or why they could not be read.
-pub type BatchItem = (String, Result<Vec<u8>, String>);
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -184,33 +188,15 @@ async fn verify_batch(
     let principal = auth::authorize(&state, request.headers(), Permission::Verify).await?;
     let admitted = state.verify_queue.admit(&state.metrics)?;
     let limit = state.limits.max_body_bytes;
-    let documents: Vec<BatchItem> = match content_type(request.headers()).as_str() {
-        "multipart/form-data" => {
-            let mut multipart = axum::extract::Multipart::from_request(request, &state)
-                .await
-                .map_err(|e| ApiError::BadRequest {
-                    reason: format!("multipart: {}", e.body_text()),
-                })?;
-            let mut documents = Vec::new();
-            while let Some(field) = multipart
-                .next_field()
-                .await
-                .map_err(|e| multipart_error(e, limit))?
-            {
-                let name = field
-                    .file_name()
-                    .or(field.name())
-                    .map_or_else(|| format!("part-{}", documents.len() + 1), str::to_owned);
-                let bytes = field.bytes().await.map_err(|e| multipart_error(e, limit))?;
-                documents.push((name, Ok(bytes.to_vec())));
-            }
-            documents
-        }
-        "application/zip" | "application/x-zip-compressed" => {
-            let body = read_body(&state, request.into_body()).await?;
-            let work = admitted.run(move || unzip(&body, limit)).await?;
-            work?
-        }
+    let source = match content_type(request.headers()).as_str() {
+        "multipart/form-data" => Source::Documents(read_parts(&state, request).await?.into()),
+        "application/zip" | "application/x-zip-compressed" => Source::Zip {
+            name: PathBuf::from("upload.zip"),
+            bytes: read_body(&state, request.into_body())
+                .await?
+                .to_vec()
+                .into(),
+        },
         other => {
             return Err(ApiError::UnsupportedMediaType {
                 found: other.to_owned(),
@@ -218,60 +204,45 @@ async fn verify_batch(
             });
         }
     };
-    if documents.is_empty() {
+    if matches!(&source, Source::Documents(d) if d.is_empty()) {
         return Err(ApiError::BadRequest {
             reason: "the batch holds no document".to_owned(),
         });
     }
+    // An archive refused whole (unreadable, too many entries, overlapping entries) is a 400
+    // before the stream starts, not a line in it.
+    let source = admitted
+        .run(move || {
+            source
+                .check(&batch_limits(limit))
+                .map(|()| source)
+                .map_err(|e| ApiError::BadRequest {
+                    reason: e.to_string(),
+                })
+        })
+        .await??;
     let (lines, receiver) =
         tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(LINES_BUFFERED);
     let verifier = state.verifier.get();
     let worker_state = state.clone();
-    let count = documents.len();
+    let jobs = NonZeroUsize::new(state.limits.verify_workers).unwrap_or(NonZeroUsize::MIN);
     tokio::spawn(async move {
         // The place in the verify queue is held until the whole batch is done.
         let _admitted = admitted;
         let metrics = worker_state.metrics.clone();
-        let summary = tokio::task::spawn_blocking(move || {
-            let mut by_indication = std::collections::BTreeMap::<&'static str, u64>::new();
-            let mut failed = 0u64;
-            for (name, document) in documents {
-                let line = match document {
-                    Ok(bytes) => {
-                        let report = verifier.verify(&bytes);
-                        metrics.verification(report.indication.as_str());
-                        *by_indication.entry(report.indication.as_str()).or_default() += 1;
-                        serde_json::json!({"name": name, "report": report})
-                    }
-                    Err(reason) => {
-                        failed += 1;
-                        serde_json::json!({"name": name, "error": reason})
-                    }
-                };
-                if lines.blocking_send(Ok(format!("{line}\n"))).is_err() {
-                    // The client went away: stop verifying for nobody.
-                    return None;
-                }
-            }
-            let summary = serde_json::json!({"summary": {
-                "documents": count,
-                "indications": by_indication,
-                "unreadable": failed,
-            }});
-            let _ = lines.blocking_send(Ok(format!("{summary}\n")));
-            Some(summary)
+        let outcome = tokio::task::spawn_blocking(move || {
+            run_batch(&verifier, jobs, limit, &source, &lines, &metrics)
         })
         .await
-        .ok()
-        .flatten();
+        .unwrap_or_else(|_| BatchOutcome::default());
         let record = audit::Record::new(
             principal.actor(),
             Action::Verification,
             "batch",
             &serde_json::json!({
                 "credential": principal.key_id,
-                "documents": count,
-                "completed": summary.is_some(),
+                "documents": outcome.documents,
+                "completed": outcome.completed,
             }),
         );
         if let Ok(Err(e)) = worker_state.recorder.record(Vec::new(), vec![record]).await {
@@ -288,57 +259,103 @@ async fn verify_batch(
         .into_response())
 }
 
-/// The documents of a zip archive, each bounded by `limit` bytes once inflated (a zip bomb's
-/// entry is reported, not inflated further); folders skipped.
-pub fn unzip(body: &[u8], limit: u64) -> Result<Vec<BatchItem>, ApiError> {
-    let mut archive =
-        zip::ZipArchive::new(std::io::Cursor::new(body)).map_err(|e| ApiError::BadRequest {
-            reason: format!("not a readable zip archive: {e}"),
+/// What a batch request did, for the audit log.
+#[derive(Default)]
+struct BatchOutcome {
+    documents: u64,
+    completed: bool,
+}
+
+/// Verifies `source` with [`crate::batch`] (its zip-bomb limits, its workers, its verdicts) and
+/// sends one line per document as each finishes, then a summary line; a client that goes away
+/// stops the batch.
+fn run_batch(
+    verifier: &crate::verify::Verifier,
+    jobs: NonZeroUsize,
+    limit: u64,
+    source: &Source,
+    lines: &tokio::sync::mpsc::Sender<Result<String, std::io::Error>>,
+    metrics: &Metrics,
+) -> BatchOutcome {
+    let batch = Batch::new(verifier, jobs).with_limits(batch_limits(limit));
+    let mut by_indication = std::collections::BTreeMap::<&'static str, u64>::new();
+    let mut unreadable = 0u64;
+    let mut gone = false;
+    let result = batch.run_until(source, |item| {
+        match item.report() {
+            Some(report) => {
+                metrics.verification(report.indication.as_str());
+                *by_indication.entry(report.indication.as_str()).or_default() += 1;
+            }
+            None => unreadable += 1,
+        }
+        gone = lines
+            .blocking_send(Ok(format!("{}\n", item.to_json())))
+            .is_err();
+        if gone {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
+    let documents = match result {
+        Ok(n) => n,
+        Err(e) => {
+            // The archive itself is unreadable or refused: said as the stream's last line.
+            let line = serde_json::json!({"error": e.to_string()});
+            let _ = lines.blocking_send(Ok(format!("{line}\n")));
+            return BatchOutcome::default();
+        }
+    };
+    if !gone {
+        let summary = serde_json::json!({"summary": {
+            "documents": documents,
+            "indications": by_indication,
+            "unreadable": unreadable,
+        }});
+        let _ = lines.blocking_send(Ok(format!("{summary}\n")));
+    }
+    BatchOutcome {
+        documents,
+        completed: !gone,
+    }
+}
+
+/// One document is at most a request body; an archive's entries are bounded by the batch
+/// module's ratio limit, and all of them together by four request bodies (ordinary compression
+/// ratios), so that one small request cannot ask for gigabytes of inflating.
+fn batch_limits(body_limit: u64) -> Limits {
+    Limits {
+        max_document_bytes: body_limit,
+        max_zip_entries: ZIP_MAX_ENTRIES,
+        max_zip_total_bytes: body_limit.saturating_mul(4),
+        ..Limits::default()
+    }
+}
+
+/// The parts of a multipart batch, each a document named by its file name (or part name).
+async fn read_parts(state: &AppState, request: Request) -> Result<Vec<Upload>, ApiError> {
+    let limit = state.limits.max_body_bytes;
+    let mut multipart = axum::extract::Multipart::from_request(request, state)
+        .await
+        .map_err(|e| ApiError::BadRequest {
+            reason: format!("multipart: {}", e.body_text()),
         })?;
-    if archive.len() > ZIP_MAX_ENTRIES {
-        return Err(ApiError::BadRequest {
-            reason: format!(
-                "the archive has {} entries, more than {ZIP_MAX_ENTRIES}",
-                archive.len()
-            ),
+    let mut documents = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(e, limit))?
+    {
+        let name = field
+            .file_name()
+            .or(field.name())
+            .map_or_else(|| format!("part-{}", documents.len() + 1), str::to_owned);
+        let bytes = field.bytes().await.map_err(|e| multipart_error(e, limit))?;
+        documents.push(Upload {
+            name,
+            bytes: bytes.to_vec(),
         });
     }
-    let mut out = Vec::new();
-    let mut total = 0u64;
-    for index in 0..archive.len() {
-        let mut entry = match archive.by_index(index) {
-            Ok(entry) => entry,
-            Err(e) => {
-                out.push((format!("entry-{index}"), Err(e.to_string())));
-                continue;
-            }
-        };
-        if entry.is_dir() {
-            continue;
-        }
-        let name = entry
-            .name()
-            .map_or_else(|_| format!("entry-{index}"), |n| n.into_owned());
-        let mut bytes = Vec::new();
-        // One byte more than allowed tells "exactly at the limit" from "over it".
-        match (&mut entry).take(limit + 1).read_to_end(&mut bytes) {
-            Ok(_) if bytes.len() as u64 > limit => {
-                out.push((
-                    name,
-                    Err(format!("larger than {limit} bytes once inflated")),
-                ));
-            }
-            Ok(_) => {
-                total += bytes.len() as u64;
-                // All entries together are held in memory: bounded like a body, times four to
-                // allow ordinary compression ratios.
-                if total > limit.saturating_mul(4) {
-                    return Err(ApiError::PayloadTooLarge { limit });
-                }
-                out.push((name, Ok(bytes)));
-            }
-            Err(e) => out.push((name, Err(format!("cannot inflate: {e}")))),
-        }
-    }
-    Ok(out)
+    Ok(documents)
 }

@@ -1,5 +1,6 @@
 //! Where a batch's documents come from, and the limits on reading them: a folder walked
-//! recursively, a zip archive (read in place, entry by entry, never extracted), or a list file.
+//! recursively, a zip archive (read in place, entry by entry, never extracted), a list file, or
+//! what the service received in one request (a zip archive or documents, already in memory).
 //!
 //! Enumeration streams: a folder is walked one directory handle per level, a list is read line
 //! by line, a zip archive's central directory is indexed once (bounded by
@@ -84,7 +85,7 @@ impl Default for Limits {
     }
 }
 
-/// What a batch verifies, as the command line names it.
+/// What a batch verifies: as the command line names it, or as an HTTP request brought it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
     /// A folder (walked recursively) or a zip archive; which one is decided when it is opened.
@@ -93,7 +94,22 @@ pub enum Source {
     /// lines and lines starting with `#` are skipped; relative paths are relative to the
     /// current directory, as the shell that wrote the list saw them.
     List(PathBuf),
+    /// A zip archive held in memory (an upload), read under the same limits as one on disk;
+    /// `name` stands for its path in errors.
+    Zip { name: PathBuf, bytes: Arc<[u8]> },
+    /// Documents held in memory, each with its name.
+    Documents(Arc<[Upload]>),
 }
+
+/// A document that arrived in a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upload {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What [`Source::path`] names for documents held in memory.
+const UPLOADED: &str = "(uploaded documents)";
 
 impl Source {
     /// `@LIST` or a path; no I/O.
@@ -104,9 +120,16 @@ impl Source {
         }
     }
 
+    /// Opens the source and reads no document: a folder that is not there, a list that cannot
+    /// be read or an archive refused whole is known before a batch starts.
+    pub fn check(&self, limits: &Limits) -> Result<(), Error> {
+        open(self, limits).map(drop)
+    }
+
     pub fn path(&self) -> &Path {
         match self {
-            Source::Path(p) | Source::List(p) => p,
+            Source::Path(p) | Source::List(p) | Source::Zip { name: p, .. } => p,
+            Source::Documents(_) => Path::new(UPLOADED),
         }
     }
 }
@@ -121,6 +144,7 @@ pub(crate) struct Task {
 enum What {
     File(PathBuf),
     Entry(usize),
+    Upload(usize),
     Refused(Error),
 }
 
@@ -132,6 +156,7 @@ pub(crate) enum Opened {
         path: PathBuf,
         archive: ZipArchive<SharedFile>,
     },
+    Documents(Arc<[Upload]>),
 }
 
 /// Opens `source`: checks a folder exists, or indexes an archive's central directory after
@@ -147,6 +172,10 @@ pub(crate) fn open(source: &Source, limits: &Limits) -> Result<Opened, Error> {
             }
             return Ok(Opened::List(path.clone()));
         }
+        Source::Documents(uploads) => return Ok(Opened::Documents(Arc::clone(uploads))),
+        Source::Zip { name, bytes } => {
+            return open_zip(name, Shared::Memory(Arc::clone(bytes)), limits);
+        }
         Source::Path(path) => path,
     };
     let metadata = std::fs::metadata(path).map_err(|e| Error::Source {
@@ -156,16 +185,24 @@ pub(crate) fn open(source: &Source, limits: &Limits) -> Result<Opened, Error> {
     if metadata.is_dir() {
         return Ok(Opened::Folder(path.clone()));
     }
-    let archive_error = |reason: String| Error::Archive {
-        path: path.clone(),
-        reason,
-    };
     let file = File::open(path).map_err(|e| Error::Source {
         path: path.clone(),
         reason: e.to_string(),
     })?;
-    let len = metadata.len();
-    if let Some(declared) = declared_directory(&file, len) {
+    open_zip(path, Shared::File(Arc::new(file)), limits)
+}
+
+/// Indexes an archive's central directory after checking its declared size and entry count.
+fn open_zip(path: &Path, data: Shared, limits: &Limits) -> Result<Opened, Error> {
+    let archive_error = |reason: String| Error::Archive {
+        path: path.to_owned(),
+        reason,
+    };
+    let len = data.len().map_err(|e| Error::Source {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    if let Some(declared) = declared_directory(&data, len) {
         if declared.entries > limits.max_zip_entries {
             return Err(archive_error(format!(
                 "{} entries declared, more than the {} a batch reads",
@@ -180,12 +217,12 @@ pub(crate) fn open(source: &Source, limits: &Limits) -> Result<Opened, Error> {
         }
     }
     let shared = SharedFile {
-        file: Arc::new(file),
+        data,
         position: 0,
         len,
     };
     let mut archive = ZipArchive::new(shared).map_err(|e| Error::Source {
-        path: path.clone(),
+        path: path.to_owned(),
         reason: format!("not a zip archive ({e})"),
     })?;
     if archive.len() as u64 > limits.max_zip_entries {
@@ -206,7 +243,7 @@ pub(crate) fn open(source: &Source, limits: &Limits) -> Result<Opened, Error> {
         Err(e) => return Err(archive_error(e.to_string())),
     }
     Ok(Opened::Zip {
-        path: path.clone(),
+        path: path.to_owned(),
         archive,
     })
 }
@@ -273,6 +310,14 @@ impl Opened {
                 }
                 Ok(())
             }
+            Opened::Documents(uploads) => {
+                for (index, upload) in uploads.iter().enumerate() {
+                    if !send(upload.name.clone(), What::Upload(index)) {
+                        break;
+                    }
+                }
+                Ok(())
+            }
         }
     }
 
@@ -302,6 +347,9 @@ impl Opened {
                 }
             }
             Opened::List(_) => {}
+            Opened::Documents(uploads) => {
+                counted.fetch_add(uploads.len() as u64, Ordering::Relaxed);
+            }
             Opened::Zip { archive, .. } => {
                 for index in 0..archive.len() {
                     let is_dir = archive.by_index_data(index).is_ok_and(|e| e.is_dir());
@@ -432,6 +480,24 @@ impl Reader<'_> {
             What::File(path) => {
                 let modified = read_file(&path, self.limits.max_document_bytes, &mut self.buffer)?;
                 Ok((&self.buffer, modified))
+            }
+            What::Upload(index) => {
+                let Opened::Documents(uploads) = self.opened else {
+                    return Err(Error::Panicked {
+                        name: task.name,
+                        reason: "an upload task outside a batch of uploads".to_owned(),
+                    });
+                };
+                let upload = &uploads[index];
+                let size = upload.bytes.len() as u64;
+                if size > self.limits.max_document_bytes {
+                    return Err(Error::TooLarge {
+                        path: PathBuf::from(&upload.name),
+                        size,
+                        limit: self.limits.max_document_bytes,
+                    });
+                }
+                Ok((&upload.bytes, None))
             }
             What::Entry(index) => {
                 let archive_path = match self.opened {
@@ -607,7 +673,7 @@ struct Declared {
     directory_bytes: u64,
 }
 
-fn declared_directory(file: &File, len: u64) -> Option<Declared> {
+fn declared_directory(file: &Shared, len: u64) -> Option<Declared> {
     // The record is 22 bytes plus a comment of at most 65,535.
     const EOCD: [u8; 4] = [0x50, 0x4b, 0x05, 0x06];
     const LOCATOR: [u8; 4] = [0x50, 0x4b, 0x06, 0x07];
@@ -649,18 +715,59 @@ fn declared_directory(file: &File, len: u64) -> Option<Declared> {
     })
 }
 
-/// A file read by position, so that every worker's clone of the archive reads it without
-/// sharing a cursor (and without reopening it).
+/// An archive's bytes, on disk or in memory, read by position.
+#[derive(Clone, Debug)]
+enum Shared {
+    File(Arc<File>),
+    Memory(Arc<[u8]>),
+}
+
+impl Shared {
+    fn len(&self) -> std::io::Result<u64> {
+        match self {
+            Shared::File(file) => Ok(file.metadata()?.len()),
+            Shared::Memory(bytes) => Ok(bytes.len() as u64),
+        }
+    }
+
+    fn read_at(&self, out: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        match self {
+            Shared::File(file) => file.read_at(out, offset),
+            Shared::Memory(bytes) => {
+                let start = usize::try_from(offset).map_or(bytes.len(), |o| o.min(bytes.len()));
+                let n = out.len().min(bytes.len() - start);
+                out[..n].copy_from_slice(&bytes[start..start + n]);
+                Ok(n)
+            }
+        }
+    }
+
+    fn read_exact_at(&self, mut out: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+        while !out.is_empty() {
+            match self.read_at(out, offset)? {
+                0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                n => {
+                    out = &mut out[n..];
+                    offset += n as u64;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An archive read by position, so that every worker's clone of it reads without sharing a
+/// cursor (and without reopening the file).
 #[derive(Clone, Debug)]
 pub(crate) struct SharedFile {
-    file: Arc<File>,
+    data: Shared,
     position: u64,
     len: u64,
 }
 
 impl Read for SharedFile {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.file.read_at(out, self.position)?;
+        let n = self.data.read_at(out, self.position)?;
         self.position += n as u64;
         Ok(n)
     }

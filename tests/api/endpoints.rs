@@ -562,9 +562,23 @@ fn documents_units_reports_and_verification() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 4, "{lines:?}");
-    assert_eq!(lines[0]["name"], "signed.pdf");
-    assert_eq!(lines[0]["report"]["indication"], "TOTAL-PASSED");
-    assert_eq!(lines[1]["report"]["indication"], "TOTAL-FAILED");
+    // Lines come as documents finish; `file` and `index` say which is which.
+    let by_file = |file: &str| {
+        lines
+            .iter()
+            .find(|l| l["file"] == file)
+            .unwrap_or_else(|| panic!("no line for {file}: {lines:?}"))
+    };
+    assert_eq!(by_file("signed.pdf")["index"], 0);
+    assert_eq!(
+        by_file("signed.pdf")["report"]["indication"],
+        "TOTAL-PASSED"
+    );
+    assert_eq!(
+        by_file("tampered.pdf")["report"]["indication"],
+        "TOTAL-FAILED"
+    );
+    assert!(by_file("note.txt")["report"]["indication"].is_string());
     assert_eq!(lines[3]["summary"]["documents"], 3);
 
     let zip = {
@@ -583,9 +597,40 @@ fn documents_units_reports_and_verification() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines[0]["name"], "in/signed.pdf");
-    assert_eq!(lines[0]["report"]["indication"], "TOTAL-PASSED");
+    let signed_line = lines
+        .iter()
+        .find(|l| l["file"] == "in/signed.pdf")
+        .expect("a line for in/signed.pdf");
+    assert_eq!(signed_line["report"]["indication"], "TOTAL-PASSED");
     assert_eq!(lines[2]["summary"]["documents"], 2);
+
+    // A zip bomb entry is reported on its own line and the other entries are verified.
+    let bomb = {
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default();
+        zip.start_file("signed.pdf", options).unwrap();
+        zip.write_all(&signed).unwrap();
+        zip.start_file("bomb.xml", options).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..(BODY_LIMIT / (1 << 20) + 2) {
+            zip.write_all(&zeros).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    };
+    assert!((bomb.len() as u64) < BODY_LIMIT);
+    let reply = c.post("/v1/verify/batch", &k.verifier, "application/zip", bomb);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let lines: Vec<serde_json::Value> = reply
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let bomb_line = lines.iter().find(|l| l["file"] == "bomb.xml").unwrap();
+    assert!(
+        bomb_line["error"].as_str().unwrap().contains("bytes"),
+        "{bomb_line}"
+    );
+    assert_eq!(lines[2]["summary"]["unreadable"], 1, "{lines:?}");
 
     let metrics = c.get("/metrics", None).text();
     assert!(
