@@ -22,6 +22,30 @@ pub struct Config {
     pub log: LogConfig,
     pub tsa: TsaConfig,
     pub serve: ServeConfig,
+    pub ledger: LedgerConfig,
+}
+
+/// `[ledger]`: how the province's units are grouped in reports.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LedgerConfig {
+    /// The unit levels, top first, as `[[ledger.levels]]` tables (`key`, `vi`, `en`). Default:
+    /// province, department, district, commune — the four of a province before 2025; a
+    /// province on the two-tier model lists its own. Tables are not overridable from the
+    /// environment.
+    pub levels: Vec<LevelConfig>,
+}
+
+/// One `[[ledger.levels]]` entry.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LevelConfig {
+    /// The key stored in the ledger and written in CSV, e.g. `district`.
+    pub key: String,
+    /// The name shown in Vietnamese, e.g. `Cấp huyện`.
+    pub vi: String,
+    /// The name shown in English, e.g. `Districts`.
+    pub en: String,
 }
 
 /// `[serve]`: the HTTP service (`kyso serve`). Every limit has a default sized for one node on a
@@ -317,6 +341,24 @@ impl Config {
         })
     }
 
+    /// The unit levels reports group by: `[[ledger.levels]]`, or the default four.
+    pub fn level_scheme(&self) -> Result<crate::ledger::LevelScheme, crate::ledger::Error> {
+        if self.ledger.levels.is_empty() {
+            return Ok(crate::ledger::LevelScheme::default());
+        }
+        crate::ledger::LevelScheme::new(
+            self.ledger
+                .levels
+                .iter()
+                .map(|l| crate::ledger::units::Level {
+                    key: l.key.clone(),
+                    label_vi: l.vi.clone(),
+                    label_en: l.en.clone(),
+                })
+                .collect(),
+        )
+    }
+
     /// The token defaults this configuration describes.
     pub fn token_defaults(&self) -> Result<TokenDefaults, token::Error> {
         let mut defaults = TokenDefaults {
@@ -434,6 +476,31 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{variable}: {e}"));
             assert_ne!(config, Config::default(), "{variable} changed nothing");
         }
+    }
+
+    #[test]
+    fn unit_levels_come_from_the_file_and_are_checked() {
+        let config = Config::parse("", "test", |_| None).unwrap();
+        assert_eq!(
+            config.level_scheme().unwrap(),
+            crate::ledger::LevelScheme::default()
+        );
+        let text = "[[ledger.levels]]\nkey = 'province'\nvi = 'Cấp tỉnh'\nen = 'Province'\n\
+                    [[ledger.levels]]\nkey = 'commune'\nvi = 'Cấp xã'\nen = 'Communes'\n";
+        let scheme = Config::parse(text, "test", |_| None)
+            .unwrap()
+            .level_scheme()
+            .unwrap();
+        assert_eq!(scheme.keys(), "province, commune");
+        assert_eq!(scheme.rank("district"), None);
+        let twice = "[[ledger.levels]]\nkey = 'x'\nvi = 'X'\nen = 'X'\n\
+                     [[ledger.levels]]\nkey = 'x'\nvi = 'Y'\nen = 'Y'\n";
+        assert!(
+            Config::parse(twice, "test", |_| None)
+                .unwrap()
+                .level_scheme()
+                .is_err()
+        );
     }
 
     #[test]

@@ -312,3 +312,94 @@ fn sign_pdf_writes_a_signed_file_or_nothing() {
         "in, out, chain and bad: no temporary file is left behind"
     );
 }
+
+#[test]
+fn unit_levels_come_from_the_configuration() {
+    // A province on the two-tier model (province and communes, no districts).
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kyso.toml");
+    std::fs::write(
+        &config,
+        "[[ledger.levels]]\nkey = 'province'\nvi = 'Cấp tỉnh'\nen = 'Province'\n\
+         [[ledger.levels]]\nkey = 'commune'\nvi = 'Cấp xã'\nen = 'Communes'\n",
+    )
+    .unwrap();
+    let ledger = dir.path().join("ledger.sqlite");
+    let with_config = || {
+        let mut cmd = kyso();
+        cmd.arg("--config").arg(&config);
+        cmd
+    };
+    let units = dir.path().join("units.csv");
+    std::fs::write(
+        &units,
+        "code,name,level,parent\nTINH,UBND tỉnh,province,\nHUYEN,UBND huyện,district,TINH\n",
+    )
+    .unwrap();
+    let out = with_config()
+        .args(["units", "import"])
+        .arg(&units)
+        .arg("--ledger")
+        .arg(&ledger)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("district"), "{}", text(&out));
+
+    std::fs::write(
+        &units,
+        "code,name,level,parent\nTINH,UBND tỉnh,province,\nXA1,UBND xã Một,commune,TINH\n",
+    )
+    .unwrap();
+    run(with_config()
+        .args(["units", "import"])
+        .arg(&units)
+        .arg("--ledger")
+        .arg(&ledger));
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(
+        &events,
+        concat!(
+            r#"{"event":"issued","document_id":"a","number":"1/CV","doc_type":"Công văn","unit":"XA1","issued_at":"2025-08-01T09:00:00+07:00","declared":"signed"}"#,
+            "\n",
+            r#"{"event":"issued","document_id":"b","number":"2/CV","doc_type":"Công văn","unit":"XA1","issued_at":"2025-08-02T09:00:00+07:00","declared":"unsigned"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    run(with_config()
+        .args(["ledger", "record"])
+        .arg(&events)
+        .arg("--ledger")
+        .arg(&ledger));
+    let json = run(with_config()
+        .args(["report", "--period", "2025", "--format", "json", "--ledger"])
+        .arg(&ledger));
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let levels: Vec<(&str, &str)> = report["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["level"].as_str().unwrap(),
+                l["label_vi"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(levels, [("province", "Cấp tỉnh"), ("commune", "Cấp xã")]);
+    assert_eq!(report["levels"][1]["rates"]["declared_rate"], 50.0);
+    let out = with_config()
+        .args([
+            "report", "--period", "2025", "--level", "district", "--ledger",
+        ])
+        .arg(&ledger)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("expected one of province, commune"),
+        "{}",
+        text(&out)
+    );
+}

@@ -81,7 +81,7 @@ async fn signing_rate(
         }
         None => from_accept(&headers),
     };
-    let scheme = LevelScheme::default();
+    let scheme = state.levels.clone();
     check_scope(&state, &principal, &scheme, &params.unit, &params.level)?;
     let query = ReportQuery {
         period,
@@ -170,7 +170,7 @@ async fn trend(
             ),
         });
     }
-    let scheme = LevelScheme::default();
+    let scheme = state.levels.clone();
     check_scope(&state, &principal, &scheme, &params.unit, &params.level)?;
     let record = audit::Record::new(
         principal.actor(),

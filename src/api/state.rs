@@ -121,6 +121,8 @@ pub struct Inner {
     pub font_path: PathBuf,
     /// `[tsa] url`: the time-stamping authority of B-T and B-LT signatures, if any.
     pub tsa_url: Option<String>,
+    /// `[[ledger.levels]]`: the unit levels reports group by.
+    pub levels: crate::ledger::LevelScheme,
     font: OnceLock<Result<Arc<crate::pdf::Font>, String>>,
     shutting_down: AtomicBool,
 }
@@ -165,6 +167,10 @@ impl AppState {
             verify_queue: verify_workers * 2,
         };
         let keys = SigningKeys::new(&serve.keys, defaults)?;
+        let levels = config.level_scheme().map_err(|e| Error::Setting {
+            setting: "ledger.levels",
+            reason: e.to_string(),
+        })?;
         let verifier = VerifierCell::new(config)?;
         // Opened once here so that a wrong path or URL fails at start, with migrations applied
         // before any request.
@@ -193,6 +199,7 @@ impl AppState {
             key_cache: KeyCache::default(),
             font_path: config.pdf.font.clone(),
             tsa_url: config.tsa.url.clone(),
+            levels,
             font: OnceLock::new(),
             shutting_down: AtomicBool::new(false),
         })))

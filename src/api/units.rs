@@ -12,8 +12,8 @@ use super::auth::{self, Permission};
 use super::problem::ApiError;
 use super::{AppState, Route, content_type, read_body};
 use crate::audit::{self, Action};
+use crate::ledger::Unit;
 use crate::ledger::units::{self, ImportSummary};
-use crate::ledger::{LevelScheme, Unit};
 
 pub(super) const ROUTES: &[Route] = &[
     Route {
@@ -55,7 +55,7 @@ async fn import(
     let principal = auth::authorize(&state, request.headers(), Permission::ManageUnits).await?;
     let kind = content_type(request.headers());
     let body = read_body(&state, request.into_body()).await?;
-    let scheme = LevelScheme::default();
+    let scheme = state.levels.clone();
     let rows: Vec<(u64, Unit)> = match kind.as_str() {
         "text/csv" => units::parse_csv(&body[..], &scheme).map_err(|e| ApiError::BadRequest {
             reason: e.to_string(),

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
+use super::Runtime;
 use kyso::ledger::event::parse_json_lines;
 use kyso::ledger::postgres::PgStore;
 use kyso::ledger::render::{self, Format};
@@ -104,9 +105,17 @@ pub enum LedgerCommand {
     },
 }
 
+/// The unit levels of the configuration (`[[ledger.levels]]`, or the default four).
+fn levels(runtime: &Runtime) -> anyhow::Result<LevelScheme> {
+    runtime
+        .config
+        .level_scheme()
+        .context("reading [[ledger.levels]] in the configuration")
+}
+
 /// Runs `kyso units …`; returns the exit code.
-pub fn run_units(command: UnitsCommand) -> anyhow::Result<u8> {
-    let scheme = LevelScheme::default();
+pub fn run_units(runtime: &Runtime, command: UnitsCommand) -> anyhow::Result<u8> {
+    let scheme = levels(runtime)?;
     match command {
         UnitsCommand::Import { file, ledger } => {
             let input = open_input(&file)?;
@@ -204,7 +213,7 @@ pub fn run_units(command: UnitsCommand) -> anyhow::Result<u8> {
 }
 
 /// Runs `kyso report …`; returns the exit code.
-pub fn run_report(args: ReportArgs) -> anyhow::Result<u8> {
+pub fn run_report(runtime: &Runtime, args: ReportArgs) -> anyhow::Result<u8> {
     // Check every argument before touching the ledger.
     let period = Period::parse(&args.period)?;
     let Some(format) = Format::parse(&args.format) else {
@@ -213,7 +222,7 @@ pub fn run_report(args: ReportArgs) -> anyhow::Result<u8> {
             args.format
         );
     };
-    let scheme = LevelScheme::default();
+    let scheme = levels(runtime)?;
     if let Some(level) = &args.level
         && scheme.rank(level).is_none()
     {
