@@ -286,6 +286,20 @@ pub(crate) async fn read_body(
 }
 
 /// The request's content type without parameters, lower-case.
+/// The parts of a `multipart/form-data` request; each part is then read within the body limit
+/// (see [`sign::multipart_error`]).
+pub(crate) async fn multipart(
+    state: &AppState,
+    request: axum::extract::Request,
+) -> Result<axum::extract::Multipart, ApiError> {
+    use axum::extract::FromRequest as _;
+    axum::extract::Multipart::from_request(request, state)
+        .await
+        .map_err(|e| ApiError::BadRequest {
+            reason: format!("multipart: {}", e.body_text()),
+        })
+}
+
 pub(crate) fn content_type(headers: &axum::http::HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)

@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRequest, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -303,11 +303,7 @@ async fn read_document(
         }
         return Ok((body.to_vec(), SignRequest::default(), Images::default()));
     }
-    let mut multipart = axum::extract::Multipart::from_request(request, state)
-        .await
-        .map_err(|e| ApiError::BadRequest {
-            reason: format!("multipart: {}", e.body_text()),
-        })?;
+    let mut multipart = super::multipart(state, request).await?;
     let (mut document, mut options, mut images) = (None, SignRequest::default(), Images::default());
     let limit = state.limits.max_body_bytes;
     // The body as a whole is bounded, so the number of parts is too; unknown parts are refused

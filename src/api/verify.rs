@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRequest, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -150,11 +150,7 @@ async fn read_single(state: &AppState, request: Request) -> Result<Vec<u8>, ApiE
         return Ok(body.to_vec());
     }
     let limit = state.limits.max_body_bytes;
-    let mut multipart = axum::extract::Multipart::from_request(request, state)
-        .await
-        .map_err(|e| ApiError::BadRequest {
-            reason: format!("multipart: {}", e.body_text()),
-        })?;
+    let mut multipart = super::multipart(&state, request).await?;
     let mut document = None;
     while let Some(field) = multipart
         .next_field()
@@ -336,11 +332,7 @@ fn batch_limits(body_limit: u64) -> Limits {
 /// The parts of a multipart batch, each a document named by its file name (or part name).
 async fn read_parts(state: &AppState, request: Request) -> Result<Vec<Upload>, ApiError> {
     let limit = state.limits.max_body_bytes;
-    let mut multipart = axum::extract::Multipart::from_request(request, state)
-        .await
-        .map_err(|e| ApiError::BadRequest {
-            reason: format!("multipart: {}", e.body_text()),
-        })?;
+    let mut multipart = super::multipart(&state, request).await?;
     let mut documents = Vec::new();
     while let Some(field) = multipart
         .next_field()
