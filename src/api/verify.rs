@@ -150,7 +150,7 @@ async fn read_single(state: &AppState, request: Request) -> Result<Vec<u8>, ApiE
         return Ok(body.to_vec());
     }
     let limit = state.limits.max_body_bytes;
-    let mut multipart = super::multipart(&state, request).await?;
+    let mut multipart = super::multipart(state, request).await?;
     let mut document = None;
     while let Some(field) = multipart
         .next_field()
@@ -332,7 +332,7 @@ fn batch_limits(body_limit: u64) -> Limits {
 /// The parts of a multipart batch, each a document named by its file name (or part name).
 async fn read_parts(state: &AppState, request: Request) -> Result<Vec<Upload>, ApiError> {
     let limit = state.limits.max_body_bytes;
-    let mut multipart = super::multipart(&state, request).await?;
+    let mut multipart = super::multipart(state, request).await?;
     let mut documents = Vec::new();
     while let Some(field) = multipart
         .next_field()
