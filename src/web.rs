@@ -14,9 +14,12 @@
 //! What it refuses to do: hold any data or decide anything. Every figure the pages show comes
 //! from the API's JSON (`/v1/verify`, `/v1/reports/signing-rate`, its `/trend`), the pages draw
 //! it and compute no rate. Authentication is the API's: the clerk types an API key into the login
-//! form, the page keeps it in `sessionStorage` (this tab only, gone when it closes) and sends it
-//! as `Authorization: Bearer`, never in a URL. `GET /v1/whoami` tells the page the key's role so
-//! it shows only what the API would permit; the API still refuses everything else itself.
+//! form, the page keeps it in a variable of `api.js` only (never `sessionStorage` or
+//! `localStorage`, which browsers bring back with a reopened tab or a restored session, so the
+//! next clerk at a shared PC could reopen the last one's tab; a reload asks to log in again) and
+//! sends it as `Authorization: Bearer`, never in a URL. `GET /v1/whoami` tells the page the
+//! key's role so it shows only what the API would permit; the API still refuses everything else
+//! itself.
 //!
 //! Why a key and not a cookie session: a cookie is sent by the browser on its own, so it would
 //! need CSRF defences and a second kind of credential that every node of a cluster must check

@@ -2,7 +2,7 @@
 // the URL's fragment (#/verify, #/dashboard?period=2022-H1&unit=STP, #/sign) so that the back
 // button and bookmarks work; the fragment never holds the key.
 
-import { apiKey, setApiKey, forgetApiKey, getJson, ApiError, NetworkError } from './api.js';
+import { setApiKey, forgetApiKey, getJson, ApiError, NetworkError } from './api.js';
 import { byId, el, replace } from './dom.js';
 import { t, lang, setLang, applyStatic, loadWords } from './i18n.js';
 import * as verifyView from './verify.js';
@@ -41,21 +41,7 @@ async function boot() {
     logout();
   });
   for (const view of Object.values(VIEWS)) view.module.mount(context());
-  if (apiKey()) {
-    try {
-      state.identity = await getJson('/v1/whoami');
-    } catch (error) {
-      // A key the service refuses is forgotten; one it could not check (service down or busy)
-      // is kept, so that reloading the page once the service is back is enough.
-      if (error instanceof ApiError && error.status === 401) {
-        forgetApiKey();
-        state.loginMessage = 'login.expired';
-      } else {
-        showFatal(t(error instanceof ApiError && error.status === 503 ? 'error.503' : 'error.network'));
-        return;
-      }
-    }
-  }
+  // No key survives a reload (api.js keeps it in memory only), so every visit starts at login.
   route();
 }
 

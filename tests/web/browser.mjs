@@ -136,6 +136,9 @@ async function open(hash = '') {
     || document.querySelector('main > .view:not([hidden])'));
 }
 
+/** The key the page is logged in with: the page holds it where no script of ours can read it. */
+let signedIn = null;
+
 async function login(key) {
   await open();
   if (await page.locator('#logout').isVisible()) await page.click('#logout');
@@ -143,7 +146,10 @@ async function login(key) {
   await page.fill('#login-key', key);
   await page.click('#login-submit');
   await page.waitForSelector('#logout:not([hidden])');
+  signedIn = key;
 }
+
+const activeName = () => page.evaluate(() => document.activeElement.id || document.activeElement.className);
 
 async function setLanguage(wanted) {
   if ((await lang()) !== wanted) await page.click('#language');
@@ -240,17 +246,22 @@ function ratio(hexA, hexB) {
   return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
 }
 
-/** Status of a request made from the page with the key it holds. */
+/** Status of a request made from the page with the key it is logged in with. */
 function pageFetchStatus(method, urlPath, body) {
-  return page.evaluate(async ({ m, u, b }) => {
-    const key = sessionStorage.getItem('kyso.apiKey');
+  return page.evaluate(async ({ m, u, b, key }) => {
     const response = await fetch(u, {
       method: m,
       headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/pdf' },
       body: b ? new Uint8Array(b) : undefined,
     });
     return response.status;
-  }, { m: method, u: urlPath, b: body ? [...body] : null });
+  }, { m: method, u: urlPath, b: body ? [...body] : null, key: signedIn });
+}
+
+/** Every entry of the page's sessionStorage and localStorage, as "name=value". */
+function storedEntries() {
+  return page.evaluate(() => [sessionStorage, localStorage]
+    .flatMap((store) => Object.keys(store).map((name) => `${name}=${store.getItem(name)}`)));
 }
 
 /** Fills the picker, submits, and waits until the report for exactly these settings shows. */
@@ -358,7 +369,7 @@ try {
     await page.click('#login-submit');
     await page.waitForFunction(() => document.getElementById('login-error').textContent.includes('không đúng'));
     await shot('login-refused');
-    assert.equal(await page.evaluate(() => sessionStorage.getItem('kyso.apiKey')), null);
+    assert.deepEqual((await storedEntries()).filter((e) => e.includes('kyso_')), []);
   });
 
   await step('a clerk (verifier key) sees the verify page only', async () => {
@@ -376,6 +387,20 @@ try {
     // The page only hides what the service refuses anyway.
     assert.equal(await pageFetchStatus('GET', `/v1/reports/signing-rate?period=${PERIOD}`), 403);
     assert.equal(await pageFetchStatus('GET', `/v1/reports/signing-rate/trend?period=${PERIOD}`), 403);
+  });
+
+  await step('the key is held by the open page only: no browser storage has it, a reload asks again', async () => {
+    // sessionStorage comes back with "reopen closed tab" and a restored session: on a shared
+    // clerk PC, the next person would be logged in as this one.
+    const stored = await storedEntries();
+    assert.deepEqual(stored.filter((e) => e.includes('kyso_') || e.includes(KEYS.verifier.split('_').slice(2).join('_'))), [],
+      `storage: ${stored}`);
+    await page.reload();
+    await page.waitForSelector('#view-login:not([hidden])');
+    assert.ok(!(await page.isVisible('#logout')), 'logged out by the reload');
+    assert.ok(!(await page.isVisible('#view-denied')) && !(await page.isVisible('#view-verify')));
+    assert.equal(await activeName(), 'login-key');
+    await login(KEYS.verifier);
   });
 
   await step('a valid PDF chosen with the button reads VALID, with signer, unit, time and chain', async () => {
@@ -488,17 +513,35 @@ try {
   });
 
   await step('the verify page works from the keyboard, with a visible focus', async () => {
+    // A reload logs out; logging in from the keyboard, the focus starts in the key field.
     await open('#/verify');
     await page.reload();
+    await page.waitForSelector('#view-login:not([hidden])');
+    assert.equal(await activeName(), 'login-key');
+    await page.keyboard.type(KEYS.verifier);
+    await page.keyboard.press('Enter');
     await page.waitForSelector('#view-verify:not([hidden])');
-    const order = [];
-    for (let i = 0; i < 8; i += 1) {
-      await page.keyboard.press('Tab');
-      order.push(await page.evaluate(() => document.activeElement.id || document.activeElement.className));
-      if (order.at(-1) === 'verify-choose') break;
+    signedIn = KEYS.verifier;
+    // Logging in to a page's address puts the focus on the main content.
+    await page.waitForFunction(() => document.activeElement.id === 'main');
+    // Backwards from there to the top: the header's controls, then the skip link first.
+    const back = [];
+    for (let i = 0; i < 8 && back.at(-1) !== 'skip-link'; i += 1) {
+      await page.keyboard.press('Shift+Tab');
+      back.push(await activeName());
     }
-    assert.equal(order[0], 'skip-link', `first stop is the skip link: ${order}`);
-    assert.ok(order.indexOf('language') < order.indexOf('nav-verify'), `${order}`);
+    const header = back.reverse();
+    assert.equal(header[0], 'skip-link', `the skip link is reached, before the rest: ${header}`);
+    const language = header.indexOf('language');
+    assert.ok(language > 0, `the language switch is reachable: ${header}`);
+    assert.ok(language < header.indexOf('nav-verify'), `the language switch before the tabs: ${header}`);
+    // Forwards from the skip link: the same stops, then the drop zone's button.
+    const order = ['skip-link'];
+    for (let i = 0; i < 8 && order.at(-1) !== 'verify-choose'; i += 1) {
+      await page.keyboard.press('Tab');
+      order.push(await activeName());
+    }
+    assert.deepEqual(order.slice(0, header.length), header, `the same order both ways: ${order}`);
     assert.equal(order.at(-1), 'verify-choose', `the drop zone's button is reachable: ${order}`);
     const outline = await page.evaluate(() => {
       const style = getComputedStyle(document.activeElement);
@@ -532,10 +575,22 @@ try {
     assert.ok(ratio('#1f4e79', '#ffffff') >= 3 && ratio('#2b7a4b', '#ffffff') >= 3, 'chart bars');
   });
 
-  await step('logging out forgets the key', async () => {
+  await step('logging out forgets the key and the last clerk\'s result', async () => {
+    assert.ok(await page.isVisible('#verify-result .verdict'), 'a result to forget');
     await page.click('#logout');
     await page.waitForSelector('#view-login:not([hidden])');
-    assert.equal(await page.evaluate(() => sessionStorage.getItem('kyso.apiKey')), null);
+    signedIn = null;
+    const left = await page.evaluate(() => ({
+      result: document.getElementById('verify-result').childElementCount,
+      status: document.getElementById('verify-status').textContent,
+      named: document.querySelector('main').textContent.includes('tampered.pdf'),
+    }));
+    assert.deepEqual(left, { result: 0, status: '', named: false });
+    assert.deepEqual((await storedEntries()).filter((e) => e.includes('kyso_')), []);
+    // The next clerk's page has no way back to it either.
+    await login(KEYS.verifier);
+    await page.waitForSelector('#view-verify:not([hidden])');
+    assert.equal(await page.locator('#verify-result > *').count(), 0);
   });
 
   let report;
@@ -696,9 +751,9 @@ try {
     await shot('auditor-cannot-sign');
     const pdf = fs.readFileSync(path.join(DOCS, 'letter.pdf'));
     assert.equal(await pageFetchStatus('POST', '/v1/sign/pdf?key=stp-01', pdf), 403);
-    const identity = await page.evaluate(async () => (await fetch('/v1/whoami', {
-      headers: { Authorization: `Bearer ${sessionStorage.getItem('kyso.apiKey')}` },
-    })).json());
+    const identity = await page.evaluate(async (key) => (await fetch('/v1/whoami', {
+      headers: { Authorization: `Bearer ${key}` },
+    })).json(), signedIn);
     assert.deepEqual(identity.signing_keys, [], 'an auditor is shown no signing key');
     await page.goto(`${BASE}/web/#/verify`);
     await page.waitForSelector('#view-denied:not([hidden])');
