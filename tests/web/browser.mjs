@@ -113,6 +113,21 @@ page.on('console', (message) => {
   }
 });
 
+/**
+ * Holds the next request that `match`es until `release()` is called, then lets it through to the
+ * service; `done` resolves once its answer has been read by the page's fetch.
+ */
+async function holdOnce(match) {
+  let release;
+  const gate = new Promise((resolve) => { release = resolve; });
+  await page.route(match, async (route) => {
+    await gate;
+    await route.continue();
+  }, { times: 1 });
+  const done = page.waitForEvent('requestfinished', { predicate: (r) => match(new URL(r.url())), timeout: TIMEOUT });
+  return { release, done };
+}
+
 let passed = 0;
 let current = '';
 
@@ -593,6 +608,26 @@ try {
     assert.equal(await page.locator('#verify-result > *').count(), 0);
   });
 
+  await step('a verdict that arrives after logout does not fill the next clerk\'s page', async () => {
+    const held = await holdOnce((url) => url.pathname === '/v1/verify');
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click('#verify-choose')]);
+    await chooser.setFiles(path.join(DOCS, 'valid.pdf'));
+    await page.waitForFunction(() => document.getElementById('verify-status').textContent.includes('valid.pdf'));
+    await page.click('#logout');
+    await page.waitForSelector('#view-login:not([hidden])');
+    signedIn = null;
+    held.release();
+    await held.done;
+    // The page has read the answer by now; give its handlers a moment to (not) draw it.
+    await page.evaluate(() => new Promise((resolve) => { setTimeout(resolve, 300); }));
+    const left = await page.evaluate(() => ({
+      result: document.getElementById('verify-result').childElementCount,
+      status: document.getElementById('verify-status').textContent,
+      button: document.getElementById('verify-choose').disabled,
+    }));
+    assert.deepEqual(left, { result: 0, status: '', button: false });
+  });
+
   let report;
   let trend;
   await step('an auditor reads the dashboard, and its figures are the API\'s', async () => {
@@ -781,6 +816,28 @@ try {
     compareDashboard(await readDashboard(), scoped, scopedTrend, 'vi');
     assert.equal(await page.locator('.breadcrumb a').count(), 0, 'no link to reports it may not read');
     assert.equal(await pageFetchStatus('GET', `/v1/reports/signing-rate?period=${PERIOD}`), 403);
+  });
+
+  await step('a signed document that arrives after logout is not offered to the next user', async () => {
+    await login(KEYS.signer);
+    await page.click('#nav-sign');
+    await page.waitForSelector('#view-sign:not([hidden])');
+    const held = await holdOnce((url) => url.pathname === '/v1/sign/pdf');
+    await page.setInputFiles('#sign-file', path.join(DOCS, 'letter.pdf'));
+    await page.fill('#sign-document-id', 'WEB-LATE-1');
+    await page.click('#sign-form button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('sign-status').textContent.includes('letter.pdf'));
+    await page.click('#logout');
+    await page.waitForSelector('#view-login:not([hidden])');
+    signedIn = null;
+    held.release();
+    await held.done;
+    await page.evaluate(() => new Promise((resolve) => { setTimeout(resolve, 300); }));
+    const left = await page.evaluate(() => ({
+      status: document.getElementById('sign-status').textContent,
+      download: document.getElementById('sign-download') !== null,
+    }));
+    assert.deepEqual(left, { status: '', download: false });
   });
 
   await step('a signer signs through the page; the clerk\'s check of the result is VALID', async () => {
