@@ -411,6 +411,19 @@ mod tests {
     }
 
     #[test]
+    fn the_dashboard_asks_for_no_longer_trend_than_the_api_draws() {
+        // dashboard.js cuts a long period's trend to the API's limit; a different number would
+        // either refuse long periods again (larger) or draw less than the API could (smaller).
+        let source = std::str::from_utf8(include_bytes!("web/dashboard.js")).unwrap();
+        let declared = source
+            .split_once("const TREND_MAX_MONTHS = ")
+            .and_then(|(_, rest)| rest.split_once(';'))
+            .map(|(n, _)| n.trim().parse::<usize>().unwrap())
+            .expect("dashboard.js declares TREND_MAX_MONTHS");
+        assert_eq!(declared, crate::api::TREND_MAX_MONTHS);
+    }
+
+    #[test]
     fn verdict_words_are_those_of_the_cli() {
         let words: serde_json::Value = serde_json::from_str(&verdict_words()).unwrap();
         assert_eq!(

@@ -101,6 +101,9 @@ const page = context.pages()[0] || await context.newPage();
 // Every request the pages make: to this service only, never with a key in the URL.
 const requests = [];
 context.on('request', (request) => requests.push(request));
+// Answers this script makes up (page.route) to see how the page takes a failure; Chromium logs
+// the failed status of each, which is then no script error.
+const faked = new Set();
 // Intercepting file choosers is switched on when the first listener is added, one round trip
 // later; a listener from the start means no keypress can outrun it.
 page.on('filechooser', () => {});
@@ -108,10 +111,27 @@ const pageErrors = [];
 page.on('pageerror', (error) => pageErrors.push(String(error)));
 page.on('console', (message) => {
   // Chromium logs each refused request (4xx); the tests make some on purpose.
-  if (message.type() === 'error' && !/the server responded with a status of 4\d\d/.test(message.text())) {
-    pageErrors.push(message.text());
-  }
+  if (message.type() !== 'error' || /the server responded with a status of 4\d\d/.test(message.text())) return;
+  if (faked.has(message.location().url)) return;
+  pageErrors.push(message.text());
 });
+
+/** Answers the next request that `match`es (a URL predicate) with `answer` instead of the service. */
+async function fakeOnce(match, answer) {
+  await page.route(match, (route) => {
+    faked.add(route.request().url());
+    return route.fulfill(answer);
+  }, { times: 1 });
+}
+
+/** A problem document (RFC 9457) as the service sends it, for fakeOnce. */
+function problem(status, detail) {
+  return {
+    status,
+    contentType: 'application/problem+json',
+    body: JSON.stringify({ type: 'about:blank', title: 'failure', status, detail }),
+  };
+}
 
 /**
  * Holds the next request that `match`es until `release()` is called, then lets it through to the
@@ -736,6 +756,35 @@ try {
     expectedTrend = await apiJson('/v1/reports/signing-rate/trend?period=2022-02-15..2022-04-10', KEYS.auditor);
     compareDashboard(await readDashboard(), expected, expectedTrend, 'vi');
     assert.equal(expectedTrend.months.length, 3);
+
+    // Longer than the API's trend (60 months): the report, and the trend of its last 60 months.
+    const long = '2015-01-01..2022-06-30';
+    assert.equal((await api('GET', `/v1/reports/signing-rate/trend?period=${long}`, KEYS.auditor)).status, 400);
+    await submitPeriod(async () => {
+      await page.selectOption('#period-kind', 'custom');
+      await page.fill('#period-from', '2015-01-01');
+      await page.fill('#period-to', '2022-06-30');
+    }, long);
+    expected = await apiJson(`/v1/reports/signing-rate?period=${long}&format=json`, KEYS.auditor);
+    expectedTrend = await apiJson('/v1/reports/signing-rate/trend?period=2017-07-01..2022-06-30', KEYS.auditor);
+    assert.equal(expectedTrend.months.length, 60);
+    compareDashboard(await readDashboard(), expected, expectedTrend, 'vi');
+    assert.match(await text('#trend-note'), /60 tháng cuối của kỳ \(01\/07\/2017 – 30\/06\/2022\)/);
+    await shot('dashboard-long-period');
+
+    // A trend that fails on its own leaves the report drawn, and says so in the trend's place.
+    await fakeOnce((url) => url.pathname === '/v1/reports/signing-rate/trend',
+      problem(400, 'the period spans 90 months; a trend covers at most 60'));
+    await submitPeriod(async () => {
+      await page.selectOption('#period-kind', 'quarter');
+      await page.fill('#period-year', '2022');
+      await page.selectOption('#period-quarter', '1');
+    }, '2022-Q1');
+    expected = await apiJson('/v1/reports/signing-rate?period=2022-Q1&format=json', KEYS.auditor);
+    compareDashboard(await readDashboard(), expected, { months: [] }, 'vi');
+    const trendNotice = await text('#trend-section .notice-failed');
+    assert.match(trendNotice, /Yêu cầu không hợp lệ\./);
+    assert.match(trendNotice, /a trend covers at most 60/);
 
     await submitPeriod(async () => {
       await page.selectOption('#period-kind', 'year');
