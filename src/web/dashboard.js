@@ -21,6 +21,7 @@ let ctx = null;
 let wanted = null; // {period, level, unit} asked for by the URL
 let loaded = null; // {key, params, report, trend, trendError, trendNote}
 let failure = null;
+let csvFailure = null; // a failed export, shown beside the report it was of
 let showAllUnits = false;
 let filterText = '';
 let loading = 0; // the number of the latest load, so an older answer arriving late is dropped
@@ -42,10 +43,12 @@ export function reset() {
   wanted = null;
   loaded = null;
   failure = null;
+  csvFailure = null;
   showAllUnits = false;
   filterText = '';
   clear(byId('dash-result'));
   clear(byId('dash-status'));
+  clear(byId('dash-notice'));
   byId('dash-error').hidden = true;
 }
 
@@ -58,6 +61,7 @@ export function rerender() {
   } else if (failure) {
     replace(byId('dash-result'), problemNotice(failure));
   }
+  if (csvFailure) replace(byId('dash-notice'), problemNotice(csvFailure));
 }
 
 export function show(params) {
@@ -186,6 +190,8 @@ async function load(params, key) {
   const status = byId('dash-status');
   status.textContent = t('dash.loading');
   failure = null;
+  csvFailure = null;
+  clear(byId('dash-notice'));
   let report;
   try {
     report = await getJson(`/v1/reports/signing-rate${query({ ...params, format: 'json' })}`);
@@ -247,27 +253,33 @@ function lastMonths(lastDay, n) {
   return `${startYear}-${String(startMonth).padStart(2, '0')}-01..${lastDay}`;
 }
 
+/** The CSV of the report on screen: its settings, not the form's, which may have been changed
+ * since without asking for the report (the file must match the figures the user read). */
 async function downloadCsv() {
   const status = byId('dash-status');
-  let period;
-  try {
-    period = periodFromForm();
-  } catch (e) {
+  const notice = byId('dash-notice');
+  csvFailure = null;
+  clear(notice);
+  if (!loaded) {
     const error = byId('dash-error');
     error.hidden = false;
-    error.textContent = t('dash.badPeriod', { reason: e.message });
+    error.textContent = t('dash.csvNothing');
     return;
   }
-  const unit = byId('dash-unit-field').hidden ? (wanted ? wanted.unit : '') : byId('dash-unit').value;
-  const level = byId('dash-level').value;
+  const mine = loading;
+  const { period, level, unit } = loaded.params;
   try {
     const response = await call('GET', `/v1/reports/signing-rate${query({ period, level, unit, format: 'csv' })}`);
     const blob = await response.blob();
+    if (mine !== loading) return; // logged out meanwhile: the next user gets no file
     const name = `kyso-signing-rate-${period.replace('..', '_')}${unit ? `-${unit}` : ''}${level ? `-${level}` : ''}.csv`;
     saveBlob(blob, name);
     status.textContent = t('dash.csvSaved', { name });
   } catch (error) {
-    replace(byId('dash-result'), problemNotice(error));
+    if (mine !== loading) return;
+    // Said above the report, which stays: its figures are still right, only the file failed.
+    csvFailure = error;
+    replace(notice, problemNotice(error));
   }
 }
 

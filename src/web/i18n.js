@@ -229,6 +229,7 @@ const STRINGS = {
     'dash.up': 'Lên đơn vị cấp trên ({name})',
     'dash.note': 'Khai báo: phần mềm quản lý văn bản cho biết văn bản đã ký. Xác minh: kyso tìm thấy chữ ký hợp lệ (TOTAL-PASSED) khi ký hoặc khi kiểm tra kho lưu trữ. Đơn vị không phát hành văn bản nào trong kỳ hiển thị "—", không phải 0%.',
     'dash.csvSaved': 'Đã tải tệp {name}.',
+    'dash.csvNothing': 'Chưa có báo cáo để tải: hãy bấm “Xem báo cáo” trước.',
 
     'sign.title': 'Ký số văn bản',
     'sign.lead': 'Ký văn bản PDF hoặc XML bằng khóa ký số của đơn vị. Chữ ký được ghi vào sổ theo dõi tỷ lệ ký số và nhật ký kiểm toán.',
@@ -472,6 +473,7 @@ const STRINGS = {
     'dash.up': 'Up to the parent unit ({name})',
     'dash.note': 'Declared: the document-management software said the document was signed. Verified: kyso found a valid (TOTAL-PASSED) signature on it, when signing or in an archive audit. A unit that issued nothing in the period shows "—", not 0%.',
     'dash.csvSaved': 'Downloaded {name}.',
+    'dash.csvNothing': 'There is no report to download yet: choose “Show report” first.',
 
     'sign.title': 'Sign a document',
     'sign.lead': "Sign a PDF or XML document with your unit's signing key. The signature is recorded in the signing-rate ledger and the audit log.",

@@ -720,11 +720,28 @@ try {
       await page.fill('#period-year', '2022');
       await page.selectOption('#period-half', '1');
     }, PERIOD);
+    // The form changed since, but not submitted: the file is still the report on screen.
+    await page.selectOption('#period-kind', 'month');
+    await page.selectOption('#period-month', '03');
+    await page.selectOption('#dash-level', 'commune');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#dash-csv')]);
     assert.equal(download.suggestedFilename(), 'kyso-signing-rate-2022-H1.csv');
     const saved = fs.readFileSync(await download.path(), 'utf8');
     const expected = await (await api('GET', `/v1/reports/signing-rate?period=${PERIOD}&format=csv`, KEYS.auditor)).text();
     assert.equal(saved, expected);
+    await page.selectOption('#dash-level', '');
+  });
+
+  await step('a failed CSV export is explained, and the report stays on screen', async () => {
+    const before = await readDashboard();
+    await fakeOnce((url) => url.pathname === '/v1/reports/signing-rate' && url.searchParams.get('format') === 'csv',
+      problem(503, 'the ledger is busy'));
+    await page.click('#dash-csv');
+    await page.waitForSelector('#dash-notice .notice-failed');
+    assert.match(await text('#dash-notice .notice-failed'), /Máy chủ đang bận/);
+    assert.match(await text('#dash-notice .notice-failed'), /the ledger is busy/);
+    assert.deepEqual(await readDashboard(), before, 'the report is still the one shown before');
+    await shot('dashboard-csv-failed');
   });
 
   await step('the period picker: a month (with a 12-month trend), a quarter, a custom range, a level', async () => {
