@@ -85,6 +85,7 @@ function route() {
   if (!ctx.can(view.permission)) {
     showOnly('view-denied');
     byId('denied-text').textContent = t(`denied.${target}`, { role: t(`role.${state.identity.role}`) });
+    if (state.view !== 'denied') focusHeading('view-denied');
     state.view = 'denied';
     return;
   }
@@ -92,6 +93,18 @@ function route() {
   const changed = state.view !== target;
   state.view = target;
   view.module.show(params, changed);
+  if (changed) focusHeading(`view-${target}`);
+}
+
+/**
+ * A new view takes the focus to its heading (tabindex=-1): a screen reader then says where the
+ * user is, and Tab goes on from the top of the new view instead of from the link that was
+ * clicked, or from <body> when that link was hidden. A view that only reloads its figures (a new
+ * period on the dashboard) keeps the focus where the user put it.
+ */
+function focusHeading(sectionId) {
+  const heading = byId(sectionId).querySelector('h1');
+  if (heading) heading.focus();
 }
 
 function showOnly(id) {
@@ -163,9 +176,7 @@ async function login(event) {
     input.removeAttribute('aria-invalid');
     state.loginMessage = null;
     error.hidden = true;
-    const { name } = parseHash();
-    route();
-    if (name) byId('main').focus();
+    route(); // shows the first view and moves the focus to its heading
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) fail('login.refused');
     else if (e instanceof NetworkError) fail('error.network');

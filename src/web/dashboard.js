@@ -417,8 +417,16 @@ function unitsChart(report) {
       ? el('button', {
         type: 'button',
         class: 'button button-small',
+        id: 'units-more',
         'aria-expanded': String(showAllUnits),
-        onclick: () => { showAllUnits = !showAllUnits; render(); byId('units-chart-title').scrollIntoView(); },
+        onclick: () => {
+          showAllUnits = !showAllUnits;
+          render();
+          byId('units-chart-title').scrollIntoView();
+          // render() replaced the button that had the focus, which would drop it to <body>:
+          // the new one takes it, so the keyboard user goes on from where they were.
+          byId('units-more').focus({ preventScroll: true });
+        },
       }, showAllUnits ? t('dash.showFewer', { n: LOWEST_SHOWN }) : t('dash.showAll', { n: count(withDocuments.length) }))
       : null);
 }

@@ -62,7 +62,7 @@ export function reset() {
 
 export function rerender() {
   if (last) {
-    byId('verify-status').textContent = t('verify.done', { name: last.name });
+    announceDone();
     render();
   } else if (failure) {
     renderFailure();
@@ -97,7 +97,7 @@ async function check(files) {
     const text = await response.text();
     if (mine !== checking) return;
     last = { name: file.name, report: JSON.parse(text), text };
-    status.textContent = t('verify.done', { name: file.name });
+    announceDone();
     render();
     byId('verify-result').focus();
   } catch (error) {
@@ -110,6 +110,14 @@ async function check(files) {
       byId('verify-choose').disabled = false;
     }
   }
+}
+
+/** The live status names the verdict too, so a screen reader announces it, not only "done". */
+function announceDone() {
+  byId('verify-status').textContent = t('verify.done', {
+    name: last.name,
+    verdict: shortWord(last.report.indication),
+  });
 }
 
 function renderFailure() {

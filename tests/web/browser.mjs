@@ -463,6 +463,8 @@ try {
     assert.equal(sig.chain[0][1], apiSig.chain[0].subject);
     assert.match(sig.chain[0][4], /chưa bị thu hồi/);
     assert.equal(sig.changesSummary, 'Không có thay đổi nào sau khi ký.');
+    // The live region announces the verdict itself, not only that the check is over.
+    assert.equal(await text('#verify-status'), 'Đã kiểm tra xong valid.pdf: HỢP LỆ.');
     await shot('verify-valid');
   });
 
@@ -488,6 +490,7 @@ try {
     assert.equal(sig.detail, WORDS.vi.sub_indication[expected.signatures[0].subindication]);
     assert.equal(expected.signatures[0].subindication, 'HASH_FAILURE');
     assert.equal(sig.facets.intact, 'failed');
+    assert.equal(await text('#verify-status'), 'Đã kiểm tra xong tampered.pdf: KHÔNG HỢP LỆ.');
     await shot('verify-tampered');
   });
 
@@ -557,9 +560,9 @@ try {
     await page.keyboard.press('Enter');
     await page.waitForSelector('#view-verify:not([hidden])');
     signedIn = KEYS.verifier;
-    // Logging in to a page's address puts the focus on the main content.
-    await page.waitForFunction(() => document.activeElement.id === 'main');
-    // Backwards from there to the top: the header's controls, then the skip link first.
+    // The new view takes the focus to its heading, for screen readers and for Tab.
+    await page.waitForFunction(() => document.activeElement.id === 'verify-title');
+    // Backwards from the heading to the top: the header's controls, then the skip link first.
     const back = [];
     for (let i = 0; i < 8 && back.at(-1) !== 'skip-link'; i += 1) {
       await page.keyboard.press('Shift+Tab');
@@ -674,6 +677,23 @@ try {
     assert.equal(points, trend.months.filter((m) => m.overall.declared_rate !== null).length);
     await page.evaluate(() => document.querySelectorAll('details.data').forEach((d) => { d.open = false; }));
     await shot('dashboard');
+  });
+
+  await step('"show all units" redraws the chart and keeps the keyboard\'s place', async () => {
+    const rows = () => page.locator('#units-chart-title ~ .chart svg g.chart-row').count();
+    const withRates = report.units.filter((u) => u.own.declared_rate !== null).length;
+    assert.ok(withRates > 15, `${withRates} units with documents`);
+    assert.equal(await rows(), 15);
+    await page.focus('#units-more');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.getElementById('units-more').getAttribute('aria-expanded') === 'true');
+    assert.equal(await rows(), withRates);
+    // The button was drawn anew: the focus is on the new one, not dropped to <body>.
+    assert.equal(await activeName(), 'units-more');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.getElementById('units-more').getAttribute('aria-expanded') === 'false');
+    assert.equal(await rows(), 15);
+    assert.equal(await activeName(), 'units-more');
   });
 
   await step('a unit named with markup shows as text, and its unsigned documents list', async () => {
@@ -860,11 +880,19 @@ try {
     await page.waitForSelector('#view-denied:not([hidden])');
   });
 
-  await step('an administrator verifies and reads reports, and signs nothing', async () => {
+  await step('an administrator verifies and reads reports, and signs nothing; the focus follows the view', async () => {
     await login(KEYS.admin);
     assert.ok(await page.isVisible('#nav-verify'));
     assert.ok(await page.isVisible('#nav-dashboard'));
     assert.ok(!(await page.isVisible('#nav-sign')));
+    // A change of view takes the focus to the new view's heading.
+    await page.focus('#nav-dashboard');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#view-dashboard:not([hidden])');
+    await page.waitForFunction(() => document.activeElement.id === 'dashboard-title');
+    await page.click('#nav-verify');
+    await page.waitForSelector('#view-verify:not([hidden])');
+    await page.waitForFunction(() => document.activeElement.id === 'verify-title');
   });
 
   await step('an auditor bound to one unit reads that unit only', async () => {
