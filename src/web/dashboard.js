@@ -65,8 +65,7 @@ export function rerender() {
 }
 
 export function show(params) {
-  const identity = ctx.identity();
-  const bound = identity.units.includes('*') ? null : identity.units;
+  const bound = boundUnits();
   const next = {
     period: params.get('period') || defaultPeriod(),
     level: params.get('level') || '',
@@ -74,13 +73,30 @@ export function show(params) {
   };
   const unitField = byId('dash-unit-field');
   unitField.hidden = !bound;
-  if (bound) {
-    replace(byId('dash-unit'), bound.map((code) => el('option', { value: code }, code)));
-  }
+  if (bound) fillUnitOptions(bound);
   wanted = next;
   setForm(next);
   const key = JSON.stringify(next);
   if (!loaded || loaded.key !== key) load(next, key);
+}
+
+/** The units of a key bound to some, or null for a province-wide key. */
+function boundUnits() {
+  const units = ctx.identity().units;
+  return units.includes('*') ? null : units;
+}
+
+/**
+ * The unit picker of a bound key: "STP — Sở Tư pháp", since a clerk knows the unit's name
+ * rather than its code. Names come from the reports read so far (an auditor may not list
+ * units); a unit not yet seen in one shows its code until then.
+ */
+function fillUnitOptions(bound) {
+  const select = byId('dash-unit');
+  const value = select.value;
+  replace(select, bound.map((code) => el('option', { value: code },
+    unitNames.has(code) ? `${code} — ${unitNames.get(code)}` : code)));
+  if (value) select.value = value;
 }
 
 /** The current half-year in Vietnam time (UTC+7), the period the seed report is made for. */
@@ -217,6 +233,9 @@ async function load(params, key) {
   if (mine !== loading) return;
   loaded = { key, params, report, trend, trendError, trendNote: span.note };
   for (const unit of report.units) unitNames.set(unit.code, unit.name);
+  if (report.scope) unitNames.set(report.scope.code, report.scope.name);
+  const bound = boundUnits();
+  if (bound) fillUnitOptions(bound);
   showAllUnits = false;
   status.textContent = t('dash.loaded', { period: report.period });
   render();

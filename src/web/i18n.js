@@ -55,6 +55,8 @@ const STRINGS = {
     'error.other': 'Yêu cầu không thành công (HTTP {status}).',
     'error.detail': 'Chi tiết từ máy chủ:',
     'error.request': 'Mã yêu cầu (để báo cho quản trị viên): {id}',
+    'error.unexpected': 'Trang gặp lỗi khi xử lý câu trả lời của máy chủ. Vui lòng thử lại; nếu vẫn lỗi, báo cho quản trị viên.',
+    'error.technical': 'Chi tiết kỹ thuật (tiếng Anh):',
 
     'verify.title': 'Xác minh chữ ký số trên văn bản',
     'verify.lead': 'Chọn hoặc kéo thả một văn bản PDF hay XML để kiểm tra: văn bản có được ký không, ai ký, thay mặt đơn vị nào, chữ ký còn hợp lệ không, văn bản có bị sửa sau khi ký không.',
@@ -299,6 +301,8 @@ const STRINGS = {
     'error.other': 'The request failed (HTTP {status}).',
     'error.detail': 'The service says:',
     'error.request': 'Request id (for your administrator): {id}',
+    'error.unexpected': 'The page could not handle the answer from the service. Please try again; if it happens again, tell your administrator.',
+    'error.technical': 'Technical detail:',
 
     'verify.title': 'Verify the signatures on a document',
     'verify.lead': 'Choose or drop a PDF or XML document to check it: is it signed, by whom, for which unit, is the signature still valid, was the document changed after signing?',

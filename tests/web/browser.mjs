@@ -534,6 +534,25 @@ try {
     assert.equal(shown.signatures[0].facts['Phạm vi chữ ký'], 'nội dung đã ký của văn bản XML');
   });
 
+  await step('an answer the page cannot read is explained in words, the technical detail marked English', async () => {
+    // A proxy's login page instead of the service's JSON, say: JSON.parse throws a SyntaxError,
+    // whose English text must not be all the clerk reads.
+    await fakeOnce((url) => url.pathname === '/v1/verify',
+      { status: 200, contentType: 'text/html', body: '<html><body>proxy login</body></html>' });
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click('#verify-choose')]);
+    await chooser.setFiles(path.join(DOCS, 'valid.pdf'));
+    await page.waitForSelector('#verify-result .notice-failed');
+    const notice = page.locator('#verify-result .notice-failed');
+    assert.match(await notice.innerText(), /^Trang gặp lỗi khi xử lý câu trả lời của máy chủ\./);
+    assert.match(await notice.locator('span[lang="en"]').innerText(), /^SyntaxError/);
+    assert.match(await text('#verify-status'), /Không kiểm tra được valid\.pdf/);
+    await setLanguage('en');
+    assert.match(await notice.innerText(), /^The page could not handle the answer from the service\./);
+    assert.match(await notice.innerText(), /Technical detail: SyntaxError/);
+    await setLanguage('vi');
+    await shot('verify-unreadable-answer');
+  });
+
   await step('English on a switch, with the verdict words of kyso verify', async () => {
     await chooseFile('tampered.pdf');
     await setLanguage('en');
@@ -904,7 +923,7 @@ try {
       await page.selectOption('#period-half', '1');
     }, PERIOD, { unit: 'STP' });
     assert.ok(await page.isVisible('#dash-unit'));
-    assert.deepEqual(await page.locator('#dash-unit option').allTextContents(), ['STP']);
+    assert.deepEqual(await page.locator('#dash-unit option').allTextContents(), ['STP — Sở Tư pháp']);
     const scoped = await apiJson(`/v1/reports/signing-rate?period=${PERIOD}&unit=STP&format=json`, KEYS.stp_auditor);
     const scopedTrend = await apiJson(`/v1/reports/signing-rate/trend?period=${PERIOD}&unit=STP`, KEYS.stp_auditor);
     compareDashboard(await readDashboard(), scoped, scopedTrend, 'vi');
