@@ -53,10 +53,15 @@ use crate::verify::{Indication, SubIndication};
 pub const BASE: &str = "/web/";
 
 /// Only this origin's scripts, styles, images and connections; no frames, forms, plugins or
-/// `<base>`. `blob:` images and downloads are the reports the page saves for the user.
+/// `<base>`. Images are `'self'` only: the one image file is `icon.svg`, the charts are inline
+/// SVG built element by element, and the style sheet has no `url()`; the `blob:` URLs of saved
+/// reports are downloads, which `img-src` does not govern. Trusted Types are required for every
+/// script sink (`innerHTML`, `eval`, a script's `src`, …): the scripts use none (they build the
+/// page with `textContent` and `setAttribute`), so a slip that did would throw instead of
+/// parsing a unit's name as markup.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; form-action 'none'; \
-     frame-ancestors 'none'; base-uri 'none'";
+     img-src 'self'; connect-src 'self'; font-src 'self'; form-action 'none'; \
+     frame-ancestors 'none'; base-uri 'none'; require-trusted-types-for 'script'";
 
 /// The pages' routes: `/`, `/web`, `/web/` and `/web/{asset}`.
 pub fn router<S>() -> Router<S>
@@ -441,12 +446,27 @@ mod tests {
     fn unknown_files_are_not_found_and_known_ones_carry_the_policy() {
         let none = serve("../Cargo.toml", &HeaderMap::new());
         assert_eq!(none.status(), StatusCode::NOT_FOUND);
+        // Every file, not only the page: a script or style sheet opened on its own is a
+        // document too, and the browser test checks the headers of each file it loads.
+        for name in table().keys() {
+            let served = serve(name, &HeaderMap::new());
+            assert_eq!(served.status(), StatusCode::OK, "{name}");
+            let headers = served.headers();
+            assert_eq!(
+                headers[header::CONTENT_SECURITY_POLICY],
+                CONTENT_SECURITY_POLICY,
+                "{name}"
+            );
+            assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{name}");
+        }
         let page = serve("index.html", &HeaderMap::new());
         assert_eq!(page.status(), StatusCode::OK);
         let csp = page.headers()[header::CONTENT_SECURITY_POLICY]
             .to_str()
             .unwrap();
         assert!(csp.contains("script-src 'self'"), "{csp}");
+        assert!(csp.contains("require-trusted-types-for 'script'"), "{csp}");
+        assert!(!csp.contains("data:") && !csp.contains("blob:"), "{csp}");
         let etag = page.headers()[header::ETAG].clone();
         let mut again = HeaderMap::new();
         again.insert(header::IF_NONE_MATCH, etag);

@@ -101,6 +101,13 @@ const page = context.pages()[0] || await context.newPage();
 // Every request the pages make: to this service only, never with a key in the URL.
 const requests = [];
 context.on('request', (request) => requests.push(request));
+// Every answer for the pages' own files, whose headers are checked (the policy on each).
+const assets = [];
+context.on('response', (response) => {
+  if (new URL(response.url()).pathname.startsWith('/web/')) assets.push(response);
+});
+// Set while the test itself tries a markup sink, to see that Trusted Types refuse it.
+let trustedTypesProbe = false;
 // Answers this script makes up (page.route) to see how the page takes a failure; Chromium logs
 // the failed status of each, which is then no script error.
 const faked = new Set();
@@ -113,6 +120,9 @@ page.on('console', (message) => {
   // Chromium logs each refused request (4xx); the tests make some on purpose.
   if (message.type() !== 'error' || /the server responded with a status of 4\d\d/.test(message.text())) return;
   if (faked.has(message.location().url)) return;
+  // The one Trusted Types violation is the test's own probe (a real one also throws, which
+  // either is a 'pageerror' or leaves the page without what the steps wait for).
+  if (/requires 'TrustedHTML' assignment/.test(message.text()) && trustedTypesProbe) return;
   pageErrors.push(message.text());
 });
 
@@ -299,6 +309,28 @@ function storedEntries() {
     .flatMap((store) => Object.keys(store).map((name) => `${name}=${store.getItem(name)}`)));
 }
 
+/** The headers every file of the pages is served with, checked on each answer the browser got. */
+const POLICY_FILES = ['/web/', '/web/app.css', '/web/icon.svg', '/web/app.js', '/web/api.js', '/web/dom.js',
+  '/web/i18n.js', '/web/charts.js', '/web/errors.js', '/web/verify.js', '/web/dashboard.js', '/web/sign.js',
+  '/web/verdict-words.json', '/web/levels.json'];
+
+async function checkAssetHeaders() {
+  const seen = new Set();
+  for (const response of assets) {
+    const { pathname } = new URL(response.url());
+    if (response.status() === 404) continue; // the missing file asked for on purpose
+    const headers = await response.allHeaders();
+    const policy = headers['content-security-policy'] || '';
+    assert.match(policy, /script-src 'self'/, `${pathname}: ${policy}`);
+    assert.match(policy, /require-trusted-types-for 'script'/, `${pathname}: ${policy}`);
+    assert.doesNotMatch(policy, /unsafe|data:|blob:/, `${pathname}: ${policy}`);
+    assert.equal(headers['x-content-type-options'], 'nosniff', pathname);
+    seen.add(pathname);
+  }
+  const missing = POLICY_FILES.filter((f) => !seen.has(f));
+  assert.deepEqual(missing, [], 'every file of the pages was loaded and checked');
+}
+
 /** Fills the picker, submits, and waits until the report for exactly these settings shows. */
 async function submitPeriod(fill, period, { level = '', unit = '' } = {}) {
   await fill();
@@ -380,6 +412,21 @@ try {
     assert.equal(response.headers()['x-content-type-options'], 'nosniff');
     const missing = await api('GET', '/web/no-such-page.js');
     assert.equal(missing.status, 404);
+    // The page boots under the policy (Trusted Types required), then every file it loaded,
+    // scripts and style sheet included, carries the policy itself.
+    await page.waitForSelector('#view-login:not([hidden])');
+    await checkAssetHeaders();
+    // Trusted Types are enforced: markup assigned as a string is refused, not parsed.
+    trustedTypesProbe = true;
+    const sink = await page.evaluate(() => {
+      try {
+        document.createElement('div').innerHTML = '<b>markup</b>';
+        return 'parsed';
+      } catch (error) {
+        return error.name;
+      }
+    });
+    assert.equal(sink, 'TypeError');
   });
 
   await step('the page is Vietnamese by default, labelled, and asks for a key', async () => {
@@ -404,6 +451,7 @@ try {
     await page.click('#login-submit');
     await page.waitForFunction(() => document.getElementById('login-error').textContent.includes('không đúng'));
     await shot('login-refused');
+    trustedTypesProbe = false;
     assert.deepEqual((await storedEntries()).filter((e) => e.includes('kyso_')), []);
   });
 
@@ -994,6 +1042,8 @@ try {
       assert.match(headers.authorization || '', /^Bearer kyso_/, `${request.url()} without a key`);
     }
     assert.deepEqual(pageErrors, [], 'no script error on any page');
+    // Every file loaded since the first check, reloads included, had the policy too.
+    await checkAssetHeaders();
   });
 
   console.log(`# ${passed} steps passed; screenshots in ${ARTEFACTS}`);
