@@ -358,11 +358,15 @@ function readDashboard() {
         gap: cell(tr, 'gap'),
       }]));
     const card = (id) => document.querySelector(`#${id} .card-value`).textContent;
+    const note = (id) => document.querySelector(`#${id} .card-note`).textContent;
     return {
       issued: card('card-issued'),
       declared: card('card-declared'),
       verified: card('card-verified'),
       gap: card('card-gap'),
+      declaredNote: note('card-declared'),
+      verifiedNote: note('card-verified'),
+      gapNote: note('card-gap'),
       levels: rows('#levels-table tbody tr', 'level'),
       months: rows('#trend-table tbody tr', 'month'),
       units: rows('#units-table tbody tr', 'unit'),
@@ -376,28 +380,32 @@ function compareDashboard(shown, report, trend, language) {
   sameRate(parseRate(shown.declared, language), report.overall.declared_rate, 'declared rate');
   sameRate(parseRate(shown.verified, language), report.overall.verified_rate, 'verified rate');
   sameRate(parseRate(shown.gap, language), report.overall.gap_points, 'gap');
+  // The cards' notes: how many documents each rate counts.
+  assert.equal(parseCount(shown.declaredNote, language), report.overall.declared_signed, 'declared signed');
+  assert.equal(parseCount(shown.verifiedNote, language), report.overall.verified_signed, 'verified signed');
+  assert.equal(parseCount(shown.gapNote, language), report.overall.declared_unverified, 'declared unverified');
   assert.deepEqual(Object.keys(shown.levels), report.levels.map((l) => l.level), 'levels listed');
   for (const level of report.levels) {
-    const row = shown.levels[level.level];
-    assert.equal(parseCount(row.issued, language), level.rates.issued, `${level.level} issued`);
-    sameRate(parseRate(row.declared, language), level.rates.declared_rate, `${level.level} declared`);
-    sameRate(parseRate(row.verified, language), level.rates.verified_rate, `${level.level} verified`);
+    sameRow(shown.levels[level.level], level.rates, level.level, language);
   }
   assert.deepEqual(Object.keys(shown.months), trend.months.map((m) => m.month), 'months of the trend');
   for (const month of trend.months) {
-    const row = shown.months[month.month];
-    assert.equal(parseCount(row.issued, language), month.overall.issued, `${month.month} issued`);
-    sameRate(parseRate(row.declared, language), month.overall.declared_rate, `${month.month} declared`);
-    sameRate(parseRate(row.verified, language), month.overall.verified_rate, `${month.month} verified`);
+    sameRow(shown.months[month.month], month.overall, month.month, language);
   }
   assert.equal(Object.keys(shown.units).length, report.units.length, 'every unit listed');
   for (const unit of report.units) {
     const row = shown.units[unit.code];
     assert.ok(row, `unit ${unit.code} listed`);
-    assert.equal(parseCount(row.issued, language), unit.own.issued, `${unit.code} issued`);
-    sameRate(parseRate(row.declared, language), unit.own.declared_rate, `${unit.code} declared`);
-    sameRate(parseRate(row.verified, language), unit.own.verified_rate, `${unit.code} verified`);
+    sameRow(row, unit.own, unit.code, language);
   }
+}
+
+/** A table row (issued, declared, verified, gap) against the API's rates of that row. */
+function sameRow(row, rates, what, language) {
+  assert.equal(parseCount(row.issued, language), rates.issued, `${what} issued`);
+  sameRate(parseRate(row.declared, language), rates.declared_rate, `${what} declared`);
+  sameRate(parseRate(row.verified, language), rates.verified_rate, `${what} verified`);
+  sameRate(parseRate(row.gap, language), rates.gap_points, `${what} gap`);
 }
 
 // ---------------------------------------------------------------------------------------------
