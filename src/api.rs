@@ -43,6 +43,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 
 pub use problem::ApiError;
+/// The trend's limit, which the dashboard's page repeats (a test in `crate::web` compares them).
+#[cfg(test)]
+pub(crate) use reports::TREND_MAX_MONTHS;
 pub use state::{AppState, StoreConfig};
 
 /// One route: method and path template (axum's and OpenAPI's `{name}` syntax).

@@ -14,9 +14,12 @@
 //! What it refuses to do: hold any data or decide anything. Every figure the pages show comes
 //! from the API's JSON (`/v1/verify`, `/v1/reports/signing-rate`, its `/trend`), the pages draw
 //! it and compute no rate. Authentication is the API's: the clerk types an API key into the login
-//! form, the page keeps it in `sessionStorage` (this tab only, gone when it closes) and sends it
-//! as `Authorization: Bearer`, never in a URL. `GET /v1/whoami` tells the page the key's role so
-//! it shows only what the API would permit; the API still refuses everything else itself.
+//! form, the page keeps it in a variable of `api.js` only (never `sessionStorage` or
+//! `localStorage`, which browsers bring back with a reopened tab or a restored session, so the
+//! next clerk at a shared PC could reopen the last one's tab; a reload asks to log in again) and
+//! sends it as `Authorization: Bearer`, never in a URL. `GET /v1/whoami` tells the page the
+//! key's role so it shows only what the API would permit; the API still refuses everything else
+//! itself.
 //!
 //! Why a key and not a cookie session: a cookie is sent by the browser on its own, so it would
 //! need CSRF defences and a second kind of credential that every node of a cluster must check
@@ -50,10 +53,15 @@ use crate::verify::{Indication, SubIndication};
 pub const BASE: &str = "/web/";
 
 /// Only this origin's scripts, styles, images and connections; no frames, forms, plugins or
-/// `<base>`. `blob:` images and downloads are the reports the page saves for the user.
+/// `<base>`. Images are `'self'` only: the one image file is `icon.svg`, the charts are inline
+/// SVG built element by element, and the style sheet has no `url()`; the `blob:` URLs of saved
+/// reports are downloads, which `img-src` does not govern. Trusted Types are required for every
+/// script sink (`innerHTML`, `eval`, a script's `src`, …): the scripts use none (they build the
+/// page with `textContent` and `setAttribute`), so a slip that did would throw instead of
+/// parsing a unit's name as markup.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; form-action 'none'; \
-     frame-ancestors 'none'; base-uri 'none'";
+     img-src 'self'; connect-src 'self'; font-src 'self'; form-action 'none'; \
+     frame-ancestors 'none'; base-uri 'none'; require-trusted-types-for 'script'";
 
 /// The pages' routes: `/`, `/web`, `/web/` and `/web/{asset}`.
 pub fn router<S>() -> Router<S>
@@ -408,6 +416,19 @@ mod tests {
     }
 
     #[test]
+    fn the_dashboard_asks_for_no_longer_trend_than_the_api_draws() {
+        // dashboard.js cuts a long period's trend to the API's limit; a different number would
+        // either refuse long periods again (larger) or draw less than the API could (smaller).
+        let source = std::str::from_utf8(include_bytes!("web/dashboard.js")).unwrap();
+        let declared = source
+            .split_once("const TREND_MAX_MONTHS = ")
+            .and_then(|(_, rest)| rest.split_once(';'))
+            .map(|(n, _)| n.trim().parse::<usize>().unwrap())
+            .expect("dashboard.js declares TREND_MAX_MONTHS");
+        assert_eq!(declared, crate::api::TREND_MAX_MONTHS);
+    }
+
+    #[test]
     fn verdict_words_are_those_of_the_cli() {
         let words: serde_json::Value = serde_json::from_str(&verdict_words()).unwrap();
         assert_eq!(
@@ -425,12 +446,27 @@ mod tests {
     fn unknown_files_are_not_found_and_known_ones_carry_the_policy() {
         let none = serve("../Cargo.toml", &HeaderMap::new());
         assert_eq!(none.status(), StatusCode::NOT_FOUND);
+        // Every file, not only the page: a script or style sheet opened on its own is a
+        // document too, and the browser test checks the headers of each file it loads.
+        for name in table().keys() {
+            let served = serve(name, &HeaderMap::new());
+            assert_eq!(served.status(), StatusCode::OK, "{name}");
+            let headers = served.headers();
+            assert_eq!(
+                headers[header::CONTENT_SECURITY_POLICY],
+                CONTENT_SECURITY_POLICY,
+                "{name}"
+            );
+            assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{name}");
+        }
         let page = serve("index.html", &HeaderMap::new());
         assert_eq!(page.status(), StatusCode::OK);
         let csp = page.headers()[header::CONTENT_SECURITY_POLICY]
             .to_str()
             .unwrap();
         assert!(csp.contains("script-src 'self'"), "{csp}");
+        assert!(csp.contains("require-trusted-types-for 'script'"), "{csp}");
+        assert!(!csp.contains("data:") && !csp.contains("blob:"), "{csp}");
         let etag = page.headers()[header::ETAG].clone();
         let mut again = HeaderMap::new();
         again.insert(header::IF_NONE_MATCH, etag);

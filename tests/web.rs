@@ -84,15 +84,42 @@ fn the_pages_in_headless_chromium() {
     // The pages sent the keys in headers only: none of them is in the service's log.
     drop(service);
     let logged = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(
-        logged.contains("\"request\"") || logged.contains("request"),
-        "the service logged its requests: {logged}"
-    );
+    // That log is worth searching: it has the request lines of what the pages did.
+    let requests = logged_requests(&logged);
+    for (route, status) in [
+        ("/v1/whoami", 200),
+        ("/v1/verify", 200),
+        ("/v1/reports/signing-rate", 200),
+        ("/v1/reports/signing-rate/trend", 200),
+        ("/v1/reports/signing-rate", 403),
+        ("/v1/sign/pdf", 200),
+        ("/v1/whoami", 401),
+    ] {
+        assert!(
+            requests.contains(&(route.to_owned(), status)),
+            "no logged request {route} → {status} among {requests:?}"
+        );
+    }
     for key in keys.all() {
         // The secret follows `kyso_<16 hex>_`; it may itself contain `_`.
         let secret = key.splitn(3, '_').nth(2).unwrap();
         assert!(!logged.contains(secret), "an API key is in the service log");
     }
+}
+
+/// (route, status) of each `request` line in the service's JSON log.
+fn logged_requests(log: &str) -> std::collections::BTreeSet<(String, u64)> {
+    log.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|entry| entry["fields"]["message"] == "request")
+        .filter_map(|entry| {
+            let fields = &entry["fields"];
+            Some((
+                fields["route"].as_str()?.to_owned(),
+                fields["status"].as_u64()?,
+            ))
+        })
+        .collect()
 }
 
 /// The API keys the browser logs in with, one per role; the unit-bound ones are bound to STP.

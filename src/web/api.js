@@ -1,19 +1,23 @@
-// The service's API as the pages use it: the API key from sessionStorage as a bearer token,
-// problem documents (RFC 9457) turned into errors that say what happened.
+// The service's API as the pages use it: the API key, held in this module's memory only, as a
+// bearer token; problem documents (RFC 9457) turned into errors that say what happened.
 
-const KEY = 'kyso.apiKey';
+/**
+ * The key of the logged-in clerk, or null. Memory only, never sessionStorage or localStorage:
+ * browsers restore those with a reopened tab or a restored session, so on a shared clerk PC the
+ * next person could reopen the last person's logged-in tab. The cost: a reload asks to log in.
+ */
+let key = null;
 
-/** The key of this tab's session, or null. sessionStorage: this tab only, gone when it closes. */
 export function apiKey() {
-  return sessionStorage.getItem(KEY);
+  return key;
 }
 
-export function setApiKey(key) {
-  sessionStorage.setItem(KEY, key);
+export function setApiKey(value) {
+  key = value;
 }
 
 export function forgetApiKey() {
-  sessionStorage.removeItem(KEY);
+  key = null;
 }
 
 /** A refused or failed request: the HTTP status and the problem document, when there is one. */
@@ -34,8 +38,8 @@ export class NetworkError extends Error {}
  */
 export async function call(method, path, options = {}) {
   const headers = new Headers(options.headers || {});
-  const key = options.key || apiKey();
-  if (key) headers.set('Authorization', `Bearer ${key}`);
+  const bearer = options.key || apiKey();
+  if (bearer) headers.set('Authorization', `Bearer ${bearer}`);
   if (options.contentType) headers.set('Content-Type', options.contentType);
   let response;
   try {

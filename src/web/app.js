@@ -2,7 +2,7 @@
 // the URL's fragment (#/verify, #/dashboard?period=2022-H1&unit=STP, #/sign) so that the back
 // button and bookmarks work; the fragment never holds the key.
 
-import { apiKey, setApiKey, forgetApiKey, getJson, ApiError, NetworkError } from './api.js';
+import { setApiKey, forgetApiKey, getJson, ApiError, NetworkError } from './api.js';
 import { byId, el, replace } from './dom.js';
 import { t, lang, setLang, applyStatic, loadWords } from './i18n.js';
 import * as verifyView from './verify.js';
@@ -41,21 +41,7 @@ async function boot() {
     logout();
   });
   for (const view of Object.values(VIEWS)) view.module.mount(context());
-  if (apiKey()) {
-    try {
-      state.identity = await getJson('/v1/whoami');
-    } catch (error) {
-      // A key the service refuses is forgotten; one it could not check (service down or busy)
-      // is kept, so that reloading the page once the service is back is enough.
-      if (error instanceof ApiError && error.status === 401) {
-        forgetApiKey();
-        state.loginMessage = 'login.expired';
-      } else {
-        showFatal(t(error instanceof ApiError && error.status === 503 ? 'error.503' : 'error.network'));
-        return;
-      }
-    }
-  }
+  // No key survives a reload (api.js keeps it in memory only), so every visit starts at login.
   route();
 }
 
@@ -99,6 +85,7 @@ function route() {
   if (!ctx.can(view.permission)) {
     showOnly('view-denied');
     byId('denied-text').textContent = t(`denied.${target}`, { role: t(`role.${state.identity.role}`) });
+    if (state.view !== 'denied') focusHeading('view-denied');
     state.view = 'denied';
     return;
   }
@@ -106,6 +93,18 @@ function route() {
   const changed = state.view !== target;
   state.view = target;
   view.module.show(params, changed);
+  if (changed) focusHeading(`view-${target}`);
+}
+
+/**
+ * A new view takes the focus to its heading (tabindex=-1): a screen reader then says where the
+ * user is, and Tab goes on from the top of the new view instead of from the link that was
+ * clicked, or from <body> when that link was hidden. A view that only reloads its figures (a new
+ * period on the dashboard) keeps the focus where the user put it.
+ */
+function focusHeading(sectionId) {
+  const heading = byId(sectionId).querySelector('h1');
+  if (heading) heading.focus();
 }
 
 function showOnly(id) {
@@ -177,9 +176,7 @@ async function login(event) {
     input.removeAttribute('aria-invalid');
     state.loginMessage = null;
     error.hidden = true;
-    const { name } = parseHash();
-    route();
-    if (name) byId('main').focus();
+    route(); // shows the first view and moves the focus to its heading
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) fail('login.refused');
     else if (e instanceof NetworkError) fail('error.network');

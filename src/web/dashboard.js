@@ -13,10 +13,15 @@ import { problemNotice } from './errors.js';
 /** Units in the "lowest rates" chart before "show all". */
 const LOWEST_SHOWN = 15;
 
+/** The most months the API's trend covers (TREND_MAX_MONTHS in src/api/reports.rs; a unit test in
+ * src/web.rs keeps the two equal). A longer period's trend is its last months. */
+const TREND_MAX_MONTHS = 60;
+
 let ctx = null;
 let wanted = null; // {period, level, unit} asked for by the URL
-let loaded = null; // {key, report, trend, trendWidened}
+let loaded = null; // {key, params, report, trend, trendError, trendNote}
 let failure = null;
+let csvFailure = null; // a failed export, shown beside the report it was of
 let showAllUnits = false;
 let filterText = '';
 let loading = 0; // the number of the latest load, so an older answer arriving late is dropped
@@ -38,10 +43,12 @@ export function reset() {
   wanted = null;
   loaded = null;
   failure = null;
+  csvFailure = null;
   showAllUnits = false;
   filterText = '';
   clear(byId('dash-result'));
   clear(byId('dash-status'));
+  clear(byId('dash-notice'));
   byId('dash-error').hidden = true;
 }
 
@@ -54,11 +61,11 @@ export function rerender() {
   } else if (failure) {
     replace(byId('dash-result'), problemNotice(failure));
   }
+  if (csvFailure) replace(byId('dash-notice'), problemNotice(csvFailure));
 }
 
 export function show(params) {
-  const identity = ctx.identity();
-  const bound = identity.units.includes('*') ? null : identity.units;
+  const bound = boundUnits();
   const next = {
     period: params.get('period') || defaultPeriod(),
     level: params.get('level') || '',
@@ -66,13 +73,30 @@ export function show(params) {
   };
   const unitField = byId('dash-unit-field');
   unitField.hidden = !bound;
-  if (bound) {
-    replace(byId('dash-unit'), bound.map((code) => el('option', { value: code }, code)));
-  }
+  if (bound) fillUnitOptions(bound);
   wanted = next;
   setForm(next);
   const key = JSON.stringify(next);
   if (!loaded || loaded.key !== key) load(next, key);
+}
+
+/** The units of a key bound to some, or null for a province-wide key. */
+function boundUnits() {
+  const units = ctx.identity().units;
+  return units.includes('*') ? null : units;
+}
+
+/**
+ * The unit picker of a bound key: "STP — Sở Tư pháp", since a clerk knows the unit's name
+ * rather than its code. Names come from the reports read so far (an auditor may not list
+ * units); a unit not yet seen in one shows its code until then.
+ */
+function fillUnitOptions(bound) {
+  const select = byId('dash-unit');
+  const value = select.value;
+  replace(select, bound.map((code) => el('option', { value: code },
+    unitNames.has(code) ? `${code} — ${unitNames.get(code)}` : code)));
+  if (value) select.value = value;
 }
 
 /** The current half-year in Vietnam time (UTC+7), the period the seed report is made for. */
@@ -182,57 +206,99 @@ async function load(params, key) {
   const status = byId('dash-status');
   status.textContent = t('dash.loading');
   failure = null;
+  csvFailure = null;
+  clear(byId('dash-notice'));
+  let report;
   try {
-    const report = await getJson(`/v1/reports/signing-rate${query({ ...params, format: 'json' })}`);
-    if (mine !== loading) return;
-    // A trend over one month says nothing: a short period gets the 12 months up to its end.
-    const sameMonth = report.first_day.slice(0, 7) === report.last_day.slice(0, 7);
-    const trendPeriod = sameMonth ? twelveMonthsTo(report.last_day) : report.period;
-    const trend = await getJson(`/v1/reports/signing-rate/trend${query({ period: trendPeriod, level: params.level, unit: params.unit })}`);
-    if (mine !== loading) return;
-    loaded = { key, params, report, trend, trendWidened: sameMonth };
-    for (const unit of report.units) unitNames.set(unit.code, unit.name);
-    showAllUnits = false;
-    status.textContent = t('dash.loaded', { period: report.period });
-    render();
+    report = await getJson(`/v1/reports/signing-rate${query({ ...params, format: 'json' })}`);
   } catch (error) {
     if (mine !== loading) return;
     loaded = null;
     failure = error;
     status.textContent = '';
     replace(byId('dash-result'), problemNotice(error));
+    return;
   }
+  if (mine !== loading) return;
+  const span = trendSpan(report);
+  let trend = null;
+  let trendError = null;
+  try {
+    trend = await getJson(`/v1/reports/signing-rate/trend${query({ period: span.period, level: params.level, unit: params.unit })}`);
+  } catch (error) {
+    // The report is right without its trend: a refused or failed trend is said in the trend's
+    // own section, and the figures that did load stay on screen.
+    trendError = error;
+  }
+  if (mine !== loading) return;
+  loaded = { key, params, report, trend, trendError, trendNote: span.note };
+  for (const unit of report.units) unitNames.set(unit.code, unit.name);
+  if (report.scope) unitNames.set(report.scope.code, report.scope.name);
+  const bound = boundUnits();
+  if (bound) fillUnitOptions(bound);
+  showAllUnits = false;
+  status.textContent = t('dash.loaded', { period: report.period });
+  render();
 }
 
-/** "2022-06-30" → "2021-07-01..2022-06-30": whole months, calendar arithmetic on the day only. */
-function twelveMonthsTo(lastDay) {
+/**
+ * The period the trend is asked for, and the note that says why it is not the report's own.
+ * A trend over one month says nothing: such a period gets the 12 months up to its end. The API
+ * refuses a trend over more than TREND_MAX_MONTHS: a longer period gets its last ones.
+ */
+function trendSpan(report) {
+  const months = monthsIn(report.first_day, report.last_day);
+  if (months === 1) return { period: lastMonths(report.last_day, 12), note: 'dash.trendWider' };
+  if (months > TREND_MAX_MONTHS) {
+    return { period: lastMonths(report.last_day, TREND_MAX_MONTHS), note: 'dash.trendCut' };
+  }
+  return { period: report.period, note: null };
+}
+
+/** Calendar months touched by first..last ("2022-01-31", "2022-02-01" → 2). */
+function monthsIn(firstDay, lastDay) {
+  const [y1, m1] = firstDay.split('-').map(Number);
+  const [y2, m2] = lastDay.split('-').map(Number);
+  return (y2 - y1) * 12 + (m2 - m1) + 1;
+}
+
+/** The `n` whole months ending with lastDay's: ("2022-06-30", 12) → "2021-07-01..2022-06-30".
+ * Calendar arithmetic on the day only, no Date and so no time zone. */
+function lastMonths(lastDay, n) {
   const [y, m] = lastDay.split('-').map(Number);
-  const startMonth = m === 12 ? 1 : m + 1;
-  const startYear = m === 12 ? y : y - 1;
+  const start = y * 12 + (m - 1) - (n - 1);
+  const startYear = Math.floor(start / 12);
+  const startMonth = (start % 12) + 1;
   return `${startYear}-${String(startMonth).padStart(2, '0')}-01..${lastDay}`;
 }
 
+/** The CSV of the report on screen: its settings, not the form's, which may have been changed
+ * since without asking for the report (the file must match the figures the user read). */
 async function downloadCsv() {
   const status = byId('dash-status');
-  let period;
-  try {
-    period = periodFromForm();
-  } catch (e) {
+  const notice = byId('dash-notice');
+  csvFailure = null;
+  clear(notice);
+  if (!loaded) {
     const error = byId('dash-error');
     error.hidden = false;
-    error.textContent = t('dash.badPeriod', { reason: e.message });
+    error.textContent = t('dash.csvNothing');
     return;
   }
-  const unit = byId('dash-unit-field').hidden ? (wanted ? wanted.unit : '') : byId('dash-unit').value;
-  const level = byId('dash-level').value;
+  const mine = loading;
+  const { period, level, unit } = loaded.params;
   try {
     const response = await call('GET', `/v1/reports/signing-rate${query({ period, level, unit, format: 'csv' })}`);
     const blob = await response.blob();
+    if (mine !== loading) return; // logged out meanwhile: the next user gets no file
     const name = `kyso-signing-rate-${period.replace('..', '_')}${unit ? `-${unit}` : ''}${level ? `-${level}` : ''}.csv`;
     saveBlob(blob, name);
     status.textContent = t('dash.csvSaved', { name });
   } catch (error) {
-    replace(byId('dash-result'), problemNotice(error));
+    if (mine !== loading) return;
+    // Said above the report, which stays: its figures are still right, only the file failed.
+    csvFailure = error;
+    replace(notice, problemNotice(error));
   }
 }
 
@@ -242,7 +308,7 @@ function covers(code) {
 }
 
 function render() {
-  const { params, report, trend, trendWidened } = loaded;
+  const { params, report } = loaded;
   const scope = report.scope;
   const result = byId('dash-result');
   // What is shown, for scripts and tests that need to know the figures are current.
@@ -268,17 +334,7 @@ function render() {
           : el('p', { class: 'empty' }, t('dash.noData')),
         figuresTable('levels-table', [t('col.level'), t('col.units')],
           report.levels.map((l) => ({ attrs: { 'data-level': l.level }, cells: [levelLabel(l.level), count(l.units)], rates: l.rates })))),
-      el('section', { 'aria-labelledby': 'trend-title' },
-        el('h2', { id: 'trend-title' }, t('dash.trend')),
-        trendWidened ? el('p', { class: 'hint' }, t('dash.trendWider', { period: `${day(trend.first_day)} – ${day(trend.last_day)}` })) : null,
-        legend(),
-        trendLines(trend.months.map((m) => ({
-          label: monthLabel(m.month),
-          declared: m.overall.declared_rate,
-          verified: m.overall.verified_rate,
-        })), t('dash.trend')),
-        figuresTable('trend-table', [t('col.month')],
-          trend.months.map((m) => ({ attrs: { 'data-month': m.month }, cells: [monthLabel(m.month)], rates: m.overall }))))),
+      trendSection(loaded)),
     unitsChart(report),
     unitsTable(report),
     unsignedPart(report),
@@ -288,6 +344,25 @@ function render() {
         ? countBars(report.methods.map((m) => ({ label: m.method, value: m.signatures })), t('dash.methods'))
         : el('p', { class: 'empty' }, t('dash.noData'))),
     el('p', { class: 'hint' }, t('dash.note')));
+}
+
+function trendSection({ trend, trendError, trendNote }) {
+  const title = el('h2', { id: 'trend-title' }, t('dash.trend'));
+  if (trendError) {
+    return el('section', { 'aria-labelledby': 'trend-title', id: 'trend-section' }, title, problemNotice(trendError));
+  }
+  const span = `${day(trend.first_day)} – ${day(trend.last_day)}`;
+  return el('section', { 'aria-labelledby': 'trend-title', id: 'trend-section' },
+    title,
+    trendNote ? el('p', { class: 'hint', id: 'trend-note' }, t(trendNote, { period: span, n: TREND_MAX_MONTHS })) : null,
+    legend(),
+    trendLines(trend.months.map((m) => ({
+      label: monthLabel(m.month),
+      declared: m.overall.declared_rate,
+      verified: m.overall.verified_rate,
+    })), t('dash.trend')),
+    figuresTable('trend-table', [t('col.month')],
+      trend.months.map((m) => ({ attrs: { 'data-month': m.month }, cells: [monthLabel(m.month)], rates: m.overall }))));
 }
 
 function monthLabel(month) {
@@ -361,8 +436,16 @@ function unitsChart(report) {
       ? el('button', {
         type: 'button',
         class: 'button button-small',
+        id: 'units-more',
         'aria-expanded': String(showAllUnits),
-        onclick: () => { showAllUnits = !showAllUnits; render(); byId('units-chart-title').scrollIntoView(); },
+        onclick: () => {
+          showAllUnits = !showAllUnits;
+          render();
+          byId('units-chart-title').scrollIntoView();
+          // render() replaced the button that had the focus, which would drop it to <body>:
+          // the new one takes it, so the keyboard user goes on from where they were.
+          byId('units-more').focus({ preventScroll: true });
+        },
       }, showAllUnits ? t('dash.showFewer', { n: LOWEST_SHOWN }) : t('dash.showAll', { n: count(withDocuments.length) }))
       : null);
 }

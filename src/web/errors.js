@@ -21,7 +21,10 @@ export function problemNotice(error) {
       lines.push(el('p', {}, t('error.request', { id })));
     }
   } else {
-    lines.push(el('p', {}, String(error)));
+    // Anything else is a fault on our side or a proxy's (an answer that is not JSON, a bug):
+    // the user gets words in their language, an administrator the browser's English text.
+    lines.push(el('p', {}, t('error.unexpected')));
+    lines.push(el('p', {}, `${t('error.technical')} `, english(String(error))));
   }
   return el('div', { class: 'notice notice-failed', role: 'alert' }, lines);
 }

@@ -10,6 +10,9 @@ import { problemNotice } from './errors.js';
 let ctx = null;
 let last = null; // {name, blob, indication} of the document signed
 let failure = null;
+// The number of the latest signing; reset() bumps it too, so that a signed document arriving
+// after logout is dropped instead of being offered to the next user for download.
+let signing = 0;
 
 export function mount(context) {
   ctx = context;
@@ -34,6 +37,7 @@ export function show() {
 }
 
 export function reset() {
+  signing += 1;
   last = null;
   failure = null;
   clear(byId('sign-status'));
@@ -62,6 +66,7 @@ async function sign() {
   const key = byId('sign-key').value;
   if (!key) return fail('sign.noKeys');
   const status = byId('sign-status');
+  const mine = ++signing;
   last = null;
   failure = null;
   status.textContent = t('sign.signing', { name: file.name });
@@ -75,7 +80,9 @@ async function sign() {
       body: file,
       contentType: kind === 'pdf' ? 'application/pdf' : 'application/xml',
     });
+    if (mine !== signing) return;
     const blob = await response.blob();
+    if (mine !== signing) return;
     last = {
       name: file.name.replace(/(\.[^.]+)?$/, (ext) => `.signed${ext || ''}`),
       source: file.name,
@@ -84,6 +91,7 @@ async function sign() {
     };
     renderDone();
   } catch (e) {
+    if (mine !== signing) return;
     failure = e;
     replace(status, problemNotice(e));
   }

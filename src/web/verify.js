@@ -21,6 +21,9 @@ const TONES = {
 let last = null; // {name, report, text} of the document shown
 let failure = null; // {name, error} of a request that failed
 let busy = false;
+// The number of the latest check; reset() bumps it too, so that an answer arriving after logout
+// (for the previous clerk's document) is dropped instead of filling the next clerk's page.
+let checking = 0;
 
 export function mount() {
   const zone = byId('dropzone');
@@ -48,6 +51,9 @@ export function mount() {
 export function show() {}
 
 export function reset() {
+  checking += 1;
+  busy = false;
+  byId('verify-choose').disabled = false;
   last = null;
   failure = null;
   clear(byId('verify-result'));
@@ -56,7 +62,7 @@ export function reset() {
 
 export function rerender() {
   if (last) {
-    byId('verify-status').textContent = t('verify.done', { name: last.name });
+    announceDone();
     render();
   } else if (failure) {
     renderFailure();
@@ -75,6 +81,7 @@ async function check(files) {
     status.textContent = t('verify.empty');
     return;
   }
+  const mine = ++checking;
   busy = true;
   byId('verify-choose').disabled = true;
   last = null;
@@ -86,18 +93,31 @@ async function check(files) {
       body: file,
       contentType: 'application/octet-stream',
     });
+    if (mine !== checking) return;
     const text = await response.text();
+    if (mine !== checking) return;
     last = { name: file.name, report: JSON.parse(text), text };
-    status.textContent = t('verify.done', { name: file.name });
+    announceDone();
     render();
     byId('verify-result').focus();
   } catch (error) {
+    if (mine !== checking) return;
     failure = { name: file.name, error };
     renderFailure();
   } finally {
-    busy = false;
-    byId('verify-choose').disabled = false;
+    if (mine === checking) {
+      busy = false;
+      byId('verify-choose').disabled = false;
+    }
   }
+}
+
+/** The live status names the verdict too, so a screen reader announces it, not only "done". */
+function announceDone() {
+  byId('verify-status').textContent = t('verify.done', {
+    name: last.name,
+    verdict: shortWord(last.report.indication),
+  });
 }
 
 function renderFailure() {

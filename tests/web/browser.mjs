@@ -101,6 +101,16 @@ const page = context.pages()[0] || await context.newPage();
 // Every request the pages make: to this service only, never with a key in the URL.
 const requests = [];
 context.on('request', (request) => requests.push(request));
+// Every answer for the pages' own files, whose headers are checked (the policy on each).
+const assets = [];
+context.on('response', (response) => {
+  if (new URL(response.url()).pathname.startsWith('/web/')) assets.push(response);
+});
+// Set while the test itself tries a markup sink, to see that Trusted Types refuse it.
+let trustedTypesProbe = false;
+// Answers this script makes up (page.route) to see how the page takes a failure; Chromium logs
+// the failed status of each, which is then no script error.
+const faked = new Set();
 // Intercepting file choosers is switched on when the first listener is added, one round trip
 // later; a listener from the start means no keypress can outrun it.
 page.on('filechooser', () => {});
@@ -108,10 +118,45 @@ const pageErrors = [];
 page.on('pageerror', (error) => pageErrors.push(String(error)));
 page.on('console', (message) => {
   // Chromium logs each refused request (4xx); the tests make some on purpose.
-  if (message.type() === 'error' && !/the server responded with a status of 4\d\d/.test(message.text())) {
-    pageErrors.push(message.text());
-  }
+  if (message.type() !== 'error' || /the server responded with a status of 4\d\d/.test(message.text())) return;
+  if (faked.has(message.location().url)) return;
+  // The one Trusted Types violation is the test's own probe (a real one also throws, which
+  // either is a 'pageerror' or leaves the page without what the steps wait for).
+  if (/requires 'TrustedHTML' assignment/.test(message.text()) && trustedTypesProbe) return;
+  pageErrors.push(message.text());
 });
+
+/** Answers the next request that `match`es (a URL predicate) with `answer` instead of the service. */
+async function fakeOnce(match, answer) {
+  await page.route(match, (route) => {
+    faked.add(route.request().url());
+    return route.fulfill(answer);
+  }, { times: 1 });
+}
+
+/** A problem document (RFC 9457) as the service sends it, for fakeOnce. */
+function problem(status, detail) {
+  return {
+    status,
+    contentType: 'application/problem+json',
+    body: JSON.stringify({ type: 'about:blank', title: 'failure', status, detail }),
+  };
+}
+
+/**
+ * Holds the next request that `match`es until `release()` is called, then lets it through to the
+ * service; `done` resolves once its answer has been read by the page's fetch.
+ */
+async function holdOnce(match) {
+  let release;
+  const gate = new Promise((resolve) => { release = resolve; });
+  await page.route(match, async (route) => {
+    await gate;
+    await route.continue();
+  }, { times: 1 });
+  const done = page.waitForEvent('requestfinished', { predicate: (r) => match(new URL(r.url())), timeout: TIMEOUT });
+  return { release, done };
+}
 
 let passed = 0;
 let current = '';
@@ -136,6 +181,9 @@ async function open(hash = '') {
     || document.querySelector('main > .view:not([hidden])'));
 }
 
+/** The key the page is logged in with: the page holds it where no script of ours can read it. */
+let signedIn = null;
+
 async function login(key) {
   await open();
   if (await page.locator('#logout').isVisible()) await page.click('#logout');
@@ -143,7 +191,10 @@ async function login(key) {
   await page.fill('#login-key', key);
   await page.click('#login-submit');
   await page.waitForSelector('#logout:not([hidden])');
+  signedIn = key;
 }
+
+const activeName = () => page.evaluate(() => document.activeElement.id || document.activeElement.className);
 
 async function setLanguage(wanted) {
   if ((await lang()) !== wanted) await page.click('#language');
@@ -240,17 +291,44 @@ function ratio(hexA, hexB) {
   return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
 }
 
-/** Status of a request made from the page with the key it holds. */
+/** Status of a request made from the page with the key it is logged in with. */
 function pageFetchStatus(method, urlPath, body) {
-  return page.evaluate(async ({ m, u, b }) => {
-    const key = sessionStorage.getItem('kyso.apiKey');
+  return page.evaluate(async ({ m, u, b, key }) => {
     const response = await fetch(u, {
       method: m,
       headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/pdf' },
       body: b ? new Uint8Array(b) : undefined,
     });
     return response.status;
-  }, { m: method, u: urlPath, b: body ? [...body] : null });
+  }, { m: method, u: urlPath, b: body ? [...body] : null, key: signedIn });
+}
+
+/** Every entry of the page's sessionStorage and localStorage, as "name=value". */
+function storedEntries() {
+  return page.evaluate(() => [sessionStorage, localStorage]
+    .flatMap((store) => Object.keys(store).map((name) => `${name}=${store.getItem(name)}`)));
+}
+
+/** The headers every file of the pages is served with, checked on each answer the browser got. */
+const POLICY_FILES = ['/web/', '/web/app.css', '/web/icon.svg', '/web/app.js', '/web/api.js', '/web/dom.js',
+  '/web/i18n.js', '/web/charts.js', '/web/errors.js', '/web/verify.js', '/web/dashboard.js', '/web/sign.js',
+  '/web/verdict-words.json', '/web/levels.json'];
+
+async function checkAssetHeaders() {
+  const seen = new Set();
+  for (const response of assets) {
+    const { pathname } = new URL(response.url());
+    if (response.status() === 404) continue; // the missing file asked for on purpose
+    const headers = await response.allHeaders();
+    const policy = headers['content-security-policy'] || '';
+    assert.match(policy, /script-src 'self'/, `${pathname}: ${policy}`);
+    assert.match(policy, /require-trusted-types-for 'script'/, `${pathname}: ${policy}`);
+    assert.doesNotMatch(policy, /unsafe|data:|blob:/, `${pathname}: ${policy}`);
+    assert.equal(headers['x-content-type-options'], 'nosniff', pathname);
+    seen.add(pathname);
+  }
+  const missing = POLICY_FILES.filter((f) => !seen.has(f));
+  assert.deepEqual(missing, [], 'every file of the pages was loaded and checked');
 }
 
 /** Fills the picker, submits, and waits until the report for exactly these settings shows. */
@@ -280,11 +358,15 @@ function readDashboard() {
         gap: cell(tr, 'gap'),
       }]));
     const card = (id) => document.querySelector(`#${id} .card-value`).textContent;
+    const note = (id) => document.querySelector(`#${id} .card-note`).textContent;
     return {
       issued: card('card-issued'),
       declared: card('card-declared'),
       verified: card('card-verified'),
       gap: card('card-gap'),
+      declaredNote: note('card-declared'),
+      verifiedNote: note('card-verified'),
+      gapNote: note('card-gap'),
       levels: rows('#levels-table tbody tr', 'level'),
       months: rows('#trend-table tbody tr', 'month'),
       units: rows('#units-table tbody tr', 'unit'),
@@ -298,28 +380,32 @@ function compareDashboard(shown, report, trend, language) {
   sameRate(parseRate(shown.declared, language), report.overall.declared_rate, 'declared rate');
   sameRate(parseRate(shown.verified, language), report.overall.verified_rate, 'verified rate');
   sameRate(parseRate(shown.gap, language), report.overall.gap_points, 'gap');
+  // The cards' notes: how many documents each rate counts.
+  assert.equal(parseCount(shown.declaredNote, language), report.overall.declared_signed, 'declared signed');
+  assert.equal(parseCount(shown.verifiedNote, language), report.overall.verified_signed, 'verified signed');
+  assert.equal(parseCount(shown.gapNote, language), report.overall.declared_unverified, 'declared unverified');
   assert.deepEqual(Object.keys(shown.levels), report.levels.map((l) => l.level), 'levels listed');
   for (const level of report.levels) {
-    const row = shown.levels[level.level];
-    assert.equal(parseCount(row.issued, language), level.rates.issued, `${level.level} issued`);
-    sameRate(parseRate(row.declared, language), level.rates.declared_rate, `${level.level} declared`);
-    sameRate(parseRate(row.verified, language), level.rates.verified_rate, `${level.level} verified`);
+    sameRow(shown.levels[level.level], level.rates, level.level, language);
   }
   assert.deepEqual(Object.keys(shown.months), trend.months.map((m) => m.month), 'months of the trend');
   for (const month of trend.months) {
-    const row = shown.months[month.month];
-    assert.equal(parseCount(row.issued, language), month.overall.issued, `${month.month} issued`);
-    sameRate(parseRate(row.declared, language), month.overall.declared_rate, `${month.month} declared`);
-    sameRate(parseRate(row.verified, language), month.overall.verified_rate, `${month.month} verified`);
+    sameRow(shown.months[month.month], month.overall, month.month, language);
   }
   assert.equal(Object.keys(shown.units).length, report.units.length, 'every unit listed');
   for (const unit of report.units) {
     const row = shown.units[unit.code];
     assert.ok(row, `unit ${unit.code} listed`);
-    assert.equal(parseCount(row.issued, language), unit.own.issued, `${unit.code} issued`);
-    sameRate(parseRate(row.declared, language), unit.own.declared_rate, `${unit.code} declared`);
-    sameRate(parseRate(row.verified, language), unit.own.verified_rate, `${unit.code} verified`);
+    sameRow(row, unit.own, unit.code, language);
   }
+}
+
+/** A table row (issued, declared, verified, gap) against the API's rates of that row. */
+function sameRow(row, rates, what, language) {
+  assert.equal(parseCount(row.issued, language), rates.issued, `${what} issued`);
+  sameRate(parseRate(row.declared, language), rates.declared_rate, `${what} declared`);
+  sameRate(parseRate(row.verified, language), rates.verified_rate, `${what} verified`);
+  sameRate(parseRate(row.gap, language), rates.gap_points, `${what} gap`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -334,6 +420,21 @@ try {
     assert.equal(response.headers()['x-content-type-options'], 'nosniff');
     const missing = await api('GET', '/web/no-such-page.js');
     assert.equal(missing.status, 404);
+    // The page boots under the policy (Trusted Types required), then every file it loaded,
+    // scripts and style sheet included, carries the policy itself.
+    await page.waitForSelector('#view-login:not([hidden])');
+    await checkAssetHeaders();
+    // Trusted Types are enforced: markup assigned as a string is refused, not parsed.
+    trustedTypesProbe = true;
+    const sink = await page.evaluate(() => {
+      try {
+        document.createElement('div').innerHTML = '<b>markup</b>';
+        return 'parsed';
+      } catch (error) {
+        return error.name;
+      }
+    });
+    assert.equal(sink, 'TypeError');
   });
 
   await step('the page is Vietnamese by default, labelled, and asks for a key', async () => {
@@ -358,7 +459,8 @@ try {
     await page.click('#login-submit');
     await page.waitForFunction(() => document.getElementById('login-error').textContent.includes('không đúng'));
     await shot('login-refused');
-    assert.equal(await page.evaluate(() => sessionStorage.getItem('kyso.apiKey')), null);
+    trustedTypesProbe = false;
+    assert.deepEqual((await storedEntries()).filter((e) => e.includes('kyso_')), []);
   });
 
   await step('a clerk (verifier key) sees the verify page only', async () => {
@@ -376,6 +478,20 @@ try {
     // The page only hides what the service refuses anyway.
     assert.equal(await pageFetchStatus('GET', `/v1/reports/signing-rate?period=${PERIOD}`), 403);
     assert.equal(await pageFetchStatus('GET', `/v1/reports/signing-rate/trend?period=${PERIOD}`), 403);
+  });
+
+  await step('the key is held by the open page only: no browser storage has it, a reload asks again', async () => {
+    // sessionStorage comes back with "reopen closed tab" and a restored session: on a shared
+    // clerk PC, the next person would be logged in as this one.
+    const stored = await storedEntries();
+    assert.deepEqual(stored.filter((e) => e.includes('kyso_') || e.includes(KEYS.verifier.split('_').slice(2).join('_'))), [],
+      `storage: ${stored}`);
+    await page.reload();
+    await page.waitForSelector('#view-login:not([hidden])');
+    assert.ok(!(await page.isVisible('#logout')), 'logged out by the reload');
+    assert.ok(!(await page.isVisible('#view-denied')) && !(await page.isVisible('#view-verify')));
+    assert.equal(await activeName(), 'login-key');
+    await login(KEYS.verifier);
   });
 
   await step('a valid PDF chosen with the button reads VALID, with signer, unit, time and chain', async () => {
@@ -403,6 +519,8 @@ try {
     assert.equal(sig.chain[0][1], apiSig.chain[0].subject);
     assert.match(sig.chain[0][4], /chưa bị thu hồi/);
     assert.equal(sig.changesSummary, 'Không có thay đổi nào sau khi ký.');
+    // The live region announces the verdict itself, not only that the check is over.
+    assert.equal(await text('#verify-status'), 'Đã kiểm tra xong valid.pdf: HỢP LỆ.');
     await shot('verify-valid');
   });
 
@@ -428,6 +546,7 @@ try {
     assert.equal(sig.detail, WORDS.vi.sub_indication[expected.signatures[0].subindication]);
     assert.equal(expected.signatures[0].subindication, 'HASH_FAILURE');
     assert.equal(sig.facets.intact, 'failed');
+    assert.equal(await text('#verify-status'), 'Đã kiểm tra xong tampered.pdf: KHÔNG HỢP LỆ.');
     await shot('verify-tampered');
   });
 
@@ -471,6 +590,25 @@ try {
     assert.equal(shown.signatures[0].facts['Phạm vi chữ ký'], 'nội dung đã ký của văn bản XML');
   });
 
+  await step('an answer the page cannot read is explained in words, the technical detail marked English', async () => {
+    // A proxy's login page instead of the service's JSON, say: JSON.parse throws a SyntaxError,
+    // whose English text must not be all the clerk reads.
+    await fakeOnce((url) => url.pathname === '/v1/verify',
+      { status: 200, contentType: 'text/html', body: '<html><body>proxy login</body></html>' });
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click('#verify-choose')]);
+    await chooser.setFiles(path.join(DOCS, 'valid.pdf'));
+    await page.waitForSelector('#verify-result .notice-failed');
+    const notice = page.locator('#verify-result .notice-failed');
+    assert.match(await notice.innerText(), /^Trang gặp lỗi khi xử lý câu trả lời của máy chủ\./);
+    assert.match(await notice.locator('span[lang="en"]').innerText(), /^SyntaxError/);
+    assert.match(await text('#verify-status'), /Không kiểm tra được valid\.pdf/);
+    await setLanguage('en');
+    assert.match(await notice.innerText(), /^The page could not handle the answer from the service\./);
+    assert.match(await notice.innerText(), /Technical detail: SyntaxError/);
+    await setLanguage('vi');
+    await shot('verify-unreadable-answer');
+  });
+
   await step('English on a switch, with the verdict words of kyso verify', async () => {
     await chooseFile('tampered.pdf');
     await setLanguage('en');
@@ -488,17 +626,35 @@ try {
   });
 
   await step('the verify page works from the keyboard, with a visible focus', async () => {
+    // A reload logs out; logging in from the keyboard, the focus starts in the key field.
     await open('#/verify');
     await page.reload();
+    await page.waitForSelector('#view-login:not([hidden])');
+    assert.equal(await activeName(), 'login-key');
+    await page.keyboard.type(KEYS.verifier);
+    await page.keyboard.press('Enter');
     await page.waitForSelector('#view-verify:not([hidden])');
-    const order = [];
-    for (let i = 0; i < 8; i += 1) {
-      await page.keyboard.press('Tab');
-      order.push(await page.evaluate(() => document.activeElement.id || document.activeElement.className));
-      if (order.at(-1) === 'verify-choose') break;
+    signedIn = KEYS.verifier;
+    // The new view takes the focus to its heading, for screen readers and for Tab.
+    await page.waitForFunction(() => document.activeElement.id === 'verify-title');
+    // Backwards from the heading to the top: the header's controls, then the skip link first.
+    const back = [];
+    for (let i = 0; i < 8 && back.at(-1) !== 'skip-link'; i += 1) {
+      await page.keyboard.press('Shift+Tab');
+      back.push(await activeName());
     }
-    assert.equal(order[0], 'skip-link', `first stop is the skip link: ${order}`);
-    assert.ok(order.indexOf('language') < order.indexOf('nav-verify'), `${order}`);
+    const header = back.reverse();
+    assert.equal(header[0], 'skip-link', `the skip link is reached, before the rest: ${header}`);
+    const language = header.indexOf('language');
+    assert.ok(language > 0, `the language switch is reachable: ${header}`);
+    assert.ok(language < header.indexOf('nav-verify'), `the language switch before the tabs: ${header}`);
+    // Forwards from the skip link: the same stops, then the drop zone's button.
+    const order = ['skip-link'];
+    for (let i = 0; i < 8 && order.at(-1) !== 'verify-choose'; i += 1) {
+      await page.keyboard.press('Tab');
+      order.push(await activeName());
+    }
+    assert.deepEqual(order.slice(0, header.length), header, `the same order both ways: ${order}`);
     assert.equal(order.at(-1), 'verify-choose', `the drop zone's button is reachable: ${order}`);
     const outline = await page.evaluate(() => {
       const style = getComputedStyle(document.activeElement);
@@ -532,10 +688,42 @@ try {
     assert.ok(ratio('#1f4e79', '#ffffff') >= 3 && ratio('#2b7a4b', '#ffffff') >= 3, 'chart bars');
   });
 
-  await step('logging out forgets the key', async () => {
+  await step('logging out forgets the key and the last clerk\'s result', async () => {
+    assert.ok(await page.isVisible('#verify-result .verdict'), 'a result to forget');
     await page.click('#logout');
     await page.waitForSelector('#view-login:not([hidden])');
-    assert.equal(await page.evaluate(() => sessionStorage.getItem('kyso.apiKey')), null);
+    signedIn = null;
+    const left = await page.evaluate(() => ({
+      result: document.getElementById('verify-result').childElementCount,
+      status: document.getElementById('verify-status').textContent,
+      named: document.querySelector('main').textContent.includes('tampered.pdf'),
+    }));
+    assert.deepEqual(left, { result: 0, status: '', named: false });
+    assert.deepEqual((await storedEntries()).filter((e) => e.includes('kyso_')), []);
+    // The next clerk's page has no way back to it either.
+    await login(KEYS.verifier);
+    await page.waitForSelector('#view-verify:not([hidden])');
+    assert.equal(await page.locator('#verify-result > *').count(), 0);
+  });
+
+  await step('a verdict that arrives after logout does not fill the next clerk\'s page', async () => {
+    const held = await holdOnce((url) => url.pathname === '/v1/verify');
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click('#verify-choose')]);
+    await chooser.setFiles(path.join(DOCS, 'valid.pdf'));
+    await page.waitForFunction(() => document.getElementById('verify-status').textContent.includes('valid.pdf'));
+    await page.click('#logout');
+    await page.waitForSelector('#view-login:not([hidden])');
+    signedIn = null;
+    held.release();
+    await held.done;
+    // The page has read the answer by now; give its handlers a moment to (not) draw it.
+    await page.evaluate(() => new Promise((resolve) => { setTimeout(resolve, 300); }));
+    const left = await page.evaluate(() => ({
+      result: document.getElementById('verify-result').childElementCount,
+      status: document.getElementById('verify-status').textContent,
+      button: document.getElementById('verify-choose').disabled,
+    }));
+    assert.deepEqual(left, { result: 0, status: '', button: false });
   });
 
   let report;
@@ -564,6 +752,23 @@ try {
     assert.equal(points, trend.months.filter((m) => m.overall.declared_rate !== null).length);
     await page.evaluate(() => document.querySelectorAll('details.data').forEach((d) => { d.open = false; }));
     await shot('dashboard');
+  });
+
+  await step('"show all units" redraws the chart and keeps the keyboard\'s place', async () => {
+    const rows = () => page.locator('#units-chart-title ~ .chart svg g.chart-row').count();
+    const withRates = report.units.filter((u) => u.own.declared_rate !== null).length;
+    assert.ok(withRates > 15, `${withRates} units with documents`);
+    assert.equal(await rows(), 15);
+    await page.focus('#units-more');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.getElementById('units-more').getAttribute('aria-expanded') === 'true');
+    assert.equal(await rows(), withRates);
+    // The button was drawn anew: the focus is on the new one, not dropped to <body>.
+    assert.equal(await activeName(), 'units-more');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.getElementById('units-more').getAttribute('aria-expanded') === 'false');
+    assert.equal(await rows(), 15);
+    assert.equal(await activeName(), 'units-more');
   });
 
   await step('a unit named with markup shows as text, and its unsigned documents list', async () => {
@@ -610,11 +815,28 @@ try {
       await page.fill('#period-year', '2022');
       await page.selectOption('#period-half', '1');
     }, PERIOD);
+    // The form changed since, but not submitted: the file is still the report on screen.
+    await page.selectOption('#period-kind', 'month');
+    await page.selectOption('#period-month', '03');
+    await page.selectOption('#dash-level', 'commune');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#dash-csv')]);
     assert.equal(download.suggestedFilename(), 'kyso-signing-rate-2022-H1.csv');
     const saved = fs.readFileSync(await download.path(), 'utf8');
     const expected = await (await api('GET', `/v1/reports/signing-rate?period=${PERIOD}&format=csv`, KEYS.auditor)).text();
     assert.equal(saved, expected);
+    await page.selectOption('#dash-level', '');
+  });
+
+  await step('a failed CSV export is explained, and the report stays on screen', async () => {
+    const before = await readDashboard();
+    await fakeOnce((url) => url.pathname === '/v1/reports/signing-rate' && url.searchParams.get('format') === 'csv',
+      problem(503, 'the ledger is busy'));
+    await page.click('#dash-csv');
+    await page.waitForSelector('#dash-notice .notice-failed');
+    assert.match(await text('#dash-notice .notice-failed'), /Máy chủ đang bận/);
+    assert.match(await text('#dash-notice .notice-failed'), /the ledger is busy/);
+    assert.deepEqual(await readDashboard(), before, 'the report is still the one shown before');
+    await shot('dashboard-csv-failed');
   });
 
   await step('the period picker: a month (with a 12-month trend), a quarter, a custom range, a level', async () => {
@@ -646,6 +868,35 @@ try {
     expectedTrend = await apiJson('/v1/reports/signing-rate/trend?period=2022-02-15..2022-04-10', KEYS.auditor);
     compareDashboard(await readDashboard(), expected, expectedTrend, 'vi');
     assert.equal(expectedTrend.months.length, 3);
+
+    // Longer than the API's trend (60 months): the report, and the trend of its last 60 months.
+    const long = '2015-01-01..2022-06-30';
+    assert.equal((await api('GET', `/v1/reports/signing-rate/trend?period=${long}`, KEYS.auditor)).status, 400);
+    await submitPeriod(async () => {
+      await page.selectOption('#period-kind', 'custom');
+      await page.fill('#period-from', '2015-01-01');
+      await page.fill('#period-to', '2022-06-30');
+    }, long);
+    expected = await apiJson(`/v1/reports/signing-rate?period=${long}&format=json`, KEYS.auditor);
+    expectedTrend = await apiJson('/v1/reports/signing-rate/trend?period=2017-07-01..2022-06-30', KEYS.auditor);
+    assert.equal(expectedTrend.months.length, 60);
+    compareDashboard(await readDashboard(), expected, expectedTrend, 'vi');
+    assert.match(await text('#trend-note'), /60 tháng cuối của kỳ \(01\/07\/2017 – 30\/06\/2022\)/);
+    await shot('dashboard-long-period');
+
+    // A trend that fails on its own leaves the report drawn, and says so in the trend's place.
+    await fakeOnce((url) => url.pathname === '/v1/reports/signing-rate/trend',
+      problem(400, 'the period spans 90 months; a trend covers at most 60'));
+    await submitPeriod(async () => {
+      await page.selectOption('#period-kind', 'quarter');
+      await page.fill('#period-year', '2022');
+      await page.selectOption('#period-quarter', '1');
+    }, '2022-Q1');
+    expected = await apiJson('/v1/reports/signing-rate?period=2022-Q1&format=json', KEYS.auditor);
+    compareDashboard(await readDashboard(), expected, { months: [] }, 'vi');
+    const trendNotice = await text('#trend-section .notice-failed');
+    assert.match(trendNotice, /Yêu cầu không hợp lệ\./);
+    assert.match(trendNotice, /a trend covers at most 60/);
 
     await submitPeriod(async () => {
       await page.selectOption('#period-kind', 'year');
@@ -696,19 +947,27 @@ try {
     await shot('auditor-cannot-sign');
     const pdf = fs.readFileSync(path.join(DOCS, 'letter.pdf'));
     assert.equal(await pageFetchStatus('POST', '/v1/sign/pdf?key=stp-01', pdf), 403);
-    const identity = await page.evaluate(async () => (await fetch('/v1/whoami', {
-      headers: { Authorization: `Bearer ${sessionStorage.getItem('kyso.apiKey')}` },
-    })).json());
+    const identity = await page.evaluate(async (key) => (await fetch('/v1/whoami', {
+      headers: { Authorization: `Bearer ${key}` },
+    })).json(), signedIn);
     assert.deepEqual(identity.signing_keys, [], 'an auditor is shown no signing key');
     await page.goto(`${BASE}/web/#/verify`);
     await page.waitForSelector('#view-denied:not([hidden])');
   });
 
-  await step('an administrator verifies and reads reports, and signs nothing', async () => {
+  await step('an administrator verifies and reads reports, and signs nothing; the focus follows the view', async () => {
     await login(KEYS.admin);
     assert.ok(await page.isVisible('#nav-verify'));
     assert.ok(await page.isVisible('#nav-dashboard'));
     assert.ok(!(await page.isVisible('#nav-sign')));
+    // A change of view takes the focus to the new view's heading.
+    await page.focus('#nav-dashboard');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#view-dashboard:not([hidden])');
+    await page.waitForFunction(() => document.activeElement.id === 'dashboard-title');
+    await page.click('#nav-verify');
+    await page.waitForSelector('#view-verify:not([hidden])');
+    await page.waitForFunction(() => document.activeElement.id === 'verify-title');
   });
 
   await step('an auditor bound to one unit reads that unit only', async () => {
@@ -720,12 +979,34 @@ try {
       await page.selectOption('#period-half', '1');
     }, PERIOD, { unit: 'STP' });
     assert.ok(await page.isVisible('#dash-unit'));
-    assert.deepEqual(await page.locator('#dash-unit option').allTextContents(), ['STP']);
+    assert.deepEqual(await page.locator('#dash-unit option').allTextContents(), ['STP — Sở Tư pháp']);
     const scoped = await apiJson(`/v1/reports/signing-rate?period=${PERIOD}&unit=STP&format=json`, KEYS.stp_auditor);
     const scopedTrend = await apiJson(`/v1/reports/signing-rate/trend?period=${PERIOD}&unit=STP`, KEYS.stp_auditor);
     compareDashboard(await readDashboard(), scoped, scopedTrend, 'vi');
     assert.equal(await page.locator('.breadcrumb a').count(), 0, 'no link to reports it may not read');
     assert.equal(await pageFetchStatus('GET', `/v1/reports/signing-rate?period=${PERIOD}`), 403);
+  });
+
+  await step('a signed document that arrives after logout is not offered to the next user', async () => {
+    await login(KEYS.signer);
+    await page.click('#nav-sign');
+    await page.waitForSelector('#view-sign:not([hidden])');
+    const held = await holdOnce((url) => url.pathname === '/v1/sign/pdf');
+    await page.setInputFiles('#sign-file', path.join(DOCS, 'letter.pdf'));
+    await page.fill('#sign-document-id', 'WEB-LATE-1');
+    await page.click('#sign-form button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('sign-status').textContent.includes('letter.pdf'));
+    await page.click('#logout');
+    await page.waitForSelector('#view-login:not([hidden])');
+    signedIn = null;
+    held.release();
+    await held.done;
+    await page.evaluate(() => new Promise((resolve) => { setTimeout(resolve, 300); }));
+    const left = await page.evaluate(() => ({
+      status: document.getElementById('sign-status').textContent,
+      download: document.getElementById('sign-download') !== null,
+    }));
+    assert.deepEqual(left, { status: '', download: false });
   });
 
   await step('a signer signs through the page; the clerk\'s check of the result is VALID', async () => {
@@ -769,6 +1050,8 @@ try {
       assert.match(headers.authorization || '', /^Bearer kyso_/, `${request.url()} without a key`);
     }
     assert.deepEqual(pageErrors, [], 'no script error on any page');
+    // Every file loaded since the first check, reloads included, had the policy too.
+    await checkAssetHeaders();
   });
 
   console.log(`# ${passed} steps passed; screenshots in ${ARTEFACTS}`);
