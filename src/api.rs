@@ -84,7 +84,7 @@ pub fn app(state: AppState) -> Router {
         .merge(whoami::router())
         .merge(health::router())
         .merge(openapi::router())
-        .merge(crate::web::router())
+        .merge(crate::web::router(&state.levels))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

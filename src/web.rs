@@ -35,7 +35,7 @@
 //! checked in the browser tests).
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -63,16 +63,30 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
      img-src 'self'; connect-src 'self'; font-src 'self'; form-action 'none'; \
      frame-ancestors 'none'; base-uri 'none'; require-trusted-types-for 'script'";
 
-/// The pages' routes: `/`, `/web`, `/web/` and `/web/{asset}`.
-pub fn router<S>() -> Router<S>
+/// The pages' routes: `/`, `/web`, `/web/` and `/web/{asset}`. `levels` are the unit levels
+/// the service's reports group by (`[[ledger.levels]]`), served as `levels.json`.
+pub fn router<S>(levels: &LevelScheme) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
+    let levels = Arc::new(served("application/json", Bytes::from(levels_json(levels))));
     Router::new()
         .route("/", get(|| async { Redirect::to(BASE) }))
         .route("/web", get(|| async { Redirect::to(BASE) }))
         .route("/web/", get(index))
-        .route("/web/{asset}", get(asset))
+        .route(
+            "/web/{asset}",
+            get(move |Path(name): Path<String>, headers: HeaderMap| {
+                let levels = Arc::clone(&levels);
+                async move {
+                    if name == LEVELS {
+                        respond(&levels, &headers)
+                    } else {
+                        serve(&name, &headers)
+                    }
+                }
+            }),
+        )
 }
 
 /// One file the pages are made of.
@@ -155,10 +169,6 @@ async fn index(headers: HeaderMap) -> Response {
     serve("index.html", &headers)
 }
 
-async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
-    serve(&name, &headers)
-}
-
 /// A served file: its bytes and the validator that lets the browser skip refetching them.
 struct Served {
     media_type: &'static str,
@@ -172,11 +182,6 @@ struct Served {
 fn table() -> &'static BTreeMap<&'static str, Served> {
     static TABLE: OnceLock<BTreeMap<&'static str, Served>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let served = |media_type: &'static str, body: Bytes| Served {
-            media_type,
-            etag: format!("\"{}\"", hex::encode(&Sha256.digest(&body)[..12])),
-            body,
-        };
         let mut table: BTreeMap<&'static str, Served> = ASSETS
             .iter()
             .map(|a| (a.name, served(a.media_type, Bytes::from_static(a.body))))
@@ -185,9 +190,16 @@ fn table() -> &'static BTreeMap<&'static str, Served> {
             VERDICT_WORDS,
             served("application/json", Bytes::from(verdict_words())),
         );
-        table.insert(LEVELS, served("application/json", Bytes::from(levels())));
         table
     })
+}
+
+fn served(media_type: &'static str, body: Bytes) -> Served {
+    Served {
+        media_type,
+        etag: format!("\"{}\"", hex::encode(&Sha256.digest(&body)[..12])),
+        body,
+    }
 }
 
 fn serve(name: &str, headers: &HeaderMap) -> Response {
@@ -197,6 +209,11 @@ fn serve(name: &str, headers: &HeaderMap) -> Response {
         }
         .into_response();
     };
+    respond(file, headers)
+}
+
+/// `file` with its validator and the pages' security headers; 304 when the browser has it.
+fn respond(file: &Served, headers: &HeaderMap) -> Response {
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -307,8 +324,8 @@ fn verdict_words() -> String {
 }
 
 /// `[{"key", "label_vi", "label_en"}]`, top level first.
-fn levels() -> String {
-    let levels: Vec<serde_json::Value> = LevelScheme::default()
+fn levels_json(scheme: &LevelScheme) -> String {
+    let levels: Vec<serde_json::Value> = scheme
         .levels()
         .iter()
         .map(|l| serde_json::json!({"key": l.key, "label_vi": l.label_vi, "label_en": l.label_en}))
@@ -473,6 +490,50 @@ mod tests {
         assert_eq!(
             serve("index.html", &again).status(),
             StatusCode::NOT_MODIFIED
+        );
+    }
+
+    #[test]
+    fn levels_json_is_the_configured_scheme_with_the_pages_headers() {
+        use tower::ServiceExt as _;
+        let level = |key: &str, vi: &str, en: &str| crate::ledger::units::Level {
+            key: key.into(),
+            label_vi: vi.into(),
+            label_en: en.into(),
+        };
+        let scheme = LevelScheme::new(vec![
+            level("province", "Cấp tỉnh", "Province"),
+            level("commune", "Cấp xã", "Communes"),
+        ])
+        .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let response = runtime.block_on(async {
+            router::<()>(&scheme)
+                .oneshot(
+                    axum::http::Request::get("/web/levels.json")
+                        .body(axum::body::Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap()
+        });
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()[header::CONTENT_SECURITY_POLICY],
+            CONTENT_SECURITY_POLICY
+        );
+        let body = runtime
+            .block_on(axum::body::to_bytes(response.into_body(), 1 << 16))
+            .unwrap();
+        let levels: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            levels,
+            serde_json::json!([
+                {"key": "province", "label_vi": "Cấp tỉnh", "label_en": "Province"},
+                {"key": "commune", "label_vi": "Cấp xã", "label_en": "Communes"},
+            ])
         );
     }
 }
