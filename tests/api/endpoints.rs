@@ -971,3 +971,25 @@ fn a_level_the_service_cannot_make_is_refused_before_the_token_signs() {
     assert_eq!(reply.header("x-kyso-level"), Some("PAdES-B-B"));
     assert_eq!(service.store().totals().unwrap().signatures, 1);
 }
+
+#[test]
+fn b_lt_refuses_a_revoked_signer_and_records_nothing() {
+    let service = Service::with(Options {
+        timestamps: true,
+        profile: kyso::testpki::SignerProfile::Revoked,
+        ..Options::default()
+    });
+    let client = service.client();
+    let reply = sign_pdf(
+        &client,
+        &service.keys.signer,
+        "&document_id=STP-LT-R&level=B-LT",
+        letter(),
+    );
+    let problem = reply.problem(422, "signer-not-valid");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("revoked"),
+        "{problem}"
+    );
+    assert_eq!(service.store().totals().unwrap().signatures, 0);
+}

@@ -28,6 +28,8 @@ pub struct Options {
     pub missing_token_key: bool,
     /// Run an RFC 3161 TSA (`openssl ts -reply`) certified by the key's PKI, as `[tsa] url`.
     pub timestamps: bool,
+    /// The signing key's certificate (valid, revoked, …).
+    pub profile: kyso::testpki::SignerProfile,
 }
 
 impl Default for Options {
@@ -37,6 +39,7 @@ impl Default for Options {
             sign_queue: 16,
             missing_token_key: false,
             timestamps: false,
+            profile: kyso::testpki::SignerProfile::Valid,
         }
     }
 }
@@ -167,7 +170,11 @@ impl Service {
             .with_test_writer()
             .with_env_filter("kyso=info,cryptoki::mechanism=off")
             .try_init();
-        let signing = Signing::new(kyso::token::KeyAlgorithm::Rsa2048, "Nguyễn Văn An");
+        let signing = Signing::with_profile(
+            kyso::token::KeyAlgorithm::Rsa2048,
+            "Nguyễn Văn An",
+            options.profile,
+        );
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("pki")).unwrap();
         signing
