@@ -233,10 +233,11 @@ fn dashboard_paths() -> Value {
 
 fn dashboard_schemas() -> Value {
     json!({
-                "Identity": {"type": "object", "required": ["key_id", "role", "units", "permissions", "signing_keys"], "properties": {
+                "Identity": {"type": "object", "required": ["key_id", "role", "units", "unit_names", "permissions", "signing_keys"], "properties": {
                     "key_id": {"type": "string"},
                     "role": {"type": "string", "enum": ["signer", "verifier", "auditor", "admin"]},
                     "units": {"type": "array", "items": {"type": "string"}, "description": "unit codes, or * for every unit"},
+                    "unit_names": {"type": "object", "additionalProperties": {"type": "string"}, "description": "code → name of the caller's units (empty for *)"},
                     "permissions": {"type": "array", "items": {"type": "string", "enum": ["sign", "verify", "record_documents", "read_units", "manage_units", "read_reports", "read_identity"]}},
                     "signing_keys": {"type": "array", "items": {"type": "object", "properties": {
                         "name": {"type": "string"}, "unit": {"type": "string"}, "method": {"type": "string"}

@@ -5,6 +5,8 @@
 //! what the other endpoints would refuse anyway, so a wrong answer here could at worst show a
 //! button whose request then fails. It never echoes the key or anything derived from its secret.
 
+use std::collections::BTreeMap;
+
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
@@ -32,6 +34,9 @@ pub struct Identity {
     pub role: &'static str,
     /// Unit codes, or `*` for every unit.
     pub units: Vec<String>,
+    /// The names of the caller's units (none for `*`), so that a page can say "Sở Tư pháp"
+    /// where a clerk would not recognise `STP`.
+    pub unit_names: BTreeMap<String, String>,
     /// The permissions the role holds (`sign`, `verify`, `read_reports`, …).
     pub permissions: Vec<&'static str>,
     /// Configured signing keys of the caller's units, when the role may sign; sorted by name.
@@ -69,10 +74,32 @@ async fn whoami(
         Vec::new()
     };
     signing_keys.sort_by(|a, b| a.name.cmp(&b.name));
+    let bound: Vec<String> = principal
+        .units
+        .iter()
+        .filter(|u| *u != "*")
+        .cloned()
+        .collect();
+    let unit_names = if bound.is_empty() {
+        BTreeMap::new()
+    } else {
+        state
+            .stores
+            .run(move |store| {
+                Ok(store
+                    .units()?
+                    .into_iter()
+                    .filter(|u| bound.contains(&u.code))
+                    .map(|u| (u.code, u.name))
+                    .collect())
+            })
+            .await?
+    };
     Ok(Json(Identity {
         key_id: principal.key_id,
         role: principal.role.as_str(),
         units: principal.units,
+        unit_names,
         permissions: permissions.into_iter().map(Permission::as_str).collect(),
         signing_keys,
     }))

@@ -88,14 +88,16 @@ function boundUnits() {
 
 /**
  * The unit picker of a bound key: "STP — Sở Tư pháp", since a clerk knows the unit's name
- * rather than its code. Names come from the reports read so far (an auditor may not list
- * units); a unit not yet seen in one shows its code until then.
+ * rather than its code. Names come from /v1/whoami (the key's own units) and from the reports
+ * read so far.
  */
 function fillUnitOptions(bound) {
   const select = byId('dash-unit');
   const value = select.value;
+  const named = ctx.identity().unit_names || {};
+  const name = (code) => unitNames.get(code) || named[code];
   replace(select, bound.map((code) => el('option', { value: code },
-    unitNames.has(code) ? `${code} — ${unitNames.get(code)}` : code)));
+    name(code) ? `${code} — ${name(code)}` : code)));
   if (value) select.value = value;
 }
 

@@ -700,6 +700,7 @@ fn whoami_names_the_key_its_role_and_what_it_may_do() {
     assert_eq!(me["key_id"], kyso::api::auth::key_id_of(&k.signer).unwrap());
     assert_eq!(me["role"], "signer");
     assert_eq!(me["units"], serde_json::json!(["STP"]));
+    assert_eq!(me["unit_names"], serde_json::json!({"STP": "Sở Tư pháp"}));
     assert_eq!(
         me["permissions"],
         serde_json::json!([
@@ -724,6 +725,7 @@ fn whoami_names_the_key_its_role_and_what_it_may_do() {
     let auditor = c.get("/v1/whoami", Some(&k.auditor)).json();
     assert_eq!(auditor["role"], "auditor");
     assert_eq!(auditor["units"], serde_json::json!(["*"]));
+    assert_eq!(auditor["unit_names"], serde_json::json!({}));
     assert_eq!(
         auditor["permissions"],
         serde_json::json!(["read_reports", "read_identity"])
