@@ -38,6 +38,9 @@ test: lint
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets --quiet -- -D warnings
+	@# The fuzz targets are a crate of their own (nightly to run, any toolchain to compile):
+	@# checked here so that a changed library API cannot leave them broken until the next fuzz run.
+	$(CARGO) check --quiet --locked --manifest-path fuzz/Cargo.toml --bins
 
 ## make deps: the dependency tree against deny.toml with cargo-deny (licences, sources, bans;
 ## RustSec advisories when their database can be fetched).
@@ -75,11 +78,15 @@ fuzz:
 	  esac; \
 	  existing=""; for d in $$extra; do [ -d "$$d" ] && existing="$$existing $$d"; done; \
 	  echo "== fuzz $$target ($(FUZZ_SECONDS) s)"; \
-	  cargo +nightly fuzz run $$target corpus/$$target $$existing -- \
-	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 $$flags 2>&1 \
-	    | grep -E "^(==|#[0-9]+ +DONE|stat::number_of_executed_units|SUMMARY|Done)" || true; \
+	  log=artifacts/$$target.log; mkdir -p artifacts; \
+	  status=0; cargo +nightly fuzz run $$target corpus/$$target $$existing -- \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 $$flags \
+	    >$$log 2>&1 || status=$$?; \
+	  grep -E "^(==|#[0-9]+ +DONE|stat::number_of_executed_units|SUMMARY|Done)" $$log || true; \
 	  if ls artifacts/$$target/crash-* artifacts/$$target/timeout-* >/dev/null 2>&1; then \
 	    echo "fuzz $$target found a failure: fuzz/artifacts/$$target"; exit 1; fi; \
+	  if [ $$status -ne 0 ]; then \
+	    tail -30 $$log; echo "fuzz $$target did not run to the end (exit $$status): fuzz/$$log"; exit 1; fi; \
 	done
 
 clean-demo:
