@@ -14,13 +14,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kyso::api::auth::{self, Role};
-use kyso::audit;
+use kyso::api::auth::Role;
 use kyso::ledger::sqlite::{Durability, SqliteStore};
 use kyso::ledger::{Declared, Event, Issued, Store, Unit};
 use kyso::pdf::{Document, IncrementalUpdate, Stream};
 
-use crate::api::fixture::{Client, XML, letter};
+use crate::api::fixture::{Client, XML, api_key, letter};
 use crate::api::nodes::{key_on_shared_token, node_config};
 
 /// A unit whose name and document numbers are markup: the pages must show them as text.
@@ -188,18 +187,7 @@ fn seed(ledger: &Path) -> Keys {
             issued(3, Declared::Signed),
         ])
         .unwrap();
-    let mut make = |role: Role, units: &[&str]| {
-        let units: Vec<String> = units.iter().map(|u| (*u).to_owned()).collect();
-        let made = auth::generate(role, &units, "web test").unwrap();
-        let record = audit::Record::new(
-            "test",
-            audit::Action::ApiKeyCreated,
-            made.record.key_id.clone(),
-            &serde_json::json!({"role": role.as_str()}),
-        );
-        store.create_api_key(&made.record, &record).unwrap();
-        made.presented
-    };
+    let mut make = |role: Role, units: &[&str]| api_key(&mut store, role, units, "web test");
     Keys {
         signer: make(Role::Signer, &["STP"]),
         verifier: make(Role::Verifier, &["STP"]),

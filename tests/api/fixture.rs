@@ -132,23 +132,27 @@ chain = ["{intermediate}"]
     Config::parse(&text, "test", |_| None).expect("fixture config parses")
 }
 
+/// Creates an API key of `role` bound to `units` in `store`, with its audit entry; returns the
+/// key as presented to clients.
+pub fn api_key(store: &mut dyn Store, role: Role, units: &[&str], label: &str) -> String {
+    let units: Vec<String> = units.iter().map(|u| (*u).to_owned()).collect();
+    let made = auth::generate(role, &units, label).unwrap();
+    let record = audit::Record::new(
+        "test",
+        audit::Action::ApiKeyCreated,
+        made.record.key_id.clone(),
+        &serde_json::json!({"role": role.as_str()}),
+    );
+    store.create_api_key(&made.record, &record).unwrap();
+    made.presented
+}
+
 /// Imports the units and creates one API key per role in `store`.
 pub fn seed(store: &mut dyn Store) -> Keys {
     let scheme = kyso::ledger::LevelScheme::default();
     let rows = kyso::ledger::units::parse_csv(UNITS_CSV.as_bytes(), &scheme).unwrap();
     kyso::ledger::units::import(store, &rows, &scheme).unwrap();
-    let mut make = |role: Role, units: &[&str]| {
-        let units: Vec<String> = units.iter().map(|u| (*u).to_owned()).collect();
-        let made = auth::generate(role, &units, "test").unwrap();
-        let record = audit::Record::new(
-            "test",
-            audit::Action::ApiKeyCreated,
-            made.record.key_id.clone(),
-            &serde_json::json!({"role": role.as_str()}),
-        );
-        store.create_api_key(&made.record, &record).unwrap();
-        made.presented
-    };
+    let mut make = |role: Role, units: &[&str]| api_key(store, role, units, "test");
     Keys {
         signer: make(Role::Signer, &["STP"]),
         other_signer: make(Role::Signer, &["SYT"]),
