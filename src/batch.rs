@@ -245,6 +245,10 @@ impl<'v> Batch<'v> {
                     .spawn_scoped(scope, move || {
                         let mut reader = opened.reader(&self.limits, total);
                         while let Some(task) = next_task() {
+                            if stop.load(Ordering::Relaxed) {
+                                // The caller is gone: drain the queue without reading.
+                                continue;
+                            }
                             let item = self.one(&mut reader, task);
                             if item_tx.send(item).is_err() {
                                 stop.store(true, Ordering::Relaxed);
@@ -254,8 +258,12 @@ impl<'v> Batch<'v> {
                         }
                     });
                 if let Err(source) = spawned {
-                    // The threads already started finish the batch; with none, report it.
+                    // The threads already started finish the batch; with none, report it,
+                    // after stopping the walker (which may be waiting on a full queue that
+                    // nobody would empty) so that the scope can end.
                     if n == 0 {
+                        stop.store(true, Ordering::Relaxed);
+                        while next_task().is_some() {}
                         return Err(Error::Thread { source });
                     }
                     break;

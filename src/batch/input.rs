@@ -744,12 +744,14 @@ impl Shared {
 
     fn read_exact_at(&self, mut out: &mut [u8], mut offset: u64) -> std::io::Result<()> {
         while !out.is_empty() {
-            match self.read_at(out, offset)? {
-                0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-                n => {
+            match self.read_at(out, offset) {
+                Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => {
                     out = &mut out[n..];
                     offset += n as u64;
                 }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
         }
         Ok(())
