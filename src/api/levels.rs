@@ -54,6 +54,18 @@ impl Requested {
         Ok(requested)
     }
 
+    /// Whether the service is configured for this level: a TSA for B-T and B-LT, trust anchors
+    /// for B-LT (which validates the signer before signing). Cheap: no network, no token.
+    pub(super) fn check(self, state: &AppState) -> Result<(), ApiError> {
+        self.tsa(state)?;
+        if self == Requested::LongTerm && !state.verifier.has_trust() {
+            return Err(ApiError::LevelUnavailable {
+                reason: "level B-LT checks the signer's chain before signing, and this service has no trust anchors ([verify] trust)".to_owned(),
+            });
+        }
+        Ok(())
+    }
+
     /// The time-stamping authority this level needs, if any.
     pub(super) fn tsa(self, state: &AppState) -> Result<Option<Tsa>, ApiError> {
         if self == Requested::Basic {
@@ -98,6 +110,7 @@ impl PdfLevel {
         requested: Requested,
         chain: &[Vec<u8>],
     ) -> Result<PdfLevel, ApiError> {
+        requested.check(state)?;
         let tsa = requested.tsa(state)?;
         let long_term = match requested {
             Requested::LongTerm => Some(long_term_parts(state, chain)?),
@@ -140,11 +153,6 @@ impl PdfLevel {
 
 fn long_term_parts(state: &AppState, chain: &[Vec<u8>]) -> Result<LongTermParts, ApiError> {
     let settings = state.verifier.long_term_settings();
-    if settings.trust.is_empty() {
-        return Err(ApiError::LevelUnavailable {
-            reason: "level B-LT checks the signer's chain before signing, and this service has no trust anchors ([verify] trust)".to_owned(),
-        });
-    }
     let mut pool = settings.certificates;
     for der in chain {
         let certificate = Certificate::from_der(der)
@@ -171,6 +179,13 @@ fn long_term_parts(state: &AppState, chain: &[Vec<u8>]) -> Result<LongTermParts,
 /// A PAdES failure beyond the document and the token, as the client should see it.
 pub(super) fn pades_error(error: pades::Error) -> ApiError {
     match error {
+        // A TSA whose own chain does not reach the service's anchors is a configuration to
+        // fix, not an outage to retry.
+        e @ pades::Error::TimestampNotValid(crate::pki::timestamp::Error::Path(_)) => {
+            ApiError::LevelUnavailable {
+                reason: e.to_string(),
+            }
+        }
         e @ (pades::Error::Timestamp(_)
         | pades::Error::TimestampRejected { .. }
         | pades::Error::TimestampNotValid(_)) => ApiError::Upstream {

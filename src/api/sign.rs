@@ -168,6 +168,9 @@ async fn sign(
             what: format!("signing key `{key_name}`"),
         })?;
     auth::require_unit(&state, &principal, Permission::Sign, &entry.unit)?;
+    // A level named in the query is checked before the request takes a place in the queue; one
+    // in the options part, once the body is read.
+    Requested::parse(from_query.level.as_deref(), kind == Kind::Xml)?.check(&state)?;
     let admitted = state.sign_queue.admit(&state.metrics)?;
 
     let (document, options, images) = read_document(&state, request).await?;
@@ -180,10 +183,10 @@ async fn sign(
     if let Some(id) = &options.document_id {
         check_document_id(id)?;
     }
-    // Checked before the queue's worker is taken up: a level the service cannot make is the
-    // caller's to hear about at once.
+    // Checked before the queue's worker is taken up and the token opened: a level the service
+    // cannot make is the caller's to hear about at once.
     let requested = Requested::parse(options.level.as_deref(), kind == Kind::Xml)?;
-    requested.tsa(&state)?;
+    requested.check(&state)?;
     let unit = entry.unit.clone();
     let key_label = entry.name.clone();
     let worker_state = state.clone();

@@ -2,6 +2,7 @@
 //! group-commit recorder, metrics and the queues that bound work toward the HSM.
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -287,6 +288,23 @@ impl Admitted {
     ) -> Result<T, ApiError> {
         let _worker = Arc::clone(&self.running)
             .acquire_owned()
+            .await
+            .map_err(|_| ApiError::ShuttingDown)?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| ApiError::internal("a blocking task failed", &e))
+    }
+
+    /// [`Admitted::run`] for work that keeps `workers` threads busy (a batch verifying on
+    /// several): it waits for that many workers and holds them all until it is done, so the
+    /// queue's bound on running threads, and on the documents they hold, stays true.
+    pub async fn run_many<T: Send + 'static>(
+        &self,
+        workers: NonZeroU32,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let _workers = Arc::clone(&self.running)
+            .acquire_many_owned(workers.get())
             .await
             .map_err(|_| ApiError::ShuttingDown)?;
         tokio::task::spawn_blocking(work)

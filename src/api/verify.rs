@@ -10,9 +10,10 @@
 //! parallel, under the batch module's zip-bomb limits, and its lines are those of
 //! `kyso verify --batch --json-lines`.
 
-use std::num::NonZeroUsize;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
@@ -186,13 +187,13 @@ async fn verify_batch(
     let limit = state.limits.max_body_bytes;
     let source = match content_type(request.headers()).as_str() {
         "multipart/form-data" => Source::Documents(read_parts(&state, request).await?.into()),
-        "application/zip" | "application/x-zip-compressed" => Source::Zip {
-            name: PathBuf::from("upload.zip"),
-            bytes: read_body(&state, request.into_body())
-                .await?
-                .to_vec()
-                .into(),
-        },
+        "application/zip" | "application/x-zip-compressed" => {
+            let body = read_body(&state, request.into_body()).await?;
+            Source::Zip {
+                name: PathBuf::from("upload.zip"),
+                bytes: Arc::from(&body[..]),
+            }
+        }
         other => {
             return Err(ApiError::UnsupportedMediaType {
                 found: other.to_owned(),
@@ -221,16 +222,17 @@ async fn verify_batch(
         tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(LINES_BUFFERED);
     let verifier = state.verifier.get();
     let worker_state = state.clone();
-    let jobs = NonZeroUsize::new(state.limits.verify_workers).unwrap_or(NonZeroUsize::MIN);
+    let jobs = batch_jobs(state.limits.verify_workers);
     tokio::spawn(async move {
-        // The place in the verify queue is held until the whole batch is done.
-        let _admitted = admitted;
+        // The place in the verify queue, and the batch's workers, are held until the whole
+        // batch is done.
         let metrics = worker_state.metrics.clone();
-        let outcome = tokio::task::spawn_blocking(move || {
-            run_batch(&verifier, jobs, limit, &source, &lines, &metrics)
-        })
-        .await
-        .unwrap_or_else(|_| BatchOutcome::default());
+        let outcome = admitted
+            .run_many(jobs, move || {
+                run_batch(&verifier, jobs, limit, &source, &lines, &metrics)
+            })
+            .await
+            .unwrap_or_default();
         let record = audit::Record::new(
             principal.actor(),
             Action::Verification,
@@ -255,6 +257,13 @@ async fn verify_batch(
         .into_response())
 }
 
+/// Threads a batch verifies on: every verify worker but one, which stays free for single
+/// verifications (a clerk's upload must not wait behind an archive), and at least one.
+fn batch_jobs(verify_workers: usize) -> NonZeroU32 {
+    let jobs = u32::try_from(verify_workers.saturating_sub(1)).unwrap_or(u32::MAX);
+    NonZeroU32::new(jobs).unwrap_or(NonZeroU32::MIN)
+}
+
 /// What a batch request did, for the audit log.
 #[derive(Default)]
 struct BatchOutcome {
@@ -267,17 +276,20 @@ struct BatchOutcome {
 /// stops the batch.
 fn run_batch(
     verifier: &crate::verify::Verifier,
-    jobs: NonZeroUsize,
+    jobs: NonZeroU32,
     limit: u64,
     source: &Source,
     lines: &tokio::sync::mpsc::Sender<Result<String, std::io::Error>>,
     metrics: &Metrics,
 ) -> BatchOutcome {
+    let jobs = NonZeroUsize::new(jobs.get() as usize).unwrap_or(NonZeroUsize::MIN);
     let batch = Batch::new(verifier, jobs).with_limits(batch_limits(limit));
     let mut by_indication = std::collections::BTreeMap::<&'static str, u64>::new();
     let mut unreadable = 0u64;
+    let mut seen = 0u64;
     let mut gone = false;
     let result = batch.run_until(source, |item| {
+        seen += 1;
         match item.report() {
             Some(report) => {
                 metrics.verification(report.indication.as_str());
@@ -300,7 +312,10 @@ fn run_batch(
             // The archive itself is unreadable or refused: said as the stream's last line.
             let line = serde_json::json!({"error": e.to_string()});
             let _ = lines.blocking_send(Ok(format!("{line}\n")));
-            return BatchOutcome::default();
+            return BatchOutcome {
+                documents: seen,
+                completed: false,
+            };
         }
     };
     if !gone {

@@ -956,9 +956,28 @@ fn levels_b_t_and_b_lt_with_a_real_tsa_and_the_tsa_failing() {
 
 #[test]
 fn a_level_the_service_cannot_make_is_refused_before_the_token_signs() {
-    let service = Service::start();
+    let service = Service::with(Options {
+        missing_token_key: true,
+        ..Options::default()
+    });
     let client = service.client();
     let signer = &service.keys.signer;
+    // Checked before the token is even opened: a key on a missing token still gets the 422.
+    client
+        .post(
+            "/v1/sign/pdf?key=ghost&level=B-T",
+            signer,
+            "application/pdf",
+            letter(),
+        )
+        .problem(422, "level-unavailable");
+    let (kind, body) = multipart(&[
+        ("document", Some("letter.pdf"), &letter()),
+        ("options", None, br#"{"key":"ghost","level":"B-LT"}"#),
+    ]);
+    client
+        .post("/v1/sign/pdf?key=ghost", signer, &kind, body)
+        .problem(422, "level-unavailable");
     let reply = sign_pdf(&client, signer, "&level=B-T", letter());
     let problem = reply.problem(422, "level-unavailable");
     assert!(
