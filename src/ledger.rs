@@ -182,7 +182,10 @@ pub trait Store: Send {
 
     /// Records events in one transaction, in order. A retried event is [`Recorded::Unchanged`];
     /// an event naming an unknown unit fails the whole call and stores nothing.
-    fn record(&mut self, events: &[Event]) -> Result<Vec<Recorded>, Error>;
+    fn record(&mut self, events: &[Event]) -> Result<Vec<Recorded>, Error> {
+        self.record_audited(events, &[])
+            .map(|(outcomes, _)| outcomes)
+    }
 
     /// Issued-document counts per issuing unit for documents issued in `range`. Units without
     /// documents are absent.

@@ -409,11 +409,6 @@ impl Store for PgStore {
             .collect())
     }
 
-    fn record(&mut self, events: &[Event]) -> Result<Vec<Recorded>, Error> {
-        self.record_audited(events, &[])
-            .map(|(outcomes, _)| outcomes)
-    }
-
     fn record_audited(
         &mut self,
         events: &[Event],

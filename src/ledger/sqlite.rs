@@ -163,6 +163,17 @@ VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000'
 "#,
 ];
 
+/// Maps a rusqlite error to [`Error::Sqlite`] naming the file and what was being done; owns
+/// its copy of the path, so it can be used while a transaction borrows the connection.
+fn sqlite_error(path: &Path, context: &'static str) -> impl Fn(rusqlite::Error) -> Error + use<> {
+    let path = path.to_owned();
+    move |source| Error::Sqlite {
+        path: path.clone(),
+        context,
+        source,
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating if needed, with its parent directory) the ledger at `path` and brings its
     /// schema up to date.
@@ -175,14 +186,7 @@ impl SqliteStore {
                 source,
             })?;
         }
-        let fail = |context: &'static str| {
-            let path = path.clone();
-            move |source| Error::Sqlite {
-                path,
-                context,
-                source,
-            }
-        };
+        let fail = |context| sqlite_error(&path, context);
         let mut conn = Connection::open(&path).map_err(fail("open"))?;
         conn.busy_handler(Some(busy_wait))
             .map_err(fail("set busy handler"))?;
@@ -220,12 +224,8 @@ impl SqliteStore {
         &self.path
     }
 
-    fn fail(&self, context: &'static str) -> impl Fn(rusqlite::Error) -> Error + '_ {
-        move |source| Error::Sqlite {
-            path: self.path.clone(),
-            context,
-            source,
-        }
+    fn fail(&self, context: &'static str) -> impl Fn(rusqlite::Error) -> Error + 'static {
+        sqlite_error(&self.path, context)
     }
 
     /// Makes sure every issuer the events name has an id, each in its own small transaction
@@ -258,14 +258,7 @@ impl SqliteStore {
 
     fn migrate(&mut self) -> Result<(), Error> {
         let path = self.path.clone();
-        let fail = |context: &'static str| {
-            let path = path.clone();
-            move |source| Error::Sqlite {
-                path,
-                context,
-                source,
-            }
-        };
+        let fail = |context| sqlite_error(&path, context);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -298,14 +291,7 @@ impl SqliteStore {
 impl Store for SqliteStore {
     fn upsert_units(&mut self, units: &[Unit]) -> Result<(), Error> {
         let path = self.path.clone();
-        let fail = |context: &'static str| {
-            let path = path.clone();
-            move |source| Error::Sqlite {
-                path,
-                context,
-                source,
-            }
-        };
+        let fail = |context| sqlite_error(&path, context);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -346,11 +332,6 @@ impl Store for SqliteStore {
             .map_err(self.fail("read unit"))
     }
 
-    fn record(&mut self, events: &[Event]) -> Result<Vec<Recorded>, Error> {
-        self.record_audited(events, &[])
-            .map(|(outcomes, _)| outcomes)
-    }
-
     fn record_audited(
         &mut self,
         events: &[Event],
@@ -362,14 +343,7 @@ impl Store for SqliteStore {
         self.ensure_issuers(events)?;
         let issuer_ids = &self.issuer_ids;
         let path = self.path.clone();
-        let fail = move |context: &'static str| {
-            let path = path.clone();
-            move |source| Error::Sqlite {
-                path,
-                context,
-                source,
-            }
-        };
+        let fail = move |context| sqlite_error(&path, context);
         // IMMEDIATE: the write lock is taken up front, so reading the audit head and appending
         // after it cannot race another connection or process.
         let tx = self
@@ -437,14 +411,7 @@ impl Store for SqliteStore {
         audit: &audit::Record,
     ) -> Result<audit::Entry, Error> {
         let path = self.path.clone();
-        let fail = |context: &'static str| {
-            let path = path.clone();
-            move |source| Error::Sqlite {
-                path,
-                context,
-                source,
-            }
-        };
+        let fail = |context| sqlite_error(&path, context);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -500,14 +467,7 @@ impl Store for SqliteStore {
         audit: &audit::Record,
     ) -> Result<Option<audit::Entry>, Error> {
         let path = self.path.clone();
-        let fail = |context: &'static str| {
-            let path = path.clone();
-            move |source| Error::Sqlite {
-                path,
-                context,
-                source,
-            }
-        };
+        let fail = |context| sqlite_error(&path, context);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
