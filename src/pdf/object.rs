@@ -188,6 +188,20 @@ impl Object {
         }
     }
 
+    /// A rectangle array (ISO 32000-2 §7.9.5), normalised so that the first corner is the lower
+    /// left: `[llx, lly, urx, ury]`.
+    pub fn as_rectangle(&self) -> Option<[f64; 4]> {
+        let numbers: Vec<f64> = self
+            .as_array()?
+            .iter()
+            .map(Object::as_number)
+            .collect::<Option<_>>()?;
+        let [a, b, c, d] = numbers.as_slice() else {
+            return None;
+        };
+        Some([a.min(*c), b.min(*d), a.max(*c), b.max(*d)])
+    }
+
     pub fn as_reference(&self) -> Option<ObjectId> {
         match self {
             Object::Reference(r) => Some(*r),

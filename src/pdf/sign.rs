@@ -548,13 +548,13 @@ fn check_placement(
     visible: &VisibleSignature,
 ) -> Result<PageRotation, Error> {
     let page_box = match doc.page_attribute(page_id, b"CropBox")? {
-        Some(crop) => rectangle(&crop),
+        Some(crop) => crop.as_rectangle(),
         None => None,
     }
     .or(doc
         .page_attribute(page_id, b"MediaBox")?
         .as_ref()
-        .and_then(rectangle))
+        .and_then(Object::as_rectangle))
     .ok_or_else(|| Error::Structure(format!("page {} has no usable /MediaBox", page_index + 1)))?;
     let rect = visible.rect.corners();
     // A hundredth of a point of slack: boxes computed in floating point by other tools round.
@@ -575,19 +575,6 @@ fn check_placement(
         .and_then(|r| r.as_integer())
         .unwrap_or(0);
     Ok(PageRotation::from_degrees(rotate))
-}
-
-/// A rectangle array (§7.9.5), normalised so that the first corner is the lower left.
-fn rectangle(object: &Object) -> Option<[f64; 4]> {
-    let numbers: Vec<f64> = object
-        .as_array()?
-        .iter()
-        .map(Object::as_number)
-        .collect::<Option<_>>()?;
-    let [a, b, c, d] = numbers.as_slice() else {
-        return None;
-    };
-    Some([a.min(*c), b.min(*d), a.max(*c), b.max(*d)])
 }
 
 /// Names of the top-level fields.

@@ -271,14 +271,5 @@ pub(super) fn is_visible_widget(doc: &Document<'_>, object: &Object) -> bool {
 
 /// An annotation's `/Rect`, normalised (lower left first).
 pub(super) fn rect(dict: &Dictionary) -> Option<[f64; 4]> {
-    let numbers: Vec<f64> = dict
-        .get(b"Rect")?
-        .as_array()?
-        .iter()
-        .map(Object::as_number)
-        .collect::<Option<_>>()?;
-    let [a, b, c, d] = numbers.as_slice() else {
-        return None;
-    };
-    Some([a.min(*c), b.min(*d), a.max(*c), b.max(*d)])
+    dict.get(b"Rect")?.as_rectangle()
 }
