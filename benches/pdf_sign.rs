@@ -19,21 +19,18 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cryptoki::mechanism::Mechanism;
-use cryptoki::object::{Attribute, ObjectClass};
-use cryptoki::session::UserType;
 use time::OffsetDateTime;
 
 use kyso::cms::SignerIdentity;
 use kyso::pades::Level;
 use kyso::pdf::SignatureOptions;
 use kyso::pdf::sample::{SampleOptions, sample_pdf};
-use kyso::signer::{DigestAlgorithm, Signer};
+use kyso::signer::Signer;
 use kyso::testpki::{PkiOptions, SignerName, SignerProfile, TestPki};
 use kyso::token::{self, KeyAlgorithm};
 
 mod common;
-use common::{BenchToken, Rate, run_threads, softhsm_version};
+use common::{BenchToken, Rate, raw_sign_worker, run_threads, softhsm_version};
 
 const LABEL: &str = "kyso-bench-pdf";
 const RUN: Duration = Duration::from_secs(2);
@@ -91,40 +88,13 @@ fn main() {
         let key = Arc::new(key);
         let certificate = Arc::new(certificate.der);
         let chain = Arc::new(vec![pki.intermediate.der().to_vec()]);
-
-        let digest = key.algorithm().digest().digest(b"bench");
-        let input = match key.algorithm() {
-            kyso::signer::SignatureAlgorithm::RsaPkcs1v15(d) => {
-                assert_eq!(d, DigestAlgorithm::Sha256);
-                [d.digest_info_prefix(), &digest[..]].concat()
-            }
-            _ => digest.clone(),
-        };
-        let is_rsa = matches!(algorithm, KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072);
         for (size, document) in &documents {
             for threads in [1usize, 2] {
                 let mut best_raw = Rate::default();
                 let mut best_kyso = Rate::default();
                 for _ in 0..2 {
                     best_raw = best_raw.better(run_threads(threads, RUN, || {
-                        let session = raw.open_ro_session(slot).unwrap();
-                        let _ = session.login(UserType::User, Some(&pin));
-                        let handle = session
-                            .find_objects(&[
-                                Attribute::Class(ObjectClass::PRIVATE_KEY),
-                                Attribute::Label(label.as_bytes().to_vec()),
-                            ])
-                            .unwrap()[0];
-                        let input = input.clone();
-                        move || {
-                            // Mechanism is not Send; building it is a copy of one enum value.
-                            let mechanism = if is_rsa {
-                                Mechanism::RsaPkcs
-                            } else {
-                                Mechanism::Ecdsa
-                            };
-                            session.sign(&mechanism, handle, &input).unwrap();
-                        }
+                        raw_sign_worker(&raw, slot, &pin, &label, key.algorithm())
                     }));
                     best_kyso = best_kyso.better(run_threads(threads, RUN, || {
                         let (key, certificate, chain, document) = (

@@ -11,9 +11,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::{Attribute, ObjectClass};
+use cryptoki::session::UserType;
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
 
+use kyso::signer::SignatureAlgorithm;
 use kyso::token::{PinSource, Pkcs11Uri, Token, TokenDefaults};
 
 /// A token for one bench, logged in.
@@ -98,6 +102,42 @@ impl BenchToken {
                 .to_owned(),
         );
         (raw, slot, pin)
+    }
+}
+
+/// A raw `C_Sign` worker for [`run_threads`]: its own session on `slot`, the private key
+/// labelled `label` found once, then per call one `C_Sign` of a precomputed digest (wrapped in
+/// a DigestInfo for RSA PKCS#1 v1.5) with the mechanism kyso itself uses for `algorithm`.
+pub fn raw_sign_worker(
+    raw: &Pkcs11,
+    slot: Slot,
+    pin: &AuthPin,
+    label: &str,
+    algorithm: SignatureAlgorithm,
+) -> impl FnMut() + Send + 'static {
+    let digest = algorithm.digest().digest(b"bench");
+    let (is_rsa, input) = match algorithm {
+        SignatureAlgorithm::RsaPkcs1v15(d) => {
+            (true, [d.digest_info_prefix(), &digest[..]].concat())
+        }
+        _ => (false, digest),
+    };
+    let session = raw.open_ro_session(slot).unwrap();
+    let _ = session.login(UserType::User, Some(pin));
+    let handle = session
+        .find_objects(&[
+            Attribute::Class(ObjectClass::PRIVATE_KEY),
+            Attribute::Label(label.as_bytes().to_vec()),
+        ])
+        .unwrap()[0];
+    move || {
+        // Mechanism is not Send; building it is a copy of one enum value.
+        let mechanism = if is_rsa {
+            Mechanism::RsaPkcs
+        } else {
+            Mechanism::Ecdsa
+        };
+        session.sign(&mechanism, handle, &input).unwrap();
     }
 }
 
