@@ -282,7 +282,7 @@ fn run_batch(
     lines: &tokio::sync::mpsc::Sender<Result<String, std::io::Error>>,
     metrics: &Metrics,
 ) -> BatchOutcome {
-    let jobs = NonZeroUsize::new(jobs.get() as usize).unwrap_or(NonZeroUsize::MIN);
+    let jobs = NonZeroUsize::try_from(jobs).unwrap_or(NonZeroUsize::MIN);
     let batch = Batch::new(verifier, jobs).with_limits(batch_limits(limit));
     let mut by_indication = std::collections::BTreeMap::<&'static str, u64>::new();
     let mut unreadable = 0u64;
