@@ -31,7 +31,11 @@ demo:
 ## OpenSSL, pdfsig, qpdf, pyHanko, xmlsec1 and PostgreSQL). Each test process makes its own
 ## throwaway token under target/tmp/tokens; the ledger's PostgreSQL tests use a throwaway
 ## cluster under var/postgres-test, listening on 127.0.0.1 only.
-test: lint
+## Runs scripts/ensure-deps.sh first, the same list CI and `make demo` use: on a fresh machine
+## (as root) it installs every peer the tests call; otherwise it prints the commands and stops.
+test:
+	@scripts/ensure-deps.sh test
+	@$(MAKE) --no-print-directory lint
 	KYSO_TEST_POSTGRES_URL=$$(scripts/postgres-test-cluster.sh start) \
 	  $(CARGO) nextest run --no-fail-fast --cargo-quiet
 
@@ -42,8 +46,9 @@ lint:
 	@# checked here so that a changed library API cannot leave them broken until the next fuzz run.
 	$(CARGO) check --quiet --locked --manifest-path fuzz/Cargo.toml --bins
 
-## make deps: the dependency tree against deny.toml with cargo-deny (licences, sources, bans;
-## RustSec advisories when their database can be fetched).
+## make deps: the dependency tree against deny.toml with cargo-deny (licences, sources, bans)
+## and the RustSec advisories: the live database when it can be fetched, else the offline
+## snapshot in ../shared/advisory-db (KYSO_ADVISORY_SNAPSHOT), named with its date.
 deps:
 	@scripts/check-deps.sh
 
