@@ -61,18 +61,18 @@ impl PinSource {
             // Accept file:/abs, file:///abs and file:relative.
             let path = path.strip_prefix("//").unwrap_or(path);
             if path.is_empty() {
-                return Err(bad_source(text, "empty file path"));
+                return Err(bad_source("empty file path"));
             }
             Ok(PinSource::File(PathBuf::from(path)))
         } else if let Some(name) = text.strip_prefix("env:") {
             if name.is_empty() || name.contains('=') {
-                return Err(bad_source(text, "not an environment variable name"));
+                return Err(bad_source("not an environment variable name"));
             }
             Ok(PinSource::Env(name.to_owned()))
         } else if text == "prompt" {
             Ok(PinSource::Prompt)
         } else {
-            Err(bad_source(text, "expected file:/path, env:NAME or prompt"))
+            Err(bad_source("expected file:/path, env:NAME or prompt"))
         }
     }
 
@@ -100,11 +100,22 @@ impl PinSource {
                     std::env::VarError::NotUnicode(_) => "not UTF-8".to_owned(),
                 },
             })?,
-            PinSource::Prompt => rpassword::prompt_password(format!("PIN for token `{token}`: "))
-                .map_err(|e| Error::PinSource {
-                source_name: self.to_string(),
-                reason: e.kind().to_string(),
-            })?,
+            PinSource::Prompt => {
+                // rpassword asks on the controlling terminal; a service, a cron job or a pipe
+                // has none, and the OS's "no such device" says nothing useful.
+                if std::fs::File::open("/dev/tty").is_err() {
+                    return Err(Error::PinSource {
+                        source_name: self.to_string(),
+                        reason: "there is no terminal to ask on: use pin-source=file:… or env:… where no one is at a keyboard".to_owned(),
+                    });
+                }
+                rpassword::prompt_password(format!("PIN for token `{token}`: ")).map_err(|e| {
+                    Error::PinSource {
+                        source_name: self.to_string(),
+                        reason: format!("cannot read from the terminal: {e}"),
+                    }
+                })?
+            }
         };
         if text.is_empty() {
             return Err(Error::PinSource {
@@ -116,9 +127,10 @@ impl PinSource {
     }
 }
 
-fn bad_source(text: &str, reason: &str) -> Error {
+/// A malformed source is not quoted: `pin-source=1234` is a PIN given in the wrong place.
+fn bad_source(reason: &str) -> Error {
     Error::PinSource {
-        source_name: format!("`{text}`"),
+        source_name: "a pin-source value (not shown: it may be a PIN)".to_owned(),
         reason: reason.to_owned(),
     }
 }

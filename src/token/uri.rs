@@ -65,6 +65,10 @@ pub enum UriError {
     BadType(String),
     #[error("pin-value is refused: give the PIN through pin-source=file:… or pin-source=env:…")]
     PinValueRefused,
+    #[error(
+        "pin-source must be file:/path, env:NAME or prompt (its value is not shown: it may be a PIN)"
+    )]
+    BadPinSource,
 }
 
 impl Pkcs11Uri {
@@ -79,7 +83,10 @@ impl Pkcs11Uri {
         for attr in path.split(';').filter(|a| !a.is_empty()) {
             let (name, raw) = attr
                 .split_once('=')
-                .ok_or_else(|| UriError::MissingEquals(attr.to_owned()))?;
+                .ok_or_else(|| UriError::MissingEquals(redact_attribute(attr)))?;
+            if canonical_name(name) == "pin-value" {
+                return Err(UriError::PinValueRefused);
+            }
             uri.set_path_attribute(name, raw)?;
         }
         for attr in query
@@ -88,12 +95,18 @@ impl Pkcs11Uri {
             .filter(|a| !a.is_empty())
         {
             let (name, raw) = attr.split_once('=').ok_or_else(|| {
-                if attr == "pin-value" {
+                if canonical_name(attr) == "pin-value" {
                     UriError::PinValueRefused
                 } else {
                     UriError::MissingEquals(attr.to_owned())
                 }
             })?;
+            if canonical_name(name) == "pin-value" {
+                return Err(UriError::PinValueRefused);
+            }
+            if name == "pin-source" && !is_pin_source_form(raw) {
+                return Err(UriError::BadPinSource);
+            }
             uri.set_query_attribute(name, raw)?;
         }
         Ok(uri)
@@ -197,20 +210,64 @@ impl Pkcs11Uri {
     }
 }
 
-/// Quotes a URI for an error message with any `pin-value` blanked out, so that a malformed URI
-/// carrying a PIN never puts the PIN into a log line.
+/// Quotes a URI for an error message with PIN material blanked out, so that a malformed URI
+/// carrying a PIN never puts the PIN into a log line: every `pin-value`, in the path or the
+/// query, in any case and percent-encoded or not (`PIN-VALUE=`, `pin%2Dvalue=`), and any
+/// `pin-source` that is not `file:…`, `env:…` or `prompt` (`pin-source=1234` is a PIN given in
+/// the wrong place).
 pub(crate) fn redact(text: &str) -> String {
-    let Some((head, query)) = text.split_once('?') else {
-        return text.to_owned();
+    let mut out = String::with_capacity(text.len());
+    let mut attribute = String::new();
+    for c in text.chars() {
+        if matches!(c, ';' | '?' | '&') {
+            out.push_str(&redact_attribute(&attribute));
+            out.push(c);
+            attribute.clear();
+        } else {
+            attribute.push(c);
+        }
+    }
+    out.push_str(&redact_attribute(&attribute));
+    out
+}
+
+/// One `name=value` with its value blanked when it is, or may be, a PIN.
+fn redact_attribute(attribute: &str) -> String {
+    let Some((name, value)) = attribute.split_once('=') else {
+        return attribute.to_owned();
     };
-    let query: Vec<String> = query
-        .split('&')
-        .map(|attr| match attr.split_once('=') {
-            Some(("pin-value", _)) => "pin-value=<redacted>".to_owned(),
-            _ => attr.to_owned(),
-        })
-        .collect();
-    format!("{head}?{}", query.join("&"))
+    let name_decoded = canonical_name(name);
+    // The part before `pkcs11:` is the scheme, not an attribute.
+    let name_decoded = name_decoded
+        .rsplit_once(':')
+        .map_or(name_decoded.as_str(), |(_, n)| n)
+        .to_owned();
+    let hidden = match name_decoded.as_str() {
+        "pin-value" => true,
+        "pin-source" => !is_pin_source_form(value),
+        _ => false,
+    };
+    if hidden {
+        format!("{name}=<redacted>")
+    } else {
+        attribute.to_owned()
+    }
+}
+
+/// An attribute name as RFC 7512 compares it: percent-decoded, lower-cased.
+fn canonical_name(name: &str) -> String {
+    percent_decode(name)
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_else(|| name.to_owned())
+        .to_ascii_lowercase()
+}
+
+/// Whether a `pin-source` value has one of the forms kyso reads (and so names a place, not a PIN).
+fn is_pin_source_form(raw: &str) -> bool {
+    let value = percent_decode(raw)
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_default();
+    value.starts_with("file:") || value.starts_with("env:") || value == "prompt"
 }
 
 fn strip_scheme(text: &str) -> Option<&str> {
@@ -412,6 +469,43 @@ mod tests {
         assert!(shown.contains("module-path=/m.so"));
     }
 
+    /// Issue 15 (8): every spelling of a PIN in a URI is blanked before a message is built,
+    /// and parsing refuses it without quoting it.
+    #[test]
+    fn every_spelling_of_a_pin_is_redacted_and_refused() {
+        for text in [
+            "pkcs11:token=a;pin-value=314159",
+            "pkcs11:token=a?PIN-VALUE=314159",
+            "pkcs11:token=a?Pin-Value=314159&module-path=/m.so",
+            "pkcs11:token=a?pin%2Dvalue=314159",
+            "pkcs11:token=a?pin%2dvalue=314159",
+            "pkcs11:token=a;pin%2Dvalue=314159;object=k",
+            "pkcs11:token=a?pin-source=314159",
+            "pkcs11:token=a?pin-source=%33%31%34%31%35%39",
+        ] {
+            let shown = redact(text);
+            assert!(!shown.contains("314159"), "{text} → {shown}");
+            assert!(!shown.contains("%33%31"), "{text} → {shown}");
+            assert!(shown.starts_with("pkcs11:token=a"), "{text} → {shown}");
+            let refused = Pkcs11Uri::parse(text).unwrap_err();
+            assert!(
+                matches!(refused, UriError::PinValueRefused | UriError::BadPinSource),
+                "{text}: {refused:?}"
+            );
+            assert!(!refused.to_string().contains("314159"), "{text}: {refused}");
+            let error = crate::token::parse_uri(text).unwrap_err().to_string();
+            assert!(!error.contains("314159"), "{text}: {error}");
+        }
+        for kept in [
+            "pkcs11:token=a?pin-source=file:/etc/kyso/pin",
+            "pkcs11:token=a?pin-source=env:KYSO_PIN",
+            "pkcs11:token=a?pin-source=prompt",
+        ] {
+            assert_eq!(redact(kept), kept);
+            Pkcs11Uri::parse(kept).unwrap();
+        }
+    }
+
     fn opt_text() -> impl Strategy<Value = Option<String>> {
         proptest::option::of("\\PC{0,12}")
     }
@@ -422,7 +516,10 @@ mod tests {
             token in opt_text(), object in opt_text(), serial in opt_text(),
             id in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..20)),
             slot_id in proptest::option::of(any::<u64>()),
-            module_path in opt_text(), pin_source in opt_text(),
+            module_path in opt_text(),
+            pin_source in proptest::option::of(prop_oneof![
+                "file:/[a-zé/ ]{1,12}", "env:[A-Z_]{1,8}", Just("prompt".to_owned())
+            ]),
         ) {
             let uri = Pkcs11Uri { token, object, serial, id, slot_id, module_path, pin_source, ..Default::default() };
             let text = uri.to_string();
