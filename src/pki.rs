@@ -36,8 +36,8 @@ pub use cert::{BasicConstraints, Certificate, Defect, DistributionPoint, Extensi
 pub use name::{GeneralName, Name};
 pub use path::{
     AnyPolicy, CertificatePolicies, ChainDepth, ExplicitPolicy, ExtendedKeyUsage, IssuerSource,
-    KeyPurpose, MAX_INTERMEDIATES, PathError, PolicyMapping, RevocationStatus, ValidationPolicy,
-    Validator, VerifiedChain,
+    KeyPurpose, MAX_INTERMEDIATES, PathError, PolicyMapping, RevocationStatus, SignerKeyUsage,
+    ValidationPolicy, Validator, VerifiedChain,
 };
 pub use revocation::{
     Evidence, RevocationCheck, RevocationPolicy, RevocationSource, UnknownRevocation,

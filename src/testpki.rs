@@ -115,6 +115,11 @@ pub enum SignerProfile {
     Revoked,
     /// Valid, but issued by [`TestPki::untrusted_root`] directly.
     UntrustedIssuer,
+    /// Valid, without a keyUsage extension (RFC 5280: no restriction on the key).
+    NoKeyUsage,
+    /// No keyUsage, and issued by [`TestPki::untrusted_root`] directly: the signer of the
+    /// shadow-attack files whose chain is in doubt twice over.
+    UntrustedNoKeyUsage,
 }
 
 /// Who a signer certificate names.
@@ -227,6 +232,7 @@ impl TestPki {
         };
         params.key_usages = match profile {
             SignerProfile::WrongKeyUsage => vec![KeyUsagePurpose::KeyEncipherment],
+            SignerProfile::NoKeyUsage | SignerProfile::UntrustedNoKeyUsage => Vec::new(),
             _ => vec![
                 KeyUsagePurpose::DigitalSignature,
                 KeyUsagePurpose::ContentCommitment,
@@ -243,12 +249,17 @@ impl TestPki {
         ) {
             params.custom_extensions.push(aia);
         }
-        let issuer = match profile {
-            SignerProfile::UntrustedIssuer => &self.untrusted_root,
-            _ => &self.intermediate,
+        let untrusted = matches!(
+            profile,
+            SignerProfile::UntrustedIssuer | SignerProfile::UntrustedNoKeyUsage
+        );
+        let issuer = if untrusted {
+            &self.untrusted_root
+        } else {
+            &self.intermediate
         };
         let cert = params.signed_by(&public_key, &issuer.issuer())?;
-        if profile != SignerProfile::UntrustedIssuer {
+        if !untrusted {
             self.record_issued(serial);
         }
         if profile == SignerProfile::Revoked {

@@ -22,15 +22,54 @@ use time::OffsetDateTime;
 use crate::pki::fetch::{OcspNonce, Online};
 use crate::pki::revocation::{RevocationCheck, RevocationPolicy, UnknownRevocation};
 use crate::pki::{
-    AlgorithmPolicy, CertPool, Certificate, Evidence, KeyPurpose, RevocationSource, TrustStore,
-    ValidationPolicy, Validator,
+    AlgorithmPolicy, CertPool, Certificate, Evidence, KeyPurpose, RevocationSource, SignerKeyUsage,
+    TrustStore, ValidationPolicy, Validator,
 };
 
 pub use crate::pdf::diff::ModificationLevel;
 pub use verdict::{
-    ChainLink, Change, Coverage, DocumentReport, Facet, Indication, SignatureReport, Signer,
-    SubIndication, TimeSource,
+    ChainLink, Change, Coverage, DocumentReport, Facet, Indication, ScopeElement, SignatureReport,
+    SignedScope, Signer, SubIndication, TimeSource,
 };
+
+/// How much of an XML document a signature must cover to pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum XmlScope {
+    /// Any content of the document, reported exactly: e-invoices and edXML sign one element by
+    /// its Id from a sibling signature. The wrapping defences hold either way.
+    #[default]
+    SignedContent,
+    /// The whole document (an enveloped signature over the document element, or every object
+    /// and detached document of an enveloping or detached one): `[verify] xml_scope = "whole"`.
+    WholeDocument,
+}
+
+/// Documents a detached XML signature refers to, supplied by the caller under the names its
+/// references use (`content.txt`, `annex/table.csv`). A reference resolves only among these:
+/// never outside them (`..`, an absolute path), never to the network.
+#[derive(Clone, Debug, Default)]
+pub struct DetachedContent {
+    documents: Vec<(String, Vec<u8>)>,
+}
+
+impl DetachedContent {
+    pub fn new() -> Self {
+        DetachedContent::default()
+    }
+
+    /// Adds a document under its relative name (`/`-separated, as a URI writes it).
+    pub fn add(&mut self, name: impl Into<String>, bytes: Vec<u8>) {
+        self.documents.push((name.into(), bytes));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.documents.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.documents.len()
+    }
+}
 
 /// Where revocation evidence may come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -58,6 +97,10 @@ pub struct VerifyOptions {
     pub algorithms: AlgorithmPolicy,
     /// Per-request timeout for CRL and OCSP fetches.
     pub fetch_timeout: Duration,
+    /// How much of an XML document a signature must cover.
+    pub xml_scope: XmlScope,
+    /// Whether a signer's certificate must carry keyUsage (RFC 5280 does not ask it).
+    pub signer_key_usage: SignerKeyUsage,
 }
 
 impl VerifyOptions {
@@ -71,6 +114,8 @@ impl VerifyOptions {
             at,
             algorithms: AlgorithmPolicy::Modern,
             fetch_timeout: Duration::from_secs(10),
+            xml_scope: XmlScope::default(),
+            signer_key_usage: SignerKeyUsage::default(),
         }
     }
 }
@@ -83,6 +128,7 @@ pub struct Verifier {
     online: Option<Arc<Online>>,
     revocation: Revocation,
     at: OffsetDateTime,
+    xml_scope: XmlScope,
     certificates: CertificateCache,
 }
 
@@ -124,6 +170,7 @@ impl Verifier {
         };
         let signer_policy = ValidationPolicy {
             purpose: KeyPurpose::DocumentSigning,
+            signer_key_usage: options.signer_key_usage,
             algorithms: options.algorithms,
             revocation: revocation_policy,
             ..ValidationPolicy::default()
@@ -140,15 +187,21 @@ impl Verifier {
             online,
             revocation: options.revocation,
             at: options.at,
+            xml_scope: options.xml_scope,
             certificates: CertificateCache::default(),
         }
     }
 
     /// Verifies a PDF or XML document, recognised by its content.
     pub fn verify(&self, bytes: &[u8]) -> DocumentReport {
+        self.verify_with(bytes, &DetachedContent::default())
+    }
+
+    /// Verifies a document whose detached XML signatures refer to `detached` documents.
+    pub fn verify_with(&self, bytes: &[u8], detached: &DetachedContent) -> DocumentReport {
         let mut report = match detect(bytes) {
             Format::Pdf => pdf::verify(self, bytes),
-            Format::Xml => xml::verify(self, bytes),
+            Format::Xml => xml::verify(self, bytes, detached),
             Format::Unknown => {
                 let mut report = empty_report("unknown", document_sha256(bytes), self.at);
                 report.indication = Indication::TotalFailed;
@@ -166,6 +219,11 @@ impl Verifier {
     /// The time checks are made at.
     pub fn at(&self) -> OffsetDateTime {
         self.at
+    }
+
+    /// Whether no trust anchor was given: every chain then reads NO_CERTIFICATE_CHAIN_FOUND.
+    pub fn has_no_trust_anchors(&self) -> bool {
+        self.signers.anchors().is_empty()
     }
 
     /// The online revocation source and its caches (with [`Revocation::Online`]): a revocation
@@ -314,6 +372,11 @@ fn validate_chain(
     match verifier.signers.validate(leaf, intermediates, at, &sources) {
         Ok(chain) => {
             report.trusted = Facet::Passed;
+            if leaf.extensions().key_usage.is_none() {
+                report.warnings.push(
+                    "the signer's certificate has no keyUsage extension: RFC 5280 then puts no restriction on the key, but the certificate does not say it is meant for signatures (set [verify] require_key_usage to refuse such signers)".to_owned(),
+                );
+            }
             let statuses = chain.revocation();
             report.revocation = if verifier.revocation == Revocation::DangerouslyOff {
                 report.reasons.push(

@@ -253,7 +253,7 @@ fn respond(file: &Served, headers: &HeaderMap) -> Response {
 
 /// Every sub-indication, for the words file. The `match` makes adding a variant without adding
 /// it here a compile error.
-const SUB_INDICATIONS: [SubIndication; 15] = [
+const SUB_INDICATIONS: [SubIndication; 16] = [
     SubIndication::FormatFailure,
     SubIndication::HashFailure,
     SubIndication::SigCryptoFailure,
@@ -261,6 +261,7 @@ const SUB_INDICATIONS: [SubIndication; 15] = [
     SubIndication::SigConstraintsFailure,
     SubIndication::ChainConstraintsFailure,
     SubIndication::CryptoConstraintsFailure,
+    SubIndication::CryptoConstraintsFailureNoPoe,
     SubIndication::Expired,
     SubIndication::NotYetValid,
     SubIndication::SignedDataNotFound,
@@ -283,6 +284,7 @@ fn every_sub_indication_is_listed(sub: SubIndication) {
         | SigConstraintsFailure
         | ChainConstraintsFailure
         | CryptoConstraintsFailure
+        | CryptoConstraintsFailureNoPoe
         | Expired
         | NotYetValid
         | SignedDataNotFound
@@ -456,7 +458,10 @@ mod tests {
             words["en"]["sub_indication"]["HASH_FAILURE"],
             text::sub_indication(SubIndication::HashFailure, Language::English)
         );
-        assert_eq!(words["vi"]["sub_indication"].as_object().unwrap().len(), 15);
+        assert_eq!(
+            words["vi"]["sub_indication"].as_object().unwrap().len(),
+            SUB_INDICATIONS.len()
+        );
     }
 
     #[test]

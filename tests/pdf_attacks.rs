@@ -349,8 +349,54 @@ fn signature_wrapping_is_a_format_failure() {
 #[test]
 fn shadow_hide_replace_and_hide_and_replace_are_named() {
     let signing = Signing::new(KeyAlgorithm::P256, "Phạm Văn Bóng");
+    print(&shadow_attacks(&signing, Chain::Trusted));
+}
+
+/// Issue 15 (4): a change no rule permits fails the signature whatever its chain says. The
+/// signer here has no keyUsage and is issued by a root the verifier does not trust, so before
+/// the fix every one of these attacks read INDETERMINATE ("not enough evidence") for a document
+/// that was demonstrably altered.
+#[test]
+fn shadow_attacks_fail_whatever_the_chain_says() {
+    let signing = Signing::with_profile(
+        KeyAlgorithm::P256,
+        "Phạm Văn Bóng",
+        kyso::testpki::SignerProfile::UntrustedNoKeyUsage,
+    );
+    print(&shadow_attacks(&signing, Chain::InDoubt));
+}
+
+/// What the verifier will make of the signer's chain on an untouched file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Chain {
+    Trusted,
+    InDoubt,
+}
+
+/// Shadow hide, replace and hide-and-replace on files `signing` signs; each attack fails with
+/// FORMAT_FAILURE naming the changed object. Returns one line per attack.
+fn shadow_attacks(signing: &Signing, chain: Chain) -> Vec<String> {
     let verifier = signing.verifier();
     let mut lines = Vec::new();
+    let untouched = |report: &DocumentReport| match chain {
+        Chain::Trusted => assert_eq!(report.indication, Indication::TotalPassed, "{report:#?}"),
+        Chain::InDoubt => {
+            assert_eq!(report.indication, Indication::Indeterminate, "{report:#?}");
+            assert_eq!(
+                report.sub_indication,
+                Some(SubIndication::NoCertificateChainFound),
+                "{report:#?}"
+            );
+        }
+    };
+    let reason_first = |sig: &SignatureReport, object: ObjectId| {
+        assert!(
+            sig.reasons[0].contains("changed after signing beyond")
+                && sig.reasons[0].contains(&object.to_string()),
+            "the deciding reason names the change first: {:#?}",
+            sig.reasons
+        );
+    };
 
     // Hide: the signed page draws the real amount, a second amount, and a white box over the
     // second one; after signing, the box is emptied and the second amount shows.
@@ -377,12 +423,13 @@ fn shadow_hide_replace_and_hide_and_replace_are_named() {
         out.extend_from_slice(&update.write(b"prepared-by-them").bytes);
         (out, cover)
     };
-    let signed = sign(&signing, &prepared, |_| {});
-    assert_eq!(verifier.verify(&signed).indication, Indication::TotalPassed);
+    let signed = sign(signing, &prepared, |_| {});
+    untouched(&verifier.verify(&signed));
     let hide = update(&signed, |_, update| update.put(cover, raw_stream(b"")));
     let report = verifier.verify(&hide);
     lines.push(show("shadow hide (overlay emptied)", &report));
     assert_disallowed(only_signature(&report), cover, kyso::pdf::diff::UNEXPLAINED);
+    reason_first(only_signature(&report), cover);
 
     // Replace: a text field whose value was set before signing while its appearance still shows
     // the old text; after signing only the appearance is regenerated.
@@ -399,8 +446,8 @@ fn shadow_hide_replace_and_hide_and_replace_are_named() {
         widget.set(b"AP", kyso::pdf_dict! { b"N" => shown });
         update.put(field, widget);
     });
-    let signed = sign(&signing, &prepared, |_| {});
-    assert_eq!(verifier.verify(&signed).indication, Indication::TotalPassed);
+    let signed = sign(signing, &prepared, |_| {});
+    untouched(&verifier.verify(&signed));
     let replace = update(&signed, |doc, update| {
         let mut widget = doc.dictionary(field).unwrap();
         let shown = update.allocate();
@@ -415,6 +462,7 @@ fn shadow_hide_replace_and_hide_and_replace_are_named() {
         field,
         "field appearance changed without its value",
     );
+    reason_first(only_signature(&report), field);
 
     // Replace without touching the field at all: the form is told to redraw appearances
     // (NeedAppearances), and readers then draw the hidden value. Form filling, so permitted —
@@ -446,8 +494,8 @@ fn shadow_hide_replace_and_hide_and_replace_are_named() {
         stream.dict.set(b"Type", Object::name(b"XRef"));
         update.put(content, stream);
     });
-    let signed = sign(&signing, &prepared, |_| {});
-    assert_eq!(verifier.verify(&signed).indication, Indication::TotalPassed);
+    let signed = sign(signing, &prepared, |_| {});
+    untouched(&verifier.verify(&signed));
     let disguised = update(&signed, |doc, update| {
         let Object::Stream(mut stream) = doc.object(content).unwrap() else {
             panic!("the page content is a stream")
@@ -475,8 +523,8 @@ fn shadow_hide_replace_and_hide_and_replace_are_named() {
         )
         .as_bytes(),
     );
-    let signed = sign(&signing, &planted, |_| {});
-    assert_eq!(verifier.verify(&signed).indication, Indication::TotalPassed);
+    let signed = sign(signing, &planted, |_| {});
+    untouched(&verifier.verify(&signed));
     let swapped = repoint(&signed, content, shadow_at);
     let doc = Document::parse(&swapped).unwrap();
     assert_eq!(
@@ -491,7 +539,8 @@ fn shadow_hide_replace_and_hide_and_replace_are_named() {
         content,
         "object swapped for bytes hidden in the signed revision",
     );
-    print(&lines);
+    reason_first(only_signature(&report), content);
+    lines
 }
 
 #[test]

@@ -40,6 +40,8 @@ fn openssl_agrees_with_every_profile() {
             SignerProfile::NotYetValid,
             SignerProfile::Revoked,
             SignerProfile::UntrustedIssuer,
+            SignerProfile::NoKeyUsage,
+            SignerProfile::UntrustedNoKeyUsage,
         ] {
             let (cert, _) = pki
                 .issue_with_software_key(algorithm, &name, profile)
@@ -56,7 +58,11 @@ fn openssl_agrees_with_every_profile() {
             SignerProfile::Expired => (false, "certificate has expired"),
             SignerProfile::NotYetValid => (false, "certificate is not yet valid"),
             SignerProfile::Revoked => (false, "certificate revoked"),
-            SignerProfile::UntrustedIssuer => (false, "unable to get local issuer certificate"),
+            SignerProfile::UntrustedIssuer | SignerProfile::UntrustedNoKeyUsage => {
+                (false, "unable to get local issuer certificate")
+            }
+            // RFC 5280: no keyUsage puts no restriction on the key; OpenSSL agrees.
+            SignerProfile::NoKeyUsage => (true, "OK"),
             SignerProfile::WrongKeyUsage => unreachable!(),
         };
         assert_eq!(ok, expect_ok, "{algorithm} {profile:?}: {out}");

@@ -146,8 +146,13 @@ const DSS_PADES: &[Case] = &[
     },
     Case {
         file: "BadEncodedCMS.pdf",
-        expect: Expect::Reject,
-        note: "DSS cannot read the CMS (NO_SIGNATURE_FOUND); kyso reads it and rejects its SHA-1 signature value",
+        // The README says REJECT because DSS cannot read the CMS: the signer certificate's
+        // serial is a non-minimal INTEGER (BER, not DER). kyso reads it as OpenSSL does, and
+        // integrity comes before algorithm policy (issue 15, 5b): the ECDSA-with-SHA-1 value
+        // verifies, so the signature is intact; it is still never TOTAL-PASSED (its certificate
+        // expired in 2016, and SHA-1 is below the default policy: CRYPTO_CONSTRAINTS_FAILURE_NO_POE).
+        expect: Expect::Intact,
+        note: "DSS cannot read the CMS (a non-DER certificate serial); kyso reads it: intact ECDSA-SHA-1, expired signer, SHA-1 below the default policy",
     },
     Case {
         file: "pdf-with-empty-sig.pdf",

@@ -28,9 +28,10 @@ use crate::pki::{CertPool, TrustStore};
 /// What the leaf certificate will be used for; decides the keyUsage / extendedKeyUsage it needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum KeyPurpose {
-    /// Signing documents (PAdES, XAdES): keyUsage must be present with digitalSignature or
-    /// nonRepudiation. RFC 5280 lets an absent keyUsage mean "any use"; kyso does not accept
-    /// that for signers (pyHanko does, see design §6).
+    /// Signing documents (PAdES, XAdES): a keyUsage, when present, must have digitalSignature
+    /// or nonRepudiation (pyHanko's ETSI check accepts one without them; kyso does not, design
+    /// §6). An absent keyUsage means "any use" (RFC 5280 §4.2.1.3) and is accepted unless
+    /// [`ValidationPolicy::signer_key_usage`] is [`SignerKeyUsage::Required`].
     #[default]
     DocumentSigning,
     /// An RFC 3161 time-stamping authority: extendedKeyUsage critical and exactly
@@ -42,6 +43,16 @@ pub enum KeyPurpose {
     CrlSigning,
     /// No purpose check on the leaf (conformance suites that test the RFC 5280 core only).
     Unrestricted,
+}
+
+/// Whether a document signer's certificate must carry a keyUsage extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SignerKeyUsage {
+    /// RFC 5280: no keyUsage puts no restriction on the key. The verdict layer warns.
+    #[default]
+    MayBeAbsent,
+    /// A deployment's policy: keyUsage with digitalSignature or nonRepudiation is required.
+    Required,
 }
 
 /// An additional extendedKeyUsage requirement on the leaf.
@@ -100,6 +111,8 @@ pub enum ChainDepth {
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ValidationPolicy {
     pub purpose: KeyPurpose,
+    /// With [`KeyPurpose::DocumentSigning`]: whether keyUsage may be absent.
+    pub signer_key_usage: SignerKeyUsage,
     pub extended_key_usage: ExtendedKeyUsage,
     pub policies: CertificatePolicies,
     pub algorithms: AlgorithmPolicy,
@@ -1202,7 +1215,10 @@ fn check_purpose(leaf: &Certificate, policy: &ValidationPolicy) -> Result<(), Pa
                     "keyUsage has neither digitalSignature nor nonRepudiation",
                 ));
             }
-            None => return Err(wrong("no keyUsage extension")),
+            None if policy.signer_key_usage == SignerKeyUsage::Required => {
+                return Err(wrong("no keyUsage extension (required by policy)"));
+            }
+            None => {}
         },
         KeyPurpose::TimeStamping => {
             if !leaf.has_key_usage(key_usage::DIGITAL_SIGNATURE | key_usage::NON_REPUDIATION) {

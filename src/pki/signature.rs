@@ -2,10 +2,16 @@
 //!
 //! Owns: mapping an X.509 `AlgorithmIdentifier` (RFC 5280 §4.1.1.2, RFC 4055 for RSA-PSS,
 //! RFC 5758 for ECDSA, RFC 8410 for Ed25519) and a `SubjectPublicKeyInfo` to an aws-lc-rs
-//! verification algorithm, and the weak-algorithm policy. Refuses: DSA, MD5, RSA-PSS parameter
-//! sets other than "MGF1 with the same hash, salt as long as the hash" (the only ones CAs issue),
-//! and — unless the caller says [`AlgorithmPolicy::DangerouslyAllowLegacy`] — SHA-1 and RSA keys
-//! under 2048 bits (NIST SP 800-131A Rev. 2 disallows both for signature generation since 2013).
+//! verification algorithm, and the weak-algorithm policy. RSASSA-PSS is verified with the salt
+//! length its parameters state (RFC 8017 §9.1 and RFC 4055 §3.1 allow any; pyHanko and several
+//! HSMs use the maximum). Refuses: DSA, MD5, RSA-PSS whose MGF1 hash differs from the message
+//! hash (nobody issues it, and aws-lc ties the two), and — unless the caller says
+//! [`AlgorithmPolicy::DangerouslyAllowLegacy`] — SHA-1 and RSA keys under 2048 bits (NIST SP
+//! 800-131A Rev. 2 disallows both for signature generation since 2013).
+//!
+//! Whether a value verifies and whether the policy accepts its algorithm are separate questions
+//! ([`verify_value`], [`policy_problem`]): a document verifier answers the first before the
+//! second, so that a tampered SHA-1 signature reads as tampered, not as merely old.
 
 use aws_lc_rs::signature::{self as sig, VerificationAlgorithm};
 use thiserror::Error;
@@ -44,6 +50,11 @@ pub enum SignatureError {
     },
     #[error("malformed signature algorithm parameters: {0}")]
     BadParameters(&'static str),
+    #[error("RSA-PSS with MGF1 over {mgf} and a {hash} message hash is not supported")]
+    PssMaskHash {
+        hash: &'static str,
+        mgf: &'static str,
+    },
 }
 
 /// Digest functions appearing in signature algorithm identifiers.
@@ -55,11 +66,51 @@ pub enum Hash {
     Sha512,
 }
 
+impl Hash {
+    /// The digest's length in bytes.
+    pub fn output_len(self) -> usize {
+        match self {
+            Hash::Sha1 => 20,
+            Hash::Sha256 => 32,
+            Hash::Sha384 => 48,
+            Hash::Sha512 => 64,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Hash::Sha1 => "SHA-1",
+            Hash::Sha256 => "SHA-256",
+            Hash::Sha384 => "SHA-384",
+            Hash::Sha512 => "SHA-512",
+        }
+    }
+}
+
+/// RSASSA-PSS parameters as kyso verifies them: MGF1 over the message hash, trailer field 1,
+/// and any salt length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PssParameters {
+    pub hash: Hash,
+    pub salt_len: u16,
+}
+
+impl PssParameters {
+    /// The usual parameters: the salt as long as the digest (RFC 4055 §3.1's recommendation).
+    pub fn digest_length_salt(hash: Hash) -> PssParameters {
+        PssParameters {
+            hash,
+            // At most 64: a digest's length always fits.
+            salt_len: u16::try_from(hash.output_len()).unwrap_or(u16::MAX),
+        }
+    }
+}
+
 /// A signature algorithm kyso recognises.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SignatureAlgorithm {
     RsaPkcs1(Hash),
-    RsaPss(Hash),
+    RsaPss(PssParameters),
     Ecdsa(Hash),
     Ed25519,
     Dsa,
@@ -168,7 +219,7 @@ impl SignatureAlgorithm {
             "1.2.840.10045.4.3.4" => Ecdsa(Hash::Sha512),
             OID_ED25519 => Ed25519,
             "1.2.840.10040.4.3" | "2.16.840.1.101.3.4.3.2" => Dsa,
-            OID_RSA_PSS => RsaPss(pss_hash(
+            OID_RSA_PSS => RsaPss(pss_parameters(
                 params.ok_or(SignatureError::BadParameters("RSA-PSS without parameters"))?,
             )?),
             other => Unknown(other.to_owned()),
@@ -179,6 +230,7 @@ impl SignatureAlgorithm {
         match self {
             SignatureAlgorithm::RsaPkcs1(Hash::Sha1) => "sha1WithRSAEncryption",
             SignatureAlgorithm::RsaPkcs1(_) => "RSA PKCS#1 v1.5",
+            SignatureAlgorithm::RsaPss(p) if p.hash == Hash::Sha1 => "RSA-PSS with SHA-1",
             SignatureAlgorithm::RsaPss(_) => "RSA-PSS",
             SignatureAlgorithm::Ecdsa(Hash::Sha1) => "ecdsa-with-SHA1",
             SignatureAlgorithm::Ecdsa(_) => "ECDSA",
@@ -189,13 +241,23 @@ impl SignatureAlgorithm {
     }
 }
 
-/// RFC 4055 §3.1 RSASSA-PSS-params; accepts MGF1 with the same hash and salt = hash length.
-fn pss_hash(params: &[u8]) -> Result<Hash, SignatureError> {
+/// RFC 4055 §3.1 RSASSA-PSS-params:
+///
+/// ```text
+/// RSASSA-PSS-params  ::=  SEQUENCE  {
+///     hashAlgorithm      [0] HashAlgorithm DEFAULT sha1Identifier,
+///     maskGenAlgorithm   [1] MaskGenAlgorithm DEFAULT mgf1SHA1Identifier,
+///     saltLength         [2] INTEGER DEFAULT 20,
+///     trailerField       [3] INTEGER DEFAULT 1  }
+/// ```
+///
+/// Any salt length is accepted here (the key's size bounds it, checked when verifying); the MGF1
+/// hash must be the message hash and the trailer field 1.
+fn pss_parameters(params: &[u8]) -> Result<PssParameters, SignatureError> {
     let bad = SignatureError::BadParameters;
     let seq = der::single(params, tag::SEQUENCE, "RSASSA-PSS-params")
         .map_err(|_| bad("not a SEQUENCE"))?;
     let mut r = der::Reader::new(seq.value);
-    // Defaults are SHA-1 / MGF1-SHA-1 / 20: reject by leaving `hash` at Sha1.
     let mut hash = Hash::Sha1;
     let mut mgf_hash = Hash::Sha1;
     let mut salt = 20u64;
@@ -239,18 +301,52 @@ fn pss_hash(params: &[u8]) -> Result<Hash, SignatureError> {
     }
     r.finish("RSASSA-PSS-params")
         .map_err(|_| bad("trailing data"))?;
-    let expected_salt = match hash {
-        Hash::Sha1 => 20,
-        Hash::Sha256 => 32,
-        Hash::Sha384 => 48,
-        Hash::Sha512 => 64,
-    };
-    if mgf_hash != hash || salt != expected_salt {
-        return Err(bad(
-            "MGF1 hash or salt length differs from the message hash",
-        ));
+    if mgf_hash != hash {
+        return Err(SignatureError::PssMaskHash {
+            hash: hash.name(),
+            mgf: mgf_hash.name(),
+        });
     }
-    Ok(hash)
+    let salt_len = u16::try_from(salt)
+        .ok()
+        .filter(|&s| s <= MAX_PSS_SALT)
+        .ok_or(bad("saltLength larger than any RSA key kyso verifies"))?;
+    Ok(PssParameters { hash, salt_len })
+}
+
+/// The longest salt an RSA key kyso verifies can carry: emLen − hLen − 2 for an 8192-bit key
+/// (aws-lc's largest) and the shortest hash.
+const MAX_PSS_SALT: u16 = 1024 - 20 - 2;
+
+/// aws-lc-rs verification parameters for RSASSA-PSS with this salt length.
+///
+/// aws-lc-rs takes its algorithms as `&'static`, and the salt length is a runtime value here.
+/// The parameters for each (hash, salt length) pair are built once and kept for the life of the
+/// process: there are at most 3 hashes × 1,003 salt lengths ([`MAX_PSS_SALT`]), a few dozen
+/// bytes each, so a hostile stream of documents can grow this table to ~150 KB and no further.
+fn pss_verification(p: PssParameters) -> Option<&'static sig::RsaParameters> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static TABLE: OnceLock<Mutex<HashMap<PssParameters, &'static sig::RsaParameters>>> =
+        OnceLock::new();
+    let base = match p.hash {
+        Hash::Sha1 => return None,
+        Hash::Sha256 => sig::RSA_PSS_2048_8192_SHA256,
+        Hash::Sha384 => sig::RSA_PSS_2048_8192_SHA384,
+        Hash::Sha512 => sig::RSA_PSS_2048_8192_SHA512,
+    };
+    if p.salt_len > MAX_PSS_SALT {
+        return None;
+    }
+    let mut table = TABLE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Some(*table.entry(p).or_insert_with(|| {
+        Box::leak(Box::new(
+            base.with_pss_salt_length(sig::RsaPssSaltLength::Custom(p.salt_len)),
+        ))
+    }))
 }
 
 fn hash_alg(alg_identifier: &[u8]) -> Result<Hash, SignatureError> {
@@ -269,7 +365,8 @@ fn hash_alg(alg_identifier: &[u8]) -> Result<Hash, SignatureError> {
     }
 }
 
-/// Verifies `signature` over `message` with `key` under `policy`.
+/// Verifies `signature` over `message` with `key` under `policy`: the algorithm must be one the
+/// policy accepts, then the value must verify. For certificates, CRLs and OCSP responses.
 pub fn verify(
     algorithm: &SignatureAlgorithm,
     key: &PublicKey,
@@ -277,46 +374,86 @@ pub fn verify(
     signature: &[u8],
     policy: AlgorithmPolicy,
 ) -> Result<(), SignatureError> {
-    let legacy = policy == AlgorithmPolicy::DangerouslyAllowLegacy;
+    if let Some(problem) = policy_problem(algorithm, key, policy) {
+        return Err(problem);
+    }
+    verify_value(algorithm, key, message, signature)
+}
+
+/// Why `policy` refuses `algorithm` with `key`, if it does: SHA-1 and RSA keys under 2048 bits
+/// unless the policy allows legacy algorithms.
+pub fn policy_problem(
+    algorithm: &SignatureAlgorithm,
+    key: &PublicKey,
+    policy: AlgorithmPolicy,
+) -> Option<SignatureError> {
+    if policy == AlgorithmPolicy::DangerouslyAllowLegacy {
+        return None;
+    }
+    if let KeyKind::Rsa { bits } = key.kind
+        && bits < 2048
+    {
+        return Some(SignatureError::KeyTooSmall { bits });
+    }
+    let sha1 = match algorithm {
+        SignatureAlgorithm::RsaPkcs1(h) | SignatureAlgorithm::Ecdsa(h) => *h == Hash::Sha1,
+        SignatureAlgorithm::RsaPss(p) => p.hash == Hash::Sha1,
+        _ => false,
+    };
+    sha1.then_some(SignatureError::WeakAlgorithm { name: "SHA-1" })
+}
+
+/// Whether `signature` over `message` verifies with `key`, whatever the policy says of the
+/// algorithm: `Err(Invalid)` is "checked and wrong"; other errors are "cannot be checked" (an
+/// algorithm or key kyso has no verifier for at all).
+pub fn verify_value(
+    algorithm: &SignatureAlgorithm,
+    key: &PublicKey,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), SignatureError> {
     let mismatch = || SignatureError::KeyMismatch {
         algorithm: algorithm.name(),
         key: key.kind.label(),
     };
-    if let KeyKind::Rsa { bits } = key.kind
-        && bits < 2048
-        && !legacy
-    {
-        return Err(SignatureError::KeyTooSmall { bits });
-    }
     let alg: &'static dyn VerificationAlgorithm = match (algorithm, &key.kind) {
-        (SignatureAlgorithm::RsaPkcs1(h), KeyKind::Rsa { .. }) => match (h, legacy) {
-            (Hash::Sha1, false) => return Err(SignatureError::WeakAlgorithm { name: "SHA-1" }),
-            (Hash::Sha1, true) => &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
-            (Hash::Sha256, false) => &sig::RSA_PKCS1_2048_8192_SHA256,
-            (Hash::Sha256, true) => &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
-            (Hash::Sha384, _) => &sig::RSA_PKCS1_2048_8192_SHA384,
-            (Hash::Sha512, false) => &sig::RSA_PKCS1_2048_8192_SHA512,
-            (Hash::Sha512, true) => &sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
+        (SignatureAlgorithm::RsaPkcs1(h), KeyKind::Rsa { .. }) => match h {
+            Hash::Sha1 => &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
+            Hash::Sha256 => &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+            // aws-lc-rs has no SHA-384 verifier below 2048 bits.
+            Hash::Sha384 => &sig::RSA_PKCS1_2048_8192_SHA384,
+            Hash::Sha512 => &sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
         },
-        (SignatureAlgorithm::RsaPss(h), KeyKind::Rsa { .. }) => match h {
-            Hash::Sha1 => return Err(SignatureError::WeakAlgorithm { name: "SHA-1" }),
-            Hash::Sha256 => &sig::RSA_PSS_2048_8192_SHA256,
-            Hash::Sha384 => &sig::RSA_PSS_2048_8192_SHA384,
-            Hash::Sha512 => &sig::RSA_PSS_2048_8192_SHA512,
-        },
+        (SignatureAlgorithm::RsaPss(p), KeyKind::Rsa { bits }) => {
+            if *bits < 2048 {
+                // aws-lc-rs verifies PSS only from 2048 bits.
+                return Err(SignatureError::KeyTooSmall { bits: *bits });
+            }
+            match pss_verification(*p) {
+                Some(alg) => alg,
+                None if p.hash == Hash::Sha1 => {
+                    return Err(SignatureError::WeakAlgorithm {
+                        name: "RSA-PSS with SHA-1",
+                    });
+                }
+                None => return Err(SignatureError::BadParameters("RSA-PSS salt length")),
+            }
+        }
         (SignatureAlgorithm::Ecdsa(h), KeyKind::EcP256 | KeyKind::EcP384) => {
             let p256 = key.kind == KeyKind::EcP256;
             match (h, p256) {
-                (Hash::Sha1, _) => return Err(SignatureError::WeakAlgorithm { name: "SHA-1" }),
-                (Hash::Sha256, true) => &sig::ECDSA_P256_SHA256_ASN1,
-                (Hash::Sha384, true) => &sig::ECDSA_P256_SHA384_ASN1,
-                (Hash::Sha256, false) => &sig::ECDSA_P384_SHA256_ASN1,
-                (Hash::Sha384, false) => &sig::ECDSA_P384_SHA384_ASN1,
-                (Hash::Sha512, _) => {
+                (Hash::Sha1, true) => &sig::ECDSA_P256_SHA1_ASN1,
+                (Hash::Sha1, false) => {
                     return Err(SignatureError::UnsupportedAlgorithm {
-                        oid: "ecdsa-with-SHA512".into(),
+                        oid: "ecdsa-with-SHA1 on P-384".into(),
                     });
                 }
+                (Hash::Sha256, true) => &sig::ECDSA_P256_SHA256_ASN1,
+                (Hash::Sha384, true) => &sig::ECDSA_P256_SHA384_ASN1,
+                (Hash::Sha512, true) => &sig::ECDSA_P256_SHA512_ASN1,
+                (Hash::Sha256, false) => &sig::ECDSA_P384_SHA256_ASN1,
+                (Hash::Sha384, false) => &sig::ECDSA_P384_SHA384_ASN1,
+                (Hash::Sha512, false) => &sig::ECDSA_P384_SHA512_ASN1,
             }
         }
         (SignatureAlgorithm::Ed25519, KeyKind::Ed25519) => &sig::ED25519,

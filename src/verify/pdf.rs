@@ -346,8 +346,13 @@ fn verify_signature(
         (SignatureKind::DocumentTimestamp, _) => "document timestamp",
         (_, b"ETSI.CAdES.detached") => "PAdES-B-B",
         (_, b"adbe.pkcs7.detached") => "PKCS#7 (adbe.pkcs7.detached)",
+        (_, b"adbe.pkcs7.sha1") => "PKCS#7 (adbe.pkcs7.sha1)",
         _ => "unsupported",
     };
+    // adbe.pkcs7.sha1 (ISO 32000-1 §12.8.3.3.1, deprecated by ISO 32000-2 but still made by
+    // Vietnamese signing tools): the CMS encapsulates the SHA-1 digest of the byte ranges and
+    // signs that, instead of signing the ranges detached.
+    let encapsulated_sha1 = sub_filter == b"adbe.pkcs7.sha1";
     report.format = format.to_owned();
     if is_usage_rights(doc, revision, sig.id) {
         report.format = "usage rights (UR3)".to_owned();
@@ -359,7 +364,7 @@ fn verify_signature(
         report.fail(
             SubIndication::FormatFailure,
             format!(
-                "signature format /{} is not supported (only ETSI.CAdES.detached, adbe.pkcs7.detached and ETSI.RFC3161)",
+                "signature format /{} is not supported (only ETSI.CAdES.detached, adbe.pkcs7.detached, adbe.pkcs7.sha1 and ETSI.RFC3161)",
                 String::from_utf8_lossy(sub_filter)
             ),
         );
@@ -422,20 +427,53 @@ fn verify_signature(
         return report;
     }
 
-    // 3. Integrity: the digest of the byte ranges.
-    let digest = match digest_algorithm(&info.digest_algorithm, verifier) {
+    // 3. Integrity: the digest of the byte ranges. Every digest kyso can compute is computed,
+    //    whatever the algorithm policy says of it: a tampered SHA-1 signature is HASH_FAILURE,
+    //    an intact one is judged by the policy afterwards (step 6).
+    let digest = match digest_algorithm(&info.digest_algorithm) {
         Ok(d) => d,
         Err(reason) => {
             report.fail(SubIndication::CryptoConstraintsFailure, reason);
             return report;
         }
     };
-    // One pass over the file serves every SHA-256 signature; other digests hash their ranges.
-    let document_digest = match digest {
-        MessageDigest::Sha256 => context.digests.ranges(bytes, &ranges),
-        _ => None,
-    }
-    .unwrap_or_else(|| digest.of(ranges.iter().map(|(start, end)| &bytes[*start..*end])));
+    let ranges_digest = |algorithm: MessageDigest| -> Vec<u8> {
+        // One pass over the file serves every SHA-256 signature; other digests hash their ranges.
+        match algorithm {
+            MessageDigest::Sha256 => context.digests.ranges(bytes, &ranges),
+            _ => None,
+        }
+        .unwrap_or_else(|| algorithm.of(ranges.iter().map(|(start, end)| &bytes[*start..*end])))
+    };
+    // What the CMS signs, and its digest under the SignerInfo's algorithm.
+    let (signed_content, content_digest): (std::borrow::Cow<'_, [u8]>, Vec<u8>) =
+        if encapsulated_sha1 {
+            let Some(encapsulated) = cms.content.as_deref() else {
+                report.fail(
+                    SubIndication::FormatFailure,
+                    "an adbe.pkcs7.sha1 signature without the encapsulated digest of the document",
+                );
+                return report;
+            };
+            if encapsulated != ranges_digest(MessageDigest::Sha1).as_slice() {
+                report.intact = Facet::Failed;
+                report.fail(
+                    SubIndication::HashFailure,
+                    "the signed bytes were changed: their SHA-1 digest differs from the one the signature encapsulates",
+                );
+                return report;
+            }
+            let content_digest = digest.of(std::iter::once(encapsulated));
+            (std::borrow::Cow::Borrowed(encapsulated), content_digest)
+        } else {
+            let mut content = Vec::new();
+            if info.signed_attributes.is_none() {
+                for (start, end) in &ranges {
+                    content.extend_from_slice(&bytes[*start..*end]);
+                }
+            }
+            (std::borrow::Cow::Owned(content), ranges_digest(digest))
+        };
 
     // 4. The signing certificate.
     let mut pool: Vec<Certificate> = cms
@@ -457,7 +495,7 @@ fn verify_signature(
     let message: std::borrow::Cow<'_, [u8]> = match &info.signed_attributes {
         Some(attributes) => {
             match attributes.message_digest() {
-                Some(md) if md.as_ref() == document_digest.as_slice() => {
+                Some(md) if md.as_ref() == content_digest.as_slice() => {
                     report.intact = Facet::Passed;
                 }
                 Some(_) => {
@@ -486,7 +524,7 @@ fn verify_signature(
                 );
                 return report;
             }
-            if let Some(problem) = signing_certificate_problem(attributes, &leaf, verifier) {
+            if let Some(problem) = signing_certificate_problem(attributes, &leaf) {
                 report.fail(SubIndication::NoSigningCertificateFound, problem);
                 return report;
             }
@@ -497,28 +535,56 @@ fn verify_signature(
             }
             std::borrow::Cow::Borrowed(&attributes.signed_bytes)
         }
-        // adbe.pkcs7.detached without signed attributes: the signature is over the content.
+        // No signed attributes: the signature is over the content itself (the byte ranges, or
+        // for adbe.pkcs7.sha1 their encapsulated digest, already compared above).
         None => {
-            report.intact = Facet::Undetermined;
-            let mut content = Vec::new();
-            for (start, end) in &ranges {
-                content.extend_from_slice(&bytes[*start..*end]);
-            }
-            std::borrow::Cow::Owned(content)
+            report.intact = if encapsulated_sha1 {
+                Facet::Passed
+            } else {
+                Facet::Undetermined
+            };
+            signed_content
         }
     };
 
-    // 6. The signature value.
-    match signature_check(info, digest, &leaf, &message, verifier) {
-        Ok(name) => {
+    // 6. The signature value, then the algorithm policy: a value that verifies with an
+    //    algorithm or key below policy is intact, and INDETERMINATE for want of a proof that it
+    //    was made before the algorithm was retired.
+    match signature_check(info, digest, &leaf, &message) {
+        Ok(checked) => {
             report.signature_valid = Facet::Passed;
             if report.intact == Facet::Undetermined {
                 report.intact = Facet::Passed;
             }
-            report.signature_algorithm = Some(name);
+            report.signature_algorithm = Some(checked.name.to_owned());
+            let policy = verifier.signers.policy().algorithms;
+            let mut below: Vec<String> = Vec::new();
+            if policy != AlgorithmPolicy::DangerouslyAllowLegacy
+                && (digest == MessageDigest::Sha1 || encapsulated_sha1)
+            {
+                below.push("the SHA-1 digest".to_owned());
+            }
+            // The SHA-1 digest already said names a SHA-1 signature algorithm too.
+            let sha1_said = !below.is_empty();
+            match pki_signature::policy_problem(&checked.algorithm, &checked.key, policy) {
+                Some(pki_signature::SignatureError::WeakAlgorithm { .. }) if sha1_said => {}
+                Some(problem) => below.push(problem.to_string()),
+                None => {}
+            }
+            if !below.is_empty() {
+                report.fail(
+                    SubIndication::CryptoConstraintsFailureNoPoe,
+                    format!(
+                        "the signature is intact, but {} is below the algorithm policy and nothing proves the signature was made before it was retired",
+                        below.join(" and ")
+                    ),
+                );
+            }
         }
         Err((sub, reason)) => {
-            report.signature_valid = Facet::Failed;
+            if sub == SubIndication::SigCryptoFailure {
+                report.signature_valid = Facet::Failed;
+            }
             report.fail(sub, reason);
             return report;
         }
@@ -723,9 +789,9 @@ fn envelope_problem(cms: &SignedData<'_>, info: &SignerInfo<'_>) -> Option<Strin
     None
 }
 
-/// A message digest the signature may use. SHA-1 only when the verifier's algorithm policy says
-/// `DangerouslyAllowLegacy` (old archives, conformance runs), since a SHA-1 collision lets one
-/// signature cover two documents.
+/// A message digest a signature uses. SHA-1 is computed like the others; whether the policy
+/// accepts it is decided after integrity (a SHA-1 collision lets one signature cover two
+/// documents, so an intact SHA-1 signature is never TOTAL-PASSED under the default policy).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum MessageDigest {
     Sha1,
@@ -759,8 +825,8 @@ impl MessageDigest {
     }
 }
 
-fn digest_algorithm(oid: &crate::ber::Oid, verifier: &Verifier) -> Result<MessageDigest, String> {
-    let digest = match oid.to_string().as_str() {
+fn digest_algorithm(oid: &crate::ber::Oid) -> Result<MessageDigest, String> {
+    Ok(match oid.to_string().as_str() {
         "2.16.840.1.101.3.4.2.1" => MessageDigest::Sha256,
         "2.16.840.1.101.3.4.2.2" => MessageDigest::Sha384,
         "2.16.840.1.101.3.4.2.3" => MessageDigest::Sha512,
@@ -768,20 +834,12 @@ fn digest_algorithm(oid: &crate::ber::Oid, verifier: &Verifier) -> Result<Messag
         // Some signers (one ETSI plugtest sample among them) write the signature algorithm
         // where the digest algorithm belongs; the digest it names is unambiguous, and DSS reads
         // it the same way.
+        "1.2.840.113549.1.1.5" => MessageDigest::Sha1,
         "1.2.840.113549.1.1.11" => MessageDigest::Sha256,
         "1.2.840.113549.1.1.12" => MessageDigest::Sha384,
         "1.2.840.113549.1.1.13" => MessageDigest::Sha512,
         other => return Err(format!("digest algorithm {other} is not supported")),
-    };
-    if digest == MessageDigest::Sha1
-        && verifier.signers.policy().algorithms != AlgorithmPolicy::DangerouslyAllowLegacy
-    {
-        return Err(
-            "digest algorithm SHA-1 (1.3.14.3.2.26) is refused: collisions make it unfit for signatures"
-                .to_owned(),
-        );
-    }
-    Ok(digest)
+    })
 }
 
 fn find_signer(sid: &SignerId<'_>, pool: &[Certificate]) -> Option<Certificate> {
@@ -813,7 +871,6 @@ fn canonical(serial: &[u8]) -> &[u8] {
 fn signing_certificate_problem(
     attributes: &cms::SignedAttributes<'_>,
     leaf: &Certificate,
-    verifier: &Verifier,
 ) -> Option<String> {
     let attribute = attributes.get(cms::oid::SIGNING_CERTIFICATE_V2)?;
     let [value] = attribute.values.as_slice() else {
@@ -825,7 +882,7 @@ fn signing_certificate_problem(
     let (hash, cert_hash) = match parts.as_slice() {
         [algorithm, hash, ..] if algorithm.is(crate::ber::tag::SEQUENCE) => {
             let oid = algorithm.children().next()?.ok()?.oid().ok()?;
-            let digest = match digest_algorithm(&oid, verifier) {
+            let digest = match digest_algorithm(&oid) {
                 Ok(d) => d,
                 Err(e) => return Some(format!("signingCertificateV2: {e}")),
             };
@@ -841,14 +898,20 @@ fn signing_certificate_problem(
     })
 }
 
-/// Verifies the signature value; returns the algorithm's name.
+/// A signature value that verified: with which algorithm and key, for the policy to judge.
+struct CheckedSignature {
+    name: &'static str,
+    algorithm: SignatureAlgorithm,
+    key: PublicKey,
+}
+
+/// Verifies the signature value, whatever the algorithm policy says of its algorithm.
 fn signature_check(
     info: &SignerInfo<'_>,
     digest: MessageDigest,
     leaf: &Certificate,
     message: &[u8],
-    verifier: &Verifier,
-) -> Result<String, (SubIndication, String)> {
+) -> Result<CheckedSignature, (SubIndication, String)> {
     let oid = info.signature_algorithm.oid.to_string();
     let hash = digest.hash();
     // CMS allows naming only the key type (rsaEncryption, id-ecPublicKey) with the digest
@@ -865,21 +928,18 @@ fn signature_check(
             "the signer's public key cannot be read".to_owned(),
         )
     })?;
-    pki_signature::verify(
-        &algorithm,
-        &key,
-        message,
-        &info.signature,
-        verifier.signers.policy().algorithms,
-    )
-    .map(|()| algorithm.name().to_owned())
-    .map_err(|e| match e {
-        pki_signature::SignatureError::Invalid => (
+    match pki_signature::verify_value(&algorithm, &key, message, &info.signature) {
+        Ok(()) => Ok(CheckedSignature {
+            name: algorithm.name(),
+            algorithm,
+            key,
+        }),
+        Err(pki_signature::SignatureError::Invalid) => Err((
             SubIndication::SigCryptoFailure,
             "the signature value does not verify with the signer's key".to_owned(),
-        ),
-        other => (SubIndication::CryptoConstraintsFailure, other.to_string()),
-    })
+        )),
+        Err(other) => Err((SubIndication::CryptoConstraintsFailure, other.to_string())),
+    }
 }
 
 /// Verifies a signature timestamp token over the signature value; returns its time.
@@ -991,7 +1051,7 @@ fn finish_changes(
 ) {
     if !revision.rewritten.is_empty() {
         report.changes_permitted = Facet::Failed;
-        report.reasons.push(format!(
+        report.fail(SubIndication::FormatFailure, format!(
             "the signature dictionary was rewritten after signing ({} changed): what a reader shows for it is not what was signed",
             revision.rewritten.join(", ")
         ));
@@ -1081,22 +1141,25 @@ fn finish_changes(
                 format!("{} {}{page}: {}", c.id, c.kind.as_str(), c.rule)
             })
             .collect();
-        report.reasons.push(format!(
-            "changed after signing beyond what {who} permits ({}): {} object(s){}: {}{}",
-            level_words(allowed),
-            beyond.len(),
-            if pages.is_empty() {
-                String::new()
-            } else {
-                format!(" on page(s) {}", list(&pages))
-            },
-            shown.join("; "),
-            if beyond.len() > shown.len() {
-                "; …"
-            } else {
-                ""
-            }
-        ));
+        report.fail(
+            SubIndication::FormatFailure,
+            format!(
+                "changed after signing beyond what {who} permits ({}): {} object(s){}: {}{}",
+                level_words(allowed),
+                beyond.len(),
+                if pages.is_empty() {
+                    String::new()
+                } else {
+                    format!(" on page(s) {}", list(&pages))
+                },
+                shown.join("; "),
+                if beyond.len() > shown.len() {
+                    "; …"
+                } else {
+                    ""
+                }
+            ),
+        );
     } else if level > ModificationLevel::LongTermValidation {
         report.warnings.push(format!(
             "the document was changed after signing ({}), as {who} permits",

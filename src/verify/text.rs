@@ -88,6 +88,12 @@ pub fn sub_indication(sub: SubIndication, language: Language) -> &'static str {
         (CryptoConstraintsFailure, English) => {
             "the algorithm or key size is no longer considered secure"
         }
+        (CryptoConstraintsFailureNoPoe, Vietnamese) => {
+            "chữ ký còn nguyên vẹn nhưng dùng thuật toán hoặc độ dài khóa không còn được chấp nhận, và không có dấu thời gian chứng minh ký trước thời hạn đó"
+        }
+        (CryptoConstraintsFailureNoPoe, English) => {
+            "the signature is intact but uses an algorithm or key size no longer accepted, and no timestamp proves it was made before that cut-off"
+        }
         (SigConstraintsFailure, Vietnamese) => "chữ ký không đáp ứng chính sách kiểm tra",
         (SigConstraintsFailure, English) => "the signature does not meet the validation policy",
         (SignedDataNotFound, Vietnamese) => "không tìm thấy dữ liệu đã được ký",
@@ -97,6 +103,30 @@ pub fn sub_indication(sub: SubIndication, language: Language) -> &'static str {
         (TryLater, Vietnamese) => "chưa kiểm tra được tình trạng thu hồi chứng thư (thử lại sau)",
         (TryLater, English) => "revocation status could not be established (try later)",
     }
+}
+
+/// A string that came from a document (a field name, a signer's name, a reason quoting either)
+/// made safe for a terminal: control characters (C0, DEL, C1) and the bidirectional overrides
+/// that reorder what a reader sees are written as `\u{…}` escapes, so that a hostile document
+/// cannot recolour, move the cursor over, or rewrite the verdict a clerk reads. JSON output
+/// escapes control characters by itself.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// A report as a few lines for a terminal.
@@ -116,7 +146,7 @@ pub fn render(report: &DocumentReport, language: Language) -> String {
         out.push_str(&format!("  {}\n", sub_indication(sub, language)));
     }
     for reason in &report.reasons {
-        out.push_str(&format!("  - {reason}\n"));
+        out.push_str(&format!("  - {}\n", shown(reason)));
     }
     if report.signatures.is_empty() && report.reasons.is_empty() {
         out.push_str(if vi {
@@ -136,8 +166,8 @@ fn signature_lines(n: usize, s: &SignatureReport, language: Language) -> String 
     let mut out = format!(
         "\n{} {n} ({}, {}): {} [{}{}]\n",
         if vi { "Chữ ký" } else { "Signature" },
-        s.name,
-        s.format,
+        shown(&s.name),
+        shown(&s.format),
         indication(s.indication, language),
         s.indication.as_str(),
         s.sub_indication
@@ -151,18 +181,18 @@ fn signature_lines(n: usize, s: &SignatureReport, language: Language) -> String 
         out.push_str(&format!(
             "  {}: {}{}\n",
             if vi { "Người ký" } else { "Signer" },
-            signer.common_name.as_deref().unwrap_or(&signer.subject),
+            shown(signer.common_name.as_deref().unwrap_or(&signer.subject)),
             signer
                 .unit
                 .as_deref()
                 .or(signer.organization.as_deref())
-                .map(|u| format!(" — {u}"))
+                .map(|u| format!(" — {}", shown(u)))
                 .unwrap_or_default()
         ));
         out.push_str(&format!(
             "  {}: {}\n",
             if vi { "Cấp bởi" } else { "Issued by" },
-            signer.issuer
+            shown(&signer.issuer)
         ));
     }
     if let Some(at) = s.signing_time {
@@ -185,12 +215,13 @@ fn signature_lines(n: usize, s: &SignatureReport, language: Language) -> String 
         ));
     }
     for reason in &s.reasons {
-        out.push_str(&format!("  - {reason}\n"));
+        out.push_str(&format!("  - {}\n", shown(reason)));
     }
     for warning in &s.warnings {
         out.push_str(&format!(
-            "  ! {}: {warning}\n",
-            if vi { "lưu ý" } else { "note" }
+            "  ! {}: {}\n",
+            if vi { "lưu ý" } else { "note" },
+            shown(warning)
         ));
     }
     // Twenty lines name the changes a clerk needs to see; the JSON report lists them all.

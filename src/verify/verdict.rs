@@ -42,6 +42,9 @@ pub enum SubIndication {
     SigConstraintsFailure,
     ChainConstraintsFailure,
     CryptoConstraintsFailure,
+    /// The signature is intact, but its algorithm or key size is below policy and nothing
+    /// proves it existed before the algorithm was retired (ETSI EN 319 102-1 Table 7).
+    CryptoConstraintsFailureNoPoe,
     Expired,
     NotYetValid,
     SignedDataNotFound,
@@ -62,6 +65,7 @@ impl SubIndication {
             SubIndication::SigConstraintsFailure => "SIG_CONSTRAINTS_FAILURE",
             SubIndication::ChainConstraintsFailure => "CHAIN_CONSTRAINTS_FAILURE",
             SubIndication::CryptoConstraintsFailure => "CRYPTO_CONSTRAINTS_FAILURE",
+            SubIndication::CryptoConstraintsFailureNoPoe => "CRYPTO_CONSTRAINTS_FAILURE_NO_POE",
             SubIndication::Expired => "EXPIRED",
             SubIndication::NotYetValid => "NOT_YET_VALID",
             SubIndication::SignedDataNotFound => "SIGNED_DATA_NOT_FOUND",
@@ -84,6 +88,18 @@ impl SubIndication {
             | SubIndication::NotYetValid => Indication::TotalFailed,
             _ => Indication::Indeterminate,
         }
+    }
+
+    /// Whether this failure is about the signed data itself (its format, its digest, its
+    /// signature value): ETSI EN 319 102-1 checks these before the certificate path, so such a
+    /// failure stands whatever the path says.
+    pub fn is_integrity_failure(self) -> bool {
+        matches!(
+            self,
+            SubIndication::FormatFailure
+                | SubIndication::HashFailure
+                | SubIndication::SigCryptoFailure
+        )
     }
 
     /// Maps a `pki::PathError` sub-indication name.
@@ -121,8 +137,36 @@ pub enum Coverage {
     /// Not a contiguous prefix ending at a revision boundary: the signature does not sign a
     /// document state at all.
     Unclear,
-    /// XML: the signature covers the element the caller reads (or the whole document).
+    /// XML: the signature covers the whole document (less itself).
     SignedContent,
+    /// XML: the signature covers part of the document, listed in [`SignatureReport::scope`]
+    /// (an e-invoice's seller signs the invoice element by its Id).
+    PartialContent,
+}
+
+/// XML: exactly what a signature covers, and what of the document it leaves out.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SignedScope {
+    /// The signed content is the whole document, less the signature itself.
+    pub whole_document: bool,
+    /// Each element the signature covers with its subtree.
+    pub elements: Vec<ScopeElement>,
+    /// Detached documents it covers, by the URI its reference writes.
+    pub detached: Vec<String>,
+    /// Elements of the document it does not cover, by path; other signatures and elements that
+    /// hold only signatures are not listed.
+    pub not_covered: Vec<String>,
+}
+
+/// One signed element.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ScopeElement {
+    /// Positional path, e.g. `/HDon[1]/DLHDon[1]`.
+    pub path: String,
+    /// The `Id` the reference reached it by, if any.
+    pub id: Option<String>,
+    /// `{namespace}local` name.
+    pub name: String,
 }
 
 /// Where a signing time comes from.
@@ -207,6 +251,8 @@ pub struct SignatureReport {
     pub timestamp_time: Option<OffsetDateTime>,
     pub chain: Vec<ChainLink>,
     pub signature_algorithm: Option<String>,
+    /// XML: what the signature covers (`null` for PDF, whose coverage is its byte range).
+    pub scope: Option<SignedScope>,
 }
 
 impl SignatureReport {
@@ -233,6 +279,7 @@ impl SignatureReport {
             timestamp_time: None,
             chain: Vec::new(),
             signature_algorithm: None,
+            scope: None,
         }
     }
 
@@ -241,27 +288,43 @@ impl SignatureReport {
         self.format.starts_with("usage rights")
     }
 
-    /// Records a failure; the first one recorded decides the indication (checks run from the
-    /// most fundamental — format, hash, signature — to trust and revocation).
+    /// Records a failure. The first one recorded decides the indication (checks run from the
+    /// most fundamental — format, hash, signature — to trust and revocation), except that a
+    /// failure of the signed data itself ([`SubIndication::is_integrity_failure`]) found later,
+    /// such as a change after signing that no rule permits, overrides any other: a document
+    /// that was demonstrably altered is TOTAL-FAILED even when its chain is also in doubt. The
+    /// deciding reason comes first.
     pub fn fail(&mut self, sub: SubIndication, reason: impl Into<String>) {
-        self.reasons.push(reason.into());
-        if self.sub_indication.is_none() {
-            self.sub_indication = Some(sub);
-            self.indication = sub.indication();
+        match self.sub_indication {
+            None => {
+                self.reasons.push(reason.into());
+                self.sub_indication = Some(sub);
+                self.indication = sub.indication();
+            }
+            Some(current) if sub.is_integrity_failure() && !current.is_integrity_failure() => {
+                self.reasons.insert(0, reason.into());
+                self.sub_indication = Some(sub);
+                self.indication = sub.indication();
+            }
+            Some(_) => self.reasons.push(reason.into()),
         }
     }
 
     /// Combines the facets into the final indication: TOTAL-PASSED only when no failure was
     /// recorded and every facet passed.
     pub fn bottom_line(&mut self) {
-        if self.sub_indication.is_some() {
-            return;
-        }
-        if self.changes_permitted == Facet::Failed {
+        if self.changes_permitted == Facet::Failed
+            && !self
+                .sub_indication
+                .is_some_and(SubIndication::is_integrity_failure)
+        {
             self.fail(
                 SubIndication::FormatFailure,
                 "the document was changed after signing in a way the signature does not permit",
             );
+            return;
+        }
+        if self.sub_indication.is_some() {
             return;
         }
         let facets = [

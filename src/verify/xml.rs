@@ -4,17 +4,40 @@
 use time::OffsetDateTime;
 
 use super::verdict::{Coverage, Facet, SignatureReport, SubIndication, TimeSource};
-use super::{Verifier, document_sha256, empty_report, signer_of, validate_chain};
+use super::verdict::{ScopeElement, SignedScope};
+use super::{
+    DetachedContent, Verifier, XmlScope, document_sha256, empty_report, signer_of, validate_chain,
+};
+use crate::pki::AlgorithmPolicy;
 use crate::pki::timestamp::{self, TimestampToken};
 use crate::pki::{Certificate, Evidence};
 use crate::verify::DocumentReport;
-use crate::xml::verify::SignerKey;
-use crate::xml::{self, Expect, Status, VerifyOptions};
+use crate::xml::verify::{Role, SignerKey, Target};
+use crate::xml::{self, Expect, LegacyCrypto, Status, VerifyOptions};
 
-pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
+pub(super) fn verify(
+    verifier: &Verifier,
+    bytes: &[u8],
+    detached: &DetachedContent,
+) -> DocumentReport {
     let mut report = empty_report("xml", document_sha256(bytes), verifier.at);
+    let supplied: Vec<(&str, &[u8])> = detached
+        .documents
+        .iter()
+        .map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
+        .collect();
     let options = VerifyOptions {
-        expect: Expect::WholeDocument,
+        expect: match verifier.xml_scope {
+            XmlScope::SignedContent => Expect::AnyContent,
+            XmlScope::WholeDocument => Expect::WholeDocument,
+        },
+        legacy: match verifier.signers.policy().algorithms {
+            AlgorithmPolicy::Modern => LegacyCrypto::Refuse,
+            AlgorithmPolicy::DangerouslyAllowLegacy => {
+                LegacyCrypto::DangerouslyAllowSha1AndSmallRsa
+            }
+        },
+        detached: &supplied,
         ..VerifyOptions::default()
     };
     let result = match xml::verify(bytes, &options) {
@@ -45,10 +68,22 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
                 out.intact = Facet::Passed;
                 out.signature_valid = Facet::Passed;
             }
+            // Intact, but below the algorithm policy: the facts are checked and reported like
+            // any intact signature's, under an INDETERMINATE that says why.
+            Status::Failed { detail, .. } if signature.below_policy.is_some() => {
+                out.intact = Facet::Passed;
+                out.signature_valid = Facet::Passed;
+                out.fail(SubIndication::CryptoConstraintsFailureNoPoe, detail.clone());
+            }
             Status::Failed {
                 sub_indication,
                 detail,
             } => {
+                match sub_indication {
+                    xml::SubIndication::HashFailure => out.intact = Facet::Failed,
+                    xml::SubIndication::SigCryptoFailure => out.signature_valid = Facet::Failed,
+                    _ => {}
+                }
                 out.fail(map_sub(*sub_indication), detail.clone());
                 report.signatures.push(out);
                 continue;
@@ -62,7 +97,16 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
                 continue;
             }
         }
-        out.coverage = Coverage::SignedContent;
+        let scope = scope_of(signature);
+        out.coverage = if scope.whole_document {
+            Coverage::SignedContent
+        } else {
+            Coverage::PartialContent
+        };
+        if !scope.whole_document {
+            out.warnings.push(scope_words(&scope));
+        }
+        out.scope = Some(scope);
         if signature.signer != Some(SignerKey::Certificate) {
             out.fail(
                 SubIndication::NoSigningCertificateFound,
@@ -124,6 +168,63 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
         report.signatures.push(out);
     }
     report
+}
+
+/// What an intact signature covers, from its content references.
+fn scope_of(signature: &xml::verify::SignatureReport) -> SignedScope {
+    let mut scope = SignedScope {
+        whole_document: signature.whole_document || signature.covers_whole_document(),
+        not_covered: signature.not_covered.clone(),
+        ..SignedScope::default()
+    };
+    let own = format!("{}/", signature.path);
+    for r in signature
+        .references
+        .iter()
+        .filter(|r| r.role == Role::Content)
+    {
+        match &r.target {
+            Target::Document => {}
+            // What a signature signs inside itself (the signing-time properties e-invoices
+            // keep in a ds:Object) is its own, not the document's; for an enveloping signature
+            // (the document element) its objects are the document.
+            Target::Element { path, .. }
+                if path.starts_with(&own) && signature.path.matches('/').count() > 1 => {}
+            Target::Element { name, id, path, .. } => scope.elements.push(ScopeElement {
+                path: path.clone(),
+                id: id.clone(),
+                name: name.clone(),
+            }),
+            Target::Detached { uri } => scope.detached.push(uri.clone()),
+        }
+    }
+    scope
+}
+
+/// The warning that tells a reader what a partial signature covers.
+fn scope_words(scope: &SignedScope) -> String {
+    let mut covered: Vec<String> = scope
+        .elements
+        .iter()
+        .map(|e| match &e.id {
+            Some(id) => format!("{} (Id {id:?})", e.path),
+            None => e.path.clone(),
+        })
+        .collect();
+    covered.extend(
+        scope
+            .detached
+            .iter()
+            .map(|d| format!("detached document {d}")),
+    );
+    let mut words = format!(
+        "the signature covers part of the document: {}",
+        covered.join(", ")
+    );
+    if !scope.not_covered.is_empty() {
+        words.push_str(&format!("; not covered: {}", scope.not_covered.join(", ")));
+    }
+    words
 }
 
 fn map_sub(sub: xml::SubIndication) -> SubIndication {

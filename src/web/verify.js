@@ -226,8 +226,24 @@ function signatureSection(s, n) {
         ? [el('h3', {}, `${t('verify.warnings')} (${t('verify.technical')})`),
           el('ul', { class: 'list-plain warnings' }, s.warnings.map((w) => el('li', {}, english(w))))]
         : null,
+      scopePart(s.scope),
       changesPart(s),
       chainPart(s.chain || [])));
+}
+
+/** An XML signature over part of a document: what it covers and what it leaves out. */
+function scopePart(scope) {
+  if (!scope || scope.whole_document) return null;
+  const list = (items) => el('ul', { class: 'list-plain mono scope' }, items.map((x) => el('li', {}, x)));
+  const covered = (scope.elements || []).map((e) => (e.id ? `${e.path} (Id "${e.id}")` : e.path));
+  return [
+    el('h3', {}, t('scope.title')),
+    covered.length ? [el('p', {}, `${t('scope.covered')}:`), list(covered)] : null,
+    (scope.detached || []).length ? [el('p', {}, `${t('scope.detached')}:`), list(scope.detached)] : null,
+    (scope.not_covered || []).length
+      ? [el('p', {}, `${t('scope.notCovered')}:`), list(scope.not_covered)]
+      : null,
+  ];
 }
 
 function changesPart(s) {

@@ -2,10 +2,13 @@
 //! cryptographic primitives behind them (digests and signature verification through
 //! `aws-lc-rs`).
 //!
-//! SHA-1 (digests and signatures) and RSA keys under 2048 bits verify only under
-//! [`LegacyCrypto::DangerouslyAllowSha1AndSmallRsa`]; SHA-224 digests are accepted (they are
-//! collision resistant) but no kyso key signs with them. HMAC, DSA, GOST, EdDSA and post-quantum
-//! methods are unsupported.
+//! SHA-1 (digests and signatures) and RSA keys under 2048 bits are below policy unless
+//! [`LegacyCrypto::DangerouslyAllowSha1AndSmallRsa`]: such a signature is still checked, and
+//! reported as intact but below policy ([`CryptoFailure::BelowPolicy`]), so that a tampered one
+//! reads as tampered. SHA-224 digests are accepted (they are collision resistant) but no kyso
+//! key signs with them. RSASSA-PSS comes as the parameter-less `…#sha256-rsa-MGF1` URIs (salt as
+//! long as the digest) or as `…#rsa-pss` with `pss:RSAPSSParams` (any salt length; RFC 6931
+//! §2.3.10). HMAC, DSA, GOST, EdDSA and post-quantum methods are unsupported.
 
 use aws_lc_rs::{digest, signature as sig};
 
@@ -24,6 +27,10 @@ pub const TYPE_OBJECT: &str = "http://www.w3.org/2000/09/xmldsig#Object";
 pub const TYPE_MANIFEST: &str = "http://www.w3.org/2000/09/xmldsig#Manifest";
 pub const TYPE_SIGNED_PROPERTIES: &str = "http://uri.etsi.org/01903#SignedProperties";
 pub const TYPE_COUNTERSIGNED_SIGNATURE: &str = "http://uri.etsi.org/01903#CountersignedSignature";
+/// RFC 6931's namespace: the `#rsa-pss` method, its `RSAPSSParams` and the `#MGF1` function.
+pub const DSIG_MORE_2007_NS: &str = "http://www.w3.org/2007/05/xmldsig-more#";
+pub const RSA_PSS_WITH_PARAMETERS: &str = "http://www.w3.org/2007/05/xmldsig-more#rsa-pss";
+const MGF1: &str = "http://www.w3.org/2007/05/xmldsig-more#MGF1";
 
 /// Whether SHA-1 and RSA keys under 2048 bits are acceptable. Only interop and conformance
 /// runs over old vectors should say so.
@@ -77,6 +84,29 @@ impl DigestMethod {
         digest::digest(algorithm, data).as_ref().to_vec()
     }
 
+    /// The digest's length in bytes.
+    pub fn output_len(self) -> u16 {
+        match self {
+            DigestMethod::Sha1 => 20,
+            DigestMethod::Sha224 => 28,
+            DigestMethod::Sha256 => 32,
+            DigestMethod::Sha384 => 48,
+            DigestMethod::Sha512 => 64,
+        }
+    }
+
+    /// The same digest as an X.509 signature algorithm names it; SHA-224 has no place there.
+    fn hash(self) -> Option<crate::pki::signature::Hash> {
+        use crate::pki::signature::Hash;
+        Some(match self {
+            DigestMethod::Sha1 => Hash::Sha1,
+            DigestMethod::Sha224 => return None,
+            DigestMethod::Sha256 => Hash::Sha256,
+            DigestMethod::Sha384 => Hash::Sha384,
+            DigestMethod::Sha512 => Hash::Sha512,
+        })
+    }
+
     /// Whether `legacy` permits this digest.
     pub fn allowed(self, legacy: LegacyCrypto) -> bool {
         self != DigestMethod::Sha1 || legacy == LegacyCrypto::DangerouslyAllowSha1AndSmallRsa
@@ -101,6 +131,9 @@ pub enum SignatureMethod {
     /// RSASSA-PSS with MGF1 over the same digest and a salt as long as the digest: the
     /// parameter-less `…#sha256-rsa-MGF1` URIs of RFC 6931 §2.3.10.
     RsaPss(DigestMethod),
+    /// RSASSA-PSS as `…#rsa-pss` with its `RSAPSSParams` (RFC 6931 §2.3.10): any salt length,
+    /// MGF1 over the same digest, trailer field 1.
+    RsaPssWithParameters { digest: DigestMethod, salt_len: u16 },
     /// ECDSA, SignatureValue the raw `r‖s` (RFC 6931 §2.3.6, RFC 4050 §3.3).
     Ecdsa(DigestMethod),
 }
@@ -173,6 +206,7 @@ impl SignatureMethod {
             SignatureMethod::RsaPss(Sha512) => {
                 "http://www.w3.org/2007/05/xmldsig-more#sha512-rsa-MGF1"
             }
+            SignatureMethod::RsaPssWithParameters { .. } => RSA_PSS_WITH_PARAMETERS,
             SignatureMethod::Ecdsa(Sha1) => "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1",
             SignatureMethod::Ecdsa(Sha224) => "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha224",
             SignatureMethod::Ecdsa(Sha256) => "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
@@ -185,8 +219,77 @@ impl SignatureMethod {
         match self {
             SignatureMethod::RsaPkcs1(d)
             | SignatureMethod::RsaPss(d)
+            | SignatureMethod::RsaPssWithParameters { digest: d, .. }
             | SignatureMethod::Ecdsa(d) => d,
         }
+    }
+
+    /// Reads the `pss:RSAPSSParams` of a `SignatureMethod` whose URI is `…#rsa-pss`:
+    ///
+    /// ```text
+    /// <pss:RSAPSSParams>
+    ///   <ds:DigestMethod Algorithm="…"/>?                      default SHA-256
+    ///   <pss:MaskGenerationFunction Algorithm="…#MGF1">?       default MGF1 over DigestMethod
+    ///     <ds:DigestMethod Algorithm="…"/>?
+    ///   </pss:MaskGenerationFunction>
+    ///   <pss:SaltLength>32</pss:SaltLength>?                   default the digest's length
+    ///   <pss:TrailerField>1</pss:TrailerField>?                default 1 (the only one allowed)
+    /// </pss:RSAPSSParams>
+    /// ```
+    pub fn rsa_pss_with_parameters(
+        method: roxmltree::Node<'_, '_>,
+    ) -> Result<SignatureMethod, &'static str> {
+        let more = |n: &roxmltree::Node<'_, '_>, local: &str| {
+            n.is_element()
+                && n.tag_name().namespace() == Some(DSIG_MORE_2007_NS)
+                && n.tag_name().name() == local
+        };
+        let dsig = |n: &roxmltree::Node<'_, '_>, local: &str| {
+            n.is_element()
+                && n.tag_name().namespace() == Some(DSIG_NS)
+                && n.tag_name().name() == local
+        };
+        let digest_of = |n: roxmltree::Node<'_, '_>| {
+            n.attribute("Algorithm")
+                .and_then(DigestMethod::from_uri)
+                .ok_or("RSAPSSParams names an unknown DigestMethod")
+        };
+        let params = method.children().find(|n| more(n, "RSAPSSParams"));
+        let mut digest = DigestMethod::Sha256;
+        let mut mgf_digest = None;
+        let mut salt_len = None;
+        for child in params
+            .iter()
+            .flat_map(|p| p.children())
+            .filter(|n| n.is_element())
+        {
+            if dsig(&child, "DigestMethod") {
+                digest = digest_of(child)?;
+            } else if more(&child, "MaskGenerationFunction") {
+                if child.attribute("Algorithm").is_some_and(|a| a != MGF1) {
+                    return Err("RSAPSSParams names a mask generation function other than MGF1");
+                }
+                if let Some(d) = child.children().find(|n| dsig(n, "DigestMethod")) {
+                    mgf_digest = Some(digest_of(d)?);
+                }
+            } else if more(&child, "SaltLength") {
+                let value = child.text().unwrap_or("").trim().parse::<u16>();
+                salt_len = Some(value.map_err(|_| "RSAPSSParams SaltLength is not a length")?);
+            } else if more(&child, "TrailerField") {
+                if child.text().unwrap_or("").trim() != "1" {
+                    return Err("RSAPSSParams TrailerField is not 1");
+                }
+            } else {
+                return Err("unexpected element in RSAPSSParams");
+            }
+        }
+        if mgf_digest.is_some_and(|m| m != digest) {
+            return Err(
+                "RSA-PSS with an MGF1 digest other than the message digest is not supported",
+            );
+        }
+        let salt_len = salt_len.unwrap_or_else(|| digest.output_len());
+        Ok(SignatureMethod::RsaPssWithParameters { digest, salt_len })
     }
 }
 
@@ -215,13 +318,17 @@ pub enum PublicKey {
 /// Why a signature value did not verify under a key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CryptoFailure {
-    /// The method, or the method with this key, is not one we verify (or `legacy` forbids it).
+    /// The method, or the method with this key, is not one we verify.
     Unsupported,
     /// The key does not verify the value.
     Mismatch,
+    /// The value verifies, but with an algorithm or key size `legacy` refuses (SHA-1, RSA
+    /// under 2048 bits): intact, and below policy.
+    BelowPolicy(&'static str),
 }
 
-/// Verifies `value` over `message` with `key`.
+/// Verifies `value` over `message` with `key`. The value is checked first; `legacy` decides
+/// afterwards whether a verified value's algorithm is acceptable.
 pub fn verify_signature(
     method: SignatureMethod,
     key: &PublicKey,
@@ -229,41 +336,59 @@ pub fn verify_signature(
     value: &[u8],
     legacy: LegacyCrypto,
 ) -> Result<(), CryptoFailure> {
+    use crate::pki::signature::{self as pki_signature, KeyKind, PssParameters};
     use DigestMethod::*;
-    if !method.digest().allowed(legacy) {
-        return Err(CryptoFailure::Unsupported);
-    }
-    let small_rsa = legacy == LegacyCrypto::DangerouslyAllowSha1AndSmallRsa;
+    let below_policy = |verified: Result<(), CryptoFailure>, small_key: bool| {
+        verified?;
+        if legacy == LegacyCrypto::DangerouslyAllowSha1AndSmallRsa {
+            return Ok(());
+        }
+        if small_key {
+            return Err(CryptoFailure::BelowPolicy("RSA key under 2048 bits"));
+        }
+        if method.digest() == Sha1 {
+            return Err(CryptoFailure::BelowPolicy("SHA-1"));
+        }
+        Ok(())
+    };
     match method {
-        SignatureMethod::RsaPkcs1(_) | SignatureMethod::RsaPss(_) => {
-            let key_bytes = match key {
-                PublicKey::Spki(b) | PublicKey::RsaPkcs1(b) => b,
+        SignatureMethod::RsaPkcs1(_)
+        | SignatureMethod::RsaPss(_)
+        | SignatureMethod::RsaPssWithParameters { .. } => {
+            let key = match key {
+                PublicKey::Spki(der) => pki_signature::PublicKey::from_spki_der(der),
+                PublicKey::RsaPkcs1(der) => sig::RsaParameters::public_modulus_len(der)
+                    .ok()
+                    .and_then(|bits| usize::try_from(bits).ok())
+                    .map(|bits| pki_signature::PublicKey {
+                        kind: KeyKind::Rsa { bits },
+                        bits: der.clone(),
+                    }),
                 PublicKey::EcPoint(_) => return Err(CryptoFailure::Mismatch),
             };
-            let algorithm: &'static sig::RsaParameters = match (method, small_rsa) {
-                (SignatureMethod::RsaPkcs1(Sha1), false) => {
-                    &sig::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY
-                }
-                (SignatureMethod::RsaPkcs1(Sha1), true) => {
-                    &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY
-                }
-                (SignatureMethod::RsaPkcs1(Sha256), false) => &sig::RSA_PKCS1_2048_8192_SHA256,
-                (SignatureMethod::RsaPkcs1(Sha256), true) => {
-                    &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY
-                }
-                (SignatureMethod::RsaPkcs1(Sha384), _) => &sig::RSA_PKCS1_2048_8192_SHA384,
-                (SignatureMethod::RsaPkcs1(Sha512), false) => &sig::RSA_PKCS1_2048_8192_SHA512,
-                (SignatureMethod::RsaPkcs1(Sha512), true) => {
-                    &sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY
-                }
-                (SignatureMethod::RsaPss(Sha256), _) => &sig::RSA_PSS_2048_8192_SHA256,
-                (SignatureMethod::RsaPss(Sha384), _) => &sig::RSA_PSS_2048_8192_SHA384,
-                (SignatureMethod::RsaPss(Sha512), _) => &sig::RSA_PSS_2048_8192_SHA512,
-                _ => return Err(CryptoFailure::Unsupported),
+            let Some(key) = key else {
+                return Err(CryptoFailure::Mismatch);
             };
-            sig::UnparsedPublicKey::new(algorithm, key_bytes)
-                .verify(message, value)
-                .map_err(|_| CryptoFailure::Mismatch)
+            let KeyKind::Rsa { bits } = key.kind else {
+                return Err(CryptoFailure::Mismatch);
+            };
+            let hash = method.digest().hash().ok_or(CryptoFailure::Unsupported)?;
+            let algorithm = match method {
+                SignatureMethod::RsaPkcs1(_) => pki_signature::SignatureAlgorithm::RsaPkcs1(hash),
+                SignatureMethod::RsaPssWithParameters { salt_len, .. } => {
+                    pki_signature::SignatureAlgorithm::RsaPss(PssParameters { hash, salt_len })
+                }
+                _ => pki_signature::SignatureAlgorithm::RsaPss(PssParameters::digest_length_salt(
+                    hash,
+                )),
+            };
+            let verified = pki_signature::verify_value(&algorithm, &key, message, value).map_err(
+                |e| match e {
+                    pki_signature::SignatureError::Invalid => CryptoFailure::Mismatch,
+                    _ => CryptoFailure::Unsupported,
+                },
+            );
+            below_policy(verified, bits < 2048)
         }
         SignatureMethod::Ecdsa(digest) => {
             // aws-lc-rs has fixed-width (r‖s) verifiers for the curve's own digest only; the
@@ -297,15 +422,16 @@ pub fn verify_signature(
                 PublicKey::EcPoint(point) => point,
                 PublicKey::RsaPkcs1(_) => return Err(CryptoFailure::Mismatch),
             };
-            for algorithm in candidates {
-                if sig::UnparsedPublicKey::new(*algorithm, key_bytes)
-                    .verify(message, &der)
-                    .is_ok()
-                {
-                    return Ok(());
-                }
-            }
-            Err(CryptoFailure::Mismatch)
+            let verified = candidates
+                .iter()
+                .any(|algorithm| {
+                    sig::UnparsedPublicKey::new(*algorithm, key_bytes)
+                        .verify(message, &der)
+                        .is_ok()
+                })
+                .then_some(())
+                .ok_or(CryptoFailure::Mismatch);
+            below_policy(verified, false)
         }
     }
 }

@@ -11,8 +11,11 @@
 //! - a document with two elements carrying the same `Id` is refused as a whole;
 //! - a reference whose `Type` says Object, Manifest or XAdES SignedProperties must land on such an
 //!   element in its place inside this very signature;
-//! - [`Expect`] states what the caller is about to read (the whole document, one element) and a
-//!   signature that does not cover it fails with `SIGNED_DATA_NOT_FOUND`.
+//! - [`Expect`] states what the caller is about to read (the whole document, one element, any
+//!   content named in the report) and a signature that does not cover it fails with
+//!   `SIGNED_DATA_NOT_FOUND`;
+//! - a detached reference resolves only among the documents the caller supplied, by a relative
+//!   name: never a scheme, an absolute path or `..`.
 //!
 //! Trust is not decided here: the report carries the certificates and the claimed signing time.
 
@@ -41,6 +44,13 @@ pub enum Expect {
     Element(String),
     /// Nothing in particular: the caller reads [`SignatureReport::signed_content`] only.
     SignedContentOnly,
+    /// Some content of the document, which the report then names exactly
+    /// ([`SignatureReport::not_covered`] lists the rest): e-invoices and edXML sign one element
+    /// by its `Id` from a sibling signature. The wrapping defences hold: a content reference
+    /// reaching into another signature is refused, so is a `ds:Object` of this signature that
+    /// no reference reaches, and so is a signed element beside an unsigned one of the same
+    /// name (an application that reads by position could read the unsigned twin).
+    AnyContent,
 }
 
 /// Limits on the work one signature may cause.
@@ -232,6 +242,8 @@ pub struct SignatureReport {
     pub line: u32,
     /// `true` for a signature inside another one (a XAdES counter-signature).
     pub nested: bool,
+    /// The signature element's positional path, e.g. `/HDon[1]/DSCKS[1]/NBan[1]/Signature[1]`.
+    pub path: String,
     pub status: Status,
     pub method: Option<SignatureMethod>,
     pub references: Vec<SignedReference>,
@@ -240,6 +252,15 @@ pub struct SignatureReport {
     pub signer: Option<SignerKey>,
     /// XAdES qualifying properties, when present.
     pub xades: Option<xades::Properties>,
+    /// What put an otherwise intact signature below the algorithm policy (SHA-1, a small RSA
+    /// key): set only when every digest matched and the value verified.
+    pub below_policy: Option<String>,
+    /// With [`Expect::AnyContent`], when the signature does not cover the whole document: the
+    /// paths of the elements it leaves out (other signatures, and elements holding only
+    /// signatures, are not listed), then any supplied detached document it does not reference.
+    pub not_covered: Vec<String>,
+    /// With [`Expect::AnyContent`]: the signature covers the whole document (less itself).
+    pub whole_document: bool,
 }
 
 impl SignatureReport {
@@ -322,12 +343,16 @@ pub fn verify_document(
                 id: s.attribute("Id").map(str::to_owned),
                 line: line_of(s),
                 nested,
+                path: path_of(s),
                 status: Status::Intact,
                 method: None,
                 references: Vec::new(),
                 certificates: Vec::new(),
                 signer: None,
                 xades: None,
+                below_policy: None,
+                not_covered: Vec::new(),
+                whole_document: false,
             };
             if let Err(status) = check_signature(doc, s, &ids, options, &mut report) {
                 report.status = status;
@@ -488,8 +513,12 @@ fn check_signature<'a, 'input>(
     }
     let c14n = canonicalization(*cm)?;
     let sm_uri = algorithm_attribute(*sm)?;
-    let method = SignatureMethod::from_uri(sm_uri)
-        .ok_or_else(|| unsupported(format!("signature method {sm_uri}")))?;
+    let method = if sm_uri == dsig::RSA_PSS_WITH_PARAMETERS {
+        SignatureMethod::rsa_pss_with_parameters(*sm).map_err(|e| format_error(*sm, e))?
+    } else {
+        SignatureMethod::from_uri(sm_uri)
+            .ok_or_else(|| unsupported(format!("signature method {sm_uri}")))?
+    };
     report.method = Some(method);
     if element_children(*sm)?
         .iter()
@@ -532,9 +561,12 @@ fn check_signature<'a, 'input>(
         .len()
         .max(4096)
         .saturating_mul(options.budget.output_factor);
+    let mut targets = Vec::with_capacity(references.len());
     for r in &references {
-        let checked = check_reference(doc, signature, ids, r, options, &mut output_budget)?;
+        let (checked, target) =
+            check_reference(doc, signature, ids, r, options, &mut output_budget)?;
         report.references.push(checked);
+        targets.push(target);
     }
 
     // Keys, then the signature value.
@@ -581,10 +613,16 @@ fn check_signature<'a, 'input>(
     }
     let mut unsupported_only = true;
     let mut verified = None;
+    let mut below_policy = None;
     for (kind, cert_index, key) in &candidates {
         match dsig::verify_signature(method, key, &signed_info_octets, &value, options.legacy) {
             Ok(()) => {
                 verified = Some((*kind, *cert_index));
+                break;
+            }
+            Err(CryptoFailure::BelowPolicy(what)) => {
+                verified = Some((*kind, *cert_index));
+                below_policy = Some(what);
                 break;
             }
             Err(CryptoFailure::Mismatch) => unsupported_only = false,
@@ -597,14 +635,10 @@ fn check_signature<'a, 'input>(
             return Err(unsupported(feature));
         }
         if unsupported_only {
-            return Err(if method.digest().allowed(options.legacy) {
-                unsupported(format!("signature method {} with this key", method.uri()))
-            } else {
-                fail(
-                    SubIndication::CryptoConstraintsFailure,
-                    format!("{} is below policy", method.uri()),
-                )
-            });
+            return Err(unsupported(format!(
+                "signature method {} with this key",
+                method.uri()
+            )));
         }
         return Err(fail(
             SubIndication::SigCryptoFailure,
@@ -620,7 +654,6 @@ fn check_signature<'a, 'input>(
     }
     report.certificates = certificates;
     report.signer = Some(kind);
-
     // XAdES.
     let properties = xades::inspect(doc, signature, value_node, ids, report)?;
     if let Some(p) = &properties {
@@ -638,8 +671,24 @@ fn check_signature<'a, 'input>(
     report.xades = properties;
 
     if !report.nested {
-        check_expectation(doc, signature, options, report)?;
+        check_expectation(doc, signature, options, report, &targets)?;
     }
+    // Intact, and what the caller reads is covered: now the algorithm policy.
+    let weak_digest = references
+        .iter()
+        .find(|r| !r.digest_method.allowed(options.legacy))
+        .map(|r| r.digest_method.uri());
+    if let Some(what) = below_policy
+        .map(str::to_owned)
+        .or_else(|| weak_digest.map(|uri| format!("digest method {uri}")))
+    {
+        report.below_policy = Some(what.clone());
+        return Err(fail(
+            SubIndication::CryptoConstraintsFailure,
+            format!("the signature is intact, but uses {what}, which is below policy"),
+        ));
+    }
+
     Ok(())
 }
 
@@ -692,14 +741,10 @@ fn parse_reference<'a, 'input>(
         ));
     }
     let dm_uri = algorithm_attribute(*dm)?;
+    // A digest below policy is still computed and compared: the signature is judged intact or
+    // not first, and the policy speaks after (see `check_signature`).
     let digest_method = DigestMethod::from_uri(dm_uri)
         .ok_or_else(|| unsupported(format!("digest method {dm_uri}")))?;
-    if !digest_method.allowed(options.legacy) {
-        return Err(fail(
-            SubIndication::CryptoConstraintsFailure,
-            format!("digest method {dm_uri} is below policy"),
-        ));
-    }
     Ok(Reference {
         node: r,
         uri: r.attribute("URI"),
@@ -721,7 +766,11 @@ pub(crate) fn reference_octets<'a, 'input>(
 ) -> Result<Vec<u8>, Status> {
     let r = parse_reference(reference, options)?;
     let mut budget = usize::MAX;
-    Ok(transform_reference(doc, signature, ids, &r, options, &mut budget)?.octets)
+    Ok(
+        transform_reference(doc, signature, ids, &r, options, &mut budget)?
+            .0
+            .octets,
+    )
 }
 
 fn check_reference<'a, 'input>(
@@ -731,8 +780,8 @@ fn check_reference<'a, 'input>(
     r: &Reference<'a, 'input>,
     options: &VerifyOptions<'_>,
     output_budget: &mut usize,
-) -> Result<SignedReference, Status> {
-    let checked = transform_reference(doc, signature, ids, r, options, output_budget)?;
+) -> Result<(SignedReference, Option<Node<'a, 'input>>), Status> {
+    let (checked, element) = transform_reference(doc, signature, ids, r, options, output_budget)?;
     if r.digest_method.digest(&checked.octets) != r.digest_value {
         return Err(fail(
             SubIndication::HashFailure,
@@ -743,7 +792,7 @@ fn check_reference<'a, 'input>(
             ),
         ));
     }
-    Ok(checked)
+    Ok((checked, element))
 }
 
 fn transform_reference<'a, 'input>(
@@ -753,7 +802,7 @@ fn transform_reference<'a, 'input>(
     r: &Reference<'a, 'input>,
     options: &VerifyOptions<'_>,
     output_budget: &mut usize,
-) -> Result<SignedReference, Status> {
+) -> Result<(SignedReference, Option<Node<'a, 'input>>), Status> {
     let (mut data, target, element) = dereference(doc, ids, r, options)?;
     let role = role_of(signature, r, element)?;
     let mut enveloped = false;
@@ -817,14 +866,17 @@ fn transform_reference<'a, 'input>(
             spend(c14n::canonicalize(doc, &set, &a), output_budget)?
         }
     };
-    Ok(SignedReference {
-        uri: r.uri.map(str::to_owned),
-        reference_type: r.reference_type.map(str::to_owned),
-        target,
-        role,
-        enveloped,
-        octets,
-    })
+    Ok((
+        SignedReference {
+            uri: r.uri.map(str::to_owned),
+            reference_type: r.reference_type.map(str::to_owned),
+            target,
+            role,
+            enveloped,
+            octets,
+        },
+        element,
+    ))
 }
 
 fn spend(octets: Vec<u8>, budget: &mut usize) -> Result<Vec<u8>, Status> {
@@ -892,7 +944,29 @@ fn dereference<'a, 'input>(
         }
         return by_id(fragment, Comments::Strip);
     }
-    match options.detached.iter().find(|(name, _)| *name == uri) {
+    // A document the caller supplied under exactly this URI is the one meant (the caller
+    // fetched or found it: nothing is dereferenced here); otherwise the URI must name one of
+    // the supplied documents by a relative path.
+    let exact = options
+        .detached
+        .iter()
+        .find(|(supplied, _)| *supplied == uri);
+    let found = match exact {
+        Some(found) => Some(found),
+        None => {
+            let name = detached_name(uri).map_err(|why| {
+                fail(
+                    SubIndication::SignedDataNotFound,
+                    format!("detached document {uri:?} is not resolved: {why}"),
+                )
+            })?;
+            options
+                .detached
+                .iter()
+                .find(|(supplied, _)| detached_name(supplied).is_ok_and(|s| s == name))
+        }
+    };
+    match found {
         Some((_, bytes)) => Ok((
             Data::Octets(bytes.to_vec()),
             Target::Detached {
@@ -905,6 +979,56 @@ fn dereference<'a, 'input>(
             format!("detached document {uri:?} was not supplied"),
         )),
     }
+}
+
+/// The name a detached reference's URI gives among the supplied documents: a relative path,
+/// percent-decoded, `.` segments dropped. Refused: a scheme (`http:`, `file:`, a drive letter),
+/// an absolute path, a `..` segment, a backslash or NUL — a reference resolves inside what the
+/// caller supplied or not at all (XMLDSig §4.4.3.1 leaves dereferencing to the application).
+pub fn detached_name(uri: &str) -> Result<String, &'static str> {
+    let scheme = uri
+        .split_once(':')
+        .is_some_and(|(head, _)| !head.is_empty() && !head.contains('/'));
+    if scheme {
+        return Err("it names a scheme; only relative names of supplied documents resolve");
+    }
+    if uri.starts_with('/') {
+        return Err("it is an absolute path");
+    }
+    let path = uri.split(['?', '#']).next().unwrap_or("");
+    let decoded = percent_decode(path).ok_or("it is not valid percent-encoded UTF-8")?;
+    if decoded.contains(['\\', '\0']) {
+        return Err("it holds a backslash or NUL");
+    }
+    let mut segments = Vec::new();
+    for segment in decoded.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => return Err("it leaves the supplied documents (..)"),
+            s => segments.push(s),
+        }
+    }
+    if segments.is_empty() {
+        return Err("it names no document");
+    }
+    Ok(segments.join("/"))
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Classifies a reference, enforcing the placement its `Type` (or XAdES) promises.
@@ -963,16 +1087,23 @@ fn role_of(
 }
 
 /// [`Expect`]: the signature must cover what the caller reads.
-fn check_expectation(
-    doc: &Document<'_>,
-    signature: Node<'_, '_>,
+fn check_expectation<'a, 'input>(
+    doc: &'a Document<'input>,
+    signature: Node<'a, 'input>,
     options: &VerifyOptions<'_>,
-    report: &SignatureReport,
+    report: &mut SignatureReport,
+    targets: &[Option<Node<'a, 'input>>],
 ) -> Result<(), Status> {
     let content = || report.references.iter().filter(|r| r.role == Role::Content);
     let not_found = |what: String| fail(SubIndication::SignedDataNotFound, what);
     match &options.expect {
         Expect::SignedContentOnly => Ok(()),
+        Expect::AnyContent => {
+            let (whole, not_covered) = any_content(doc, signature, options, report, targets)?;
+            report.whole_document = whole;
+            report.not_covered = not_covered;
+            Ok(())
+        }
         Expect::Element(id) => {
             // Covered when referenced by its Id, or when the whole document is signed and the
             // element is not inside this signature (which the enveloped transform removes).
@@ -1065,6 +1196,163 @@ fn check_expectation(
             }
         }
     }
+}
+
+/// [`Expect::AnyContent`]: the signature must cover some content of the document, with the
+/// wrapping defences; returns whether it covers all of it, and what of it it leaves out.
+fn any_content<'a, 'input>(
+    doc: &'a Document<'input>,
+    signature: Node<'a, 'input>,
+    options: &VerifyOptions<'_>,
+    report: &SignatureReport,
+    targets: &[Option<Node<'a, 'input>>],
+) -> Result<(bool, Vec<String>), Status> {
+    let wrapping = |what: String| fail(SubIndication::FormatFailure, what);
+    let content: Vec<(&SignedReference, Option<Node<'a, 'input>>)> = report
+        .references
+        .iter()
+        .zip(targets.iter().copied())
+        .filter(|(r, _)| r.role == Role::Content)
+        .collect();
+    let enveloping = doc.root_element() == signature;
+    // Every ds:Object of this signature is reached by a reference, or is a XAdES container:
+    // nothing rides along unsigned inside the signature.
+    for object in signature.children().filter(|n| is_dsig(*n, "Object")) {
+        let reached = targets
+            .iter()
+            .flatten()
+            .any(|t| *t == object || t.ancestors().any(|a| a == object));
+        let xades = object
+            .children()
+            .any(|c| c.is_element() && c.tag_name().name() == "QualifyingProperties");
+        if !reached && !xades {
+            return Err(fail(
+                SubIndication::SignedDataNotFound,
+                format!(
+                    "the ds:Object at line {} inside the signature is not signed",
+                    line_of(object)
+                ),
+            ));
+        }
+    }
+    // Document content: whole-document references, detached documents, and elements outside
+    // every signature. Content inside this signature (its own ds:Object, as the signing-time
+    // properties of e-invoices) is signed but is not the document's; content inside another
+    // signature is a wrapping attempt.
+    let mut whole = false;
+    let mut covered: Vec<Node<'a, 'input>> = Vec::new();
+    let mut detached = 0;
+    for (r, target) in &content {
+        match (&r.target, target) {
+            (Target::Document, _) => whole = true,
+            (Target::Detached { .. }, _) => detached += 1,
+            (Target::Element { .. }, Some(node)) => {
+                match node.ancestors().find(|a| is_dsig(*a, "Signature")) {
+                    Some(holder) if holder == signature => {
+                        if enveloping {
+                            covered.push(*node);
+                        }
+                    }
+                    Some(other) => {
+                        return Err(wrapping(format!(
+                            "the Reference to {} reaches inside another signature (line {}): signature wrapping",
+                            path_of(*node),
+                            line_of(other)
+                        )));
+                    }
+                    None => covered.push(*node),
+                }
+            }
+            (Target::Element { .. }, None) => {}
+        }
+    }
+    if !whole && covered.is_empty() && detached == 0 {
+        return Err(fail(
+            SubIndication::SignedDataNotFound,
+            "the signature covers none of the document's content (only its own properties)",
+        ));
+    }
+    let is_covered = |n: Node<'_, '_>| {
+        covered
+            .iter()
+            .any(|c| *c == n || n.ancestors().any(|a| a == *c))
+    };
+    // A signed element beside an unsigned element of the same name: which one an application
+    // reads depends on how it finds it, and by position it may read the unsigned one (the
+    // classic wrapping attack moves the signed original aside and puts a forgery first).
+    if !enveloping {
+        for node in &covered {
+            let twin = node
+                .parent()
+                .into_iter()
+                .flat_map(|p| p.children())
+                .find(|s| {
+                    s.is_element()
+                        && s != node
+                        && s.tag_name() == node.tag_name()
+                        && !is_covered(*s)
+                });
+            if let Some(twin) = twin {
+                return Err(wrapping(format!(
+                    "{} is signed but {} beside it, of the same name, is not: an application reading by position may read the unsigned one (signature wrapping)",
+                    path_of(*node),
+                    path_of(twin)
+                )));
+            }
+        }
+    }
+    let mut not_covered = Vec::new();
+    if !whole && !enveloping {
+        uncovered(doc.root_element(), &covered, &mut not_covered);
+    }
+    for (uri, _) in options.detached {
+        let referenced = content.iter().any(|(r, _)| {
+            matches!(&r.target, Target::Detached { uri: u }
+                if u == uri || detached_name(u).is_ok_and(|u| detached_name(uri) == Ok(u)))
+        });
+        if !referenced {
+            not_covered.push(format!("detached document {uri}"));
+        }
+    }
+    // The document element signed by its Id is the whole document; an enveloping or detached
+    // signature that leaves nothing out covers all there is.
+    let whole =
+        whole || covered.contains(&doc.root_element()) || enveloping && not_covered.is_empty();
+    Ok((whole, not_covered))
+}
+
+/// Paths reported as not covered, at most: enough to show a reader what is outside.
+const MAX_NOT_COVERED: usize = 32;
+
+/// The elements under `node` that no covered element holds or lies in, shallowest first.
+fn uncovered(node: Node<'_, '_>, covered: &[Node<'_, '_>], out: &mut Vec<String>) {
+    if covered.contains(&node) || is_dsig(node, "Signature") || holds_only_signatures(node) {
+        return;
+    }
+    let holds_covered = covered
+        .iter()
+        .any(|c| c.ancestors().skip(1).any(|a| a == node));
+    if !holds_covered {
+        if out.len() < MAX_NOT_COVERED {
+            out.push(path_of(node));
+        }
+        return;
+    }
+    for child in node.children().filter(Node::is_element) {
+        uncovered(child, covered, out);
+    }
+}
+
+/// An element with no attributes and no text whose element children are signatures or such
+/// elements themselves: a container of signatures (`<DSCKS><NBan><ds:Signature/>…`), not content.
+fn holds_only_signatures(node: Node<'_, '_>) -> bool {
+    node.attributes().len() == 0
+        && node.children().all(|c| {
+            (c.is_text() && c.text().unwrap_or("").trim().is_empty())
+                || c.is_comment()
+                || c.is_pi()
+                || (c.is_element() && (is_dsig(c, "Signature") || holds_only_signatures(c)))
+        })
 }
 
 /// Certificates and bare keys from `KeyInfo`, following same-document `RetrievalMethod` and

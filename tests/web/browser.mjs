@@ -587,7 +587,7 @@ try {
     await chooseFile('signed.xml');
     const shown = await readVerdict();
     assert.equal(shown.indication, 'TOTAL-PASSED');
-    assert.equal(shown.signatures[0].facts['Phạm vi chữ ký'], 'nội dung đã ký của văn bản XML');
+    assert.equal(shown.signatures[0].facts['Phạm vi chữ ký'], 'toàn bộ nội dung văn bản XML');
   });
 
   await step('an answer the page cannot read is explained in words, the technical detail marked English', async () => {
