@@ -133,6 +133,12 @@ pub struct VerifyConfig {
     pub crls: Vec<PathBuf>,
     /// `online` (default), `offline` or `off`.
     pub revocation: Option<String>,
+    /// How much of an XML document a signature must cover: `signed` (default: any content,
+    /// reported exactly, as e-invoices sign one element by its Id) or `whole`.
+    pub xml_scope: Option<String>,
+    /// Refuse signers whose certificate has no keyUsage extension (RFC 5280 allows it; the
+    /// default accepts it with a warning).
+    pub require_key_usage: Option<bool>,
 }
 
 /// `[token]`: the PKCS#11 defaults applied when a key URI leaves something out.
@@ -219,6 +225,8 @@ pub enum Error {
 enum Kind {
     Text,
     Integer,
+    /// `true` or `false`.
+    Boolean,
     /// A `:`-separated list of paths, like `PATH`.
     PathList,
 }
@@ -249,6 +257,16 @@ const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
         "KYSO_VERIFY_REVOCATION",
         &["verify", "revocation"],
         Kind::Text,
+    ),
+    (
+        "KYSO_VERIFY_XML_SCOPE",
+        &["verify", "xml_scope"],
+        Kind::Text,
+    ),
+    (
+        "KYSO_VERIFY_REQUIRE_KEY_USAGE",
+        &["verify", "require_key_usage"],
+        Kind::Boolean,
     ),
     ("KYSO_LOG_FORMAT", &["log", "format"], Kind::Text),
     ("KYSO_LOG_LEVEL", &["log", "level"], Kind::Text),
@@ -330,6 +348,12 @@ impl Config {
                     toml::Value::Integer(raw.trim().parse().map_err(|_| Error::Env {
                         variable: (*variable).to_owned(),
                         message: format!("`{raw}` is not a whole number"),
+                    })?)
+                }
+                Kind::Boolean => {
+                    toml::Value::Boolean(raw.trim().parse().map_err(|_| Error::Env {
+                        variable: (*variable).to_owned(),
+                        message: format!("`{raw}` is not true or false"),
                     })?)
                 }
             };
@@ -471,6 +495,7 @@ mod tests {
                 Kind::PathList => "/a:/b",
                 Kind::Text => "file:/x",
                 Kind::Integer => "2",
+                Kind::Boolean => "true",
             };
             let config = Config::parse("", "t", |n| (n == *variable).then(|| value.to_owned()))
                 .unwrap_or_else(|e| panic!("{variable}: {e}"));

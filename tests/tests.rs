@@ -13,6 +13,7 @@ mod pdf_attacks;
 mod pdf_levels;
 mod pdf_sign;
 mod pki;
+mod regression;
 mod testpki;
 mod token;
 mod token_faults;

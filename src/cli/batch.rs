@@ -305,6 +305,7 @@ fn progress_bar() -> ProgressBar {
 
 /// `INDICATION/SUB  name: first reason` for a document that did not pass.
 fn failure_line(item: &Item) -> String {
+    use kyso::verify::text::shown;
     match item.report() {
         Some(report) => {
             let reason = report
@@ -313,14 +314,19 @@ fn failure_line(item: &Item) -> String {
                 .or_else(|| report.signatures.iter().find_map(|s| s.reasons.first()))
                 .map(String::as_str)
                 .unwrap_or("");
+            // Entry names (a zip's) and reasons come from the documents: escaped for the
+            // terminal like every document string (`text::shown`).
             format!(
-                "{}  {}: {reason}",
+                "{}  {}: {}",
                 kyso::batch::verdict_key(report),
-                item.name
+                shown(&item.name),
+                shown(reason)
             )
         }
         None => match &item.outcome {
-            kyso::batch::Outcome::Failed(e) => format!("NOT-READ  {}: {e}", item.name),
+            kyso::batch::Outcome::Failed(e) => {
+                format!("NOT-READ  {}: {}", shown(&item.name), shown(&e.to_string()))
+            }
             kyso::batch::Outcome::Verified(_) => String::new(),
         },
     }

@@ -10,7 +10,7 @@ use clap::Args;
 
 use kyso::pki::{CertPool, Evidence, TrustStore};
 use kyso::verify::text::{self, Language};
-use kyso::verify::{Revocation, Verifier, VerifyOptions};
+use kyso::verify::{DetachedContent, Revocation, Verifier, VerifyOptions, XmlScope};
 
 use super::{EXIT_ERROR, EXIT_OK, Runtime};
 
@@ -30,6 +30,10 @@ pub struct VerifyArgs {
     /// Print the JSON report instead (one document: an object; several: an array).
     #[arg(long, conflicts_with = "batch")]
     json: bool,
+    /// Documents a detached XML signature refers to: a file (found by its name) or a folder
+    /// (found by their paths inside it). References resolve only among these.
+    #[arg(long, value_name = "FILE|DIR", conflicts_with = "batch")]
+    detached: Vec<PathBuf>,
     #[command(flatten)]
     pub(super) batch: super::batch::BatchArgs,
 }
@@ -75,6 +79,8 @@ pub fn run(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<u8> {
                 .unwrap_or_default(),
         ),
     };
+    let detached = read_detached(&args.detached)?;
+    let no_anchors = verifier.has_no_trust_anchors();
     let mut reports = Vec::new();
     let mut code = EXIT_OK;
     for file in &args.files {
@@ -86,7 +92,7 @@ pub fn run(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<u8> {
                 continue;
             }
         };
-        let report = verifier.verify(&bytes);
+        let report = verifier.verify_with(&bytes, &detached);
         if !report.all_passed() && code == EXIT_OK {
             code = EXIT_INVALID;
         }
@@ -97,10 +103,15 @@ pub fn run(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<u8> {
             }));
         } else {
             if args.files.len() > 1 {
-                println!("== {}", file.display());
+                println!("== {}", text::shown(&file.display().to_string()));
             }
             print!("{}", text::render(&report, language));
         }
+    }
+    if no_anchors {
+        eprintln!(
+            "kyso: no trust anchors are configured, so no signer can be trusted (NO_CERTIFICATE_CHAIN_FOUND): pass --trust ROOT.pem or set [verify] trust in kyso.toml; integrity, signature values and changes after signing were checked"
+        );
     }
     if args.json {
         let out = match reports.as_slice() {
@@ -126,7 +137,10 @@ pub(super) fn build_verifier(
             .load(path)
             .with_context(|| format!("loading trust anchors from {}", path.display()))?;
     }
-    if trust.is_empty() {
+    // Without anchors a document is still checked (integrity, signature value, changes after
+    // signing); every chain then reads NO_CERTIFICATE_CHAIN_FOUND, and `run` says why. A
+    // revocation snapshot, though, is gathered along validated paths: it needs anchors.
+    if trust.is_empty() && force.is_some() {
         bail!("no trust anchors: pass --trust ROOT.pem (or set [verify] trust in kyso.toml)");
     }
     let mut pool = CertPool::new();
@@ -177,7 +191,72 @@ pub(super) fn build_verifier(
     options.certificates = pool;
     options.evidence = evidence;
     options.revocation = revocation;
+    options.xml_scope = match config.xml_scope.as_deref() {
+        None | Some("signed") => XmlScope::SignedContent,
+        Some("whole") => XmlScope::WholeDocument,
+        Some(other) => bail!("[verify] xml_scope `{other}`: expected signed or whole"),
+    };
+    if config.require_key_usage == Some(true) {
+        options.signer_key_usage = kyso::pki::SignerKeyUsage::Required;
+    }
     Ok(Verifier::new(options))
+}
+
+/// Detached documents a file (by its name) or folder (by relative paths) supplies; bounded so
+/// that a folder given by mistake (a home directory) is refused rather than read whole.
+fn read_detached(paths: &[PathBuf]) -> anyhow::Result<DetachedContent> {
+    /// Files and bytes one verification reads as detached content: a signature names a few
+    /// attachments; 256 files or 1 GiB is a folder given by mistake.
+    const MAX_FILES: usize = 256;
+    const MAX_BYTES: u64 = 1 << 30;
+    let mut detached = DetachedContent::new();
+    let mut total = 0u64;
+    let mut add = |name: String, path: &Path| -> anyhow::Result<()> {
+        total += std::fs::metadata(path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .len();
+        if detached.len() >= MAX_FILES || total > MAX_BYTES {
+            bail!(
+                "--detached: more than {MAX_FILES} files or {} MiB; name the documents the signature refers to",
+                MAX_BYTES >> 20
+            );
+        }
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        detached.add(name, bytes);
+        Ok(())
+    };
+    for path in paths {
+        if path.is_dir() {
+            let mut stack = vec![path.clone()];
+            while let Some(dir) = stack.pop() {
+                for entry in
+                    std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
+                {
+                    let entry = entry?;
+                    let kind = entry.file_type()?;
+                    if kind.is_dir() {
+                        stack.push(entry.path());
+                    } else if kind.is_file() {
+                        let relative = entry.path();
+                        let relative = relative.strip_prefix(path).unwrap_or(&relative);
+                        let name = relative
+                            .components()
+                            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                            .collect::<Vec<_>>()
+                            .join("/");
+                        add(name, &entry.path())?;
+                    }
+                }
+            }
+        } else {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .with_context(|| format!("--detached {}: not a file name", path.display()))?;
+            add(name, path)?;
+        }
+    }
+    Ok(detached)
 }
 
 fn read_crls(path: &Path) -> anyhow::Result<Vec<kyso::pki::crl::Crl>> {
