@@ -358,6 +358,33 @@ fn signer_of(verifier: &Verifier, cert: &Certificate) -> Signer {
     }
 }
 
+/// Verifies an RFC 3161 signature timestamp token (DER) over `message` (the signature value for
+/// PAdES and CAdES; the canonicalized `ds:SignatureValue` for XAdES) and returns its time: one
+/// check for PDF and XML. `certificates` are the signature's own, offered as intermediates.
+fn signature_timestamp(
+    verifier: &Verifier,
+    token: &[u8],
+    message: &[u8],
+    certificates: &[Certificate],
+    embedded: &Evidence,
+) -> Result<OffsetDateTime, String> {
+    let token =
+        crate::pki::timestamp::TimestampToken::from_der(token).map_err(|e| e.to_string())?;
+    let mut intermediates = token.certificates().to_vec();
+    intermediates.extend(certificates.iter().cloned());
+    let sources = verifier.sources(embedded);
+    crate::pki::timestamp::verify(
+        &token,
+        message,
+        None,
+        &verifier.signers,
+        &intermediates,
+        &sources,
+    )
+    .map(|verified| verified.gen_time())
+    .map_err(|e| e.to_string())
+}
+
 /// Validates the signer's path and records trust, revocation and chain in the report.
 fn validate_chain(
     verifier: &Verifier,

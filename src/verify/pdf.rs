@@ -321,16 +321,17 @@ fn read_dss(doc: &Document<'_>) -> Dss {
     dss
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Every check of one signature, in the order of ETSI EN 319 102-1: format, byte range, CMS,
+/// integrity, signing certificate, signature value and algorithm policy, time, certificate
+/// path, changes after signing. A step that cannot go on records why and ends the report there;
+/// the ones that can (a signature below policy, a chain in doubt) let the later steps add facts.
 fn verify_signature(
     verifier: &Verifier,
     doc: &Document<'_>,
     context: &Signature<'_, '_>,
     revision: &Result<SignedRevision<'_>, String>,
 ) -> SignatureReport {
-    let bytes = doc.bytes();
     let sig = context.found;
-    let dss = context.dss;
     let mut report = SignatureReport::new(sig.name(), "unsupported");
     // 0. The dictionary as signed: the one in the signature's own revision.
     let revision = match revision {
@@ -340,305 +341,76 @@ fn verify_signature(
             return report;
         }
     };
-    let dict = &revision.dictionary;
-    let sub_filter = dict.name(b"SubFilter").unwrap_or(b"");
-    let format = match (sig.kind, sub_filter) {
-        (SignatureKind::DocumentTimestamp, _) => "document timestamp",
-        (_, b"ETSI.CAdES.detached") => "PAdES-B-B",
-        (_, b"adbe.pkcs7.detached") => "PKCS#7 (adbe.pkcs7.detached)",
-        (_, b"adbe.pkcs7.sha1") => "PKCS#7 (adbe.pkcs7.sha1)",
-        _ => "unsupported",
-    };
-    // adbe.pkcs7.sha1 (ISO 32000-1 §12.8.3.3.1, deprecated by ISO 32000-2 but still made by
-    // Vietnamese signing tools): the CMS encapsulates the SHA-1 digest of the byte ranges and
-    // signs that, instead of signing the ranges detached.
-    let encapsulated_sha1 = sub_filter == b"adbe.pkcs7.sha1";
-    report.format = format.to_owned();
-    if is_usage_rights(doc, revision, sig.id) {
-        report.format = "usage rights (UR3)".to_owned();
-        report.warnings.push(
-            "a usage-rights signature (Adobe Reader extensions): it enables reader features and says nothing about who approved the document".to_owned(),
-        );
-    }
-    if format == "unsupported" {
-        report.fail(
-            SubIndication::FormatFailure,
-            format!(
-                "signature format /{} is not supported (only ETSI.CAdES.detached, adbe.pkcs7.detached, adbe.pkcs7.sha1 and ETSI.RFC3161)",
-                String::from_utf8_lossy(sub_filter)
-            ),
-        );
+    let Some(format) = recognise_format(doc, revision, sig, &mut report) else {
         return report;
-    }
-
+    };
     // 1. The byte range: [0 a b c], excluding exactly this dictionary's /Contents, ending at the
     //    end of the revision the dictionary appears in, not interleaved with another signature's
     //    gap.
-    let (ranges, signed_end) = match byte_range(bytes, revision, context.other_gaps, &mut report) {
-        Some(r) => r,
-        None => return report,
-    };
-
-    // 2. The CMS.
-    let Some(contents) = dict.get(b"Contents").and_then(Object::as_string) else {
-        report.fail(
-            SubIndication::FormatFailure,
-            "the signature has no /Contents string",
-        );
+    let Some((ranges, signed_end)) =
+        byte_range(doc.bytes(), revision, context.other_gaps, &mut report)
+    else {
         return report;
     };
-    let cms = match SignedData::parse(contents) {
-        Ok(c) => c,
-        Err(e) => {
-            report.fail(
-                SubIndication::FormatFailure,
-                format!("the CMS cannot be read: {e}"),
-            );
-            return report;
-        }
+    // 2. The CMS.
+    let Some((contents, cms)) = read_cms(&revision.dictionary, &mut report) else {
+        return report;
     };
-    // Data after the CMS is outside what the signature covers and may carry anything; it is
-    // a format failure, but the checks go on so that the report also says what else is wrong.
-    if cms.trailing_garbage {
-        report.fail(
-            SubIndication::FormatFailure,
-            "/Contents holds data after the CMS that is not zero padding",
+    if format == Format::DocumentTimestamp {
+        verify_document_timestamp(
+            verifier,
+            &mut report,
+            contents,
+            doc.bytes(),
+            &ranges,
+            context.dss,
         );
-    }
-    if sig.kind == SignatureKind::DocumentTimestamp {
-        verify_document_timestamp(verifier, &mut report, contents, bytes, &ranges, dss);
         finish_changes(context, &mut report, revision, signed_end, None);
         report.bottom_line();
         return report;
     }
-    let [info] = cms.signer_infos.as_slice() else {
-        report.fail(
-            SubIndication::FormatFailure,
-            format!(
-                "the CMS has {} SignerInfos; a PDF signature has exactly one",
-                cms.signer_infos.len()
-            ),
-        );
+    let Some(info) = signer_info(&cms, &mut report) else {
         return report;
     };
-
-    if let Some(problem) = envelope_problem(&cms, info) {
-        report.fail(SubIndication::FormatFailure, problem);
-        return report;
-    }
-
-    // 3. Integrity: the digest of the byte ranges. Every digest kyso can compute is computed,
-    //    whatever the algorithm policy says of it: a tampered SHA-1 signature is HASH_FAILURE,
-    //    an intact one is judged by the policy afterwards (step 6).
-    let digest = match digest_algorithm(&info.digest_algorithm) {
-        Ok(d) => d,
-        Err(reason) => {
-            report.fail(SubIndication::CryptoConstraintsFailure, reason);
-            return report;
-        }
+    // 3.–6. Integrity, the signing certificate, the signature value and the algorithm policy.
+    let signed = SignedBytes {
+        doc,
+        ranges: &ranges,
+        digests: context.digests,
+        format,
     };
-    let ranges_digest = |algorithm: MessageDigest| -> Vec<u8> {
-        // One pass over the file serves every SHA-256 signature; other digests hash their ranges.
-        match algorithm {
-            MessageDigest::Sha256 => context.digests.ranges(bytes, &ranges),
-            _ => None,
-        }
-        .unwrap_or_else(|| algorithm.of(ranges.iter().map(|(start, end)| &bytes[*start..*end])))
-    };
-    // What the CMS signs, and its digest under the SignerInfo's algorithm.
-    let (signed_content, content_digest): (std::borrow::Cow<'_, [u8]>, Vec<u8>) =
-        if encapsulated_sha1 {
-            let Some(encapsulated) = cms.content.as_deref() else {
-                report.fail(
-                    SubIndication::FormatFailure,
-                    "an adbe.pkcs7.sha1 signature without the encapsulated digest of the document",
-                );
-                return report;
-            };
-            if encapsulated != ranges_digest(MessageDigest::Sha1).as_slice() {
-                report.intact = Facet::Failed;
-                report.fail(
-                    SubIndication::HashFailure,
-                    "the signed bytes were changed: their SHA-1 digest differs from the one the signature encapsulates",
-                );
-                return report;
-            }
-            let content_digest = digest.of(std::iter::once(encapsulated));
-            (std::borrow::Cow::Borrowed(encapsulated), content_digest)
-        } else {
-            let mut content = Vec::new();
-            if info.signed_attributes.is_none() {
-                for (start, end) in &ranges {
-                    content.extend_from_slice(&bytes[*start..*end]);
-                }
-            }
-            (std::borrow::Cow::Owned(content), ranges_digest(digest))
-        };
-
-    // 4. The signing certificate.
-    let mut pool: Vec<Certificate> = cms
-        .certificates
-        .iter()
-        .filter_map(|der| verifier.certificate(der))
-        .collect();
-    pool.extend(dss.certificates.iter().cloned());
-    let Some(leaf) = find_signer(&info.sid, &pool) else {
-        report.fail(
-            SubIndication::NoSigningCertificateFound,
-            "the signer's certificate is not in the signature or the document",
-        );
+    let Some(signer) = check_signed_data(verifier, &signed, &cms, info, context.dss, &mut report)
+    else {
         return report;
     };
-    report.signer = Some(signer_of(verifier, &leaf));
-
-    // 5. Signed attributes: message digest, content type, signing certificate reference.
-    let message: std::borrow::Cow<'_, [u8]> = match &info.signed_attributes {
-        Some(attributes) => {
-            match attributes.message_digest() {
-                Some(md) if md.as_ref() == content_digest.as_slice() => {
-                    report.intact = Facet::Passed;
-                }
-                Some(_) => {
-                    report.intact = Facet::Failed;
-                    report.fail(
-                        SubIndication::HashFailure,
-                        "the signed bytes were changed: their digest differs from the one signed",
-                    );
-                    return report;
-                }
-                None => {
-                    report.fail(
-                        SubIndication::FormatFailure,
-                        "the signed attributes have no single messageDigest",
-                    );
-                    return report;
-                }
-            }
-            if !attributes
-                .content_type()
-                .is_some_and(|c| c.is(cms::oid::DATA))
-            {
-                report.fail(
-                    SubIndication::FormatFailure,
-                    "the signed attributes' content type is not id-data",
-                );
-                return report;
-            }
-            if let Some(problem) = signing_certificate_problem(attributes, &leaf) {
-                report.fail(SubIndication::NoSigningCertificateFound, problem);
-                return report;
-            }
-            if attributes.count(cms::oid::SIGNING_CERTIFICATE_V2) == 0
-                && format.starts_with("PAdES")
-            {
-                report.format = "CMS (no signing-certificate attribute)".to_owned();
-            }
-            std::borrow::Cow::Borrowed(&attributes.signed_bytes)
-        }
-        // No signed attributes: the signature is over the content itself (the byte ranges, or
-        // for adbe.pkcs7.sha1 their encapsulated digest, already compared above).
-        None => {
-            report.intact = if encapsulated_sha1 {
-                Facet::Passed
-            } else {
-                Facet::Undetermined
-            };
-            signed_content
-        }
-    };
-
-    // 6. The signature value, then the algorithm policy: a value that verifies with an
-    //    algorithm or key below policy is intact, and INDETERMINATE for want of a proof that it
-    //    was made before the algorithm was retired.
-    match signature_check(info, digest, &leaf, &message) {
-        Ok(checked) => {
-            report.signature_valid = Facet::Passed;
-            if report.intact == Facet::Undetermined {
-                report.intact = Facet::Passed;
-            }
-            report.signature_algorithm = Some(checked.name.to_owned());
-            let policy = verifier.signers.policy().algorithms;
-            let mut below: Vec<String> = Vec::new();
-            if policy != AlgorithmPolicy::DangerouslyAllowLegacy
-                && (digest == MessageDigest::Sha1 || encapsulated_sha1)
-            {
-                below.push("the SHA-1 digest".to_owned());
-            }
-            // The SHA-1 digest already said names a SHA-1 signature algorithm too.
-            let sha1_said = !below.is_empty();
-            match pki_signature::policy_problem(&checked.algorithm, &checked.key, policy) {
-                Some(pki_signature::SignatureError::WeakAlgorithm { .. }) if sha1_said => {}
-                Some(problem) => below.push(problem.to_string()),
-                None => {}
-            }
-            if !below.is_empty() {
-                report.fail(
-                    SubIndication::CryptoConstraintsFailureNoPoe,
-                    format!(
-                        "the signature is intact, but {} is below the algorithm policy and nothing proves the signature was made before it was retired",
-                        below.join(" and ")
-                    ),
-                );
-            }
-        }
-        Err((sub, reason)) => {
-            if sub == SubIndication::SigCryptoFailure {
-                report.signature_valid = Facet::Failed;
-            }
-            report.fail(sub, reason);
-            return report;
-        }
-    }
-
     // 7. Time: a verified signature timestamp proves it; otherwise the claimed /M.
-    let claimed = dict
-        .get(b"M")
-        .and_then(Object::as_string)
-        .and_then(parse_pdf_date);
-    report.signing_time = claimed;
-    report.signing_time_source = claimed.map(|_| TimeSource::Claimed);
-    let embedded = &dss.evidence;
-    let mut proven = None;
-    if let Some(attribute) = info
-        .unsigned_attributes
-        .iter()
-        .find(|a| a.oid.is(cms::oid::SIGNATURE_TIMESTAMP_TOKEN))
-    {
-        match check_timestamp(verifier, attribute, &info.signature, &pool, embedded) {
-            Ok(at) => {
-                proven = Some(at);
-                report.timestamp_time = Some(at);
-                report.signing_time = Some(at);
-                report.signing_time_source = Some(TimeSource::Timestamp);
-                if report.format == "PAdES-B-B" {
-                    report.format = "PAdES-B-T".to_owned();
-                }
-            }
-            Err(reason) => report.warnings.push(format!(
-                "the signature timestamp is not valid and was ignored: {reason}"
-            )),
-        }
-    }
-
+    let proven = signing_time(
+        verifier,
+        &revision.dictionary,
+        info,
+        &signer,
+        context.dss,
+        &mut report,
+    );
     // 8. The certificate path, at the proven time or now.
-    let intermediates: Vec<Certificate> = pool
+    let intermediates: Vec<Certificate> = signer
+        .pool
         .iter()
-        .filter(|c| c.fingerprint() != leaf.fingerprint())
+        .filter(|c| c.fingerprint() != signer.leaf.fingerprint())
         .cloned()
         .collect();
     validate_chain(
         verifier,
         &mut report,
-        &leaf,
+        &signer.leaf,
         &intermediates,
         proven.unwrap_or(verifier.at),
         proven.is_some(),
-        embedded,
+        &context.dss.evidence,
     );
-    if report.format == "PAdES-B-T" && dss_covers_chain(dss, &report) {
+    if report.format == "PAdES-B-T" && dss_covers_chain(context.dss, &report) {
         report.format = "PAdES-B-LT".to_owned();
     }
-
     // 9. What changed afterwards, within what a certification permits.
     let docmdp = certification_level(doc, revision, sig.id);
     if docmdp.is_some()
@@ -653,6 +425,407 @@ fn verify_signature(
     finish_changes(context, &mut report, revision, signed_end, docmdp);
     report.bottom_line();
     report
+}
+
+/// The signature formats kyso verifies, by `/SubFilter` (or the dictionary's `/Type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    /// `ETSI.CAdES.detached`: PAdES.
+    Pades,
+    /// `adbe.pkcs7.detached`.
+    Pkcs7Detached,
+    /// `adbe.pkcs7.sha1` (ISO 32000-1 §12.8.3.3.1, deprecated by ISO 32000-2 but still made by
+    /// Vietnamese signing tools): the CMS encapsulates the SHA-1 digest of the byte ranges and
+    /// signs that, instead of signing the ranges detached.
+    Pkcs7Sha1,
+    /// `ETSI.RFC3161`.
+    DocumentTimestamp,
+}
+
+impl Format {
+    fn name(self) -> &'static str {
+        match self {
+            Format::Pades => "PAdES-B-B",
+            Format::Pkcs7Detached => "PKCS#7 (adbe.pkcs7.detached)",
+            Format::Pkcs7Sha1 => "PKCS#7 (adbe.pkcs7.sha1)",
+            Format::DocumentTimestamp => "document timestamp",
+        }
+    }
+}
+
+/// The format the dictionary declares, recorded in the report; `None` (a FORMAT_FAILURE
+/// recorded) for a SubFilter kyso does not verify.
+fn recognise_format(
+    doc: &Document<'_>,
+    revision: &SignedRevision<'_>,
+    sig: &FoundSignature,
+    report: &mut SignatureReport,
+) -> Option<Format> {
+    let sub_filter = revision.dictionary.name(b"SubFilter").unwrap_or(b"");
+    let format = match (sig.kind, sub_filter) {
+        (SignatureKind::DocumentTimestamp, _) => Some(Format::DocumentTimestamp),
+        (_, b"ETSI.CAdES.detached") => Some(Format::Pades),
+        (_, b"adbe.pkcs7.detached") => Some(Format::Pkcs7Detached),
+        (_, b"adbe.pkcs7.sha1") => Some(Format::Pkcs7Sha1),
+        _ => None,
+    };
+    report.format = format.map_or("unsupported", Format::name).to_owned();
+    if is_usage_rights(doc, revision, sig.id) {
+        report.format = "usage rights (UR3)".to_owned();
+        report.warnings.push(
+            "a usage-rights signature (Adobe Reader extensions): it enables reader features and says nothing about who approved the document".to_owned(),
+        );
+    }
+    if format.is_none() {
+        report.fail(
+            SubIndication::FormatFailure,
+            format!(
+                "signature format /{} is not supported (only ETSI.CAdES.detached, adbe.pkcs7.detached, adbe.pkcs7.sha1 and ETSI.RFC3161)",
+                String::from_utf8_lossy(sub_filter)
+            ),
+        );
+    }
+    format
+}
+
+/// The `/Contents` string and the CMS it holds. Data after the CMS is outside what the
+/// signature covers and may carry anything: a format failure, but the checks go on so that the
+/// report also says what else is wrong.
+fn read_cms<'d>(
+    dict: &'d Dictionary,
+    report: &mut SignatureReport,
+) -> Option<(&'d [u8], SignedData<'d>)> {
+    let Some(contents) = dict.get(b"Contents").and_then(Object::as_string) else {
+        report.fail(
+            SubIndication::FormatFailure,
+            "the signature has no /Contents string",
+        );
+        return None;
+    };
+    let cms = match SignedData::parse(contents) {
+        Ok(c) => c,
+        Err(e) => {
+            report.fail(
+                SubIndication::FormatFailure,
+                format!("the CMS cannot be read: {e}"),
+            );
+            return None;
+        }
+    };
+    if cms.trailing_garbage {
+        report.fail(
+            SubIndication::FormatFailure,
+            "/Contents holds data after the CMS that is not zero padding",
+        );
+    }
+    Some((contents, cms))
+}
+
+/// The one SignerInfo of a PDF signature, with the unsigned envelope around it consistent.
+fn signer_info<'c, 'd>(
+    cms: &'c SignedData<'d>,
+    report: &mut SignatureReport,
+) -> Option<&'c SignerInfo<'d>> {
+    let [info] = cms.signer_infos.as_slice() else {
+        report.fail(
+            SubIndication::FormatFailure,
+            format!(
+                "the CMS has {} SignerInfos; a PDF signature has exactly one",
+                cms.signer_infos.len()
+            ),
+        );
+        return None;
+    };
+    if let Some(problem) = envelope_problem(cms, info) {
+        report.fail(SubIndication::FormatFailure, problem);
+        return None;
+    }
+    Some(info)
+}
+
+/// What a signature's integrity is checked against: the document's byte ranges.
+struct SignedBytes<'s, 'a> {
+    doc: &'s Document<'a>,
+    ranges: &'s [(usize, usize)],
+    digests: &'s PrefixDigests,
+    format: Format,
+}
+
+impl SignedBytes<'_, '_> {
+    /// The digest of the byte ranges. One pass over the file serves every SHA-256 signature;
+    /// other digests hash their ranges.
+    fn digest(&self, algorithm: MessageDigest) -> Vec<u8> {
+        let bytes = self.doc.bytes();
+        match algorithm {
+            MessageDigest::Sha256 => self.digests.ranges(bytes, self.ranges),
+            _ => None,
+        }
+        .unwrap_or_else(|| {
+            algorithm.of(self.ranges.iter().map(|(start, end)| &bytes[*start..*end]))
+        })
+    }
+
+    /// The byte ranges, concatenated: what a CMS without signed attributes signs.
+    fn concatenated(&self) -> Vec<u8> {
+        let bytes = self.doc.bytes();
+        let mut content = Vec::new();
+        for (start, end) in self.ranges {
+            content.extend_from_slice(&bytes[*start..*end]);
+        }
+        content
+    }
+}
+
+/// The signer found and verified: its certificate, and every certificate the signature and the
+/// document carry (the pool its path is built from).
+struct VerifiedSigner {
+    leaf: Certificate,
+    pool: Vec<Certificate>,
+}
+
+/// Steps 3–6: integrity (the digest of what is signed), the signing certificate, the signed
+/// attributes, the signature value, then the algorithm policy. Every digest kyso can compute is
+/// computed whatever the policy says of it: a tampered SHA-1 signature is HASH_FAILURE, an
+/// intact one is judged by the policy afterwards.
+fn check_signed_data(
+    verifier: &Verifier,
+    signed: &SignedBytes<'_, '_>,
+    cms: &SignedData<'_>,
+    info: &SignerInfo<'_>,
+    dss: &Dss,
+    report: &mut SignatureReport,
+) -> Option<VerifiedSigner> {
+    let digest = match digest_algorithm(&info.digest_algorithm) {
+        Ok(d) => d,
+        Err(reason) => {
+            report.fail(SubIndication::CryptoConstraintsFailure, reason);
+            return None;
+        }
+    };
+    // 3. What the CMS signs, and its digest under the SignerInfo's algorithm.
+    let (content, content_digest): (std::borrow::Cow<'_, [u8]>, Vec<u8>) = if signed.format
+        == Format::Pkcs7Sha1
+    {
+        let Some(encapsulated) = cms.content.as_deref() else {
+            report.fail(
+                SubIndication::FormatFailure,
+                "an adbe.pkcs7.sha1 signature without the encapsulated digest of the document",
+            );
+            return None;
+        };
+        if encapsulated != signed.digest(MessageDigest::Sha1).as_slice() {
+            report.intact = Facet::Failed;
+            report.fail(
+                    SubIndication::HashFailure,
+                    "the signed bytes were changed: their SHA-1 digest differs from the one the signature encapsulates",
+                );
+            return None;
+        }
+        let content_digest = digest.of(std::iter::once(encapsulated));
+        (std::borrow::Cow::Borrowed(encapsulated), content_digest)
+    } else if info.signed_attributes.is_none() {
+        (
+            std::borrow::Cow::Owned(signed.concatenated()),
+            signed.digest(digest),
+        )
+    } else {
+        (std::borrow::Cow::Borrowed(&[][..]), signed.digest(digest))
+    };
+
+    // 4. The signing certificate.
+    let mut pool: Vec<Certificate> = cms
+        .certificates
+        .iter()
+        .filter_map(|der| verifier.certificate(der))
+        .collect();
+    pool.extend(dss.certificates.iter().cloned());
+    let Some(leaf) = find_signer(&info.sid, &pool) else {
+        report.fail(
+            SubIndication::NoSigningCertificateFound,
+            "the signer's certificate is not in the signature or the document",
+        );
+        return None;
+    };
+    report.signer = Some(signer_of(verifier, &leaf));
+
+    // 5. Signed attributes: message digest, content type, signing certificate reference. No
+    //    signed attributes: the signature is over the content itself (the byte ranges, or for
+    //    adbe.pkcs7.sha1 their encapsulated digest, already compared above).
+    let message = match &info.signed_attributes {
+        Some(attributes) => std::borrow::Cow::Borrowed(signed_attributes(
+            attributes,
+            &content_digest,
+            &leaf,
+            signed.format,
+            report,
+        )?),
+        None => {
+            report.intact = if signed.format == Format::Pkcs7Sha1 {
+                Facet::Passed
+            } else {
+                Facet::Undetermined
+            };
+            content
+        }
+    };
+
+    // 6. The signature value, then the algorithm policy.
+    signature_value(
+        verifier,
+        info,
+        digest,
+        &leaf,
+        &message,
+        signed.format,
+        report,
+    )?;
+    Some(VerifiedSigner { leaf, pool })
+}
+
+/// Checks the signed attributes against the content's digest and the signer; returns the
+/// bytes the signature value is over (the attributes as they arrived, never re-encoded).
+fn signed_attributes<'x>(
+    attributes: &'x cms::SignedAttributes<'_>,
+    content_digest: &[u8],
+    leaf: &Certificate,
+    format: Format,
+    report: &mut SignatureReport,
+) -> Option<&'x [u8]> {
+    match attributes.message_digest() {
+        Some(md) if md.as_ref() == content_digest => report.intact = Facet::Passed,
+        Some(_) => {
+            report.intact = Facet::Failed;
+            report.fail(
+                SubIndication::HashFailure,
+                "the signed bytes were changed: their digest differs from the one signed",
+            );
+            return None;
+        }
+        None => {
+            report.fail(
+                SubIndication::FormatFailure,
+                "the signed attributes have no single messageDigest",
+            );
+            return None;
+        }
+    }
+    if !attributes
+        .content_type()
+        .is_some_and(|c| c.is(cms::oid::DATA))
+    {
+        report.fail(
+            SubIndication::FormatFailure,
+            "the signed attributes' content type is not id-data",
+        );
+        return None;
+    }
+    if let Some(problem) = signing_certificate_problem(attributes, leaf) {
+        report.fail(SubIndication::NoSigningCertificateFound, problem);
+        return None;
+    }
+    if attributes.count(cms::oid::SIGNING_CERTIFICATE_V2) == 0 && format == Format::Pades {
+        report.format = "CMS (no signing-certificate attribute)".to_owned();
+    }
+    Some(&attributes.signed_bytes)
+}
+
+/// The signature value, then the algorithm policy: a value that verifies with an algorithm or
+/// key below policy is intact, and INDETERMINATE for want of a proof that it was made before
+/// the algorithm was retired. `None` when the value does not verify (recorded).
+fn signature_value(
+    verifier: &Verifier,
+    info: &SignerInfo<'_>,
+    digest: MessageDigest,
+    leaf: &Certificate,
+    message: &[u8],
+    format: Format,
+    report: &mut SignatureReport,
+) -> Option<()> {
+    let checked = match signature_check(info, digest, leaf, message) {
+        Ok(checked) => checked,
+        Err((sub, reason)) => {
+            if sub == SubIndication::SigCryptoFailure {
+                report.signature_valid = Facet::Failed;
+            }
+            report.fail(sub, reason);
+            return None;
+        }
+    };
+    report.signature_valid = Facet::Passed;
+    if report.intact == Facet::Undetermined {
+        report.intact = Facet::Passed;
+    }
+    report.signature_algorithm = Some(checked.name.to_owned());
+    let policy = verifier.signers.policy().algorithms;
+    let mut below: Vec<String> = Vec::new();
+    if policy != AlgorithmPolicy::DangerouslyAllowLegacy
+        && (digest == MessageDigest::Sha1 || format == Format::Pkcs7Sha1)
+    {
+        below.push("the SHA-1 digest".to_owned());
+    }
+    // The SHA-1 digest already said names a SHA-1 signature algorithm too.
+    let sha1_said = !below.is_empty();
+    match pki_signature::policy_problem(&checked.algorithm, &checked.key, policy) {
+        Some(pki_signature::SignatureError::WeakAlgorithm { .. }) if sha1_said => {}
+        Some(problem) => below.push(problem.to_string()),
+        None => {}
+    }
+    if !below.is_empty() {
+        report.fail(
+            SubIndication::CryptoConstraintsFailureNoPoe,
+            format!(
+                "the signature is intact, but {} is below the algorithm policy and nothing proves the signature was made before it was retired",
+                below.join(" and ")
+            ),
+        );
+    }
+    Some(())
+}
+
+/// The signing time: a verified signature timestamp proves it (returned); otherwise the
+/// claimed `/M` is reported as claimed.
+fn signing_time(
+    verifier: &Verifier,
+    dict: &Dictionary,
+    info: &SignerInfo<'_>,
+    signer: &VerifiedSigner,
+    dss: &Dss,
+    report: &mut SignatureReport,
+) -> Option<OffsetDateTime> {
+    let claimed = dict
+        .get(b"M")
+        .and_then(Object::as_string)
+        .and_then(parse_pdf_date);
+    report.signing_time = claimed;
+    report.signing_time_source = claimed.map(|_| TimeSource::Claimed);
+    let attribute = info
+        .unsigned_attributes
+        .iter()
+        .find(|a| a.oid.is(cms::oid::SIGNATURE_TIMESTAMP_TOKEN))?;
+    let token = match attribute.values.as_slice() {
+        [value] => value.definite().map_err(|e| e.to_string()),
+        _ => Err("the timestamp attribute holds more than one token".to_owned()),
+    };
+    let checked = token.and_then(|der| {
+        super::signature_timestamp(verifier, &der, &info.signature, &signer.pool, &dss.evidence)
+    });
+    match checked {
+        Ok(at) => {
+            report.timestamp_time = Some(at);
+            report.signing_time = Some(at);
+            report.signing_time_source = Some(TimeSource::Timestamp);
+            if report.format == "PAdES-B-B" {
+                report.format = "PAdES-B-T".to_owned();
+            }
+            Some(at)
+        }
+        Err(reason) => {
+            report.warnings.push(format!(
+                "the signature timestamp is not valid and was ignored: {reason}"
+            ));
+            None
+        }
+    }
 }
 
 /// Reads and checks `/ByteRange` of the dictionary as signed; on success the two ranges and the
@@ -940,34 +1113,6 @@ fn signature_check(
         )),
         Err(other) => Err((SubIndication::CryptoConstraintsFailure, other.to_string())),
     }
-}
-
-/// Verifies a signature timestamp token over the signature value; returns its time.
-fn check_timestamp(
-    verifier: &Verifier,
-    attribute: &cms::Attribute<'_>,
-    signature: &[u8],
-    pool: &[Certificate],
-    embedded: &Evidence,
-) -> Result<OffsetDateTime, String> {
-    let [value] = attribute.values.as_slice() else {
-        return Err("the timestamp attribute holds more than one token".to_owned());
-    };
-    let der = value.definite().map_err(|e| e.to_string())?;
-    let token = TimestampToken::from_der(&der).map_err(|e| e.to_string())?;
-    let mut intermediates = token.certificates().to_vec();
-    intermediates.extend(pool.iter().cloned());
-    let sources = verifier.sources(embedded);
-    timestamp::verify(
-        &token,
-        signature,
-        None,
-        &verifier.signers,
-        &intermediates,
-        &sources,
-    )
-    .map(|verified| verified.gen_time())
-    .map_err(|e| e.to_string())
 }
 
 fn verify_document_timestamp(

@@ -9,7 +9,6 @@ use super::{
     DetachedContent, Verifier, XmlScope, document_sha256, empty_report, signer_of, validate_chain,
 };
 use crate::pki::AlgorithmPolicy;
-use crate::pki::timestamp::{self, TimestampToken};
 use crate::pki::{Certificate, Evidence};
 use crate::verify::DocumentReport;
 use crate::xml::verify::{Role, SignerKey, Target};
@@ -136,7 +135,7 @@ pub(super) fn verify(
         out.signing_time_source = claimed.map(|_| TimeSource::Claimed);
         let mut proven = None;
         for stamp in signature.xades.iter().flat_map(|p| &p.timestamps) {
-            match check_timestamp(
+            match super::signature_timestamp(
                 verifier,
                 &stamp.token,
                 &stamp.message,
@@ -236,27 +235,4 @@ fn map_sub(sub: xml::SubIndication) -> SubIndication {
         xml::SubIndication::NoSigningCertificateFound => SubIndication::NoSigningCertificateFound,
         xml::SubIndication::CryptoConstraintsFailure => SubIndication::CryptoConstraintsFailure,
     }
-}
-
-fn check_timestamp(
-    verifier: &Verifier,
-    token: &[u8],
-    message: &[u8],
-    certificates: &[Certificate],
-    embedded: &Evidence,
-) -> Result<OffsetDateTime, String> {
-    let token = TimestampToken::from_der(token).map_err(|e| e.to_string())?;
-    let mut intermediates = token.certificates().to_vec();
-    intermediates.extend(certificates.iter().cloned());
-    let sources = verifier.sources(embedded);
-    timestamp::verify(
-        &token,
-        message,
-        None,
-        &verifier.signers,
-        &intermediates,
-        &sources,
-    )
-    .map(|v| v.gen_time())
-    .map_err(|e| e.to_string())
 }

@@ -468,6 +468,10 @@ enum Data {
     Octets(Vec<u8>),
 }
 
+/// XMLDSig core validation of one signature (W3C XMLDSig 1.1 §3.2) with the wrapping checks:
+/// structure, references (dereference, transforms, digest), the value over the canonical
+/// `SignedInfo` with each candidate key, XAdES, what the caller reads, then the algorithm
+/// policy. `Err` is the status that ends the check.
 fn check_signature<'a, 'input>(
     doc: &'a Document<'input>,
     signature: Node<'a, 'input>,
@@ -481,13 +485,103 @@ fn check_signature<'a, 'input>(
             format!("duplicate Id {id:?} on lines {first} and {second}"),
         ));
     }
+    let parts = signature_parts(signature)?;
+    let signed_info = read_signed_info(parts.signed_info, options)?;
+    report.method = Some(signed_info.method);
+
+    // Key material first, so that even a failed report names the claimed signer.
+    let material = parts
+        .key_info
+        .map(|k| key_material(k, ids))
+        .transpose()?
+        .unwrap_or_default();
+    report.certificates = material.certificates.clone();
+
+    // Reference validation.
+    let mut output_budget = doc
+        .input_text()
+        .len()
+        .max(4096)
+        .saturating_mul(options.budget.output_factor);
+    let mut targets = Vec::with_capacity(signed_info.references.len());
+    for r in &signed_info.references {
+        let (checked, target) =
+            check_reference(doc, signature, ids, r, options, &mut output_budget)?;
+        report.references.push(checked);
+        targets.push(target);
+    }
+
+    // The signature value over the canonical SignedInfo.
+    let value = decode_base64(parts.value)?;
+    let octets = c14n::canonicalize(
+        doc,
+        &Subtree::new(parts.signed_info, Comments::Keep),
+        &signed_info.c14n,
+    );
+    let below_policy = check_value(
+        signed_info.method,
+        &octets,
+        &value,
+        material,
+        options,
+        report,
+    )?;
+
+    // XAdES.
+    let properties = xades::inspect(doc, signature, parts.value, ids, report)?;
+    if let Some(p) = &properties {
+        let covered = report.references.iter().any(|r| {
+            r.role == Role::SignedProperties
+                && matches!(&r.target, Target::Element { line, .. } if *line == p.signed_properties_line)
+        });
+        if !covered {
+            return Err(fail(
+                SubIndication::SignedDataNotFound,
+                "XAdES SignedProperties is not covered by a SignedProperties reference",
+            ));
+        }
+    }
+    report.xades = properties;
+
+    if !report.nested {
+        check_expectation(doc, signature, options, report, &targets)?;
+    }
+    // Intact, and what the caller reads is covered: now the algorithm policy.
+    let weak_digest = signed_info
+        .references
+        .iter()
+        .find(|r| !r.digest_method.allowed(options.legacy))
+        .map(|r| r.digest_method.uri());
+    if let Some(what) = below_policy
+        .map(str::to_owned)
+        .or_else(|| weak_digest.map(|uri| format!("digest method {uri}")))
+    {
+        report.below_policy = Some(what.clone());
+        return Err(fail(
+            SubIndication::CryptoConstraintsFailure,
+            format!("the signature is intact, but uses {what}, which is below policy"),
+        ));
+    }
+    Ok(())
+}
+
+/// A `ds:Signature`'s children: SignedInfo, SignatureValue, KeyInfo?, Object*.
+struct SignatureParts<'a, 'input> {
+    signed_info: Node<'a, 'input>,
+    value: Node<'a, 'input>,
+    key_info: Option<Node<'a, 'input>>,
+}
+
+fn signature_parts<'a, 'input>(
+    signature: Node<'a, 'input>,
+) -> Result<SignatureParts<'a, 'input>, Status> {
     let children = element_children(signature)?;
     let mut it = children.iter().copied();
     let signed_info = it
         .next()
         .filter(|n| is_dsig(*n, "SignedInfo"))
         .ok_or_else(|| format_error(signature, "Signature must start with SignedInfo"))?;
-    let value_node = it
+    let value = it
         .next()
         .filter(|n| is_dsig(*n, "SignatureValue"))
         .ok_or_else(|| format_error(signature, "SignedInfo must be followed by SignatureValue"))?;
@@ -499,8 +593,24 @@ fn check_signature<'a, 'input>(
             return Err(format_error(n, "unexpected element in Signature"));
         }
     }
+    Ok(SignatureParts {
+        signed_info,
+        value,
+        key_info,
+    })
+}
 
-    // SignedInfo: CanonicalizationMethod, SignatureMethod, Reference+.
+/// A parsed `SignedInfo`: CanonicalizationMethod, SignatureMethod, Reference+.
+struct SignedInfo<'a, 'input> {
+    c14n: Algorithm,
+    method: SignatureMethod,
+    references: Vec<Reference<'a, 'input>>,
+}
+
+fn read_signed_info<'a, 'input>(
+    signed_info: Node<'a, 'input>,
+    options: &VerifyOptions<'_>,
+) -> Result<SignedInfo<'a, 'input>, Status> {
     let si = element_children(signed_info)?;
     let (Some(cm), Some(sm)) = (si.first(), si.get(1)) else {
         return Err(format_error(signed_info, "SignedInfo is incomplete"));
@@ -519,7 +629,6 @@ fn check_signature<'a, 'input>(
         SignatureMethod::from_uri(sm_uri)
             .ok_or_else(|| unsupported(format!("signature method {sm_uri}")))?
     };
-    report.method = Some(method);
     if element_children(*sm)?
         .iter()
         .any(|n| n.tag_name().name() == "HMACOutputLength")
@@ -547,32 +656,24 @@ fn check_signature<'a, 'input>(
         }
         references.push(parse_reference(r, options)?);
     }
+    Ok(SignedInfo {
+        c14n,
+        method,
+        references,
+    })
+}
 
-    // Key material first, so that even a failed report names the claimed signer.
-    let material = key_info
-        .map(|k| key_material(k, ids))
-        .transpose()?
-        .unwrap_or_default();
-    report.certificates = material.certificates.clone();
-
-    // Reference validation.
-    let mut output_budget = doc
-        .input_text()
-        .len()
-        .max(4096)
-        .saturating_mul(options.budget.output_factor);
-    let mut targets = Vec::with_capacity(references.len());
-    for r in &references {
-        let (checked, target) =
-            check_reference(doc, signature, ids, r, options, &mut output_budget)?;
-        report.references.push(checked);
-        targets.push(target);
-    }
-
-    // Keys, then the signature value.
-    let value = decode_base64(value_node)?;
-    let signed_info_octets =
-        c14n::canonicalize(doc, &Subtree::new(signed_info, Comments::Keep), &c14n);
+/// Tries every key the signature offers (and the caller's) on the value over `octets`;
+/// records the signer and its certificate first. Returns what put a verified value below the
+/// algorithm policy, if anything.
+fn check_value(
+    method: SignatureMethod,
+    octets: &[u8],
+    value: &[u8],
+    material: KeyMaterial,
+    options: &VerifyOptions<'_>,
+    report: &mut SignatureReport,
+) -> Result<Option<&'static str>, Status> {
     let mut certificates = material.certificates;
     let key_reference_unsupported = material.unsupported;
     let mut candidates: Vec<(SignerKey, Option<usize>, PublicKey)> = Vec::new();
@@ -615,7 +716,7 @@ fn check_signature<'a, 'input>(
     let mut verified = None;
     let mut below_policy = None;
     for (kind, cert_index, key) in &candidates {
-        match dsig::verify_signature(method, key, &signed_info_octets, &value, options.legacy) {
+        match dsig::verify_signature(method, key, octets, value, options.legacy) {
             Ok(()) => {
                 verified = Some((*kind, *cert_index));
                 break;
@@ -654,42 +755,7 @@ fn check_signature<'a, 'input>(
     }
     report.certificates = certificates;
     report.signer = Some(kind);
-    // XAdES.
-    let properties = xades::inspect(doc, signature, value_node, ids, report)?;
-    if let Some(p) = &properties {
-        let covered = report.references.iter().any(|r| {
-            r.role == Role::SignedProperties
-                && matches!(&r.target, Target::Element { line, .. } if *line == p.signed_properties_line)
-        });
-        if !covered {
-            return Err(fail(
-                SubIndication::SignedDataNotFound,
-                "XAdES SignedProperties is not covered by a SignedProperties reference",
-            ));
-        }
-    }
-    report.xades = properties;
-
-    if !report.nested {
-        check_expectation(doc, signature, options, report, &targets)?;
-    }
-    // Intact, and what the caller reads is covered: now the algorithm policy.
-    let weak_digest = references
-        .iter()
-        .find(|r| !r.digest_method.allowed(options.legacy))
-        .map(|r| r.digest_method.uri());
-    if let Some(what) = below_policy
-        .map(str::to_owned)
-        .or_else(|| weak_digest.map(|uri| format!("digest method {uri}")))
-    {
-        report.below_policy = Some(what.clone());
-        return Err(fail(
-            SubIndication::CryptoConstraintsFailure,
-            format!("the signature is intact, but uses {what}, which is below policy"),
-        ));
-    }
-
-    Ok(())
+    Ok(below_policy)
 }
 
 fn parse_reference<'a, 'input>(
