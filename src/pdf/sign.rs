@@ -137,8 +137,6 @@ impl<'a> PreparedPdf<'a> {
                     .into(),
             ));
         }
-        let (catalog_id, mut catalog) = doc.catalog()?;
-        let mut catalog_changed = false;
         let pages = doc.pages()?;
         let page_id = *pages.get(options.page).ok_or_else(|| {
             Error::Refused(format!(
@@ -151,126 +149,9 @@ impl<'a> PreparedPdf<'a> {
         let mut update = IncrementalUpdate::new(&doc);
         let sig_id = update.allocate();
         let field_id = update.allocate();
-
-        // The AcroForm: an indirect object updated in place, or a direct dictionary in the
-        // catalog rewritten with it, or a new one.
-        let (acroform_id, mut acroform) = match catalog.get(b"AcroForm") {
-            Some(Object::Reference(r)) => (Some(*r), doc.dictionary(*r)?),
-            Some(Object::Dictionary(d)) => (None, d.clone()),
-            _ => (None, Dictionary::new()),
-        };
-        let (fields_id, mut fields) = match acroform.get(b"Fields") {
-            Some(Object::Reference(r)) => (
-                Some(*r),
-                doc.object(*r)?
-                    .as_array()
-                    .map(<[Object]>::to_vec)
-                    .unwrap_or_default(),
-            ),
-            Some(Object::Array(a)) => (None, a.clone()),
-            _ => (None, Vec::new()),
-        };
-        let field_name = match &options.field_name {
-            Some(name) => {
-                if field_names(&doc, &fields)?.iter().any(|n| n == name) {
-                    return Err(Error::Refused(format!(
-                        "a field named `{name}` already exists"
-                    )));
-                }
-                name.clone()
-            }
-            None => {
-                let taken = field_names(&doc, &fields)?;
-                (1..)
-                    .map(|n| format!("Signature{n}"))
-                    .find(|n| !taken.contains(n))
-                    .expect("BUG: an unbounded range always yields a free name")
-            }
-        };
-        fields.push(Object::Reference(field_id));
-        match fields_id {
-            Some(id) => update.put(id, Object::Array(fields)),
-            None => acroform.set(b"Fields", Object::Array(fields)),
-        }
-        // SignaturesExist | AppendOnly (§12.7.3, Table 225): readers must save incrementally.
-        acroform.set(b"SigFlags", Object::Integer(3));
-        match acroform_id {
-            Some(id) => update.put(id, acroform),
-            None => {
-                catalog.set(b"AcroForm", acroform);
-                catalog_changed = true;
-            }
-        }
-        if options.certification.is_some() {
-            catalog.set(b"Perms", pdf_dict! { b"DocMDP" => sig_id });
-            catalog_changed = true;
-        }
-        if catalog_changed {
-            update.put(catalog_id, catalog);
-        }
-
-        // The widget goes into the page's /Annots (an indirect array is updated in place).
-        let mut page = doc.dictionary(page_id)?;
-        match page.get(b"Annots") {
-            Some(Object::Reference(r)) => {
-                let mut annots = doc
-                    .object(*r)?
-                    .as_array()
-                    .map(<[Object]>::to_vec)
-                    .unwrap_or_default();
-                annots.push(Object::Reference(field_id));
-                update.put(*r, Object::Array(annots));
-            }
-            other => {
-                let mut annots = other
-                    .and_then(Object::as_array)
-                    .map(<[Object]>::to_vec)
-                    .unwrap_or_default();
-                annots.push(Object::Reference(field_id));
-                page.set(b"Annots", Object::Array(annots));
-                update.put(page_id, page);
-            }
-        }
-
-        // A merged field/widget dictionary with the print + locked flags (§12.5.3): invisible
-        // with a zero rectangle, or visible with its appearance stream (§12.7.5.5).
-        let mut field = pdf_dict! {
-            b"Type" => Object::name(b"Annot"),
-            b"Subtype" => Object::name(b"Widget"),
-            b"FT" => Object::name(b"Sig"),
-            b"T" => text_string(&field_name),
-            b"V" => sig_id,
-            b"F" => 132i64,
-            b"Rect" => Object::Array(vec![0i64.into(), 0i64.into(), 0i64.into(), 0i64.into()]),
-            b"P" => page_id,
-        };
-        if let Some(visible) = &options.visible {
-            let rotation = check_placement(&doc, page_id, options.page, visible)?;
-            let form = appearance::write(
-                &visible.appearance,
-                visible.rect,
-                rotation,
-                options.signing_time,
-                &mut update,
-            )?;
-            field.set(
-                b"Rect",
-                Object::Array(
-                    visible
-                        .rect
-                        .corners()
-                        .iter()
-                        .map(|v| Object::Real(*v))
-                        .collect(),
-                ),
-            );
-            field.set(b"AP", pdf_dict! { b"N" => form });
-        }
-        if let Some(lock) = &options.lock {
-            let mut dict = lock_dictionary(lock);
-            dict.set(b"Type", Object::name(b"SigFieldLock"));
-            field.set(b"Lock", dict);
-        }
+        let field_name = add_to_form(&doc, &mut update, options, field_id, sig_id)?;
+        add_to_page(&doc, &mut update, page_id, field_id)?;
+        let field = widget(&doc, &mut update, options, &field_name, page_id, sig_id)?;
         update.put(field_id, field);
         update.put(sig_id, signature_dictionary(options));
 
@@ -305,25 +186,7 @@ impl<'a> PreparedPdf<'a> {
             field_name,
         };
         let range = prepared.byte_range_for(appended.len());
-        let range_at = sig_offset
-            + find(&appended[sig_offset..], b"/ByteRange [")
-                .expect("BUG: the signature dictionary holds /ByteRange")
-            + b"/ByteRange ".len();
-        let range_end = range_at
-            + find(&appended[range_at..], b"]").expect("BUG: the byte range array is closed")
-            + 1;
-        let text = format!("[{} {} {} {}]", range[0], range[1], range[2], range[3]);
-        let width = range_end - range_at;
-        if text.len() > width {
-            return Err(Error::Unsupported("a document over 9 GB".into()));
-        }
-        appended[range_at..range_end].copy_from_slice(format!("{text:<width$}").as_bytes());
-        // Keep the closing bracket last: pad inside the array.
-        if text.len() < width {
-            let pad = &mut appended[range_at..range_end];
-            pad[text.len() - 1] = b' ';
-            pad[width - 1] = b']';
-        }
+        write_byte_range(&mut appended, sig_offset, range)?;
         Ok(PreparedPdf {
             appended,
             ..prepared
@@ -362,6 +225,182 @@ impl<'a> PreparedPdf<'a> {
             prepared: self,
         }
     }
+}
+
+/// Adds the signature field to the form (an indirect `/AcroForm` updated in place, a direct one
+/// rewritten with the catalog, or a new one), sets `/SigFlags`, and for a certification names
+/// the signature in `/Perms /DocMDP`. Returns the field's name: the one asked for (refused if
+/// taken) or the first free `SignatureN`.
+fn add_to_form(
+    doc: &Document<'_>,
+    update: &mut IncrementalUpdate<'_, '_>,
+    options: &SignatureOptions,
+    field_id: ObjectId,
+    sig_id: ObjectId,
+) -> Result<String, Error> {
+    let (catalog_id, mut catalog) = doc.catalog()?;
+    let mut catalog_changed = false;
+    let (acroform_id, mut acroform) = match catalog.get(b"AcroForm") {
+        Some(Object::Reference(r)) => (Some(*r), doc.dictionary(*r)?),
+        Some(Object::Dictionary(d)) => (None, d.clone()),
+        _ => (None, Dictionary::new()),
+    };
+    let (fields_id, mut fields) = match acroform.get(b"Fields") {
+        Some(Object::Reference(r)) => (
+            Some(*r),
+            doc.object(*r)?
+                .as_array()
+                .map(<[Object]>::to_vec)
+                .unwrap_or_default(),
+        ),
+        Some(Object::Array(a)) => (None, a.clone()),
+        _ => (None, Vec::new()),
+    };
+    let taken = field_names(doc, &fields)?;
+    let field_name = match &options.field_name {
+        Some(name) if taken.iter().any(|n| n == name) => {
+            return Err(Error::Refused(format!(
+                "a field named `{name}` already exists"
+            )));
+        }
+        Some(name) => name.clone(),
+        None => (1..)
+            .map(|n| format!("Signature{n}"))
+            .find(|n| !taken.contains(n))
+            .expect("BUG: an unbounded range always yields a free name"),
+    };
+    fields.push(Object::Reference(field_id));
+    match fields_id {
+        Some(id) => update.put(id, Object::Array(fields)),
+        None => acroform.set(b"Fields", Object::Array(fields)),
+    }
+    // SignaturesExist | AppendOnly (§12.7.3, Table 225): readers must save incrementally.
+    acroform.set(b"SigFlags", Object::Integer(3));
+    match acroform_id {
+        Some(id) => update.put(id, acroform),
+        None => {
+            catalog.set(b"AcroForm", acroform);
+            catalog_changed = true;
+        }
+    }
+    if options.certification.is_some() {
+        catalog.set(b"Perms", pdf_dict! { b"DocMDP" => sig_id });
+        catalog_changed = true;
+    }
+    if catalog_changed {
+        update.put(catalog_id, catalog);
+    }
+    Ok(field_name)
+}
+
+/// Puts the widget into the page's `/Annots` (an indirect array is updated in place).
+fn add_to_page(
+    doc: &Document<'_>,
+    update: &mut IncrementalUpdate<'_, '_>,
+    page_id: ObjectId,
+    field_id: ObjectId,
+) -> Result<(), Error> {
+    let mut page = doc.dictionary(page_id)?;
+    match page.get(b"Annots") {
+        Some(Object::Reference(r)) => {
+            let mut annots = doc
+                .object(*r)?
+                .as_array()
+                .map(<[Object]>::to_vec)
+                .unwrap_or_default();
+            annots.push(Object::Reference(field_id));
+            update.put(*r, Object::Array(annots));
+        }
+        other => {
+            let mut annots = other
+                .and_then(Object::as_array)
+                .map(<[Object]>::to_vec)
+                .unwrap_or_default();
+            annots.push(Object::Reference(field_id));
+            page.set(b"Annots", Object::Array(annots));
+            update.put(page_id, page);
+        }
+    }
+    Ok(())
+}
+
+/// A merged field/widget dictionary with the print + locked flags (§12.5.3): invisible with a
+/// zero rectangle, or visible with its appearance stream (§12.7.5.5); a FieldMDP lock when asked.
+fn widget(
+    doc: &Document<'_>,
+    update: &mut IncrementalUpdate<'_, '_>,
+    options: &SignatureOptions,
+    field_name: &str,
+    page_id: ObjectId,
+    sig_id: ObjectId,
+) -> Result<Dictionary, Error> {
+    let mut field = pdf_dict! {
+        b"Type" => Object::name(b"Annot"),
+        b"Subtype" => Object::name(b"Widget"),
+        b"FT" => Object::name(b"Sig"),
+        b"T" => text_string(field_name),
+        b"V" => sig_id,
+        b"F" => 132i64,
+        b"Rect" => Object::Array(vec![0i64.into(), 0i64.into(), 0i64.into(), 0i64.into()]),
+        b"P" => page_id,
+    };
+    if let Some(visible) = &options.visible {
+        let rotation = check_placement(doc, page_id, options.page, visible)?;
+        let form = appearance::write(
+            &visible.appearance,
+            visible.rect,
+            rotation,
+            options.signing_time,
+            update,
+        )?;
+        field.set(
+            b"Rect",
+            Object::Array(
+                visible
+                    .rect
+                    .corners()
+                    .iter()
+                    .map(|v| Object::Real(*v))
+                    .collect(),
+            ),
+        );
+        field.set(b"AP", pdf_dict! { b"N" => form });
+    }
+    if let Some(lock) = &options.lock {
+        let mut dict = lock_dictionary(lock);
+        dict.set(b"Type", Object::name(b"SigFieldLock"));
+        field.set(b"Lock", dict);
+    }
+    Ok(field)
+}
+
+/// Writes the final `/ByteRange` over the placeholder the signature dictionary reserved at
+/// `sig_offset`, padded inside the brackets so that no byte moves.
+fn write_byte_range(
+    appended: &mut [u8],
+    sig_offset: usize,
+    range: [usize; 4],
+) -> Result<(), Error> {
+    let range_at = sig_offset
+        + find(&appended[sig_offset..], b"/ByteRange [")
+            .expect("BUG: the signature dictionary holds /ByteRange")
+        + b"/ByteRange ".len();
+    let range_end = range_at
+        + find(&appended[range_at..], b"]").expect("BUG: the byte range array is closed")
+        + 1;
+    let text = format!("[{} {} {} {}]", range[0], range[1], range[2], range[3]);
+    let width = range_end - range_at;
+    if text.len() > width {
+        return Err(Error::Unsupported("a document over 9 GB".into()));
+    }
+    appended[range_at..range_end].copy_from_slice(format!("{text:<width$}").as_bytes());
+    // Keep the closing bracket last: pad inside the array.
+    if text.len() < width {
+        let pad = &mut appended[range_at..range_end];
+        pad[text.len() - 1] = b' ';
+        pad[width - 1] = b']';
+    }
+    Ok(())
 }
 
 impl<'a> DigestedPdf<'a> {
