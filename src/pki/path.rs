@@ -709,16 +709,16 @@ impl Search<'_> {
                 continue;
             }
             let issuer = &chain[i + 1];
-            match revocation::status(
-                self.validator,
+            match revocation::status(&revocation::RevocationCheckOf {
+                validator: self.validator,
                 cert,
                 issuer,
                 chain,
-                self.at,
-                self.sources,
-                self.policy,
-                self.nesting,
-            ) {
+                at: self.at,
+                sources: self.sources,
+                policy: self.policy,
+                nesting: self.nesting,
+            }) {
                 revocation::CertStatus::Good(evidence) => {
                     out.push(RevocationStatus::Good { evidence })
                 }

@@ -162,17 +162,32 @@ const ALL_REASONS: u16 = 0x1fe;
 /// validity at 10 days, so older evidence is stale everywhere.
 const OCSP_MAX_AGE_WITHOUT_NEXT_UPDATE: time::Duration = time::Duration::days(10);
 
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn status(
-    validator: &Validator,
-    cert: &Certificate,
-    issuer: &Certificate,
-    chain: &[Certificate],
-    at: OffsetDateTime,
-    sources: &[&dyn RevocationSource],
-    policy: &ValidationPolicy,
-    nesting: usize,
-) -> CertStatus {
+/// What the revocation check of one certificate of a path works with: the validator (for the
+/// nested paths of delegated OCSP responders and CRL issuers), the certificate and its issuer,
+/// the path, the time of interest, the evidence sources, the policy, and how deep nested
+/// validations already go ([`MAX_NESTING`]).
+#[derive(Clone, Copy)]
+pub(crate) struct RevocationCheckOf<'v> {
+    pub validator: &'v Validator,
+    pub cert: &'v Certificate,
+    pub issuer: &'v Certificate,
+    pub chain: &'v [Certificate],
+    pub at: OffsetDateTime,
+    pub sources: &'v [&'v dyn RevocationSource],
+    pub policy: &'v ValidationPolicy,
+    pub nesting: usize,
+}
+
+/// The certificate's revocation status at the time of interest, from the first source that
+/// decides it: OCSP, then CRLs, source by source.
+pub(crate) fn status(check: &RevocationCheckOf<'_>) -> CertStatus {
+    let RevocationCheckOf {
+        cert,
+        issuer,
+        sources,
+        nesting,
+        ..
+    } = *check;
     let mut reasons: Vec<String> = Vec::new();
     if nesting >= MAX_NESTING {
         return CertStatus::Unknown("revocation checks nested too deeply".into());
@@ -182,9 +197,7 @@ pub(crate) fn status(
         let found = source.ocsp(cert, issuer);
         reasons.extend(found.failures);
         for response in &found.items {
-            match check_ocsp(
-                validator, response, cert, issuer, chain, at, sources, policy, nesting,
-            ) {
+            match check_ocsp(check, response) {
                 Ok(Some(s)) => return s,
                 Ok(None) => {}
                 Err(e) => reasons.push(format!("OCSP response unusable: {e}")),
@@ -193,17 +206,7 @@ pub(crate) fn status(
         let found = source.crls(cert);
         reasons.extend(found.failures);
         if !found.items.is_empty() {
-            match check_crls(
-                validator,
-                &found.items,
-                cert,
-                issuer,
-                chain,
-                at,
-                sources,
-                policy,
-                nesting,
-            ) {
+            match check_crls(check, &found.items) {
                 CertStatus::Unknown(r) => reasons.push(r),
                 decided => return decided,
             }
@@ -215,18 +218,20 @@ pub(crate) fn status(
     CertStatus::Unknown(reasons.join("; "))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn check_ocsp(
-    validator: &Validator,
+    check: &RevocationCheckOf<'_>,
     response: &OcspResponse,
-    cert: &Certificate,
-    issuer: &Certificate,
-    chain: &[Certificate],
-    at: OffsetDateTime,
-    sources: &[&dyn RevocationSource],
-    policy: &ValidationPolicy,
-    nesting: usize,
 ) -> Result<Option<CertStatus>, String> {
+    let RevocationCheckOf {
+        validator,
+        cert,
+        issuer,
+        chain,
+        at,
+        sources,
+        policy,
+        nesting,
+    } = *check;
     let Some(single) = response.find(cert, issuer) else {
         return Ok(None);
     };
@@ -394,18 +399,14 @@ fn scope(crl: &Crl, cert: &Certificate, dp: &DistributionPoint) -> Option<u16> {
     )
 }
 
-#[allow(clippy::too_many_arguments)]
-fn check_crls(
-    validator: &Validator,
-    crls: &[Crl],
-    cert: &Certificate,
-    issuer: &Certificate,
-    chain: &[Certificate],
-    at: OffsetDateTime,
-    sources: &[&dyn RevocationSource],
-    policy: &ValidationPolicy,
-    nesting: usize,
-) -> CertStatus {
+fn check_crls(check: &RevocationCheckOf<'_>, crls: &[Crl]) -> CertStatus {
+    let RevocationCheckOf {
+        validator,
+        cert,
+        at,
+        policy,
+        ..
+    } = *check;
     let mut reasons_mask: u16 = 0;
     let mut problems: Vec<String> = Vec::new();
     let mut signer_cache: Vec<(usize, Option<Certificate>)> = Vec::new();
@@ -436,18 +437,7 @@ fn check_crls(
             let signer = match signer_cache.iter().find(|(i, _)| *i == idx) {
                 Some((_, s)) => s.clone(),
                 None => {
-                    let s = crl_signer(
-                        validator,
-                        crl,
-                        cert,
-                        issuer,
-                        chain,
-                        at,
-                        sources,
-                        policy,
-                        nesting,
-                        &mut problems,
-                    );
+                    let s = crl_signer(check, crl, &mut problems);
                     signer_cache.push((idx, s.clone()));
                     s
                 }
@@ -554,19 +544,21 @@ fn verify_crl_signature(
 
 /// RFC 5280 §6.3.3 (f)–(g): find the certificate whose key signed `crl` and whose path
 /// validates to a trust anchor, with cRLSign when keyUsage is present.
-#[allow(clippy::too_many_arguments)]
 fn crl_signer(
-    validator: &Validator,
+    check: &RevocationCheckOf<'_>,
     crl: &Crl,
-    cert: &Certificate,
-    issuer: &Certificate,
-    chain: &[Certificate],
-    at: OffsetDateTime,
-    sources: &[&dyn RevocationSource],
-    policy: &ValidationPolicy,
-    nesting: usize,
     problems: &mut Vec<String>,
 ) -> Option<Certificate> {
+    let RevocationCheckOf {
+        validator,
+        cert,
+        issuer,
+        chain,
+        at,
+        sources,
+        policy,
+        nesting,
+    } = *check;
     // The usual case: the certificate's issuer, already validated as part of this path.
     if crl.issuer() == issuer.subject()
         && verify_crl_signature(validator, crl, issuer, policy).is_ok()
