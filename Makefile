@@ -42,6 +42,9 @@ test:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets --quiet -- -D warnings
+	@# The library without its test scaffolding (testpki, pdf::sample, batch::corpus, kyso demo):
+	@# what a program embedding kyso builds.
+	$(CARGO) clippy --lib --no-default-features --quiet -- -D warnings
 	@# The fuzz targets are a crate of their own (nightly to run, any toolchain to compile):
 	@# checked here so that a changed library API cannot leave them broken until the next fuzz run.
 	$(CARGO) check --quiet --locked --manifest-path fuzz/Cargo.toml --bins

@@ -17,6 +17,7 @@
 //! the batch adds no judgement of its own, and a cache never changes a verdict.
 
 pub mod audit;
+#[cfg(feature = "test-support")]
 pub mod corpus;
 mod input;
 pub mod snapshot;

@@ -7,6 +7,7 @@
 //! indeterminate, 2 a usage or system error.
 
 mod batch;
+#[cfg(feature = "test-support")]
 mod demo;
 mod ledger;
 mod logging;
@@ -68,6 +69,7 @@ enum Command {
     #[command(subcommand)]
     Revocation(batch::RevocationCommand),
     /// Run the main job end to end on a project-local SoftHSM token and print what happened.
+    #[cfg(feature = "test-support")]
     Demo(demo::DemoArgs),
     /// Run the HTTP service (signing, verification, ledger, reports).
     Serve(serve::ServeArgs),
@@ -132,6 +134,7 @@ pub fn main() -> ExitCode {
                 Command::Report(args) => ledger::run_report(&runtime, args.clone()),
                 Command::Ledger(cmd) => ledger::run_ledger(cmd.clone()),
                 Command::Revocation(cmd) => batch::run_revocation(&runtime, cmd),
+                #[cfg(feature = "test-support")]
                 Command::Demo(demo) => demo::run(&runtime, demo),
                 Command::Serve(args) => serve::run_serve(&runtime, args),
                 Command::Apikey(cmd) => serve::run_apikey(&runtime, cmd),

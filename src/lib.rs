@@ -18,6 +18,7 @@ pub mod pdf;
 pub mod pki;
 pub mod signer;
 pub mod signing;
+#[cfg(feature = "test-support")]
 pub mod testpki;
 pub mod token;
 pub mod tsp;

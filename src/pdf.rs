@@ -17,6 +17,7 @@ pub mod image;
 mod incremental;
 mod object;
 mod parser;
+#[cfg(feature = "test-support")]
 pub mod sample;
 mod sign;
 mod signatures;

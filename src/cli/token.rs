@@ -7,7 +7,6 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 
 use kyso::signer::{SignatureScheme, Signer};
-use kyso::testpki::pem_encode;
 use kyso::token::{self, KeyAlgorithm, KeyOptions, PinSource, Token, TokenKey};
 
 use super::{EXIT_ERROR, EXIT_OK, Runtime};
@@ -180,7 +179,7 @@ fn keygen(
     };
     let token = open_token(runtime, &uri)?;
     let key = token::generate_key_pair(&token, &label, uri.id.as_deref(), algorithm)?;
-    let pem = pem_encode("PUBLIC KEY", key.public_key_spki());
+    let pem = pem::encode(&pem::Pem::new("PUBLIC KEY", key.public_key_spki().to_vec()));
     if let Some(path) = public_key_out {
         std::fs::write(path, &pem).with_context(|| format!("writing {}", path.display()))?;
     }

@@ -198,6 +198,7 @@ impl PngImage {
 }
 
 /// Encodes 8-bit RGBA pixels as a PNG (for generated sample images).
+#[cfg(any(test, feature = "test-support"))]
 pub(crate) fn encode_rgba(width: u32, height: u32, rgba: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, width, height);
