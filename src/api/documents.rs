@@ -3,7 +3,8 @@
 //! The body is one `issued` event as JSON (the ledger's wire form, `"event":"issued"` optional),
 //! a JSON array of them, or JSON lines (`application/x-ndjson`). Idempotent: the same event again
 //! is `unchanged`, a corrected one `updated` (docs/manual/ledger.md). All events of a request are
-//! stored or none. A signer may record documents of its own units only.
+//! stored or none. A signer may record documents of its own units only, and never a document id
+//! the ledger holds for another unit (403; an administrator may move one, as a correction).
 
 use axum::Json;
 use axum::Router;
@@ -11,12 +12,12 @@ use axum::extract::{Request, State};
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
 
-use super::auth::{self, Permission};
+use super::auth::{self, Permission, Role};
 use super::problem::ApiError;
 use super::state::store_error;
 use super::{AppState, Route, content_type, read_body};
 use crate::audit::{self, Action};
-use crate::ledger::{Event, Issued, Recorded};
+use crate::ledger::{self, Event, Issued, Reassignment, Recorded};
 
 pub(super) const ROUTES: &[Route] = &[Route {
     method: "POST",
@@ -96,15 +97,34 @@ async fn record(
             "document_ids": ids,
         }),
     );
-    let (outcomes, _) = state
+    // A document stays with the unit it was stored for; an administrator (every unit) may move
+    // one recorded under the wrong unit. The ledger decides, inside its transaction.
+    let reassignment = match principal.role {
+        Role::Admin => Reassignment::AllowedForCorrection,
+        _ => Reassignment::Refused,
+    };
+    let committed = state
         .recorder
-        .record(
+        .record_as(
             events.into_iter().map(Event::Issued).collect(),
             vec![record],
+            reassignment,
         )
         .await
-        .map_err(|_| ApiError::ShuttingDown)?
-        .map_err(store_error)?;
+        .map_err(|_| ApiError::ShuttingDown)?;
+    let (outcomes, _) = match committed {
+        Ok(done) => done,
+        Err(e @ ledger::Error::DocumentOfAnotherUnit { .. }) => {
+            return Err(auth::refuse_foreign_document(
+                &state,
+                &principal,
+                Permission::RecordDocuments,
+                &e,
+            )
+            .await);
+        }
+        Err(e) => return Err(store_error(e)),
+    };
     Ok(Json(RecordResponse {
         recorded: ids
             .into_iter()

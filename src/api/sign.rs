@@ -4,7 +4,8 @@
 //! bytes) or the `document` part of `multipart/form-data`; options come as query parameters or
 //! as a JSON `options` part (its fields override the query's). The key is named by `key`, one of
 //! the `[[serve.keys]]` of the configuration, and must belong to a unit the caller's API key is
-//! bound to.
+//! bound to, and a `document_id` the ledger holds for another unit is refused (403) before
+//! anything is signed.
 //!
 //! Order of work: authenticate and authorise, take a place in the bounded signing queue (a full
 //! queue answers 503 at once, before the body is read), read the body, sign on the blocking
@@ -31,6 +32,7 @@ use super::problem::ApiError;
 use super::state::{KeyEntry, store_error};
 use super::{AppState, Route, content_type, read_body};
 use crate::audit::{self, Action};
+use crate::ledger::ownership::Claim;
 use crate::ledger::{self, Event, Indication, SignatureLevel, Signed};
 use crate::pdf::{Appearance, PngImage, Rect, SignatureOptions, VisibleSignature};
 use crate::signer::DigestAlgorithm::Sha256;
@@ -182,6 +184,16 @@ async fn sign(
     }
     if let Some(id) = &options.document_id {
         check_document_id(id)?;
+        // Before the token is used: another unit's document id is refused, not signed.
+        auth::require_document_unit(
+            &state,
+            &principal,
+            Permission::Sign,
+            id,
+            &entry.unit,
+            Claim::Signed,
+        )
+        .await?;
     }
     // Checked before the queue's worker is taken up and the token opened: a level the service
     // cannot make is the caller's to hear about at once.
@@ -243,6 +255,13 @@ async fn sign(
         .map_err(|_| ApiError::ShuttingDown)?;
     let (_, entries) = match outcome {
         Ok(done) => done,
+        // The document was recorded for another unit after the check above.
+        Err(e @ ledger::Error::DocumentOfAnotherUnit { .. }) => {
+            state.metrics.signature(&unit, &key_label, "error");
+            return Err(
+                auth::refuse_foreign_document(&state, &principal, Permission::Sign, &e).await,
+            );
+        }
         Err(e) => {
             state.metrics.signature(&unit, &key_label, "error");
             // The signature is discarded: a document the ledger does not know is never
