@@ -26,6 +26,7 @@ pub mod openapi;
 pub mod problem;
 mod recorder;
 mod reports;
+mod server;
 mod sign;
 pub mod state;
 mod units;
@@ -33,7 +34,6 @@ mod verify;
 mod whoami;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -54,6 +54,11 @@ pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
 }
+
+/// Longest request target (path and query) answered; a longer one is refused with 414 before
+/// routing. 8 KiB, as common proxies allow (nginx's default header buffer): the longest URIs of
+/// this API are sign requests with a reason and a location, a few hundred bytes.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
 
 /// Every route the service answers, as the resource modules declare them beside their
 /// `router()`; `/openapi.json` must document exactly these (a test checks both ways).
@@ -94,7 +99,8 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `app(state)` on `listener` until `shutdown` completes, then shuts down gracefully:
+/// Serves `app(state)` on `listener` (through [`server`]: the connection cap and timeouts) until
+/// `shutdown` completes, then shuts down gracefully:
 /// stops accepting, lets in-flight requests (signatures included) finish for up to `grace`, and
 /// commits what the ledger recorder holds. The caller then closes the PKCS#11 sessions with
 /// [`crate::token::shutdown`] (`kyso serve` does, as every command does on exit): tokens are
@@ -107,22 +113,25 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
     let flagged = state.clone();
-    let server = axum::serve(
-        listener,
-        app(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let signal = async move {
         shutdown.await;
         flagged.begin_shutdown();
         tracing::info!("shutting down: no new connections, finishing requests in flight");
         let _ = stopping_tx.send(true);
-    });
-    let mut stopping = stopping_rx.clone();
+    };
+    let server = server::run(
+        listener,
+        app(state.clone()),
+        &state.connections,
+        state.limits.connection_timeouts,
+        std::sync::Arc::clone(&state.metrics),
+        stopping_rx,
+    );
     let result = tokio::select! {
         result = server => result,
         // The grace period runs from the signal, not from start.
         () = async {
-            let _ = stopping.wait_for(|s| *s).await;
+            signal.await;
             tokio::time::sleep(grace).await;
         } => {
             tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the grace period; stopping anyway");

@@ -135,6 +135,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
             ("sign", sign_used, sign_capacity),
             ("verify", verify_used, verify_capacity),
         ],
+        state.connections.usage(),
     );
     (
         [(

@@ -55,6 +55,8 @@ struct Inner {
     rejected: BTreeMap<&'static str, u64>,
     /// Events and audit entries committed per group commit.
     ledger_groups: Histogram,
+    /// Connections closed by the server's timeouts, by reason.
+    connections_closed: BTreeMap<&'static str, u64>,
 }
 
 /// The service's metrics.
@@ -103,17 +105,24 @@ impl Metrics {
         });
     }
 
+    /// The server closed a connection: `header_timeout`, `idle_timeout` or `write_stalled`.
+    pub fn connection_closed(&self, reason: &'static str) {
+        self.with(|m| *m.connections_closed.entry(reason).or_default() += 1);
+    }
+
     pub fn ledger_group(&self, size: usize) {
         // Recorded as a histogram of sizes; the buckets are seconds, so sizes are scaled to
         // thousands to reuse them (1 ↔ 0.001).
         self.with(|m| m.ledger_groups.observe(size as f64 / 1000.0));
     }
 
-    /// The exposition text, with the session pools of the open tokens and the queue depths.
+    /// The exposition text, with the session pools of the open tokens, the queue depths and
+    /// the open connections (open, capacity).
     pub fn render(
         &self,
         pools: &[(String, PoolStats)],
         queues: &[(&'static str, usize, usize)],
+        connections: (usize, usize),
     ) -> String {
         let mut out = String::new();
         self.with(|m| {
@@ -207,6 +216,18 @@ impl Metrics {
             );
             header(
                 &mut out,
+                "kyso_connections_closed_total",
+                "counter",
+                "Connections the server closed: a request head too slow, idle too long, or a response not read.",
+            );
+            for (reason, n) in &m.connections_closed {
+                let _ = writeln!(
+                    out,
+                    "kyso_connections_closed_total{{reason=\"{reason}\"}} {n}"
+                );
+            }
+            header(
+                &mut out,
                 "kyso_ledger_group_size",
                 "histogram",
                 "Requests committed together by one ledger transaction.",
@@ -294,6 +315,20 @@ impl Metrics {
         for (queue, _, capacity) in queues {
             let _ = writeln!(out, "kyso_queue_capacity{{queue=\"{queue}\"}} {capacity}");
         }
+        header(
+            &mut out,
+            "kyso_connections_open",
+            "gauge",
+            "Open connections; at kyso_connections_max new ones wait to be accepted.",
+        );
+        let _ = writeln!(out, "kyso_connections_open {}", connections.0);
+        header(
+            &mut out,
+            "kyso_connections_max",
+            "gauge",
+            "Connections served at once ([serve] max_connections).",
+        );
+        let _ = writeln!(out, "kyso_connections_max {}", connections.1);
         out
     }
 }
@@ -342,7 +377,8 @@ mod tests {
         m.verification("TOTAL-PASSED");
         m.denied("sign", "unit");
         m.sign_duration(Duration::from_millis(3));
-        let text = m.render(&[], &[("sign", 1, 8)]);
+        m.connection_closed("header_timeout");
+        let text = m.render(&[], &[("sign", 1, 8)], (3, 512));
         assert!(
             text.contains("kyso_signatures_total{unit=\"STP\",key=\"stp-01\",result=\"ok\"} 2"),
             "{text}"
@@ -355,6 +391,9 @@ mod tests {
         );
         assert!(text.contains("kyso_sign_duration_seconds_bucket{le=\"0.0025\"} 0"));
         assert!(text.contains("kyso_queue_capacity{queue=\"sign\"} 8"));
+        assert!(text.contains("kyso_connections_closed_total{reason=\"header_timeout\"} 1"));
+        assert!(text.contains("kyso_connections_open 3\n"), "{text}");
+        assert!(text.contains("kyso_connections_max 512\n"), "{text}");
         assert_eq!(escape("a\"b\\c"), "a\\\"b\\\\c");
     }
 }

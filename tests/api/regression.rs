@@ -1,9 +1,13 @@
 //! One test per defect of issue 15 (found by testing the service as an attacker would), named
 //! after its item.
 
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
 use kyso::ledger::Store;
 
-use super::fixture::{Client, Reply, Service, XML, letter, multipart};
+use super::fixture::{Client, Options, Reply, Service, XML, letter, multipart};
 
 const SYT_DOCUMENT: &str = r#"{"document_id":"SYT-2022-7","number":"7/QĐ-SYT","doc_type":"Quyết định","unit":"SYT","issued_at":"2022-06-30T09:15:00+07:00","declared":"signed"}"#;
 
@@ -195,5 +199,148 @@ fn issue_15_item_6_documents_belong_to_their_unit() {
             .unwrap()
             .as_deref(),
         Some("STP")
+    );
+}
+
+/// A raw connection to the service, for what an HTTP client library would not do.
+fn connect(service: &Service) -> TcpStream {
+    let address = service.url.trim_start_matches("http://");
+    let stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+}
+
+/// Waits until the server closes `stream` (end of file or reset) and returns how long that took;
+/// panics if it is still open after `within`.
+fn closed_within(stream: &mut TcpStream, within: Duration) -> Duration {
+    let started = Instant::now();
+    stream.set_read_timeout(Some(within)).unwrap();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => return started.elapsed(),
+            // A response (a 408, say) may come first; the close is what matters.
+            Ok(_) => continue,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                panic!("the connection is still open after {within:?}")
+            }
+            Err(_) => return started.elapsed(),
+        }
+    }
+}
+
+/// Reads one response's head and its Content-Length body; returns the status line.
+fn read_response(stream: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(stream.read(&mut byte).unwrap(), 1, "closed mid-response");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).unwrap();
+    head.lines().next().unwrap().to_owned()
+}
+
+fn with_connections(header: u64, idle: u64, max: Option<usize>) -> Service {
+    Service::with(Options {
+        header_read_timeout_secs: Some(header),
+        idle_timeout_secs: Some(idle),
+        max_connections: max,
+        ..Options::default()
+    })
+}
+
+/// Item 7: a request head trickled a byte at a time (slowloris), and a connection that sends
+/// nothing, are closed once the header-read timeout has passed.
+#[test]
+fn issue_15_item_7_a_slow_request_head_is_cut_off() {
+    let service = with_connections(1, 30, None);
+    let mut silent = connect(&service);
+    let mut slow = connect(&service);
+    let mut writer = slow.try_clone().unwrap();
+    let trickle = std::thread::spawn(move || {
+        for byte in b"GET /healthz HTTP/1.1\r\nHost: kyso\r\nX-Slow: "
+            .iter()
+            .cycle()
+        {
+            if writer.write_all(&[*byte]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    let took = closed_within(&mut slow, Duration::from_secs(8));
+    assert!(took < Duration::from_secs(8), "{took:?}");
+    closed_within(&mut silent, Duration::from_secs(3));
+    trickle.join().unwrap();
+}
+
+/// Item 7: a kept-alive connection waits for its next request for the idle timeout (longer
+/// than the header timeout), then is closed.
+#[test]
+fn issue_15_item_7_an_idle_keep_alive_connection_is_closed() {
+    let service = with_connections(1, 3, None);
+    let mut stream = connect(&service);
+    let request = b"GET /healthz HTTP/1.1\r\nHost: kyso\r\n\r\n";
+    stream.write_all(request).unwrap();
+    assert_eq!(read_response(&mut stream), "HTTP/1.1 200 OK");
+    // Past the header timeout but within the idle timeout: still open for a second request.
+    std::thread::sleep(Duration::from_millis(1500));
+    stream.write_all(request).unwrap();
+    assert_eq!(read_response(&mut stream), "HTTP/1.1 200 OK");
+    closed_within(&mut stream, Duration::from_secs(8));
+}
+
+/// Item 7: with `max_connections = 2`, a third connection is not served until one of the two
+/// closes (it waits in the accept queue; it is not refused).
+#[test]
+fn issue_15_item_7_the_connection_cap_holds() {
+    let service = with_connections(30, 30, Some(2));
+    let first = connect(&service);
+    let mut second = connect(&service);
+    second
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: kyso\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_response(&mut second), "HTTP/1.1 200 OK");
+    let mut third = connect(&service);
+    third
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: kyso\r\n\r\n")
+        .unwrap();
+    third
+        .set_read_timeout(Some(Duration::from_millis(1500)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let early = third.read(&mut byte);
+    assert!(
+        matches!(&early, Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)),
+        "a third connection was served beyond the cap: {early:?}"
+    );
+    drop(first);
+    third
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut rest = Vec::new();
+    let mut buffer = [0u8; 1024];
+    while !rest.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = third.read(&mut buffer).unwrap();
+        assert!(n > 0, "closed without an answer");
+        rest.extend_from_slice(&buffer[..n]);
+    }
+    assert!(
+        rest.starts_with(b"HTTP/1.1 200 OK"),
+        "{}",
+        String::from_utf8_lossy(&rest)
     );
 }
