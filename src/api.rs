@@ -34,6 +34,7 @@ mod verify;
 mod whoami;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -124,7 +125,7 @@ pub async fn serve(
         app(state.clone()),
         &state.connections,
         state.limits.connection_timeouts,
-        std::sync::Arc::clone(&state.metrics),
+        Arc::clone(&state.metrics),
         stopping_rx,
     );
     let result = tokio::select! {
@@ -166,11 +167,7 @@ async fn around_request(State(state): State<AppState>, request: Request, next: N
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = request.method().clone();
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared = declared_length(request.headers());
     let limit = state.limits.max_body_bytes;
     let timeout = state.limits.request_timeout;
     let mut response = REQUEST_ID
@@ -281,7 +278,13 @@ pub(crate) async fn read_body(
     state: &AppState,
     body: axum::body::Body,
 ) -> Result<axum::body::Bytes, ApiError> {
-    let limit = state.limits.max_body_bytes;
+    read_body_within(body, state.limits.max_body_bytes).await
+}
+
+async fn read_body_within(
+    body: axum::body::Body,
+    limit: u64,
+) -> Result<axum::body::Bytes, ApiError> {
     axum::body::to_bytes(body, usize::try_from(limit).unwrap_or(usize::MAX))
         .await
         .map_err(|e| {
@@ -295,6 +298,67 @@ pub(crate) async fn read_body(
                 }
             }
         })
+}
+
+/// Bodies of at most this many bytes (declared) are read without a place among
+/// [`state::JSON_READS`]: a single issued event is a few hundred bytes, and a client trickling
+/// a small body holds no memory worth bounding.
+const SMALL_JSON_BODY: u64 = 64 * 1024;
+
+/// The body of a JSON endpoint (`/v1/documents`, `/v1/units`), read within
+/// `max_json_body_bytes` (413 at once when the declared length is over it), and the place it
+/// holds among the large bodies being read or parsed at once ([`state::JSON_READS`]).
+pub(crate) async fn read_json_body(
+    state: &AppState,
+    request: axum::extract::Request,
+) -> Result<JsonBody, ApiError> {
+    let limit = state.limits.max_json_body_bytes;
+    let declared = declared_length(request.headers());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    // A chunked body declares nothing and may be as large as the limit.
+    let place = if declared.is_some_and(|n| n <= SMALL_JSON_BODY) {
+        None
+    } else {
+        let place = Arc::clone(&state.json_reads)
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::ShuttingDown)?;
+        Some(place)
+    };
+    let bytes = read_body_within(request.into_body(), limit).await?;
+    Ok(JsonBody {
+        bytes,
+        _place: place,
+    })
+}
+
+/// A JSON endpoint's body, read (see [`read_json_body`]).
+pub(crate) struct JsonBody {
+    bytes: axum::body::Bytes,
+    _place: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl JsonBody {
+    /// Runs `parse` on the blocking pool (parsing megabytes takes milliseconds the async
+    /// workers, and `/healthz`, should not wait for); the place is held until it is done, so
+    /// that the parsed copy counts against the bound too.
+    pub(crate) async fn parse<T: Send + 'static>(
+        self,
+        parse: impl FnOnce(&[u8]) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        tokio::task::spawn_blocking(move || parse(&self.bytes))
+            .await
+            .map_err(|e| ApiError::internal("parsing a request body", &e))
+    }
+}
+
+fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
 }
 
 /// The request's content type without parameters, lower-case.

@@ -130,7 +130,7 @@ pub fn document() -> Value {
             }},
             "/v1/documents": {"post": {
                 "summary": "Record issued documents (idempotent)",
-                "description": "Roles signer (own units), admin. One issued event, an array, or JSON lines.",
+                "description": "Roles signer (own units), admin. One issued event, an array, or JSON lines; at most 10,000 events and [serve] max_json_body_bytes (default 4 MiB; 413 beyond). A document id the ledger holds for another unit is refused (403); an admin's issued event may move it (a correction).",
                 "security": [{"apiKey": []}],
                 "requestBody": {"required": true, "content": {
                     "application/json": {"schema": {"type": "object"}},
@@ -148,6 +148,7 @@ pub fn document() -> Value {
                 },
                 "post": {
                     "summary": "Import units (admin): all rows or none",
+                    "description": "CSV or JSON, at most [serve] max_json_body_bytes (default 4 MiB; 413 beyond).",
                     "security": [{"apiKey": []}],
                     "requestBody": {"required": true, "content": {
                         "text/csv": {"schema": {"type": "string"}},

@@ -94,6 +94,14 @@ impl StoreConfig {
     }
 }
 
+/// Large bodies of the JSON endpoints read or parsed at once, across requests; more wait
+/// (within their time limit). Each costs up to `max_json_body_bytes` read and a small multiple
+/// of that parsed (the documents endpoint: about 2× for the parsed events and their copies),
+/// so four keep the peak near 4 × 3 × 4 MiB ≈ 50 MB with the defaults, while an import and a
+/// few records still run side by side. Small bodies take no place
+/// ([`super::read_json_body`]).
+pub const JSON_READS: usize = 4;
+
 /// The limits a running service enforces.
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -126,6 +134,8 @@ pub struct Inner {
     pub verify_queue: Queue,
     /// The slots of open connections (`max_connections`).
     pub connections: Connections,
+    /// Places for the large JSON bodies read or parsed at once ([`JSON_READS`]).
+    pub json_reads: Arc<Semaphore>,
     pub font_path: PathBuf,
     /// `[tsa] url`: the time-stamping authority of B-T and B-LT signatures, if any.
     pub tsa_url: Option<String>,
@@ -219,6 +229,7 @@ impl AppState {
             sign_queue: Queue::new("sign", sign_workers, serve.sign_queue),
             verify_queue: Queue::new("verify", verify_workers, limits.verify_queue),
             connections: Connections::new(serve.max_connections),
+            json_reads: Arc::new(Semaphore::new(JSON_READS)),
             limits,
             keys,
             verifier,

@@ -344,3 +344,60 @@ fn issue_15_item_7_the_connection_cap_holds() {
         String::from_utf8_lossy(&rest)
     );
 }
+
+/// `[0,0,0,…]` of `size` bytes: the body that cost 950 MB per 50 MB when parsed into a
+/// `serde_json::Value`.
+fn zeros(size: usize) -> Vec<u8> {
+    let mut body = b"[0".to_vec();
+    while body.len() < size - 1 {
+        body.extend_from_slice(b",0");
+    }
+    body.push(b']');
+    body
+}
+
+/// Item 7: the JSON endpoints take at most `max_json_body_bytes` (here 64 KiB, under the
+/// 256 KiB body limit of documents): 413 whether the length is declared or the body is chunked.
+#[test]
+fn issue_15_item_7_a_json_body_over_its_limit_is_refused() {
+    let service = Service::start();
+    let c = service.client();
+    let k = &service.keys;
+    let body = zeros(100 * 1024);
+    for (path, key) in [("/v1/documents", &k.signer), ("/v1/units", &k.admin)] {
+        let problem = c
+            .post(path, key, "application/json", body.clone())
+            .problem(413, "payload-too-large");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("65536-byte"),
+            "{problem}"
+        );
+    }
+    // Chunked: no length to refuse up front; the read stops at the limit.
+    let mut stream = connect(&service);
+    let head = format!(
+        "POST /v1/documents HTTP/1.1\r\nHost: kyso\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+        k.signer
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    for chunk in body.chunks(8 * 1024) {
+        if stream
+            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+            .and_then(|()| stream.write_all(chunk))
+            .and_then(|()| stream.write_all(b"\r\n"))
+            .is_err()
+        {
+            break; // the server answered and closed before the whole body was sent
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n");
+    assert_eq!(read_response(&mut stream), "HTTP/1.1 413 Payload Too Large");
+    // Within the limit, a typed parse still names what is wrong.
+    let problem = c
+        .post("/v1/documents", &k.signer, "application/json", zeros(1000))
+        .problem(400, "bad-request");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("item 1"),
+        "{problem}"
+    );
+}
