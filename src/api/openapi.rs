@@ -42,7 +42,7 @@ fn merge(mut base: Value, extra: Value) -> Value {
 fn sign_operation(kind: &str, media: &str, level: &str, levels: &[&str]) -> Value {
     json!({
         "summary": format!("Sign a {kind} document ({level})"),
-        "description": "Role signer; the key must belong to one of the caller's units. The document is the body, or the `document` part of multipart/form-data with an optional JSON `options` part (fields as the query parameters). A full signing queue answers 503 with Retry-After. The signature is in the ledger and the audit log before the response is sent.",
+        "description": "Role signer; the key must belong to one of the caller's units. The document is the body, or the `document` part of multipart/form-data with an optional JSON `options` part (fields as the query parameters). A full signing queue answers 503 with Retry-After. The signature is in the ledger and the audit log before the response is sent. field, reason, name, location and unit_label may hold no control characters (C0, DEL, C1) and no bidi embeddings, overrides or isolates (U+202A–U+202E, U+2066–U+2069): 400 naming the parameter. A document_id the ledger holds for another unit: 403.",
         "security": [{"apiKey": []}],
         "parameters": [
             {"name": "key", "in": "query", "required": true, "schema": {"type": "string"}, "description": "A configured signing key ([[serve.keys]] name)"},

@@ -7,6 +7,10 @@
 //! bound to, and a `document_id` the ledger holds for another unit is refused (403) before
 //! anything is signed.
 //!
+//! Text carried into the signature (`field`, `reason`, `name`, `location`, `unit_label`) may
+//! hold no control characters and no bidi embeddings, overrides or isolates (400 naming the
+//! parameter, before anything is signed).
+//!
 //! Order of work: authenticate and authorise, take a place in the bounded signing queue (a full
 //! queue answers 503 at once, before the body is read), read the body, sign on the blocking
 //! pool (PAdES or XAdES at the level asked for, [`super::levels`], through [`crate::pades`]
@@ -107,6 +111,49 @@ impl SignRequest {
     }
 }
 
+impl SignRequest {
+    /// Refuses control characters and bidi formatting in the text a signature carries. Such text
+    /// is written into the signed document (`/T`, `/Reason`, `/Location`, `/Name`, the stamp),
+    /// where a reader shows it as the signer's words: U+202E turns `exe.fdp` into `pdf.exe`, a
+    /// newline or NUL splits or cuts it in viewers, logs and other software that read it back.
+    /// Nothing of it is needed in a name, a reason, a place or a field name.
+    fn check_text(&self) -> Result<(), ApiError> {
+        let fields = [
+            ("field", &self.field),
+            ("reason", &self.reason),
+            ("name", &self.name),
+            ("location", &self.location),
+            ("unit_label", &self.unit_label),
+        ];
+        for (parameter, value) in fields {
+            let found = value
+                .as_deref()
+                .and_then(|v| v.chars().find(|c| refused_in_text(*c)));
+            if let Some(c) = found {
+                let what = if c.is_control() {
+                    "a control character"
+                } else {
+                    "a bidi formatting character"
+                };
+                return Err(ApiError::BadRequest {
+                    reason: format!(
+                        "{parameter}: contains U+{:04X}, {what}; control characters (C0, DEL, C1) and bidi embeddings, overrides and isolates are not allowed",
+                        u32::from(c)
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// C0 (tab and newline included), DEL and C1, which `char::is_control` covers (category Cc);
+/// and the bidi embeddings and overrides U+202A–U+202E and isolates U+2066–U+2069 (Unicode
+/// UAX #9), which reorder what follows them.
+fn refused_in_text(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Pdf,
@@ -170,6 +217,7 @@ async fn sign(
             what: format!("signing key `{key_name}`"),
         })?;
     auth::require_unit(&state, &principal, Permission::Sign, &entry.unit)?;
+    from_query.check_text()?;
     // A level named in the query is checked before the request takes a place in the queue; one
     // in the options part, once the body is read.
     Requested::parse(from_query.level.as_deref(), kind == Kind::Xml)?.check(&state)?;
@@ -177,6 +225,7 @@ async fn sign(
 
     let (document, options, images) = read_document(&state, request).await?;
     let options = from_query.overridden_by(options);
+    options.check_text()?;
     if options.key.as_deref() != Some(key_name.as_str()) {
         return Err(ApiError::BadRequest {
             reason: "the options part names another key than the query".to_owned(),

@@ -401,3 +401,63 @@ fn issue_15_item_7_a_json_body_over_its_limit_is_refused() {
         "{problem}"
     );
 }
+
+/// Every byte as `%XX`, so that the query carries exactly the characters given.
+fn percent_encoded(text: &str) -> String {
+    text.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+/// Item 9: control characters (C0 including tab and newline, DEL, C1) and bidi embeddings,
+/// overrides and isolates in the text a signature carries are refused, naming the parameter,
+/// in the query and in the options part, before anything is signed or recorded.
+#[test]
+fn issue_15_item_9_control_and_bidi_characters_in_signing_text_are_refused() {
+    let service = Service::start();
+    let c = service.client();
+    let k = &service.keys;
+    let bad = [
+        "\u{0}", "\t", "\n", "\r", "\u{1b}", "\u{7f}", "\u{85}", "\u{9f}", "\u{202a}", "\u{202e}",
+        "\u{2066}", "\u{2069}",
+    ];
+    let parameters = ["field", "reason", "name", "location", "unit_label"];
+    for parameter in parameters {
+        for character in bad {
+            let value = format!("Sở Tư pháp{character}exe.fdp");
+            let path = format!(
+                "/v1/sign/pdf?key=stp-01&{parameter}={}",
+                percent_encoded(&value)
+            );
+            let problem = c
+                .post(&path, &k.signer, "application/pdf", letter())
+                .problem(400, "bad-request");
+            let detail = problem["detail"].as_str().unwrap();
+            assert!(
+                detail.starts_with(&format!("{parameter}:")),
+                "{parameter} {character:?}: {detail}"
+            );
+        }
+        let options = serde_json::json!({"key": "stp-01", parameter: "a\u{202e}b"}).to_string();
+        let (kind, body) = multipart(&[
+            ("document", Some("letter.pdf"), &letter()),
+            ("options", None, options.as_bytes()),
+        ]);
+        c.post("/v1/sign/pdf?key=stp-01", &k.signer, &kind, body)
+            .problem(400, "bad-request");
+        let path = format!("/v1/sign/xml?key=stp-01&{parameter}=a%0Ab");
+        c.post(&path, &k.signer, "application/xml", XML.as_bytes().to_vec())
+            .problem(400, "bad-request");
+    }
+    assert_eq!(service.store().totals().unwrap().signatures, 0);
+    // Vietnamese text, with its combining marks and spaces, still signs.
+    let reply = c.post(
+        &format!(
+            "/v1/sign/pdf?key=stp-01&reason={}&location={}",
+            percent_encoded("Ban hành văn bản"),
+            percent_encoded("Thành phố Huế")
+        ),
+        &k.signer,
+        "application/pdf",
+        letter(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+}
