@@ -156,8 +156,8 @@ pub fn request_id() -> String {
         .unwrap_or_else(|_| "-".to_owned())
 }
 
-/// Runs around every request: gives it an id (echoed in `X-Request-Id`), refuses a declared
-/// body over the limit before reading it, enforces the time limit, turns bare framework errors
+/// Runs around every request: gives it an id (echoed in `X-Request-Id`), refuses a request
+/// target over [`MAX_URI_BYTES`] and a declared body over the limit before reading it, enforces the time limit, turns bare framework errors
 /// into problem documents, counts and logs it (method, route, status, time; no content).
 async fn around_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -168,10 +168,22 @@ async fn around_request(State(state): State<AppState>, request: Request, next: N
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = request.method().clone();
     let declared = declared_length(request.headers());
+    let carries_body = declared.is_some_and(|n| n > 0)
+        || request.headers().contains_key(header::TRANSFER_ENCODING);
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
     let limit = state.limits.max_body_bytes;
     let timeout = state.limits.request_timeout;
     let mut response = REQUEST_ID
         .scope(id.clone(), async move {
+            if target > MAX_URI_BYTES {
+                return ApiError::UriTooLong {
+                    limit: MAX_URI_BYTES,
+                }
+                .into_response();
+            }
             if declared.is_some_and(|n| n > limit) {
                 return ApiError::PayloadTooLarge { limit }.into_response();
             }
@@ -186,6 +198,15 @@ async fn around_request(State(state): State<AppState>, request: Request, next: N
         .await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
+    }
+    // A refusal may leave the request's body unread (most are made before reading it), and
+    // hyper then closes the connection after the response without saying so: a client that
+    // reuses it for its next request finds it dead. Saying so lets the client open another.
+    if carries_body && (response.status().is_client_error() || response.status().is_server_error())
+    {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     let took = started.elapsed();
     let status = response.status().as_u16();
@@ -266,7 +287,7 @@ fn method_not_allowed_problem() -> Response {
 }
 
 /// 16 hex digits from the system's random generator (a counter would reveal request volume).
-fn new_request_id() -> String {
+pub(crate) fn new_request_id() -> String {
     use aws_lc_rs::rand::SecureRandom as _;
     let mut bytes = [0u8; 8];
     let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut bytes);

@@ -76,10 +76,13 @@ pub enum Permission {
     /// Read what the caller's own key allows (`GET /v1/whoami`): every role, so that the web
     /// pages can show only what the other endpoints would permit.
     ReadIdentity,
+    /// Read the details of `/readyz` and `/metrics` (key names, units, token errors); without a
+    /// key, both show only what a load balancer and a scraper need.
+    ReadDiagnostics,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 8] = [
         Permission::Sign,
         Permission::Verify,
         Permission::RecordDocuments,
@@ -87,6 +90,7 @@ impl Permission {
         Permission::ManageUnits,
         Permission::ReadReports,
         Permission::ReadIdentity,
+        Permission::ReadDiagnostics,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -98,6 +102,7 @@ impl Permission {
             Permission::ManageUnits => "manage_units",
             Permission::ReadReports => "read_reports",
             Permission::ReadIdentity => "read_identity",
+            Permission::ReadDiagnostics => "read_diagnostics",
         }
     }
 
@@ -111,6 +116,7 @@ impl Permission {
             Permission::ManageUnits => &[Role::Admin],
             Permission::ReadReports => &[Role::Auditor, Role::Admin],
             Permission::ReadIdentity => &Role::ALL,
+            Permission::ReadDiagnostics => &[Role::Admin],
         }
     }
 }
@@ -360,9 +366,23 @@ async fn authenticate(
         );
         ApiError::Unauthorized { reason }
     };
-    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
+    let mut values = headers.get_all(axum::http::header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
         return Err(unauthorized("no Authorization header"));
     };
+    // Two credentials are ambiguous: a proxy in front may check one while kyso used the other.
+    if values.next().is_some() {
+        state.metrics.denied(permission.as_str(), "authentication");
+        tracing::warn!(
+            request_id = %request_id(),
+            permission = permission.as_str(),
+            reason = "more than one Authorization header",
+            "request denied"
+        );
+        return Err(ApiError::BadRequest {
+            reason: "more than one Authorization header: send exactly one".to_owned(),
+        });
+    }
     let Some(presented) = value
         .to_str()
         .ok()

@@ -38,11 +38,12 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
 
 use super::metrics::Metrics;
+use super::problem::ApiError;
 
-/// Largest request head hyper buffers (request line and headers): 64 KiB, 8 times the URI limit
-/// of [`super::MAX_URI_BYTES`], so that every URI the middleware refuses reaches it whole and is
-/// answered with a problem document. A head over this is refused by hyper itself (431, empty
-/// body); no client of the API sends one.
+/// Largest request head hyper takes (request line and headers): 64 KiB, 8 times the URI limit
+/// of [`super::MAX_URI_BYTES`], so that every URI the middleware refuses reaches it whole. A
+/// head over this is refused by hyper itself (431; a URI over 64 KiB, 414), with a problem
+/// document put in place of its empty answer ([`Watched::replace_automatic`]).
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// Pause after an accept error other than a connection's own (EMFILE: out of file
@@ -156,6 +157,9 @@ impl Connection {
         let io = TokioIo::new(Watched {
             inner: stream,
             activity: Arc::clone(&activity),
+            peer: self.peer,
+            metrics: Arc::clone(&self.metrics),
+            replacement: None,
         });
         let (app, peer, service_activity) = (self.app, self.peer, Arc::clone(&activity));
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
@@ -182,7 +186,8 @@ impl Connection {
         builder
             .header_read_timeout(None)
             .keep_alive(true)
-            .max_buf_size(MAX_HEAD_BYTES);
+            .max_buf_size(MAX_HEAD_BYTES)
+            .max_header_size(MAX_HEAD_BYTES);
         let connection = builder.serve_connection(io, service);
         tokio::pin!(connection);
         let mut shutting_down = false;
@@ -238,6 +243,10 @@ struct State {
     waiting: Waiting,
     /// When writing last stopped for want of room in the socket, while it still does.
     write_blocked_since: Option<Instant>,
+    /// The awaited head's request line: bytes so far, and whether its line feed came. When
+    /// hyper refuses a head as too large, a long request line says the target was.
+    request_line: usize,
+    request_line_ended: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -253,6 +262,8 @@ impl Activity {
                 in_flight: 0,
                 waiting: Waiting::Head(accepted),
                 write_blocked_since: None,
+                request_line: 0,
+                request_line_ended: false,
             }),
             changed: Notify::new(),
         }
@@ -262,14 +273,26 @@ impl Activity {
         f(&mut self.state.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Bytes arrived: the first of a head ends the idle wait.
-    fn read(&self, now: Instant) {
-        let started_head = self.with(|s| match s.waiting {
-            Waiting::Idle(_) if s.in_flight == 0 => {
-                s.waiting = Waiting::Head(now);
-                true
+    /// `bytes` arrived: the first of a head ends the idle wait.
+    fn read(&self, bytes: &[u8], now: Instant) {
+        let started_head = self.with(|s| {
+            if s.in_flight > 0 {
+                return false;
             }
-            _ => false,
+            let started = matches!(s.waiting, Waiting::Idle(_));
+            if started {
+                s.waiting = Waiting::Head(now);
+            }
+            if !s.request_line_ended {
+                match bytes.iter().position(|b| *b == b'\n') {
+                    Some(end) => {
+                        s.request_line += end;
+                        s.request_line_ended = true;
+                    }
+                    None => s.request_line += bytes.len(),
+                }
+            }
+            started
         });
         if started_head {
             self.changed.notify_one();
@@ -303,9 +326,23 @@ impl Activity {
             s.in_flight = s.in_flight.saturating_sub(1);
             if s.in_flight == 0 {
                 s.waiting = Waiting::Idle(now);
+                s.request_line = 0;
+                s.request_line_ended = false;
             }
         });
         self.changed.notify_one();
+    }
+
+    /// Whether the connection waits for a request head (no request in flight, and not idle
+    /// after one): hyper writes nothing then, except its own answer to a head it could not
+    /// parse.
+    fn awaiting_head(&self) -> bool {
+        self.with(|s| s.in_flight == 0 && matches!(s.waiting, Waiting::Head(_)))
+    }
+
+    /// Whether the awaited head's request line is over `limit` bytes, or has not ended.
+    fn request_line_over(&self, limit: usize) -> bool {
+        self.with(|s| !s.request_line_ended || s.request_line > limit)
     }
 
     /// When the connection is to be closed unless something happens first.
@@ -383,10 +420,105 @@ impl HttpBody for Tracked {
     }
 }
 
-/// The socket, telling the watchdog when bytes come in and when writes block.
+/// The socket, telling the watchdog when bytes come in and when writes block, and putting a
+/// problem document in place of hyper's empty answer to a head it could not parse.
 struct Watched {
     inner: TcpStream,
     activity: Arc<Activity>,
+    peer: SocketAddr,
+    metrics: Arc<Metrics>,
+    replacement: Option<Replacement>,
+}
+
+/// The answer written instead of hyper's, and how much of it is written.
+struct Replacement {
+    bytes: Vec<u8>,
+    written: usize,
+}
+
+impl Replacement {
+    /// A whole HTTP/1.1 response carrying `error`'s problem document; the connection closes
+    /// after it (hyper closes it after its own answer too).
+    fn of(error: &ApiError, request_id: &str) -> Replacement {
+        let status = error.status();
+        let body = serde_json::to_vec(&error.problem(request_id)).unwrap_or_default();
+        let mut bytes = format!(
+            "HTTP/1.1 {} {}\r\ncontent-type: application/problem+json\r\ncontent-length: {}\r\nx-request-id: {request_id}\r\nconnection: close\r\n\r\n",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or(""),
+            body.len()
+        )
+        .into_bytes();
+        bytes.extend_from_slice(&body);
+        Replacement { bytes, written: 0 }
+    }
+}
+
+impl Watched {
+    /// hyper answers a request head it cannot parse (not HTTP/1.1; a URI over its 64 KiB; a
+    /// head over [`MAX_HEAD_BYTES`]) by itself, with the status alone and an empty body, before
+    /// the service sees a request: such answers escaped the problem documents every other
+    /// refusal gets. It is the only thing hyper writes while the connection awaits a head (a
+    /// response is written once the service was called; the end of one after it returned,
+    /// while the connection is idle), so it is recognised there, by its status line, and
+    /// replaced by the problem document of the same status. hyper's bytes are reported written
+    /// and dropped. `None`: an ordinary write.
+    fn replace_automatic(
+        &mut self,
+        cx: &mut Context<'_>,
+        first: &[u8],
+        total: usize,
+    ) -> Option<Poll<std::io::Result<usize>>> {
+        if self.replacement.is_none() {
+            // Every response of the service carries the request id the middleware gives it;
+            // hyper's own does not.
+            let automatic = first.starts_with(b"HTTP/1.1 4")
+                && !first
+                    .windows(b"x-request-id:".len())
+                    .any(|w| w.eq_ignore_ascii_case(b"x-request-id:"));
+            if !automatic || !self.activity.awaiting_head() {
+                return None;
+            }
+            let status = first
+                .get(9..12)
+                .and_then(|s| std::str::from_utf8(s).ok())
+                .and_then(|s| s.parse::<u16>().ok());
+            // A head too large with a request line longer than any target kyso takes: the
+            // target is what was too long.
+            let uri_too_long = status == Some(414)
+                || (status == Some(431) && self.activity.request_line_over(super::MAX_URI_BYTES));
+            let error = match status {
+                _ if uri_too_long => ApiError::UriTooLong {
+                    limit: super::MAX_URI_BYTES,
+                },
+                Some(431) => ApiError::HeadTooLarge {
+                    limit: MAX_HEAD_BYTES,
+                },
+                _ => ApiError::BadRequest {
+                    reason: "the request could not be read as HTTP/1.1".to_owned(),
+                },
+            };
+            let id = super::new_request_id();
+            let status = error.status().as_u16();
+            self.metrics.request("unparsed", status, Duration::ZERO);
+            tracing::info!(request_id = %id, peer = %self.peer, status, error = %error, "request refused before routing");
+            self.replacement = Some(Replacement::of(&error, &id));
+        }
+        let replacement = self.replacement.as_mut()?;
+        while replacement.written < replacement.bytes.len() {
+            match Pin::new(&mut self.inner)
+                .poll_write(cx, &replacement.bytes[replacement.written..])
+            {
+                Poll::Ready(Ok(0)) => {
+                    return Some(Poll::Ready(Err(std::io::ErrorKind::WriteZero.into())));
+                }
+                Poll::Ready(Ok(n)) => replacement.written += n,
+                Poll::Ready(Err(e)) => return Some(Poll::Ready(Err(e))),
+                Poll::Pending => return Some(Poll::Pending),
+            }
+        }
+        Some(Poll::Ready(Ok(total)))
+    }
 }
 
 impl AsyncRead for Watched {
@@ -398,7 +530,7 @@ impl AsyncRead for Watched {
         let before = buf.filled().len();
         let result = Pin::new(&mut self.inner).poll_read(cx, buf);
         if matches!(result, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.activity.read(Instant::now());
+            self.activity.read(&buf.filled()[before..], Instant::now());
         }
         result
     }
@@ -410,6 +542,9 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
+        if let Some(replaced) = self.replace_automatic(cx, buf, buf.len()) {
+            return replaced;
+        }
         let result = Pin::new(&mut self.inner).poll_write(cx, buf);
         self.activity.wrote(result.is_pending(), Instant::now());
         result
@@ -420,6 +555,14 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
+        let first = bufs
+            .iter()
+            .find(|b| !b.is_empty())
+            .map_or(&[][..], |b| &b[..]);
+        let total = bufs.iter().map(|b| b.len()).sum();
+        if let Some(replaced) = self.replace_automatic(cx, first, total) {
+            return replaced;
+        }
         let result = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         self.activity.wrote(result.is_pending(), Instant::now());
         result
@@ -460,7 +603,7 @@ mod tests {
         assert_eq!(activity.expired(&t, at(10)), Some("header_timeout"));
         activity.request_started();
         assert_eq!(activity.deadline(&t), None, "a request in flight");
-        activity.read(at(1));
+        activity.read(b"body", at(1));
         assert_eq!(activity.deadline(&t), None, "body bytes change nothing");
         activity.wrote(true, at(2));
         assert_eq!(activity.deadline(&t), Some(at(32)), "a blocked write");
@@ -471,14 +614,19 @@ mod tests {
         activity.request_finished(at(5));
         assert_eq!(activity.deadline(&t), Some(at(35)), "idle");
         assert_eq!(activity.expired(&t, at(35)), Some("idle_timeout"));
-        activity.read(at(20));
+        assert!(activity.request_line_over(8), "nothing of it yet");
+        activity.read(b"GET /", at(20));
+        assert!(activity.request_line_over(8), "not ended");
         assert_eq!(
             activity.deadline(&t),
             Some(at(30)),
             "the next head's first byte starts the header timeout"
         );
-        activity.read(at(25));
+        activity.read(b"v1/units HTTP/1.1\r\n", at(25));
         assert_eq!(activity.deadline(&t), Some(at(30)), "later bytes do not");
+        // "GET /v1/units HTTP/1.1\r" is 23 bytes.
+        assert!(!activity.request_line_over(23));
+        assert!(activity.request_line_over(22));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `POST /v1/sign/pdf` and `POST /v1/sign/xml`: a document in, the signed document out.
 //!
-//! The document is the request body (`application/pdf`, `application/xml`, or any type for raw
-//! bytes) or the `document` part of `multipart/form-data`; options come as query parameters or
+//! The document is the request body (`application/pdf`; `application/xml` or `text/xml`; or
+//! `application/octet-stream`; any other type is 415) or the one `document` part of
+//! `multipart/form-data` (a part given twice is 400); options come as query parameters or
 //! as a JSON `options` part (its fields override the query's). The key is named by `key`, one of
 //! the `[[serve.keys]]` of the configuration, and must belong to a unit the caller's API key is
 //! bound to, and a `document_id` the ledger holds for another unit is refused (403) before
@@ -167,6 +168,31 @@ impl Kind {
             Kind::Xml => "application/xml",
         }
     }
+
+    /// The request content types the endpoint takes (as the OpenAPI document lists them): its
+    /// document's own, raw bytes, or multipart. Anything else is refused before the body is
+    /// read: `text/plain` or a form is a client sending the wrong thing, and signing it would
+    /// put a unit's signature on whatever it turned out to be.
+    fn accepts(self, content_type: &str) -> bool {
+        let own: &[&str] = match self {
+            Kind::Pdf => &["application/pdf"],
+            Kind::Xml => &["application/xml", "text/xml"],
+        };
+        own.contains(&content_type)
+            || matches!(
+                content_type,
+                "application/octet-stream" | "multipart/form-data"
+            )
+    }
+
+    fn accepted(self) -> &'static str {
+        match self {
+            Kind::Pdf => "application/pdf, application/octet-stream or multipart/form-data",
+            Kind::Xml => {
+                "application/xml, text/xml, application/octet-stream or multipart/form-data"
+            }
+        }
+    }
 }
 
 /// What a signature produced, before the ledger has it.
@@ -217,6 +243,17 @@ async fn sign(
             what: format!("signing key `{key_name}`"),
         })?;
     auth::require_unit(&state, &principal, Permission::Sign, &entry.unit)?;
+    let media = content_type(request.headers());
+    if !kind.accepts(&media) {
+        return Err(ApiError::UnsupportedMediaType {
+            found: if media.is_empty() {
+                "(none)".to_owned()
+            } else {
+                media
+            },
+            expected: kind.accepted(),
+        });
+    }
     from_query.check_text()?;
     // A level named in the query is checked before the request takes a place in the queue; one
     // in the options part, once the body is read.
@@ -377,14 +414,23 @@ async fn read_document(
     let mut multipart = super::multipart(state, request).await?;
     let (mut document, mut options, mut images) = (None, SignRequest::default(), Images::default());
     let limit = state.limits.max_body_bytes;
+    let mut seen: Vec<String> = Vec::new();
     // The body as a whole is bounded, so the number of parts is too; unknown parts are refused
-    // rather than skipped, so a misspelt part name is noticed.
+    // rather than skipped, so a misspelt part name is noticed; and a part given twice is
+    // refused rather than the last one winning (verification refuses two documents too), so
+    // what is signed is never a matter of which copy a proxy or a reader looked at.
     while let Some(field) = multipart
         .next_field()
         .await
         .map_err(|e| multipart_error(e, limit))?
     {
         let name = field.name().unwrap_or("").to_owned();
+        if seen.contains(&name) {
+            return Err(ApiError::BadRequest {
+                reason: format!("part `{name}` given more than once: send each part once"),
+            });
+        }
+        seen.push(name.clone());
         let bytes = field.bytes().await.map_err(|e| multipart_error(e, limit))?;
         match name.as_str() {
             "document" => document = Some(bytes.to_vec()),

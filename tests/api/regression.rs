@@ -461,3 +461,262 @@ fn issue_15_item_9_control_and_bidi_characters_in_signing_text_are_refused() {
     );
     assert_eq!(reply.status, 200, "{}", reply.text());
 }
+
+/// Sends `head` (and nothing else) on a fresh connection; returns the whole answer as text.
+/// Reads while writing: the server may answer and close before a long head is all sent, and
+/// the answer must be read before the reset that the rest of the head then causes.
+fn raw_exchange(service: &Service, head: &str) -> String {
+    let mut stream = connect(service);
+    let mut writer = stream.try_clone().unwrap();
+    let head = head.as_bytes().to_vec();
+    let sending = std::thread::spawn(move || {
+        let _ = writer.write_all(&head);
+    });
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while let Ok(n) = stream.read(&mut buffer) {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buffer[..n]);
+    }
+    let _ = sending.join();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// Item 10: two `Authorization` headers are ambiguous (a proxy may check one and kyso use the
+/// other): 400, and counted as an authentication refusal.
+#[test]
+fn issue_15_item_10_two_authorization_headers_are_refused() {
+    let service = Service::start();
+    let k = &service.keys;
+    let answer = raw_exchange(
+        &service,
+        &format!(
+            "GET /v1/whoami HTTP/1.1\r\nHost: kyso\r\nConnection: close\r\nAuthorization: Bearer {}\r\nAuthorization: Bearer {}\r\n\r\n",
+            k.signer, k.auditor
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        answer.contains("application/problem+json") && answer.contains("Authorization"),
+        "{answer}"
+    );
+    let metrics = service.client().get("/metrics", Some(&k.admin)).text();
+    assert!(
+        metrics
+            .contains("kyso_denials_total{permission=\"read_identity\",kind=\"authentication\"} 1"),
+        "{metrics}"
+    );
+}
+
+/// Item 10: a request target over the limit is a 414 problem document, whether the middleware
+/// or hyper's own parser refuses it (hyper answered with an empty body).
+#[test]
+fn issue_15_item_10_a_long_uri_is_a_problem_document() {
+    let service = Service::start();
+    let c = service.client();
+    let long = format!("/v1/units?q={}", "a".repeat(9 * 1024));
+    let problem = c.get(&long, None).problem(414, "uri-too-long");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("8192"),
+        "{problem}"
+    );
+    for length in [70 * 1024, 200 * 1024] {
+        let answer = raw_exchange(
+            &service,
+            &format!(
+                "GET /v1/units?q={} HTTP/1.1\r\nHost: kyso\r\n\r\n",
+                "a".repeat(length)
+            ),
+        );
+        assert!(answer.starts_with("HTTP/1.1 414"), "{length}: {answer}");
+        assert!(
+            answer.contains("content-type: application/problem+json")
+                && answer.contains("urn:kyso:problem:uri-too-long"),
+            "{length}: {answer}"
+        );
+    }
+    // A header over the head limit: 431, a problem document too.
+    let answer = raw_exchange(
+        &service,
+        &format!(
+            "GET /healthz HTTP/1.1\r\nHost: kyso\r\nX-Big: {}\r\n\r\n",
+            "b".repeat(100 * 1024)
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    assert!(
+        answer.contains("urn:kyso:problem:request-head-too-large"),
+        "{answer}"
+    );
+    // A request line that is no HTTP at all gets a problem document too.
+    let answer = raw_exchange(&service, "GARBAGE\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("urn:kyso:problem:bad-request"), "{answer}");
+}
+
+/// Item 10: the sign endpoints take the content types the OpenAPI document lists and refuse
+/// the rest with 415 before the body is read.
+#[test]
+fn issue_15_item_10_sign_endpoints_check_the_content_type() {
+    let service = Service::start();
+    let c = service.client();
+    let k = &service.keys;
+    for kind in ["text/plain", "application/json", "application/xml"] {
+        c.post("/v1/sign/pdf?key=stp-01", &k.signer, kind, letter())
+            .problem(415, "unsupported-media-type");
+    }
+    for kind in ["text/plain", "application/pdf"] {
+        c.post(
+            "/v1/sign/xml?key=stp-01",
+            &k.signer,
+            kind,
+            XML.as_bytes().to_vec(),
+        )
+        .problem(415, "unsupported-media-type");
+    }
+    let none = c.call(
+        "POST",
+        "/v1/sign/pdf?key=stp-01",
+        Some(&k.signer),
+        None,
+        letter(),
+    );
+    none.problem(415, "unsupported-media-type");
+    assert_eq!(service.store().totals().unwrap().signatures, 0);
+    for kind in ["application/pdf", "application/octet-stream"] {
+        let reply = c.post("/v1/sign/pdf?key=stp-01", &k.signer, kind, letter());
+        assert_eq!(reply.status, 200, "{kind}: {}", reply.text());
+    }
+    for kind in ["application/xml", "text/xml", "application/octet-stream"] {
+        let reply = c.post(
+            "/v1/sign/xml?key=stp-01",
+            &k.signer,
+            kind,
+            XML.as_bytes().to_vec(),
+        );
+        assert_eq!(reply.status, 200, "{kind}: {}", reply.text());
+    }
+}
+
+/// Item 10: a multipart sign request with two `document` parts (or two of any part) is
+/// refused, as verification refuses it; it signed the last one.
+#[test]
+fn issue_15_item_10_a_part_given_twice_is_refused() {
+    let service = Service::start();
+    let c = service.client();
+    let k = &service.keys;
+    let pdf = letter();
+    let options = br#"{"key":"stp-01"}"#;
+    type Parts<'a> = Vec<(&'a str, Option<&'a str>, &'a [u8])>;
+    let cases: [(&str, Parts); 3] = [
+        (
+            "pdf",
+            vec![
+                ("document", Some("a.pdf"), &pdf),
+                ("document", Some("b.pdf"), &pdf),
+            ],
+        ),
+        (
+            "xml",
+            vec![
+                ("document", Some("a.xml"), XML.as_bytes()),
+                ("document", Some("b.xml"), XML.as_bytes()),
+            ],
+        ),
+        (
+            "pdf",
+            vec![
+                ("options", None, options),
+                ("document", Some("a.pdf"), &pdf),
+                ("options", None, options),
+            ],
+        ),
+    ];
+    for (endpoint, parts) in &cases {
+        let (kind, body) = multipart(parts);
+        let problem = c
+            .post(
+                &format!("/v1/sign/{endpoint}?key=stp-01"),
+                &k.signer,
+                &kind,
+                body,
+            )
+            .problem(400, "bad-request");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("more than once"),
+            "{problem}"
+        );
+    }
+    assert_eq!(service.store().totals().unwrap().signatures, 0);
+}
+
+/// Item 10: `/readyz` and `/metrics` tell a caller without a key what a load balancer and
+/// Prometheus need, and no key names, unit codes or token errors; an admin key sees the
+/// details, another key is refused.
+#[test]
+fn issue_15_item_10_readiness_and_metrics_tell_strangers_little() {
+    let service = Service::with(Options {
+        missing_token_key: true,
+        ..Options::default()
+    });
+    let c = service.client();
+    let k = &service.keys;
+    let reply = c.post(
+        "/v1/sign/pdf?key=stp-01",
+        &k.signer,
+        "application/pdf",
+        letter(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let secrets = [
+        "ghost",
+        "stp-01",
+        "STP",
+        "no-such-token",
+        "kyso-test",
+        "token=",
+    ];
+
+    let ready = c.get("/readyz", None);
+    assert_eq!(ready.status, 503, "{}", ready.text());
+    let body = ready.text();
+    assert_eq!(ready.json()["ready"], false, "{body}");
+    for secret in secrets {
+        assert!(!body.contains(secret), "{secret} in {body}");
+    }
+    let metrics = c.get("/metrics", None).text();
+    for secret in secrets {
+        assert!(!metrics.contains(secret), "{secret} in {metrics}");
+    }
+    assert!(
+        metrics.contains("kyso_signatures_total{result=\"ok\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("kyso_hsm_sessions{state=\"max\"}"),
+        "{metrics}"
+    );
+
+    let detailed = c.get("/readyz", Some(&k.admin));
+    assert_eq!(detailed.status, 503);
+    assert!(
+        detailed.text().contains("no-such-token"),
+        "{}",
+        detailed.text()
+    );
+    let metrics = c.get("/metrics", Some(&k.admin)).text();
+    assert!(
+        metrics.contains("kyso_signatures_total{unit=\"STP\",key=\"stp-01\",result=\"ok\"} 1"),
+        "{metrics}"
+    );
+    c.get("/readyz", Some(&k.signer)).problem(403, "forbidden");
+    c.get("/metrics", Some(&k.auditor))
+        .problem(403, "forbidden");
+    c.get("/metrics", Some("kyso_0123456789abcdef_nope"))
+        .problem(401, "unauthorized");
+}
