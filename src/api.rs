@@ -26,6 +26,7 @@ pub mod openapi;
 pub mod problem;
 mod recorder;
 mod reports;
+mod server;
 mod sign;
 pub mod state;
 mod units;
@@ -33,7 +34,7 @@ mod verify;
 mod whoami;
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -54,6 +55,11 @@ pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
 }
+
+/// Longest request target (path and query) answered; a longer one is refused with 414 before
+/// routing. 8 KiB, as common proxies allow (nginx's default header buffer): the longest URIs of
+/// this API are sign requests with a reason and a location, a few hundred bytes.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
 
 /// Every route the service answers, as the resource modules declare them beside their
 /// `router()`; `/openapi.json` must document exactly these (a test checks both ways).
@@ -94,7 +100,8 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `app(state)` on `listener` until `shutdown` completes, then shuts down gracefully:
+/// Serves `app(state)` on `listener` (through [`server`]: the connection cap and timeouts) until
+/// `shutdown` completes, then shuts down gracefully:
 /// stops accepting, lets in-flight requests (signatures included) finish for up to `grace`, and
 /// commits what the ledger recorder holds. The caller then closes the PKCS#11 sessions with
 /// [`crate::token::shutdown`] (`kyso serve` does, as every command does on exit): tokens are
@@ -107,22 +114,25 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
     let flagged = state.clone();
-    let server = axum::serve(
-        listener,
-        app(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let signal = async move {
         shutdown.await;
         flagged.begin_shutdown();
         tracing::info!("shutting down: no new connections, finishing requests in flight");
         let _ = stopping_tx.send(true);
-    });
-    let mut stopping = stopping_rx.clone();
+    };
+    let server = server::run(
+        listener,
+        app(state.clone()),
+        &state.connections,
+        state.limits.connection_timeouts,
+        Arc::clone(&state.metrics),
+        stopping_rx,
+    );
     let result = tokio::select! {
         result = server => result,
         // The grace period runs from the signal, not from start.
         () = async {
-            let _ = stopping.wait_for(|s| *s).await;
+            signal.await;
             tokio::time::sleep(grace).await;
         } => {
             tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the grace period; stopping anyway");
@@ -146,8 +156,8 @@ pub fn request_id() -> String {
         .unwrap_or_else(|_| "-".to_owned())
 }
 
-/// Runs around every request: gives it an id (echoed in `X-Request-Id`), refuses a declared
-/// body over the limit before reading it, enforces the time limit, turns bare framework errors
+/// Runs around every request: gives it an id (echoed in `X-Request-Id`), refuses a request
+/// target over [`MAX_URI_BYTES`] and a declared body over the limit before reading it, enforces the time limit, turns bare framework errors
 /// into problem documents, counts and logs it (method, route, status, time; no content).
 async fn around_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -157,15 +167,23 @@ async fn around_request(State(state): State<AppState>, request: Request, next: N
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = request.method().clone();
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared = declared_length(request.headers());
+    let carries_body = declared.is_some_and(|n| n > 0)
+        || request.headers().contains_key(header::TRANSFER_ENCODING);
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
     let limit = state.limits.max_body_bytes;
     let timeout = state.limits.request_timeout;
     let mut response = REQUEST_ID
         .scope(id.clone(), async move {
+            if target > MAX_URI_BYTES {
+                return ApiError::UriTooLong {
+                    limit: MAX_URI_BYTES,
+                }
+                .into_response();
+            }
             if declared.is_some_and(|n| n > limit) {
                 return ApiError::PayloadTooLarge { limit }.into_response();
             }
@@ -180,6 +198,15 @@ async fn around_request(State(state): State<AppState>, request: Request, next: N
         .await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
+    }
+    // A refusal may leave the request's body unread (most are made before reading it), and
+    // hyper then closes the connection after the response without saying so: a client that
+    // reuses it for its next request finds it dead. Saying so lets the client open another.
+    if carries_body && (response.status().is_client_error() || response.status().is_server_error())
+    {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     let took = started.elapsed();
     let status = response.status().as_u16();
@@ -260,7 +287,7 @@ fn method_not_allowed_problem() -> Response {
 }
 
 /// 16 hex digits from the system's random generator (a counter would reveal request volume).
-fn new_request_id() -> String {
+pub(crate) fn new_request_id() -> String {
     use aws_lc_rs::rand::SecureRandom as _;
     let mut bytes = [0u8; 8];
     let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut bytes);
@@ -272,7 +299,13 @@ pub(crate) async fn read_body(
     state: &AppState,
     body: axum::body::Body,
 ) -> Result<axum::body::Bytes, ApiError> {
-    let limit = state.limits.max_body_bytes;
+    read_body_within(body, state.limits.max_body_bytes).await
+}
+
+async fn read_body_within(
+    body: axum::body::Body,
+    limit: u64,
+) -> Result<axum::body::Bytes, ApiError> {
     axum::body::to_bytes(body, usize::try_from(limit).unwrap_or(usize::MAX))
         .await
         .map_err(|e| {
@@ -286,6 +319,67 @@ pub(crate) async fn read_body(
                 }
             }
         })
+}
+
+/// Bodies of at most this many bytes (declared) are read without a place among
+/// [`state::JSON_READS`]: a single issued event is a few hundred bytes, and a client trickling
+/// a small body holds no memory worth bounding.
+const SMALL_JSON_BODY: u64 = 64 * 1024;
+
+/// The body of a JSON endpoint (`/v1/documents`, `/v1/units`), read within
+/// `max_json_body_bytes` (413 at once when the declared length is over it), and the place it
+/// holds among the large bodies being read or parsed at once ([`state::JSON_READS`]).
+pub(crate) async fn read_json_body(
+    state: &AppState,
+    request: axum::extract::Request,
+) -> Result<JsonBody, ApiError> {
+    let limit = state.limits.max_json_body_bytes;
+    let declared = declared_length(request.headers());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    // A chunked body declares nothing and may be as large as the limit.
+    let place = if declared.is_some_and(|n| n <= SMALL_JSON_BODY) {
+        None
+    } else {
+        let place = Arc::clone(&state.json_reads)
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::ShuttingDown)?;
+        Some(place)
+    };
+    let bytes = read_body_within(request.into_body(), limit).await?;
+    Ok(JsonBody {
+        bytes,
+        _place: place,
+    })
+}
+
+/// A JSON endpoint's body, read (see [`read_json_body`]).
+pub(crate) struct JsonBody {
+    bytes: axum::body::Bytes,
+    _place: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl JsonBody {
+    /// Runs `parse` on the blocking pool (parsing megabytes takes milliseconds the async
+    /// workers, and `/healthz`, should not wait for); the place is held until it is done, so
+    /// that the parsed copy counts against the bound too.
+    pub(crate) async fn parse<T: Send + 'static>(
+        self,
+        parse: impl FnOnce(&[u8]) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        tokio::task::spawn_blocking(move || parse(&self.bytes))
+            .await
+            .map_err(|e| ApiError::internal("parsing a request body", &e))
+    }
+}
+
+fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
 }
 
 /// The request's content type without parameters, lower-case.

@@ -46,10 +46,13 @@ pub enum Action {
     ApiKeyCreated,
     /// An API key was revoked.
     ApiKeyRevoked,
+    /// A request was refused because it would have recorded or signed a document stored for
+    /// another unit: names the credential, the document, its unit and the unit claimed.
+    Refused,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Action::Signature,
         Action::DocumentRecorded,
         Action::Verification,
@@ -57,6 +60,7 @@ impl Action {
         Action::UnitsChanged,
         Action::ApiKeyCreated,
         Action::ApiKeyRevoked,
+        Action::Refused,
     ];
 
     /// The name stored and hashed.
@@ -69,6 +73,7 @@ impl Action {
             Action::UnitsChanged => "units_changed",
             Action::ApiKeyCreated => "api_key_created",
             Action::ApiKeyRevoked => "api_key_revoked",
+            Action::Refused => "refused",
         }
     }
 }

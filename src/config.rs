@@ -59,9 +59,27 @@ pub struct ServeConfig {
     /// Largest request body accepted, in bytes. 50 MB: the largest scanned decisions with
     /// appendices seen in provincial document systems are a few tens of MB.
     pub max_body_bytes: u64,
+    /// Largest body of the JSON endpoints (`POST /v1/documents`, `POST /v1/units`), in bytes.
+    /// 4 MiB: a full request of 10,000 issued events is about 2.5 MB; each such body costs a
+    /// small multiple of its size to parse, so this, not `max_body_bytes`, bounds them.
+    pub max_json_body_bytes: u64,
     /// Per-request time limit in seconds (until the response starts). Signing takes
     /// milliseconds; 60 s covers a large document behind a full queue.
     pub request_timeout_secs: u64,
+    /// Seconds a client has to send a request's head (request line and headers): from the
+    /// connection's start for its first request, from the next request's first byte after
+    /// that. 10 s: a head is a few hundred bytes, sent at once by every real client; a client
+    /// trickling it (slowloris) holds a connection for at most this long.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a kept-alive connection may wait for its next request before it is closed. 30 s:
+    /// long enough for a DMS sending a burst to reuse its connection, short enough that idle
+    /// connections do not pile up toward `max_connections`.
+    pub idle_timeout_secs: u64,
+    /// Connections served at once. Beyond, new connections wait in the kernel's accept queue
+    /// until one closes (they are not refused): a burst is served late rather than failed, and
+    /// the timeouts above bound how long a slot can be held without a request. 512: far above
+    /// what one node's signing and verification workers can use, far below its file limit.
+    pub max_connections: usize,
     /// Signing requests allowed to wait for the HSM beyond those being signed; more are refused
     /// with 503 and Retry-After. Bounds memory at about (workers + queue) × max_body_bytes.
     pub sign_queue: usize,
@@ -85,7 +103,11 @@ impl Default for ServeConfig {
         ServeConfig {
             listen: "127.0.0.1:8080".to_owned(),
             max_body_bytes: 50 * 1024 * 1024,
+            max_json_body_bytes: 4 * 1024 * 1024,
             request_timeout_secs: 60,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 30,
+            max_connections: 512,
             sign_queue: 64,
             sign_workers: None,
             verify_workers: None,
@@ -277,8 +299,28 @@ const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
         Kind::Integer,
     ),
     (
+        "KYSO_SERVE_MAX_JSON_BODY_BYTES",
+        &["serve", "max_json_body_bytes"],
+        Kind::Integer,
+    ),
+    (
         "KYSO_SERVE_REQUEST_TIMEOUT_SECS",
         &["serve", "request_timeout_secs"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_SERVE_HEADER_READ_TIMEOUT_SECS",
+        &["serve", "header_read_timeout_secs"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_SERVE_IDLE_TIMEOUT_SECS",
+        &["serve", "idle_timeout_secs"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_SERVE_MAX_CONNECTIONS",
+        &["serve", "max_connections"],
         Kind::Integer,
     ),
     (

@@ -22,8 +22,9 @@
 //! - [`demo`]: a deterministic province-sized ledger reproducing the 2022-H1 seed figures.
 //!
 //! What it refuses: events for units it does not know, malformed events (nothing of a rejected
-//! batch is stored), counting a retried event twice, and deleting anything: the ledger is a record,
-//! and corrections are new versions of an event, never removals.
+//! batch is stored), counting a retried event twice, a unit's records on another unit's document
+//! ([`ownership`]), and deleting anything: the ledger is a record, and corrections are new
+//! versions of an event, never removals.
 
 use std::path::PathBuf;
 
@@ -31,6 +32,7 @@ use time::OffsetDateTime;
 
 pub mod demo;
 pub mod event;
+pub mod ownership;
 pub mod period;
 pub mod postgres;
 pub mod render;
@@ -42,6 +44,7 @@ pub use event::{
     Audited, Certificate, Declared, Event, Indication, Issued, Method, Recorded, SignatureLevel,
     Signed, Verified,
 };
+pub use ownership::Reassignment;
 pub use period::{Period, TimeRange};
 pub use report::{Report, ReportQuery};
 pub use units::{LevelScheme, Unit};
@@ -83,6 +86,18 @@ pub enum Error {
         document_id: Option<String>,
         field: &'static str,
         reason: String,
+    },
+
+    /// A document id stored for one unit, claimed by another ([`ownership`]).
+    #[error(
+        "document `{document_id}` is stored for unit `{owner}`: {} for unit `{unit}` is refused",
+        claim.describe()
+    )]
+    DocumentOfAnotherUnit {
+        document_id: String,
+        owner: String,
+        unit: String,
+        claim: ownership::Claim,
     },
 
     #[error("events line {line}: cannot read: {source}")]
@@ -181,7 +196,8 @@ pub trait Store: Send {
     fn units(&mut self) -> Result<Vec<Unit>, Error>;
 
     /// Records events in one transaction, in order. A retried event is [`Recorded::Unchanged`];
-    /// an event naming an unknown unit fails the whole call and stores nothing.
+    /// an event naming an unknown unit, or claiming a document stored for another unit
+    /// ([`ownership`]), fails the whole call and stores nothing.
     fn record(&mut self, events: &[Event]) -> Result<Vec<Recorded>, Error> {
         self.record_audited(events, &[])
             .map(|(outcomes, _)| outcomes)
@@ -212,11 +228,29 @@ pub trait Store: Send {
     /// Records `events` and appends `audit` to the audit chain in one transaction: a signature
     /// is in the ledger and in the audit log, or in neither. Appends serialise on the chain's
     /// head row, so concurrent writers (other connections, other kyso nodes) never fork it.
+    /// A document stays with the unit it was stored for ([`Reassignment::Refused`]).
     fn record_audited(
         &mut self,
         events: &[Event],
         audit: &[crate::audit::Record],
+    ) -> Result<(Vec<Recorded>, Vec<crate::audit::Entry>), Error> {
+        self.record_events(events, audit, Reassignment::Refused)
+    }
+
+    /// [`Store::record_audited`], with the rule for documents stored for another unit spelt
+    /// out: [`Reassignment::AllowedForCorrection`] only for an administrator's correction.
+    /// Stores decide with [`ownership::Owners`], on the owners they read inside the
+    /// transaction.
+    fn record_events(
+        &mut self,
+        events: &[Event],
+        audit: &[crate::audit::Record],
+        reassignment: Reassignment,
     ) -> Result<(Vec<Recorded>, Vec<crate::audit::Entry>), Error>;
+
+    /// The unit `document_id` is stored for ([`ownership`]): its issued event's, else its first
+    /// signature's; `None` for a document id the ledger does not hold.
+    fn document_unit(&mut self, document_id: &str) -> Result<Option<String>, Error>;
 
     /// Appends `audit` to the audit chain in one transaction.
     fn append_audit(

@@ -6,3 +6,4 @@ mod endpoints;
 pub(crate) mod fixture;
 pub(crate) mod nodes;
 mod oneshot;
+mod regression;

@@ -718,6 +718,64 @@ fn audit_by_dms_document_id_keeps_the_declarations() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
 
+/// Issue 15 item 6: an archive copied into another unit's folder (or a changed attribution)
+/// must not move the document, and its verified signature, to that unit; the audit names it as
+/// not recorded and says it is incomplete.
+#[test]
+fn issue_15_item_6_an_audit_never_moves_a_document_to_another_unit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = pki(tmp.path());
+    let archive = tmp.path().join("archive");
+    let letter = pki.pdf(60, 10_000, &[Who::Valid(0)]).unwrap();
+    write(&archive.join("STP/letter.pdf"), &letter).unwrap();
+    let ledger = tmp.path().join("ledger.sqlite");
+    drop(ledger_with_units(&ledger));
+    let record = || {
+        kyso_with(
+            tmp.path(),
+            &[
+                "verify",
+                "--batch",
+                archive.to_str().unwrap(),
+                "--record",
+                "--ledger",
+                ledger.to_str().unwrap(),
+                "--issued-at",
+                "2026-05-20T09:00:00+07:00",
+                "--unit-from",
+                "folder",
+            ],
+            &trust_args(tmp.path()),
+        )
+    };
+    let first = record();
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    let mut store = SqliteStore::open(&ledger, Durability::Normal).unwrap();
+    assert_eq!(unit_counts(&mut store, "STP"), (1, 1, 1));
+
+    // The same file in STC's folder, beside a document of STC's own.
+    write(&archive.join("STC/copy-of-letter.pdf"), &letter).unwrap();
+    write(
+        &archive.join("STC/own.pdf"),
+        &pki.pdf(61, 10_000, &[Who::Valid(1)]).unwrap(),
+    )
+    .unwrap();
+    let second = record();
+    assert_eq!(second.status.code(), Some(1), "{}", text(&second));
+    assert!(
+        text(&second).contains("stored for another unit: 1"),
+        "{}",
+        text(&second)
+    );
+    assert!(
+        text(&second).contains("STC/copy-of-letter.pdf: stored for unit STP, attributed to STC"),
+        "{}",
+        text(&second)
+    );
+    assert_eq!(unit_counts(&mut store, "STP"), (1, 1, 1), "still STP's");
+    assert_eq!(unit_counts(&mut store, "STC"), (1, 1, 1), "only its own");
+}
+
 /// Serves one CRL over HTTP on 127.0.0.1 until dropped, at most a bounded number of requests
 /// and a bounded time.
 struct CrlServer {

@@ -372,6 +372,28 @@ fn unit_levels_come_from_the_configuration() {
         .arg(&events)
         .arg("--ledger")
         .arg(&ledger));
+    // Issue 15 item 6: a record of document `a` for another unit is refused, not a move.
+    let moved = dir.path().join("moved.jsonl");
+    std::fs::write(
+        &moved,
+        r#"{"event":"issued","document_id":"a","number":"1/CV","doc_type":"Công văn","unit":"TINH","issued_at":"2025-08-01T09:00:00+07:00","declared":"signed"}"#,
+    )
+    .unwrap();
+    let out = with_config()
+        .args(["ledger", "record"])
+        .arg(&moved)
+        .arg("--ledger")
+        .arg(&ledger)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "document `a` is stored for unit `XA1`: an issued record for unit `TINH` is refused"
+        ),
+        "{}",
+        text(&out)
+    );
     let json = run(with_config()
         .args(["report", "--period", "2025", "--format", "json", "--ledger"])
         .arg(&ledger));

@@ -16,7 +16,7 @@ use kyso::ledger::sqlite::{Durability, SqliteStore};
 use kyso::ledger::units;
 use kyso::ledger::{
     Audited, Certificate, Counts, Declared, Error, Event, Indication, Issued, LevelScheme, Method,
-    Period, Recorded, ReportQuery, SignatureLevel, Signed, Store, Verified,
+    Period, Reassignment, Recorded, ReportQuery, SignatureLevel, Signed, Store, Verified,
 };
 
 macro_rules! both_stores {
@@ -52,6 +52,7 @@ both_stores!(
     units_round_trip_through_csv,
     report_filters_by_unit_and_level,
     demo_reproduces_the_seed_figures,
+    a_document_stays_with_its_unit,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -582,6 +583,143 @@ fn bad_event_stores_nothing_of_its_batch(store: &mut dyn Store) {
     assert_eq!(store.totals().unwrap().documents, 0);
 
     assert_eq!(store.record(&[good]).unwrap(), [Recorded::Inserted]);
+}
+
+/// Issue 15 item 6: a unit's credential must not move another unit's document or make it
+/// verified. One event per call and several per call, since PostgreSQL records them by
+/// different paths.
+fn a_document_stays_with_its_unit(store: &mut dyn Store) {
+    use Indication::TotalPassed;
+    import_units(store, UNITS_CSV).unwrap();
+    let at = datetime!(2022-03-01 09:00 +07:00);
+    let sign = |id: &str, unit: &str| signed(id, unit, at, Method::Hsm, CA_A, TotalPassed);
+    assert_eq!(
+        store
+            .record(&[issued("stp-9", "STP", at, Declared::Unsigned)])
+            .unwrap(),
+        [Recorded::Inserted]
+    );
+    let before = store.totals().unwrap();
+    let refused = |store: &mut dyn Store, events: &[Event]| {
+        let err = store.record(events).unwrap_err();
+        assert!(
+            matches!(&err, Error::DocumentOfAnotherUnit { document_id, owner, unit, .. }
+                if document_id == "stp-9" && owner == "STP" && unit == "STC"),
+            "{err:?}"
+        );
+        err
+    };
+    // Re-recorded by another unit: alone, and behind a good event of that unit.
+    let err = refused(store, &[issued("stp-9", "STC", at, Declared::Signed)]);
+    assert_eq!(
+        err.to_string(),
+        "document `stp-9` is stored for unit `STP`: an issued record for unit `STC` is refused"
+    );
+    refused(
+        store,
+        &[
+            issued("stc-9", "STC", at, Declared::Signed),
+            issued("stp-9", "STC", at, Declared::Signed),
+        ],
+    );
+    // Signed by another unit's key: alone and in a batch.
+    refused(store, &[sign("stp-9", "STC")]);
+    refused(
+        store,
+        &[
+            issued("stc-9", "STC", at, Declared::Signed),
+            sign("stp-9", "STC"),
+        ],
+    );
+    assert_eq!(store.totals().unwrap(), before, "nothing of a refused call");
+    let stp = |store: &mut dyn Store| {
+        let report = report::build(
+            store,
+            &LevelScheme::default(),
+            &ReportQuery::new(Period::parse("2022-03").unwrap()),
+        )
+        .unwrap();
+        report
+            .units
+            .iter()
+            .find(|u| u.code == "STP")
+            .unwrap()
+            .own
+            .counts
+    };
+    assert_eq!(stp(store), counts(1, 0, 0, 0), "still STP's, not verified");
+
+    // Within one batch the first claim decides, signature or issuance.
+    let err = store
+        .record(&[
+            issued("new-1", "STP", at, Declared::Signed),
+            sign("new-1", "STC"),
+        ])
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::DocumentOfAnotherUnit { .. }),
+        "{err:?}"
+    );
+    // A signature recorded before the DMS's issued event makes the document its unit's.
+    store.record(&[sign("sig-1", "X0101")]).unwrap();
+    let err = store
+        .record(&[issued("sig-1", "STP", at, Declared::Signed)])
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::DocumentOfAnotherUnit { owner, .. } if owner == "X0101"),
+        "{err:?}"
+    );
+    assert_eq!(
+        store.document_unit("sig-1").unwrap().as_deref(),
+        Some("X0101")
+    );
+    assert_eq!(store.document_unit("nothing").unwrap(), None);
+
+    // The owner still corrects and signs its document.
+    assert_eq!(
+        store
+            .record(&[
+                issued("stp-9", "STP", at, Declared::Signed),
+                sign("stp-9", "STP")
+            ])
+            .unwrap(),
+        [Recorded::Updated, Recorded::Inserted]
+    );
+    assert_eq!(stp(store), counts(1, 1, 1, 0));
+    // Another unit receiving it records its incoming verification; audits name no unit.
+    assert_eq!(
+        store
+            .record(&[
+                incoming("stp-9", "STC", at, TotalPassed, None),
+                audited("stp-9", 9, at, TotalPassed, None),
+            ])
+            .unwrap(),
+        [Recorded::Inserted, Recorded::Inserted]
+    );
+    // An administrator's correction moves an issued document; a signature still may not.
+    let moved = store
+        .record_events(
+            &[issued("stp-9", "STC", at, Declared::Signed)],
+            &[],
+            Reassignment::AllowedForCorrection,
+        )
+        .unwrap();
+    assert_eq!(moved.0, [Recorded::Updated]);
+    assert_eq!(
+        store.document_unit("stp-9").unwrap().as_deref(),
+        Some("STC")
+    );
+    let err = store
+        .record_events(
+            &[sign("stp-9", "STP")],
+            &[],
+            Reassignment::AllowedForCorrection,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::DocumentOfAnotherUnit { .. }),
+        "{err:?}"
+    );
 }
 
 fn malformed_units_csv_stores_nothing(store: &mut dyn Store) {

@@ -22,7 +22,9 @@ use time::OffsetDateTime;
 
 use super::problem::ApiError;
 use super::{AppState, request_id};
-use crate::ledger::ApiKey;
+use crate::audit;
+use crate::ledger::ownership::{Claim, Owners};
+use crate::ledger::{self, ApiKey, Reassignment};
 use crate::signer::DigestAlgorithm::Sha256;
 
 /// Every key starts with this, so that a leaked key is recognisable by secret scanners.
@@ -74,10 +76,13 @@ pub enum Permission {
     /// Read what the caller's own key allows (`GET /v1/whoami`): every role, so that the web
     /// pages can show only what the other endpoints would permit.
     ReadIdentity,
+    /// Read the details of `/readyz` and `/metrics` (key names, units, token errors); without a
+    /// key, both show only what a load balancer and a scraper need.
+    ReadDiagnostics,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 8] = [
         Permission::Sign,
         Permission::Verify,
         Permission::RecordDocuments,
@@ -85,6 +90,7 @@ impl Permission {
         Permission::ManageUnits,
         Permission::ReadReports,
         Permission::ReadIdentity,
+        Permission::ReadDiagnostics,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -96,6 +102,7 @@ impl Permission {
             Permission::ManageUnits => "manage_units",
             Permission::ReadReports => "read_reports",
             Permission::ReadIdentity => "read_identity",
+            Permission::ReadDiagnostics => "read_diagnostics",
         }
     }
 
@@ -109,6 +116,7 @@ impl Permission {
             Permission::ManageUnits => &[Role::Admin],
             Permission::ReadReports => &[Role::Auditor, Role::Admin],
             Permission::ReadIdentity => &Role::ALL,
+            Permission::ReadDiagnostics => &[Role::Admin],
         }
     }
 }
@@ -261,6 +269,88 @@ pub fn require_unit(
     ))
 }
 
+/// Refuses `principal` signing or recording `document_id` for `unit` when the ledger holds the
+/// document for another unit ([`crate::ledger::ownership`]). Checked before signing so that no
+/// signature is made only to be thrown away; the ledger checks again when it commits.
+pub async fn require_document_unit(
+    state: &AppState,
+    principal: &Principal,
+    permission: Permission,
+    document_id: &str,
+    unit: &str,
+    claim: Claim,
+) -> Result<(), ApiError> {
+    let id = document_id.to_owned();
+    let owner = state
+        .stores
+        .run(move |store| store.document_unit(&id))
+        .await?;
+    let mut owners = Owners::stored(owner.map(|owner| (document_id.to_owned(), owner)));
+    match owners.admit(document_id, claim, unit, Reassignment::Refused) {
+        Ok(()) => Ok(()),
+        Err(e) => Err(refuse_foreign_document(state, principal, permission, &e).await),
+    }
+}
+
+/// The refusal of a record or signature on another unit's document, from
+/// [`require_document_unit`] or from the ledger itself: logged and counted as every denial,
+/// and, because it names a document, appended to the audit log. The caller learns that the
+/// document belongs to another unit, not to which.
+pub async fn refuse_foreign_document(
+    state: &AppState,
+    principal: &Principal,
+    permission: Permission,
+    error: &ledger::Error,
+) -> ApiError {
+    let ledger::Error::DocumentOfAnotherUnit {
+        document_id,
+        owner,
+        unit,
+        claim,
+    } = error
+    else {
+        return ApiError::internal("refusing a foreign document", error);
+    };
+    // The log gets the whole fact; the client a reason that does not name the owner.
+    deny(
+        state,
+        Some(principal),
+        permission,
+        "document_unit",
+        error.to_string(),
+    );
+    let record = audit::Record::new(
+        principal.actor(),
+        audit::Action::Refused,
+        document_id.clone(),
+        &serde_json::json!({
+            "credential": principal.key_id,
+            "permission": permission.as_str(),
+            "claim": match claim {
+                Claim::Issued => "issued",
+                Claim::Signed => "signature",
+            },
+            "owner": owner,
+            "unit": unit,
+        }),
+    );
+    match state.recorder.record(Vec::new(), vec![record]).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            tracing::error!(request_id = %request_id(), error = %e, "the refusal could not be added to the audit log")
+        }
+        Err(_) => {
+            tracing::warn!(request_id = %request_id(), "the refusal was not added to the audit log: shutting down")
+        }
+    }
+    ApiError::Forbidden {
+        reason: format!(
+            "document `{document_id}` is stored for another unit: {} for unit `{unit}` is refused",
+            claim.describe()
+        ),
+    }
+}
+
 async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
@@ -276,9 +366,23 @@ async fn authenticate(
         );
         ApiError::Unauthorized { reason }
     };
-    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
+    let mut values = headers.get_all(axum::http::header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
         return Err(unauthorized("no Authorization header"));
     };
+    // Two credentials are ambiguous: a proxy in front may check one while kyso used the other.
+    if values.next().is_some() {
+        state.metrics.denied(permission.as_str(), "authentication");
+        tracing::warn!(
+            request_id = %request_id(),
+            permission = permission.as_str(),
+            reason = "more than one Authorization header",
+            "request denied"
+        );
+        return Err(ApiError::BadRequest {
+            reason: "more than one Authorization header: send exactly one".to_owned(),
+        });
+    }
     let Some(presented) = value
         .to_str()
         .ok()

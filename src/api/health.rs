@@ -1,16 +1,22 @@
 //! `GET /healthz` (the process answers), `GET /readyz` (every signing key's token and the
 //! ledger answer) and `GET /metrics` (Prometheus text). None needs an API key: load balancers
-//! and scrapers call them, and they reveal no document, credential or secret (key names and unit
-//! codes are configuration, not secrets).
+//! and scrapers call them. Without one, they show what those need and no more: readiness as a
+//! status and counts, metrics without unit codes, key names or token labels. Key names and
+//! units say which units sign through this node and a token's error text names its module and
+//! objects; that is for operators, who see it with an admin key (`read_diagnostics`) and in the
+//! log. A key that is given must be valid and an admin's (401, 403), like everywhere else.
 
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
+use super::auth::{self, Permission};
+use super::metrics::Exposure;
+use super::problem::ApiError;
 use super::{AppState, Route};
 
 pub(super) const ROUTES: &[Route] = &[
@@ -48,6 +54,16 @@ pub struct Readiness {
     pub shutting_down: bool,
 }
 
+/// The readiness report for a caller without a key: whether, and how many keys answer.
+#[derive(Debug, Serialize)]
+pub struct ReadinessSummary {
+    pub ready: bool,
+    pub store: Check,
+    pub keys_available: usize,
+    pub keys_unavailable: usize,
+    pub shutting_down: bool,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Check {
     pub ok: bool,
@@ -64,7 +80,19 @@ pub struct KeyCheck {
     pub reason: Option<String>,
 }
 
-async fn readyz(State(state): State<AppState>) -> Response {
+/// What the caller may see: the details with an admin key, the public view without a key; a
+/// key that is given is checked like any other.
+async fn exposure(state: &AppState, headers: &HeaderMap) -> Result<Exposure, ApiError> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        auth::authorize(state, headers, Permission::ReadDiagnostics).await?;
+        Ok(Exposure::Operator)
+    } else {
+        Ok(Exposure::Public)
+    }
+}
+
+async fn readyz(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let exposure = exposure(&state, &headers).await?;
     let store = match state.stores.try_run(|store| store.ping()).await {
         Ok(Ok(())) => Check {
             ok: true,
@@ -113,19 +141,36 @@ async fn readyz(State(state): State<AppState>) -> Response {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (
-        status,
-        Json(Readiness {
-            ready,
-            store,
-            keys,
-            shutting_down,
-        }),
-    )
-        .into_response()
+    Ok(match exposure {
+        Exposure::Operator => (
+            status,
+            Json(Readiness {
+                ready,
+                store,
+                keys,
+                shutting_down,
+            }),
+        )
+            .into_response(),
+        Exposure::Public => {
+            let keys_available = keys.iter().filter(|k| k.ok).count();
+            (
+                status,
+                Json(ReadinessSummary {
+                    ready,
+                    store,
+                    keys_available,
+                    keys_unavailable: keys.len() - keys_available,
+                    shutting_down,
+                }),
+            )
+                .into_response()
+        }
+    })
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let exposure = exposure(&state, &headers).await?;
     let pools = state.keys.pools();
     let (sign_used, sign_capacity) = state.sign_queue.usage();
     let (verify_used, verify_capacity) = state.verify_queue.usage();
@@ -135,13 +180,15 @@ async fn metrics(State(state): State<AppState>) -> Response {
             ("sign", sign_used, sign_capacity),
             ("verify", verify_used, verify_capacity),
         ],
+        state.connections.usage(),
+        exposure,
     );
-    (
+    Ok((
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
         text,
     )
-        .into_response()
+        .into_response())
 }

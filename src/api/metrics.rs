@@ -3,7 +3,8 @@
 //!
 //! Labels are unit codes, key names, indications and route templates: bounded sets fixed by the
 //! configuration and the code, never values a client chooses (a client-chosen label would let
-//! one caller grow the registry without bound).
+//! one caller grow the registry without bound). Unit codes, key names and token labels are shown
+//! to an admin key only ([`Exposure`]); a scraper without one gets the same series summed.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -55,6 +56,18 @@ struct Inner {
     rejected: BTreeMap<&'static str, u64>,
     /// Events and audit entries committed per group commit.
     ledger_groups: Histogram,
+    /// Connections closed by the server's timeouts, by reason.
+    connections_closed: BTreeMap<&'static str, u64>,
+}
+
+/// Who reads the metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exposure {
+    /// An admin key: every label (units, key names, token labels).
+    Operator,
+    /// No key (a scraper, anyone who reaches the port): the same series without the labels
+    /// that name units, keys or tokens, summed over them.
+    Public,
 }
 
 /// The service's metrics.
@@ -103,17 +116,25 @@ impl Metrics {
         });
     }
 
+    /// The server closed a connection: `header_timeout`, `idle_timeout` or `write_stalled`.
+    pub fn connection_closed(&self, reason: &'static str) {
+        self.with(|m| *m.connections_closed.entry(reason).or_default() += 1);
+    }
+
     pub fn ledger_group(&self, size: usize) {
         // Recorded as a histogram of sizes; the buckets are seconds, so sizes are scaled to
         // thousands to reuse them (1 ↔ 0.001).
         self.with(|m| m.ledger_groups.observe(size as f64 / 1000.0));
     }
 
-    /// The exposition text, with the session pools of the open tokens and the queue depths.
+    /// The exposition text, with the session pools of the open tokens, the queue depths and
+    /// the open connections (open, capacity).
     pub fn render(
         &self,
         pools: &[(String, PoolStats)],
         queues: &[(&'static str, usize, usize)],
+        connections: (usize, usize),
+        exposure: Exposure,
     ) -> String {
         let mut out = String::new();
         self.with(|m| {
@@ -123,13 +144,26 @@ impl Metrics {
                 "counter",
                 "Signature attempts by unit, key and result.",
             );
-            for ((unit, key, result), n) in &m.signatures {
-                let _ = writeln!(
-                    out,
-                    "kyso_signatures_total{{unit=\"{}\",key=\"{}\",result=\"{result}\"}} {n}",
-                    escape(unit),
-                    escape(key)
-                );
+            match exposure {
+                Exposure::Operator => {
+                    for ((unit, key, result), n) in &m.signatures {
+                        let _ = writeln!(
+                            out,
+                            "kyso_signatures_total{{unit=\"{}\",key=\"{}\",result=\"{result}\"}} {n}",
+                            escape(unit),
+                            escape(key)
+                        );
+                    }
+                }
+                Exposure::Public => {
+                    let mut by_result: BTreeMap<&'static str, u64> = BTreeMap::new();
+                    for ((_, _, result), n) in &m.signatures {
+                        *by_result.entry(result).or_default() += n;
+                    }
+                    for (result, n) in by_result {
+                        let _ = writeln!(out, "kyso_signatures_total{{result=\"{result}\"}} {n}");
+                    }
+                }
             }
             header(
                 &mut out,
@@ -207,6 +241,18 @@ impl Metrics {
             );
             header(
                 &mut out,
+                "kyso_connections_closed_total",
+                "counter",
+                "Connections the server closed: a request head too slow, idle too long, or a response not read.",
+            );
+            for (reason, n) in &m.connections_closed {
+                let _ = writeln!(
+                    out,
+                    "kyso_connections_closed_total{{reason=\"{reason}\"}} {n}"
+                );
+            }
+            header(
+                &mut out,
                 "kyso_ledger_group_size",
                 "histogram",
                 "Requests committed together by one ledger transaction.",
@@ -219,34 +265,46 @@ impl Metrics {
                 1000.0,
             );
         });
+        // (labels of a token's series, its counters): per token for operators, one sum otherwise
+        // (a token's label names whose keys it holds).
+        let pools: Vec<(String, PoolStats)> = match exposure {
+            Exposure::Operator => pools
+                .iter()
+                .map(|(token, stats)| (format!("token=\"{}\"", escape(token)), *stats))
+                .collect(),
+            Exposure::Public if pools.is_empty() => Vec::new(),
+            Exposure::Public => {
+                let mut all = PoolStats::default();
+                for (_, stats) in pools {
+                    all.max_sessions += stats.max_sessions;
+                    all.open += stats.open;
+                    all.idle += stats.idle;
+                    all.opened_total += stats.opened_total;
+                    all.discarded_total += stats.discarded_total;
+                    all.waits_total += stats.waits_total;
+                }
+                vec![(String::new(), all)]
+            }
+        };
         header(
             &mut out,
             "kyso_hsm_sessions",
             "gauge",
             "PKCS#11 sessions of each token's pool, by state.",
         );
-        for (token, stats) in pools {
-            let token = escape(token);
-            let _ = writeln!(
-                out,
-                "kyso_hsm_sessions{{token=\"{token}\",state=\"open\"}} {}",
-                stats.open
-            );
-            let _ = writeln!(
-                out,
-                "kyso_hsm_sessions{{token=\"{token}\",state=\"idle\"}} {}",
-                stats.idle
-            );
-            let _ = writeln!(
-                out,
-                "kyso_hsm_sessions{{token=\"{token}\",state=\"in_use\"}} {}",
-                stats.open.saturating_sub(stats.idle)
-            );
-            let _ = writeln!(
-                out,
-                "kyso_hsm_sessions{{token=\"{token}\",state=\"max\"}} {}",
-                stats.max_sessions
-            );
+        for (labels, stats) in &pools {
+            let sep = if labels.is_empty() { "" } else { "," };
+            for (state, n) in [
+                ("open", stats.open),
+                ("idle", stats.idle),
+                ("in_use", stats.open.saturating_sub(stats.idle)),
+                ("max", stats.max_sessions),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "kyso_hsm_sessions{{{labels}{sep}state=\"{state}\"}} {n}"
+                );
+            }
         }
         header(
             &mut out,
@@ -254,11 +312,11 @@ impl Metrics {
             "counter",
             "Session checkouts that waited for a free session.",
         );
-        for (token, stats) in pools {
+        for (labels, stats) in &pools {
             let _ = writeln!(
                 out,
-                "kyso_hsm_session_waits_total{{token=\"{}\"}} {}",
-                escape(token),
+                "kyso_hsm_session_waits_total{} {}",
+                braces(labels),
                 stats.waits_total
             );
         }
@@ -268,11 +326,11 @@ impl Metrics {
             "counter",
             "Sessions opened, re-opens after failures included.",
         );
-        for (token, stats) in pools {
+        for (labels, stats) in &pools {
             let _ = writeln!(
                 out,
-                "kyso_hsm_sessions_opened_total{{token=\"{}\"}} {}",
-                escape(token),
+                "kyso_hsm_sessions_opened_total{} {}",
+                braces(labels),
                 stats.opened_total
             );
         }
@@ -294,7 +352,30 @@ impl Metrics {
         for (queue, _, capacity) in queues {
             let _ = writeln!(out, "kyso_queue_capacity{{queue=\"{queue}\"}} {capacity}");
         }
+        header(
+            &mut out,
+            "kyso_connections_open",
+            "gauge",
+            "Open connections; at kyso_connections_max new ones wait to be accepted.",
+        );
+        let _ = writeln!(out, "kyso_connections_open {}", connections.0);
+        header(
+            &mut out,
+            "kyso_connections_max",
+            "gauge",
+            "Connections served at once ([serve] max_connections).",
+        );
+        let _ = writeln!(out, "kyso_connections_max {}", connections.1);
         out
+    }
+}
+
+/// `{labels}`, or nothing for no labels.
+fn braces(labels: &str) -> String {
+    if labels.is_empty() {
+        String::new()
+    } else {
+        format!("{{{labels}}}")
     }
 }
 
@@ -342,7 +423,8 @@ mod tests {
         m.verification("TOTAL-PASSED");
         m.denied("sign", "unit");
         m.sign_duration(Duration::from_millis(3));
-        let text = m.render(&[], &[("sign", 1, 8)]);
+        m.connection_closed("header_timeout");
+        let text = m.render(&[], &[("sign", 1, 8)], (3, 512), Exposure::Operator);
         assert!(
             text.contains("kyso_signatures_total{unit=\"STP\",key=\"stp-01\",result=\"ok\"} 2"),
             "{text}"
@@ -355,6 +437,45 @@ mod tests {
         );
         assert!(text.contains("kyso_sign_duration_seconds_bucket{le=\"0.0025\"} 0"));
         assert!(text.contains("kyso_queue_capacity{queue=\"sign\"} 8"));
+        assert!(text.contains("kyso_connections_closed_total{reason=\"header_timeout\"} 1"));
+        assert!(text.contains("kyso_connections_open 3\n"), "{text}");
+        assert!(text.contains("kyso_connections_max 512\n"), "{text}");
         assert_eq!(escape("a\"b\\c"), "a\\\"b\\\\c");
+    }
+
+    #[test]
+    fn the_public_view_names_no_unit_key_or_token() {
+        let m = Metrics::default();
+        m.signature("STP", "stp-01", "ok");
+        m.signature("SYT", "syt-01", "ok");
+        m.signature("SYT", "syt-01", "error");
+        let pool = PoolStats {
+            max_sessions: 4,
+            open: 2,
+            idle: 1,
+            ..PoolStats::default()
+        };
+        let pools = [
+            ("token-stp".to_owned(), pool),
+            ("token-syt".to_owned(), pool),
+        ];
+        let text = m.render(&pools, &[], (0, 512), Exposure::Public);
+        for named in ["STP", "SYT", "stp-01", "token-"] {
+            assert!(!text.contains(named), "{named}: {text}");
+        }
+        assert!(
+            text.contains("kyso_signatures_total{result=\"ok\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("kyso_hsm_sessions{state=\"max\"} 8"),
+            "{text}"
+        );
+        assert!(text.contains("kyso_hsm_session_waits_total 0"), "{text}");
+        let text = m.render(&pools, &[], (0, 512), Exposure::Operator);
+        assert!(
+            text.contains("kyso_hsm_sessions{token=\"token-syt\",state=\"max\"} 4"),
+            "{text}"
+        );
     }
 }

@@ -18,9 +18,11 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/openapi.json", get(|| async { Json(document()) }))
 }
 
+/// The problem responses `codes`, and those any request can get before it reaches an operation:
+/// 414 (request target over 8 KiB) and 431 (request head over 64 KiB).
 fn problems(codes: &[&str]) -> Value {
     let mut out = serde_json::Map::new();
-    for code in codes {
+    for code in codes.iter().chain(&["414", "431"]) {
         out.insert(
             (*code).to_owned(),
             json!({
@@ -39,10 +41,27 @@ fn merge(mut base: Value, extra: Value) -> Value {
     base
 }
 
-fn sign_operation(kind: &str, media: &str, level: &str, levels: &[&str]) -> Value {
+fn sign_operation(kind: &str, media: &[&str], level: &str, levels: &[&str]) -> Value {
+    let mut body = serde_json::Map::new();
+    for media in media.iter().chain(&["application/octet-stream"]) {
+        body.insert(
+            (*media).to_owned(),
+            json!({"schema": {"type": "string", "format": "binary"}}),
+        );
+    }
+    body.insert(
+        "multipart/form-data".to_owned(),
+        json!({"schema": {"type": "object", "required": ["document"], "properties": {
+            "document": {"type": "string", "format": "binary"},
+            "options": {"type": "string", "description": "JSON object with the query's fields"},
+            "signature_image": {"type": "string", "format": "binary"},
+            "seal_image": {"type": "string", "format": "binary"}
+        }}, "description": "each part at most once (400 otherwise)"}),
+    );
+    let returned = media[0];
     json!({
         "summary": format!("Sign a {kind} document ({level})"),
-        "description": "Role signer; the key must belong to one of the caller's units. The document is the body, or the `document` part of multipart/form-data with an optional JSON `options` part (fields as the query parameters). A full signing queue answers 503 with Retry-After. The signature is in the ledger and the audit log before the response is sent.",
+        "description": "Role signer; the key must belong to one of the caller's units. The document is the body, or the `document` part of multipart/form-data with an optional JSON `options` part (fields as the query parameters). A full signing queue answers 503 with Retry-After. The signature is in the ledger and the audit log before the response is sent. field, reason, name, location and unit_label may hold no control characters (C0, DEL, C1) and no bidi embeddings, overrides or isolates (U+202A–U+202E, U+2066–U+2069): 400 naming the parameter. A document_id the ledger holds for another unit: 403.",
         "security": [{"apiKey": []}],
         "parameters": [
             {"name": "key", "in": "query", "required": true, "schema": {"type": "string"}, "description": "A configured signing key ([[serve.keys]] name)"},
@@ -58,21 +77,13 @@ fn sign_operation(kind: &str, media: &str, level: &str, levels: &[&str]) -> Valu
             {"name": "parallel", "in": "query", "schema": {"type": "boolean"}},
             {"name": "level", "in": "query", "schema": {"type": "string", "enum": levels}, "description": "Baseline level (default B-B); B-T and B-LT need the service's [tsa] url, B-LT its [verify] trust anchors"}
         ],
-        "requestBody": {"required": true, "content": {
-            media: {"schema": {"type": "string", "format": "binary"}},
-            "multipart/form-data": {"schema": {"type": "object", "required": ["document"], "properties": {
-                "document": {"type": "string", "format": "binary"},
-                "options": {"type": "string", "description": "JSON object with the query's fields"},
-                "signature_image": {"type": "string", "format": "binary"},
-                "seal_image": {"type": "string", "format": "binary"}
-            }}}
-        }},
+        "requestBody": {"required": true, "description": "Any other content type is refused with 415 before the body is read.", "content": body},
         "responses": merge(json!({
             "200": {
                 "description": "The signed document; X-Kyso-Document-Id, X-Kyso-Indication, X-Kyso-Level, X-Kyso-Audit-Seq headers",
-                "content": {media: {"schema": {"type": "string", "format": "binary"}}}
+                "content": {returned: {"schema": {"type": "string", "format": "binary"}}}
             }
-        }), problems(&["400", "401", "403", "404", "413", "422", "500", "502", "503"]))
+        }), problems(&["400", "401", "403", "404", "413", "415", "422", "500", "502", "503"]))
     })
 }
 
@@ -100,8 +111,8 @@ pub fn document() -> Value {
             }
         },
         "paths": {
-            "/v1/sign/pdf": {"post": sign_operation("PDF", "application/pdf", "PAdES B-B, B-T or B-LT, incremental update", &["B-B", "B-T", "B-LT"])},
-            "/v1/sign/xml": {"post": sign_operation("XML", "application/xml", "XAdES B-B or B-T", &["B-B", "B-T"])},
+            "/v1/sign/pdf": {"post": sign_operation("PDF", &["application/pdf"], "PAdES B-B, B-T or B-LT, incremental update", &["B-B", "B-T", "B-LT"])},
+            "/v1/sign/xml": {"post": sign_operation("XML", &["application/xml", "text/xml"], "XAdES B-B or B-T", &["B-B", "B-T"])},
             "/v1/verify": {"post": {
                 "summary": "Verify one PDF or XML document",
                 "description": "Roles signer, verifier, admin. With document_id, receiving_unit and sender, also records the document as incoming to that unit.",
@@ -130,7 +141,7 @@ pub fn document() -> Value {
             }},
             "/v1/documents": {"post": {
                 "summary": "Record issued documents (idempotent)",
-                "description": "Roles signer (own units), admin. One issued event, an array, or JSON lines.",
+                "description": "Roles signer (own units), admin. One issued event, an array, or JSON lines; at most 10,000 events and [serve] max_json_body_bytes (default 4 MiB; 413 beyond). A document id the ledger holds for another unit is refused (403); an admin's issued event may move it (a correction).",
                 "security": [{"apiKey": []}],
                 "requestBody": {"required": true, "content": {
                     "application/json": {"schema": {"type": "object"}},
@@ -148,6 +159,7 @@ pub fn document() -> Value {
                 },
                 "post": {
                     "summary": "Import units (admin): all rows or none",
+                    "description": "CSV or JSON, at most [serve] max_json_body_bytes (default 4 MiB; 413 beyond).",
                     "security": [{"apiKey": []}],
                     "requestBody": {"required": true, "content": {
                         "text/csv": {"schema": {"type": "string"}},
@@ -178,14 +190,17 @@ pub fn document() -> Value {
             }},
             "/readyz": {"get": {
                 "summary": "Every signing key's token and the ledger answer",
-                "responses": {
+                "description": "No key needed. Without one: {ready, store: {ok}, keys_available, keys_unavailable, shutting_down}, naming no key, unit or token error. With an admin key (Authorization: Bearer, permission read_diagnostics): each key with its unit and reason. Any other key: 401 or 403.",
+                "responses": merge(json!({
                     "200": {"description": "ready", "content": {"application/json": {"schema": {"type": "object"}}}},
-                    "503": {"description": "not ready, with the reasons", "content": {"application/json": {"schema": {"type": "object"}}}}
-                }
+                    "503": {"description": "not ready (the reasons with an admin key)", "content": {"application/json": {"schema": {"type": "object"}}}}
+                }), problems(&["401", "403"]))
             }},
             "/metrics": {"get": {
                 "summary": "Prometheus metrics",
-                "responses": {"200": {"description": "text format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+                "description": "No key needed: series without unit, key or token labels (summed over them). With an admin key (permission read_diagnostics): every label. Any other key: 401 or 403.",
+                "responses": merge(json!({"200": {"description": "text format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}}),
+                    problems(&["401", "403"]))
             }},
             "/openapi.json": {"get": {
                 "summary": "This document",
@@ -238,7 +253,7 @@ fn dashboard_schemas() -> Value {
                     "role": {"type": "string", "enum": ["signer", "verifier", "auditor", "admin"]},
                     "units": {"type": "array", "items": {"type": "string"}, "description": "unit codes, or * for every unit"},
                     "unit_names": {"type": "object", "additionalProperties": {"type": "string"}, "description": "code → name of the caller's units (empty for *)"},
-                    "permissions": {"type": "array", "items": {"type": "string", "enum": ["sign", "verify", "record_documents", "read_units", "manage_units", "read_reports", "read_identity"]}},
+                    "permissions": {"type": "array", "items": {"type": "string", "enum": ["sign", "verify", "record_documents", "read_units", "manage_units", "read_reports", "read_identity", "read_diagnostics"]}},
                     "signing_keys": {"type": "array", "items": {"type": "object", "properties": {
                         "name": {"type": "string"}, "unit": {"type": "string"}, "method": {"type": "string"}
                     }}}

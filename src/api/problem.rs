@@ -22,6 +22,11 @@ pub enum ApiError {
     NotFound { what: String },
     #[error("the request body is larger than the {limit}-byte limit")]
     PayloadTooLarge { limit: u64 },
+    #[error("the request target (path and query) is longer than the {limit}-byte limit")]
+    UriTooLong { limit: usize },
+    /// The request line and headers together, refused by the HTTP parser.
+    #[error("the request head is larger than the {limit}-byte limit")]
+    HeadTooLarge { limit: usize },
     #[error("{reason}")]
     BadRequest { reason: String },
     #[error("content type `{found}` is not accepted here; send {expected}")]
@@ -81,6 +86,8 @@ impl ApiError {
             ApiError::Forbidden { .. } => "forbidden",
             ApiError::NotFound { .. } => "not-found",
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
+            ApiError::UriTooLong { .. } => "uri-too-long",
+            ApiError::HeadTooLarge { .. } => "request-head-too-large",
             ApiError::BadRequest { .. } => "bad-request",
             ApiError::UnsupportedMediaType { .. } => "unsupported-media-type",
             ApiError::UnsignableDocument { .. } => "unsignable-document",
@@ -102,6 +109,8 @@ impl ApiError {
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            ApiError::HeadTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::UnsignableDocument { .. }
@@ -123,6 +132,8 @@ impl ApiError {
             ApiError::Forbidden { .. } => "Forbidden",
             ApiError::NotFound { .. } => "Not found",
             ApiError::PayloadTooLarge { .. } => "Request body too large",
+            ApiError::UriTooLong { .. } => "URI too long",
+            ApiError::HeadTooLarge { .. } => "Request head too large",
             ApiError::BadRequest { .. } => "Bad request",
             ApiError::UnsupportedMediaType { .. } => "Unsupported media type",
             ApiError::UnsignableDocument { .. } => "Document cannot be signed",
@@ -154,19 +165,23 @@ impl ApiError {
         tracing::error!(request_id = %request_id(), error = %error, "{context}");
         ApiError::Internal
     }
+
+    /// The problem document of this error for the request `request_id`.
+    pub fn problem(&self, request_id: &str) -> Problem {
+        Problem {
+            type_uri: format!("{TYPE_PREFIX}{}", self.slug()),
+            title: self.title(),
+            status: self.status().as_u16(),
+            detail: self.to_string(),
+            instance: format!("urn:kyso:request:{request_id}"),
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let problem = Problem {
-            type_uri: format!("{TYPE_PREFIX}{}", self.slug()),
-            title: self.title(),
-            status: status.as_u16(),
-            detail: self.to_string(),
-            instance: format!("urn:kyso:request:{}", request_id()),
-        };
-        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let body = serde_json::to_vec(&self.problem(&request_id())).unwrap_or_default();
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(

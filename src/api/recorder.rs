@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::metrics::Metrics;
 use super::state::StoreConfig;
 use crate::audit;
-use crate::ledger::{self, Event, Recorded, Store};
+use crate::ledger::{self, Event, Reassignment, Recorded, Store};
 
 /// Jobs waiting for the recorder at most; beyond this, senders wait. 1024 jobs are a few MB.
 const CHANNEL: usize = 1024;
@@ -37,6 +37,7 @@ type Outcome = Result<(Vec<Recorded>, Vec<audit::Entry>), ledger::Error>;
 struct Job {
     events: Vec<Event>,
     audit: Vec<audit::Record>,
+    reassignment: Reassignment,
     reply: oneshot::Sender<Outcome>,
 }
 
@@ -58,11 +59,23 @@ impl Recorder {
         })
     }
 
-    /// Records `events` and appends `audit`, returning once they are committed.
+    /// Records `events` and appends `audit`, returning once they are committed. A document
+    /// stays with the unit it was stored for.
     pub async fn record(
         &self,
         events: Vec<Event>,
         audit: Vec<audit::Record>,
+    ) -> Result<Outcome, Closed> {
+        self.record_as(events, audit, Reassignment::Refused).await
+    }
+
+    /// [`Recorder::record`] with the rule for documents of another unit spelt out (an
+    /// administrator's correction may move one).
+    pub async fn record_as(
+        &self,
+        events: Vec<Event>,
+        audit: Vec<audit::Record>,
+        reassignment: Reassignment,
     ) -> Result<Outcome, Closed> {
         let sender = self
             .sender
@@ -75,6 +88,7 @@ impl Recorder {
             .send(Job {
                 events,
                 audit,
+                reassignment,
                 reply,
             })
             .await
@@ -137,7 +151,12 @@ fn run(config: StoreConfig, mut receiver: mpsc::Receiver<Job>, metrics: &Metrics
 /// Commits a group; returns whether the connection is still good.
 fn commit(store: &mut dyn Store, group: Vec<Job>, metrics: &Metrics) -> bool {
     metrics.ledger_group(group.len());
-    if group.len() > 1 {
+    // A correction that may move documents is rare (an administrator's) and is committed on its
+    // own, so that it lends its rule to no other request.
+    let shared_rule = group
+        .iter()
+        .all(|j| j.reassignment == Reassignment::Refused);
+    if group.len() > 1 && shared_rule {
         let events: Vec<Event> = group
             .iter()
             .flat_map(|j| j.events.iter().cloned())
@@ -161,7 +180,7 @@ fn commit(store: &mut dyn Store, group: Vec<Job>, metrics: &Metrics) -> bool {
     }
     let mut healthy = true;
     for job in group {
-        let result = store.record_audited(&job.events, &job.audit);
+        let result = store.record_events(&job.events, &job.audit, job.reassignment);
         if matches!(
             result,
             Err(ledger::Error::Postgres { .. } | ledger::Error::Sqlite { .. })

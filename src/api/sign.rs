@@ -1,10 +1,16 @@
 //! `POST /v1/sign/pdf` and `POST /v1/sign/xml`: a document in, the signed document out.
 //!
-//! The document is the request body (`application/pdf`, `application/xml`, or any type for raw
-//! bytes) or the `document` part of `multipart/form-data`; options come as query parameters or
+//! The document is the request body (`application/pdf`; `application/xml` or `text/xml`; or
+//! `application/octet-stream`; any other type is 415) or the one `document` part of
+//! `multipart/form-data` (a part given twice is 400); options come as query parameters or
 //! as a JSON `options` part (its fields override the query's). The key is named by `key`, one of
 //! the `[[serve.keys]]` of the configuration, and must belong to a unit the caller's API key is
-//! bound to.
+//! bound to, and a `document_id` the ledger holds for another unit is refused (403) before
+//! anything is signed.
+//!
+//! Text carried into the signature (`field`, `reason`, `name`, `location`, `unit_label`) may
+//! hold no control characters and no bidi embeddings, overrides or isolates (400 naming the
+//! parameter, before anything is signed).
 //!
 //! Order of work: authenticate and authorise, take a place in the bounded signing queue (a full
 //! queue answers 503 at once, before the body is read), read the body, sign on the blocking
@@ -31,6 +37,7 @@ use super::problem::ApiError;
 use super::state::{KeyEntry, store_error};
 use super::{AppState, Route, content_type, read_body};
 use crate::audit::{self, Action};
+use crate::ledger::ownership::Claim;
 use crate::ledger::{self, Event, Indication, SignatureLevel, Signed};
 use crate::pdf::{Appearance, PngImage, Rect, SignatureOptions, VisibleSignature};
 use crate::signer::DigestAlgorithm::Sha256;
@@ -105,6 +112,49 @@ impl SignRequest {
     }
 }
 
+impl SignRequest {
+    /// Refuses control characters and bidi formatting in the text a signature carries. Such text
+    /// is written into the signed document (`/T`, `/Reason`, `/Location`, `/Name`, the stamp),
+    /// where a reader shows it as the signer's words: U+202E turns `exe.fdp` into `pdf.exe`, a
+    /// newline or NUL splits or cuts it in viewers, logs and other software that read it back.
+    /// Nothing of it is needed in a name, a reason, a place or a field name.
+    fn check_text(&self) -> Result<(), ApiError> {
+        let fields = [
+            ("field", &self.field),
+            ("reason", &self.reason),
+            ("name", &self.name),
+            ("location", &self.location),
+            ("unit_label", &self.unit_label),
+        ];
+        for (parameter, value) in fields {
+            let found = value
+                .as_deref()
+                .and_then(|v| v.chars().find(|c| refused_in_text(*c)));
+            if let Some(c) = found {
+                let what = if c.is_control() {
+                    "a control character"
+                } else {
+                    "a bidi formatting character"
+                };
+                return Err(ApiError::BadRequest {
+                    reason: format!(
+                        "{parameter}: contains U+{:04X}, {what}; control characters (C0, DEL, C1) and bidi embeddings, overrides and isolates are not allowed",
+                        u32::from(c)
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// C0 (tab and newline included), DEL and C1, which `char::is_control` covers (category Cc);
+/// and the bidi embeddings and overrides U+202A–U+202E and isolates U+2066–U+2069 (Unicode
+/// UAX #9), which reorder what follows them.
+fn refused_in_text(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Pdf,
@@ -116,6 +166,31 @@ impl Kind {
         match self {
             Kind::Pdf => "application/pdf",
             Kind::Xml => "application/xml",
+        }
+    }
+
+    /// The request content types the endpoint takes (as the OpenAPI document lists them): its
+    /// document's own, raw bytes, or multipart. Anything else is refused before the body is
+    /// read: `text/plain` or a form is a client sending the wrong thing, and signing it would
+    /// put a unit's signature on whatever it turned out to be.
+    fn accepts(self, content_type: &str) -> bool {
+        let own: &[&str] = match self {
+            Kind::Pdf => &["application/pdf"],
+            Kind::Xml => &["application/xml", "text/xml"],
+        };
+        own.contains(&content_type)
+            || matches!(
+                content_type,
+                "application/octet-stream" | "multipart/form-data"
+            )
+    }
+
+    fn accepted(self) -> &'static str {
+        match self {
+            Kind::Pdf => "application/pdf, application/octet-stream or multipart/form-data",
+            Kind::Xml => {
+                "application/xml, text/xml, application/octet-stream or multipart/form-data"
+            }
         }
     }
 }
@@ -168,6 +243,18 @@ async fn sign(
             what: format!("signing key `{key_name}`"),
         })?;
     auth::require_unit(&state, &principal, Permission::Sign, &entry.unit)?;
+    let media = content_type(request.headers());
+    if !kind.accepts(&media) {
+        return Err(ApiError::UnsupportedMediaType {
+            found: if media.is_empty() {
+                "(none)".to_owned()
+            } else {
+                media
+            },
+            expected: kind.accepted(),
+        });
+    }
+    from_query.check_text()?;
     // A level named in the query is checked before the request takes a place in the queue; one
     // in the options part, once the body is read.
     Requested::parse(from_query.level.as_deref(), kind == Kind::Xml)?.check(&state)?;
@@ -175,6 +262,7 @@ async fn sign(
 
     let (document, options, images) = read_document(&state, request).await?;
     let options = from_query.overridden_by(options);
+    options.check_text()?;
     if options.key.as_deref() != Some(key_name.as_str()) {
         return Err(ApiError::BadRequest {
             reason: "the options part names another key than the query".to_owned(),
@@ -182,6 +270,16 @@ async fn sign(
     }
     if let Some(id) = &options.document_id {
         check_document_id(id)?;
+        // Before the token is used: another unit's document id is refused, not signed.
+        auth::require_document_unit(
+            &state,
+            &principal,
+            Permission::Sign,
+            id,
+            &entry.unit,
+            Claim::Signed,
+        )
+        .await?;
     }
     // Checked before the queue's worker is taken up and the token opened: a level the service
     // cannot make is the caller's to hear about at once.
@@ -243,6 +341,13 @@ async fn sign(
         .map_err(|_| ApiError::ShuttingDown)?;
     let (_, entries) = match outcome {
         Ok(done) => done,
+        // The document was recorded for another unit after the check above.
+        Err(e @ ledger::Error::DocumentOfAnotherUnit { .. }) => {
+            state.metrics.signature(&unit, &key_label, "error");
+            return Err(
+                auth::refuse_foreign_document(&state, &principal, Permission::Sign, &e).await,
+            );
+        }
         Err(e) => {
             state.metrics.signature(&unit, &key_label, "error");
             // The signature is discarded: a document the ledger does not know is never
@@ -309,14 +414,23 @@ async fn read_document(
     let mut multipart = super::multipart(state, request).await?;
     let (mut document, mut options, mut images) = (None, SignRequest::default(), Images::default());
     let limit = state.limits.max_body_bytes;
+    let mut seen: Vec<String> = Vec::new();
     // The body as a whole is bounded, so the number of parts is too; unknown parts are refused
-    // rather than skipped, so a misspelt part name is noticed.
+    // rather than skipped, so a misspelt part name is noticed; and a part given twice is
+    // refused rather than the last one winning (verification refuses two documents too), so
+    // what is signed is never a matter of which copy a proxy or a reader looked at.
     while let Some(field) = multipart
         .next_field()
         .await
         .map_err(|e| multipart_error(e, limit))?
     {
         let name = field.name().unwrap_or("").to_owned();
+        if seen.contains(&name) {
+            return Err(ApiError::BadRequest {
+                reason: format!("part `{name}` given more than once: send each part once"),
+            });
+        }
+        seen.push(name.clone());
         let bytes = field.bytes().await.map_err(|e| multipart_error(e, limit))?;
         match name.as_str() {
             "document" => document = Some(bytes.to_vec()),

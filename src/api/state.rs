@@ -14,6 +14,7 @@ use super::auth::KeyCache;
 use super::metrics::Metrics;
 use super::problem::ApiError;
 use super::recorder::Recorder;
+use super::server::{Connections, Timeouts};
 use crate::config::{Config, ServiceKey};
 use crate::ledger::postgres::PgStore;
 use crate::ledger::sqlite::{Durability, SqliteStore};
@@ -93,11 +94,23 @@ impl StoreConfig {
     }
 }
 
+/// Large bodies of the JSON endpoints read or parsed at once, across requests; more wait
+/// (within their time limit). Each costs up to `max_json_body_bytes` read and a small multiple
+/// of that parsed (the documents endpoint: about 2× for the parsed events and their copies),
+/// so four keep the peak near 4 × 3 × 4 MiB ≈ 50 MB with the defaults, while an import and a
+/// few records still run side by side. Small bodies take no place
+/// ([`super::read_json_body`]).
+pub const JSON_READS: usize = 4;
+
 /// The limits a running service enforces.
 #[derive(Clone, Debug)]
 pub struct Limits {
     pub max_body_bytes: u64,
+    /// The body limit of the JSON endpoints (never above `max_body_bytes`).
+    pub max_json_body_bytes: u64,
     pub request_timeout: Duration,
+    /// What a connection may spend between requests ([`super::server`]).
+    pub connection_timeouts: Timeouts,
     pub sign_workers: usize,
     pub sign_queue: usize,
     pub verify_workers: usize,
@@ -119,6 +132,10 @@ pub struct Inner {
     pub key_cache: KeyCache,
     pub sign_queue: Queue,
     pub verify_queue: Queue,
+    /// The slots of open connections (`max_connections`).
+    pub connections: Connections,
+    /// Places for the large JSON bodies read or parsed at once ([`JSON_READS`]).
+    pub json_reads: Arc<Semaphore>,
     pub font_path: PathBuf,
     /// `[tsa] url`: the time-stamping authority of B-T and B-LT signatures, if any.
     pub tsa_url: Option<String>,
@@ -151,15 +168,35 @@ impl AppState {
                 reason: "must be more than 0".into(),
             });
         }
-        if serve.request_timeout_secs == 0 {
+        for (setting, value) in [
+            ("max_json_body_bytes", serve.max_json_body_bytes),
+            ("request_timeout_secs", serve.request_timeout_secs),
+            ("header_read_timeout_secs", serve.header_read_timeout_secs),
+            ("idle_timeout_secs", serve.idle_timeout_secs),
+            ("max_connections", serve.max_connections as u64),
+        ] {
+            if value == 0 {
+                return Err(Error::Setting {
+                    setting,
+                    reason: "must be more than 0".into(),
+                });
+            }
+        }
+        // The accept loop waits for every slot at shutdown: the count must fit a semaphore.
+        if u32::try_from(serve.max_connections).is_err() {
             return Err(Error::Setting {
-                setting: "request_timeout_secs",
-                reason: "must be more than 0".into(),
+                setting: "max_connections",
+                reason: format!("{} is more than {}", serve.max_connections, u32::MAX),
             });
         }
         let limits = Limits {
             max_body_bytes: serve.max_body_bytes,
+            max_json_body_bytes: serve.max_json_body_bytes.min(serve.max_body_bytes),
             request_timeout: Duration::from_secs(serve.request_timeout_secs),
+            connection_timeouts: Timeouts {
+                header_read: Duration::from_secs(serve.header_read_timeout_secs),
+                idle: Duration::from_secs(serve.idle_timeout_secs),
+            },
             sign_workers,
             sign_queue: serve.sign_queue,
             verify_workers,
@@ -191,6 +228,8 @@ impl AppState {
         Ok(AppState(Arc::new(Inner {
             sign_queue: Queue::new("sign", sign_workers, serve.sign_queue),
             verify_queue: Queue::new("verify", verify_workers, limits.verify_queue),
+            connections: Connections::new(serve.max_connections),
+            json_reads: Arc::new(Semaphore::new(JSON_READS)),
             limits,
             keys,
             verifier,

@@ -10,10 +10,10 @@ use serde::Deserialize;
 
 use super::auth::{self, Permission};
 use super::problem::ApiError;
-use super::{AppState, Route, content_type, read_body};
+use super::{AppState, Route, content_type, read_json_body};
 use crate::audit::{self, Action};
-use crate::ledger::Unit;
 use crate::ledger::units::{self, ImportSummary};
+use crate::ledger::{LevelScheme, Unit};
 
 pub(super) const ROUTES: &[Route] = &[
     Route {
@@ -54,45 +54,12 @@ async fn import(
 ) -> Result<Json<ImportSummary>, ApiError> {
     let principal = auth::authorize(&state, request.headers(), Permission::ManageUnits).await?;
     let kind = content_type(request.headers());
-    let body = read_body(&state, request.into_body()).await?;
+    let body = read_json_body(&state, request).await?;
     let scheme = state.levels.clone();
-    let rows: Vec<(u64, Unit)> = match kind.as_str() {
-        "text/csv" => units::parse_csv(&body[..], &scheme).map_err(|e| ApiError::BadRequest {
-            reason: e.to_string(),
-        })?,
-        "application/json" => {
-            let input: Vec<UnitInput> =
-                serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest {
-                    reason: format!("JSON: {e}"),
-                })?;
-            // Through the CSV reader, so that JSON input meets exactly the same checks.
-            let mut csv = String::from("code,name,level,parent\n");
-            let mut writer = ::csv::Writer::from_writer(Vec::new());
-            for u in &input {
-                writer
-                    .write_record([
-                        &u.code,
-                        &u.name,
-                        &u.level,
-                        u.parent.as_deref().unwrap_or(""),
-                    ])
-                    .map_err(|e| ApiError::internal("re-encoding units", &e))?;
-            }
-            let rows = writer
-                .into_inner()
-                .map_err(|e| ApiError::internal("re-encoding units", &e))?;
-            csv.push_str(&String::from_utf8_lossy(&rows));
-            units::parse_csv(csv.as_bytes(), &scheme).map_err(|e| ApiError::BadRequest {
-                reason: e.to_string(),
-            })?
-        }
-        other => {
-            return Err(ApiError::UnsupportedMediaType {
-                found: other.to_owned(),
-                expected: "text/csv or application/json",
-            });
-        }
-    };
+    let parsing = scheme.clone();
+    let rows = body
+        .parse(move |bytes| parse(&kind, bytes, &parsing))
+        .await??;
     let codes: Vec<String> = rows.iter().map(|(_, u)| u.code.clone()).collect();
     let actor = principal.actor();
     let key_id = principal.key_id.clone();
@@ -118,4 +85,43 @@ async fn import(
         })
         .await?;
     Ok(Json(summary))
+}
+
+/// The units of a CSV or JSON body, through the CSV reader either way, so that JSON input meets
+/// exactly the checks `kyso units import` makes.
+fn parse(kind: &str, body: &[u8], scheme: &LevelScheme) -> Result<Vec<(u64, Unit)>, ApiError> {
+    match kind {
+        "text/csv" => units::parse_csv(body, scheme).map_err(|e| ApiError::BadRequest {
+            reason: e.to_string(),
+        }),
+        "application/json" => {
+            let input: Vec<UnitInput> =
+                serde_json::from_slice(body).map_err(|e| ApiError::BadRequest {
+                    reason: format!("JSON: {e}"),
+                })?;
+            let mut csv = String::from("code,name,level,parent\n");
+            let mut writer = ::csv::Writer::from_writer(Vec::new());
+            for u in &input {
+                writer
+                    .write_record([
+                        &u.code,
+                        &u.name,
+                        &u.level,
+                        u.parent.as_deref().unwrap_or(""),
+                    ])
+                    .map_err(|e| ApiError::internal("re-encoding units", &e))?;
+            }
+            let rows = writer
+                .into_inner()
+                .map_err(|e| ApiError::internal("re-encoding units", &e))?;
+            csv.push_str(&String::from_utf8_lossy(&rows));
+            units::parse_csv(csv.as_bytes(), scheme).map_err(|e| ApiError::BadRequest {
+                reason: e.to_string(),
+            })
+        }
+        other => Err(ApiError::UnsupportedMediaType {
+            found: other.to_owned(),
+            expected: "text/csv or application/json",
+        }),
+    }
 }

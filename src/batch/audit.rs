@@ -18,7 +18,10 @@
 //! What it refuses: to guess. A document whose unit cannot be attributed, or which could not be
 //! read (it has no content hash), is not recorded and is counted as such; the caller's exit code
 //! says the audit is incomplete. Files that are neither PDF nor XML are not documents of a unit
-//! and are not recorded either.
+//! and are not recorded either. Nor is a document whose id the ledger holds for another unit
+//! (the same file in two units' folders, an attribution changed since the last run): recording it
+//! would move the document, and its verified signature, to the other unit
+//! ([`crate::ledger::ownership`]); it is counted and named instead, and the rest is recorded.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -225,13 +228,17 @@ pub struct AuditTotals {
     pub not_documents: u64,
     /// Documents attributed to a unit the ledger does not know (import the units first).
     pub unknown_unit: u64,
+    /// Documents whose id the ledger holds for another unit (a file copied into another unit's
+    /// folder, a changed attribution): recording them would move the document, and its
+    /// verified signature, to that unit.
+    pub other_unit: u64,
     /// The first few documents not recorded, with why.
-    pub unrecorded: Vec<(String, &'static str)>,
+    pub unrecorded: Vec<(String, String)>,
 }
 
 impl AuditTotals {
     pub fn not_recorded(&self) -> u64 {
-        self.no_unit + self.not_read + self.unknown_unit + self.not_documents
+        self.no_unit + self.not_read + self.unknown_unit + self.not_documents + self.other_unit
     }
 
     /// One line in Vietnamese and English.
@@ -247,10 +254,11 @@ impl AuditTotals {
         );
         if self.not_recorded() > 0 {
             out.push_str(&format!(
-                "\n  không ghi được / not recorded: {} (no unit: {}, unit not in the ledger: {}, not read: {}, not a PDF or XML: {})",
+                "\n  không ghi được / not recorded: {} (no unit: {}, unit not in the ledger: {}, stored for another unit: {}, not read: {}, not a PDF or XML: {})",
                 self.not_recorded(),
                 self.no_unit,
                 self.unknown_unit,
+                self.other_unit,
                 self.not_read,
                 self.not_documents
             ));
@@ -273,6 +281,12 @@ pub struct Auditor<'s> {
     fallback_issued_at: OffsetDateTime,
     issued_at: Option<OffsetDateTime>,
     pending: Vec<Event>,
+    /// (document id, file name) of every document with events in `pending`.
+    pending_names: Vec<(String, String)>,
+    /// The unit each document id of this run belongs to, as the ledger held it before the run
+    /// or as a file of this run first attributed it: a file with the same content attributed
+    /// to another unit is not recorded, as the ledger would refuse it.
+    claimed: HashMap<String, Owner>,
     last_name: String,
     totals: AuditTotals,
 }
@@ -312,6 +326,8 @@ impl<'s> Auditor<'s> {
             fallback_issued_at: audited_at,
             issued_at: None,
             pending: Vec::new(),
+            pending_names: Vec::new(),
+            claimed: HashMap::new(),
             last_name: String::new(),
             totals: AuditTotals::default(),
         })
@@ -351,6 +367,23 @@ impl<'s> Auditor<'s> {
                 self.skip(item, "unit not in the ledger", |t| &mut t.unknown_unit);
                 return Ok(());
             };
+            match self.owner(&document_id, &item.name)? {
+                Some(owner) if owner.unit != unit => {
+                    let why = owner.refusal(&unit);
+                    self.skip(item, why, |t| &mut t.other_unit);
+                    return Ok(());
+                }
+                Some(_) => {}
+                None => {
+                    self.claimed.insert(
+                        document_id.clone(),
+                        Owner {
+                            unit: unit.clone(),
+                            stored: false,
+                        },
+                    );
+                }
+            }
             self.pending.push(Event::Issued(ledger::Issued {
                 document_id: document_id.clone(),
                 number: number_of(&item.name),
@@ -367,6 +400,8 @@ impl<'s> Auditor<'s> {
                 },
             }));
         }
+        self.pending_names
+            .push((document_id.clone(), item.name.clone()));
         self.pending.push(Event::Audited(ledger::Audited {
             document_id,
             content_sha256: report.sha256.clone(),
@@ -390,24 +425,64 @@ impl<'s> Auditor<'s> {
         Ok(self.totals)
     }
 
-    fn skip(&mut self, item: &Item, why: &'static str, count: fn(&mut AuditTotals) -> &mut u64) {
+    /// Who `document_id` belongs to: a file of this run, or the ledger (asked once per id).
+    fn owner(&mut self, document_id: &str, name: &str) -> Result<Option<Owner>, Error> {
+        if let Some(owner) = self.claimed.get(document_id) {
+            return Ok(Some(owner.clone()));
+        }
+        let stored = self
+            .store
+            .document_unit(document_id)
+            .map_err(|source| Error::Ledger {
+                name: name.to_owned(),
+                source: Box::new(source),
+            })?;
+        Ok(stored.map(|unit| {
+            let owner = Owner { unit, stored: true };
+            self.claimed.insert(document_id.to_owned(), owner.clone());
+            owner
+        }))
+    }
+
+    fn skip(
+        &mut self,
+        item: &Item,
+        why: impl Into<String>,
+        count: fn(&mut AuditTotals) -> &mut u64,
+    ) {
+        self.skip_name(item.name.clone(), why.into(), count);
+    }
+
+    fn skip_name(&mut self, name: String, why: String, count: fn(&mut AuditTotals) -> &mut u64) {
         *count(&mut self.totals) += 1;
         if self.totals.unrecorded.len() < UNRECORDED_NAMES {
-            self.totals.unrecorded.push((item.name.clone(), why));
+            self.totals.unrecorded.push((name, why));
         }
     }
 
     fn flush(&mut self) -> Result<(), Error> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let outcomes = self
-            .store
-            .record(&self.pending)
-            .map_err(|source| Error::Ledger {
-                name: self.last_name.clone(),
-                source: Box::new(source),
-            })?;
+        // Each refusal takes one document out, so this ends; one document stored for another
+        // unit does not stop the audit of the others.
+        let outcomes = loop {
+            if self.pending.is_empty() {
+                return Ok(());
+            }
+            match self.store.record(&self.pending) {
+                Ok(outcomes) => break outcomes,
+                Err(ledger::Error::DocumentOfAnotherUnit {
+                    document_id,
+                    owner,
+                    unit,
+                    ..
+                }) => self.drop_document(&document_id, &owner, &unit),
+                Err(source) => {
+                    return Err(Error::Ledger {
+                        name: self.last_name.clone(),
+                        source: Box::new(source),
+                    });
+                }
+            }
+        };
         for (event, outcome) in self.pending.iter().zip(outcomes) {
             if matches!(event, Event::Audited(_)) {
                 match outcome {
@@ -418,7 +493,52 @@ impl<'s> Auditor<'s> {
             }
         }
         self.pending.clear();
+        self.pending_names.clear();
         Ok(())
+    }
+
+    /// Takes a document the ledger holds for `owner` out of the pending events, and counts each
+    /// of its files as not recorded.
+    fn drop_document(&mut self, document_id: &str, owner: &str, unit: &str) {
+        self.pending.retain(|e| e.document_id() != document_id);
+        let names: Vec<String> = self
+            .pending_names
+            .iter()
+            .filter(|(id, _)| id == document_id)
+            .map(|(_, name)| name.clone())
+            .collect();
+        self.pending_names.retain(|(id, _)| id != document_id);
+        let owner = Owner {
+            unit: owner.to_owned(),
+            stored: true,
+        };
+        for name in names {
+            self.skip_name(name, owner.refusal(unit), |t| &mut t.other_unit);
+        }
+        // Later files with this content go to the owner, if they are attributed to it.
+        self.claimed.insert(document_id.to_owned(), owner);
+    }
+}
+
+/// The unit a document id belongs to during an audit.
+#[derive(Clone, Debug)]
+struct Owner {
+    unit: String,
+    /// In the ledger before this run (else: attributed by an earlier file of this run).
+    stored: bool,
+}
+
+impl Owner {
+    /// Why a file attributed to `unit` is not recorded.
+    fn refusal(&self, unit: &str) -> String {
+        if self.stored {
+            format!("stored for unit {}, attributed to {unit}", self.unit)
+        } else {
+            format!(
+                "the same content is attributed to unit {} by another file of this run, to {unit} by this one",
+                self.unit
+            )
+        }
     }
 }
 

@@ -8,8 +8,9 @@
 //! landing on another node, or the signing node and the DMS racing). Every write transaction first
 //! takes a transaction-scoped advisory lock per document it touches, in ascending key order so that
 //! two batches never deadlock; after that, "read the current row, then insert, update or leave it"
-//! is race-free under the default READ COMMITTED isolation, and the verified flag derived from a
-//! document's signatures and audits cannot miss a concurrent write. Migrations take one fixed
+//! is race-free under the default READ COMMITTED isolation, the verified flag derived from a
+//! document's signatures and audits cannot miss a concurrent write, and neither can the check
+//! that a document stays with its unit ([`super::ownership`]). Migrations take one fixed
 //! advisory lock so that nodes starting together apply them once.
 //!
 //! This module speaks plain TCP to PostgreSQL (`NoTls`): it is meant for a database on the same
@@ -17,12 +18,13 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use postgres::{Client, NoTls, Statement, Transaction};
+use postgres::{Client, GenericClient, NoTls, Statement, Transaction};
 use time::OffsetDateTime;
 
 use crate::signer::DigestAlgorithm::Sha256;
 
 use super::event::{Event, Recorded};
+use super::ownership::{self, Owners, Reassignment};
 
 mod bulk;
 use super::units::Unit;
@@ -137,6 +139,7 @@ pub struct PgStore {
 struct Statements {
     unit_exists: Statement,
     lock_documents: Statement,
+    document_owners: Statement,
     record_issued: Statement,
     record_signed: Statement,
     record_incoming: Statement,
@@ -274,6 +277,11 @@ impl Statements {
             // unnest yields the array in order, so the locks are taken in the ascending order
             // the caller sorted them into.
             lock_documents: p("SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k")?,
+            document_owners: p("SELECT k.id, COALESCE(d.unit,
+                    (SELECT s.unit FROM signatures AS s WHERE s.document_id = k.id
+                     ORDER BY s.signed_at, s.cert_sha256 LIMIT 1))
+                 FROM unnest($1::text[]) AS k (id)
+                 LEFT JOIN documents AS d ON d.document_id = k.id")?,
             record_issued: p(&format!(
                 "WITH old AS (
                      SELECT 1 FROM documents WHERE document_id = $1
@@ -409,10 +417,11 @@ impl Store for PgStore {
             .collect())
     }
 
-    fn record_audited(
+    fn record_events(
         &mut self,
         events: &[Event],
         audit: &[audit::Record],
+        reassignment: Reassignment,
     ) -> Result<(Vec<Recorded>, Vec<audit::Entry>), Error> {
         for event in events {
             event.validate()?;
@@ -427,6 +436,13 @@ impl Store for PgStore {
         if !keys.is_empty() {
             tx.execute(&self.statements.lock_documents, &[&keys])
                 .map_err(pg("lock documents"))?;
+        }
+        // Read after the locks, in a statement of its own: it sees every write committed by
+        // another node before this transaction holds the documents.
+        let claimed: Vec<&str> = ownership::claimed_ids(events).into_iter().collect();
+        if !claimed.is_empty() {
+            let stored = stored_owners(&mut tx, &self.statements, &claimed)?;
+            Owners::stored(stored).admit_all(events, reassignment)?;
         }
         // One event: one statement. Several: a fixed number of statements for the whole batch.
         let outcomes = match events {
@@ -447,6 +463,14 @@ impl Store for PgStore {
         };
         tx.commit().map_err(pg("commit events"))?;
         Ok((outcomes, entries))
+    }
+
+    fn document_unit(&mut self, document_id: &str) -> Result<Option<String>, Error> {
+        Ok(
+            stored_owners(&mut self.client, &self.statements, &[document_id])?
+                .pop()
+                .map(|(_, unit)| unit),
+        )
     }
 
     fn audit_entries(&mut self, after: u64, limit: usize) -> Result<Vec<audit::Entry>, Error> {
@@ -767,6 +791,21 @@ fn append_audit(
         .map_err(pg("move audit head"))?;
     }
     Ok(entries)
+}
+
+/// The stored owners of `ids` ([`super::ownership`]): the issued event's unit, else the first
+/// signature's. Ids the ledger does not hold are left out.
+fn stored_owners(
+    client: &mut impl GenericClient,
+    s: &Statements,
+    ids: &[&str],
+) -> Result<Vec<(String, String)>, Error> {
+    Ok(client
+        .query(&s.document_owners, &[&ids])
+        .map_err(pg("read document owners"))?
+        .iter()
+        .filter_map(|r| Some((r.get(0), r.get::<_, Option<String>>(1)?)))
+        .collect())
 }
 
 fn api_key_row(r: &postgres::Row) -> ApiKey {

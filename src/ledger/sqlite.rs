@@ -23,6 +23,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use time::OffsetDateTime;
 
 use super::event::{Audited, Event, Issued, Recorded, Signed, Verified};
+use super::ownership::{self, Owners, Reassignment};
 use super::units::Unit;
 use super::{
     ApiKey, Counts, Declared, DocumentStatus, Error, IncomingCount, Indication, Method,
@@ -332,10 +333,11 @@ impl Store for SqliteStore {
             .map_err(self.fail("read unit"))
     }
 
-    fn record_audited(
+    fn record_events(
         &mut self,
         events: &[Event],
         audit: &[audit::Record],
+        reassignment: Reassignment,
     ) -> Result<(Vec<Recorded>, Vec<audit::Entry>), Error> {
         for event in events {
             event.validate()?;
@@ -350,6 +352,10 @@ impl Store for SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(fail("begin recording events"))?;
+        // Read under the write lock: no other writer can store an owner in between.
+        let stored = stored_owners(&tx, ownership::claimed_ids(events))
+            .map_err(fail("read document owners"))?;
+        Owners::stored(stored).admit_all(events, reassignment)?;
         let mut outcomes = Vec::with_capacity(events.len());
         for event in events {
             let outcome = record_one(&tx, issuer_ids, event).map_err(|e| match e {
@@ -365,6 +371,13 @@ impl Store for SqliteStore {
         };
         tx.commit().map_err(fail("commit events"))?;
         Ok((outcomes, entries))
+    }
+
+    fn document_unit(&mut self, document_id: &str) -> Result<Option<String>, Error> {
+        Ok(stored_owners(&self.conn, [document_id])
+            .map_err(self.fail("read document owner"))?
+            .pop()
+            .map(|(_, unit)| unit))
     }
 
     fn audit_entries(&mut self, after: u64, limit: usize) -> Result<Vec<audit::Entry>, Error> {
@@ -692,6 +705,27 @@ fn append_audit(
         )?;
     }
     Ok(entries)
+}
+
+/// The stored owners of `ids` ([`super::ownership`]): the issued event's unit, else the first
+/// signature's. Ids the ledger does not hold are left out.
+fn stored_owners<'a>(
+    conn: &Connection,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut owner = conn.prepare_cached(
+        "SELECT COALESCE(
+             (SELECT unit FROM documents WHERE document_id = ?1),
+             (SELECT unit FROM signatures WHERE document_id = ?1
+              ORDER BY signed_at, cert_sha256 LIMIT 1))",
+    )?;
+    let mut out = Vec::new();
+    for id in ids {
+        if let Some(unit) = owner.query_row([id], |r| r.get::<_, Option<String>>(0))? {
+            out.push((id.to_owned(), unit));
+        }
+    }
+    Ok(out)
 }
 
 fn api_key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {

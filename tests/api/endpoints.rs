@@ -50,7 +50,7 @@ fn a_signer_signs_a_pdf_and_the_ledger_and_audit_log_have_it() {
         kyso::audit::Verification::Intact { .. }
     ));
 
-    let metrics = client.get("/metrics", None).text();
+    let metrics = client.get("/metrics", Some(&service.keys.admin)).text();
     assert!(
         metrics.contains("kyso_signatures_total{unit=\"STP\",key=\"stp-01\",result=\"ok\"} 1"),
         "{metrics}"
@@ -326,7 +326,7 @@ fn a_token_that_is_not_there() {
     let detail = p["detail"].as_str().unwrap();
     assert!(detail.contains("no-such-token"), "{detail}");
     assert!(detail.contains("ghost"), "{detail}");
-    let ready = c.get("/readyz", None);
+    let ready = c.get("/readyz", Some(&service.keys.admin));
     assert_eq!(ready.status, 503, "{}", ready.text());
     let ready = ready.json();
     assert_eq!(ready["ready"], false);
@@ -353,6 +353,8 @@ fn health_readiness_and_the_openapi_document_match_the_routes() {
     assert_eq!(c.get("/healthz", None).json()["status"], "ok");
     let ready = c.get("/readyz", None);
     assert_eq!(ready.status, 200, "{}", ready.text());
+    assert_eq!(ready.json()["keys_available"], 1);
+    let ready = c.get("/readyz", Some(&service.keys.admin));
     assert_eq!(ready.json()["keys"][0]["ok"], true);
     let doc = c.get("/openapi.json", None).json();
     assert_eq!(doc["openapi"], "3.1.0");

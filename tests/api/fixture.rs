@@ -19,6 +19,10 @@ pub const UNITS_CSV: &str = "code,name,level,parent\nTINH,UBND tỉnh Thử Nghi
 /// Test body limit: small, so that oversized bodies are cheap to send.
 pub const BODY_LIMIT: u64 = 256 * 1024;
 
+/// Test limit of the JSON endpoints' bodies, below [`BODY_LIMIT`] as the default is below the
+/// default body limit.
+pub const JSON_LIMIT: u64 = 64 * 1024;
+
 /// What a fixture can change.
 #[derive(Clone)]
 pub struct Options {
@@ -30,6 +34,10 @@ pub struct Options {
     pub timestamps: bool,
     /// The signing key's certificate (valid, revoked, …).
     pub profile: kyso::testpki::SignerProfile,
+    /// `[serve]` connection settings; `None` leaves the service's default.
+    pub header_read_timeout_secs: Option<u64>,
+    pub idle_timeout_secs: Option<u64>,
+    pub max_connections: Option<usize>,
 }
 
 impl Default for Options {
@@ -40,6 +48,9 @@ impl Default for Options {
             missing_token_key: false,
             timestamps: false,
             profile: kyso::testpki::SignerProfile::Valid,
+            header_read_timeout_secs: None,
+            idle_timeout_secs: None,
+            max_connections: None,
         }
     }
 }
@@ -99,11 +110,12 @@ revocation = "offline"
 [serve]
 listen = "127.0.0.1:0"
 max_body_bytes = {BODY_LIMIT}
+max_json_body_bytes = {JSON_LIMIT}
 request_timeout_secs = 30
 sign_workers = {workers}
 sign_queue = {queue}
 ledger = "{ledger}"
-
+{connections}
 [[serve.keys]]
 name = "stp-01"
 uri = "{uri}"
@@ -120,6 +132,20 @@ chain = ["{intermediate}"]
         queue = options.sign_queue,
         ledger = ledger.display(),
         intermediate = dir.join("pki/intermediate.pem").display(),
+        connections = [
+            options
+                .header_read_timeout_secs
+                .map(|n| format!("header_read_timeout_secs = {n}\n")),
+            options
+                .idle_timeout_secs
+                .map(|n| format!("idle_timeout_secs = {n}\n")),
+            options
+                .max_connections
+                .map(|n| format!("max_connections = {n}\n")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<String>(),
     );
     if let Some(url) = tsa_url {
         text.push_str(&format!("\n[tsa]\nurl = \"{url}\"\n"));
