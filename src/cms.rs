@@ -28,5 +28,5 @@ pub enum Error {
     #[error("the signer's certificate is for another key than the one signing")]
     KeyMismatch,
     #[error("signing failed: {0}")]
-    Signer(#[from] crate::token::Error),
+    Signer(#[from] crate::signer::SignError),
 }

@@ -157,10 +157,20 @@ pub struct VerifyConfig {
     pub revocation: Option<String>,
     /// How much of an XML document a signature must cover: `signed` (default: any content,
     /// reported exactly, as e-invoices sign one element by its Id) or `whole`.
-    pub xml_scope: Option<String>,
+    pub xml_scope: Option<crate::verify::XmlScope>,
     /// Refuse signers whose certificate has no keyUsage extension (RFC 5280 allows it; the
     /// default accepts it with a warning).
     pub require_key_usage: Option<bool>,
+}
+
+impl VerifyConfig {
+    /// Whether a signer's certificate must carry keyUsage.
+    pub fn signer_key_usage(&self) -> crate::pki::SignerKeyUsage {
+        match self.require_key_usage {
+            Some(true) => crate::pki::SignerKeyUsage::Required,
+            _ => crate::pki::SignerKeyUsage::MayBeAbsent,
+        }
+    }
 }
 
 /// `[token]`: the PKCS#11 defaults applied when a key URI leaves something out.
@@ -533,6 +543,7 @@ mod tests {
         for (variable, _, kind) in ENV_OVERRIDES {
             let value = match kind {
                 Kind::Text if variable.ends_with("FORMAT") => "json",
+                Kind::Text if variable.ends_with("XML_SCOPE") => "whole",
                 Kind::Integer if variable.contains("SERVE") => "7",
                 Kind::PathList => "/a:/b",
                 Kind::Text => "file:/x",

@@ -25,7 +25,19 @@ pub trait Signer: Send + Sync {
     fn public_key_spki(&self) -> &[u8];
 
     /// Hashes `message` with the algorithm's digest and signs it.
-    fn sign(&self, message: &[u8]) -> Result<Signature, crate::token::Error>;
+    fn sign(&self, message: &[u8]) -> Result<Signature, SignError>;
+}
+
+/// Why a key did not sign. Each key source has its variant, so that a caller can tell a token
+/// that failed (the service then reopens it) from any other signer.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// A PKCS#11 token refused or failed.
+    #[error(transparent)]
+    Token(#[from] crate::token::Error),
+    /// A software key (tests, benchmarks, the demo's throwaway PKI) failed.
+    #[error("the software key {key} failed to sign")]
+    Software { key: String },
 }
 
 /// Digest algorithms kyso signs with. SHA-1 is deliberately absent.

@@ -500,11 +500,9 @@ impl Signer for SoftwareSigner {
         &self.spki
     }
 
-    fn sign(&self, message: &[u8]) -> Result<Signature, crate::token::Error> {
-        let failed = || crate::token::Error::UnsupportedKey {
-            token: "(software)".to_owned(),
-            key: "test key".to_owned(),
-            reason: "the software key failed to sign".to_owned(),
+    fn sign(&self, message: &[u8]) -> Result<Signature, crate::signer::SignError> {
+        let failed = || crate::signer::SignError::Software {
+            key: format!("{:?}", self.algorithm),
         };
         let der = rcgen::SigningKey::sign(&self.key, message).map_err(|_| failed())?;
         let bytes = match self.algorithm {

@@ -32,15 +32,17 @@ pub use verdict::{
     SignedScope, Signer, SubIndication, TimeSource,
 };
 
-/// How much of an XML document a signature must cover to pass.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// How much of an XML document a signature must cover to pass (`[verify] xml_scope`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
 pub enum XmlScope {
     /// Any content of the document, reported exactly: e-invoices and edXML sign one element by
-    /// its Id from a sibling signature. The wrapping defences hold either way.
+    /// its Id from a sibling signature. The wrapping defences hold either way. `"signed"`.
     #[default]
+    #[serde(rename = "signed")]
     SignedContent,
     /// The whole document (an enveloped signature over the document element, or every object
-    /// and detached document of an enveloping or detached one): `[verify] xml_scope = "whole"`.
+    /// and detached document of an enveloping or detached one). `"whole"`.
+    #[serde(rename = "whole")]
     WholeDocument,
 }
 

@@ -86,7 +86,7 @@ pub enum Error {
     #[error("the signer certificate's public key is not the signing key's")]
     CertificateKeyMismatch,
     #[error(transparent)]
-    Signer(#[from] crate::token::Error),
+    Signer(#[from] crate::signer::SignError),
     #[error(transparent)]
     Timestamp(#[from] crate::tsp::Error),
     #[error("BUG: building the signature: {0}")]

@@ -115,7 +115,7 @@ pub fn document() -> Value {
             "/v1/sign/xml": {"post": sign_operation("XML", &["application/xml", "text/xml"], "XAdES B-B or B-T", &["B-B", "B-T"])},
             "/v1/verify": {"post": {
                 "summary": "Verify one PDF or XML document",
-                "description": "Roles signer, verifier, admin. With document_id, receiving_unit and sender, also records the document as incoming to that unit.",
+                "description": "Roles signer, verifier, admin. With document_id, receiving_unit and sender, also records the document as incoming to that unit. A detached XML signature's documents come as `detached` parts, each under the file name its reference uses (relative names only; at most 64).",
                 "security": [{"apiKey": []}],
                 "parameters": [
                     {"name": "document_id", "in": "query", "schema": {"type": "string"}},
@@ -124,7 +124,10 @@ pub fn document() -> Value {
                 ],
                 "requestBody": {"required": true, "content": {
                     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-                    "multipart/form-data": {"schema": {"type": "object", "properties": {"document": {"type": "string", "format": "binary"}}}}
+                    "multipart/form-data": {"schema": {"type": "object", "properties": {
+                        "document": {"type": "string", "format": "binary"},
+                        "detached": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                    }}}
                 }},
                 "responses": merge(json!({"200": {"description": "The report", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DocumentReport"}}}}}),
                     problems(&["400", "401", "403", "413", "500", "503"]))

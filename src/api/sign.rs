@@ -560,7 +560,7 @@ fn forget_on_token_failure(state: &AppState, entry: &KeyEntry, error: &ApiError)
     }
 }
 
-fn token_failure(entry_key: &KeyMaterial, e: &crate::token::Error) -> ApiError {
+fn token_failure(entry_key: &KeyMaterial, e: &crate::signer::SignError) -> ApiError {
     tracing::warn!(token = %entry_key.key.token().label(), error = %e, "signing failed in the token");
     ApiError::TokenUnavailable {
         key: entry_key.key.uri().describe_object(),

@@ -509,6 +509,8 @@ pub struct VerifierCell {
     certificates: CertPool,
     evidence: Evidence,
     revocation: Revocation,
+    xml_scope: crate::verify::XmlScope,
+    signer_key_usage: crate::pki::SignerKeyUsage,
     current: Mutex<(Arc<Verifier>, Instant)>,
 }
 
@@ -567,6 +569,8 @@ impl VerifierCell {
             certificates,
             evidence,
             revocation,
+            xml_scope: verify.xml_scope.unwrap_or_default(),
+            signer_key_usage: verify.signer_key_usage(),
             current: Mutex::new((
                 Arc::new(Verifier::new(VerifyOptions::new(
                     TrustStore::new(),
@@ -585,6 +589,8 @@ impl VerifierCell {
         options.certificates = self.certificates.clone();
         options.evidence = self.evidence.clone();
         options.revocation = self.revocation;
+        options.xml_scope = self.xml_scope;
+        options.signer_key_usage = self.signer_key_usage;
         Arc::new(Verifier::new(options))
     }
 

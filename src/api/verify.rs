@@ -33,7 +33,7 @@ use super::{AppState, Route, content_type, read_body};
 use crate::audit::{self, Action};
 use crate::batch::{Batch, Limits, Source, Upload};
 use crate::ledger::{self, Event, Verified};
-use crate::verify::DocumentReport;
+use crate::verify::{DetachedContent, DocumentReport};
 
 pub(super) const ROUTES: &[Route] = &[
     Route {
@@ -91,9 +91,11 @@ async fn verify_one(
         }
     };
     let admitted = state.verify_queue.admit(&state.metrics)?;
-    let document = read_single(&state, request).await?;
+    let (document, detached) = read_single(&state, request).await?;
     let verifier = state.verifier.get();
-    let report = admitted.run(move || verifier.verify(&document)).await?;
+    let report = admitted
+        .run(move || verifier.verify_with(&document, &detached))
+        .await?;
     drop(admitted);
     state.metrics.verification(report.indication.as_str());
 
@@ -139,8 +141,16 @@ fn ledger_indication(report: &DocumentReport) -> ledger::Indication {
     }
 }
 
-/// One document: the raw body or the `document` part.
-async fn read_single(state: &AppState, request: Request) -> Result<Vec<u8>, ApiError> {
+/// Detached documents one verification may carry (`detached` parts): a signature names a few
+/// attachments; the request body limit bounds their bytes.
+const MAX_DETACHED_PARTS: usize = 64;
+
+/// One document: the raw body, or the `document` part with any `detached` parts (the
+/// documents a detached XML signature refers to, each under the file name its reference uses).
+async fn read_single(
+    state: &AppState,
+    request: Request,
+) -> Result<(Vec<u8>, DetachedContent), ApiError> {
     if content_type(request.headers()) != "multipart/form-data" {
         let body = read_body(state, request.into_body()).await?;
         if body.is_empty() {
@@ -148,34 +158,60 @@ async fn read_single(state: &AppState, request: Request) -> Result<Vec<u8>, ApiE
                 reason: "the request body is empty: send the document".to_owned(),
             });
         }
-        return Ok(body.to_vec());
+        return Ok((body.to_vec(), DetachedContent::new()));
     }
     let limit = state.limits.max_body_bytes;
     let mut multipart = super::multipart(state, request).await?;
     let mut document = None;
+    let mut detached = DetachedContent::new();
     while let Some(field) = multipart
         .next_field()
         .await
         .map_err(|e| multipart_error(e, limit))?
     {
-        if field.name() != Some("document") {
-            return Err(ApiError::BadRequest {
-                reason: "expected one `document` part".to_owned(),
-            });
+        match field.name() {
+            Some("document") if document.is_none() => {
+                document = Some(
+                    field
+                        .bytes()
+                        .await
+                        .map_err(|e| multipart_error(e, limit))?
+                        .to_vec(),
+                );
+            }
+            Some("document") => {
+                return Err(ApiError::BadRequest {
+                    reason: "more than one `document` part".to_owned(),
+                });
+            }
+            Some("detached") => {
+                let Some(name) = field.file_name().map(str::to_owned) else {
+                    return Err(ApiError::BadRequest {
+                        reason: "a `detached` part needs a file name: the name its reference uses"
+                            .to_owned(),
+                    });
+                };
+                if detached.len() >= MAX_DETACHED_PARTS {
+                    return Err(ApiError::BadRequest {
+                        reason: format!("more than {MAX_DETACHED_PARTS} `detached` parts"),
+                    });
+                }
+                let bytes = field.bytes().await.map_err(|e| multipart_error(e, limit))?;
+                detached.add(name, bytes.to_vec());
+            }
+            _ => {
+                return Err(ApiError::BadRequest {
+                    reason: "expected one `document` part and any `detached` parts".to_owned(),
+                });
+            }
         }
-        document = Some(
-            field
-                .bytes()
-                .await
-                .map_err(|e| multipart_error(e, limit))?
-                .to_vec(),
-        );
     }
-    document
+    let document = document
         .filter(|d| !d.is_empty())
         .ok_or_else(|| ApiError::BadRequest {
             reason: "no `document` part".to_owned(),
-        })
+        })?;
+    Ok((document, detached))
 }
 
 async fn verify_batch(

@@ -10,7 +10,7 @@ use clap::Args;
 
 use kyso::pki::{CertPool, Evidence, TrustStore};
 use kyso::verify::text::{self, Language};
-use kyso::verify::{DetachedContent, Revocation, Verifier, VerifyOptions, XmlScope};
+use kyso::verify::{DetachedContent, Revocation, Verifier, VerifyOptions};
 
 use super::{EXIT_ERROR, EXIT_OK, Runtime};
 
@@ -191,14 +191,8 @@ pub(super) fn build_verifier(
     options.certificates = pool;
     options.evidence = evidence;
     options.revocation = revocation;
-    options.xml_scope = match config.xml_scope.as_deref() {
-        None | Some("signed") => XmlScope::SignedContent,
-        Some("whole") => XmlScope::WholeDocument,
-        Some(other) => bail!("[verify] xml_scope `{other}`: expected signed or whole"),
-    };
-    if config.require_key_usage == Some(true) {
-        options.signer_key_usage = kyso::pki::SignerKeyUsage::Required;
-    }
+    options.xml_scope = config.xml_scope.unwrap_or_default();
+    options.signer_key_usage = config.signer_key_usage();
     Ok(Verifier::new(options))
 }
 

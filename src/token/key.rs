@@ -316,8 +316,8 @@ impl Signer for TokenKey {
         &self.spki
     }
 
-    fn sign(&self, message: &[u8]) -> Result<Signature, Error> {
-        self.sign_digest(&self.algorithm.digest().digest(message))
+    fn sign(&self, message: &[u8]) -> Result<Signature, crate::signer::SignError> {
+        Ok(self.sign_digest(&self.algorithm.digest().digest(message))?)
     }
 }
 

@@ -348,3 +348,53 @@ pub fn detached_signed(dir: &std::path::Path, name: &str) -> Vec<u8> {
         .current_dir(dir));
     std::fs::read(dir.join("detached.xml")).unwrap()
 }
+
+/// Issue 15 (3) through the service: `POST /v1/verify` takes the documents a detached
+/// signature names as `detached` parts.
+#[test]
+fn post_verify_takes_detached_parts() {
+    use crate::api::fixture::{Service, multipart};
+    let pki = PeerPki::new(KeyAlgorithm::P256, SignerProfile::Valid);
+    let signed = detached_signed(pki.dir.path(), "content.txt");
+    let content = std::fs::read(pki.path("content.txt")).unwrap();
+    let service = Service::start();
+    let c = service.client();
+    let verify = |parts: &[(&str, Option<&str>, &[u8])]| {
+        let (kind, body) = multipart(parts);
+        c.post("/v1/verify", &service.keys.verifier, &kind, body)
+    };
+    // The service does not trust this PKI: what is checked here is what the signature covers.
+    let without = verify(&[("document", Some("detached.xml"), &signed)]).json();
+    let sig = &without["signatures"][0];
+    assert_eq!(sig["subindication"], "SIGNED_DATA_NOT_FOUND", "{sig}");
+
+    let with = verify(&[
+        ("document", Some("detached.xml"), &signed),
+        ("detached", Some("content.txt"), &content),
+    ])
+    .json();
+    let sig = &with["signatures"][0];
+    assert_eq!(sig["intact"], "passed", "{sig}");
+    assert_eq!(sig["scope"]["detached"][0], "content.txt", "{sig}");
+    assert_eq!(sig["subindication"], "NO_CERTIFICATE_CHAIN_FOUND", "{sig}");
+
+    let changed = verify(&[
+        ("document", Some("detached.xml"), &signed),
+        ("detached", Some("content.txt"), b"sua doi"),
+    ])
+    .json();
+    assert_eq!(changed["signatures"][0]["subindication"], "HASH_FAILURE");
+
+    let (kind, body) = multipart(&[
+        ("document", Some("detached.xml"), &signed),
+        ("detached", None, &content),
+    ]);
+    c.post("/v1/verify", &service.keys.verifier, &kind, body)
+        .problem(400, "bad-request");
+    let (kind, body) = multipart(&[
+        ("document", Some("a.xml"), &signed),
+        ("document", Some("b.xml"), &signed),
+    ]);
+    c.post("/v1/verify", &service.keys.verifier, &kind, body)
+        .problem(400, "bad-request");
+}

@@ -43,7 +43,7 @@ impl Signer for SoftSigner {
     fn public_key_spki(&self) -> &[u8] {
         &self.spki
     }
-    fn sign(&self, message: &[u8]) -> Result<Signature, kyso::token::Error> {
+    fn sign(&self, message: &[u8]) -> Result<Signature, kyso::signer::SignError> {
         let rng = SystemRandom::new();
         let bytes = match &self.key {
             Key::Rsa(k) => {
