@@ -227,6 +227,61 @@ impl KeyCache {
     }
 }
 
+/// The authenticated caller of a handler, allowed what `P` names: an axum extractor, so that a
+/// handler cannot forget to authorise and the permission stands in its signature
+/// (`caller: Caller<ToSign>`). Refusals are [`authorize`]'s: logged, counted, problem+json.
+pub struct Caller<P: Requires> {
+    pub principal: Principal,
+    permission: std::marker::PhantomData<P>,
+}
+
+/// A permission as a type, for [`Caller`].
+pub trait Requires: Send + Sync + 'static {
+    const PERMISSION: Permission;
+}
+
+macro_rules! permissions {
+    ($($(#[$doc:meta])* $name:ident => $permission:ident;)*) => {$(
+        $(#[$doc])*
+        pub struct $name;
+        impl Requires for $name {
+            const PERMISSION: Permission = Permission::$permission;
+        }
+    )*};
+}
+
+permissions! {
+    /// Sign with the unit's keys.
+    ToSign => Sign;
+    /// Verify documents.
+    ToVerify => Verify;
+    /// Record issued documents.
+    ToRecordDocuments => RecordDocuments;
+    /// List units.
+    ToReadUnits => ReadUnits;
+    /// Import and change units.
+    ToManageUnits => ManageUnits;
+    /// Read signing-rate reports.
+    ToReadReports => ReadReports;
+    /// Read what the caller's own key allows.
+    ToReadIdentity => ReadIdentity;
+}
+
+impl<P: Requires> axum::extract::FromRequestParts<AppState> for Caller<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        let principal = authorize(state, &parts.headers, P::PERMISSION).await?;
+        Ok(Caller {
+            principal,
+            permission: std::marker::PhantomData,
+        })
+    }
+}
+
 /// Authenticates the request and checks `permission`; every refusal is logged and counted.
 pub async fn authorize(
     state: &AppState,

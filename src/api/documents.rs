@@ -13,7 +13,7 @@ use axum::routing::post;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::auth::{self, Permission, Role};
+use super::auth::{self, Caller, Permission, Role, ToRecordDocuments};
 use super::problem::ApiError;
 use super::state::store_error;
 use super::{AppState, Route, content_type, read_json_body};
@@ -144,9 +144,9 @@ pub struct RecordResponse {
 
 async fn record(
     State(state): State<AppState>,
+    Caller { principal, .. }: Caller<ToRecordDocuments>,
     request: Request,
 ) -> Result<Json<RecordResponse>, ApiError> {
-    let principal = auth::authorize(&state, request.headers(), Permission::RecordDocuments).await?;
     let kind = content_type(request.headers());
     let body = read_json_body(&state, request).await?;
     // On the blocking pool: a few MB of JSON take milliseconds to parse, which the async

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
-use super::auth::{self, Permission, Principal};
+use super::auth::{self, Caller, Permission, Principal, ToReadReports};
 use super::problem::ApiError;
 use super::{AppState, Route};
 use crate::audit::{self, Action};
@@ -60,10 +60,10 @@ pub struct ReportParams {
 
 async fn signing_rate(
     State(state): State<AppState>,
+    Caller { principal, .. }: Caller<ToReadReports>,
     headers: HeaderMap,
     params: Result<Query<ReportParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let principal = auth::authorize(&state, &headers, Permission::ReadReports).await?;
     let Query(params) = params.map_err(|e| ApiError::BadRequest {
         reason: format!("query: {}", e.body_text()),
     })?;
@@ -151,10 +151,9 @@ pub struct TrendMonth {
 
 async fn trend(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Caller { principal, .. }: Caller<ToReadReports>,
     params: Result<Query<TrendParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let principal = auth::authorize(&state, &headers, Permission::ReadReports).await?;
     let Query(params) = params.map_err(|e| ApiError::BadRequest {
         reason: format!("query: {}", e.body_text()),
     })?;

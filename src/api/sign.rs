@@ -31,7 +31,7 @@ use axum::routing::post;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::auth::{self, Permission, Principal};
+use super::auth::{self, Caller, Permission, Principal, ToSign};
 use super::levels::{PdfLevel, Requested, pades_error};
 use super::problem::ApiError;
 use super::state::{KeyEntry, store_error};
@@ -204,22 +204,25 @@ struct Made {
 
 async fn sign_pdf(
     State(state): State<AppState>,
+    Caller { principal, .. }: Caller<ToSign>,
     query: Result<Query<SignRequest>, axum::extract::rejection::QueryRejection>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    sign(state, Kind::Pdf, query, request).await
+    sign(state, principal, Kind::Pdf, query, request).await
 }
 
 async fn sign_xml(
     State(state): State<AppState>,
+    Caller { principal, .. }: Caller<ToSign>,
     query: Result<Query<SignRequest>, axum::extract::rejection::QueryRejection>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    sign(state, Kind::Xml, query, request).await
+    sign(state, principal, Kind::Xml, query, request).await
 }
 
 async fn sign(
     state: AppState,
+    principal: auth::Principal,
     kind: Kind,
     query: Result<Query<SignRequest>, axum::extract::rejection::QueryRejection>,
     request: Request,
@@ -227,7 +230,6 @@ async fn sign(
     if state.is_shutting_down() {
         return Err(ApiError::ShuttingDown);
     }
-    let principal = auth::authorize(&state, request.headers(), Permission::Sign).await?;
     let Query(from_query) = query.map_err(|e| ApiError::BadRequest {
         reason: format!("query: {}", e.body_text()),
     })?;

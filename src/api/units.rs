@@ -8,7 +8,7 @@ use axum::extract::{Request, State};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::auth::{self, Permission};
+use super::auth::{Caller, ToManageUnits, ToReadUnits};
 use super::problem::ApiError;
 use super::{AppState, Route, content_type, read_json_body};
 use crate::audit::{self, Action};
@@ -32,9 +32,8 @@ pub(super) fn router() -> Router<AppState> {
 
 async fn list(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
+    _caller: Caller<ToReadUnits>,
 ) -> Result<Json<Vec<Unit>>, ApiError> {
-    auth::authorize(&state, &headers, Permission::ReadUnits).await?;
     Ok(Json(state.stores.run(|store| store.units()).await?))
 }
 
@@ -50,9 +49,9 @@ struct UnitInput {
 
 async fn import(
     State(state): State<AppState>,
+    Caller { principal, .. }: Caller<ToManageUnits>,
     request: Request,
 ) -> Result<Json<ImportSummary>, ApiError> {
-    let principal = auth::authorize(&state, request.headers(), Permission::ManageUnits).await?;
     let kind = content_type(request.headers());
     let body = read_json_body(&state, request).await?;
     let scheme = state.levels.clone();

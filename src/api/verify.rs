@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Deserialize;
 
-use super::auth::{self, Permission};
+use super::auth::{self, Caller, Permission, ToVerify};
 use super::metrics::Metrics;
 use super::problem::ApiError;
 use super::sign::multipart_error;
@@ -71,10 +71,10 @@ pub struct VerifyQuery {
 
 async fn verify_one(
     State(state): State<AppState>,
+    Caller { principal, .. }: Caller<ToVerify>,
     query: Result<Query<VerifyQuery>, axum::extract::rejection::QueryRejection>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let principal = auth::authorize(&state, request.headers(), Permission::Verify).await?;
     let Query(query) = query.map_err(|e| ApiError::BadRequest {
         reason: format!("query: {}", e.body_text()),
     })?;
@@ -216,9 +216,9 @@ async fn read_single(
 
 async fn verify_batch(
     State(state): State<AppState>,
+    Caller { principal, .. }: Caller<ToVerify>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let principal = auth::authorize(&state, request.headers(), Permission::Verify).await?;
     let admitted = state.verify_queue.admit(&state.metrics)?;
     let limit = state.limits.max_body_bytes;
     let source = match content_type(request.headers()).as_str() {

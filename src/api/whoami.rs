@@ -10,11 +10,10 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::routing::get;
 use serde::Serialize;
 
-use super::auth::{self, Permission};
+use super::auth::{Caller, Permission, ToReadIdentity};
 use super::problem::ApiError;
 use super::{AppState, Route};
 
@@ -52,9 +51,8 @@ pub struct SigningKey {
 
 async fn whoami(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Caller { principal, .. }: Caller<ToReadIdentity>,
 ) -> Result<Json<Identity>, ApiError> {
-    let principal = auth::authorize(&state, &headers, Permission::ReadIdentity).await?;
     let permissions: Vec<Permission> = Permission::ALL
         .into_iter()
         .filter(|p| p.roles().contains(&principal.role))
