@@ -26,7 +26,8 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::cms::{self, SignedCms, SignerIdentity, oid};
+use crate::cms::{self, SignedCms, SignerIdentity};
+use crate::oid;
 use crate::pdf::{self, DssEntry, PreparedPdf, SignatureOptions, SignedPdf, ValidationData};
 use crate::pki::crl::Crl;
 use crate::pki::ocsp::OcspResponse;
@@ -236,17 +237,12 @@ fn signature_timestamp(tsa: &Tsa, signature_value: &[u8]) -> Result<Vec<u8>, Err
         &nonce,
         tsa.timeout,
     )?;
-    // ... and pki that the token is a well-formed SignedData whose TSTInfo says the same.
-    let parsed = TimestampToken::from_der(&token).map_err(|source| Error::TimestampRejected {
+    // ... and pki that the token is a time-stamp token as RFC 3161 has it (one signer, signed
+    // attributes, a TSTInfo of version 1) before it goes into the signature.
+    TimestampToken::from_der(&token).map_err(|source| Error::TimestampRejected {
         url: tsa.url.clone(),
         source,
     })?;
-    if parsed.info().hashed_message != imprint {
-        return Err(Error::TimestampRejected {
-            url: tsa.url.clone(),
-            source: timestamp::Error::ImprintMismatch,
-        });
-    }
     Ok(token)
 }
 

@@ -1,9 +1,10 @@
 //! RFC 3161 time-stamp protocol, client side: build a `TimeStampReq`, send it over HTTP
-//! (RFC 3161 §3.4), check the `TimeStampResp` status, and read the `TSTInfo` of a token (message
-//! imprint, time, nonce) so callers can check that the token covers what they hashed.
+//! (RFC 3161 §3.4), check the `TimeStampResp` status, and check that the token's `TSTInfo`
+//! covers what was hashed, with the nonce sent. The response and the token are read by
+//! [`crate::cms`], the one reader of them.
 //!
 //! Refused: HTTPS (no TLS stack here; TSAs in this deployment are reached over the local network
-//! or a proxy), BER indefinite lengths in responses (TSAs answer in DER), responses over 1 MiB.
+//! or a proxy), BER in responses (RFC 3161 has TSAs answer in DER), responses over 1 MiB.
 //! Not done here: verifying the token's CMS signature and the TSA certificate; that belongs to
 //! `cms` and `pki`, and the token bytes are handed on unchanged for them.
 
@@ -11,6 +12,9 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use crate::ber::canonical_integer;
+use crate::cms::{self, TimeStampResp, TstInfo};
+use crate::der;
 use crate::signer::DigestAlgorithm;
 
 /// What went wrong talking to a TSA or reading its answer.
@@ -32,8 +36,8 @@ pub enum Error {
     TooLarge { limit: usize },
     #[error("TSA refused the request: PKIStatus {status}")]
     Rejected { status: u64 },
-    #[error("malformed DER in {what} at byte {offset}")]
-    Der { what: &'static str, offset: usize },
+    #[error("malformed time-stamp response: {0}")]
+    Malformed(#[from] cms::ParseError),
     #[error("time-stamp token imprint does not match the request")]
     ImprintMismatch,
     #[error("time-stamp token nonce does not match the request")]
@@ -43,45 +47,28 @@ pub enum Error {
 /// The largest TSA response read. A token with a 3-certificate chain is ~6 KB.
 const MAX_RESPONSE: usize = 1 << 20;
 
-/// The fields of a `TSTInfo` (RFC 3161 §2.4.2) that callers check.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TstInfo {
-    /// DER of the `hashAlgorithm` OID's contents.
-    pub hash_oid: Vec<u8>,
-    pub hashed_message: Vec<u8>,
-    /// `genTime` as written (GeneralizedTime, e.g. `20260101120000Z`).
-    pub gen_time: String,
-    pub nonce: Option<Vec<u8>>,
-}
-
-impl TstInfo {
-    /// The digest algorithm of the imprint, if it is one kyso knows.
-    pub fn digest(&self) -> Option<DigestAlgorithm> {
-        [
-            DigestAlgorithm::Sha256,
-            DigestAlgorithm::Sha384,
-            DigestAlgorithm::Sha512,
-        ]
-        .into_iter()
-        .find(|d| oid_contents(*d) == self.hash_oid.as_slice())
-    }
-}
-
 /// DER `TimeStampReq` (RFC 3161 §2.4.1), version 1, asking for the TSA certificate.
+///
+/// ```text
+/// TimeStampReq ::= SEQUENCE  {
+///    version                      INTEGER  { v1(1) },
+///    messageImprint               MessageImprint,
+///    reqPolicy             TSAPolicyId              OPTIONAL,
+///    nonce                 INTEGER                  OPTIONAL,
+///    certReq               BOOLEAN                  DEFAULT FALSE,
+///    extensions            [0] IMPLICIT Extensions  OPTIONAL  }
+/// ```
 pub fn request(digest: DigestAlgorithm, hashed: &[u8], nonce: &[u8]) -> Vec<u8> {
-    let algorithm = tlv(
-        0x30,
-        &[tlv(0x06, oid_contents(digest)), vec![0x05, 0x00]].concat(),
-    );
-    let imprint = tlv(0x30, &[algorithm, tlv(0x04, hashed)].concat());
-    let body = [
-        tlv(0x02, &[1]),
-        imprint,
-        tlv(0x02, &positive_integer(nonce)),
-        tlv(0x01, &[0xFF]),
-    ]
-    .concat();
-    tlv(0x30, &body)
+    let imprint = der::sequence(&[
+        &der::algorithm_identifier(digest.oid(), Some(&der::null())),
+        &der::octet_string(hashed),
+    ]);
+    der::sequence(&[
+        &der::unsigned_integer(&[1]),
+        &imprint,
+        &der::unsigned_integer(nonce),
+        &der::boolean(true),
+    ])
 }
 
 /// Asks the TSA at `url` for a token over `hashed` and checks that the token's imprint and
@@ -94,77 +81,25 @@ pub fn timestamp(
     timeout: Duration,
 ) -> Result<Vec<u8>, Error> {
     let req = request(digest, hashed, nonce);
-    let resp = post(url, "application/timestamp-query", &req, timeout)?;
-    let token = token_from_response(&resp)?;
-    let info = tst_info(&token)?;
-    if info.hash_oid != oid_contents(digest) || info.hashed_message != hashed {
+    let answer = post(url, "application/timestamp-query", &req, timeout)?;
+    let response = TimeStampResp::parse(&answer)?;
+    if !response.granted() {
+        return Err(Error::Rejected {
+            status: response.status,
+        });
+    }
+    let token = response.token.ok_or(cms::ParseError::NotTstInfo(
+        "a granted TimeStampResp without a token".to_owned(),
+    ))?;
+    let info = TstInfo::of_token(token)?;
+    if !info.hash_algorithm().is(digest.oid()) || info.hashed_message != hashed {
         return Err(Error::ImprintMismatch);
     }
-    if info.nonce.as_deref() != Some(positive_integer(nonce).as_slice()) {
+    let asked = der::unsigned_integer_content(nonce);
+    if info.nonce.as_deref().map(canonical_integer) != Some(canonical_integer(&asked)) {
         return Err(Error::NonceMismatch);
     }
-    Ok(token)
-}
-
-/// The token inside a `TimeStampResp`, if the status is granted (0) or grantedWithMods (1).
-pub fn token_from_response(der: &[u8]) -> Result<Vec<u8>, Error> {
-    let what = "TimeStampResp";
-    let (resp, _) = read(der, 0, 0x30, what)?;
-    let (status_info, after) = read(der, resp.start, 0x30, what)?;
-    let (status, _) = read(der, status_info.start, 0x02, what)?;
-    let value = der[status.clone()].iter().fold(0u64, |acc, &b| {
-        acc.saturating_mul(256).saturating_add(u64::from(b))
-    });
-    if value > 1 {
-        return Err(Error::Rejected { status: value });
-    }
-    let (token, _) = read(der, after, 0x30, what)?;
-    // The whole ContentInfo, header included.
-    let header_start = after;
-    Ok(der[header_start..token.end].to_vec())
-}
-
-/// Reads the `TSTInfo` of a token: ContentInfo → SignedData → encapContentInfo → eContent.
-pub fn tst_info(token: &[u8]) -> Result<TstInfo, Error> {
-    let what = "TimeStampToken";
-    let (ci, _) = read(token, 0, 0x30, what)?;
-    let (_, after_oid) = read(token, ci.start, 0x06, what)?;
-    let (explicit, _) = read(token, after_oid, 0xA0, what)?;
-    let (sd, _) = read(token, explicit.start, 0x30, what)?;
-    let (_, p) = read(token, sd.start, 0x02, what)?; // version
-    let (_, p) = read(token, p, 0x31, what)?; // digestAlgorithms
-    let (eci, _) = read(token, p, 0x30, what)?;
-    let (_, p) = read(token, eci.start, 0x06, what)?; // eContentType
-    let (e0, _) = read(token, p, 0xA0, what)?;
-    let (octets, _) = read(token, e0.start, 0x04, what)?;
-
-    let what = "TSTInfo";
-    let (info, _) = read(token, octets.start, 0x30, what)?;
-    let (_, p) = read(token, info.start, 0x02, what)?; // version
-    let (_, p) = read(token, p, 0x06, what)?; // policy
-    let (imprint, p) = read(token, p, 0x30, what)?;
-    let (alg, after_alg) = read(token, imprint.start, 0x30, what)?;
-    let (oid, _) = read(token, alg.start, 0x06, what)?;
-    let (hashed, _) = read(token, after_alg, 0x04, what)?;
-    let (_, p) = read(token, p, 0x02, what)?; // serialNumber
-    let (time, mut p) = read(token, p, 0x18, what)?;
-    let mut nonce = None;
-    while p < info.end {
-        let (tag, content, next) = read_any(token, p, what)?;
-        match tag {
-            0x30 => {} // accuracy
-            0x01 => {} // ordering
-            0x02 => nonce = Some(token[content].to_vec()),
-            _ => break, // tsa [0], extensions [1]
-        }
-        p = next;
-    }
-    Ok(TstInfo {
-        hash_oid: token[oid].to_vec(),
-        hashed_message: token[hashed].to_vec(),
-        gen_time: String::from_utf8_lossy(&token[time]).into_owned(),
-        nonce,
-    })
+    Ok(token.to_vec())
 }
 
 /// POSTs `body` to an `http://` URL and returns the response body.
@@ -236,79 +171,6 @@ pub fn post(
     Ok(body)
 }
 
-/// Contents of the digest algorithm OIDs (NIST hash algorithms arc, RFC 5754 §2).
-fn oid_contents(d: DigestAlgorithm) -> &'static [u8] {
-    match d {
-        DigestAlgorithm::Sha256 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01],
-        DigestAlgorithm::Sha384 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02],
-        DigestAlgorithm::Sha512 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03],
-    }
-}
-
-/// The minimal two's-complement encoding of a non-negative big-endian number.
-fn positive_integer(magnitude: &[u8]) -> Vec<u8> {
-    let trimmed = match magnitude.iter().position(|&b| b != 0) {
-        Some(i) => &magnitude[i..],
-        None => &[0u8][..],
-    };
-    let mut out = Vec::with_capacity(trimmed.len() + 1);
-    if trimmed[0] & 0x80 != 0 {
-        out.push(0);
-    }
-    out.extend_from_slice(trimmed);
-    out
-}
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    crate::asn1::tlv(tag, content)
-}
-
-/// Reads one DER element at `at` with the expected tag: its content range and where the next
-/// element starts.
-fn read(
-    der: &[u8],
-    at: usize,
-    tag: u8,
-    what: &'static str,
-) -> Result<(std::ops::Range<usize>, usize), Error> {
-    let (t, content, next) = read_any(der, at, what)?;
-    if t != tag {
-        return Err(Error::Der { what, offset: at });
-    }
-    Ok((content, next))
-}
-
-fn read_any(
-    der: &[u8],
-    at: usize,
-    what: &'static str,
-) -> Result<(u8, std::ops::Range<usize>, usize), Error> {
-    let err = || Error::Der { what, offset: at };
-    let tag = *der.get(at).ok_or_else(err)?;
-    let first = *der.get(at + 1).ok_or_else(err)?;
-    let (len, header) = if first < 0x80 {
-        (usize::from(first), 2)
-    } else {
-        let n = usize::from(first & 0x7F);
-        if n == 0 || n > 4 {
-            return Err(err()); // indefinite or absurd length
-        }
-        let bytes = der.get(at + 2..at + 2 + n).ok_or_else(err)?;
-        (
-            bytes
-                .iter()
-                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b)),
-            2 + n,
-        )
-    };
-    let start = at + header;
-    let end = start
-        .checked_add(len)
-        .filter(|&e| e <= der.len())
-        .ok_or_else(err)?;
-    Ok((tag, start..end, end))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,15 +195,5 @@ mod tests {
                 Err(Error::UnsupportedUrl { .. })
             ));
         }
-    }
-
-    #[test]
-    fn rejected_status_is_reported() {
-        // TimeStampResp { status PKIStatusInfo { status 2 (rejection) } }
-        let der = [0x30, 0x05, 0x30, 0x03, 0x02, 0x01, 0x02];
-        assert!(matches!(
-            token_from_response(&der),
-            Err(Error::Rejected { status: 2 })
-        ));
     }
 }

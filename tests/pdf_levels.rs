@@ -204,7 +204,7 @@ fn timestamp_token(contents: &[u8]) -> Option<Vec<u8>> {
     let info = &parsed.signer_infos[0];
     info.unsigned_attributes
         .iter()
-        .find(|a| a.oid.is(kyso::cms::oid::SIGNATURE_TIMESTAMP_TOKEN))
+        .find(|a| a.oid.is(kyso::oid::SIGNATURE_TIMESTAMP_TOKEN))
         .map(|a| a.values[0].raw.to_vec())
 }
 
@@ -272,7 +272,7 @@ fn b_t_carries_a_verified_signature_timestamp() {
     // The token covers the SHA-256 of this signature's SignatureValue.
     let contents = &signatures(&bytes)[0];
     let token = timestamp_token(contents).expect("id-aa-signatureTimeStampToken");
-    let info = kyso::tsp::tst_info(&token).unwrap();
+    let info = kyso::cms::TstInfo::of_token(&token).unwrap();
     let parsed = kyso::cms::SignedData::parse(contents).unwrap();
     let signature_value = &parsed.signer_infos[0].signature;
     assert_eq!(

@@ -431,34 +431,16 @@ impl crate::pki::IssuerSource for Online {
 }
 
 /// The certificates of a degenerate "certs-only" SignedData (RFC 5652 §5, RFC 8894 §3.4), as
-/// `.p7c` caIssuers files are; `None` when `data` is not one.
-///
-/// ```text
-/// ContentInfo ::= SEQUENCE { contentType OID (signedData), content [0] EXPLICIT SignedData }
-/// SignedData ::= SEQUENCE { version, digestAlgorithms SET, encapContentInfo SEQUENCE,
-///                           certificates [0] IMPLICIT CertificateSet OPTIONAL, ... }
-/// ```
+/// `.p7c` caIssuers files are; `None` when `data` is not one. Read by the CMS reader, so a bundle
+/// in BER serves too; each certificate must then be DER on its own.
 fn certs_only(data: &[u8]) -> Option<Vec<Certificate>> {
-    use crate::pki::der::{self, tag};
-    let ci = der::single(data, tag::SEQUENCE, "ContentInfo").ok()?;
-    let mut r = der::Reader::new(ci.value);
-    if der::oid_to_string(r.expect(tag::OID).ok()?.value).ok()? != "1.2.840.113549.1.7.2" {
+    let bundle = crate::cms::SignedData::parse(data).ok()?;
+    if bundle.trailing_garbage {
         return None;
     }
-    let content = r.expect(tag::context_constructed(0)).ok()?;
-    let sd = der::single(content.value, tag::SEQUENCE, "SignedData").ok()?;
-    let mut s = der::Reader::new(sd.value);
-    s.expect(tag::INTEGER).ok()?;
-    s.expect(tag::SET).ok()?;
-    s.expect(tag::SEQUENCE).ok()?;
-    let certs = s.optional(tag::context_constructed(0)).ok()??;
-    let mut c = der::Reader::new(certs.value);
-    let mut out = Vec::new();
-    while !c.is_empty() {
-        let tlv = c.read().ok()?;
-        if tlv.tag == tag::SEQUENCE {
-            out.push(Certificate::from_der(tlv.raw).ok()?);
-        }
-    }
-    Some(out)
+    bundle
+        .certificates
+        .iter()
+        .map(|der| Certificate::from_der(der).ok())
+        .collect()
 }
