@@ -17,6 +17,7 @@ pub mod oid;
 pub mod pades;
 pub mod pdf;
 pub mod pki;
+pub mod secret;
 pub mod signer;
 pub mod signing;
 pub mod testpki;
