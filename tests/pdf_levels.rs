@@ -524,7 +524,7 @@ fn a_tsa_that_is_down_or_failing_gives_a_clear_error() {
     assert!(
         matches!(
             err,
-            kyso::pades::Error::Timestamp(kyso::tsp::Error::Io { .. })
+            kyso::pades::Error::Timestamp(kyso::tsp::Error::Unreachable { .. })
         ),
         "{err}"
     );
@@ -671,12 +671,13 @@ fn the_timestamp_room_holds_a_large_token_twice() {
         &(ca.pem() + &root.pem()),
     );
     front.serve_tsa("/tsa", &tsa);
+    let mut endpoint = TsaEndpoint::new(front.url("/tsa"));
+    endpoint.timeout = Duration::from_secs(10);
     let token = kyso::tsp::timestamp(
-        &front.url("/tsa"),
+        &endpoint,
         kyso::signer::DigestAlgorithm::Sha256,
         &[7; 32],
         &[1, 2, 3, 4, 5, 6, 7, 8],
-        Duration::from_secs(10),
     )
     .unwrap();
     let certificates = kyso::pki::timestamp::TimestampToken::from_der(&token)

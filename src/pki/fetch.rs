@@ -1,11 +1,12 @@
 //! Fetching revocation evidence over HTTP: CRLs from distribution points (RFC 5280 §4.2.1.13)
 //! and OCSP responses from the AIA responder (RFC 6960 Appendix A.1, POST).
 //!
-//! Owns: a small blocking client (ureq, no TLS: CRL and OCSP URLs are plain HTTP by convention,
-//! the evidence is signed), timeouts, a response size cap, nonces, and caches keyed by URL /
-//! certificate that keep evidence until its nextUpdate. Refuses: non-`http://` URLs, bodies over
-//! [`MAX_RESPONSE_BYTES`], OCSP responses whose nonce differs from the request's. The clock is
-//! read here (cache expiry is an I/O concern), never inside validation.
+//! Owns: a small blocking client ([`crate::http`]; `http://` only: CRL and OCSP URLs are plain
+//! HTTP by convention, the evidence is signed), timeouts, a response size cap, nonces, and
+//! caches keyed by URL / certificate that keep evidence until its nextUpdate. Refuses:
+//! non-`http://` URLs, bodies over [`MAX_RESPONSE_BYTES`], OCSP responses whose nonce differs
+//! from the request's. The clock is read here (cache expiry is an I/O concern), never inside
+//! validation.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -110,8 +111,7 @@ impl std::fmt::Debug for Online {
 impl Online {
     /// A client with `timeout` for each whole request (connect + transfer).
     pub fn new(timeout: Duration, nonce: OcspNonce) -> Online {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
+        let agent: ureq::Agent = crate::http::config(timeout, &crate::http::TlsRoots::Platform)
             .http_status_as_error(true)
             .build()
             .into();
@@ -175,11 +175,7 @@ impl Online {
             .get(url)
             .call()
             .map_err(|e| http(e.to_string()))?;
-        resp.body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES)
-            .read_to_vec()
-            .map_err(|e| http(e.to_string()))
+        crate::http::read_body(&mut resp, MAX_RESPONSE_BYTES).map_err(|e| http(e.to_string()))
     }
 
     /// Fetches (or serves from cache) the CRL at `url`.
@@ -329,11 +325,7 @@ impl Online {
             .header("Content-Type", "application/ocsp-request")
             .send(&request[..])
             .map_err(|e| http(e.to_string()))?;
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES)
-            .read_to_vec()
+        let body = crate::http::read_body(&mut resp, MAX_RESPONSE_BYTES)
             .map_err(|e| http(e.to_string()))?;
         let parsed = OcspResponse::from_der(&body).map_err(|source| Error::Ocsp {
             url: url.to_owned(),
