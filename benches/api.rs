@@ -305,7 +305,7 @@ fn open_loop(target: &Arc<Target>, rate: f64, run: Duration, workers: usize) -> 
 fn raw_rate(bench: &BenchToken, threads: usize, run: Duration) -> f64 {
     let (raw, slot, pin) = bench.raw();
     let digest = DigestAlgorithm::Sha256.digest(b"bench");
-    let input = [DigestAlgorithm::Sha256.digest_info_prefix(), &digest[..]].concat();
+    let input = DigestAlgorithm::Sha256.digest_info(&digest);
     let start = Instant::now();
     let total: u64 = std::thread::scope(|s| {
         (0..threads)

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::token::{self, PinSource, TokenDefaults};
+use crate::tsp;
 
 /// Where the configuration file is looked for when none is named.
 pub const DEFAULT_PATH: &str = "kyso.toml";
@@ -229,12 +230,21 @@ pub enum LogFormat {
     Text,
 }
 
-/// `[tsa]`: the RFC 3161 time-stamping authority for PAdES B-T and B-LT signatures.
+/// `[tsa]`: the RFC 3161 time-stamping authority for B-T and B-LT signatures (PAdES, XAdES).
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct TsaConfig {
-    /// `http://host[:port]/path`; `kyso sign pdf --tsa URL` overrides it.
+    /// `http://` or `https://host[:port]/path`; `kyso sign … --tsa URL` overrides it.
     pub url: Option<String>,
+    /// CA certificates (PEM or DER) an `https://` TSA's chain must reach instead of the
+    /// platform's roots: for a TSA under a private CA.
+    pub ca: Option<PathBuf>,
+    /// HTTP basic authentication: the user name (not secret) ...
+    pub user: Option<String>,
+    /// ... and where the password is (`file:/path` or `env:NAME`, as a PIN source).
+    pub password_source: Option<String>,
+    /// Bearer authentication: where the token is (`file:/path` or `env:NAME`).
+    pub token_source: Option<String>,
 }
 
 /// Why the configuration could not be loaded.
@@ -360,6 +370,18 @@ const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
         Kind::Integer,
     ),
     ("KYSO_TSA_URL", &["tsa", "url"], Kind::Text),
+    ("KYSO_TSA_CA", &["tsa", "ca"], Kind::Text),
+    ("KYSO_TSA_USER", &["tsa", "user"], Kind::Text),
+    (
+        "KYSO_TSA_PASSWORD_SOURCE",
+        &["tsa", "password_source"],
+        Kind::Text,
+    ),
+    (
+        "KYSO_TSA_TOKEN_SOURCE",
+        &["tsa", "token_source"],
+        Kind::Text,
+    ),
 ];
 
 impl Config {
@@ -435,6 +457,30 @@ impl Config {
         )
     }
 
+    /// The time-stamping authority: `url` (a command line's `--tsa`) or else `[tsa] url`, with
+    /// `[tsa]`'s CA and credentials; `None` when neither names one. The credentials are for the
+    /// TSA `[tsa] url` names: a `url` on another origin (scheme, host, port) is sent none, so a
+    /// one-off `--tsa` never receives the configured TSA's secrets.
+    pub fn tsa(&self, url: Option<String>) -> Result<Option<tsp::Tsa>, tsp::Error> {
+        let configured = self.tsa.url.as_deref();
+        let Some(url) = url.or_else(|| configured.map(str::to_owned)) else {
+            return Ok(None);
+        };
+        let own_credentials = configured.is_none_or(|c| origin(c) == origin(&url));
+        let access = tsp::Access::configured(
+            self.tsa.ca.as_deref(),
+            self.tsa.user.as_deref().filter(|_| own_credentials),
+            self.tsa
+                .password_source
+                .as_deref()
+                .filter(|_| own_credentials),
+            self.tsa.token_source.as_deref().filter(|_| own_credentials),
+        )?;
+        let mut tsa = tsp::Tsa::new(url);
+        tsa.access = access;
+        Ok(Some(tsa))
+    }
+
     /// The token defaults this configuration describes.
     pub fn token_defaults(&self) -> Result<TokenDefaults, token::Error> {
         let mut defaults = TokenDefaults {
@@ -452,6 +498,15 @@ impl Config {
         }
         Ok(defaults)
     }
+}
+
+/// Scheme, host and port of `url` (RFC 6454 §4), the default port filled in.
+fn origin(url: &str) -> Option<(String, String, u16)> {
+    let uri: ureq::http::Uri = url.parse().ok()?;
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let default_port = if scheme == "https" { 443 } else { 80 };
+    let host = uri.host()?.to_ascii_lowercase();
+    Some((scheme, host, uri.port_u16().unwrap_or(default_port)))
 }
 
 fn read(path: &Path) -> Result<String, Error> {
@@ -594,5 +649,40 @@ mod tests {
         })
         .unwrap();
         assert_eq!(config.tsa.url.as_deref(), Some("http://127.0.0.1:3180/"));
+    }
+
+    #[test]
+    fn tsa_credentials_stay_with_their_tsa() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token");
+        std::fs::write(&token, "t0ken").unwrap();
+        let text = format!(
+            "[tsa]\nurl = 'https://tsa.example.gov.vn/tsr'\ntoken_source = 'file:{}'",
+            token.display()
+        );
+        let config = Config::parse(&text, "t", |_| None).unwrap();
+        let tsa = config.tsa(None).unwrap().unwrap();
+        assert_eq!(tsa.url, "https://tsa.example.gov.vn/tsr");
+        assert!(tsa.access.credentials.is_some());
+        // The same TSA on another path keeps them; another TSA gets none.
+        let same = config
+            .tsa(Some("https://TSA.example.gov.vn:443/other".to_owned()))
+            .unwrap()
+            .unwrap();
+        assert!(same.access.credentials.is_some());
+        let other = config
+            .tsa(Some("https://freetsa.example/tsr".to_owned()))
+            .unwrap()
+            .unwrap();
+        assert!(other.access.credentials.is_none());
+        assert!(Config::default().tsa(None).unwrap().is_none());
+        let env = Config::parse("", "t", |n| {
+            (n == "KYSO_TSA_CA").then(|| "/etc/kyso/tsa-ca.pem".to_owned())
+        })
+        .unwrap();
+        assert_eq!(
+            env.tsa.ca.as_deref(),
+            Some(Path::new("/etc/kyso/tsa-ca.pem"))
+        );
     }
 }

@@ -6,16 +6,19 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
-mod asn1;
 pub mod audit;
 pub mod batch;
 pub mod ber;
 pub mod cms;
 pub mod config;
+mod der;
+pub mod http;
 pub mod ledger;
+pub mod oid;
 pub mod pades;
 pub mod pdf;
 pub mod pki;
+pub mod secret;
 pub mod signer;
 pub mod signing;
 #[cfg(feature = "test-support")]

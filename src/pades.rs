@@ -22,11 +22,11 @@
 //! and [`crate::pdf::dss_update`] work on any document).
 
 use std::sync::Mutex;
-use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::cms::{self, SignedCms, SignerIdentity, oid};
+use crate::cms::{self, SignedCms, SignerIdentity};
+use crate::oid;
 use crate::pdf::{self, DssEntry, PreparedPdf, SignatureOptions, SignedPdf, ValidationData};
 use crate::pki::crl::Crl;
 use crate::pki::ocsp::OcspResponse;
@@ -38,6 +38,11 @@ use crate::pki::{
 };
 use crate::signer::DigestAlgorithm;
 use crate::tsp;
+
+/// The time-stamping authority of B-T and B-LT, and how to reach it (URL, deadline, TLS roots,
+/// credentials): the TSA client's own description, so that the CLI, the service and XAdES
+/// configure one type.
+pub use crate::tsp::Tsa;
 
 /// Why a PDF could not be signed.
 #[derive(Debug, thiserror::Error)]
@@ -101,26 +106,6 @@ impl Level<'_> {
         match self {
             Level::BB => None,
             Level::BT { tsa } | Level::BLT { tsa, .. } => Some(tsa),
-        }
-    }
-}
-
-/// An RFC 3161 time-stamping authority reached over HTTP (RFC 3161 §3.4).
-#[derive(Clone, Debug)]
-pub struct Tsa {
-    /// `http://host[:port]/path`.
-    pub url: String,
-    /// For the whole exchange.
-    pub timeout: Duration,
-}
-
-impl Tsa {
-    /// A TSA with the default 30-second timeout: public TSAs answer in well under a second, and
-    /// a DMS would rather see an error than wait longer.
-    pub fn new(url: impl Into<String>) -> Tsa {
-        Tsa {
-            url: url.into(),
-            timeout: Duration::from_secs(30),
         }
     }
 }
@@ -229,24 +214,13 @@ fn signature_timestamp(tsa: &Tsa, signature_value: &[u8]) -> Result<Vec<u8>, Err
     aws_lc_rs::rand::fill(&mut nonce).map_err(|_| Error::Randomness)?;
     let imprint = DigestAlgorithm::Sha256.digest(signature_value);
     // tsp checks the imprint and the nonce of the TSTInfo ...
-    let token = tsp::timestamp(
-        &tsa.url,
-        DigestAlgorithm::Sha256,
-        &imprint,
-        &nonce,
-        tsa.timeout,
-    )?;
-    // ... and pki that the token is a well-formed SignedData whose TSTInfo says the same.
-    let parsed = TimestampToken::from_der(&token).map_err(|source| Error::TimestampRejected {
+    let token = tsp::timestamp(tsa, DigestAlgorithm::Sha256, &imprint, &nonce)?;
+    // ... and pki that the token is a time-stamp token as RFC 3161 has it (one signer, signed
+    // attributes, a TSTInfo of version 1) before it goes into the signature.
+    TimestampToken::from_der(&token).map_err(|source| Error::TimestampRejected {
         url: tsa.url.clone(),
         source,
     })?;
-    if parsed.info().hashed_message != imprint {
-        return Err(Error::TimestampRejected {
-            url: tsa.url.clone(),
-            source: timestamp::Error::ImprintMismatch,
-        });
-    }
     Ok(token)
 }
 

@@ -22,7 +22,6 @@ use thiserror::Error;
 
 mod cert;
 pub mod crl;
-pub(crate) mod der;
 pub mod fetch;
 mod name;
 pub mod ocsp;

@@ -13,7 +13,9 @@
 
 use std::fmt;
 
-use crate::asn1;
+use crate::ber::{self, tag};
+use crate::der;
+use crate::oid::{self, Oid};
 
 /// A key that can sign. Implementations must be usable from many threads at once: the token
 /// implementation hands each call a session of its own from a pool.
@@ -74,23 +76,33 @@ impl DigestAlgorithm {
         }))
     }
 
-    /// The DER `DigestInfo` prefix for RSA PKCS#1 v1.5 (RFC 8017 §9.2, note 1): the digest bytes
-    /// follow it directly.
-    pub fn digest_info_prefix(self) -> &'static [u8] {
+    /// Its identifier (RFC 5754 §2).
+    pub fn oid(self) -> Oid {
         match self {
-            DigestAlgorithm::Sha256 => &[
-                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x01, 0x05, 0x00, 0x04, 0x20,
-            ],
-            DigestAlgorithm::Sha384 => &[
-                0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x02, 0x05, 0x00, 0x04, 0x30,
-            ],
-            DigestAlgorithm::Sha512 => &[
-                0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x03, 0x05, 0x00, 0x04, 0x40,
-            ],
+            DigestAlgorithm::Sha256 => oid::SHA256,
+            DigestAlgorithm::Sha384 => oid::SHA384,
+            DigestAlgorithm::Sha512 => oid::SHA512,
         }
+    }
+
+    /// The algorithm `oid` names, if kyso signs with it.
+    pub fn from_oid(oid: &ber::ObjectIdentifier<'_>) -> Option<DigestAlgorithm> {
+        [
+            DigestAlgorithm::Sha256,
+            DigestAlgorithm::Sha384,
+            DigestAlgorithm::Sha512,
+        ]
+        .into_iter()
+        .find(|d| oid.is(d.oid()))
+    }
+
+    /// The DER `DigestInfo` over `digest` that RSA PKCS#1 v1.5 signs (RFC 8017 §9.2), with NULL
+    /// parameters as note 1 there writes them.
+    pub fn digest_info(self, digest: &[u8]) -> Vec<u8> {
+        der::sequence(&[
+            &der::algorithm_identifier(self.oid(), Some(&der::null())),
+            &der::octet_string(digest),
+        ])
     }
 }
 
@@ -321,7 +333,7 @@ pub fn verify(
 ) -> Result<(), VerifyError> {
     use DigestAlgorithm::*;
     use aws_lc_rs::signature as sig;
-    let key = asn1::spki_key_bits(spki).ok_or(VerifyError::MalformedKey)?;
+    let key = spki_key_bits(spki).ok_or(VerifyError::MalformedKey)?;
     let scheme: &dyn sig::VerificationAlgorithm = match algorithm {
         SignatureAlgorithm::RsaPkcs1v15(Sha256) => &sig::RSA_PKCS1_2048_8192_SHA256,
         SignatureAlgorithm::RsaPkcs1v15(Sha384) => &sig::RSA_PKCS1_2048_8192_SHA384,
@@ -344,7 +356,31 @@ pub fn verify(
 /// `ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }` (RFC 3279 §2.2.3) from the unsigned
 /// big-endian halves.
 fn ecdsa_sig_value_der(r: &[u8], s: &[u8]) -> Vec<u8> {
-    asn1::sequence(&[&asn1::unsigned_integer(r), &asn1::unsigned_integer(s)])
+    der::sequence(&[&der::unsigned_integer(r), &der::unsigned_integer(s)])
+}
+
+/// `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }` (RFC 8017 A.1.1) from
+/// the unsigned big-endian values PKCS#11 (`CKA_MODULUS`, `CKA_PUBLIC_EXPONENT`) and XMLDSig
+/// (`RSAKeyValue`) give.
+pub(crate) fn rsa_public_key(modulus: &[u8], public_exponent: &[u8]) -> Vec<u8> {
+    der::sequence(&[
+        &der::unsigned_integer(modulus),
+        &der::unsigned_integer(public_exponent),
+    ])
+}
+
+/// The key bits inside a DER `SubjectPublicKeyInfo` (RFC 5280 §4.1.2.7): the BIT STRING's
+/// octets, an `RSAPublicKey` or an EC point. Their SHA-1 is the conventional `CKA_ID` and key
+/// identifier (RFC 5280 §4.2.1.2, method 1).
+pub(crate) fn spki_key_bits(spki: &[u8]) -> Option<&[u8]> {
+    let spki = ber::der(spki, "SubjectPublicKeyInfo")
+        .and_then(|e| e.expect(tag::SEQUENCE, "a SubjectPublicKeyInfo SEQUENCE"))
+        .ok()?;
+    let mut fields = spki.fields();
+    fields.expect(tag::SEQUENCE, "algorithm").ok()?;
+    let bits = fields.expect(tag::BIT_STRING, "subjectPublicKey").ok()?;
+    fields.finish("SubjectPublicKeyInfo").ok()?;
+    bits.bit_string_octets().ok()
 }
 
 #[cfg(test)]
@@ -372,15 +408,26 @@ mod tests {
     }
 
     #[test]
-    fn digest_info_prefix_announces_digest_length() {
-        for d in [
-            DigestAlgorithm::Sha256,
-            DigestAlgorithm::Sha384,
-            DigestAlgorithm::Sha512,
-        ] {
-            let prefix = d.digest_info_prefix();
-            assert_eq!(*prefix.last().unwrap() as usize, d.output_len());
-            assert_eq!(prefix[1] as usize + 2, prefix.len() + d.output_len());
+    fn digest_info_is_rfc_8017_s_encoding() {
+        // RFC 8017 §9.2 note 1: the SHA-256 DigestInfo prefix.
+        let digest = [0xaa; 32];
+        let info = DigestAlgorithm::Sha256.digest_info(&digest);
+        assert_eq!(
+            info[..19],
+            [
+                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x01, 0x05, 0x00, 0x04, 0x20
+            ]
+        );
+        assert_eq!(info[19..], digest);
+        for d in [DigestAlgorithm::Sha384, DigestAlgorithm::Sha512] {
+            let info = d.digest_info(&vec![0; d.output_len()]);
+            assert_eq!(usize::from(info[1]) + 2, info.len());
+            let empty = d.digest_info(&[]);
+            let (element, _) = ber::parse(&empty).unwrap();
+            let algorithm = element.fields().field("algorithm").unwrap();
+            let id = algorithm.fields().field("oid").unwrap().oid().unwrap();
+            assert_eq!(DigestAlgorithm::from_oid(&id), Some(d));
         }
     }
 }

@@ -20,6 +20,8 @@ use rcgen::{
 };
 use time::{Duration, OffsetDateTime};
 
+use crate::der;
+use crate::oid;
 use crate::signer::{Curve, DigestAlgorithm, Signature, SignatureAlgorithm, Signer};
 use crate::token::KeyAlgorithm;
 
@@ -611,19 +613,19 @@ enum Service {
 
 /// `extendedKeyUsage` (RFC 5280 §4.2.1.12) with the service's one purpose, marked critical.
 fn critical_eku(service: Service) -> CustomExtension {
-    let arcs: &[u64] = match service {
-        Service::TimeStamping => &[1, 3, 6, 1, 5, 5, 7, 3, 8], // id-kp-timeStamping
-        Service::OcspSigning => &[1, 3, 6, 1, 5, 5, 7, 3, 9],  // id-kp-OCSPSigning
+    let purpose = match service {
+        Service::TimeStamping => oid::KP_TIME_STAMPING,
+        Service::OcspSigning => oid::KP_OCSP_SIGNING,
     };
-    let content = crate::asn1::sequence(&[&crate::asn1::oid(arcs)]);
-    let mut extension = CustomExtension::from_oid_content(&[2, 5, 29, 37], content);
+    let content = der::sequence(&[&der::oid(purpose)]);
+    let mut extension = CustomExtension::from_oid_content(&oid::EXTENDED_KEY_USAGE.arcs(), content);
     extension.set_criticality(true);
     extension
 }
 
 /// `id-pkix-ocsp-nocheck` (RFC 6960 §4.2.2.2.1): extnValue is NULL.
 fn ocsp_no_check() -> CustomExtension {
-    CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 48, 1, 5], vec![0x05, 0x00])
+    CustomExtension::from_oid_content(&oid::OCSP_NO_CHECK.arcs(), der::null())
 }
 
 /// OpenSSL's `index.txt` date format, YYMMDDHHMMSSZ.
@@ -642,16 +644,12 @@ fn openssl_index_time(t: OffsetDateTime) -> String {
 /// `authorityInfoAccess` (RFC 5280 §4.2.2.1) with an OCSP and/or a caIssuers access
 /// description; `None` when neither is given.
 fn authority_info_access(ocsp: Option<&str>, ca_issuers: Option<&str>) -> Option<CustomExtension> {
-    use crate::asn1;
-    // id-ad-ocsp 1.3.6.1.5.5.7.48.1, id-ad-caIssuers 1.3.6.1.5.5.7.48.2
-    const ID_AD_OCSP: &[u8] = &[0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
-    const ID_AD_CA_ISSUERS: &[u8] = &[0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
-    let descriptions: Vec<Vec<u8>> = [(ID_AD_OCSP, ocsp), (ID_AD_CA_ISSUERS, ca_issuers)]
+    let descriptions: Vec<Vec<u8>> = [(oid::AD_OCSP, ocsp), (oid::AD_CA_ISSUERS, ca_issuers)]
         .into_iter()
         .filter_map(|(method, url)| {
             // GeneralName uniformResourceIdentifier [6] IA5String
-            let location = asn1::tlv(0x86, url?.as_bytes());
-            Some(asn1::sequence(&[method, &location]))
+            let location = der::implicit_primitive(6, url?.as_bytes());
+            Some(der::sequence(&[&der::oid(method), &location]))
         })
         .collect();
     if descriptions.is_empty() {
@@ -659,8 +657,8 @@ fn authority_info_access(ocsp: Option<&str>, ca_issuers: Option<&str>) -> Option
     }
     let refs: Vec<&[u8]> = descriptions.iter().map(Vec::as_slice).collect();
     Some(CustomExtension::from_oid_content(
-        &[1, 3, 6, 1, 5, 5, 7, 1, 1],
-        asn1::sequence(&refs),
+        &oid::AUTHORITY_INFO_ACCESS.arcs(),
+        der::sequence(&refs),
     ))
 }
 

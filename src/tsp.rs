@@ -1,312 +1,358 @@
-//! RFC 3161 time-stamp protocol, client side: build a `TimeStampReq`, send it over HTTP
-//! (RFC 3161 §3.4), check the `TimeStampResp` status, and read the `TSTInfo` of a token (message
-//! imprint, time, nonce) so callers can check that the token covers what they hashed.
+//! RFC 3161 time-stamp protocol, client side: build a `TimeStampReq`, send it to a TSA over
+//! HTTP or HTTPS (RFC 3161 §3.4), check the `TimeStampResp` status, and check that the token's
+//! `TSTInfo` covers what was hashed, with the nonce sent. The response and the token are read
+//! by [`crate::cms`], the one reader of them.
 //!
-//! Refused: HTTPS (no TLS stack here; TSAs in this deployment are reached over the local network
-//! or a proxy), BER indefinite lengths in responses (TSAs answer in DER), responses over 1 MiB.
+//! Owns: the request's DER and the exchange, through [`crate::http`]: one deadline for the whole
+//! exchange ([`Tsa::timeout`]), sized or chunked bodies, answers over [`MAX_RESPONSE`] refused,
+//! no redirects (credentials and the scheme stay what was configured), `https://` checked
+//! against the platform's roots or a configured CA ([`Access::roots`]), and HTTP authentication
+//! for commercial TSAs ([`Credentials`]: basic, RFC 7617, or bearer, RFC 6750), read from a
+//! secret source and sent over `https://` only. Refuses: other schemes, credentials in the URL.
 //! Not done here: verifying the token's CMS signature and the TSA certificate; that belongs to
-//! `cms` and `pki`, and the token bytes are handed on unchanged for them.
+//! `pki`, and the token bytes are handed on unchanged for it.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine as _;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::ber::canonical_integer;
+use crate::cms::{self, TimeStampResp, TstInfo};
+use crate::der;
+use crate::http::{self, TlsRoots};
+use crate::secret::{self, SecretSource};
 use crate::signer::DigestAlgorithm;
 
 /// What went wrong talking to a TSA or reading its answer.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("unsupported TSA URL {url:?}: only http://host[:port]/path is supported")]
+    #[error(
+        "unsupported TSA URL {url:?}: expected http:// or https://host[:port]/path, with no credentials in it"
+    )]
     UnsupportedUrl { url: String },
-    #[error("cannot exchange a time-stamp request with TSA {url}")]
-    Io {
-        url: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("refusing to send TSA credentials to {url}: they go over https:// only")]
+    CredentialsOverHttp { url: String },
+    #[error("cannot reach TSA {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("TLS with TSA {url} failed: {reason}")]
+    Tls { url: String, reason: String },
+    #[error("TSA {url} did not answer within {} s", deadline.as_secs_f32())]
+    Timeout { url: String, deadline: Duration },
+    #[error("TSA {url} answered HTTP 401: {}", if *credentials_sent {
+        "it refused the credentials ([tsa] user and password_source, or token_source)"
+    } else {
+        "it wants credentials ([tsa] user and password_source, or token_source)"
+    })]
+    Unauthorized { url: String, credentials_sent: bool },
     #[error("TSA {url} answered HTTP {status}")]
     HttpStatus { url: String, status: u16 },
-    #[error("TSA {url} answered with a malformed HTTP response")]
-    MalformedHttp { url: String },
     #[error("TSA response larger than {limit} bytes")]
-    TooLarge { limit: usize },
+    TooLarge { limit: u64 },
     #[error("TSA refused the request: PKIStatus {status}")]
     Rejected { status: u64 },
-    #[error("malformed DER in {what} at byte {offset}")]
-    Der { what: &'static str, offset: usize },
+    #[error("malformed time-stamp response: {0}")]
+    Malformed(#[from] cms::ParseError),
     #[error("time-stamp token imprint does not match the request")]
     ImprintMismatch,
     #[error("time-stamp token nonce does not match the request")]
     NonceMismatch,
+    #[error("cannot use {} as the TSA's CA ([tsa] ca): {reason}", path.display())]
+    CaFile { path: PathBuf, reason: String },
+    #[error("TSA credentials: {0}")]
+    Credentials(#[from] secret::Error),
+    #[error("TSA credentials: {0}")]
+    CredentialSettings(&'static str),
 }
 
 /// The largest TSA response read. A token with a 3-certificate chain is ~6 KB.
-const MAX_RESPONSE: usize = 1 << 20;
+pub const MAX_RESPONSE: u64 = 1 << 20;
 
-/// The fields of a `TSTInfo` (RFC 3161 §2.4.2) that callers check.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TstInfo {
-    /// DER of the `hashAlgorithm` OID's contents.
-    pub hash_oid: Vec<u8>,
-    pub hashed_message: Vec<u8>,
-    /// `genTime` as written (GeneralizedTime, e.g. `20260101120000Z`).
-    pub gen_time: String,
-    pub nonce: Option<Vec<u8>>,
+/// An RFC 3161 time-stamping authority and how to reach it.
+#[derive(Clone, Debug)]
+pub struct Tsa {
+    /// `http://` or `https://host[:port]/path`.
+    pub url: String,
+    /// For the whole exchange: connecting, TLS, the request and the whole answer.
+    pub timeout: Duration,
+    pub access: Access,
 }
 
-impl TstInfo {
-    /// The digest algorithm of the imprint, if it is one kyso knows.
-    pub fn digest(&self) -> Option<DigestAlgorithm> {
-        [
-            DigestAlgorithm::Sha256,
-            DigestAlgorithm::Sha384,
-            DigestAlgorithm::Sha512,
-        ]
-        .into_iter()
-        .find(|d| oid_contents(*d) == self.hash_oid.as_slice())
+/// What a connection to a TSA needs beyond its URL.
+#[derive(Clone, Debug, Default)]
+pub struct Access {
+    /// Whose certificates an `https://` TSA's chain must reach.
+    pub roots: TlsRoots,
+    /// HTTP authentication, sent over `https://` only.
+    pub credentials: Option<Credentials>,
+}
+
+/// HTTP credentials for a TSA that sells its time-stamps. `Debug` shows no secret.
+#[derive(Clone)]
+pub enum Credentials {
+    /// `Authorization: Basic` (RFC 7617).
+    Basic {
+        user: String,
+        password: SecretString,
+    },
+    /// `Authorization: Bearer` (RFC 6750 §2.1).
+    Bearer { token: SecretString },
+}
+
+impl Tsa {
+    /// A TSA with the default 30-second deadline, the platform's roots and no credentials:
+    /// public TSAs answer in well under a second, and a DMS would rather see an error than
+    /// wait longer.
+    pub fn new(url: impl Into<String>) -> Tsa {
+        Tsa {
+            url: url.into(),
+            timeout: Duration::from_secs(30),
+            access: Access::default(),
+        }
+    }
+}
+
+impl Access {
+    /// Access as `[tsa]` describes it: `ca` (PEM or DER CA certificates) and either `user` with
+    /// `password_source` or `token_source`, the sources in the PIN's `file:`/`env:` forms.
+    pub fn configured(
+        ca: Option<&Path>,
+        user: Option<&str>,
+        password_source: Option<&str>,
+        token_source: Option<&str>,
+    ) -> Result<Access, Error> {
+        let roots = match ca {
+            Some(path) => TlsRoots::Only(Arc::new(load_ca(path)?)),
+            None => TlsRoots::Platform,
+        };
+        let credentials = match (user, password_source, token_source) {
+            (None, None, None) => None,
+            (Some(user), Some(source), None) => Some(Credentials::Basic {
+                user: user.to_owned(),
+                password: SecretSource::parse(source)?.read()?,
+            }),
+            (None, None, Some(source)) => Some(Credentials::Bearer {
+                token: SecretSource::parse(source)?.read()?,
+            }),
+            (_, _, Some(_)) => {
+                return Err(Error::CredentialSettings(
+                    "give user and password_source (basic) or token_source (bearer), not both",
+                ));
+            }
+            _ => {
+                return Err(Error::CredentialSettings(
+                    "basic authentication needs both user and password_source",
+                ));
+            }
+        };
+        if let Some(Credentials::Basic { user, .. }) = &credentials
+            && user.contains(':')
+        {
+            // RFC 7617 §2: the user-id cannot contain a colon.
+            return Err(Error::CredentialSettings("the user name contains ':'"));
+        }
+        Ok(Access { roots, credentials })
+    }
+}
+
+impl Credentials {
+    /// The `Authorization` header value.
+    fn header(&self) -> SecretString {
+        match self {
+            Credentials::Basic { user, password } => {
+                let pair = zeroize::Zeroizing::new(format!("{user}:{}", password.expose_secret()));
+                let encoded = base64::engine::general_purpose::STANDARD.encode(pair.as_bytes());
+                SecretString::from(format!("Basic {encoded}"))
+            }
+            Credentials::Bearer { token } => {
+                SecretString::from(format!("Bearer {}", token.expose_secret()))
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::Basic { user, .. } => write!(f, "Basic {{ user: {user:?}, .. }}"),
+            Credentials::Bearer { .. } => f.write_str("Bearer { .. }"),
+        }
     }
 }
 
 /// DER `TimeStampReq` (RFC 3161 §2.4.1), version 1, asking for the TSA certificate.
+///
+/// ```text
+/// TimeStampReq ::= SEQUENCE  {
+///    version                      INTEGER  { v1(1) },
+///    messageImprint               MessageImprint,
+///    reqPolicy             TSAPolicyId              OPTIONAL,
+///    nonce                 INTEGER                  OPTIONAL,
+///    certReq               BOOLEAN                  DEFAULT FALSE,
+///    extensions            [0] IMPLICIT Extensions  OPTIONAL  }
+/// ```
 pub fn request(digest: DigestAlgorithm, hashed: &[u8], nonce: &[u8]) -> Vec<u8> {
-    let algorithm = tlv(
-        0x30,
-        &[tlv(0x06, oid_contents(digest)), vec![0x05, 0x00]].concat(),
-    );
-    let imprint = tlv(0x30, &[algorithm, tlv(0x04, hashed)].concat());
-    let body = [
-        tlv(0x02, &[1]),
-        imprint,
-        tlv(0x02, &positive_integer(nonce)),
-        tlv(0x01, &[0xFF]),
-    ]
-    .concat();
-    tlv(0x30, &body)
+    let imprint = der::sequence(&[
+        &der::algorithm_identifier(digest.oid(), Some(&der::null())),
+        &der::octet_string(hashed),
+    ]);
+    der::sequence(&[
+        &der::unsigned_integer(&[1]),
+        &imprint,
+        &der::unsigned_integer(nonce),
+        &der::boolean(true),
+    ])
 }
 
-/// Asks the TSA at `url` for a token over `hashed` and checks that the token's imprint and
-/// nonce are the ones asked for. Returns the token (DER `ContentInfo`).
+/// Asks `tsa` for a token over `hashed` and checks that the token's imprint and nonce are the
+/// ones asked for. Returns the token (DER `ContentInfo`).
 pub fn timestamp(
-    url: &str,
+    tsa: &Tsa,
     digest: DigestAlgorithm,
     hashed: &[u8],
     nonce: &[u8],
-    timeout: Duration,
 ) -> Result<Vec<u8>, Error> {
-    let req = request(digest, hashed, nonce);
-    let resp = post(url, "application/timestamp-query", &req, timeout)?;
-    let token = token_from_response(&resp)?;
-    let info = tst_info(&token)?;
-    if info.hash_oid != oid_contents(digest) || info.hashed_message != hashed {
+    let answer = exchange(tsa, &request(digest, hashed, nonce))?;
+    let response = TimeStampResp::parse(&answer)?;
+    if !response.granted() {
+        return Err(Error::Rejected {
+            status: response.status,
+        });
+    }
+    let token = response.token.ok_or(cms::ParseError::NotTstInfo(
+        "a granted TimeStampResp without a token".to_owned(),
+    ))?;
+    let info = TstInfo::of_token(token)?;
+    if !info.hash_algorithm().is(digest.oid()) || info.hashed_message != hashed {
         return Err(Error::ImprintMismatch);
     }
-    if info.nonce.as_deref() != Some(positive_integer(nonce).as_slice()) {
+    let asked = der::unsigned_integer_content(nonce);
+    if info.nonce.as_deref().map(canonical_integer) != Some(canonical_integer(&asked)) {
         return Err(Error::NonceMismatch);
     }
-    Ok(token)
+    Ok(token.to_vec())
 }
 
-/// The token inside a `TimeStampResp`, if the status is granted (0) or grantedWithMods (1).
-pub fn token_from_response(der: &[u8]) -> Result<Vec<u8>, Error> {
-    let what = "TimeStampResp";
-    let (resp, _) = read(der, 0, 0x30, what)?;
-    let (status_info, after) = read(der, resp.start, 0x30, what)?;
-    let (status, _) = read(der, status_info.start, 0x02, what)?;
-    let value = der[status.clone()].iter().fold(0u64, |acc, &b| {
-        acc.saturating_mul(256).saturating_add(u64::from(b))
-    });
-    if value > 1 {
-        return Err(Error::Rejected { status: value });
+/// POSTs a time-stamp query to the TSA and returns the body of its 200 answer.
+fn exchange(tsa: &Tsa, query: &[u8]) -> Result<Vec<u8>, Error> {
+    let url = &tsa.url;
+    let https = scheme_is_https(url)?;
+    if tsa.access.credentials.is_some() && !https {
+        return Err(Error::CredentialsOverHttp { url: url.clone() });
     }
-    let (token, _) = read(der, after, 0x30, what)?;
-    // The whole ContentInfo, header included.
-    let header_start = after;
-    Ok(der[header_start..token.end].to_vec())
-}
-
-/// Reads the `TSTInfo` of a token: ContentInfo → SignedData → encapContentInfo → eContent.
-pub fn tst_info(token: &[u8]) -> Result<TstInfo, Error> {
-    let what = "TimeStampToken";
-    let (ci, _) = read(token, 0, 0x30, what)?;
-    let (_, after_oid) = read(token, ci.start, 0x06, what)?;
-    let (explicit, _) = read(token, after_oid, 0xA0, what)?;
-    let (sd, _) = read(token, explicit.start, 0x30, what)?;
-    let (_, p) = read(token, sd.start, 0x02, what)?; // version
-    let (_, p) = read(token, p, 0x31, what)?; // digestAlgorithms
-    let (eci, _) = read(token, p, 0x30, what)?;
-    let (_, p) = read(token, eci.start, 0x06, what)?; // eContentType
-    let (e0, _) = read(token, p, 0xA0, what)?;
-    let (octets, _) = read(token, e0.start, 0x04, what)?;
-
-    let what = "TSTInfo";
-    let (info, _) = read(token, octets.start, 0x30, what)?;
-    let (_, p) = read(token, info.start, 0x02, what)?; // version
-    let (_, p) = read(token, p, 0x06, what)?; // policy
-    let (imprint, p) = read(token, p, 0x30, what)?;
-    let (alg, after_alg) = read(token, imprint.start, 0x30, what)?;
-    let (oid, _) = read(token, alg.start, 0x06, what)?;
-    let (hashed, _) = read(token, after_alg, 0x04, what)?;
-    let (_, p) = read(token, p, 0x02, what)?; // serialNumber
-    let (time, mut p) = read(token, p, 0x18, what)?;
-    let mut nonce = None;
-    while p < info.end {
-        let (tag, content, next) = read_any(token, p, what)?;
-        match tag {
-            0x30 => {} // accuracy
-            0x01 => {} // ordering
-            0x02 => nonce = Some(token[content].to_vec()),
-            _ => break, // tsa [0], extensions [1]
-        }
-        p = next;
+    let agent: ureq::Agent = http::config(tsa.timeout, &tsa.access.roots)
+        // Statuses are read here; a redirect is answered as one (a TSA has no reason to move,
+        // and following could take credentials elsewhere or drop TLS).
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let mut request = agent
+        .post(url)
+        .header("Content-Type", "application/timestamp-query");
+    if let Some(credentials) = &tsa.access.credentials {
+        let mut value = ureq::http::HeaderValue::from_str(credentials.header().expose_secret())
+            .map_err(|_| Error::CredentialSettings("not valid in an HTTP header"))?;
+        value.set_sensitive(true);
+        request = request.header(ureq::http::header::AUTHORIZATION, value);
     }
-    Ok(TstInfo {
-        hash_oid: token[oid].to_vec(),
-        hashed_message: token[hashed].to_vec(),
-        gen_time: String::from_utf8_lossy(&token[time]).into_owned(),
-        nonce,
-    })
+    let failed = |e| transport_error(tsa, e);
+    let mut response = request.send(query).map_err(failed)?;
+    match response.status().as_u16() {
+        200 => http::read_body(&mut response, MAX_RESPONSE).map_err(failed),
+        401 => Err(Error::Unauthorized {
+            url: url.clone(),
+            credentials_sent: tsa.access.credentials.is_some(),
+        }),
+        status => Err(Error::HttpStatus {
+            url: url.clone(),
+            status,
+        }),
+    }
 }
 
-/// POSTs `body` to an `http://` URL and returns the response body.
-pub fn post(
-    url: &str,
-    content_type: &str,
-    body: &[u8],
-    timeout: Duration,
-) -> Result<Vec<u8>, Error> {
+/// Whether `url` is `https://` (else `http://`); anything else, or credentials in it, refused.
+fn scheme_is_https(url: &str) -> Result<bool, Error> {
     let unsupported = || Error::UnsupportedUrl {
         url: url.to_owned(),
     };
-    let rest = url.strip_prefix("http://").ok_or_else(unsupported)?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
+    let (https, rest) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
+        (Some(rest), _) => (true, rest),
+        (None, Some(rest)) => (false, rest),
+        (None, None) => return Err(unsupported()),
     };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if authority.is_empty() || authority.contains('@') {
         return Err(unsupported());
     }
-    let address = if authority.contains(':') {
-        authority.to_owned()
+    Ok(https)
+}
+
+fn transport_error(tsa: &Tsa, error: ureq::Error) -> Error {
+    let url = tsa.url.clone();
+    match error {
+        ureq::Error::Timeout(_) => Error::Timeout {
+            url,
+            deadline: tsa.timeout,
+        },
+        ureq::Error::BodyExceedsLimit(limit) => Error::TooLarge { limit },
+        ureq::Error::Tls(reason) => Error::Tls {
+            url,
+            reason: reason.to_owned(),
+        },
+        ureq::Error::Rustls(e) => Error::Tls {
+            url,
+            reason: e.to_string(),
+        },
+        ureq::Error::Io(e) => match e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+            // rustls reports a refused certificate through the socket's I/O error.
+            Some(tls) => Error::Tls {
+                url,
+                reason: tls.to_string(),
+            },
+            None if e.kind() == std::io::ErrorKind::TimedOut => Error::Timeout {
+                url,
+                deadline: tsa.timeout,
+            },
+            None => Error::Unreachable {
+                url,
+                reason: e.to_string(),
+            },
+        },
+        other => Error::Unreachable {
+            url,
+            reason: other.to_string(),
+        },
+    }
+}
+
+/// The CA certificates in `path`: PEM (one or more CERTIFICATE blocks) or one DER certificate.
+fn load_ca(path: &Path) -> Result<Vec<Vec<u8>>, Error> {
+    let failed = |reason: String| Error::CaFile {
+        path: path.to_owned(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| failed(e.to_string()))?;
+    let certificates: Vec<Vec<u8>> = if bytes.first() == Some(&0x30) {
+        vec![bytes]
     } else {
-        format!("{authority}:80")
+        pem::parse_many(&bytes)
+            .map_err(|e| failed(format!("not PEM: {e}")))?
+            .into_iter()
+            .filter(|block| block.tag() == "CERTIFICATE")
+            .map(pem::Pem::into_contents)
+            .collect()
     };
-    let io = |source| Error::Io {
-        url: url.to_owned(),
-        source,
-    };
-    let mut stream = TcpStream::connect(&address).map_err(io)?;
-    stream.set_read_timeout(Some(timeout)).map_err(io)?;
-    stream.set_write_timeout(Some(timeout)).map_err(io)?;
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).map_err(io)?;
-    stream.write_all(body).map_err(io)?;
-    let mut response = Vec::new();
-    stream
-        .take((MAX_RESPONSE + 16 * 1024) as u64)
-        .read_to_end(&mut response)
-        .map_err(io)?;
-    let malformed = || Error::MalformedHttp {
-        url: url.to_owned(),
-    };
-    let split = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(malformed)?;
-    let head = std::str::from_utf8(&response[..split]).map_err(|_| malformed())?;
-    let status: u16 = head
-        .split_ascii_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(malformed)?;
-    if status != 200 {
-        return Err(Error::HttpStatus {
-            url: url.to_owned(),
-            status,
-        });
+    if certificates.is_empty() {
+        return Err(failed("no certificate in it".to_owned()));
     }
-    let body = response[split + 4..].to_vec();
-    if body.len() > MAX_RESPONSE {
-        return Err(Error::TooLarge {
-            limit: MAX_RESPONSE,
-        });
+    for der in &certificates {
+        crate::pki::Certificate::from_der(der).map_err(|e| failed(e.to_string()))?;
     }
-    Ok(body)
-}
-
-/// Contents of the digest algorithm OIDs (NIST hash algorithms arc, RFC 5754 §2).
-fn oid_contents(d: DigestAlgorithm) -> &'static [u8] {
-    match d {
-        DigestAlgorithm::Sha256 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01],
-        DigestAlgorithm::Sha384 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02],
-        DigestAlgorithm::Sha512 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03],
-    }
-}
-
-/// The minimal two's-complement encoding of a non-negative big-endian number.
-fn positive_integer(magnitude: &[u8]) -> Vec<u8> {
-    let trimmed = match magnitude.iter().position(|&b| b != 0) {
-        Some(i) => &magnitude[i..],
-        None => &[0u8][..],
-    };
-    let mut out = Vec::with_capacity(trimmed.len() + 1);
-    if trimmed[0] & 0x80 != 0 {
-        out.push(0);
-    }
-    out.extend_from_slice(trimmed);
-    out
-}
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    crate::asn1::tlv(tag, content)
-}
-
-/// Reads one DER element at `at` with the expected tag: its content range and where the next
-/// element starts.
-fn read(
-    der: &[u8],
-    at: usize,
-    tag: u8,
-    what: &'static str,
-) -> Result<(std::ops::Range<usize>, usize), Error> {
-    let (t, content, next) = read_any(der, at, what)?;
-    if t != tag {
-        return Err(Error::Der { what, offset: at });
-    }
-    Ok((content, next))
-}
-
-fn read_any(
-    der: &[u8],
-    at: usize,
-    what: &'static str,
-) -> Result<(u8, std::ops::Range<usize>, usize), Error> {
-    let err = || Error::Der { what, offset: at };
-    let tag = *der.get(at).ok_or_else(err)?;
-    let first = *der.get(at + 1).ok_or_else(err)?;
-    let (len, header) = if first < 0x80 {
-        (usize::from(first), 2)
-    } else {
-        let n = usize::from(first & 0x7F);
-        if n == 0 || n > 4 {
-            return Err(err()); // indefinite or absurd length
-        }
-        let bytes = der.get(at + 2..at + 2 + n).ok_or_else(err)?;
-        (
-            bytes
-                .iter()
-                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b)),
-            2 + n,
-        )
-    };
-    let start = at + header;
-    let end = start
-        .checked_add(len)
-        .filter(|&e| e <= der.len())
-        .ok_or_else(err)?;
-    Ok((tag, start..end, end))
+    Ok(certificates)
 }
 
 #[cfg(test)]
@@ -326,22 +372,71 @@ mod tests {
     }
 
     #[test]
-    fn rejects_non_http_urls() {
-        for url in ["https://tsa.example/", "ftp://x/", "http://user@host/"] {
-            assert!(matches!(
-                post(url, "a/b", b"", Duration::from_secs(1)),
-                Err(Error::UnsupportedUrl { .. })
-            ));
+    fn refuses_other_schemes_and_credentials_in_urls() {
+        for url in [
+            "ftp://x/",
+            "http://user@host/",
+            "https://user:pw@host/",
+            "https:///x",
+        ] {
+            assert!(
+                matches!(
+                    exchange(&Tsa::new(url), b""),
+                    Err(Error::UnsupportedUrl { .. })
+                ),
+                "{url}"
+            );
         }
+        assert_eq!(scheme_is_https("https://tsa.example/tsr").ok(), Some(true));
+        assert_eq!(scheme_is_https("http://127.0.0.1:3180").ok(), Some(false));
     }
 
     #[test]
-    fn rejected_status_is_reported() {
-        // TimeStampResp { status PKIStatusInfo { status 2 (rejection) } }
-        let der = [0x30, 0x05, 0x30, 0x03, 0x02, 0x01, 0x02];
+    fn credentials_go_over_https_only_and_never_show() {
+        let mut tsa = Tsa::new("http://127.0.0.1:1/tsa");
+        tsa.access.credentials = Some(Credentials::Bearer {
+            token: SecretString::from("t0ken"),
+        });
         assert!(matches!(
-            token_from_response(&der),
-            Err(Error::Rejected { status: 2 })
+            exchange(&tsa, b""),
+            Err(Error::CredentialsOverHttp { .. })
+        ));
+        assert!(!format!("{tsa:?}").contains("t0ken"));
+        let basic = Credentials::Basic {
+            user: "kyso".to_owned(),
+            password: SecretString::from("pa55"),
+        };
+        assert!(!format!("{basic:?}").contains("pa55"));
+        // RFC 7617 §2's example: Aladdin / open sesame.
+        let example = Credentials::Basic {
+            user: "Aladdin".to_owned(),
+            password: SecretString::from("open sesame"),
+        };
+        assert_eq!(
+            example.header().expose_secret(),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+    }
+
+    #[test]
+    fn access_settings_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("password");
+        std::fs::write(&secret, "pa55\n").unwrap();
+        let source = format!("file:{}", secret.display());
+        let access = Access::configured(None, Some("kyso"), Some(&source), None).unwrap();
+        assert!(matches!(
+            access.credentials,
+            Some(Credentials::Basic { ref user, .. }) if user == "kyso"
+        ));
+        assert!(Access::configured(None, Some("kyso"), None, None).is_err());
+        assert!(Access::configured(None, None, Some(&source), Some(&source)).is_err());
+        assert!(Access::configured(None, Some("a:b"), Some(&source), None).is_err());
+        let not_a_ca = dir.path().join("ca.pem");
+        std::fs::write(&not_a_ca, "nothing here").unwrap();
+        assert!(matches!(
+            Access::configured(Some(&not_a_ca), None, None, None),
+            Err(Error::CaFile { .. })
         ));
     }
 }

@@ -204,7 +204,7 @@ fn timestamp_token(contents: &[u8]) -> Option<Vec<u8>> {
     let info = &parsed.signer_infos[0];
     info.unsigned_attributes
         .iter()
-        .find(|a| a.oid.is(kyso::cms::oid::SIGNATURE_TIMESTAMP_TOKEN))
+        .find(|a| a.oid.is(kyso::oid::SIGNATURE_TIMESTAMP_TOKEN))
         .map(|a| a.values[0].raw.to_vec())
 }
 
@@ -272,7 +272,7 @@ fn b_t_carries_a_verified_signature_timestamp() {
     // The token covers the SHA-256 of this signature's SignatureValue.
     let contents = &signatures(&bytes)[0];
     let token = timestamp_token(contents).expect("id-aa-signatureTimeStampToken");
-    let info = kyso::tsp::tst_info(&token).unwrap();
+    let info = kyso::cms::TstInfo::of_token(&token).unwrap();
     let parsed = kyso::cms::SignedData::parse(contents).unwrap();
     let signature_value = &parsed.signer_infos[0].signature;
     assert_eq!(
@@ -524,7 +524,7 @@ fn a_tsa_that_is_down_or_failing_gives_a_clear_error() {
     assert!(
         matches!(
             err,
-            kyso::pades::Error::Timestamp(kyso::tsp::Error::Io { .. })
+            kyso::pades::Error::Timestamp(kyso::tsp::Error::Unreachable { .. })
         ),
         "{err}"
     );
@@ -671,12 +671,13 @@ fn the_timestamp_room_holds_a_large_token_twice() {
         &(ca.pem() + &root.pem()),
     );
     front.serve_tsa("/tsa", &tsa);
+    let mut endpoint = TsaEndpoint::new(front.url("/tsa"));
+    endpoint.timeout = Duration::from_secs(10);
     let token = kyso::tsp::timestamp(
-        &front.url("/tsa"),
+        &endpoint,
         kyso::signer::DigestAlgorithm::Sha256,
         &[7; 32],
         &[1, 2, 3, 4, 5, 6, 7, 8],
-        Duration::from_secs(10),
     )
     .unwrap();
     let certificates = kyso::pki::timestamp::TimestampToken::from_der(&token)

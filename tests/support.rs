@@ -9,6 +9,7 @@
 
 #![allow(dead_code)]
 
+pub mod https;
 pub mod responders;
 
 use std::path::{Path, PathBuf};

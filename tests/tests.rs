@@ -17,6 +17,7 @@ mod regression;
 mod testpki;
 mod token;
 mod token_faults;
+mod tsa;
 mod verify;
 mod verify_conformance;
 mod verify_pyhanko;

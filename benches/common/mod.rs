@@ -117,9 +117,7 @@ pub fn raw_sign_worker(
 ) -> impl FnMut() + Send + 'static {
     let digest = algorithm.digest().digest(b"bench");
     let (is_rsa, input) = match algorithm {
-        SignatureAlgorithm::RsaPkcs1v15(d) => {
-            (true, [d.digest_info_prefix(), &digest[..]].concat())
-        }
+        SignatureAlgorithm::RsaPkcs1v15(d) => (true, d.digest_info(&digest)),
         _ => (false, digest),
     };
     let session = raw.open_ro_session(slot).unwrap();

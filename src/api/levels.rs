@@ -71,13 +71,13 @@ impl Requested {
         if self == Requested::Basic {
             return Ok(None);
         }
-        let url = state.tsa_url.clone().ok_or_else(|| ApiError::LevelUnavailable {
+        let tsa = state.tsa.clone().ok_or_else(|| ApiError::LevelUnavailable {
             reason: format!(
                 "level {} needs a time-stamping authority, and this service has none ([tsa] url in kyso.toml, KYSO_TSA_URL)",
                 self.name()
             ),
         })?;
-        Ok(Some(Tsa::new(url)))
+        Ok(Some(tsa))
     }
 
     fn name(self) -> &'static str {

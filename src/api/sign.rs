@@ -644,6 +644,7 @@ fn sign_xml_bytes(
         None => crate::xml::Level::XadesB,
         Some(tsa) => {
             xml.tsa_timeout = tsa.timeout;
+            xml.tsa_access = tsa.access;
             crate::xml::Level::XadesT { tsa_url: tsa.url }
         }
     };

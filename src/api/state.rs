@@ -137,8 +137,9 @@ pub struct Inner {
     /// Places for the large JSON bodies read or parsed at once ([`JSON_READS`]).
     pub json_reads: Arc<Semaphore>,
     pub font_path: PathBuf,
-    /// `[tsa] url`: the time-stamping authority of B-T and B-LT signatures, if any.
-    pub tsa_url: Option<String>,
+    /// `[tsa]`: the time-stamping authority of B-T and B-LT signatures, if any, with how it is
+    /// reached (`ca`, credentials).
+    pub tsa: Option<crate::tsp::Tsa>,
     /// `[[ledger.levels]]`: the unit levels reports group by.
     pub levels: crate::ledger::LevelScheme,
     font: OnceLock<Result<Arc<crate::pdf::Font>, String>>,
@@ -238,7 +239,10 @@ impl AppState {
             metrics,
             key_cache: KeyCache::default(),
             font_path: config.pdf.font.clone(),
-            tsa_url: config.tsa.url.clone(),
+            tsa: config.tsa(None).map_err(|e| Error::Setting {
+                setting: "tsa",
+                reason: e.to_string(),
+            })?,
             levels,
             font: OnceLock::new(),
             shutting_down: AtomicBool::new(false),

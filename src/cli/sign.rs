@@ -291,8 +291,8 @@ pub struct LevelArgs {
     /// --tsa is given, else B-B.
     #[arg(long, value_enum, value_name = "LEVEL")]
     level: Option<LevelName>,
-    /// RFC 3161 time-stamping authority for B-T and B-LT (http:// only); default: [tsa] url
-    /// in kyso.toml (KYSO_TSA_URL).
+    /// RFC 3161 time-stamping authority for B-T and B-LT (http:// or https://); default: [tsa]
+    /// url in kyso.toml (KYSO_TSA_URL). [tsa] ca and credentials apply as kyso.toml says.
     #[arg(long, value_name = "URL")]
     tsa: Option<String>,
     /// Trust anchors (PEM or DER) the signer's and the TSA's chains must reach at B-LT, besides
@@ -345,12 +345,15 @@ impl LevelSettings {
         if name == LevelName::Basic {
             return Ok(LevelSettings::Basic);
         }
-        let Some(url) = args.tsa.clone().or_else(|| runtime.config.tsa.url.clone()) else {
+        let Some(tsa) = runtime
+            .config
+            .tsa(args.tsa.clone())
+            .context("the [tsa] settings")?
+        else {
             bail!(
                 "this level needs a time-stamping authority: give --tsa URL or set [tsa] url in kyso.toml (KYSO_TSA_URL)"
             );
         };
-        let tsa = kyso::pades::Tsa::new(url);
         if name == LevelName::Timestamp {
             return Ok(LevelSettings::Timestamp(tsa));
         }

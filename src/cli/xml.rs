@@ -33,7 +33,8 @@ pub struct SignXmlArgs {
     /// XAdES baseline B-B (SigningTime, SigningCertificateV2).
     #[arg(long)]
     pub xades: bool,
-    /// XAdES baseline B-T: add a signature time-stamp from this RFC 3161 TSA (http:// only).
+    /// XAdES baseline B-T: add a signature time-stamp from this RFC 3161 TSA (http:// or
+    /// https://; [tsa] ca and credentials apply as kyso.toml says).
     #[arg(long, value_name = "URL")]
     pub tsa: Option<String>,
     /// Write a detached signature referencing INPUT by its file name.
@@ -82,9 +83,17 @@ pub fn run_sign(runtime: &Runtime, args: &SignXmlArgs) -> anyhow::Result<u8> {
         std::fs::read(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
     let mut options = SignOptions::new(SystemTime::now());
     options.level = match (&args.tsa, args.xades) {
-        (Some(url), _) => Level::XadesT {
-            tsa_url: url.clone(),
-        },
+        (Some(url), _) => {
+            // [tsa]'s CA, and its credentials when --tsa names the same TSA.
+            let tsa = runtime
+                .config
+                .tsa(Some(url.clone()))
+                .context("the [tsa] settings")?
+                .context("BUG: a TSA URL was given")?;
+            options.tsa_timeout = tsa.timeout;
+            options.tsa_access = tsa.access;
+            Level::XadesT { tsa_url: tsa.url }
+        }
         (None, true) => Level::XadesB,
         (None, false) => Level::XmlDsig,
     };

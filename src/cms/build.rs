@@ -17,10 +17,12 @@
 //! the SET OF tag (RFC 5652 §5.4), and the same bytes are written under the `[0]` tag, so what
 //! was signed is exactly what a verifier re-reads.
 
-use crate::asn1;
+use crate::ber::tag;
+use crate::der;
+use crate::oid::{self, Oid};
 use crate::signer::{DigestAlgorithm, SignatureAlgorithm, Signer};
 
-use super::{Error, oid};
+use super::Error;
 
 /// Who signs: the key and the certificates that name it.
 pub struct SignerIdentity<'a> {
@@ -55,15 +57,17 @@ impl SignedCms {
         let digest_algorithm = algorithm.digest();
 
         let issuer = cert.tbs_certificate.issuer.as_raw();
-        let serial = asn1::tlv(asn1::INTEGER, cert.tbs_certificate.raw_serial());
-        let sid = asn1::sequence(&[issuer, &serial]);
+        let serial = cert.tbs_certificate.raw_serial();
+        // IssuerAndSerialNumber (RFC 5652 §10.2.4): the name and serial as the certificate has
+        // them, so that a verifier matches them byte for byte.
+        let sid = der::sequence(&[issuer, &der::integer_as_read(serial)]);
 
-        let signed_attributes = asn1::set_of(vec![
-            attribute(oid::CONTENT_TYPE, &asn1::oid(oid::DATA)),
-            attribute(oid::MESSAGE_DIGEST, &asn1::octet_string(message_digest)),
+        let signed_attributes = der::set_of(vec![
+            attribute(oid::CONTENT_TYPE, &der::oid(oid::DATA)),
+            attribute(oid::MESSAGE_DIGEST, &der::octet_string(message_digest)),
             attribute(
                 oid::SIGNING_CERTIFICATE_V2,
-                &signing_certificate_v2(identity.certificate, issuer, &serial),
+                &signing_certificate_v2(identity.certificate, issuer, serial),
             ),
         ]);
         let signature = identity.signer.sign(&signed_attributes)?;
@@ -87,7 +91,7 @@ impl SignedCms {
     }
 
     /// Adds an unsigned attribute whose single value is `value` (DER).
-    pub fn add_unsigned_attribute(&mut self, attribute_type: &[u64], value: &[u8]) {
+    pub fn add_unsigned_attribute(&mut self, attribute_type: Oid, value: &[u8]) {
         self.unsigned_attributes
             .push(attribute(attribute_type, value));
     }
@@ -96,49 +100,38 @@ impl SignedCms {
     pub fn to_der(&self) -> Vec<u8> {
         let digest_algorithm = digest_algorithm_identifier(self.digest_algorithm);
         let mut signer_info = vec![
-            asn1::unsigned_integer(&[1]),
+            der::unsigned_integer(&[1]),
             self.sid.clone(),
             digest_algorithm.clone(),
             // [0] IMPLICIT: the SET tag replaced by the context tag, content unchanged.
-            implicit(0, &self.signed_attributes),
+            der::implicit_constructed(0, &self.signed_attributes),
             self.signature_algorithm.clone(),
-            asn1::octet_string(&self.signature),
+            der::octet_string(&self.signature),
         ];
         if !self.unsigned_attributes.is_empty() {
-            let set = asn1::set_of(self.unsigned_attributes.clone());
-            signer_info.push(implicit(1, &set));
+            let set = der::set_of(self.unsigned_attributes.clone());
+            signer_info.push(der::implicit_constructed(1, &set));
         }
-        let signer_info = asn1::tlv(asn1::SEQUENCE, &signer_info.concat());
-        let certificates = asn1::context_constructed(0, &self.certificates.concat());
-        let signed_data = asn1::sequence(&[
-            &asn1::unsigned_integer(&[1]),
-            &asn1::set_of(vec![digest_algorithm]),
-            &asn1::sequence(&[&asn1::oid(oid::DATA)]),
+        let signer_info = der::tlv(tag::SEQUENCE, &signer_info.concat());
+        // [0] IMPLICIT CertificateSet: the certificates as they were given, never re-encoded.
+        let certificates = der::explicit(0, &self.certificates.concat());
+        let signed_data = der::sequence(&[
+            &der::unsigned_integer(&[1]),
+            &der::set_of(vec![digest_algorithm]),
+            &der::sequence(&[&der::oid(oid::DATA)]),
             &certificates,
-            &asn1::set_of(vec![signer_info]),
+            &der::set_of(vec![signer_info]),
         ]);
-        asn1::sequence(&[
-            &asn1::oid(oid::SIGNED_DATA),
-            &asn1::context_constructed(0, &signed_data),
-        ])
+        der::sequence(&[&der::oid(oid::SIGNED_DATA), &der::explicit(0, &signed_data)])
     }
 }
 
 /// `Attribute ::= SEQUENCE { attrType OBJECT IDENTIFIER, attrValues SET OF AttributeValue }`.
-fn attribute(attribute_type: &[u64], value: &[u8]) -> Vec<u8> {
-    asn1::sequence(&[
-        &asn1::oid(attribute_type),
-        &asn1::set_of(vec![value.to_vec()]),
+fn attribute(attribute_type: Oid, value: &[u8]) -> Vec<u8> {
+    der::sequence(&[
+        &der::oid(attribute_type),
+        &der::set_of(vec![value.to_vec()]),
     ])
-}
-
-/// Re-tags an encoded constructed element (a SET) as `[n]` IMPLICIT.
-fn implicit(n: u8, encoded: &[u8]) -> Vec<u8> {
-    let mut out = encoded.to_vec();
-    if let Some(tag) = out.first_mut() {
-        *tag = 0xa0 | n;
-    }
-    out
 }
 
 /// ```text
@@ -148,60 +141,61 @@ fn implicit(n: u8, encoded: &[u8]) -> Vec<u8> {
 ///   certHash Hash, issuerSerial IssuerSerial OPTIONAL }
 /// IssuerSerial ::= SEQUENCE { issuer GeneralNames, serialNumber CertificateSerialNumber }
 /// ```
-/// (RFC 5035 §3.) SHA-256, so the hash algorithm is left to its default; the issuer is a
-/// `directoryName` ([4] EXPLICIT Name) in GeneralNames.
+/// (RFC 5035 §3.) SHA-256, so the hash algorithm is left to its default.
 fn signing_certificate_v2(certificate: &[u8], issuer: &[u8], serial: &[u8]) -> Vec<u8> {
     let cert_hash = DigestAlgorithm::Sha256.digest(certificate);
-    let general_names = asn1::sequence(&[&asn1::context_constructed(4, issuer)]);
-    let issuer_serial = asn1::sequence(&[&general_names, serial]);
-    let ess_cert_id = asn1::sequence(&[&asn1::octet_string(&cert_hash), &issuer_serial]);
-    asn1::sequence(&[&asn1::sequence(&[&ess_cert_id])])
+    let ess_cert_id = der::sequence(&[
+        &der::octet_string(&cert_hash),
+        &issuer_serial(issuer, serial),
+    ]);
+    der::sequence(&[&der::sequence(&[&ess_cert_id])])
+}
+
+/// `IssuerSerial ::= SEQUENCE { issuer GeneralNames, serialNumber CertificateSerialNumber }`
+/// (RFC 5035 §3; XAdES `IssuerSerialV2` holds the same, EN 319 132-1 §5.2.2): `issuer` (a DER
+/// `Name`) as the one `directoryName` ([4] EXPLICIT) of the GeneralNames, `serial` the INTEGER
+/// content octets as the certificate has them.
+pub(crate) fn issuer_serial(issuer: &[u8], serial: &[u8]) -> Vec<u8> {
+    let general_names = der::sequence(&[&der::explicit(4, issuer)]);
+    der::sequence(&[&general_names, &der::integer_as_read(serial)])
 }
 
 /// A digest `AlgorithmIdentifier`, parameters absent (RFC 5754 §2: "SHOULD be absent").
 pub fn digest_algorithm_identifier(digest: DigestAlgorithm) -> Vec<u8> {
-    asn1::sequence(&[&asn1::oid(digest_oid(digest))])
-}
-
-pub fn digest_oid(digest: DigestAlgorithm) -> &'static [u64] {
-    match digest {
-        DigestAlgorithm::Sha256 => oid::SHA256,
-        DigestAlgorithm::Sha384 => oid::SHA384,
-        DigestAlgorithm::Sha512 => oid::SHA512,
-    }
+    der::algorithm_identifier(digest.oid(), None)
 }
 
 /// The signature `AlgorithmIdentifier` (RFC 4055 §5 with NULL parameters for RSA; RFC 4055 §3.1
 /// `RSASSA-PSS-params` for PSS; RFC 5758 §3.2, parameters absent, for ECDSA).
 pub fn signature_algorithm_identifier(algorithm: SignatureAlgorithm) -> Vec<u8> {
-    let null = [asn1::NULL, 0];
+    let null = der::null();
     match algorithm {
         SignatureAlgorithm::RsaPkcs1v15(d) => {
-            let arcs = match d {
+            let id = match d {
                 DigestAlgorithm::Sha256 => oid::SHA256_WITH_RSA,
                 DigestAlgorithm::Sha384 => oid::SHA384_WITH_RSA,
                 DigestAlgorithm::Sha512 => oid::SHA512_WITH_RSA,
             };
-            asn1::sequence(&[&asn1::oid(arcs), &null])
+            der::algorithm_identifier(id, Some(&null))
         }
         SignatureAlgorithm::RsaPss(d) => {
-            let hash = asn1::sequence(&[&asn1::oid(digest_oid(d)), &null]);
-            let mgf = asn1::sequence(&[&asn1::oid(oid::MGF1), &hash]);
-            let salt = asn1::unsigned_integer(&[d.output_len() as u8]);
-            let params = asn1::sequence(&[
-                &asn1::context_constructed(0, &hash),
-                &asn1::context_constructed(1, &mgf),
-                &asn1::context_constructed(2, &salt),
+            let hash = der::algorithm_identifier(d.oid(), Some(&null));
+            let mgf = der::algorithm_identifier(oid::MGF1, Some(&hash));
+            let salt = der::unsigned_integer(&(d.output_len() as u64).to_be_bytes());
+            let params = der::sequence(&[
+                &der::explicit(0, &hash),
+                &der::explicit(1, &mgf),
+                &der::explicit(2, &salt),
             ]);
-            asn1::sequence(&[&asn1::oid(oid::RSASSA_PSS), &params])
+            der::algorithm_identifier(oid::RSASSA_PSS, Some(&params))
         }
         SignatureAlgorithm::Ecdsa(_, d) => {
-            let arcs = match d {
+            let id = match d {
                 DigestAlgorithm::Sha256 => oid::ECDSA_WITH_SHA256,
                 DigestAlgorithm::Sha384 => oid::ECDSA_WITH_SHA384,
                 DigestAlgorithm::Sha512 => oid::ECDSA_WITH_SHA512,
             };
-            asn1::sequence(&[&asn1::oid(arcs)])
+            der::algorithm_identifier(id, None)
         }
     }
 }
@@ -234,7 +228,7 @@ mod tests {
             };
             let digest = signer.algorithm().digest().digest(b"the document");
             let mut cms = SignedCms::sign(&identity, &digest).unwrap();
-            cms.add_unsigned_attribute(&[1, 2, 3], &asn1::octet_string(b"x"));
+            cms.add_unsigned_attribute(oid::SIGNATURE_TIMESTAMP_TOKEN, &der::octet_string(b"x"));
             let mut der = cms.to_der();
             der.extend_from_slice(&[0; 100]); // PDF pads /Contents with zeros
             let parsed = SignedData::parse(&der).unwrap();
@@ -247,7 +241,7 @@ mod tests {
             let SignerId::IssuerAndSerial { serial, .. } = &info.sid else {
                 panic!("issuer and serial")
             };
-            let expected_serial = asn1::unsigned_integer(&issued.serial.to_be_bytes());
+            let expected_serial = der::unsigned_integer(&issued.serial.to_be_bytes());
             assert_eq!(*serial, &expected_serial[2..]);
             let signed = info.signed_attributes.as_ref().unwrap();
             assert_eq!(signed.message_digest().unwrap().as_ref(), &digest[..]);

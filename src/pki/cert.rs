@@ -11,8 +11,10 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, ParsedExtension, X509Certificate};
 
+use crate::ber::{self, tag};
+use crate::der;
+use crate::oid;
 use crate::pki::Error;
-use crate::pki::der;
 use crate::pki::name::{GeneralName, Name, NameKey};
 use crate::pki::signature::{PublicKey, SignatureAlgorithm, SignatureError};
 
@@ -131,17 +133,6 @@ impl std::fmt::Display for Defect {
             Defect::ExtensionsInV1OrV2 => f.write_str("extensions in a v1/v2 certificate"),
         }
     }
-}
-
-pub(crate) mod oid {
-    pub const FRESHEST_CRL: &str = "2.5.29.46";
-    pub const OCSP_NO_CHECK: &str = "1.3.6.1.5.5.7.48.1.5";
-    pub const AD_OCSP: &str = "1.3.6.1.5.5.7.48.1";
-    pub const AD_CA_ISSUERS: &str = "1.3.6.1.5.5.7.48.2";
-    pub const ANY_POLICY: &str = "2.5.29.32.0";
-    pub const ANY_EKU: &str = "2.5.29.37.0";
-    pub const EKU_TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
-    pub const EKU_OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
 }
 
 /// KeyUsage bit positions (RFC 5280 §4.2.1.3).
@@ -354,36 +345,46 @@ pub(crate) fn signed_envelope(
     data: &[u8],
     what: &'static str,
     certificate: bool,
-) -> Result<bool, der::DerError> {
-    let outer = der::single(data, der::tag::SEQUENCE, what)?;
-    let mut r = der::Reader::new(outer.value);
-    let tbs = r.expect(der::tag::SEQUENCE)?;
-    let alg = r.expect(der::tag::SEQUENCE)?;
-    r.expect(der::tag::BIT_STRING)?;
+) -> Result<bool, ber::Error> {
+    // DER: the bytes kept, fingerprinted and hashed for the signature have one reading.
+    let outer = ber::der(data, what)?.expect(tag::SEQUENCE, "a SEQUENCE")?;
+    let mut r = outer.fields();
+    let tbs = r.expect(tag::SEQUENCE, "the signed part, a SEQUENCE")?;
+    let alg = r.expect(tag::SEQUENCE, "signatureAlgorithm, a SEQUENCE")?;
+    r.expect(tag::BIT_STRING, "signatureValue, a BIT STRING")?;
     r.finish(what)?;
-    der::Reader::new(alg.value).expect(der::tag::OID)?;
-    let mut t = der::Reader::new(tbs.value);
+    alg.fields()
+        .expect(tag::OID, "the signature algorithm's OBJECT IDENTIFIER")?;
+    let mut t = tbs.fields();
     if certificate {
-        t.optional(der::tag::context_constructed(0))?;
-        t.expect(der::tag::INTEGER)?;
+        t.optional(tag::context_constructed(0))?;
+        t.expect(tag::INTEGER, "serialNumber, an INTEGER")?;
     } else {
-        t.optional(der::tag::INTEGER)?;
+        t.optional(tag::INTEGER)?;
     }
-    let inner = t.expect(der::tag::SEQUENCE)?;
+    let inner = t.expect(tag::SEQUENCE, "signature, a SEQUENCE")?;
     Ok(inner.raw == alg.raw)
 }
 
-fn envelope(data: &[u8]) -> Result<bool, der::DerError> {
+fn envelope(data: &[u8]) -> Result<bool, ber::Error> {
     signed_envelope(data, "Certificate", true)
 }
 
 /// Re-encodes an `Any` (tag, length, content) as DER.
 pub(crate) fn any_to_der(any: &x509_parser::asn1_rs::Any<'_>) -> Vec<u8> {
-    let header = any.header.clone();
-    let tag_byte = ((header.class() as u8) << 6)
-        | if header.is_constructed() { 0x20 } else { 0 }
-        | (header.tag().0 as u8 & 0x1f);
-    crate::pki::der::encode(tag_byte, any.data)
+    let header = &any.header;
+    let class = match header.class() as u8 {
+        0 => ber::Class::Universal,
+        1 => ber::Class::Application,
+        2 => ber::Class::Context,
+        _ => ber::Class::Private,
+    };
+    let any_tag = ber::Tag {
+        class,
+        constructed: header.is_constructed(),
+        number: header.tag().0,
+    };
+    der::tlv(any_tag, any.data)
 }
 
 fn parse_extensions(
@@ -417,26 +418,17 @@ fn parse_extensions(
             ParsedExtension::KeyUsage(ku) => ext.key_usage = Some(ku.flags),
             ParsedExtension::ExtendedKeyUsage(eku) => {
                 let mut v: Vec<String> = Vec::new();
-                if eku.any {
-                    v.push(oid::ANY_EKU.into());
-                }
-                if eku.server_auth {
-                    v.push("1.3.6.1.5.5.7.3.1".into());
-                }
-                if eku.client_auth {
-                    v.push("1.3.6.1.5.5.7.3.2".into());
-                }
-                if eku.code_signing {
-                    v.push("1.3.6.1.5.5.7.3.3".into());
-                }
-                if eku.email_protection {
-                    v.push("1.3.6.1.5.5.7.3.4".into());
-                }
-                if eku.time_stamping {
-                    v.push(oid::EKU_TIME_STAMPING.into());
-                }
-                if eku.ocsp_signing {
-                    v.push(oid::EKU_OCSP_SIGNING.into());
+                let purposes = [
+                    (eku.any, oid::ANY_EXTENDED_KEY_USAGE),
+                    (eku.server_auth, oid::KP_SERVER_AUTH),
+                    (eku.client_auth, oid::KP_CLIENT_AUTH),
+                    (eku.code_signing, oid::KP_CODE_SIGNING),
+                    (eku.email_protection, oid::KP_EMAIL_PROTECTION),
+                    (eku.time_stamping, oid::KP_TIME_STAMPING),
+                    (eku.ocsp_signing, oid::KP_OCSP_SIGNING),
+                ];
+                for (_, purpose) in purposes.iter().filter(|(asserted, _)| *asserted) {
+                    v.push(purpose.dotted().to_owned());
                 }
                 v.extend(eku.other.iter().map(|o| o.to_id_string()));
                 if v.is_empty() {
@@ -584,18 +576,19 @@ fn parse_extensions(
 ///      nameRelativeToCRLIssuer [1]     RelativeDistinguishedName }
 /// ```
 fn parse_distribution_points(value: &[u8], cert_issuer: &[u8]) -> Option<Vec<DistributionPoint>> {
-    let seq = der::single(value, der::tag::SEQUENCE, "CRLDistributionPoints").ok()?;
-    let mut r = der::Reader::new(seq.value);
+    let seq = ber::der(value, "CRLDistributionPoints")
+        .and_then(|e| e.expect(tag::SEQUENCE, "a SEQUENCE"))
+        .ok()?;
     let mut out = Vec::new();
-    while !r.is_empty() {
-        let dp = r.expect(der::tag::SEQUENCE).ok()?;
-        let mut d = der::Reader::new(dp.value);
-        let name = d.optional(der::tag::context_constructed(0)).ok()?;
-        let reasons = d.optional(0x81).ok()?;
-        let issuer = d.optional(der::tag::context_constructed(2)).ok()?;
+    for dp in seq.children() {
+        let dp = dp.ok()?.expect(tag::SEQUENCE, "a DistributionPoint").ok()?;
+        let mut d = dp.fields();
+        let name = d.optional(tag::context_constructed(0)).ok()?;
+        let reasons = d.optional(tag::context(1)).ok()?;
+        let issuer = d.optional(tag::context_constructed(2)).ok()?;
         d.finish("DistributionPoint").ok()?;
         let crl_issuer = match issuer {
-            Some(i) => Some(general_names(i.value)?),
+            Some(i) => Some(general_names(i.content)?),
             None => None,
         };
         let names = match name {
@@ -610,14 +603,14 @@ fn parse_distribution_points(value: &[u8], cert_issuer: &[u8]) -> Option<Vec<Dis
                         .collect(),
                     None => vec![cert_issuer.to_vec()],
                 };
-                Some(distribution_point_name(n.value, &bases)?)
+                Some(distribution_point_name(n.content, &bases)?)
             }
             None => None,
         };
         out.push(DistributionPoint {
             names,
             reasons: match reasons {
-                Some(r) => Some(reason_flags(r.value)?),
+                Some(r) => Some(reason_flags(r.content)?),
                 None => None,
             },
             crl_issuer,
@@ -632,34 +625,38 @@ pub(crate) fn distribution_point_name(
     content: &[u8],
     bases: &[Vec<u8>],
 ) -> Option<Vec<GeneralName>> {
-    let choice = der::single(content, content.first().copied()?, "DistributionPointName").ok()?;
-    match choice.tag {
-        0xa0 => general_names(choice.value),
-        0xa1 => {
-            let rdn = der::encode(der::tag::SET, choice.value);
-            let mut out = Vec::new();
-            for base in bases {
-                let seq = der::single(base, der::tag::SEQUENCE, "Name").ok()?;
-                let mut content = seq.value.to_vec();
-                content.extend_from_slice(&rdn);
-                let full = der::encode(der::tag::SEQUENCE, &content);
-                let (_, name) = x509_parser::x509::X509Name::from_der(&full).ok()?;
-                out.push(GeneralName::Directory(NameKey(Name::from_parsed(&name))));
-            }
-            Some(out)
+    let choice = ber::der(content, "DistributionPointName").ok()?;
+    if choice.is(tag::context_constructed(0)) {
+        general_names(choice.content)
+    } else if choice.is(tag::context_constructed(1)) {
+        // [1] IMPLICIT RelativeDistinguishedName: the RDN's SET content.
+        let rdn = der::tlv(tag::SET, choice.content);
+        let mut out = Vec::new();
+        for base in bases {
+            let name = ber::der(base, "Name")
+                .and_then(|e| e.expect(tag::SEQUENCE, "a Name SEQUENCE"))
+                .ok()?;
+            let mut content = name.content.to_vec();
+            content.extend_from_slice(&rdn);
+            let full = der::tlv(tag::SEQUENCE, &content);
+            let (_, name) = x509_parser::x509::X509Name::from_der(&full).ok()?;
+            out.push(GeneralName::Directory(NameKey(Name::from_parsed(&name))));
         }
-        _ => None,
+        Some(out)
+    } else {
+        None
     }
 }
 
 /// The elements of a GeneralNames (content octets of the SEQUENCE or of an IMPLICIT tag).
 pub(crate) fn general_names(content: &[u8]) -> Option<Vec<GeneralName>> {
-    let mut r = der::Reader::new(content);
     let mut out = Vec::new();
-    while !r.is_empty() {
-        let tlv = r.read().ok()?;
-        let (_, g) = x509_parser::extensions::GeneralName::from_der(tlv.raw).ok()?;
+    let mut rest = content;
+    while !rest.is_empty() {
+        let (element, after) = ber::parse_der(rest).ok()?;
+        let (_, g) = x509_parser::extensions::GeneralName::from_der(element.raw).ok()?;
         out.push(GeneralName::from_parsed(&g));
+        rest = after;
     }
     Some(out)
 }

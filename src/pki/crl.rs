@@ -16,8 +16,9 @@ use x509_parser::num_bigint::BigUint;
 use x509_parser::prelude::{FromDer, ParsedExtension};
 use x509_parser::revocation_list::CertificateRevocationList;
 
+use crate::ber::{self, canonical_integer, tag};
+use crate::oid;
 use crate::pki::cert::any_to_der;
-use crate::pki::der::{self, tag};
 use crate::pki::name::{GeneralName, Name};
 use crate::pki::signature::{SignatureAlgorithm, SignatureError};
 
@@ -75,17 +76,6 @@ pub struct Entry {
 
 /// CRLReason removeFromCRL: in a delta CRL, the certificate is no longer revoked.
 pub const REASON_REMOVE_FROM_CRL: u8 = 8;
-
-const OID_CRL_NUMBER: &str = "2.5.29.20";
-const OID_DELTA_CRL_INDICATOR: &str = "2.5.29.27";
-const OID_IDP: &str = "2.5.29.28";
-const OID_CERTIFICATE_ISSUER: &str = "2.5.29.29";
-const OID_AKI: &str = "2.5.29.35";
-const OID_ISSUER_ALT_NAME: &str = "2.5.29.18";
-const OID_FRESHEST_CRL: &str = "2.5.29.46";
-const OID_AIA: &str = "1.3.6.1.5.5.7.1.1";
-const OID_REASON_CODE: &str = "2.5.29.21";
-const OID_INVALIDITY_DATE: &str = "2.5.29.24";
 
 impl Crl {
     /// Parses one DER CRL. A pure function of its input (a fuzzing entry point).
@@ -191,7 +181,7 @@ impl Crl {
     pub fn lookup(&self, serial: &[u8], issuer: &Name) -> Option<&Entry> {
         self.0
             .entries
-            .get(der::canonical_integer(serial))?
+            .get(canonical_integer(serial))?
             .iter()
             .find(|e| match &e.certificate_issuer {
                 None => &self.0.issuer == issuer,
@@ -213,35 +203,39 @@ fn build(data: &[u8], crl: &CertificateRevocationList<'_>) -> Inner {
     let mut idp = None;
     for e in tbs.extensions() {
         let id = e.oid.to_id_string();
-        match id.as_str() {
-            OID_CRL_NUMBER => {
-                if e.critical {
-                    defects.push("cRLNumber must not be critical (RFC 5280 §5.2.3)".to_owned());
-                }
-                match e.parsed_extension() {
-                    ParsedExtension::CRLNumber(n) => number = Some(n.clone()),
-                    _ => defects.push("cRLNumber is malformed".to_owned()),
-                }
+        if id == oid::CRL_NUMBER {
+            if e.critical {
+                defects.push("cRLNumber must not be critical (RFC 5280 §5.2.3)".to_owned());
             }
-            OID_DELTA_CRL_INDICATOR => {
-                if !e.critical {
-                    defects.push("deltaCRLIndicator must be critical (RFC 5280 §5.2.4)".to_owned());
-                }
-                match der::single(e.value, tag::INTEGER, "BaseCRLNumber") {
-                    Ok(i) => delta_base = Some(BigUint::from_bytes_be(i.value)),
-                    Err(_) => defects.push("deltaCRLIndicator is malformed".to_owned()),
-                }
+            match e.parsed_extension() {
+                ParsedExtension::CRLNumber(n) => number = Some(n.clone()),
+                _ => defects.push("cRLNumber is malformed".to_owned()),
             }
-            OID_IDP => match parse_idp(e.value, tbs.issuer.as_raw()) {
+        } else if id == oid::DELTA_CRL_INDICATOR {
+            if !e.critical {
+                defects.push("deltaCRLIndicator must be critical (RFC 5280 §5.2.4)".to_owned());
+            }
+            match ber::der(e.value, "BaseCRLNumber").and_then(|i| i.integer()) {
+                Ok(base) => delta_base = Some(BigUint::from_bytes_be(base)),
+                Err(_) => defects.push("deltaCRLIndicator is malformed".to_owned()),
+            }
+        } else if id == oid::ISSUING_DISTRIBUTION_POINT {
+            match parse_idp(e.value, tbs.issuer.as_raw()) {
                 Some(p) => idp = Some(p),
                 None => defects.push("issuingDistributionPoint is malformed".to_owned()),
-            },
-            OID_AKI | OID_ISSUER_ALT_NAME | OID_FRESHEST_CRL | OID_AIA => {}
-            _ => {
-                if e.critical {
-                    defects.push(format!("unknown critical CRL extension {id}"));
-                }
             }
+        } else if [
+            oid::AUTHORITY_KEY_IDENTIFIER,
+            oid::ISSUER_ALT_NAME,
+            oid::FRESHEST_CRL,
+            oid::AUTHORITY_INFO_ACCESS,
+        ]
+        .iter()
+        .any(|known| id == *known)
+        {
+            // Understood, and nothing in them changes what the CRL says.
+        } else if e.critical {
+            defects.push(format!("unknown critical CRL extension {id}"));
         }
     }
     if number.is_none() {
@@ -258,22 +252,21 @@ fn build(data: &[u8], crl: &CertificateRevocationList<'_>) -> Inner {
         let mut unknown_critical = false;
         for e in rc.extensions() {
             let id = e.oid.to_id_string();
-            match id.as_str() {
-                OID_REASON_CODE => {
-                    if let ParsedExtension::ReasonCode(r) = e.parsed_extension() {
-                        reason = Some(r.0);
-                    }
+            if id == oid::REASON_CODE {
+                if let ParsedExtension::ReasonCode(r) = e.parsed_extension() {
+                    reason = Some(r.0);
                 }
-                OID_CERTIFICATE_ISSUER => match certificate_issuer(e.value) {
+            } else if id == oid::CERTIFICATE_ISSUER {
+                match certificate_issuer(e.value) {
                     Some(n) => current_issuer = Some(n),
                     None => unknown_critical = true,
-                },
-                OID_INVALIDITY_DATE => {}
-                _ => unknown_critical |= e.critical,
+                }
+            } else if id != oid::INVALIDITY_DATE {
+                unknown_critical |= e.critical;
             }
         }
         entries
-            .entry(der::canonical_integer(rc.raw_serial()).to_vec())
+            .entry(canonical_integer(rc.raw_serial()).to_vec())
             .or_default()
             .push(Entry {
                 certificate_issuer: current_issuer.clone(),
@@ -308,12 +301,13 @@ fn build(data: &[u8], crl: &CertificateRevocationList<'_>) -> Inner {
 
 /// The directoryName of a certificateIssuer entry extension (GeneralNames).
 fn certificate_issuer(value: &[u8]) -> Option<Name> {
-    let seq = der::single(value, tag::SEQUENCE, "GeneralNames").ok()?;
-    let mut r = der::Reader::new(seq.value);
-    while !r.is_empty() {
-        let tlv = r.read().ok()?;
-        if tlv.tag == tag::context_constructed(4) {
-            let (_, name) = x509_parser::x509::X509Name::from_der(tlv.value).ok()?;
+    let names = ber::der(value, "GeneralNames")
+        .and_then(|e| e.expect(tag::SEQUENCE, "a GeneralNames SEQUENCE"))
+        .ok()?;
+    for name in names.children() {
+        let name = name.ok()?;
+        if name.is(tag::context_constructed(4)) {
+            let (_, name) = x509_parser::x509::X509Name::from_der(name.content).ok()?;
             return Some(Name::from_parsed(&name));
         }
     }
@@ -332,25 +326,31 @@ fn certificate_issuer(value: &[u8]) -> Option<Name> {
 ///      onlyContainsAttributeCerts [5] BOOLEAN DEFAULT FALSE }
 /// ```
 fn parse_idp(value: &[u8], crl_issuer: &[u8]) -> Option<IssuingDistributionPoint> {
-    let seq = der::single(value, tag::SEQUENCE, "IssuingDistributionPoint").ok()?;
-    let mut r = der::Reader::new(seq.value);
+    let seq = ber::der(value, "IssuingDistributionPoint")
+        .and_then(|e| e.expect(tag::SEQUENCE, "a SEQUENCE"))
+        .ok()?;
+    let mut r = seq.fields();
     let mut idp = IssuingDistributionPoint::default();
     if let Some(n) = r.optional(tag::context_constructed(0)).ok()? {
         idp.names = Some(crate::pki::cert::distribution_point_name(
-            n.value,
+            n.content,
             &[crl_issuer.to_vec()],
         )?);
     }
-    let flag = |r: &mut der::Reader<'_>, t: u8| -> Option<bool> {
-        Some(r.optional(t).ok()?.is_some_and(|b| b.value == [0xff]))
+    let flag = |r: &mut ber::Fields<'_>, n: u32| -> Option<bool> {
+        Some(
+            r.optional(tag::context(n))
+                .ok()?
+                .is_some_and(|b| b.content == [0xff]),
+        )
     };
-    idp.only_user_certs = flag(&mut r, 0x81)?;
-    idp.only_ca_certs = flag(&mut r, 0x82)?;
-    if let Some(reasons) = r.optional(0x83).ok()? {
-        idp.only_some_reasons = Some(crate::pki::cert::reason_flags(reasons.value)?);
+    idp.only_user_certs = flag(&mut r, 1)?;
+    idp.only_ca_certs = flag(&mut r, 2)?;
+    if let Some(reasons) = r.optional(tag::context(3)).ok()? {
+        idp.only_some_reasons = Some(crate::pki::cert::reason_flags(reasons.content)?);
     }
-    idp.indirect = flag(&mut r, 0x84)?;
-    idp.only_attribute_certs = flag(&mut r, 0x85)?;
+    idp.indirect = flag(&mut r, 4)?;
+    idp.only_attribute_certs = flag(&mut r, 5)?;
     r.finish("IssuingDistributionPoint").ok()?;
     Some(idp)
 }

@@ -1,11 +1,12 @@
 //! Fetching revocation evidence over HTTP: CRLs from distribution points (RFC 5280 §4.2.1.13)
 //! and OCSP responses from the AIA responder (RFC 6960 Appendix A.1, POST).
 //!
-//! Owns: a small blocking client (ureq, no TLS: CRL and OCSP URLs are plain HTTP by convention,
-//! the evidence is signed), timeouts, a response size cap, nonces, and caches keyed by URL /
-//! certificate that keep evidence until its nextUpdate. Refuses: non-`http://` URLs, bodies over
-//! [`MAX_RESPONSE_BYTES`], OCSP responses whose nonce differs from the request's. The clock is
-//! read here (cache expiry is an I/O concern), never inside validation.
+//! Owns: a small blocking client ([`crate::http`]; `http://` only: CRL and OCSP URLs are plain
+//! HTTP by convention, the evidence is signed), timeouts, a response size cap, nonces, and
+//! caches keyed by URL / certificate that keep evidence until its nextUpdate. Refuses:
+//! non-`http://` URLs, bodies over [`MAX_RESPONSE_BYTES`], OCSP responses whose nonce differs
+//! from the request's. The clock is read here (cache expiry is an I/O concern), never inside
+//! validation.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -110,8 +111,7 @@ impl std::fmt::Debug for Online {
 impl Online {
     /// A client with `timeout` for each whole request (connect + transfer).
     pub fn new(timeout: Duration, nonce: OcspNonce) -> Online {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
+        let agent: ureq::Agent = crate::http::config(timeout, &crate::http::TlsRoots::Platform)
             .http_status_as_error(true)
             .build()
             .into();
@@ -175,11 +175,7 @@ impl Online {
             .get(url)
             .call()
             .map_err(|e| http(e.to_string()))?;
-        resp.body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES)
-            .read_to_vec()
-            .map_err(|e| http(e.to_string()))
+        crate::http::read_body(&mut resp, MAX_RESPONSE_BYTES).map_err(|e| http(e.to_string()))
     }
 
     /// Fetches (or serves from cache) the CRL at `url`.
@@ -329,11 +325,7 @@ impl Online {
             .header("Content-Type", "application/ocsp-request")
             .send(&request[..])
             .map_err(|e| http(e.to_string()))?;
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES)
-            .read_to_vec()
+        let body = crate::http::read_body(&mut resp, MAX_RESPONSE_BYTES)
             .map_err(|e| http(e.to_string()))?;
         let parsed = OcspResponse::from_der(&body).map_err(|source| Error::Ocsp {
             url: url.to_owned(),
@@ -431,34 +423,16 @@ impl crate::pki::IssuerSource for Online {
 }
 
 /// The certificates of a degenerate "certs-only" SignedData (RFC 5652 §5, RFC 8894 §3.4), as
-/// `.p7c` caIssuers files are; `None` when `data` is not one.
-///
-/// ```text
-/// ContentInfo ::= SEQUENCE { contentType OID (signedData), content [0] EXPLICIT SignedData }
-/// SignedData ::= SEQUENCE { version, digestAlgorithms SET, encapContentInfo SEQUENCE,
-///                           certificates [0] IMPLICIT CertificateSet OPTIONAL, ... }
-/// ```
+/// `.p7c` caIssuers files are; `None` when `data` is not one. Read by the CMS reader, so a bundle
+/// in BER serves too; each certificate must then be DER on its own.
 fn certs_only(data: &[u8]) -> Option<Vec<Certificate>> {
-    use crate::pki::der::{self, tag};
-    let ci = der::single(data, tag::SEQUENCE, "ContentInfo").ok()?;
-    let mut r = der::Reader::new(ci.value);
-    if der::oid_to_string(r.expect(tag::OID).ok()?.value).ok()? != "1.2.840.113549.1.7.2" {
+    let bundle = crate::cms::SignedData::parse(data).ok()?;
+    if bundle.trailing_garbage {
         return None;
     }
-    let content = r.expect(tag::context_constructed(0)).ok()?;
-    let sd = der::single(content.value, tag::SEQUENCE, "SignedData").ok()?;
-    let mut s = der::Reader::new(sd.value);
-    s.expect(tag::INTEGER).ok()?;
-    s.expect(tag::SET).ok()?;
-    s.expect(tag::SEQUENCE).ok()?;
-    let certs = s.optional(tag::context_constructed(0)).ok()??;
-    let mut c = der::Reader::new(certs.value);
-    let mut out = Vec::new();
-    while !c.is_empty() {
-        let tlv = c.read().ok()?;
-        if tlv.tag == tag::SEQUENCE {
-            out.push(Certificate::from_der(tlv.raw).ok()?);
-        }
-    }
-    Some(out)
+    bundle
+        .certificates
+        .iter()
+        .map(|der| Certificate::from_der(der).ok())
+        .collect()
 }

@@ -24,8 +24,6 @@ pub struct Name {
     emails: Vec<String>,
 }
 
-const OID_EMAIL_ADDRESS: &str = "1.2.840.113549.1.9.1";
-
 impl Name {
     pub(crate) fn from_parsed(name: &X509Name<'_>) -> Name {
         let mut rdns = Vec::new();
@@ -36,7 +34,7 @@ impl Name {
                 let oid = atv.attr_type().to_id_string();
                 let value = atv.attr_value();
                 let text = decode_string(value.tag(), value.data);
-                if oid == OID_EMAIL_ADDRESS
+                if oid == crate::oid::EMAIL_ADDRESS
                     && let Some(t) = &text
                 {
                     emails.push(t.clone());
@@ -118,16 +116,20 @@ impl std::fmt::Display for Name {
 
 fn short_attr(a: &str) -> String {
     let (oid, rest) = a.split_once('=').unwrap_or((a, ""));
-    let label = match oid {
-        "2.5.4.3" => "CN",
-        "2.5.4.6" => "C",
-        "2.5.4.7" => "L",
-        "2.5.4.8" => "ST",
-        "2.5.4.10" => "O",
-        "2.5.4.11" => "OU",
-        OID_EMAIL_ADDRESS => "E",
-        other => other,
-    };
+    use crate::oid::*;
+    let labels = [
+        (COMMON_NAME, "CN"),
+        (COUNTRY_NAME, "C"),
+        (LOCALITY_NAME, "L"),
+        (STATE_OR_PROVINCE_NAME, "ST"),
+        (ORGANIZATION_NAME, "O"),
+        (ORGANIZATIONAL_UNIT_NAME, "OU"),
+        (EMAIL_ADDRESS, "E"),
+    ];
+    let label = labels
+        .iter()
+        .find(|(attribute, _)| *oid == *attribute)
+        .map_or(oid, |(_, label)| label);
     format!("{label}={}", rest.strip_prefix("s:").unwrap_or(rest))
 }
 

@@ -12,8 +12,10 @@ use std::sync::Arc;
 use aws_lc_rs::digest;
 use time::OffsetDateTime;
 
+use crate::ber::{self, canonical_integer, tag};
+use crate::der;
+use crate::oid;
 use crate::pki::cert::Certificate;
-use crate::pki::der::{self, Reader, tag};
 use crate::pki::name::Name;
 use crate::pki::signature::{self, AlgorithmPolicy, PublicKey, SignatureAlgorithm, SignatureError};
 
@@ -32,16 +34,11 @@ pub enum Error {
     NonceMissing,
 }
 
-impl From<der::DerError> for Error {
-    fn from(e: der::DerError) -> Self {
+impl From<ber::Error> for Error {
+    fn from(e: ber::Error) -> Self {
         Error::Malformed(e.to_string())
     }
 }
-
-const OID_OCSP_BASIC: &str = "1.3.6.1.5.5.7.48.1.1";
-const OID_OCSP_NONCE: &str = "1.3.6.1.5.5.7.48.1.2";
-const OID_SHA1: &str = "1.3.14.3.2.26";
-const OID_SHA256: &str = "2.16.840.1.101.3.4.2.1";
 
 /// A certificate's status in one SingleResponse (RFC 6960 §4.2.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,10 +122,11 @@ struct Inner {
 impl OcspResponse {
     /// Decodes an `OCSPResponse`.
     pub fn from_der(data: &[u8]) -> Result<OcspResponse, Error> {
-        let outer = der::single(data, tag::SEQUENCE, "OCSPResponse")?;
-        let mut r = Reader::new(outer.value);
-        let status = r.expect(tag::ENUMERATED)?;
-        let code = der::small_uint(status.value)?;
+        let outer = ber::der(data, "OCSPResponse")?.expect(tag::SEQUENCE, "an OCSPResponse")?;
+        let mut r = outer.fields();
+        let code = r
+            .expect(tag::ENUMERATED, "responseStatus")?
+            .small_unsigned()?;
         if code != 0 {
             let status = match code {
                 1 => "malformedRequest",
@@ -140,17 +138,18 @@ impl OcspResponse {
             };
             return Err(Error::Unsuccessful { status, code });
         }
-        let bytes = r.expect(tag::context_constructed(0))?;
+        let bytes = r.expect(tag::context_constructed(0), "responseBytes [0]")?;
         r.finish("OCSPResponse")?;
-        let rb = der::single(bytes.value, tag::SEQUENCE, "ResponseBytes")?;
-        let mut r = Reader::new(rb.value);
-        let rtype = der::oid_to_string(r.expect(tag::OID)?.value)?;
-        if rtype != OID_OCSP_BASIC {
-            return Err(Error::UnsupportedType(rtype));
+        let rb = ber::der(bytes.content, "ResponseBytes")?
+            .expect(tag::SEQUENCE, "a ResponseBytes SEQUENCE")?;
+        let mut r = rb.fields();
+        let response_type = r.expect(tag::OID, "responseType")?.oid()?;
+        if !response_type.is(oid::OCSP_BASIC) {
+            return Err(Error::UnsupportedType(response_type.to_string()));
         }
-        let basic = r.expect(tag::OCTET_STRING)?;
+        let basic = r.expect(tag::OCTET_STRING, "response OCTET STRING")?;
         r.finish("ResponseBytes")?;
-        let inner = parse_basic(data, basic.value)?;
+        let inner = parse_basic(data, basic.content)?;
         Ok(OcspResponse(Arc::new(inner)))
     }
 
@@ -174,7 +173,7 @@ impl OcspResponse {
     /// The SingleResponse about `cert` issued by `issuer`, if any.
     pub fn find(&self, cert: &Certificate, issuer: &Certificate) -> Option<&SingleResponse> {
         self.0.responses.iter().find(|s| {
-            der::canonical_integer(&s.serial) == der::canonical_integer(cert.serial())
+            canonical_integer(&s.serial) == canonical_integer(cert.serial())
                 && s.issuer_name_hash == hash(s.hash, issuer.subject().der())
                 && s.issuer_key_hash == hash(s.hash, &issuer.public_key().bits)
         })
@@ -210,17 +209,17 @@ fn hash(alg: HashAlg, data: &[u8]) -> Vec<u8> {
 }
 
 fn parse_basic(full: &[u8], data: &[u8]) -> Result<Inner, Error> {
-    let seq = der::single(data, tag::SEQUENCE, "BasicOCSPResponse")?;
-    let mut r = Reader::new(seq.value);
-    let tbs = r.expect(tag::SEQUENCE)?;
-    let alg = r.expect(tag::SEQUENCE)?;
-    let sig = r.expect(tag::BIT_STRING)?;
+    let seq = ber::der(data, "BasicOCSPResponse")?.expect(tag::SEQUENCE, "a BasicOCSPResponse")?;
+    let mut r = seq.fields();
+    let tbs = r.expect(tag::SEQUENCE, "tbsResponseData")?;
+    let alg = r.expect(tag::SEQUENCE, "signatureAlgorithm")?;
+    let sig = r.expect(tag::BIT_STRING, "signature")?;
     let mut certs = Vec::new();
     if let Some(c) = r.optional(tag::context_constructed(0))? {
-        let list = der::single(c.value, tag::SEQUENCE, "certs")?;
-        let mut cr = Reader::new(list.value);
-        while !cr.is_empty() {
-            let cert = cr.expect(tag::SEQUENCE)?;
+        let list =
+            ber::der(c.content, "certs")?.expect(tag::SEQUENCE, "a SEQUENCE OF Certificate")?;
+        for cert in list.children() {
+            let cert = cert?.expect(tag::SEQUENCE, "a Certificate")?;
             certs.push(
                 Certificate::from_der(cert.raw)
                     .map_err(|e| Error::Malformed(format!("responder certificate: {e}")))?,
@@ -228,8 +227,8 @@ fn parse_basic(full: &[u8], data: &[u8]) -> Result<Inner, Error> {
         }
     }
     r.finish("BasicOCSPResponse")?;
-    let signature_algorithm = algorithm(alg.value)?;
-    let signature = match sig.value.split_first() {
+    let signature_algorithm = algorithm(alg)?;
+    let signature = match sig.content.split_first() {
         Some((0, rest)) => rest.to_vec(),
         _ => {
             return Err(Error::Malformed(
@@ -238,45 +237,47 @@ fn parse_basic(full: &[u8], data: &[u8]) -> Result<Inner, Error> {
         }
     };
 
-    let mut t = Reader::new(tbs.value);
+    let mut t = tbs.fields();
     if let Some(v) = t.optional(tag::context_constructed(0))? {
-        let int = der::single(v.value, tag::INTEGER, "version")?;
-        if der::small_uint(int.value)? != 0 {
+        let version = ber::der(v.content, "version")?.expect(tag::INTEGER, "an INTEGER")?;
+        if version.small_unsigned()? != 0 {
             return Err(Error::Malformed("unsupported ResponseData version".into()));
         }
     }
-    let rid = t.read()?;
-    let responder = match rid.tag {
-        t if t == tag::context_constructed(1) => {
-            use x509_parser::prelude::FromDer;
-            let (_, name) = x509_parser::x509::X509Name::from_der(rid.value)
-                .map_err(|e| Error::Malformed(format!("responderID byName: {e}")))?;
-            ResponderId::Name(Name::from_parsed(&name))
-        }
-        t if t == tag::context_constructed(2) => ResponderId::KeyHash(
-            der::single(rid.value, tag::OCTET_STRING, "byKey")?
-                .value
-                .to_vec(),
-        ),
-        _ => return Err(Error::Malformed("responderID".into())),
+    let rid = t.field("responderID")?;
+    let responder = if rid.is(tag::context_constructed(1)) {
+        use x509_parser::prelude::FromDer;
+        let (_, name) = x509_parser::x509::X509Name::from_der(rid.content)
+            .map_err(|e| Error::Malformed(format!("responderID byName: {e}")))?;
+        ResponderId::Name(Name::from_parsed(&name))
+    } else if rid.is(tag::context_constructed(2)) {
+        let key_hash = ber::der(rid.content, "byKey")?.expect(tag::OCTET_STRING, "KeyHash")?;
+        ResponderId::KeyHash(key_hash.content.to_vec())
+    } else {
+        return Err(Error::Malformed("responderID".into()));
     };
-    let produced_at = generalized_time(t.expect(tag::GENERALIZED_TIME)?.value)?;
-    let list = t.expect(tag::SEQUENCE)?;
+    let produced_at = t
+        .expect(tag::GENERALIZED_TIME, "producedAt")?
+        .generalized_time()?;
+    let list = t.expect(tag::SEQUENCE, "responses")?;
     let mut responses = Vec::new();
-    let mut lr = Reader::new(list.value);
-    while !lr.is_empty() {
-        responses.push(single_response(lr.expect(tag::SEQUENCE)?.value)?);
+    for single in list.children() {
+        responses.push(single_response(
+            single?.expect(tag::SEQUENCE, "a SingleResponse")?,
+        )?);
     }
     let mut nonce = None;
     if let Some(exts) = t.optional(tag::context_constructed(1))? {
-        for (oid, _critical, value) in extensions(exts.value)? {
-            if oid == OID_OCSP_NONCE {
+        for (id, _critical, value) in extensions(exts.content)? {
+            if id.is(oid::OCSP_NONCE) {
                 // RFC 8954 §2.1: extnValue holds an OCTET STRING; some responders put the raw
                 // nonce there instead, so accept both.
-                nonce = Some(match der::single(value, tag::OCTET_STRING, "nonce") {
-                    Ok(inner) => inner.value.to_vec(),
-                    Err(_) => value.to_vec(),
-                });
+                nonce = Some(
+                    match ber::der(value, "nonce").and_then(|n| n.expect(tag::OCTET_STRING, "")) {
+                        Ok(inner) => inner.content.to_vec(),
+                        Err(_) => value.to_vec(),
+                    },
+                );
             }
         }
     }
@@ -294,53 +295,70 @@ fn parse_basic(full: &[u8], data: &[u8]) -> Result<Inner, Error> {
     })
 }
 
-fn algorithm(alg_seq_content: &[u8]) -> Result<Result<SignatureAlgorithm, SignatureError>, Error> {
-    let mut r = Reader::new(alg_seq_content);
-    let oid = der::oid_to_string(r.expect(tag::OID)?.value)?;
-    let params = if r.is_empty() {
-        None
-    } else {
-        Some(r.read()?.raw)
-    };
-    Ok(SignatureAlgorithm::from_oid_and_params(&oid, params))
+fn algorithm(alg: ber::Element<'_>) -> Result<Result<SignatureAlgorithm, SignatureError>, Error> {
+    let mut r = alg.fields();
+    let id = r.expect(tag::OID, "algorithm")?.oid()?;
+    let params = r.next().transpose()?.map(|p| p.raw);
+    Ok(SignatureAlgorithm::from_oid_and_params(
+        &id.to_string(),
+        params,
+    ))
 }
 
-fn single_response(data: &[u8]) -> Result<SingleResponse, Error> {
-    let mut r = Reader::new(data);
-    let cert_id = r.expect(tag::SEQUENCE)?;
-    let mut c = Reader::new(cert_id.value);
-    let alg = c.expect(tag::SEQUENCE)?;
-    let hash_oid = der::oid_to_string(Reader::new(alg.value).expect(tag::OID)?.value)?;
-    let hash = match hash_oid.as_str() {
-        OID_SHA1 => HashAlg::Sha1,
-        OID_SHA256 => HashAlg::Sha256,
-        other => return Err(Error::Malformed(format!("CertID hash {other}"))),
+fn single_response(single: ber::Element<'_>) -> Result<SingleResponse, Error> {
+    let mut r = single.fields();
+    let cert_id = r.expect(tag::SEQUENCE, "certID")?;
+    let mut c = cert_id.fields();
+    let alg = c.expect(tag::SEQUENCE, "hashAlgorithm")?;
+    let hash_oid = alg.fields().expect(tag::OID, "algorithm")?.oid()?;
+    let hash = if hash_oid.is(oid::SHA1) {
+        HashAlg::Sha1
+    } else if hash_oid.is(oid::SHA256) {
+        HashAlg::Sha256
+    } else {
+        return Err(Error::Malformed(format!("CertID hash {hash_oid}")));
     };
-    let issuer_name_hash = c.expect(tag::OCTET_STRING)?.value.to_vec();
-    let issuer_key_hash = c.expect(tag::OCTET_STRING)?.value.to_vec();
-    let serial = c.expect(tag::INTEGER)?.value.to_vec();
+    let issuer_name_hash = c
+        .expect(tag::OCTET_STRING, "issuerNameHash")?
+        .content
+        .to_vec();
+    let issuer_key_hash = c
+        .expect(tag::OCTET_STRING, "issuerKeyHash")?
+        .content
+        .to_vec();
+    let serial = c.expect(tag::INTEGER, "serialNumber")?.content.to_vec();
     c.finish("CertID")?;
-    let st = r.read()?;
-    let status = match st.tag {
-        0x80 => CertStatus::Good,
-        0xa1 => {
-            let mut rr = Reader::new(st.value);
-            let time = generalized_time(rr.expect(tag::GENERALIZED_TIME)?.value)?;
-            let mut reason = None;
-            if let Some(rc) = rr.optional(tag::context_constructed(0))? {
-                let e = der::single(rc.value, tag::ENUMERATED, "CRLReason")?;
-                reason = Some(der::small_uint(e.value)? as u8);
-            }
-            CertStatus::Revoked { time, reason }
+    let st = r.field("certStatus")?;
+    let status = if st.is(tag::context(0)) {
+        CertStatus::Good
+    } else if st.is(tag::context_constructed(1)) {
+        let mut rr = st.fields();
+        let time = rr
+            .expect(tag::GENERALIZED_TIME, "revocationTime")?
+            .generalized_time()?;
+        let mut reason = None;
+        if let Some(rc) = rr.optional(tag::context_constructed(0))? {
+            let e = ber::der(rc.content, "CRLReason")?.expect(tag::ENUMERATED, "a CRLReason")?;
+            reason = Some(e.small_unsigned()? as u8);
         }
-        0x82 => CertStatus::Unknown,
-        other => return Err(Error::Malformed(format!("certStatus tag {other:#x}"))),
+        CertStatus::Revoked { time, reason }
+    } else if st.is(tag::context(2)) {
+        CertStatus::Unknown
+    } else {
+        return Err(Error::Malformed(format!(
+            "certStatus tag {:#x}",
+            st.raw.first().copied().unwrap_or(0)
+        )));
     };
-    let this_update = generalized_time(r.expect(tag::GENERALIZED_TIME)?.value)?;
+    let this_update = r
+        .expect(tag::GENERALIZED_TIME, "thisUpdate")?
+        .generalized_time()?;
     let next_update = match r.optional(tag::context_constructed(0))? {
-        Some(n) => Some(generalized_time(
-            der::single(n.value, tag::GENERALIZED_TIME, "nextUpdate")?.value,
-        )?),
+        Some(n) => Some(
+            ber::der(n.content, "nextUpdate")?
+                .expect(tag::GENERALIZED_TIME, "a GeneralizedTime")?
+                .generalized_time()?,
+        ),
         None => None,
     };
     let _ = r.optional(tag::context_constructed(1))?;
@@ -357,45 +375,25 @@ fn single_response(data: &[u8]) -> Result<SingleResponse, Error> {
 }
 
 /// (extnID, critical, extnValue content).
-type RawExtension<'a> = (String, bool, &'a [u8]);
+type RawExtension<'a> = (ber::ObjectIdentifier<'a>, bool, &'a [u8]);
 
 /// Extensions ::= SEQUENCE OF Extension.
 fn extensions(data: &[u8]) -> Result<Vec<RawExtension<'_>>, Error> {
-    let seq = der::single(data, tag::SEQUENCE, "Extensions")?;
-    let mut r = Reader::new(seq.value);
+    let seq = ber::der(data, "Extensions")?.expect(tag::SEQUENCE, "an Extensions SEQUENCE")?;
     let mut out = Vec::new();
-    while !r.is_empty() {
-        let e = r.expect(tag::SEQUENCE)?;
-        let mut er = Reader::new(e.value);
-        let oid = der::oid_to_string(er.expect(tag::OID)?.value)?;
+    for extension in seq.children() {
+        let extension = extension?.expect(tag::SEQUENCE, "an Extension")?;
+        let mut er = extension.fields();
+        let id = er.expect(tag::OID, "extnID")?.oid()?;
         let critical = match er.optional(tag::BOOLEAN)? {
-            Some(b) => b.value == [0xff],
+            Some(b) => b.content == [0xff],
             None => false,
         };
-        let value = er.expect(tag::OCTET_STRING)?.value;
+        let value = er.expect(tag::OCTET_STRING, "extnValue")?.content;
         er.finish("Extension")?;
-        out.push((oid, critical, value));
+        out.push((id, critical, value));
     }
     Ok(out)
-}
-
-/// GeneralizedTime "YYYYMMDDHHMMSS[.fff]Z" (RFC 5280 §4.1.2.5.2 forbids fractions in
-/// certificates; OCSP responders do send them, so they are accepted and dropped here).
-pub(crate) fn generalized_time(value: &[u8]) -> Result<OffsetDateTime, Error> {
-    let bad = || Error::Malformed("GeneralizedTime".into());
-    let s = std::str::from_utf8(value).map_err(|_| bad())?;
-    let s = s.strip_suffix('Z').ok_or_else(bad)?;
-    let (main, _frac) = s.split_once('.').unwrap_or((s, ""));
-    if main.len() != 14 || !main.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let n = |a: usize, b: usize| main[a..b].parse::<u32>().map_err(|_| bad());
-    let month = time::Month::try_from(n(4, 6)? as u8).map_err(|_| bad())?;
-    let date = time::Date::from_calendar_date(n(0, 4)? as i32, month, n(6, 8)? as u8)
-        .map_err(|_| bad())?;
-    let t = time::Time::from_hms(n(8, 10)? as u8, n(10, 12)? as u8, n(12, 14)? as u8)
-        .map_err(|_| bad())?;
-    Ok(time::PrimitiveDateTime::new(date, t).assume_utc())
 }
 
 /// ```text
@@ -417,43 +415,23 @@ pub(crate) fn generalized_time(value: &[u8]) -> Result<OffsetDateTime, Error> {
 /// Encodes an `OCSPRequest` for `cert` issued by `issuer` (SHA-1 CertID, as RFC 5019 §2.1.1
 /// requires and every responder understands), with a nonce extension when `nonce` is given.
 pub fn build_request(cert: &Certificate, issuer: &Certificate, nonce: Option<&[u8]>) -> Vec<u8> {
-    let sha1_alg = der::encode_parts(
-        tag::SEQUENCE,
-        &[
-            &der::encode_oid(OID_SHA1).unwrap_or_default(),
-            &der::encode(tag::NULL, &[]),
-        ],
-    );
-    let cert_id = der::encode_parts(
-        tag::SEQUENCE,
-        &[
-            &sha1_alg,
-            &der::encode(
-                tag::OCTET_STRING,
-                &hash(HashAlg::Sha1, issuer.subject().der()),
-            ),
-            &der::encode(
-                tag::OCTET_STRING,
-                &hash(HashAlg::Sha1, &issuer.public_key().bits),
-            ),
-            &der::encode(tag::INTEGER, der::canonical_integer(cert.serial())),
-        ],
-    );
-    let request = der::encode(tag::SEQUENCE, &cert_id);
-    let request_list = der::encode(tag::SEQUENCE, &request);
+    let cert_id = der::sequence(&[
+        &der::algorithm_identifier(oid::SHA1, Some(&der::null())),
+        &der::octet_string(&hash(HashAlg::Sha1, issuer.subject().der())),
+        &der::octet_string(&hash(HashAlg::Sha1, &issuer.public_key().bits)),
+        &der::integer_as_read(canonical_integer(cert.serial())),
+    ]);
+    // Request ::= SEQUENCE { reqCert CertID, singleRequestExtensions [0] OPTIONAL }
+    let request_list = der::sequence(&[&der::sequence(&[&cert_id])]);
     let mut tbs_parts: Vec<Vec<u8>> = vec![request_list];
     if let Some(nonce) = nonce {
-        let ext = der::encode_parts(
-            tag::SEQUENCE,
-            &[
-                &der::encode_oid(OID_OCSP_NONCE).unwrap_or_default(),
-                &der::encode(tag::OCTET_STRING, &der::encode(tag::OCTET_STRING, nonce)),
-            ],
-        );
-        let exts = der::encode(tag::SEQUENCE, &ext);
-        tbs_parts.push(der::encode(tag::context_constructed(2), &exts));
+        // RFC 8954 §2.1: the extnValue's OCTET STRING holds the nonce as an OCTET STRING.
+        let extension = der::sequence(&[
+            &der::oid(oid::OCSP_NONCE),
+            &der::octet_string(&der::octet_string(nonce)),
+        ]);
+        tbs_parts.push(der::explicit(2, &der::sequence(&[&extension])));
     }
-    let refs: Vec<&[u8]> = tbs_parts.iter().map(Vec::as_slice).collect();
-    let tbs = der::encode_parts(tag::SEQUENCE, &refs);
-    der::encode(tag::SEQUENCE, &tbs)
+    let tbs = der::tlv(tag::SEQUENCE, &tbs_parts.concat());
+    der::sequence(&[&tbs])
 }

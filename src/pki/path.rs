@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 
-use crate::pki::cert::{Certificate, key_usage, oid};
+use crate::oid;
+use crate::pki::cert::{Certificate, key_usage};
 use crate::pki::name::{
     GeneralName, NameKey, constraint_is_well_formed, is_dns_name, same_form, wildcard_overlaps,
     within_subtree,
@@ -849,7 +850,7 @@ impl Search<'_> {
             if let Some(maps) = &ext.policy_mappings {
                 if maps
                     .iter()
-                    .any(|(a, b)| a == oid::ANY_POLICY || b == oid::ANY_POLICY)
+                    .any(|(a, b)| *a == oid::ANY_POLICY || *b == oid::ANY_POLICY)
                 {
                     return Err(profile(
                         cert,
@@ -1229,7 +1230,7 @@ fn check_purpose(leaf: &Certificate, policy: &ValidationPolicy) -> Result<(), Pa
             match &ext.extended_key_usage {
                 Some(v)
                     if v.len() == 1
-                        && v[0] == oid::EKU_TIME_STAMPING
+                        && v[0] == oid::KP_TIME_STAMPING
                         && ext.extended_key_usage_critical => {}
                 _ => {
                     return Err(wrong(
@@ -1245,7 +1246,7 @@ fn check_purpose(leaf: &Certificate, policy: &ValidationPolicy) -> Result<(), Pa
             if !ext
                 .extended_key_usage
                 .as_ref()
-                .is_some_and(|v| v.iter().any(|o| o == oid::EKU_OCSP_SIGNING))
+                .is_some_and(|v| v.iter().any(|o| *o == oid::KP_OCSP_SIGNING))
             {
                 return Err(wrong("extendedKeyUsage lacks id-kp-OCSPSigning"));
             }
@@ -1259,7 +1260,9 @@ fn check_purpose(leaf: &Certificate, policy: &ValidationPolicy) -> Result<(), Pa
     }
     if let ExtendedKeyUsage::Require(required) = &policy.extended_key_usage
         && let Some(v) = &ext.extended_key_usage
-        && !v.iter().any(|o| o == required || o == oid::ANY_EKU)
+        && !v
+            .iter()
+            .any(|o| o == required || *o == oid::ANY_EXTENDED_KEY_USAGE)
     {
         return Err(wrong(&format!("extendedKeyUsage lacks {required}")));
     }

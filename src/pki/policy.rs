@@ -7,7 +7,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::pki::cert::oid::ANY_POLICY;
+/// anyPolicy, in the dotted form policies are kept in.
+const ANY_POLICY: &str = crate::oid::ANY_POLICY.dotted();
 
 /// Upper bound on nodes in the tree. PKITS's largest tree has a few dozen nodes; real PKIs
 /// use one to three policies per level. 4,096 leaves room for every legitimate input and stops

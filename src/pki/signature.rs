@@ -16,7 +16,8 @@
 use aws_lc_rs::signature::{self as sig, VerificationAlgorithm};
 use thiserror::Error;
 
-use crate::pki::der::{self, tag};
+use crate::ber::{self, ObjectIdentifier, tag};
+use crate::oid::{self, Oid};
 
 /// Which algorithms and key sizes a signature may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -76,6 +77,23 @@ impl Hash {
             Hash::Sha512 => 64,
         }
     }
+
+    /// Its identifier (RFC 3279 §2.2.1, RFC 5754 §2).
+    pub fn oid(self) -> Oid {
+        match self {
+            Hash::Sha1 => oid::SHA1,
+            Hash::Sha256 => oid::SHA256,
+            Hash::Sha384 => oid::SHA384,
+            Hash::Sha512 => oid::SHA512,
+        }
+    }
+
+    /// The digest `id` names, if kyso computes it.
+    pub fn from_oid(id: &ObjectIdentifier<'_>) -> Option<Hash> {
+        Hash::ALL.into_iter().find(|h| id.is(h.oid()))
+    }
+
+    const ALL: [Hash; 4] = [Hash::Sha1, Hash::Sha256, Hash::Sha384, Hash::Sha512];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -151,44 +169,39 @@ pub struct PublicKey {
     pub bits: Vec<u8>,
 }
 
-const OID_RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
-const OID_RSA_PSS: &str = "1.2.840.113549.1.1.10";
-const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
-const OID_ED25519: &str = "1.3.101.112";
-const OID_DSA: &str = "1.2.840.10040.4.1";
-const OID_P256: &str = "1.2.840.10045.3.1.7";
-const OID_P384: &str = "1.3.132.0.34";
-const OID_MGF1: &str = "1.2.840.113549.1.1.8";
-
 impl PublicKey {
     /// Builds from a parsed SubjectPublicKeyInfo.
     pub(crate) fn from_spki(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> PublicKey {
-        let oid = spki.algorithm.algorithm.to_id_string();
+        let id = spki.algorithm.algorithm.to_id_string();
         let bits = spki.subject_public_key.data.to_vec();
-        let kind = match oid.as_str() {
-            OID_RSA_ENCRYPTION | OID_RSA_PSS => match spki.parsed() {
+        let kind = if id == oid::RSA_ENCRYPTION || id == oid::RSASSA_PSS {
+            match spki.parsed() {
                 Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => KeyKind::Rsa {
                     bits: rsa.key_size(),
                 },
-                _ => KeyKind::Unknown(oid),
-            },
-            OID_EC_PUBLIC_KEY => {
-                let curve = spki
-                    .algorithm
-                    .parameters
-                    .as_ref()
-                    .and_then(|p| p.as_oid().ok())
-                    .map(|o| o.to_id_string())
-                    .unwrap_or_default();
-                match curve.as_str() {
-                    OID_P256 => KeyKind::EcP256,
-                    OID_P384 => KeyKind::EcP384,
-                    _ => KeyKind::EcOther(curve),
-                }
+                _ => KeyKind::Unknown(id),
             }
-            OID_ED25519 => KeyKind::Ed25519,
-            OID_DSA => KeyKind::Dsa,
-            _ => KeyKind::Unknown(oid),
+        } else if id == oid::EC_PUBLIC_KEY {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|o| o.to_id_string())
+                .unwrap_or_default();
+            if curve == oid::SECP256R1 {
+                KeyKind::EcP256
+            } else if curve == oid::SECP384R1 {
+                KeyKind::EcP384
+            } else {
+                KeyKind::EcOther(curve)
+            }
+        } else if id == oid::ED25519 {
+            KeyKind::Ed25519
+        } else if id == oid::DSA {
+            KeyKind::Dsa
+        } else {
+            KeyKind::Unknown(id)
         };
         PublicKey { kind, bits }
     }
@@ -202,28 +215,34 @@ impl PublicKey {
 }
 
 impl SignatureAlgorithm {
-    /// Maps an AlgorithmIdentifier (OID and DER parameters, if any).
+    /// Maps an AlgorithmIdentifier (dotted OID and DER parameters, if any).
     pub fn from_oid_and_params(
-        oid: &str,
+        id: &str,
         params: Option<&[u8]>,
     ) -> Result<SignatureAlgorithm, SignatureError> {
         use SignatureAlgorithm::*;
-        Ok(match oid {
-            "1.2.840.113549.1.1.5" => RsaPkcs1(Hash::Sha1),
-            "1.2.840.113549.1.1.11" => RsaPkcs1(Hash::Sha256),
-            "1.2.840.113549.1.1.12" => RsaPkcs1(Hash::Sha384),
-            "1.2.840.113549.1.1.13" => RsaPkcs1(Hash::Sha512),
-            "1.2.840.10045.4.1" => Ecdsa(Hash::Sha1),
-            "1.2.840.10045.4.3.2" => Ecdsa(Hash::Sha256),
-            "1.2.840.10045.4.3.3" => Ecdsa(Hash::Sha384),
-            "1.2.840.10045.4.3.4" => Ecdsa(Hash::Sha512),
-            OID_ED25519 => Ed25519,
-            "1.2.840.10040.4.3" | "2.16.840.1.101.3.4.3.2" => Dsa,
-            OID_RSA_PSS => RsaPss(pss_parameters(
-                params.ok_or(SignatureError::BadParameters("RSA-PSS without parameters"))?,
-            )?),
-            other => Unknown(other.to_owned()),
-        })
+        if id == oid::RSASSA_PSS {
+            return Ok(RsaPss(pss_parameters(params.ok_or(
+                SignatureError::BadParameters("RSA-PSS without parameters"),
+            )?)?));
+        }
+        let known = [
+            (oid::SHA1_WITH_RSA, RsaPkcs1(Hash::Sha1)),
+            (oid::SHA256_WITH_RSA, RsaPkcs1(Hash::Sha256)),
+            (oid::SHA384_WITH_RSA, RsaPkcs1(Hash::Sha384)),
+            (oid::SHA512_WITH_RSA, RsaPkcs1(Hash::Sha512)),
+            (oid::ECDSA_WITH_SHA1, Ecdsa(Hash::Sha1)),
+            (oid::ECDSA_WITH_SHA256, Ecdsa(Hash::Sha256)),
+            (oid::ECDSA_WITH_SHA384, Ecdsa(Hash::Sha384)),
+            (oid::ECDSA_WITH_SHA512, Ecdsa(Hash::Sha512)),
+            (oid::ED25519, Ed25519),
+            (oid::DSA_WITH_SHA1, Dsa),
+            (oid::DSA_WITH_SHA256, Dsa),
+        ];
+        Ok(known
+            .into_iter()
+            .find(|(known, _)| id == *known)
+            .map_or_else(|| Unknown(id.to_owned()), |(_, algorithm)| algorithm))
     }
 
     pub fn name(&self) -> &'static str {
@@ -255,9 +274,10 @@ impl SignatureAlgorithm {
 /// hash must be the message hash and the trailer field 1.
 fn pss_parameters(params: &[u8]) -> Result<PssParameters, SignatureError> {
     let bad = SignatureError::BadParameters;
-    let seq = der::single(params, tag::SEQUENCE, "RSASSA-PSS-params")
+    let seq = ber::der(params, "RSASSA-PSS-params")
+        .and_then(|e| e.expect(tag::SEQUENCE, "a SEQUENCE"))
         .map_err(|_| bad("not a SEQUENCE"))?;
-    let mut r = der::Reader::new(seq.value);
+    let mut r = seq.fields();
     let mut hash = Hash::Sha1;
     let mut mgf_hash = Hash::Sha1;
     let mut salt = 20u64;
@@ -265,37 +285,45 @@ fn pss_parameters(params: &[u8]) -> Result<PssParameters, SignatureError> {
         .optional(tag::context_constructed(0))
         .map_err(|_| bad("hashAlgorithm"))?
     {
-        hash = hash_alg(h.value)?;
+        hash = hash_alg(h.content)?;
     }
     if let Some(m) = r
         .optional(tag::context_constructed(1))
         .map_err(|_| bad("maskGenAlgorithm"))?
     {
-        let alg =
-            der::single(m.value, tag::SEQUENCE, "mgf").map_err(|_| bad("maskGenAlgorithm"))?;
-        let mut ar = der::Reader::new(alg.value);
-        let oid = ar.expect(tag::OID).map_err(|_| bad("maskGenAlgorithm"))?;
-        if der::oid_to_string(oid.value).ok().as_deref() != Some(OID_MGF1) {
+        let mgf = ber::der(m.content, "maskGenAlgorithm")
+            .and_then(|e| e.expect(tag::SEQUENCE, "a SEQUENCE"))
+            .map_err(|_| bad("maskGenAlgorithm"))?;
+        let mut fields = mgf.fields();
+        let id = fields
+            .expect(tag::OID, "an OBJECT IDENTIFIER")
+            .and_then(|o| o.oid())
+            .map_err(|_| bad("maskGenAlgorithm"))?;
+        if !id.is(oid::MGF1) {
             return Err(bad("mask generation function is not MGF1"));
         }
-        let inner = ar.expect(tag::SEQUENCE).map_err(|_| bad("MGF1 hash"))?;
+        let inner = fields
+            .expect(tag::SEQUENCE, "the MGF1 hash")
+            .map_err(|_| bad("MGF1 hash"))?;
         mgf_hash = hash_alg(inner.raw)?;
     }
     if let Some(s) = r
         .optional(tag::context_constructed(2))
         .map_err(|_| bad("saltLength"))?
     {
-        let int =
-            der::single(s.value, tag::INTEGER, "saltLength").map_err(|_| bad("saltLength"))?;
-        salt = der::small_uint(int.value).map_err(|_| bad("saltLength"))?;
+        salt = ber::der(s.content, "saltLength")
+            .and_then(|i| i.expect(tag::INTEGER, "an INTEGER"))
+            .and_then(|i| i.small_unsigned())
+            .map_err(|_| bad("saltLength"))?;
     }
     if let Some(t) = r
         .optional(tag::context_constructed(3))
         .map_err(|_| bad("trailerField"))?
     {
-        let int =
-            der::single(t.value, tag::INTEGER, "trailerField").map_err(|_| bad("trailerField"))?;
-        if der::small_uint(int.value).ok() != Some(1) {
+        let trailer = ber::der(t.content, "trailerField")
+            .and_then(|i| i.expect(tag::INTEGER, "an INTEGER"))
+            .map_err(|_| bad("trailerField"))?;
+        if trailer.small_unsigned().ok() != Some(1) {
             return Err(bad("trailerField is not 1"));
         }
     }
@@ -349,20 +377,15 @@ fn pss_verification(p: PssParameters) -> Option<&'static sig::RsaParameters> {
     }))
 }
 
+/// The digest a DER hash `AlgorithmIdentifier` names (its parameters are not read).
 fn hash_alg(alg_identifier: &[u8]) -> Result<Hash, SignatureError> {
-    let seq = der::single(alg_identifier, tag::SEQUENCE, "AlgorithmIdentifier")
-        .map_err(|_| SignatureError::BadParameters("hash AlgorithmIdentifier"))?;
-    let mut r = der::Reader::new(seq.value);
-    let oid = r
-        .expect(tag::OID)
-        .map_err(|_| SignatureError::BadParameters("hash AlgorithmIdentifier"))?;
-    match der::oid_to_string(oid.value).unwrap_or_default().as_str() {
-        "1.3.14.3.2.26" => Ok(Hash::Sha1),
-        "2.16.840.1.101.3.4.2.1" => Ok(Hash::Sha256),
-        "2.16.840.1.101.3.4.2.2" => Ok(Hash::Sha384),
-        "2.16.840.1.101.3.4.2.3" => Ok(Hash::Sha512),
-        _ => Err(SignatureError::BadParameters("unsupported hash")),
-    }
+    let malformed = || SignatureError::BadParameters("hash AlgorithmIdentifier");
+    let id = ber::der(alg_identifier, "AlgorithmIdentifier")
+        .and_then(|e| e.expect(tag::SEQUENCE, "a SEQUENCE"))
+        .and_then(|e| e.fields().expect(tag::OID, "an OBJECT IDENTIFIER"))
+        .and_then(|o| o.oid())
+        .map_err(|_| malformed())?;
+    Hash::from_oid(&id).ok_or(SignatureError::BadParameters("unsupported hash"))
 }
 
 /// Verifies `signature` over `message` with `key` under `policy`: the algorithm must be one the
@@ -465,7 +488,7 @@ pub fn verify_value(
         }
         (_, KeyKind::Dsa) => {
             return Err(SignatureError::UnsupportedKey {
-                oid: OID_DSA.into(),
+                oid: oid::DSA.dotted().into(),
             });
         }
         (_, KeyKind::Unknown(oid)) | (_, KeyKind::EcOther(oid)) => {

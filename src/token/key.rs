@@ -429,7 +429,7 @@ pub(crate) fn mechanism(algorithm: SignatureAlgorithm) -> Mechanism<'static> {
 /// pads but does not wrap), the bare digest for PSS and ECDSA.
 pub(crate) fn mechanism_input(algorithm: SignatureAlgorithm, digest: &[u8]) -> Vec<u8> {
     match algorithm {
-        SignatureAlgorithm::RsaPkcs1v15(d) => [d.digest_info_prefix(), digest].concat(),
+        SignatureAlgorithm::RsaPkcs1v15(d) => d.digest_info(digest),
         _ => digest.to_vec(),
     }
 }

@@ -15,8 +15,9 @@ use cryptoki::object::{Attribute, AttributeType, CertificateType, ObjectClass};
 use super::key::{KeyOptions, TokenKey, find_handles};
 use super::pool::Token;
 use super::{Error, spki};
-use crate::asn1;
-use crate::signer::{Curve, Signer};
+use crate::ber::{self, tag};
+use crate::der;
+use crate::signer::{Curve, Signer, rsa_public_key, spki_key_bits};
 
 /// Key types `kyso token keygen` creates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,7 +134,7 @@ pub fn generate_key_pair(
             } else {
                 Curve::P384
             };
-            public.push(Attribute::EcParams(spki::curve_oid(curve).to_vec()));
+            public.push(Attribute::EcParams(spki::curve_params(curve)));
             Mechanism::EccKeyPairGen
         }
     };
@@ -158,8 +159,10 @@ pub fn generate_key_pair(
                 Attribute::Modulus(m) => modulus = Some(m),
                 Attribute::PublicExponent(e) => exponent = Some(e),
                 Attribute::EcPoint(p) => {
-                    bits = match asn1::read_tlv(&p) {
-                        Some((asn1::OCTET_STRING, inner, [])) => inner.to_vec(),
+                    // PKCS#11 v2.40 §2.3.3 wraps the point in an OCTET STRING; some tokens
+                    // return it bare.
+                    bits = match ber::der(&p, "CKA_EC_POINT") {
+                        Ok(wrapped) if wrapped.is(tag::OCTET_STRING) => wrapped.content.to_vec(),
                         _ => p,
                     }
                 }
@@ -167,7 +170,7 @@ pub fn generate_key_pair(
             }
         }
         if let (Some(m), Some(e)) = (modulus, exponent) {
-            bits = asn1::sequence(&[&asn1::unsigned_integer(&m), &asn1::unsigned_integer(&e)]);
+            bits = rsa_public_key(&m, &e);
         }
         let id = sha1(&bits);
         s.update_attributes(public_handle, &[Attribute::Id(id.clone())])?;
@@ -207,7 +210,8 @@ pub fn import_certificate(
     let cert_spki = cert.tbs_certificate.subject_pki.raw;
     let subject = cert.tbs_certificate.subject.as_raw().to_vec();
     let issuer = cert.tbs_certificate.issuer.as_raw().to_vec();
-    let serial = asn1::tlv(asn1::INTEGER, cert.tbs_certificate.raw_serial());
+    // CKA_SERIAL_NUMBER is the DER INTEGER (PKCS#11 v2.40 §4.6.3), as the certificate has it.
+    let serial = der::integer_as_read(cert.tbs_certificate.raw_serial());
 
     let key_exists = token.with_session("C_FindObjects", |s| {
         Ok(find_handles(s, ObjectClass::PRIVATE_KEY, Some(label), id)?.len() == 1)
@@ -226,7 +230,7 @@ pub fn import_certificate(
     } else {
         match id {
             Some(id) => id.to_vec(),
-            None => sha1(asn1::spki_key_bits(cert_spki).unwrap_or(cert_spki)),
+            None => sha1(spki_key_bits(cert_spki).unwrap_or(cert_spki)),
         }
     };
 

@@ -10,9 +10,9 @@ use std::path::PathBuf;
 
 use cryptoki::types::AuthPin;
 use secrecy::ExposeSecret;
-use zeroize::Zeroizing;
 
 use super::Error;
+use crate::secret::{self, SecretSource};
 
 /// A token PIN. Wiped from memory on drop; never printed.
 pub struct Pin(AuthPin);
@@ -57,73 +57,51 @@ pub enum PinSource {
 
 impl PinSource {
     pub fn parse(text: &str) -> Result<Self, Error> {
-        if let Some(path) = text.strip_prefix("file:") {
-            // Accept file:/abs, file:///abs and file:relative.
-            let path = path.strip_prefix("//").unwrap_or(path);
-            if path.is_empty() {
-                return Err(bad_source("empty file path"));
-            }
-            Ok(PinSource::File(PathBuf::from(path)))
-        } else if let Some(name) = text.strip_prefix("env:") {
-            if name.is_empty() || name.contains('=') {
-                return Err(bad_source("not an environment variable name"));
-            }
-            Ok(PinSource::Env(name.to_owned()))
-        } else if text == "prompt" {
-            Ok(PinSource::Prompt)
-        } else {
-            Err(bad_source("expected file:/path, env:NAME or prompt"))
+        if text == "prompt" {
+            return Ok(PinSource::Prompt);
+        }
+        if !(text.starts_with("file:") || text.starts_with("env:")) {
+            return Err(bad_source("expected file:/path, env:NAME or prompt"));
+        }
+        let source = SecretSource::parse(text).map_err(|e| match e {
+            secret::Error::BadSource { reason } => bad_source(reason),
+            other => bad_source(&other.to_string()),
+        })?;
+        match source {
+            SecretSource::File(path) => Ok(PinSource::File(path)),
+            SecretSource::Env(name) => Ok(PinSource::Env(name)),
         }
     }
 
     /// Reads the PIN. Error messages name the source, never its contents.
     pub fn read(&self, token: &str) -> Result<Pin, Error> {
-        let text = match self {
-            PinSource::File(path) => {
-                let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| Error::PinSource {
-                    source_name: self.to_string(),
-                    reason: e.kind().to_string(),
-                })?);
-                let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or(&[]);
-                let first_line = first_line.strip_suffix(b"\r").unwrap_or(first_line);
-                std::str::from_utf8(first_line)
-                    .map_err(|_| Error::PinSource {
-                        source_name: self.to_string(),
-                        reason: "not UTF-8".to_owned(),
-                    })?
-                    .to_owned()
-            }
-            PinSource::Env(name) => std::env::var(name).map_err(|e| Error::PinSource {
-                source_name: self.to_string(),
-                reason: match e {
-                    std::env::VarError::NotPresent => "not set".to_owned(),
-                    std::env::VarError::NotUnicode(_) => "not UTF-8".to_owned(),
-                },
-            })?,
+        let failed = |reason: String| Error::PinSource {
+            source_name: self.to_string(),
+            reason,
+        };
+        let mut text = match self {
+            PinSource::File(path) => SecretSource::File(path.clone())
+                .read_text()
+                .map_err(failed)?,
+            PinSource::Env(name) => SecretSource::Env(name.clone())
+                .read_text()
+                .map_err(failed)?,
             PinSource::Prompt => {
                 // rpassword asks on the controlling terminal; a service, a cron job or a pipe
                 // has none, and the OS's "no such device" says nothing useful.
                 if std::fs::File::open("/dev/tty").is_err() {
-                    return Err(Error::PinSource {
-                        source_name: self.to_string(),
-                        reason: "there is no terminal to ask on: use pin-source=file:… or env:… where no one is at a keyboard".to_owned(),
-                    });
+                    return Err(failed("there is no terminal to ask on: use pin-source=file:… or env:… where no one is at a keyboard".to_owned()));
                 }
-                rpassword::prompt_password(format!("PIN for token `{token}`: ")).map_err(|e| {
-                    Error::PinSource {
-                        source_name: self.to_string(),
-                        reason: format!("cannot read from the terminal: {e}"),
-                    }
-                })?
+                let typed = rpassword::prompt_password(format!("PIN for token `{token}`: "))
+                    .map_err(|e| failed(format!("cannot read from the terminal: {e}")))?;
+                if typed.is_empty() {
+                    return Err(failed("empty PIN".to_owned()));
+                }
+                zeroize::Zeroizing::new(typed)
             }
         };
-        if text.is_empty() {
-            return Err(Error::PinSource {
-                source_name: self.to_string(),
-                reason: "empty PIN".to_owned(),
-            });
-        }
-        Ok(Pin::new(text))
+        // The string's buffer moves into the Pin, which wipes it on drop.
+        Ok(Pin::new(std::mem::take(&mut *text)))
     }
 }
 

@@ -4,50 +4,47 @@
 //! `CKA_EC_PARAMS` (the DER curve OID) and `CKA_EC_POINT` (PKCS#11 v2.40 §2.3.3: a DER OCTET
 //! STRING holding the uncompressed point, though some tokens return the bare point).
 
-use crate::asn1;
-use crate::signer::Curve;
-
-/// `rsaEncryption` (RFC 8017 appendix A.1), DER.
-const RSA_ENCRYPTION: &[u8] = &[
-    0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
-];
-/// `id-ecPublicKey` (RFC 5480 §2.1.1), DER.
-const EC_PUBLIC_KEY: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-/// `secp256r1` (RFC 5480 §2.1.1.1), DER.
-pub(crate) const SECP256R1: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-/// `secp384r1` (RFC 5480 §2.1.1.1), DER.
-pub(crate) const SECP384R1: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
+use crate::ber::{self, tag};
+use crate::der;
+use crate::oid;
+use crate::signer::{Curve, rsa_public_key};
 
 /// The SPKI of an RSA public key.
 pub(crate) fn rsa(modulus: &[u8], public_exponent: &[u8]) -> Vec<u8> {
-    let algorithm = asn1::sequence(&[RSA_ENCRYPTION, &[asn1::NULL, 0]]);
-    let key = asn1::sequence(&[
-        &asn1::unsigned_integer(modulus),
-        &asn1::unsigned_integer(public_exponent),
-    ]);
-    asn1::sequence(&[&algorithm, &asn1::bit_string(&key)])
+    // RFC 8017 appendix A.1: rsaEncryption with NULL parameters.
+    let algorithm = der::algorithm_identifier(oid::RSA_ENCRYPTION, Some(&der::null()));
+    der::sequence(&[
+        &algorithm,
+        &der::bit_string(&rsa_public_key(modulus, public_exponent)),
+    ])
 }
 
 /// The SPKI of an EC public key given its uncompressed point.
 pub(crate) fn ec(curve: Curve, point: &[u8]) -> Vec<u8> {
-    let algorithm = asn1::sequence(&[EC_PUBLIC_KEY, curve_oid(curve)]);
-    asn1::sequence(&[&algorithm, &asn1::bit_string(point)])
+    // RFC 5480 §2.1.1: id-ecPublicKey with the named curve as parameters.
+    let algorithm = der::algorithm_identifier(oid::EC_PUBLIC_KEY, Some(&curve_params(curve)));
+    der::sequence(&[&algorithm, &der::bit_string(point)])
 }
 
-pub(crate) fn curve_oid(curve: Curve) -> &'static [u8] {
+/// The `CKA_EC_PARAMS` value naming `curve`: the DER OBJECT IDENTIFIER of the named curve
+/// (PKCS#11 v2.40 §2.3.3, RFC 5480 §2.1.1.1).
+pub(crate) fn curve_params(curve: Curve) -> Vec<u8> {
+    der::oid(curve_oid(curve))
+}
+
+fn curve_oid(curve: Curve) -> oid::Oid {
     match curve {
-        Curve::P256 => SECP256R1,
-        Curve::P384 => SECP384R1,
+        Curve::P256 => oid::SECP256R1,
+        Curve::P384 => oid::SECP384R1,
     }
 }
 
 /// The curve named by a `CKA_EC_PARAMS` value, if kyso supports it.
 pub(crate) fn curve_from_params(params: &[u8]) -> Option<Curve> {
-    match params {
-        SECP256R1 => Some(Curve::P256),
-        SECP384R1 => Some(Curve::P384),
-        _ => None,
-    }
+    let named = ber::der(params, "CKA_EC_PARAMS").ok()?.oid().ok()?;
+    [Curve::P256, Curve::P384]
+        .into_iter()
+        .find(|c| named.is(curve_oid(*c)))
 }
 
 /// The uncompressed point in a `CKA_EC_POINT` value, accepting both the DER-wrapped form the
@@ -57,12 +54,11 @@ pub(crate) fn ec_point(attribute: &[u8], curve: Curve) -> Option<Vec<u8>> {
     if attribute.len() == bare_len && attribute[0] == 0x04 {
         return Some(attribute.to_vec());
     }
-    match asn1::read_tlv(attribute)? {
-        (asn1::OCTET_STRING, point, []) if point.len() == bare_len && point[0] == 0x04 => {
-            Some(point.to_vec())
-        }
-        _ => None,
-    }
+    let wrapped = ber::der(attribute, "CKA_EC_POINT")
+        .and_then(|e| e.expect(tag::OCTET_STRING, "an OCTET STRING"))
+        .ok()?;
+    let point = wrapped.content;
+    (point.len() == bare_len && point[0] == 0x04).then(|| point.to_vec())
 }
 
 #[cfg(test)]
@@ -75,7 +71,7 @@ mod tests {
         let mut point = vec![0x04];
         point.extend([7u8; 64]);
         assert_eq!(ec_point(&point, Curve::P256).as_deref(), Some(&point[..]));
-        let wrapped = asn1::tlv(asn1::OCTET_STRING, &point);
+        let wrapped = der::octet_string(&point);
         assert_eq!(ec_point(&wrapped, Curve::P256).as_deref(), Some(&point[..]));
         assert_eq!(ec_point(&wrapped, Curve::P384), None);
         assert_eq!(ec_point(&[0x04, 0x01], Curve::P256), None);
@@ -95,7 +91,11 @@ mod tests {
             }
             other => panic!("not RSA: {other:?}"),
         }
-        assert!(asn1::spki_key_bits(&spki).unwrap().starts_with(&[0x30]));
+        assert!(
+            crate::signer::spki_key_bits(&spki)
+                .unwrap()
+                .starts_with(&[0x30])
+        );
     }
 
     #[test]
@@ -106,8 +106,13 @@ mod tests {
         let (_, parsed) = x509_parser::x509::SubjectPublicKeyInfo::from_der(&spki).unwrap();
         assert_eq!(
             parsed.algorithm.algorithm.to_id_string(),
-            "1.2.840.10045.2.1"
+            oid::EC_PUBLIC_KEY
         );
-        assert_eq!(asn1::spki_key_bits(&spki), Some(&point[..]));
+        assert_eq!(crate::signer::spki_key_bits(&spki), Some(&point[..]));
+        assert_eq!(
+            curve_from_params(&curve_params(Curve::P384)),
+            Some(Curve::P384)
+        );
+        assert_eq!(curve_from_params(&der::oid(oid::SHA256)), None);
     }
 }

@@ -711,7 +711,7 @@ fn signed_attributes<'x>(
     }
     if !attributes
         .content_type()
-        .is_some_and(|c| c.is(cms::oid::DATA))
+        .is_some_and(|c| c.is(crate::oid::DATA))
     {
         report.fail(
             SubIndication::FormatFailure,
@@ -723,7 +723,7 @@ fn signed_attributes<'x>(
         report.fail(SubIndication::NoSigningCertificateFound, problem);
         return None;
     }
-    if attributes.count(cms::oid::SIGNING_CERTIFICATE_V2) == 0 && format == Format::Pades {
+    if attributes.count(crate::oid::SIGNING_CERTIFICATE_V2) == 0 && format == Format::Pades {
         report.format = "CMS (no signing-certificate attribute)".to_owned();
     }
     Some(&attributes.signed_bytes)
@@ -801,7 +801,7 @@ fn signing_time(
     let attribute = info
         .unsigned_attributes
         .iter()
-        .find(|a| a.oid.is(cms::oid::SIGNATURE_TIMESTAMP_TOKEN))?;
+        .find(|a| a.oid.is(crate::oid::SIGNATURE_TIMESTAMP_TOKEN))?;
     let token = match attribute.values.as_slice() {
         [value] => value.definite().map_err(|e| e.to_string()),
         _ => Err("the timestamp attribute holds more than one token".to_owned()),
@@ -998,21 +998,26 @@ impl MessageDigest {
     }
 }
 
-fn digest_algorithm(oid: &crate::ber::Oid) -> Result<MessageDigest, String> {
-    Ok(match oid.to_string().as_str() {
-        "2.16.840.1.101.3.4.2.1" => MessageDigest::Sha256,
-        "2.16.840.1.101.3.4.2.2" => MessageDigest::Sha384,
-        "2.16.840.1.101.3.4.2.3" => MessageDigest::Sha512,
-        "1.3.14.3.2.26" => MessageDigest::Sha1,
+fn digest_algorithm(oid: &crate::ber::ObjectIdentifier<'_>) -> Result<MessageDigest, String> {
+    use crate::oid::*;
+    let known = [
+        (SHA256, MessageDigest::Sha256),
+        (SHA384, MessageDigest::Sha384),
+        (SHA512, MessageDigest::Sha512),
+        (SHA1, MessageDigest::Sha1),
         // Some signers (one ETSI plugtest sample among them) write the signature algorithm
         // where the digest algorithm belongs; the digest it names is unambiguous, and DSS reads
         // it the same way.
-        "1.2.840.113549.1.1.5" => MessageDigest::Sha1,
-        "1.2.840.113549.1.1.11" => MessageDigest::Sha256,
-        "1.2.840.113549.1.1.12" => MessageDigest::Sha384,
-        "1.2.840.113549.1.1.13" => MessageDigest::Sha512,
-        other => return Err(format!("digest algorithm {other} is not supported")),
-    })
+        (SHA1_WITH_RSA, MessageDigest::Sha1),
+        (SHA256_WITH_RSA, MessageDigest::Sha256),
+        (SHA384_WITH_RSA, MessageDigest::Sha384),
+        (SHA512_WITH_RSA, MessageDigest::Sha512),
+    ];
+    known
+        .into_iter()
+        .find(|(id, _)| oid.is(*id))
+        .map(|(_, digest)| digest)
+        .ok_or_else(|| format!("digest algorithm {oid} is not supported"))
 }
 
 fn find_signer(sid: &SignerId<'_>, pool: &[Certificate]) -> Option<Certificate> {
@@ -1045,7 +1050,7 @@ fn signing_certificate_problem(
     attributes: &cms::SignedAttributes<'_>,
     leaf: &Certificate,
 ) -> Option<String> {
-    let attribute = attributes.get(cms::oid::SIGNING_CERTIFICATE_V2)?;
+    let attribute = attributes.get(crate::oid::SIGNING_CERTIFICATE_V2)?;
     let [value] = attribute.values.as_slice() else {
         return Some("signingCertificateV2 holds more than one value".to_owned());
     };
@@ -1089,11 +1094,13 @@ fn signature_check(
     let hash = digest.hash();
     // CMS allows naming only the key type (rsaEncryption, id-ecPublicKey) with the digest
     // given separately (RFC 3370 §3.2, RFC 5753 §2.1.1).
-    let algorithm = match oid.as_str() {
-        "1.2.840.113549.1.1.1" => SignatureAlgorithm::RsaPkcs1(hash),
-        "1.2.840.10045.2.1" => SignatureAlgorithm::Ecdsa(hash),
-        _ => SignatureAlgorithm::from_oid_and_params(&oid, info.signature_algorithm.parameters)
-            .map_err(|e| (SubIndication::CryptoConstraintsFailure, e.to_string()))?,
+    let algorithm = if info.signature_algorithm.oid.is(crate::oid::RSA_ENCRYPTION) {
+        SignatureAlgorithm::RsaPkcs1(hash)
+    } else if info.signature_algorithm.oid.is(crate::oid::EC_PUBLIC_KEY) {
+        SignatureAlgorithm::Ecdsa(hash)
+    } else {
+        SignatureAlgorithm::from_oid_and_params(&oid, info.signature_algorithm.parameters)
+            .map_err(|e| (SubIndication::CryptoConstraintsFailure, e.to_string()))?
     };
     let key = PublicKey::from_spki_der(leaf.spki_der()).ok_or_else(|| {
         (

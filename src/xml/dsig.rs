@@ -435,12 +435,3 @@ pub fn verify_signature(
         }
     }
 }
-
-/// `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }` from the unsigned
-/// big-endian values of an `RSAKeyValue`.
-pub fn rsa_public_key_der(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
-    crate::asn1::sequence(&[
-        &crate::asn1::unsigned_integer(modulus),
-        &crate::asn1::unsigned_integer(exponent),
-    ])
-}

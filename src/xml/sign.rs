@@ -57,7 +57,7 @@ pub enum Level {
     #[default]
     XadesB,
     /// XAdES baseline B-T: B-B plus a signature time-stamp from the RFC 3161 TSA at this
-    /// `http://` URL.
+    /// `http://` or `https://` URL, reached with [`SignOptions::tsa_access`].
     XadesT { tsa_url: String },
 }
 
@@ -74,7 +74,10 @@ pub struct SignOptions {
     /// The time written as XAdES `SigningTime`, and the seed of the generated `Id`s.
     pub signing_time: SystemTime,
     pub limits: Limits,
+    /// For the whole exchange with the TSA (B-T).
     pub tsa_timeout: Duration,
+    /// The TSA's CA and credentials (B-T); by default the platform's roots and none.
+    pub tsa_access: crate::tsp::Access,
 }
 
 impl SignOptions {
@@ -91,6 +94,7 @@ impl SignOptions {
             signing_time,
             limits: Limits::default(),
             tsa_timeout: Duration::from_secs(30),
+            tsa_access: crate::tsp::Access::default(),
         }
     }
 }
@@ -254,8 +258,12 @@ pub fn sign(
             let tsa_digest = signer.algorithm().digest();
             let hashed = tsa_digest.digest(&octets);
             let nonce = &digest_bytes(&ids.signature, &signing_time)[..8];
-            let token =
-                crate::tsp::timestamp(tsa_url, tsa_digest, &hashed, nonce, options.tsa_timeout)?;
+            let tsa = crate::tsp::Tsa {
+                url: tsa_url.clone(),
+                timeout: options.tsa_timeout,
+                access: options.tsa_access.clone(),
+            };
+            let token = crate::tsp::timestamp(&tsa, tsa_digest, &hashed, nonce)?;
             let qp = doc
                 .descendants()
                 .find(|n| {

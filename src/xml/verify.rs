@@ -1473,10 +1473,11 @@ fn collect_key(
                 .ok_or_else(|| format_error(node, "RSAKeyValue incomplete"))?;
             decode_base64(n)
         };
-        m.keys.push(PublicKey::RsaPkcs1(dsig::rsa_public_key_der(
-            &part("Modulus")?,
-            &part("Exponent")?,
-        )));
+        m.keys
+            .push(PublicKey::RsaPkcs1(crate::signer::rsa_public_key(
+                &part("Modulus")?,
+                &part("Exponent")?,
+            )));
     } else if dsig11("ECKeyValue") {
         let curve = node
             .children()

@@ -16,6 +16,7 @@ use super::dsig::{DSIG_NS, DigestMethod, XADES_NS};
 use super::verify::{
     IdIndex, SignatureReport, SignerKey, Status, SubIndication, decode_base64, is_dsig, line_of,
 };
+use crate::signer::DigestAlgorithm;
 
 /// What the qualifying properties say and how they check out.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,7 +70,7 @@ pub struct SignatureTimestamp {
     pub message: Vec<u8>,
     pub imprint: Imprint,
     /// The token's `genTime`, when readable.
-    pub gen_time: Option<String>,
+    pub gen_time: Option<time::OffsetDateTime>,
 }
 
 /// Whether the token's message imprint is the digest of this signature's canonical
@@ -212,10 +213,9 @@ pub(crate) fn inspect(
             &Subtree::new(signature_value, Comments::Strip),
             &algorithm,
         );
-        let (imprint, gen_time) = match crate::tsp::tst_info(&token) {
+        let (imprint, gen_time) = match crate::cms::TstInfo::of_token(&token) {
             Ok(info) => {
-                let ok = info
-                    .digest()
+                let ok = DigestAlgorithm::from_oid(&info.hash_algorithm())
                     .is_some_and(|d| d.digest(&octets) == info.hashed_message);
                 (
                     if ok {
@@ -287,21 +287,14 @@ pub(crate) fn unsigned_properties(
     )
 }
 
-/// DER `IssuerSerial` (RFC 5035 §3): `SEQUENCE { issuer GeneralNames, serialNumber INTEGER }`,
-/// the issuer as one `directoryName` ([4], explicit).
+/// DER `IssuerSerial` (RFC 5035 §3) of `der`'s issuer and serial number, as CAdES writes it.
 fn issuer_serial_v2(der: &[u8]) -> Result<Vec<u8>, super::Error> {
     let (_, cert) = x509_parser::parse_x509_certificate(der)
         .map_err(|e| super::Error::Certificate(e.to_string()))?;
-    let name = cert.tbs_certificate.issuer.as_raw();
-    let serial = cert.tbs_certificate.raw_serial();
-    let directory_name = tlv(0xA4, name);
-    let general_names = tlv(0x30, &directory_name);
-    let serial = tlv(0x02, serial);
-    Ok(tlv(0x30, &[general_names, serial].concat()))
-}
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    crate::asn1::tlv(tag, content)
+    Ok(crate::cms::issuer_serial(
+        cert.tbs_certificate.issuer.as_raw(),
+        cert.tbs_certificate.raw_serial(),
+    ))
 }
 
 fn is_xades(n: Node<'_, '_>, local: &str) -> bool {

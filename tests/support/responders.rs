@@ -5,7 +5,9 @@
 //!
 //! The front answers one request at a time, at most [`MAX_REQUESTS`], and its thread ends by
 //! itself after [`LIFETIME`] whatever happens to the test; dropping [`Responders`] stops it at
-//! once (later requests are refused, which is how tests take a service down).
+//! once (later requests are refused, which is how tests take a service down). A TSA route can
+//! also misbehave as real ones do ([`Delivery`], [`Responders::serve_tsa_with`]): a chunked
+//! answer, an answer trickled slower than any deadline, credentials required.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -37,9 +39,30 @@ struct Routes {
     files: Vec<(String, &'static str, Vec<u8>)>,
     /// POST path → OpenSSL working directory.
     ocsp: Vec<(String, PathBuf)>,
-    tsa: Vec<(String, PathBuf)>,
+    tsa: Vec<(String, TsaRoute)>,
+    /// POST path → a fixed answer, whatever was asked.
+    answers: Vec<(String, Vec<u8>)>,
     /// POST paths answered with HTTP 500, as a broken service would.
     failing: Vec<String>,
+}
+
+#[derive(Clone)]
+struct TsaRoute {
+    dir: PathBuf,
+    delivery: Delivery,
+    /// The `Authorization` header the TSA wants; anything else gets 401.
+    authorization: Option<String>,
+}
+
+/// How a TSA route sends its answer.
+#[derive(Clone, Copy, Debug)]
+pub enum Delivery {
+    /// With a Content-Length.
+    Sized,
+    /// `Transfer-Encoding: chunked`, in chunks of this many bytes (RFC 9112 §7.1).
+    Chunked(usize),
+    /// With a Content-Length, one byte per pause: a TSA slower than any deadline.
+    Trickled(Duration),
 }
 
 impl Responders {
@@ -81,6 +104,11 @@ impl Responders {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
+    /// The loopback port the front listens on (for [`super::https::HttpsFront`]).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// Requests answered so far.
     pub fn served(&self) -> usize {
         self.served.load(Ordering::Relaxed)
@@ -106,11 +134,35 @@ impl Responders {
 
     /// Answers `POST path` with `openssl ts -reply` working in `tsa`'s directory.
     pub fn serve_tsa(&self, path: &str, tsa: &Tsa) {
+        self.serve_tsa_with(path, tsa, Delivery::Sized, None);
+    }
+
+    /// Like [`Responders::serve_tsa`], delivered as `delivery` says, and only to requests whose
+    /// `Authorization` header is `authorization` when one is given (others get 401).
+    pub fn serve_tsa_with(
+        &self,
+        path: &str,
+        tsa: &Tsa,
+        delivery: Delivery,
+        authorization: Option<&str>,
+    ) {
+        self.routes.lock().unwrap().tsa.push((
+            path.to_owned(),
+            TsaRoute {
+                dir: tsa.dir().to_owned(),
+                delivery,
+                authorization: authorization.map(str::to_owned),
+            },
+        ));
+    }
+
+    /// Answers `POST path` with `body`, whatever was asked.
+    pub fn answer(&self, path: &str, body: Vec<u8>) {
         self.routes
             .lock()
             .unwrap()
-            .tsa
-            .push((path.to_owned(), tsa.dir().to_owned()));
+            .answers
+            .push((path.to_owned(), body));
     }
 
     /// Answers `POST path` with HTTP 500.
@@ -243,16 +295,19 @@ fn handle(stream: TcpStream, routes: &Mutex<Routes>) -> std::io::Result<()> {
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
     let mut content_length = 0usize;
+    let mut authorization = None;
     loop {
         let mut line = String::new();
         reader.read_line(&mut line)?;
         if line == "\r\n" || line.is_empty() {
             break;
         }
-        if let Some((k, v)) = line.split_once(':')
-            && k.eq_ignore_ascii_case("content-length")
-        {
-            content_length = v.trim().parse().unwrap_or(0);
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                content_length = v.trim().parse().unwrap_or(0);
+            } else if k.eq_ignore_ascii_case("authorization") {
+                authorization = Some(v.trim().to_owned());
+            }
         }
     }
     let mut body = vec![0u8; content_length.min(MAX_BODY)];
@@ -263,21 +318,38 @@ fn handle(stream: TcpStream, routes: &Mutex<Routes>) -> std::io::Result<()> {
     enum Work {
         File(&'static str, Vec<u8>),
         Ocsp(PathBuf),
-        Tsa(PathBuf),
+        Tsa(TsaRoute),
         Fail,
+        Unauthorized,
         NotFound,
     }
     let work = {
         let routes = routes.lock().unwrap();
-        let find = |list: &[(String, PathBuf)]| {
-            list.iter().find(|(p, _)| p == path).map(|(_, d)| d.clone())
-        };
+        let ocsp = routes
+            .ocsp
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, d)| d.clone());
+        let tsa = routes
+            .tsa
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, r)| r.clone());
+        let answer = routes.answers.iter().find(|(p, _)| p == path);
         match method {
             "POST" if routes.failing.iter().any(|p| p == path) => Work::Fail,
-            "POST" => match (find(&routes.ocsp), find(&routes.tsa)) {
-                (Some(dir), _) => Work::Ocsp(dir),
-                (None, Some(dir)) => Work::Tsa(dir),
-                (None, None) => Work::NotFound,
+            "POST" => match (ocsp, tsa, answer) {
+                (Some(dir), _, _) => Work::Ocsp(dir),
+                (None, Some(route), _)
+                    if route.authorization.is_some() && route.authorization != authorization =>
+                {
+                    Work::Unauthorized
+                }
+                (None, Some(route), _) => Work::Tsa(route),
+                (None, None, Some((_, bytes))) => {
+                    Work::File("application/timestamp-reply", bytes.clone())
+                }
+                (None, None, None) => Work::NotFound,
             },
             "GET" => routes
                 .files
@@ -287,20 +359,25 @@ fn handle(stream: TcpStream, routes: &Mutex<Routes>) -> std::io::Result<()> {
             _ => Work::NotFound,
         }
     };
+    let mut delivery = Delivery::Sized;
     let reply = match work {
         Work::File(ctype, bytes) => Ok((ctype, bytes)),
         Work::Ocsp(dir) => openssl_ocsp(&dir, &body)
             .map(|b| ("application/ocsp-response", b))
             .ok_or("500 Internal Server Error"),
-        Work::Tsa(dir) => openssl_ts(&dir, &body)
-            .map(|b| ("application/timestamp-reply", b))
-            .ok_or("500 Internal Server Error"),
+        Work::Tsa(route) => {
+            delivery = route.delivery;
+            openssl_ts(&route.dir, &body)
+                .map(|b| ("application/timestamp-reply", b))
+                .ok_or("500 Internal Server Error")
+        }
         Work::Fail => Err("500 Internal Server Error"),
+        Work::Unauthorized => Err("401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"tsa\""),
         Work::NotFound => Err("404 Not Found"),
     };
     let mut out = stream;
-    match reply {
-        Ok((ctype, bytes)) => {
+    match (reply, delivery) {
+        (Ok((ctype, bytes)), Delivery::Sized) => {
             write!(
                 out,
                 "HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -308,7 +385,33 @@ fn handle(stream: TcpStream, routes: &Mutex<Routes>) -> std::io::Result<()> {
             )?;
             out.write_all(&bytes)?;
         }
-        Err(status) => write!(
+        (Ok((ctype, bytes)), Delivery::Chunked(size)) => {
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            )?;
+            for chunk in bytes.chunks(size.max(1)) {
+                write!(out, "{:x}\r\n", chunk.len())?;
+                out.write_all(chunk)?;
+                out.write_all(b"\r\n")?;
+            }
+            out.write_all(b"0\r\n\r\n")?;
+        }
+        (Ok((ctype, bytes)), Delivery::Trickled(pause)) => {
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                bytes.len()
+            )?;
+            out.flush()?;
+            // Ends with an error as soon as the client has given up and closed the connection.
+            for byte in bytes {
+                std::thread::sleep(pause);
+                out.write_all(&[byte])?;
+                out.flush()?;
+            }
+        }
+        (Err(status), _) => write!(
             out,
             "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         )?,
