@@ -9,7 +9,6 @@
 
 use std::sync::Arc;
 
-use aws_lc_rs::digest;
 use time::OffsetDateTime;
 
 use crate::ber::{self, canonical_integer, tag};
@@ -17,7 +16,9 @@ use crate::der;
 use crate::oid;
 use crate::pki::cert::Certificate;
 use crate::pki::name::Name;
-use crate::pki::signature::{self, AlgorithmPolicy, PublicKey, SignatureAlgorithm, SignatureError};
+use crate::pki::signature::{
+    self, AlgorithmPolicy, Hash, PublicKey, SignatureAlgorithm, SignatureError,
+};
 
 /// Why bytes are not a usable OCSP response.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -54,19 +55,15 @@ pub enum CertStatus {
 /// One SingleResponse.
 #[derive(Debug, Clone)]
 pub struct SingleResponse {
-    hash: HashAlg,
+    /// The CertID's hash: SHA-1 here only identifies the issuer (RFC 6960 §4.1.1, RFC 5019
+    /// §2.1.1); it authenticates nothing.
+    hash: Hash,
     issuer_name_hash: Vec<u8>,
     issuer_key_hash: Vec<u8>,
     serial: Vec<u8>,
     pub status: CertStatus,
     pub this_update: OffsetDateTime,
     pub next_update: Option<OffsetDateTime>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum HashAlg {
-    Sha1,
-    Sha256,
 }
 
 #[derive(Debug, Clone)]
@@ -174,8 +171,8 @@ impl OcspResponse {
     pub fn find(&self, cert: &Certificate, issuer: &Certificate) -> Option<&SingleResponse> {
         self.0.responses.iter().find(|s| {
             canonical_integer(&s.serial) == canonical_integer(cert.serial())
-                && s.issuer_name_hash == hash(s.hash, issuer.subject().der())
-                && s.issuer_key_hash == hash(s.hash, &issuer.public_key().bits)
+                && s.issuer_name_hash == s.hash.of([issuer.subject().der()])
+                && s.issuer_key_hash == s.hash.of([issuer.public_key().bits.as_slice()])
         })
     }
 
@@ -183,7 +180,7 @@ impl OcspResponse {
     pub fn responder_matches(&self, cert: &Certificate) -> bool {
         match &self.0.responder {
             ResponderId::Name(n) => n == cert.subject(),
-            ResponderId::KeyHash(h) => h == &hash(HashAlg::Sha1, &cert.public_key().bits),
+            ResponderId::KeyHash(h) => *h == Hash::Sha1.of([cert.public_key().bits.as_slice()]),
         }
     }
 
@@ -196,16 +193,6 @@ impl OcspResponse {
         let alg = self.0.signature_algorithm.as_ref().map_err(Clone::clone)?;
         signature::verify(alg, key, &self.0.tbs, &self.0.signature, policy)
     }
-}
-
-fn hash(alg: HashAlg, data: &[u8]) -> Vec<u8> {
-    let a = match alg {
-        // SHA-1 here only identifies the issuer in a CertID (RFC 6960 §4.1.1, RFC 5019 §2.1.1);
-        // it authenticates nothing.
-        HashAlg::Sha1 => &digest::SHA1_FOR_LEGACY_USE_ONLY,
-        HashAlg::Sha256 => &digest::SHA256,
-    };
-    digest::digest(a, data).as_ref().to_vec()
 }
 
 fn parse_basic(full: &[u8], data: &[u8]) -> Result<Inner, Error> {
@@ -312,9 +299,9 @@ fn single_response(single: ber::Element<'_>) -> Result<SingleResponse, Error> {
     let alg = c.expect(tag::SEQUENCE, "hashAlgorithm")?;
     let hash_oid = alg.fields().expect(tag::OID, "algorithm")?.oid()?;
     let hash = if hash_oid.is(oid::SHA1) {
-        HashAlg::Sha1
+        Hash::Sha1
     } else if hash_oid.is(oid::SHA256) {
-        HashAlg::Sha256
+        Hash::Sha256
     } else {
         return Err(Error::Malformed(format!("CertID hash {hash_oid}")));
     };
@@ -417,8 +404,8 @@ fn extensions(data: &[u8]) -> Result<Vec<RawExtension<'_>>, Error> {
 pub fn build_request(cert: &Certificate, issuer: &Certificate, nonce: Option<&[u8]>) -> Vec<u8> {
     let cert_id = der::sequence(&[
         &der::algorithm_identifier(oid::SHA1, Some(&der::null())),
-        &der::octet_string(&hash(HashAlg::Sha1, issuer.subject().der())),
-        &der::octet_string(&hash(HashAlg::Sha1, &issuer.public_key().bits)),
+        &der::octet_string(&Hash::Sha1.of([issuer.subject().der()])),
+        &der::octet_string(&Hash::Sha1.of([issuer.public_key().bits.as_slice()])),
         &der::integer_as_read(canonical_integer(cert.serial())),
     ]);
     // Request ::= SEQUENCE { reqCert CertID, singleRequestExtensions [0] OPTIONAL }

@@ -95,6 +95,22 @@ impl Hash {
 
     const ALL: [Hash; 4] = [Hash::Sha1, Hash::Sha256, Hash::Sha384, Hash::Sha512];
 
+    /// The digest of `parts`, in order: any of the four, SHA-1 included (the policy decides
+    /// elsewhere whether its result may be trusted).
+    pub fn of<'b>(self, parts: impl IntoIterator<Item = &'b [u8]>) -> Vec<u8> {
+        let algorithm = match self {
+            Hash::Sha1 => &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
+            Hash::Sha256 => &aws_lc_rs::digest::SHA256,
+            Hash::Sha384 => &aws_lc_rs::digest::SHA384,
+            Hash::Sha512 => &aws_lc_rs::digest::SHA512,
+        };
+        let mut context = aws_lc_rs::digest::Context::new(algorithm);
+        for part in parts {
+            context.update(part);
+        }
+        context.finish().as_ref().to_vec()
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Hash::Sha1 => "SHA-1",

@@ -10,7 +10,6 @@
 //! holding a BER token from a document make its lengths definite first), tokens with other
 //! than one SignerInfo, and tokens without signed attributes.
 
-use aws_lc_rs::digest;
 use time::OffsetDateTime;
 
 use crate::ber::{self, Element, canonical_integer, tag};
@@ -201,7 +200,7 @@ pub fn verify_with(
     sources: &[&dyn RevocationSource],
 ) -> Result<VerifiedTimestamp, Error> {
     let info = &token.info;
-    if hash(token.imprint_hash, message) != info.hashed_message {
+    if token.imprint_hash.of([message]) != info.hashed_message {
         return Err(Error::ImprintMismatch);
     }
     if let Some(n) = nonce
@@ -229,7 +228,7 @@ pub fn verify_with(
         .ok_or(Error::BadAttributes("messageDigest missing"))?
         .expect(tag::OCTET_STRING, "a messageDigest OCTET STRING")?;
     let tst_info = signed.content.as_deref().unwrap_or_default();
-    if message_digest.content != hash(digest, tst_info) {
+    if message_digest.content != digest.of([tst_info]) {
         return Err(Error::BadAttributes("messageDigest does not match TSTInfo"));
     }
 
@@ -364,7 +363,7 @@ fn check_signing_certificate(
         },
     };
     let cert_hash = r.expect(tag::OCTET_STRING, "certHash")?.content;
-    if cert_hash != hash(alg, tsa.der()).as_slice() {
+    if cert_hash != alg.of([tsa.der()]).as_slice() {
         return Err(Error::BadAttributes(
             "ESS certificate hash does not match the signer certificate",
         ));
@@ -388,15 +387,4 @@ fn digest_algorithm(algorithm: Element<'_>) -> Result<Hash, Error> {
 
 fn known_hash(id: &ber::ObjectIdentifier<'_>) -> Result<Hash, Error> {
     Hash::from_oid(id).ok_or_else(|| Error::Malformed(format!("digest algorithm {id}")))
-}
-
-fn hash(alg: Hash, data: &[u8]) -> Vec<u8> {
-    let a = match alg {
-        // SHA-1 imprints are still read from old archives; the policy on signatures is separate.
-        Hash::Sha1 => &digest::SHA1_FOR_LEGACY_USE_ONLY,
-        Hash::Sha256 => &digest::SHA256,
-        Hash::Sha384 => &digest::SHA384,
-        Hash::Sha512 => &digest::SHA512,
-    };
-    digest::digest(a, data).as_ref().to_vec()
 }

@@ -554,10 +554,10 @@ struct SignedBytes<'s, 'a> {
 impl SignedBytes<'_, '_> {
     /// The digest of the byte ranges. One pass over the file serves every SHA-256 signature;
     /// other digests hash their ranges.
-    fn digest(&self, algorithm: MessageDigest) -> Vec<u8> {
+    fn digest(&self, algorithm: Hash) -> Vec<u8> {
         let bytes = self.doc.bytes();
         match algorithm {
-            MessageDigest::Sha256 => self.digests.ranges(bytes, self.ranges),
+            Hash::Sha256 => self.digests.ranges(bytes, self.ranges),
             _ => None,
         }
         .unwrap_or_else(|| {
@@ -613,7 +613,7 @@ fn check_signed_data(
             );
             return None;
         };
-        if encapsulated != signed.digest(MessageDigest::Sha1).as_slice() {
+        if encapsulated != signed.digest(Hash::Sha1).as_slice() {
             report.intact = Facet::Failed;
             report.fail(
                     SubIndication::HashFailure,
@@ -735,7 +735,7 @@ fn signed_attributes<'x>(
 fn signature_value(
     verifier: &Verifier,
     info: &SignerInfo<'_>,
-    digest: MessageDigest,
+    digest: Hash,
     leaf: &Certificate,
     message: &[u8],
     format: Format,
@@ -759,7 +759,7 @@ fn signature_value(
     let policy = verifier.signers.policy().algorithms;
     let mut below: Vec<String> = Vec::new();
     if policy != AlgorithmPolicy::DangerouslyAllowLegacy
-        && (digest == MessageDigest::Sha1 || format == Format::Pkcs7Sha1)
+        && (digest == Hash::Sha1 || format == Format::Pkcs7Sha1)
     {
         below.push("the SHA-1 digest".to_owned());
     }
@@ -962,56 +962,23 @@ fn envelope_problem(cms: &SignedData<'_>, info: &SignerInfo<'_>) -> Option<Strin
     None
 }
 
-/// A message digest a signature uses. SHA-1 is computed like the others; whether the policy
+/// The message digest a SignerInfo names. SHA-1 is computed like the others; whether the policy
 /// accepts it is decided after integrity (a SHA-1 collision lets one signature cover two
 /// documents, so an intact SHA-1 signature is never TOTAL-PASSED under the default policy).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum MessageDigest {
-    Sha1,
-    Sha256,
-    Sha384,
-    Sha512,
-}
-
-impl MessageDigest {
-    fn of<'b>(self, parts: impl Iterator<Item = &'b [u8]>) -> Vec<u8> {
-        let algorithm = match self {
-            MessageDigest::Sha1 => &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
-            MessageDigest::Sha256 => &aws_lc_rs::digest::SHA256,
-            MessageDigest::Sha384 => &aws_lc_rs::digest::SHA384,
-            MessageDigest::Sha512 => &aws_lc_rs::digest::SHA512,
-        };
-        let mut context = aws_lc_rs::digest::Context::new(algorithm);
-        for part in parts {
-            context.update(part);
-        }
-        context.finish().as_ref().to_vec()
-    }
-
-    fn hash(self) -> Hash {
-        match self {
-            MessageDigest::Sha1 => Hash::Sha1,
-            MessageDigest::Sha256 => Hash::Sha256,
-            MessageDigest::Sha384 => Hash::Sha384,
-            MessageDigest::Sha512 => Hash::Sha512,
-        }
-    }
-}
-
-fn digest_algorithm(oid: &crate::ber::ObjectIdentifier<'_>) -> Result<MessageDigest, String> {
+fn digest_algorithm(oid: &crate::ber::ObjectIdentifier<'_>) -> Result<Hash, String> {
     use crate::oid::*;
     let known = [
-        (SHA256, MessageDigest::Sha256),
-        (SHA384, MessageDigest::Sha384),
-        (SHA512, MessageDigest::Sha512),
-        (SHA1, MessageDigest::Sha1),
+        (SHA256, Hash::Sha256),
+        (SHA384, Hash::Sha384),
+        (SHA512, Hash::Sha512),
+        (SHA1, Hash::Sha1),
         // Some signers (one ETSI plugtest sample among them) write the signature algorithm
         // where the digest algorithm belongs; the digest it names is unambiguous, and DSS reads
         // it the same way.
-        (SHA1_WITH_RSA, MessageDigest::Sha1),
-        (SHA256_WITH_RSA, MessageDigest::Sha256),
-        (SHA384_WITH_RSA, MessageDigest::Sha384),
-        (SHA512_WITH_RSA, MessageDigest::Sha512),
+        (SHA1_WITH_RSA, Hash::Sha1),
+        (SHA256_WITH_RSA, Hash::Sha256),
+        (SHA384_WITH_RSA, Hash::Sha384),
+        (SHA512_WITH_RSA, Hash::Sha512),
     ];
     known
         .into_iter()
@@ -1024,7 +991,9 @@ fn find_signer(sid: &SignerId<'_>, pool: &[Certificate]) -> Option<Certificate> 
     pool.iter()
         .find(|cert| match sid {
             SignerId::IssuerAndSerial { issuer, serial } => {
-                cert.issuer().der() == *issuer && canonical(cert.serial()) == canonical(serial)
+                cert.issuer().der() == *issuer
+                    && crate::ber::canonical_integer(cert.serial())
+                        == crate::ber::canonical_integer(serial)
             }
             SignerId::SubjectKeyIdentifier(ski) => cert
                 .extensions()
@@ -1033,15 +1002,6 @@ fn find_signer(sid: &SignerId<'_>, pool: &[Certificate]) -> Option<Certificate> 
                 .is_some_and(|k| k == ski.as_ref()),
         })
         .cloned()
-}
-
-/// An INTEGER's content without redundant leading zero octets.
-fn canonical(serial: &[u8]) -> &[u8] {
-    let mut s = serial;
-    while s.len() > 1 && s[0] == 0 && s[1] & 0x80 == 0 {
-        s = &s[1..];
-    }
-    s
 }
 
 /// The ESS signing-certificate attribute, when present, must name the certificate that verified
@@ -1067,7 +1027,7 @@ fn signing_certificate_problem(
             (digest, hash.octets().ok()?.into_owned())
         }
         // The algorithm defaults to SHA-256 (RFC 5035 §3).
-        [hash, ..] => (MessageDigest::Sha256, hash.octets().ok()?.into_owned()),
+        [hash, ..] => (Hash::Sha256, hash.octets().ok()?.into_owned()),
         [] => return Some("signingCertificateV2 is empty".to_owned()),
     };
     (hash.of(std::iter::once(leaf.der())) != cert_hash).then(|| {
@@ -1086,12 +1046,12 @@ struct CheckedSignature {
 /// Verifies the signature value, whatever the algorithm policy says of its algorithm.
 fn signature_check(
     info: &SignerInfo<'_>,
-    digest: MessageDigest,
+    digest: Hash,
     leaf: &Certificate,
     message: &[u8],
 ) -> Result<CheckedSignature, (SubIndication, String)> {
     let oid = info.signature_algorithm.oid.to_string();
-    let hash = digest.hash();
+    let hash = digest;
     // CMS allows naming only the key type (rsaEncryption, id-ecPublicKey) with the digest
     // given separately (RFC 3370 §3.2, RFC 5753 §2.1.1).
     let algorithm = if info.signature_algorithm.oid.is(crate::oid::RSA_ENCRYPTION) {
