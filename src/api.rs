@@ -20,7 +20,6 @@
 pub mod auth;
 mod documents;
 mod health;
-mod levels;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

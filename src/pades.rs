@@ -72,8 +72,6 @@ pub enum Error {
     },
     #[error("the signer's chain holds something that is not a certificate: {0}")]
     Certificate(#[source] crate::pki::Error),
-    #[error("the system random generator failed to make a time-stamp nonce")]
-    Randomness,
 }
 
 fn rfc3339(at: OffsetDateTime) -> String {
@@ -210,11 +208,9 @@ pub fn sign<'a>(
 /// octets, RFC 3161 Appendix A) and checks that it is a time-stamp token covering them, with
 /// the nonce sent.
 fn signature_timestamp(tsa: &Tsa, signature_value: &[u8]) -> Result<Vec<u8>, Error> {
-    let mut nonce = [0u8; 8];
-    aws_lc_rs::rand::fill(&mut nonce).map_err(|_| Error::Randomness)?;
     let imprint = DigestAlgorithm::Sha256.digest(signature_value);
     // tsp checks the imprint and the nonce of the TSTInfo ...
-    let token = tsp::timestamp(tsa, DigestAlgorithm::Sha256, &imprint, &nonce)?;
+    let token = tsp::timestamp(tsa, DigestAlgorithm::Sha256, &imprint)?;
     // ... and pki that the token is a time-stamp token as RFC 3161 has it (one signer, signed
     // attributes, a TSTInfo of version 1) before it goes into the signature.
     TimestampToken::from_der(&token).map_err(|source| Error::TimestampRejected {

@@ -1,21 +1,428 @@
-//! What a signing request is assembled from, shared by `kyso sign` and the service: the key with
-//! its certificate and issuer chain, and the names a visible stamp shows.
+//! The one signing path of `kyso sign` and the service: a key with its certificate and issuer
+//! chain ([`KeyMaterial`]), a baseline [`Level`], the TSA and, for B-LT, the [`Trust`] the signer
+//! is checked against before the token signs; then [`Signing::pdf`] or [`Signing::xml`]. The CLI
+//! and the service build the same [`Signing`] and so make the same signature: the same signed
+//! attributes, the same DSS, the same trust decision (ETSI EN 319 142-1 and 319 132-1 baseline
+//! levels).
 //!
 //! What it refuses: a key without a certificate (a signature must name its signer, ETSI EN 319
-//! 142-1 §5.2.2 signing-certificate attribute), and certificate files that hold no certificate.
+//! 142-1 §5.2.2 signing-certificate attribute), certificate files that hold no certificate, a
+//! level it lacks the means for (B-T without a TSA, B-LT without trust anchors, XML at B-LT),
+//! and a B-LT signer whose chain does not validate against the configured anchors — never the
+//! root the key's own chain happens to end in: the configuration decides what is trusted.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use time::OffsetDateTime;
 
 use crate::cms::SignerIdentity;
+use crate::ledger::SignatureLevel;
+use crate::pades::{self, LongTerm, Tsa};
+use crate::pdf::SignatureOptions;
+use crate::pki::fetch::{OcspNonce, Online};
+use crate::pki::{CertPool, Certificate, Evidence, RevocationSource, TrustStore, Validator};
 use crate::token::{self, KeyOptions, Pkcs11Uri, TokenDefaults, TokenKey};
+use crate::verify::Revocation;
+use crate::xml::{OtherSignatures, Packaging};
 
-/// Why a key could not be made ready to sign.
+/// A baseline level as a caller names it (`--level`, `level=`): ETSI's B-B, B-T and B-LT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// The signature alone.
+    BaselineB,
+    /// Plus a signature time-stamp.
+    BaselineT,
+    /// Plus the chains' certificates, CRLs and OCSP responses (PDF only).
+    BaselineLt,
+}
+
+impl Level {
+    /// `B-B`, `B-T` or `B-LT`, in any case.
+    pub fn parse(text: &str) -> Result<Level, Error> {
+        match text.to_ascii_uppercase().as_str() {
+            "B-B" => Ok(Level::BaselineB),
+            "B-T" => Ok(Level::BaselineT),
+            "B-LT" => Ok(Level::BaselineLt),
+            _ => Err(Error::UnknownLevel {
+                level: text.to_owned(),
+            }),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::BaselineB => "B-B",
+            Level::BaselineT => "B-T",
+            Level::BaselineLt => "B-LT",
+        }
+    }
+}
+
+/// XML signatures: plain XMLDSig, or XAdES (the baseline levels).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum XmlForm {
+    XmlDsig,
+    Xades,
+}
+
+/// How an XML signature is packaged and qualified.
+#[derive(Clone, Debug)]
+pub struct XmlOptions {
+    pub packaging: Packaging,
+    pub other_signatures: OtherSignatures,
+    pub form: XmlForm,
+}
+
+impl Default for XmlOptions {
+    fn default() -> Self {
+        XmlOptions {
+            packaging: Packaging::Enveloped,
+            other_signatures: OtherSignatures::default(),
+            form: XmlForm::Xades,
+        }
+    }
+}
+
+/// What a B-LT signer is checked against before the token signs: the `[verify]` anchors,
+/// intermediates and CRL files (and, on the command line, `--trust`), and where revocation
+/// evidence may come from. The same rule for the CLI and the service, and the same trust the
+/// service's own verifier applies, so that a signature it would call INDETERMINATE never claims
+/// long-term validity.
+#[derive(Clone, Default)]
+pub struct Trust {
+    pub anchors: TrustStore,
+    pub certificates: CertPool,
+    pub evidence: Evidence,
+    pub revocation: Revocation,
+}
+
+impl Trust {
+    /// Loads `[verify]`: the anchors, intermediates and CRL files it names, and its revocation
+    /// mode (`online` unless it says `offline` or `off`).
+    pub fn from_config(config: &crate::config::VerifyConfig) -> Result<Trust, Error> {
+        let mut trust = Trust::default();
+        for path in &config.trust {
+            trust.add_anchors(path)?;
+        }
+        for path in &config.certificates {
+            trust
+                .certificates
+                .load(path)
+                .map_err(|e| Error::Certificates {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
+        }
+        for path in &config.crls {
+            let bytes = std::fs::read(path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let crls =
+                crate::pki::crl::Crl::from_pem_or_der(&bytes).map_err(|e| Error::Certificates {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
+            for crl in crls {
+                trust.evidence.add_crl(crl);
+            }
+        }
+        trust.revocation = match config.revocation.as_deref().unwrap_or("online") {
+            "online" => Revocation::Online,
+            "offline" => Revocation::Offline,
+            "off" => Revocation::DangerouslyOff,
+            other => {
+                return Err(Error::Setting {
+                    setting: "verify.revocation",
+                    reason: format!("`{other}`: expected online, offline or off"),
+                });
+            }
+        };
+        Ok(trust)
+    }
+
+    /// Adds the anchors in a PEM/DER file or a folder of them.
+    pub fn add_anchors(&mut self, path: &Path) -> Result<(), Error> {
+        self.anchors
+            .load(path)
+            .map(|_| ())
+            .map_err(|e| Error::Certificates {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })
+    }
+}
+
+/// Each CRL or OCSP request while gathering B-LT evidence: CAs' responders answer in well under
+/// a second, and a caller's own deadline bounds the whole.
+const REVOCATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// One signature to make: the key, the level and what the level needs.
+pub struct Signing<'a> {
+    pub key: &'a KeyMaterial,
+    pub level: Level,
+    /// The TSA of B-T and B-LT.
+    pub tsa: Option<&'a Tsa>,
+    /// What B-LT checks the signer against.
+    pub trust: Option<&'a Trust>,
+    /// The signing time (`/M`, XAdES `SigningTime`).
+    pub at: OffsetDateTime,
+}
+
+/// What the document is, for [`Signing::check`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentKind {
+    Pdf,
+    Xml(XmlForm),
+}
+
+/// A signed document. A PDF keeps borrowing the input (the signature is an update appended to
+/// it), so that a 200 MB document is written out without a second copy in memory.
+pub struct SignedDocument<'a> {
+    body: Body<'a>,
+    /// The PDF signature field's name.
+    pub field: Option<String>,
+    /// The level made, as the ledger records it.
+    pub level: SignatureLevel,
+}
+
+enum Body<'a> {
+    Pdf(crate::pdf::SignedPdf<'a>),
+    Xml(Vec<u8>),
+}
+
+impl SignedDocument<'_> {
+    /// Streams the signed document.
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        match &self.body {
+            Body::Pdf(pdf) => pdf.write_to(out),
+            Body::Xml(bytes) => out.write_all(bytes),
+        }
+    }
+
+    /// The signed document in one buffer.
+    pub fn to_vec(&self) -> Vec<u8> {
+        match &self.body {
+            Body::Pdf(pdf) => pdf.to_vec(),
+            Body::Xml(bytes) => bytes.clone(),
+        }
+    }
+
+    /// The signed document, its buffer taken.
+    pub fn into_vec(self) -> Vec<u8> {
+        match self.body {
+            Body::Pdf(pdf) => pdf.to_vec(),
+            Body::Xml(bytes) => bytes,
+        }
+    }
+}
+
+impl Signing<'_> {
+    /// Whether `level` can be made for `kind` with `tsa` and `trust`: cheap (no network, no
+    /// token), so that a caller refuses at once what it cannot make.
+    pub fn check(
+        level: Level,
+        kind: DocumentKind,
+        tsa: Option<&Tsa>,
+        trust: Option<&Trust>,
+    ) -> Result<(), Error> {
+        let unavailable = |reason: String| Err(Error::LevelUnavailable { reason });
+        match (level, kind) {
+            (Level::BaselineLt, DocumentKind::Xml(_)) => {
+                return unavailable(
+                    "level B-LT is for PDF; XML signatures are made at B-B or B-T".to_owned(),
+                );
+            }
+            (Level::BaselineT, DocumentKind::Xml(XmlForm::XmlDsig)) => {
+                return unavailable(
+                    "a time-stamp is a XAdES property: sign as XAdES for B-T".to_owned(),
+                );
+            }
+            _ => {}
+        }
+        if level != Level::BaselineB && tsa.is_none() {
+            return unavailable(format!(
+                "level {} needs a time-stamping authority, and none is configured (--tsa URL or set [tsa] url in kyso.toml, KYSO_TSA_URL)",
+                level.name()
+            ));
+        }
+        if level == Level::BaselineLt && trust.is_none_or(|t| t.anchors.is_empty()) {
+            return unavailable(
+                "level B-LT checks the signer's chain before signing, and no trust anchors are configured ([verify] trust, or --trust)".to_owned(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Signs a PDF by incremental update. `options` say where and how the signature shows; its
+    /// time and the room reserved for the CMS are set here.
+    pub fn pdf<'d>(
+        &self,
+        document: &'d [u8],
+        mut options: SignatureOptions,
+    ) -> Result<SignedDocument<'d>, Error> {
+        Signing::check(self.level, DocumentKind::Pdf, self.tsa, self.trust)?;
+        let identity = self.key.identity();
+        let long_term = match self.level {
+            Level::BaselineLt => Some(LongTermParts::new(
+                self.trust
+                    .ok_or(Error::Internal("B-LT checked without trust"))?,
+                &self.key.chain,
+            )?),
+            _ => None,
+        };
+        let sources = long_term
+            .as_ref()
+            .map(LongTermParts::sources)
+            .unwrap_or_default();
+        let level = match (self.level, self.tsa, &long_term) {
+            (Level::BaselineB, _, _) => pades::Level::BB,
+            (Level::BaselineT, Some(tsa), _) => pades::Level::BT { tsa: tsa.clone() },
+            (Level::BaselineLt, Some(tsa), Some(parts)) => pades::Level::BLT {
+                tsa: tsa.clone(),
+                validation: LongTerm {
+                    validator: &parts.validator,
+                    sources: &sources,
+                },
+            },
+            _ => return Err(Error::Internal("a level without what it needs")),
+        };
+        options.signing_time = self.at;
+        options.contents_size = pades::contents_size(&identity, &level);
+        let signed =
+            pades::sign(document, &identity, &options, &level).map_err(Error::from_pades)?;
+        Ok(SignedDocument {
+            field: Some(signed.field_name().to_owned()),
+            body: Body::Pdf(signed),
+            level: match self.level {
+                Level::BaselineB => SignatureLevel::PadesBB,
+                Level::BaselineT => SignatureLevel::PadesBT,
+                Level::BaselineLt => SignatureLevel::PadesBLt,
+            },
+        })
+    }
+
+    /// Signs an XML document: XMLDSig, or XAdES at B-B or B-T.
+    pub fn xml(
+        &self,
+        document: &[u8],
+        options: XmlOptions,
+    ) -> Result<SignedDocument<'static>, Error> {
+        Signing::check(
+            self.level,
+            DocumentKind::Xml(options.form),
+            self.tsa,
+            self.trust,
+        )?;
+        let mut xml = crate::xml::SignOptions::new(self.at.into());
+        xml.packaging = options.packaging;
+        xml.other_signatures = options.other_signatures;
+        let (level, recorded) = match (self.level, options.form, self.tsa) {
+            (Level::BaselineB, XmlForm::XmlDsig, _) => {
+                (crate::xml::Level::XmlDsig, SignatureLevel::XadesBB)
+            }
+            (Level::BaselineB, XmlForm::Xades, _) => {
+                (crate::xml::Level::XadesB, SignatureLevel::XadesBB)
+            }
+            (Level::BaselineT, XmlForm::Xades, Some(tsa)) => (
+                crate::xml::Level::XadesT { tsa: tsa.clone() },
+                SignatureLevel::XadesBT,
+            ),
+            _ => return Err(Error::Internal("an XML level without what it needs")),
+        };
+        xml.level = level;
+        let bytes = crate::xml::sign(document, &self.key.key, &self.key.certificates(), &xml)
+            .map_err(Error::from_xml)?;
+        Ok(SignedDocument {
+            body: Body::Xml(bytes),
+            field: None,
+            level: recorded,
+        })
+    }
+}
+
+/// The validator and evidence sources of a B-LT signature, built from a [`Trust`] and the
+/// key's chain (offered as intermediates).
+struct LongTermParts {
+    validator: Validator,
+    evidence: Evidence,
+    online: Option<Arc<Online>>,
+}
+
+impl LongTermParts {
+    fn new(trust: &Trust, chain: &[Vec<u8>]) -> Result<LongTermParts, Error> {
+        let mut pool = trust.certificates.clone();
+        for der in chain {
+            let certificate = Certificate::from_der(der).map_err(|e| Error::Certificate {
+                reason: e.to_string(),
+            })?;
+            pool.add(certificate);
+        }
+        let online = (trust.revocation == Revocation::Online)
+            .then(|| Arc::new(Online::new(REVOCATION_TIMEOUT, OcspNonce::Optional)));
+        let mut validator = Validator::new(
+            trust.anchors.clone(),
+            pool,
+            crate::pki::ValidationPolicy::default(),
+        );
+        if let Some(online) = &online {
+            validator = validator.with_issuer_source(online.clone());
+        }
+        Ok(LongTermParts {
+            validator,
+            evidence: trust.evidence.clone(),
+            online,
+        })
+    }
+
+    /// Evidence already held first, the network second.
+    fn sources(&self) -> Vec<&dyn RevocationSource> {
+        let mut sources: Vec<&dyn RevocationSource> = vec![&self.evidence];
+        if let Some(online) = &self.online {
+            sources.push(online.as_ref());
+        }
+        sources
+    }
+}
+
+/// Why a signature could not be made. The variants sort the causes as a caller answers them:
+/// the caller's request, the token, a service the level needs, the signer, the document.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    #[error("level `{level}`: expected B-B, B-T or B-LT")]
+    UnknownLevel { level: String },
+    /// The level cannot be made here: no TSA, no anchors, XML at B-LT, a TSA whose chain does
+    /// not reach the anchors.
+    #[error("{reason}")]
+    LevelUnavailable { reason: String },
     #[error(transparent)]
     Token(#[from] token::Error),
+    /// The key did not sign (a token that failed, a remote signer that refused).
+    #[error("signing failed: {0}")]
+    Signer(#[source] crate::signer::SignError),
+    /// The TSA failed or answered what cannot be used: worth retrying later.
+    #[error(transparent)]
+    TimestampAuthority(Box<dyn std::error::Error + Send + Sync>),
+    /// B-LT: the signer's chain does not validate (revoked, expired, no evidence).
+    #[error(transparent)]
+    SignerNotValid(Box<pades::Error>),
+    /// The document cannot be signed (not a PDF kyso reads, certified P=1, malformed XML).
+    #[error(transparent)]
+    Unsignable(Box<dyn std::error::Error + Send + Sync>),
+    /// Anything else in making the signature: a bug or a broken configuration, never the
+    /// caller's to fix.
+    #[error(transparent)]
+    Signing(Box<dyn std::error::Error + Send + Sync>),
+    #[error("internal: {0}")]
+    Internal(&'static str),
+    #[error("{setting}: {reason}")]
+    Setting {
+        setting: &'static str,
+        reason: String,
+    },
     #[error(
-        "the key {uri} has no certificate on the token: store one with `kyso token import-cert`"
+        "the key {uri} has no certificate on the token: store one with `kyso token import-cert` (or give it with --chain)"
     )]
     NoCertificate { uri: String },
     #[error("cannot read {}: {source}", path.display())]
@@ -41,7 +448,8 @@ pub struct KeyMaterial {
 
 impl KeyMaterial {
     /// Opens the key `uri` names (logging in if needed) and gathers its certificates: the one
-    /// stored with it, the issuers stored on the token, then `extra` (duplicates dropped).
+    /// stored with it, the issuers stored on the token, then `extra` (duplicates dropped). A
+    /// key stored without its certificate may take it from `extra`: the one for its public key.
     pub fn open(
         uri: &Pkcs11Uri,
         defaults: &TokenDefaults,
@@ -49,7 +457,15 @@ impl KeyMaterial {
         extra: &[Vec<u8>],
     ) -> Result<KeyMaterial, Error> {
         let key = TokenKey::open(uri, defaults, options)?;
-        let Some(certificate) = key.certificate().map(<[u8]>::to_vec) else {
+        let stored = key.certificate().map(<[u8]>::to_vec);
+        let given = || {
+            let spki = crate::signer::Signer::public_key_spki(&key);
+            extra
+                .iter()
+                .find(|der| Certificate::from_der(der).is_ok_and(|c| c.spki_der() == spki))
+                .cloned()
+        };
+        let Some(certificate) = stored.or_else(given) else {
             return Err(Error::NoCertificate {
                 uri: key.uri().to_string(),
             });
@@ -129,5 +545,40 @@ pub fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>, Error> {
         Ok(certs)
     } else {
         Ok(vec![bytes])
+    }
+}
+
+impl Error {
+    fn from_pades(error: pades::Error) -> Error {
+        match error {
+            pades::Error::Pdf(e) => Error::Unsignable(Box::new(e)),
+            pades::Error::Cms(crate::cms::Error::Signer(e)) => Error::Signer(e),
+            // A TSA whose own chain does not reach the anchors is a configuration to fix, not
+            // an outage to retry.
+            e @ pades::Error::TimestampNotValid(crate::pki::timestamp::Error::Path(_)) => {
+                Error::LevelUnavailable {
+                    reason: e.to_string(),
+                }
+            }
+            e @ (pades::Error::Timestamp(_)
+            | pades::Error::TimestampRejected { .. }
+            | pades::Error::TimestampNotValid(_)) => Error::TimestampAuthority(Box::new(e)),
+            e @ pades::Error::SignerNotValid { .. } => Error::SignerNotValid(Box::new(e)),
+            e => Error::Signing(Box::new(e)),
+        }
+    }
+
+    fn from_xml(error: crate::xml::Error) -> Error {
+        use crate::xml::Error as X;
+        match error {
+            X::Signer(e) => Error::Signer(e),
+            e @ X::Timestamp(_) => Error::TimestampAuthority(Box::new(e)),
+            e @ (X::Build(_)
+            | X::SelfCheck(_)
+            | X::Certificate(_)
+            | X::CertificateKeyMismatch
+            | X::NoCertificate) => Error::Signing(Box::new(e)),
+            e => Error::Unsignable(Box::new(e)),
+        }
     }
 }

@@ -30,6 +30,8 @@ use crate::signer::DigestAlgorithm;
 /// What went wrong talking to a TSA or reading its answer.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    #[error("the system random generator failed to make a time-stamp nonce")]
+    Randomness,
     #[error(
         "unsupported TSA URL {url:?}: expected http:// or https://host[:port]/path, with no credentials in it"
     )]
@@ -207,9 +209,17 @@ pub fn request(digest: DigestAlgorithm, hashed: &[u8], nonce: &[u8]) -> Vec<u8> 
     ])
 }
 
-/// Asks `tsa` for a token over `hashed` and checks that the token's imprint and nonce are the
-/// ones asked for. Returns the token (DER `ContentInfo`).
-pub fn timestamp(
+/// Asks `tsa` for a token over `hashed` with a fresh random nonce, and checks that the token's
+/// imprint and nonce are the ones asked for (RFC 3161 §2.4.1: the nonce ties the answer to this
+/// request, so a replayed or mixed-up answer is refused). Returns the token (DER `ContentInfo`).
+pub fn timestamp(tsa: &Tsa, digest: DigestAlgorithm, hashed: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut nonce = [0u8; 8];
+    aws_lc_rs::rand::fill(&mut nonce).map_err(|_| Error::Randomness)?;
+    timestamp_with_nonce(tsa, digest, hashed, &nonce)
+}
+
+/// [`timestamp`] with a nonce the caller chose: for tests that check nonce handling.
+pub fn timestamp_with_nonce(
     tsa: &Tsa,
     digest: DigestAlgorithm,
     hashed: &[u8],

@@ -578,11 +578,32 @@ fn cli_signs_at_b_lt_and_writes_nothing_when_the_tsa_is_down() {
     )
     .unwrap();
 
+    // B-LT trusts what the configuration and --trust name, never the root the key's chain
+    // ends in (issue 17: the CLI and the service apply the same rule).
     let out = dir.path().join("b-lt.pdf");
+    let refused = kyso_sign(&w.signing, &input, &out)
+        .args(["--level", "B-LT", "--tsa", &w.tsa_url, "--chain"])
+        .arg(&chain)
+        .output()
+        .unwrap();
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "{}",
+        crate::cli::text(&refused)
+    );
+    assert!(
+        crate::cli::text(&refused).contains("no trust anchors"),
+        "{}",
+        crate::cli::text(&refused)
+    );
+    assert!(!out.exists());
     let printed = crate::support::run(
         kyso_sign(&w.signing, &input, &out)
             .args(["--level", "B-LT", "--tsa", &w.tsa_url, "--chain"])
-            .arg(&chain),
+            .arg(&chain)
+            .arg("--trust")
+            .arg(w.signing.root_pem()),
     );
     assert!(printed.contains("PAdES B-LT"), "{printed}");
     // The TSA URL may come from the configuration instead.
@@ -673,13 +694,8 @@ fn the_timestamp_room_holds_a_large_token_twice() {
     front.serve_tsa("/tsa", &tsa);
     let mut endpoint = TsaEndpoint::new(front.url("/tsa"));
     endpoint.timeout = Duration::from_secs(10);
-    let token = kyso::tsp::timestamp(
-        &endpoint,
-        kyso::signer::DigestAlgorithm::Sha256,
-        &[7; 32],
-        &[1, 2, 3, 4, 5, 6, 7, 8],
-    )
-    .unwrap();
+    let token =
+        kyso::tsp::timestamp(&endpoint, kyso::signer::DigestAlgorithm::Sha256, &[7; 32]).unwrap();
     let certificates = kyso::pki::timestamp::TimestampToken::from_der(&token)
         .unwrap()
         .certificates()

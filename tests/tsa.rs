@@ -32,12 +32,7 @@ fn config(text: &str) -> Config {
 
 /// Asks for a token over [`IMPRINT`].
 fn ask(tsa: &tsp::Tsa) -> Result<Vec<u8>, Error> {
-    tsp::timestamp(
-        tsa,
-        DigestAlgorithm::Sha256,
-        &IMPRINT,
-        &[1, 2, 3, 4, 5, 6, 7, 8],
-    )
+    tsp::timestamp(tsa, DigestAlgorithm::Sha256, &IMPRINT)
 }
 
 /// A file holding `secret`, for a `file:` source.

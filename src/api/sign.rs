@@ -19,7 +19,6 @@
 //! ledger's `signed` event together with the audit entry (group commit). Only then is the
 //! document returned: a 2xx signature is in the ledger exactly once.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
@@ -32,16 +31,15 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::auth::{self, Caller, Permission, Principal, ToSign};
-use super::levels::{PdfLevel, Requested, pades_error};
 use super::problem::ApiError;
 use super::state::{KeyEntry, store_error};
 use super::{AppState, Route, content_type, read_body};
 use crate::audit::{self, Action};
 use crate::ledger::ownership::Claim;
-use crate::ledger::{self, Event, Indication, SignatureLevel, Signed};
+use crate::ledger::{self, Event, Indication, Signed};
 use crate::pdf::{Appearance, PngImage, Rect, SignatureOptions, VisibleSignature};
 use crate::signer::DigestAlgorithm::Sha256;
-use crate::signing::KeyMaterial;
+use crate::signing::{self, KeyMaterial};
 
 pub(super) const ROUTES: &[Route] = &[
     Route {
@@ -259,7 +257,11 @@ async fn sign(
     from_query.check_text()?;
     // A level named in the query is checked before the request takes a place in the queue; one
     // in the options part, once the body is read.
-    Requested::parse(from_query.level.as_deref(), kind == Kind::Xml)?.check(&state)?;
+    check_level(
+        &state,
+        parse_level(from_query.level.as_deref(), kind)?,
+        kind,
+    )?;
     let admitted = state.sign_queue.admit(&state.metrics)?;
 
     let (document, options, images) = read_document(&state, request).await?;
@@ -285,8 +287,8 @@ async fn sign(
     }
     // Checked before the queue's worker is taken up and the token opened: a level the service
     // cannot make is the caller's to hear about at once.
-    let requested = Requested::parse(options.level.as_deref(), kind == Kind::Xml)?;
-    requested.check(&state)?;
+    let requested = parse_level(options.level.as_deref(), kind)?;
+    check_level(&state, requested, kind)?;
     let unit = entry.unit.clone();
     let key_label = entry.name.clone();
     let worker_state = state.clone();
@@ -489,35 +491,33 @@ fn check_document_id(id: &str) -> Result<(), ApiError> {
 /// One signature to make.
 struct Job<'a> {
     kind: Kind,
-    level: Requested,
+    level: signing::Level,
     document: &'a [u8],
     options: &'a SignRequest,
     images: Images,
 }
 
-/// Signs on the blocking pool: opens the key if needed, signs, verifies the output.
+/// Signs on the blocking pool: opens the key if needed, signs through the one signing path
+/// ([`signing::Signing`], as `kyso sign` does), verifies the output.
 fn make_signature(state: &AppState, entry: &KeyEntry, job: Job<'_>) -> Result<Made, ApiError> {
     let key = state.keys.open(entry)?;
     let now = OffsetDateTime::now_utc();
-    let (signed, field, level) = match job.kind {
-        Kind::Pdf => {
-            let level = PdfLevel::new(state, job.level, &key.chain)?;
-            let (signed, field) = sign_pdf_bytes(state, &key, &job, &level, now)
-                .inspect_err(|e| forget_on_token_failure(state, entry, e))?;
-            (signed, Some(field), level.ledger_level())
-        }
-        Kind::Xml => {
-            let tsa = job.level.tsa(state)?;
-            let level = if tsa.is_some() {
-                SignatureLevel::XadesBT
-            } else {
-                SignatureLevel::XadesBB
-            };
-            let signed = sign_xml_bytes(&key, job.document, job.options, tsa, now)
-                .inspect_err(|e| forget_on_token_failure(state, entry, e))?;
-            (signed, None, level)
-        }
+    let signing = signing::Signing {
+        key: &key,
+        level: job.level,
+        tsa: state.tsa.as_ref(),
+        trust: Some(state.verifier.trust()),
+        at: now,
     };
+    let made = match job.kind {
+        Kind::Pdf => signing.pdf(job.document, pdf_options(state, &key, &job)?),
+        Kind::Xml => signing.xml(job.document, xml_options(job.options)?),
+    };
+    let made = made
+        .map_err(|e| signing_error(&key, e))
+        .inspect_err(|e| forget_on_token_failure(state, entry, e))?;
+    let (field, level) = (made.field.clone(), made.level);
+    let signed = made.into_vec();
     let report = state.verifier.get().verify(&signed);
     let indication = match report.indication {
         crate::verify::Indication::TotalPassed => Indication::TotalPassed,
@@ -570,19 +570,73 @@ fn token_failure(entry_key: &KeyMaterial, e: &crate::signer::SignError) -> ApiEr
     }
 }
 
-fn sign_pdf_bytes(
+/// A level as a request names it (`B-B` by default); XML signatures stop at B-T.
+fn parse_level(level: Option<&str>, kind: Kind) -> Result<signing::Level, ApiError> {
+    let Some(level) = level else {
+        return Ok(signing::Level::BaselineB);
+    };
+    let parsed = signing::Level::parse(level).map_err(|e| ApiError::BadRequest {
+        reason: e.to_string(),
+    })?;
+    if kind == Kind::Xml && parsed == signing::Level::BaselineLt {
+        return Err(ApiError::BadRequest {
+            reason: "level B-LT is for PDF; XML signatures are made at B-B or B-T".to_owned(),
+        });
+    }
+    Ok(parsed)
+}
+
+/// Whether the service is configured for `level` (a TSA for B-T and B-LT, trust anchors for
+/// B-LT): checked before the queue and the token, so the caller hears at once.
+fn check_level(state: &AppState, level: signing::Level, kind: Kind) -> Result<(), ApiError> {
+    let kind = match kind {
+        Kind::Pdf => signing::DocumentKind::Pdf,
+        Kind::Xml => signing::DocumentKind::Xml(signing::XmlForm::Xades),
+    };
+    signing::Signing::check(
+        level,
+        kind,
+        state.tsa.as_ref(),
+        Some(state.verifier.trust()),
+    )
+    .map_err(|e| ApiError::LevelUnavailable {
+        reason: e.to_string(),
+    })
+}
+
+/// A signing failure as the client should see it.
+fn signing_error(key: &KeyMaterial, error: signing::Error) -> ApiError {
+    use signing::Error as E;
+    match error {
+        E::UnknownLevel { .. } => ApiError::BadRequest {
+            reason: error.to_string(),
+        },
+        E::LevelUnavailable { reason } => ApiError::LevelUnavailable { reason },
+        E::Signer(e) => token_failure(key, &e),
+        e @ E::TimestampAuthority(_) => ApiError::Upstream {
+            service: "time-stamping authority",
+            reason: e.to_string(),
+        },
+        e @ E::SignerNotValid(_) => ApiError::SignerNotValid {
+            reason: e.to_string(),
+        },
+        e @ E::Unsignable(_) => ApiError::UnsignableDocument {
+            reason: e.to_string(),
+        },
+        e => ApiError::internal("signing", &e),
+    }
+}
+
+/// The PDF signature's options from the request: reason, location, name, field, page, and a
+/// visible stamp drawn with the service's font.
+fn pdf_options(
     state: &AppState,
-    key: &Arc<KeyMaterial>,
+    key: &KeyMaterial,
     job: &Job<'_>,
-    level: &PdfLevel,
-    now: OffsetDateTime,
-) -> Result<(Vec<u8>, String), ApiError> {
+) -> Result<SignatureOptions, ApiError> {
     let (options, images) = (job.options, &job.images);
-    let identity = key.identity();
-    let mut pdf = SignatureOptions::new(
-        now,
-        level.with(|level| crate::pades::contents_size(&identity, level)),
-    );
+    // Time and room are the signing path's to set.
+    let mut pdf = SignatureOptions::new(OffsetDateTime::now_utc(), 0);
     pdf.reason = options.reason.clone();
     pdf.location = options.location.clone();
     pdf.name = options.name.clone();
@@ -622,33 +676,12 @@ fn sign_pdf_bytes(
         appearance.seal_image = png(images.seal.as_ref(), "seal_image")?;
         pdf.visible = Some(VisibleSignature { rect, appearance });
     }
-    match level.with(|level| crate::pades::sign(job.document, &identity, &pdf, level)) {
-        Ok(signed) => Ok((signed.to_vec(), signed.field_name().to_owned())),
-        Err(crate::pades::Error::Pdf(e)) => Err(ApiError::UnsignableDocument {
-            reason: e.to_string(),
-        }),
-        Err(crate::pades::Error::Cms(crate::cms::Error::Signer(e))) => Err(token_failure(key, &e)),
-        Err(e) => Err(pades_error(e)),
-    }
+    Ok(pdf)
 }
 
-fn sign_xml_bytes(
-    key: &KeyMaterial,
-    document: &[u8],
-    options: &SignRequest,
-    tsa: Option<crate::pades::Tsa>,
-    now: OffsetDateTime,
-) -> Result<Vec<u8>, ApiError> {
-    let mut xml = crate::xml::SignOptions::new(now.into());
-    xml.level = match tsa {
-        None => crate::xml::Level::XadesB,
-        Some(tsa) => {
-            xml.tsa_timeout = tsa.timeout;
-            xml.tsa_access = tsa.access;
-            crate::xml::Level::XadesT { tsa_url: tsa.url }
-        }
-    };
-    xml.packaging = match options.packaging.as_deref() {
+/// The XML signature's packaging from the request (XAdES always).
+fn xml_options(options: &SignRequest) -> Result<signing::XmlOptions, ApiError> {
+    let packaging = match options.packaging.as_deref() {
         None | Some("enveloped") => crate::xml::Packaging::Enveloped,
         Some("enveloping") => crate::xml::Packaging::Enveloping,
         Some(other) => {
@@ -656,6 +689,10 @@ fn sign_xml_bytes(
                 reason: format!("packaging `{other}`: expected enveloped or enveloping"),
             });
         }
+    };
+    let mut xml = signing::XmlOptions {
+        packaging,
+        ..signing::XmlOptions::default()
     };
     if options.parallel == Some(true) {
         if xml.packaging != crate::xml::Packaging::Enveloped {
@@ -665,24 +702,7 @@ fn sign_xml_bytes(
         }
         xml.other_signatures = crate::xml::OtherSignatures::Excluded;
     }
-    match crate::xml::sign(document, &key.key, &key.certificates(), &xml) {
-        Ok(signed) => Ok(signed),
-        Err(crate::xml::Error::Signer(e)) => Err(token_failure(key, &e)),
-        Err(e @ crate::xml::Error::Timestamp(_)) => Err(ApiError::Upstream {
-            service: "time-stamping authority",
-            reason: e.to_string(),
-        }),
-        Err(
-            e @ (crate::xml::Error::Build(_)
-            | crate::xml::Error::SelfCheck(_)
-            | crate::xml::Error::Certificate(_)
-            | crate::xml::Error::CertificateKeyMismatch
-            | crate::xml::Error::NoCertificate),
-        ) => Err(ApiError::internal("signing XML", &e)),
-        Err(e) => Err(ApiError::UnsignableDocument {
-            reason: e.to_string(),
-        }),
-    }
+    Ok(xml)
 }
 
 /// `PAGE,X,Y,W,H`, as `kyso sign pdf --visible` takes it.

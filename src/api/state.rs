@@ -19,10 +19,10 @@ use crate::config::{Config, ServiceKey};
 use crate::ledger::postgres::PgStore;
 use crate::ledger::sqlite::{Durability, SqliteStore};
 use crate::ledger::{self, Method, Store};
-use crate::pki::{CertPool, Evidence, TrustStore};
+use crate::pki::TrustStore;
 use crate::signing::KeyMaterial;
 use crate::token::{self, KeyOptions, Pkcs11Uri, TokenDefaults};
-use crate::verify::{Revocation, Verifier, VerifyOptions};
+use crate::verify::{Verifier, VerifyOptions};
 
 /// Why the service could not be set up. Each names the setting at fault.
 #[derive(Debug, thiserror::Error)]
@@ -34,8 +34,8 @@ pub enum Error {
     },
     #[error("[[serve.keys]] `{name}`: {reason}")]
     Key { name: String, reason: String },
-    #[error("[verify] {}: {reason}", path.display())]
-    Trust { path: PathBuf, reason: String },
+    #[error("[verify]: {reason}")]
+    Trust { reason: String },
     #[error(transparent)]
     Token(#[from] token::Error),
     #[error("opening the ledger: {0}")]
@@ -509,10 +509,7 @@ impl SigningKeys {
 /// The verifier, rebuilt every [`VERIFIER_AGE`] so that "now" stays now: a [`Verifier`]
 /// validates at the instant it was made with.
 pub struct VerifierCell {
-    trust: TrustStore,
-    certificates: CertPool,
-    evidence: Evidence,
-    revocation: Revocation,
+    trust: crate::signing::Trust,
     xml_scope: crate::verify::XmlScope,
     signer_key_usage: crate::pki::SignerKeyUsage,
     current: Mutex<(Arc<Verifier>, Instant)>,
@@ -525,54 +522,21 @@ const VERIFIER_AGE: Duration = Duration::from_secs(60);
 impl VerifierCell {
     fn new(config: &Config) -> Result<VerifierCell, Error> {
         let verify = &config.verify;
-        let mut trust = TrustStore::new();
-        for path in &verify.trust {
-            trust.load(path).map_err(|e| Error::Trust {
-                path: path.clone(),
+        let trust = crate::signing::Trust::from_config(verify).map_err(|e| match e {
+            crate::signing::Error::Setting { setting, reason } => {
+                Error::Setting { setting, reason }
+            }
+            e => Error::Trust {
                 reason: e.to_string(),
-            })?;
-        }
-        if trust.is_empty() {
+            },
+        })?;
+        if trust.anchors.is_empty() {
             tracing::warn!(
                 "no trust anchors ([verify] trust): verification will find no chain, and signatures are recorded INDETERMINATE"
             );
         }
-        let mut certificates = CertPool::new();
-        for path in &verify.certificates {
-            certificates.load(path).map_err(|e| Error::Trust {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
-        }
-        let mut evidence = Evidence::new();
-        for path in &verify.crls {
-            let bytes = std::fs::read(path).map_err(|e| Error::Trust {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
-            for crl in crate::pki::crl::Crl::from_pem_or_der(&bytes).map_err(|e| Error::Trust {
-                path: path.clone(),
-                reason: e.to_string(),
-            })? {
-                evidence.add_crl(crl);
-            }
-        }
-        let revocation = match verify.revocation.as_deref().unwrap_or("online") {
-            "online" => Revocation::Online,
-            "offline" => Revocation::Offline,
-            "off" => Revocation::DangerouslyOff,
-            other => {
-                return Err(Error::Setting {
-                    setting: "verify.revocation",
-                    reason: format!("`{other}`: expected online, offline or off"),
-                });
-            }
-        };
         let mut cell = VerifierCell {
             trust,
-            certificates,
-            evidence,
-            revocation,
             xml_scope: verify.xml_scope.unwrap_or_default(),
             signer_key_usage: verify.signer_key_usage(),
             current: Mutex::new((
@@ -589,10 +553,11 @@ impl VerifierCell {
     }
 
     fn build(&self) -> Arc<Verifier> {
-        let mut options = VerifyOptions::new(self.trust.clone(), time::OffsetDateTime::now_utc());
-        options.certificates = self.certificates.clone();
-        options.evidence = self.evidence.clone();
-        options.revocation = self.revocation;
+        let mut options =
+            VerifyOptions::new(self.trust.anchors.clone(), time::OffsetDateTime::now_utc());
+        options.certificates = self.trust.certificates.clone();
+        options.evidence = self.trust.evidence.clone();
+        options.revocation = self.trust.revocation;
         options.xml_scope = self.xml_scope;
         options.signer_key_usage = self.signer_key_usage;
         Arc::new(Verifier::new(options))
@@ -607,28 +572,11 @@ impl VerifierCell {
         Arc::clone(&current.0)
     }
 
-    pub fn has_trust(&self) -> bool {
-        !self.trust.is_empty()
+    /// The `[verify]` settings: what B-LT checks a signer against before the token signs, the
+    /// same anchors, intermediates, CRL files and revocation mode the service verifies with.
+    pub fn trust(&self) -> &crate::signing::Trust {
+        &self.trust
     }
-
-    /// The `[verify]` settings, for checking a signer before a B-LT signature: the same
-    /// anchors, intermediates, CRL files and revocation policy the service verifies with.
-    pub fn long_term_settings(&self) -> ValidationSettings {
-        ValidationSettings {
-            trust: self.trust.clone(),
-            certificates: self.certificates.clone(),
-            evidence: self.evidence.clone(),
-            revocation: self.revocation,
-        }
-    }
-}
-
-/// The service's `[verify]` settings, loaded.
-pub struct ValidationSettings {
-    pub trust: TrustStore,
-    pub certificates: CertPool,
-    pub evidence: Evidence,
-    pub revocation: Revocation,
 }
 
 /// Ledger connections for reads and small writes, opened on demand up to a bound.

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
-use kyso::cms::SignerIdentity;
 use kyso::pdf::{Appearance, Font, PngImage, Rect, SignatureOptions, VisibleSignature};
 use kyso::signer::SignatureScheme;
-use kyso::token::{self, KeyOptions, TokenKey};
+use kyso::signing::{DocumentKind, KeyMaterial, Level, Signing, Trust};
+use kyso::token::{self, KeyOptions};
 
 use super::{EXIT_OK, Runtime};
 
@@ -117,64 +117,26 @@ pub fn run(runtime: &Runtime, command: &SignCommand) -> anyhow::Result<u8> {
 }
 
 fn sign_pdf(runtime: &Runtime, args: &PdfArgs) -> anyhow::Result<u8> {
+    if args.page == 0 {
+        bail!("pages are numbered from 1");
+    }
     let input =
         std::fs::read(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
-    // The font and images are read before the token is opened: a wrong path should not cost a
-    // PIN entry.
+    // Everything the level needs, the font and the images are read before the token is opened:
+    // a wrong path or a missing TSA should not cost a PIN entry.
+    let levels = LevelChoice::read(runtime, &args.levels)?;
+    Signing::check(
+        levels.level,
+        DocumentKind::Pdf,
+        levels.tsa.as_ref(),
+        levels.trust.as_ref(),
+    )?;
     let stamp = args
         .visible
         .map(|_| StampInputs::read(runtime, args))
         .transpose()?;
-    let uri = token::parse_uri(&args.key)?;
-    let defaults = runtime.token_defaults(None)?;
-    let key = TokenKey::open(
-        &uri,
-        &defaults,
-        KeyOptions {
-            scheme: args.scheme,
-        },
-    )?;
-    let Some(certificate) = key.certificate().map(<[u8]>::to_vec) else {
-        bail!(
-            "the key has no certificate on the token: store one with `kyso token import-cert --uri '{}' CERT`",
-            key.uri()
-        );
-    };
-    let mut chain = key.chain_from_token()?;
-    for path in &args.chain {
-        for der in read_certificates(path)? {
-            if !chain.contains(&der) && der != certificate {
-                chain.push(der);
-            }
-        }
-    }
-    // Issuers neither the token nor the operator supplied: from the caIssuers URLs (AIA).
-    let known: Vec<kyso::pki::Certificate> = std::iter::once(&certificate)
-        .chain(&chain)
-        .filter_map(|der| kyso::pki::Certificate::from_der(der).ok())
-        .collect();
-    let fetcher = kyso::pki::fetch::Online::new(
-        std::time::Duration::from_secs(10),
-        kyso::pki::fetch::OcspNonce::default(),
-    );
-    for issuer in fetcher.complete_chain(&known) {
-        chain.push(issuer.der().to_vec());
-    }
-    let identity = SignerIdentity {
-        signer: &key,
-        certificate: &certificate,
-        chain: &chain,
-    };
-    if args.page == 0 {
-        bail!("pages are numbered from 1");
-    }
-    let levels = LevelSettings::new(runtime, &args.levels, &certificate, &chain)?;
-    let sources = levels.sources();
-    let level = levels.level(&sources);
-    let mut options = SignatureOptions::new(
-        time::OffsetDateTime::now_utc(),
-        kyso::pades::contents_size(&identity, &level),
-    );
+    let key = open_key(runtime, &args.key, args.scheme, &args.chain)?;
+    let mut options = SignatureOptions::new(time::OffsetDateTime::now_utc(), 0);
     options.reason = args.reason.clone();
     options.location = args.location.clone();
     options.name = args.name.clone();
@@ -184,10 +146,12 @@ fn sign_pdf(runtime: &Runtime, args: &PdfArgs) -> anyhow::Result<u8> {
         options.page = placement.page - 1;
         options.visible = Some(VisibleSignature {
             rect: placement.rect,
-            appearance: stamp.appearance(args, &certificate)?,
+            appearance: stamp.appearance(args, &key.certificate)?,
         });
     }
-    let signed = kyso::pades::sign(&input, &identity, &options, &level)
+    let signed = levels
+        .signing(&key)
+        .pdf(&input, options)
         .with_context(|| format!("signing {}", args.input.display()))?;
     write_atomically(&args.output, |out| signed.write_to(out))?;
     let shown = match args.visible {
@@ -198,11 +162,40 @@ fn sign_pdf(runtime: &Runtime, args: &PdfArgs) -> anyhow::Result<u8> {
         "signed {} → {} (field {}, PAdES {}, {}, {shown})",
         args.input.display(),
         args.output.display(),
-        signed.field_name(),
-        level.name(),
-        kyso::signer::Signer::algorithm(&key)
+        signed.field.as_deref().unwrap_or("?"),
+        levels.level.name(),
+        kyso::signer::Signer::algorithm(&key.key)
     );
     Ok(EXIT_OK)
+}
+
+/// Opens the key with its certificate and issuers: those on the token, the `--chain` files,
+/// then any the caIssuers URLs (AIA) lead to that neither supplied.
+pub(super) fn open_key(
+    runtime: &Runtime,
+    key: &str,
+    scheme: Option<SignatureScheme>,
+    chain_files: &[PathBuf],
+) -> anyhow::Result<KeyMaterial> {
+    let uri = token::parse_uri(key)?;
+    let defaults = runtime.token_defaults(None)?;
+    let mut extra = Vec::new();
+    for path in chain_files {
+        extra.extend(read_certificates(path)?);
+    }
+    let mut key = KeyMaterial::open(&uri, &defaults, KeyOptions { scheme }, &extra)?;
+    let known: Vec<kyso::pki::Certificate> = std::iter::once(&key.certificate)
+        .chain(&key.chain)
+        .filter_map(|der| kyso::pki::Certificate::from_der(der).ok())
+        .collect();
+    let fetcher = kyso::pki::fetch::Online::new(
+        std::time::Duration::from_secs(10),
+        kyso::pki::fetch::OcspNonce::default(),
+    );
+    for issuer in fetcher.complete_chain(&known) {
+        key.chain.push(issuer.der().to_vec());
+    }
+    Ok(key)
 }
 
 /// The files a visible signature needs: the configured font and the images.
@@ -283,26 +276,27 @@ pub fn write_atomically(
     Ok(())
 }
 
-/// `--level`, `--tsa` and `--trust`: how much the PDF signature carries (PAdES baseline levels).
+/// `--level`, `--tsa` and `--trust`: how much the signature carries (the baseline levels).
 #[derive(Debug, Args)]
 pub struct LevelArgs {
-    /// PAdES baseline level: B-B (the signature), B-T (plus a signature time-stamp), B-LT (plus
-    /// the chains' certificates, CRLs and OCSP responses in the document). Default: B-T when
-    /// --tsa is given, else B-B.
+    /// Baseline level: B-B (the signature), B-T (plus a signature time-stamp), B-LT (PDF only:
+    /// plus the chains' certificates, CRLs and OCSP responses in the document). Default: B-T
+    /// when --tsa is given, else B-B.
     #[arg(long, value_enum, value_name = "LEVEL")]
-    level: Option<LevelName>,
+    pub(super) level: Option<LevelName>,
     /// RFC 3161 time-stamping authority for B-T and B-LT (http:// or https://); default: [tsa]
     /// url in kyso.toml (KYSO_TSA_URL). [tsa] ca and credentials apply as kyso.toml says.
     #[arg(long, value_name = "URL")]
-    tsa: Option<String>,
-    /// Trust anchors (PEM or DER) the signer's and the TSA's chains must reach at B-LT, besides
-    /// any self-signed certificate of the chain given with the key.
+    pub(super) tsa: Option<String>,
+    /// Trust anchors (PEM or DER) the signer's and the TSA's chains must reach at B-LT, beside
+    /// [verify] trust in kyso.toml: the same anchors the service checks with. The root the
+    /// key's own chain ends in is not trusted for being there.
     #[arg(long, value_name = "FILE")]
-    trust: Vec<PathBuf>,
+    pub(super) trust: Vec<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum LevelName {
+pub(super) enum LevelName {
     #[value(name = "B-B")]
     Basic,
     #[value(name = "B-T")]
@@ -311,102 +305,52 @@ enum LevelName {
     LongTerm,
 }
 
-/// What the chosen level needs, owned here so that [`kyso::pades::Level`] can borrow it: the
-/// TSA, and for B-LT a validator and an online source of revocation evidence.
-enum LevelSettings {
-    Basic,
-    Timestamp(kyso::pades::Tsa),
-    LongTerm(
-        kyso::pades::Tsa,
-        Box<kyso::pki::Validator>,
-        std::sync::Arc<kyso::pki::fetch::Online>,
-    ),
+/// The level chosen on the command line and what it needs: the TSA from `[tsa]` (or `--tsa`),
+/// and for B-LT the `[verify]` trust plus `--trust`.
+pub(super) struct LevelChoice {
+    pub(super) level: Level,
+    pub(super) tsa: Option<kyso::pades::Tsa>,
+    pub(super) trust: Option<Trust>,
 }
 
-/// Each CRL or OCSP request at B-LT: CAs' responders answer in well under a second.
-const REVOCATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
-
-impl LevelSettings {
-    fn new(
-        runtime: &Runtime,
-        args: &LevelArgs,
-        certificate: &[u8],
-        chain: &[Vec<u8>],
-    ) -> anyhow::Result<LevelSettings> {
-        use kyso::pki::{CertPool, Certificate, TrustStore, ValidationPolicy, Validator};
-        let name = match (args.level, &args.tsa) {
+impl LevelChoice {
+    pub(super) fn read(runtime: &Runtime, args: &LevelArgs) -> anyhow::Result<LevelChoice> {
+        let level = match (args.level, &args.tsa) {
             (Some(LevelName::Basic), Some(_)) => {
                 bail!("--tsa is for --level B-T or B-LT; B-B has no time-stamp")
             }
-            (Some(name), _) => name,
-            (None, Some(_)) => LevelName::Timestamp,
-            (None, None) => LevelName::Basic,
+            (Some(LevelName::Basic), None) | (None, None) => Level::BaselineB,
+            (Some(LevelName::Timestamp), _) | (None, Some(_)) => Level::BaselineT,
+            (Some(LevelName::LongTerm), _) => Level::BaselineLt,
         };
-        if name == LevelName::Basic {
-            return Ok(LevelSettings::Basic);
-        }
-        let Some(tsa) = runtime
-            .config
-            .tsa(args.tsa.clone())
-            .context("the [tsa] settings")?
-        else {
-            bail!(
-                "this level needs a time-stamping authority: give --tsa URL or set [tsa] url in kyso.toml (KYSO_TSA_URL)"
-            );
+        let tsa = match level {
+            Level::BaselineB => None,
+            _ => runtime
+                .config
+                .tsa(args.tsa.clone())
+                .context("the [tsa] settings")?,
         };
-        if name == LevelName::Timestamp {
-            return Ok(LevelSettings::Timestamp(tsa));
-        }
-        let mut anchors = TrustStore::new();
-        for path in &args.trust {
-            anchors
-                .load(path)
-                .with_context(|| format!("reading trust anchors {}", path.display()))?;
-        }
-        let mut pool = CertPool::new();
-        for der in std::iter::once(certificate).chain(chain.iter().map(Vec::as_slice)) {
-            let cert = Certificate::from_der(der).context("reading the signer's chain")?;
-            // B-LT gathers evidence and refuses a revoked certificate; whether verifiers trust
-            // the root is theirs to decide. So the root the key is used with serves as anchor.
-            if cert.is_self_issued() && cert.is_ca() {
-                anchors.add(cert);
-            } else {
-                pool.add(cert);
+        let trust = match level {
+            Level::BaselineLt => {
+                let mut trust = Trust::from_config(&runtime.config.verify)?;
+                for path in &args.trust {
+                    trust.add_anchors(path)?;
+                }
+                Some(trust)
             }
-        }
-        if anchors.is_empty() {
-            bail!(
-                "B-LT needs the root of the signer's chain: add it with --chain ROOT.pem or --trust ROOT.pem"
-            );
-        }
-        let online = std::sync::Arc::new(kyso::pki::fetch::Online::new(
-            REVOCATION_TIMEOUT,
-            kyso::pki::fetch::OcspNonce::Optional,
-        ));
-        let validator = Validator::new(anchors, pool, ValidationPolicy::default())
-            .with_issuer_source(online.clone());
-        Ok(LevelSettings::LongTerm(tsa, Box::new(validator), online))
+            _ => None,
+        };
+        Ok(LevelChoice { level, tsa, trust })
     }
 
-    fn sources(&self) -> Vec<&dyn kyso::pki::RevocationSource> {
-        match self {
-            LevelSettings::LongTerm(_, _, online) => vec![online.as_ref()],
-            _ => Vec::new(),
-        }
-    }
-
-    fn level<'a>(
-        &'a self,
-        sources: &'a [&'a dyn kyso::pki::RevocationSource],
-    ) -> kyso::pades::Level<'a> {
-        use kyso::pades::{Level, LongTerm};
-        match self {
-            LevelSettings::Basic => Level::BB,
-            LevelSettings::Timestamp(tsa) => Level::BT { tsa: tsa.clone() },
-            LevelSettings::LongTerm(tsa, validator, _) => Level::BLT {
-                tsa: tsa.clone(),
-                validation: LongTerm { validator, sources },
-            },
+    /// The signature to make with `key`, now.
+    pub(super) fn signing<'a>(&'a self, key: &'a KeyMaterial) -> Signing<'a> {
+        Signing {
+            key,
+            level: self.level,
+            tsa: self.tsa.as_ref(),
+            trust: self.trust.as_ref(),
+            at: time::OffsetDateTime::now_utc(),
         }
     }
 }

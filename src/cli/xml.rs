@@ -1,17 +1,16 @@
-//! `kyso sign xml IN OUT --key pkcs11:… [--chain PEM]… [--xades] [--tsa URL] [--detached]`: a thin
-//! wrapper over [`kyso::xml::sign`]. The clock is read here and nowhere below. Verification goes
-//! through `kyso verify`, which adds the trust and revocation decisions `xml::verify` leaves out.
+//! `kyso sign xml IN OUT --key pkcs11:… [--chain PEM]… [--xades] [--tsa URL] [--detached]`: the
+//! same signing path as the service ([`kyso::signing::Signing::xml`]). Verification goes through
+//! `kyso verify`, which adds the trust and revocation decisions `xml::verify` leaves out.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::time::SystemTime;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
 use kyso::signer::{SignatureScheme, Signer};
-use kyso::token::{self, KeyOptions, TokenKey};
-use kyso::xml::{self, Level, OtherSignatures, Packaging, SignOptions};
+use kyso::signing::{DocumentKind, Level, Signing, XmlForm, XmlOptions};
+use kyso::xml::{OtherSignatures, Packaging};
 
+use super::sign::{LevelArgs, LevelChoice};
 use super::{EXIT_OK, Runtime};
 
 #[derive(Debug, clap::Args)]
@@ -26,8 +25,8 @@ pub struct SignXmlArgs {
     /// Signature scheme (default: rsa-pkcs1-sha256 for RSA, ecdsa with the curve's digest).
     #[arg(long, value_name = "SCHEME")]
     pub scheme: Option<SignatureScheme>,
-    /// Certificates for X509Data, PEM, signer's first; repeatable. Default: the certificate
-    /// stored on the token with the key.
+    /// Issuer certificates for X509Data (PEM or DER), in addition to those on the token; the
+    /// signer's own when the token stores none with the key. Repeatable.
     #[arg(long, value_name = "PEM")]
     pub chain: Vec<PathBuf>,
     /// XAdES baseline B-B (SigningTime, SigningCertificateV2).
@@ -50,54 +49,29 @@ pub struct SignXmlArgs {
 }
 
 pub fn run_sign(runtime: &Runtime, args: &SignXmlArgs) -> anyhow::Result<u8> {
-    let uri = token::parse_uri(&args.key)?;
-    let defaults = runtime.token_defaults(None)?;
-    let key = TokenKey::open(
-        &uri,
-        &defaults,
-        KeyOptions {
-            scheme: args.scheme,
-        },
-    )?;
-    let mut chain: Vec<Vec<u8>> = Vec::new();
-    for path in &args.chain {
-        let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let blocks =
-            pem::parse_many(&text).with_context(|| format!("{} is not PEM", path.display()))?;
-        chain.extend(
-            blocks
-                .into_iter()
-                .filter(|b| b.tag() == "CERTIFICATE")
-                .map(|b| b.into_contents()),
-        );
-    }
-    if let Some(stored) = key.certificate()
-        && chain.first().map(Vec::as_slice) != Some(stored)
-    {
-        chain.insert(0, stored.to_vec());
-    }
-    if chain.is_empty() {
-        bail!("no certificate: the token holds none for this key; pass --chain signer.pem");
-    }
     let document =
         std::fs::read(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
-    let mut options = SignOptions::new(SystemTime::now());
-    options.level = match (&args.tsa, args.xades) {
-        (Some(url), _) => {
-            // [tsa]'s CA, and its credentials when --tsa names the same TSA.
-            let tsa = runtime
-                .config
-                .tsa(Some(url.clone()))
-                .context("the [tsa] settings")?
-                .context("BUG: a TSA URL was given")?;
-            options.tsa_timeout = tsa.timeout;
-            options.tsa_access = tsa.access;
-            Level::XadesT { tsa_url: tsa.url }
-        }
-        (None, true) => Level::XadesB,
-        (None, false) => Level::XmlDsig,
+    // --tsa makes B-T, which is XAdES.
+    let levels = LevelChoice::read(
+        runtime,
+        &LevelArgs {
+            level: None,
+            tsa: args.tsa.clone(),
+            trust: Vec::new(),
+        },
+    )?;
+    let form = if args.xades || args.tsa.is_some() {
+        XmlForm::Xades
+    } else {
+        XmlForm::XmlDsig
     };
-    options.packaging = if args.detached {
+    Signing::check(
+        levels.level,
+        DocumentKind::Xml(form),
+        levels.tsa.as_ref(),
+        None,
+    )?;
+    let packaging = if args.detached {
         let name = args
             .input
             .file_name()
@@ -111,17 +85,31 @@ pub fn run_sign(runtime: &Runtime, args: &SignXmlArgs) -> anyhow::Result<u8> {
     } else {
         Packaging::Enveloped
     };
-    if args.parallel {
-        options.other_signatures = OtherSignatures::Excluded;
-    }
-    let signed = xml::sign(&document, &key, &chain, &options)
+    let options = XmlOptions {
+        packaging,
+        other_signatures: if args.parallel {
+            OtherSignatures::Excluded
+        } else {
+            OtherSignatures::default()
+        },
+        form,
+    };
+    let key = super::sign::open_key(runtime, &args.key, args.scheme, &args.chain)?;
+    let signed = levels
+        .signing(&key)
+        .xml(&document, options)
         .with_context(|| format!("signing {}", args.input.display()))?;
-    super::sign::write_atomically(&args.output, |out| out.write_all(&signed))?;
+    super::sign::write_atomically(&args.output, |out| signed.write_to(out))?;
     println!(
-        "signed {} with {} → {}",
+        "signed {} with {} → {} ({})",
         args.input.display(),
-        key.algorithm(),
-        args.output.display()
+        key.key.algorithm(),
+        args.output.display(),
+        match (form, levels.level) {
+            (XmlForm::XmlDsig, _) => "XMLDSig",
+            (_, Level::BaselineT) => "XAdES B-T",
+            _ => "XAdES B-B",
+        }
     );
     Ok(EXIT_OK)
 }

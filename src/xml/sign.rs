@@ -7,7 +7,7 @@
 //! output is verified; a signature kyso cannot verify itself is never handed out.
 
 use std::ops::Range;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use roxmltree::{Document, Node};
@@ -49,16 +49,16 @@ pub enum OtherSignatures {
 }
 
 /// How much qualification the signature carries.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub enum Level {
     /// Plain XMLDSig.
     XmlDsig,
     /// XAdES baseline B-B.
     #[default]
     XadesB,
-    /// XAdES baseline B-T: B-B plus a signature time-stamp from the RFC 3161 TSA at this
-    /// `http://` or `https://` URL, reached with [`SignOptions::tsa_access`].
-    XadesT { tsa_url: String },
+    /// XAdES baseline B-T: B-B plus a signature time-stamp from `tsa` (the same description
+    /// of a TSA as PAdES takes: URL, deadline, TLS roots, credentials).
+    XadesT { tsa: crate::tsp::Tsa },
 }
 
 /// How to sign.
@@ -74,10 +74,6 @@ pub struct SignOptions {
     /// The time written as XAdES `SigningTime`, and the seed of the generated `Id`s.
     pub signing_time: SystemTime,
     pub limits: Limits,
-    /// For the whole exchange with the TSA (B-T).
-    pub tsa_timeout: Duration,
-    /// The TSA's CA and credentials (B-T); by default the platform's roots and none.
-    pub tsa_access: crate::tsp::Access,
 }
 
 impl SignOptions {
@@ -93,8 +89,6 @@ impl SignOptions {
             other_signatures: OtherSignatures::default(),
             signing_time,
             limits: Limits::default(),
-            tsa_timeout: Duration::from_secs(30),
-            tsa_access: crate::tsp::Access::default(),
         }
     }
 }
@@ -243,7 +237,7 @@ pub fn sign(
 
     // B-T: a time-stamp over the canonical SignatureValue element (EN 319 132-1 §5.3).
     let finished = match &options.level {
-        Level::XadesT { tsa_url } => {
+        Level::XadesT { tsa } => {
             let doc = parse::parse(&with_value, &options.limits)?;
             let signature = find_signature(&doc, &ids.signature)?;
             let sv = signature
@@ -257,13 +251,7 @@ pub fn sign(
             );
             let tsa_digest = signer.algorithm().digest();
             let hashed = tsa_digest.digest(&octets);
-            let nonce = &digest_bytes(&ids.signature, &signing_time)[..8];
-            let tsa = crate::tsp::Tsa {
-                url: tsa_url.clone(),
-                timeout: options.tsa_timeout,
-                access: options.tsa_access.clone(),
-            };
-            let token = crate::tsp::timestamp(&tsa, tsa_digest, &hashed, nonce)?;
+            let token = crate::tsp::timestamp(tsa, tsa_digest, &hashed)?;
             let qp = doc
                 .descendants()
                 .find(|n| {
@@ -340,10 +328,6 @@ fn id_seed(document: &[u8], signing_time: &str) -> String {
     let mut input = document.to_vec();
     input.extend_from_slice(signing_time.as_bytes());
     hex::encode(&DigestMethod::Sha256.digest(&input)[..8])
-}
-
-fn digest_bytes(a: &str, b: &str) -> Vec<u8> {
-    DigestMethod::Sha256.digest(format!("{a}\n{b}").as_bytes())
 }
 
 /// The `ds:Signature` element with placeholder digests and value.
@@ -547,9 +531,9 @@ mod tests {
     #[test]
     fn rfc3339_dates() {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        let t = UNIX_EPOCH + Duration::from_secs(1_709_251_199); // leap-year Feb 29
+        let t = UNIX_EPOCH + std::time::Duration::from_secs(1_709_251_199); // leap-year Feb 29
         assert_eq!(rfc3339(t), "2024-02-29T23:59:59Z");
-        let t = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
+        let t = UNIX_EPOCH + std::time::Duration::from_secs(951_782_400); // 2000-02-29
         assert_eq!(rfc3339(t), "2000-02-29T00:00:00Z");
     }
 

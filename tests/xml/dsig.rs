@@ -262,7 +262,7 @@ fn xades_baseline_t_with_a_real_tsa() {
         DigestAlgorithm::Sha256,
     ));
     let level = Level::XadesT {
-        tsa_url: tsa.url.clone(),
+        tsa: kyso::tsp::Tsa::new(tsa.url.clone()),
     };
     let signed = xml::sign(
         DOCUMENT.as_bytes(),
