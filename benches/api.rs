@@ -15,6 +15,10 @@
 //! cost too; a request is: authentication, queue, PDF preparation, C_Sign, CMS, self-check
 //! verification, ledger event + audit entry committed (group commit), response.
 //! The target is HTTP ≥ 80% of raw.
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "test and benchmark data: sizes, timings and bytes of known small range"
+)]
 
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -28,6 +28,10 @@
 //! KYSO_BENCH_PYHANKO (default 60) and KYSO_BENCH_XMLSEC (default 100) size the peer samples.
 //! Targets (design §5): kyso ≥ 100× pyHanko documents/s; per signature ≤ 2× the limit, warm;
 //! peak memory at 10,000 documents within 10% of that at 1,000.
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "test and benchmark data: sizes, timings and bytes of known small range"
+)]
 
 use std::io::Write as _;
 use std::num::NonZeroUsize;

@@ -7,6 +7,10 @@
 //! Sizes: KYSO_BENCH_EVENTS (default 1,000,000) for SQLite, KYSO_BENCH_PG_EVENTS (default 200,000)
 //! for PostgreSQL. The ledger files go to a temporary directory; PostgreSQL uses its own schema,
 //! dropped first. Prints one table; no harness.
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "test and benchmark data: sizes, timings and bytes of known small range"
+)]
 
 use std::time::{Duration, Instant};
 

@@ -13,6 +13,10 @@
 //! the process's CPU time, to see through noise from whatever else the machine does. Target: kyso ≥ 90% of raw for the small document (design §5). Then pyHanko's
 //! rate on the same 100 KB file (benches/pyhanko_sign.py): through SoftHSM when python-pkcs11
 //! is installed, else with a software key from PEM files, as its output line says.
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "test and benchmark data: sizes, timings and bytes of known small range"
+)]
 
 use std::path::Path;
 use std::process::Command;

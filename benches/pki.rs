@@ -9,6 +9,10 @@
 //!
 //! Both check revocation against an in-memory CRL (embedded evidence), as a PAdES-LT document
 //! carries it.
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "test and benchmark data: sizes, timings and bytes of known small range"
+)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -12,6 +12,10 @@
 //! whatever else the machine is doing. Throughput is given per wall-clock second and per second
 //! of this process's CPU time: on a shared machine the second says how much work each signature
 //! costs kyso, independent of what else runs. The target is kyso ≥ 90% of raw.
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "test and benchmark data: sizes, timings and bytes of known small range"
+)]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -6,6 +6,10 @@
 //! KYSO_BENCH_SECONDS (default 2) sets how long each kyso measurement runs; KYSO_BENCH_XMLSEC_RUNS
 //! (default 20) how many xmlsec1 processes run per file; KYSO_BENCH_KEEP=DIR keeps the signed
 //! files there.
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "test and benchmark data: sizes, timings and bytes of known small range"
+)]
 
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

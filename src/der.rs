@@ -43,6 +43,7 @@ pub(crate) fn explicit(n: u32, content: &[u8]) -> Vec<u8> {
 }
 
 /// `[n]` IMPLICIT over a primitive value's content octets.
+#[cfg(any(test, feature = "test-support"))]
 pub(crate) fn implicit_primitive(n: u32, content: &[u8]) -> Vec<u8> {
     tlv(tag::context(n), content)
 }
@@ -122,13 +123,16 @@ pub(crate) fn algorithm_identifier(algorithm: Oid, parameters: Option<&[u8]>) ->
 
 /// Appends a definite length in its shortest form (X.690 §8.1.3, §10.1).
 pub(crate) fn push_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
+    match u8::try_from(len) {
+        Ok(short) if short < 0x80 => out.push(short),
+        _ => {
+            let bytes = len.to_be_bytes();
+            let skip = bytes.iter().take_while(|&&b| b == 0).count();
+            // At most size_of::<usize>() = 8 length octets.
+            let count = u8::try_from(bytes.len() - skip).unwrap_or(8);
+            out.push(0x80 | count);
+            out.extend_from_slice(&bytes[skip..]);
+        }
     }
 }
 
@@ -141,8 +145,10 @@ fn push_identifier(out: &mut Vec<u8>, tag: Tag) {
         Class::Private => 0xc0,
     };
     let form = if tag.constructed { 0x20 } else { 0x00 };
-    if tag.number < 0x1f {
-        out.push(class | form | tag.number as u8);
+    if let Ok(number) = u8::try_from(tag.number)
+        && number < 0x1f
+    {
+        out.push(class | form | number);
         return;
     }
     out.push(class | form | 0x1f);

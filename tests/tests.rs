@@ -1,4 +1,8 @@
 //! kyso's integration tests: one binary, one module per topic.
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "test and benchmark data: sizes, timings and bytes of known small range"
+)]
 
 mod support;
 

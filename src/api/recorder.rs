@@ -139,7 +139,7 @@ fn run(config: StoreConfig, mut receiver: mpsc::Receiver<Job>, metrics: &Metrics
         let started = Instant::now();
         let healthy = commit(connection.as_mut(), group, metrics);
         tracing::debug!(
-            took_ms = started.elapsed().as_millis() as u64,
+            took_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             "ledger group committed"
         );
         if healthy {

@@ -239,8 +239,9 @@ impl Rng {
 
     /// Uniform in `low..=high`.
     pub fn range(&mut self, low: usize, high: usize) -> usize {
-        let span = (high - low + 1) as u64;
-        low + (self.next_u64() % span) as usize
+        let span = u64::try_from(high - low + 1).unwrap_or(u64::MAX);
+        // Below `span`, itself a usize: the conversion back cannot fail.
+        low + usize::try_from(self.next_u64() % span).unwrap_or(0)
     }
 
     /// Log-uniform in `low..=high`: as many files of 50–100 KB as of 1–2 MB, the shape of a
@@ -249,6 +250,11 @@ impl Rng {
         let low_f = low.max(1) as f64;
         let u = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         let v = low_f * (high.max(low) as f64 / low_f).powf(u);
-        (v as usize).clamp(low, high)
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "a float between low and high, clamped to them"
+        )]
+        let v = v as usize;
+        v.clamp(low, high)
     }
 }

@@ -304,7 +304,7 @@ fn events(units: &[Unit]) -> Vec<Event> {
     }
     // Incoming documents, received by every unit.
     for n in 0..8_000u64 {
-        let unit = &units[rng.below(units.len() as u64) as usize];
+        let unit = &units[rng.index(units.len())];
         let roll = rng.below(1000);
         let (indication, sub) = match roll {
             0..950 => (Indication::TotalPassed, None),
@@ -319,7 +319,7 @@ fn events(units: &[Unit]) -> Vec<Event> {
         events.push(Event::Verified(Verified {
             document_id: format!("den-2022-{:05}", n + 1),
             receiving_unit: unit.code.clone(),
-            sender: SENDERS[rng.below(SENDERS.len() as u64) as usize].into(),
+            sender: SENDERS[rng.index(SENDERS.len())].into(),
             verified_at: working_time(&mut rng, first_day),
             indication,
             sub_indication: sub.map(str::to_owned),
@@ -343,10 +343,11 @@ fn unit_events(
             unit.code.clone()
         };
     // Choose which of the unit's documents are unsigned: exactly `unsigned` distinct positions.
-    let mut is_unsigned = vec![false; volume as usize];
+    let slots = usize::try_from(volume).unwrap_or(usize::MAX);
+    let mut is_unsigned = vec![false; slots];
     let mut marked = 0;
     while marked < unsigned {
-        let i = rng.below(volume) as usize;
+        let i = rng.index(slots);
         if !is_unsigned[i] {
             is_unsigned[i] = true;
             marked += 1;
@@ -357,7 +358,7 @@ fn unit_events(
     times.sort();
     for (seq, (issued_at, unsigned)) in times.into_iter().zip(is_unsigned).enumerate() {
         let document_id = format!("{}-2022-{:05}", unit.code, seq + 1);
-        let (doc_type, abbreviation) = DOC_TYPES[rng.below(DOC_TYPES.len() as u64) as usize];
+        let (doc_type, abbreviation) = DOC_TYPES[rng.index(DOC_TYPES.len())];
         let number = match abbreviation {
             Some(a) => format!("{}/{a}-{issuer}", seq + 1),
             None => format!("{}/{issuer}-VP", seq + 1),
@@ -438,7 +439,7 @@ fn signature(
     let holder = if method == Method::Hsm {
         unit.name.clone()
     } else {
-        SIGNERS[rng.below(SIGNERS.len() as u64) as usize].to_owned()
+        SIGNERS[rng.index(SIGNERS.len())].to_owned()
     };
     let fingerprint =
         Sha256.digest(format!("{}|{holder}|{issuer}|{}", unit.code, method.as_str()).as_bytes());
@@ -482,7 +483,11 @@ fn spread(rng: &mut SplitMix64, total: u64, n: usize, min_weight: u64) -> Vec<u6
     let sum: u64 = weights.iter().sum();
     let mut parts: Vec<u64> = weights.iter().map(|w| total * w / sum).collect();
     let short = total - parts.iter().sum::<u64>();
-    for part in parts.iter_mut().take(short as usize) {
+    // Fewer than `n` units of rounding are left over.
+    for part in parts
+        .iter_mut()
+        .take(usize::try_from(short).unwrap_or(usize::MAX))
+    {
         *part += 1;
     }
     parts
@@ -530,6 +535,13 @@ impl SplitMix64 {
     /// A value in `0..bound` (`bound` > 0); the modulo bias is negligible for demo bounds.
     fn below(&mut self, bound: u64) -> u64 {
         self.next() % bound.max(1)
+    }
+
+    /// An index into a slice of `len` items.
+    fn index(&mut self, len: usize) -> usize {
+        let drawn = self.below(u64::try_from(len).unwrap_or(u64::MAX));
+        // Below `len`, itself a usize.
+        usize::try_from(drawn).unwrap_or(0)
     }
 }
 

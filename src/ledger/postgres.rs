@@ -232,7 +232,8 @@ fn migrate(client: &mut Client) -> Result<(), Error> {
     if found > known {
         return Err(Error::SchemaTooNew { found, known });
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+    let applied = usize::try_from(found).unwrap_or(0);
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         tx.batch_execute(sql).map_err(pg("apply migration"))?;
         tx.execute(
             "INSERT INTO kyso_schema (version) VALUES ($1)",

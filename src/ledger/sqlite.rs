@@ -42,7 +42,8 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 fn busy_wait(attempt: i32) -> bool {
     const MAX_STEP_MICROS: u64 = 800;
     let step = 50u64 << attempt.clamp(0, 4);
-    let give_up_after = BUSY_TIMEOUT.as_micros() as u64 / MAX_STEP_MICROS;
+    let give_up_after =
+        u64::try_from(BUSY_TIMEOUT.as_micros()).unwrap_or(u64::MAX) / MAX_STEP_MICROS;
     if u64::try_from(attempt).unwrap_or(0) >= give_up_after {
         return false;
     }
@@ -277,7 +278,8 @@ impl SqliteStore {
         if found > known {
             return Err(Error::SchemaTooNew { found, known });
         }
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let applied = usize::try_from(found).unwrap_or(0);
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
             tx.execute_batch(sql).map_err(fail("apply migration"))?;
             tx.execute(
                 "INSERT INTO kyso_schema (version) VALUES (?1)",

@@ -383,15 +383,21 @@ impl<'a> Document<'a> {
             return Err(Error::Structure(format!("object {stream} is not a stream")));
         };
         let data = filter::decode(&s).map_err(|e| e.in_object(stream_id))?;
-        let n = s.dict.integer(b"N").unwrap_or(0).max(0) as usize;
-        let first = s.dict.integer(b"First").unwrap_or(0).max(0) as usize;
+        let n = usize::try_from(s.dict.integer(b"N").unwrap_or(0)).unwrap_or(0);
+        let first = usize::try_from(s.dict.integer(b"First").unwrap_or(0)).unwrap_or(0);
         let mut header = Parser::new(&data, 0);
         let mut offsets = Vec::with_capacity(n.min(100_000));
         for _ in 0..n {
             let (Some(num), Some(off)) = (header.read_unsigned(), header.read_unsigned()) else {
                 break;
             };
-            offsets.push((num as u32, off as usize));
+            // An object number beyond u32 (ISO 32000-2 caps them far lower) or an offset beyond
+            // the address space names nothing: stop reading the header there rather than let
+            // a truncated number alias another object.
+            let (Ok(num), Ok(off)) = (u32::try_from(num), usize::try_from(off)) else {
+                break;
+            };
+            offsets.push((num, off));
         }
         let mut objects = Vec::with_capacity(offsets.len());
         for (num, off) in offsets {

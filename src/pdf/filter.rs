@@ -114,7 +114,7 @@ fn unpredict(data: Vec<u8>, parms: &Dictionary) -> Result<Vec<u8>, Error> {
                 0 => current[i],
                 1 => current[i].wrapping_add(left),
                 2 => current[i].wrapping_add(up),
-                3 => current[i].wrapping_add(((u16::from(left) + u16::from(up)) / 2) as u8),
+                3 => current[i].wrapping_add(average(left, up)),
                 4 => current[i].wrapping_add(paeth(left, up, up_left)),
                 _ => return Err(Error::Filter(format!("PNG predictor row type {kind}"))),
             };
@@ -139,6 +139,11 @@ fn paeth(a: u8, b: u8, c: u8) -> u8 {
     } else {
         c
     }
+}
+
+/// The floor of the mean of two bytes (PNG's Average predictor), which is a byte again.
+fn average(a: u8, b: u8) -> u8 {
+    (a & b) + ((a ^ b) >> 1)
 }
 
 #[cfg(test)]

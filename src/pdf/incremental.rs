@@ -156,7 +156,14 @@ fn runs(offsets: &[(ObjectId, usize)]) -> Vec<(u32, Vec<(ObjectId, usize)>)> {
     let mut out: Vec<(u32, Vec<(ObjectId, usize)>)> = Vec::new();
     for entry in sorted {
         match out.last_mut() {
-            Some((start, run)) if *start + run.len() as u32 == entry.0.number => run.push(entry),
+            Some((start, run))
+                if u32::try_from(run.len())
+                    .ok()
+                    .and_then(|len| start.checked_add(len))
+                    == Some(entry.0.number) =>
+            {
+                run.push(entry)
+            }
             _ => out.push((entry.0.number, vec![entry])),
         }
     }

@@ -523,14 +523,17 @@ const NOT_HEX: u8 = 0xff;
 /// Each byte's value as a hex digit (ISO 32000-2 §7.3.4.3), or [`NOT_HEX`].
 const HEX_DIGITS: [u8; 256] = {
     let mut table = [NOT_HEX; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = match b as u8 {
+    let mut b: u8 = 0;
+    loop {
+        table[b as usize] = match b {
             d @ b'0'..=b'9' => d - b'0',
             d @ b'a'..=b'f' => d - b'a' + 10,
             d @ b'A'..=b'F' => d - b'A' + 10,
             _ => NOT_HEX,
         };
+        if b == u8::MAX {
+            break;
+        }
         b += 1;
     }
     table

@@ -1,6 +1,9 @@
 //! Sample documents for the demo, tests and benchmarks: small, valid, classic-xref PDFs with
 //! text, optionally a form field and padding to a target size. Built with kyso's own writer so
 //! that no binary fixture without a recipe enters the repository.
+// Pixel arithmetic of generated images: every cast is of a value clamped to the image's size or
+// to 0..=255 first.
+#![allow(clippy::cast_possible_truncation)]
 
 use super::object::{Dictionary, Object, ObjectId, Stream, write_object};
 use crate::pdf_dict;

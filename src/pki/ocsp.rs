@@ -326,7 +326,11 @@ fn single_response(single: ber::Element<'_>) -> Result<SingleResponse, Error> {
         let mut reason = None;
         if let Some(rc) = rr.optional(tag::context_constructed(0))? {
             let e = ber::der(rc.content, "CRLReason")?.expect(tag::ENUMERATED, "a CRLReason")?;
-            reason = Some(e.small_unsigned()? as u8);
+            let code = e.small_unsigned()?;
+            reason =
+                Some(u8::try_from(code).map_err(|_| {
+                    Error::Malformed(format!("CRLReason {code} is not a reason code"))
+                })?);
         }
         CertStatus::Revoked { time, reason }
     } else if st.is(tag::context(2)) {

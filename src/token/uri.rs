@@ -298,7 +298,8 @@ fn percent_decode(raw: &str) -> Option<Vec<u8>> {
             let hex = bytes.get(i + 1..i + 3)?;
             let hi = (hex[0] as char).to_digit(16)?;
             let lo = (hex[1] as char).to_digit(16)?;
-            out.push((hi * 16 + lo) as u8);
+            // Two hex digits: at most 0xff.
+            out.push(u8::try_from(hi * 16 + lo).ok()?);
             i += 3;
         } else {
             out.push(bytes[i]);

@@ -1412,7 +1412,9 @@ mod tests {
 
     #[test]
     fn shared_prefix_digests_equal_separate_ones() {
-        let bytes: Vec<u8> = (0..100_000u32).map(|i| (i * 7 + i / 13) as u8).collect();
+        let bytes: Vec<u8> = (0..100_000u32)
+            .map(|i| (i * 7 + i / 13).to_le_bytes()[0])
+            .collect();
         let gaps = [40_000usize, 10, 99_999, 100_000, 0];
         let digests = PrefixDigests::compute(&bytes, gaps.into_iter().chain([200_000]));
         assert_eq!(
