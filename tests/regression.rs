@@ -7,6 +7,7 @@ mod issue15_cli;
 mod issue15_pdf;
 mod issue15_xml;
 mod issue17;
+mod issue21;
 
 /// The JSON report of an e-invoice-shaped XML signed over one element (for the report's
 /// documented schema): signed by xmlsec1 with a software key of `signing`'s PKI.

@@ -96,6 +96,7 @@ pub(super) fn verify(
                 continue;
             }
         }
+        out.warnings.extend(signature.notes.iter().cloned());
         let scope = scope_of(signature);
         out.coverage = if scope.whole_document {
             Coverage::SignedContent
@@ -187,8 +188,13 @@ fn scope_of(signature: &xml::verify::SignatureReport) -> SignedScope {
             // What a signature signs inside itself (the signing-time properties e-invoices
             // keep in a ds:Object) is its own, not the document's; for an enveloping signature
             // (the document element) its objects are the document.
+            // Only the document's own elements: a signature's signing-time properties (its own,
+            // or another's reached through a repeated local Id) are not what a reader reads.
             Target::Element { path, .. }
-                if path.starts_with(&own) && signature.path.matches('/').count() > 1 => {}
+                if signature
+                    .document_elements
+                    .as_ref()
+                    .map_or(path.starts_with(&own), |listed| !listed.contains(path)) => {}
             Target::Element { name, id, path, .. } => scope.elements.push(ScopeElement {
                 path: path.clone(),
                 id: id.clone(),

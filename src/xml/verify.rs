@@ -261,6 +261,12 @@ pub struct SignatureReport {
     pub not_covered: Vec<String>,
     /// With [`Expect::AnyContent`]: the signature covers the whole document (less itself).
     pub whole_document: bool,
+    /// Facts a reader should know that do not change the status (a reference resolved among
+    /// repeated local `Id`s).
+    pub notes: Vec<String>,
+    /// With [`Expect::AnyContent`]: the paths of the document's elements the signature covers
+    /// (not its own or another signature's properties).
+    pub document_elements: Option<Vec<String>>,
 }
 
 impl SignatureReport {
@@ -353,6 +359,8 @@ pub fn verify_document(
                 below_policy: None,
                 not_covered: Vec::new(),
                 whole_document: false,
+                notes: Vec::new(),
+                document_elements: None,
             };
             if let Err(status) = check_signature(doc, s, &ids, options, &mut report) {
                 report.status = status;
@@ -381,38 +389,84 @@ fn unsupported(feature: impl Into<String>) -> Status {
 /// Elements reachable by `Id`: the attributes `Id`, `ID`, `id` (unqualified; XMLDSig does not
 /// say which attribute is an ID without a schema, so we take all three and refuse collisions
 /// among them) and `xml:id`.
+///
+/// An `Id` on document content must be unique: a second element with the same `Id` is how a
+/// wrapping attack makes a reference mean two things, so such a document is refused as a
+/// whole. Inside signatures, local `Id`s repeat in practice (a provider's library names every
+/// signature's signing-time object `SigningTime`, seller's and buyer's alike); there a
+/// reference resolves to the element inside its own signature, the one its signer made with it,
+/// and only when the signature has none to the first in document order; the report says so.
 pub(crate) struct IdIndex<'a, 'input> {
-    ids: HashMap<&'a str, Node<'a, 'input>>,
+    ids: HashMap<&'a str, Vec<Node<'a, 'input>>>,
     duplicate: Option<(String, u32, u32)>,
 }
 
 impl<'a, 'input> IdIndex<'a, 'input> {
     pub(crate) fn new(doc: &'a Document<'input>) -> Self {
-        let mut ids: HashMap<&'a str, Node<'a, 'input>> = HashMap::new();
-        let mut duplicate = None;
+        let mut ids: HashMap<&'a str, Vec<Node<'a, 'input>>> = HashMap::new();
         for node in doc.descendants().filter(Node::is_element) {
             for a in node.attributes() {
-                if !is_id_name(&a) {
-                    continue;
+                if is_id_name(&a) {
+                    ids.entry(a.value()).or_default().push(node);
                 }
-                if let Some(first) = ids.insert(a.value(), node)
-                    && duplicate.is_none()
-                {
-                    duplicate = Some((a.value().to_owned(), line_of(first), line_of(node)));
-                }
+            }
+        }
+        // The first Id (in document order) carried twice by document content, or by document
+        // content and a signature's element.
+        let mut duplicate: Option<(String, u32, u32)> = None;
+        for (id, nodes) in &ids {
+            let [first, rest @ ..] = nodes.as_slice() else {
+                continue;
+            };
+            let Some(second) = rest
+                .iter()
+                .find(|n| !inside_signature(**n) || !inside_signature(*first))
+            else {
+                continue;
+            };
+            if duplicate
+                .as_ref()
+                .is_none_or(|(_, line, _)| line_of(*first) < *line)
+            {
+                duplicate = Some(((*id).to_owned(), line_of(*first), line_of(*second)));
             }
         }
         IdIndex { ids, duplicate }
     }
 
-    /// The first `Id` value found twice, with the lines of both elements.
+    /// An `Id` that document content carries twice, with the lines of both elements.
     pub(crate) fn duplicate(&self) -> Option<&(String, u32, u32)> {
         self.duplicate.as_ref()
     }
 
+    /// The first element in document order with `id`.
     pub(crate) fn get(&self, id: &str) -> Option<Node<'a, 'input>> {
-        self.ids.get(id).copied()
+        self.ids.get(id).and_then(|nodes| nodes.first().copied())
     }
+
+    /// The element a reference to `id` from `reference` reaches: the one inside the reference's
+    /// own signature when its `Id` repeats, else the first in document order.
+    pub(crate) fn resolve(&self, id: &str, reference: Node<'_, '_>) -> Option<Node<'a, 'input>> {
+        let nodes = self.all(id);
+        let own = reference.ancestors().find(|a| is_dsig(*a, "Signature"));
+        own.and_then(|signature| {
+            nodes
+                .iter()
+                .find(|n| n.ancestors().any(|a| a.id() == signature.id()))
+                .copied()
+        })
+        .or_else(|| nodes.first().copied())
+    }
+
+    /// Every element carrying `id`, in document order.
+    fn all(&self, id: &str) -> &[Node<'a, 'input>] {
+        self.ids.get(id).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Whether `node` lies inside a `ds:Signature` (the signature itself included).
+fn inside_signature(node: Node<'_, '_>) -> bool {
+    node.ancestors().any(|a| is_dsig(a, "Signature"))
 }
 
 fn is_id_name(a: &roxmltree::Attribute<'_, '_>) -> bool {
@@ -507,6 +561,20 @@ fn check_signature<'a, 'input>(
     for r in &signed_info.references {
         let (checked, target) =
             check_reference(doc, signature, ids, r, options, &mut output_budget)?;
+        if let Some(id) = r.uri.and_then(|u| u.strip_prefix('#'))
+            && let (Some(node), count @ 2..) = (target, ids.all(id).len())
+        {
+            report.notes.push(format!(
+                "Id {id:?} appears {count} times inside signatures; the reference at line {} reached {} at line {}",
+                line_of(r.node),
+                if node.ancestors().any(|a| a == signature) {
+                    "this signature's own"
+                } else {
+                    "another signature's"
+                },
+                line_of(node)
+            ));
+        }
         report.references.push(checked);
         targets.push(target);
     }
@@ -970,7 +1038,7 @@ fn dereference<'a, 'input>(
         ));
     };
     let by_id = |id: &str, comments: Comments| -> Result<_, Status> {
-        let node = ids.get(id).ok_or_else(|| {
+        let node = ids.resolve(id, r.node).ok_or_else(|| {
             fail(
                 SubIndication::SignedDataNotFound,
                 format!("no element with Id {id:?}"),
@@ -1165,9 +1233,11 @@ fn check_expectation<'a, 'input>(
     match &options.expect {
         Expect::SignedContentOnly => Ok(()),
         Expect::AnyContent => {
-            let (whole, not_covered) = any_content(doc, signature, options, report, targets)?;
+            let (whole, not_covered, covered) =
+                any_content(doc, signature, options, report, targets)?;
             report.whole_document = whole;
             report.not_covered = not_covered;
+            report.document_elements = Some(covered);
             Ok(())
         }
         Expect::Element(id) => {
@@ -1272,7 +1342,7 @@ fn any_content<'a, 'input>(
     options: &VerifyOptions<'_>,
     report: &SignatureReport,
     targets: &[Option<Node<'a, 'input>>],
-) -> Result<(bool, Vec<String>), Status> {
+) -> Result<(bool, Vec<String>, Vec<String>), Status> {
     let wrapping = |what: String| fail(SubIndication::FormatFailure, what);
     let content: Vec<(&SignedReference, Option<Node<'a, 'input>>)> = report
         .references
@@ -1302,9 +1372,9 @@ fn any_content<'a, 'input>(
         }
     }
     // Document content: whole-document references, detached documents, and elements outside
-    // every signature. Content inside this signature (its own ds:Object, as the signing-time
-    // properties of e-invoices) is signed but is not the document's; content inside another
-    // signature is a wrapping attempt.
+    // every signature. Content inside a signature's ds:Object (its own signing-time properties,
+    // or another's reached through a repeated local Id) is signed but is not the document's;
+    // anything else inside another signature is a wrapping attempt.
     let mut whole = false;
     let mut covered: Vec<Node<'a, 'input>> = Vec::new();
     let mut detached = 0;
@@ -1313,12 +1383,15 @@ fn any_content<'a, 'input>(
             (Target::Document, _) => whole = true,
             (Target::Detached { .. }, _) => detached += 1,
             (Target::Element { .. }, Some(node)) => {
-                match node.ancestors().find(|a| is_dsig(*a, "Signature")) {
-                    Some(holder) if holder == signature => {
-                        if enveloping {
-                            covered.push(*node);
-                        }
-                    }
+                let holder = node.ancestors().find(|a| is_dsig(*a, "Signature"));
+                let in_object = node.ancestors().any(|a| is_dsig(a, "Object"));
+                match holder {
+                    // An enveloping signature's objects are the document.
+                    Some(holder) if holder == signature && enveloping => covered.push(*node),
+                    // A signature's own properties (signing time), or another signature's
+                    // reached through a repeated local Id: signed, but not document content.
+                    Some(_) if in_object => {}
+                    Some(holder) if holder == signature => {}
                     Some(other) => {
                         return Err(wrapping(format!(
                             "the Reference to {} reaches inside another signature (line {}): signature wrapping",
@@ -1384,7 +1457,11 @@ fn any_content<'a, 'input>(
     // signature that leaves nothing out covers all there is.
     let whole =
         whole || covered.contains(&doc.root_element()) || enveloping && not_covered.is_empty();
-    Ok((whole, not_covered))
+    Ok((
+        whole,
+        not_covered,
+        covered.iter().map(|n| path_of(*n)).collect(),
+    ))
 }
 
 /// Paths reported as not covered, at most: enough to show a reader what is outside.

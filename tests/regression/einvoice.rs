@@ -121,3 +121,207 @@ pub fn xmlsec1_accepts(dir: &Path, signed: &[u8]) -> bool {
         .status
         .success()
 }
+
+/// The shapes real invoices take beyond [`template`]: namespaces declared on `HDon` that
+/// inclusive C14N carries into every signed element, the signing-time object's Id and
+/// namespaces (the tax authority's format leaves both to providers), a buyer's signature whose
+/// object reuses the seller's local Id, and the tax authority's counter-signature.
+#[derive(Clone)]
+pub struct Shape {
+    /// `xmlns:inv` and `xmlns:ds` on `HDon`, unused (one provider's returned invoices).
+    pub root_namespaces: bool,
+    /// The seller's signing-time object Id (`TimeStamp`, `SigningTime`, …).
+    pub object_id: &'static str,
+    /// `SignatureProperties xmlns=""` and a `SigningTime` in a placeholder namespace (another
+    /// provider's invoices).
+    pub undeclared_properties: bool,
+    pub method: &'static str,
+    pub digest: &'static str,
+    /// A buyer's signature in `DSCKS/NMua` whose object has the same Id as the seller's.
+    pub buyer: bool,
+    /// The tax authority's signature in `DSCKS/CQT` over `DLHDon`, its own object and `MCCQT`,
+    /// without transforms.
+    pub tax_authority: bool,
+}
+
+impl Default for Shape {
+    fn default() -> Self {
+        Shape {
+            root_namespaces: false,
+            object_id: "SigningTime",
+            undeclared_properties: false,
+            method: RSA_SHA256,
+            digest: SHA256,
+            buyer: false,
+            tax_authority: false,
+        }
+    }
+}
+
+/// A signature template: `id` signs `#data` (enveloped transform, as sellers write it unless
+/// `plain`) and its own object `object_id`, plus `extra` references (URI, no transforms).
+fn signature_template(
+    id: &str,
+    object_id: &str,
+    shape: &Shape,
+    plain: bool,
+    extra: &[&str],
+) -> String {
+    let transform = if plain {
+        String::new()
+    } else {
+        r#"<Transforms><Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/></Transforms>"#.to_owned()
+    };
+    let references: String = extra
+        .iter()
+        .map(|uri| {
+            format!(
+                r#"<Reference URI="{uri}"><DigestMethod Algorithm="{}"/><DigestValue/></Reference>"#,
+                shape.digest
+            )
+        })
+        .collect();
+    let properties = if shape.undeclared_properties {
+        format!(
+            r##"<SignatureProperties xmlns=""><SignatureProperty Target="#{id}"><SigningTime xmlns="http://example.org/#signatureProperties">2026-05-01T10:00:00Z</SigningTime></SignatureProperty></SignatureProperties>"##
+        )
+    } else {
+        format!(
+            r##"<SignatureProperties><SignatureProperty Id="proid-{id}" Target="#{id}"><SigningTime>2026-05-01T10:00:00</SigningTime></SignatureProperty></SignatureProperties>"##
+        )
+    };
+    format!(
+        r##"<Signature xmlns="http://www.w3.org/2000/09/xmldsig#" Id="{id}"><SignedInfo><CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/><SignatureMethod Algorithm="{method}"/><Reference URI="#data">{transform}<DigestMethod Algorithm="{digest}"/><DigestValue/></Reference><Reference URI="#{object_id}"><DigestMethod Algorithm="{digest}"/><DigestValue/></Reference>{references}</SignedInfo><SignatureValue/><KeyInfo><X509Data><X509Certificate/></X509Data></KeyInfo><Object Id="{object_id}">{properties}</Object></Signature>"##,
+        method = shape.method,
+        digest = shape.digest,
+    )
+}
+
+/// An invoice of `shape` with every signature made by xmlsec1 (seller, buyer, tax authority),
+/// each on the invoice as its signer saw it — holding only that signature, which is how a
+/// signer made standalone signs and the only way xmlsec1 signs at all when local `Id`s repeat
+/// (it refuses a document that declares an `Id` twice) — then put together.
+pub struct SignedInvoice {
+    /// The invoice with every signature.
+    pub merged: Vec<u8>,
+    /// Each signature's `Id` with the invoice its signer signed (only that signature in it).
+    pub each: Vec<(&'static str, Vec<u8>)>,
+}
+
+pub fn signed_invoice(dir: &Path, shape: &Shape) -> SignedInvoice {
+    let mut base = INVOICE
+        .replace("SIGNATURE", "{NBan}")
+        .replace("<NMua/>", "<NMua>{NMua}</NMua>");
+    base = base.replace("</DSCKS>", "<CQT>{CQT}</CQT></DSCKS>");
+    if shape.root_namespaces {
+        base = base.replace(
+            "<HDon>",
+            r#"<HDon xmlns:inv="http://laphoadon.gdt.gov.vn/2014/09/invoicexml/v1" xmlns:ds="http://www.w3.org/2000/09/xmldsig#">"#,
+        );
+    }
+    let mut slots: Vec<(&'static str, &'static str, String)> = vec![(
+        "seller",
+        "{NBan}",
+        signature_template("seller", shape.object_id, shape, false, &[]),
+    )];
+    if shape.buyer {
+        slots.push((
+            "buyer",
+            "{NMua}",
+            signature_template("buyer", shape.object_id, shape, false, &[]),
+        ));
+    }
+    if shape.tax_authority {
+        slots.push((
+            "Tct-7f3e",
+            "{CQT}",
+            signature_template(
+                "Tct-7f3e",
+                "SigningTime-7f3e",
+                &Shape {
+                    undeclared_properties: false,
+                    ..shape.clone()
+                },
+                true,
+                &["#Id-MCCQT"],
+            ),
+        ));
+    }
+    let alone = |slot: &str, content: &str| {
+        ["{NBan}", "{NMua}", "{CQT}"]
+            .iter()
+            .fold(base.clone(), |text, s| {
+                text.replace(s, if *s == slot { content } else { "" })
+            })
+    };
+    let mut each = Vec::new();
+    let mut merged = base.clone();
+    for (id, slot, template) in &slots {
+        let signed = xmlsec1_sign(dir, alone(slot, template).as_bytes(), id);
+        let text = String::from_utf8(signed.clone()).unwrap();
+        let start = text
+            .find(&format!("Id=\"{id}\""))
+            .and_then(|at| text[..at].rfind("<Signature"))
+            .expect("the signed signature");
+        let end = start + text[start..].find("</Signature>").unwrap() + "</Signature>".len();
+        merged = merged.replace(slot, &text[start..end]);
+        each.push((*id, signed));
+    }
+    for slot in ["{NBan}", "{NMua}", "{CQT}"] {
+        merged = merged.replace(slot, "");
+    }
+    SignedInvoice {
+        merged: merged.into_bytes(),
+        each,
+    }
+}
+
+/// xmlsec1 signs the signature `id` of `document` with the key and chain in `dir`.
+fn xmlsec1_sign(dir: &Path, document: &[u8], id: &str) -> Vec<u8> {
+    let input = dir.join("invoice.in.xml");
+    let output = dir.join("invoice.out.xml");
+    std::fs::write(&input, document).unwrap();
+    run(Command::new("xmlsec1")
+        .arg("--sign")
+        .arg("--privkey-pem")
+        .arg(format!(
+            "{},{},{}",
+            dir.join("signer.key.pem").display(),
+            dir.join("signer.pem").display(),
+            dir.join("intermediate.pem").display()
+        ))
+        .args(["--node-id", id])
+        .args(ID_ATTRIBUTES.iter().flat_map(|n| ["--id-attr:Id", n]))
+        .arg("--output")
+        .arg(&output)
+        .arg(&input));
+    std::fs::read(&output).unwrap()
+}
+
+/// The elements whose `Id` xmlsec1 must be told about (invoices declare none in a schema it
+/// reads).
+const ID_ATTRIBUTES: [&str; 4] = [
+    "DLHDon",
+    "MCCQT",
+    "http://www.w3.org/2000/09/xmldsig#:Object",
+    "http://www.w3.org/2000/09/xmldsig#:Signature",
+];
+
+/// xmlsec1's verdict on one signature (`--node-id`) of a signed invoice.
+pub fn xmlsec1_accepts_signature(dir: &Path, signed: &[u8], id: &str) -> bool {
+    let path = dir.join("check-one.xml");
+    std::fs::write(&path, signed).unwrap();
+    Command::new("xmlsec1")
+        .arg("--verify")
+        .arg("--trusted-pem")
+        .arg(dir.join("root.pem"))
+        .arg("--untrusted-pem")
+        .arg(dir.join("intermediate.pem"))
+        .args(["--node-id", id])
+        .args(ID_ATTRIBUTES.iter().flat_map(|n| ["--id-attr:Id", n]))
+        .arg(&path)
+        .output()
+        .expect("xmlsec1 is installed")
+        .status
+        .success()
+}
