@@ -315,6 +315,14 @@ impl Signing {
 /// A verifier trusting the root in `dir` (as `TestPki::write_authorities` writes it), its CRLs
 /// as evidence, offline, now.
 pub fn verifier_for(dir: &Path) -> kyso::verify::Verifier {
+    verifier_with(dir, |_| {})
+}
+
+/// [`verifier_for`] with its options changed by `adjust` (a policy, a scope) first.
+pub fn verifier_with(
+    dir: &Path,
+    adjust: impl FnOnce(&mut kyso::verify::VerifyOptions),
+) -> kyso::verify::Verifier {
     let mut trust = kyso::pki::TrustStore::new();
     trust.load(&dir.join("root.pem")).unwrap();
     let mut options = kyso::verify::VerifyOptions::new(trust, time::OffsetDateTime::now_utc());
@@ -325,6 +333,7 @@ pub fn verifier_for(dir: &Path) -> kyso::verify::Verifier {
         }
     }
     options.revocation = kyso::verify::Revocation::Offline;
+    adjust(&mut options);
     kyso::verify::Verifier::new(options)
 }
 

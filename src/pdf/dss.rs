@@ -61,6 +61,40 @@ impl ValidationData {
     }
 }
 
+/// The validation data a document's `/DSS` holds (ISO 32000-2 §12.8.4.3): every stream of
+/// `/Certs`, `/CRLs` and `/OCSPs`, decoded, in order; streams that cannot be read are skipped
+/// (a verifier judges what they would have proved by what is missing). Empty without a DSS.
+pub fn read(doc: &Document<'_>) -> ValidationData {
+    let mut data = ValidationData::default();
+    let Some(store) = doc
+        .catalog()
+        .ok()
+        .and_then(|(_, catalog)| catalog.get(b"DSS").and_then(|d| doc.resolve(d).ok()))
+    else {
+        return data;
+    };
+    let Some(store) = store.as_dict() else {
+        return data;
+    };
+    let streams = |key: &[u8]| -> Vec<Vec<u8>> {
+        store
+            .get(key)
+            .and_then(|a| doc.resolve(a).ok())
+            .and_then(|a| a.as_array().map(<[Object]>::to_vec))
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| match doc.resolve(r).ok()? {
+                Object::Stream(s) => super::decode(&s).ok(),
+                _ => None,
+            })
+            .collect()
+    };
+    data.certificates = streams(b"Certs");
+    data.crls = streams(b"CRLs");
+    data.ocsp_responses = streams(b"OCSPs");
+    data
+}
+
 /// Validation data to store, and the signature it is for.
 #[derive(Clone, Copy, Debug)]
 pub struct DssEntry<'a> {

@@ -277,44 +277,23 @@ struct Dss {
 }
 
 fn read_dss(doc: &Document<'_>) -> Dss {
+    let data = crate::pdf::dss::read(doc);
     let mut dss = Dss {
         certificates: Vec::new(),
         evidence: Evidence::new(),
     };
-    let Ok((_, catalog)) = doc.catalog() else {
-        return dss;
-    };
-    let Some(store) = catalog.get(b"DSS").and_then(|d| doc.resolve(d).ok()) else {
-        return dss;
-    };
-    let Some(store) = store.as_dict() else {
-        return dss;
-    };
-    let streams = |key: &[u8]| -> Vec<Vec<u8>> {
-        store
-            .get(key)
-            .and_then(|a| doc.resolve(a).ok())
-            .and_then(|a| a.as_array().map(<[Object]>::to_vec))
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|r| match doc.resolve(r).ok()? {
-                Object::Stream(s) => crate::pdf::decode(&s).ok(),
-                _ => None,
-            })
-            .collect()
-    };
-    for der in streams(b"Certs") {
-        if let Ok(cert) = Certificate::from_der(&der) {
+    for der in &data.certificates {
+        if let Ok(cert) = Certificate::from_der(der) {
             dss.certificates.push(cert);
         }
     }
-    for der in streams(b"CRLs") {
-        if let Ok(crl) = crate::pki::crl::Crl::from_der(&der) {
+    for der in &data.crls {
+        if let Ok(crl) = crate::pki::crl::Crl::from_der(der) {
             dss.evidence.add_crl(crl);
         }
     }
-    for der in streams(b"OCSPs") {
-        if let Ok(ocsp) = crate::pki::ocsp::OcspResponse::from_der(&der) {
+    for der in &data.ocsp_responses {
+        if let Ok(ocsp) = crate::pki::ocsp::OcspResponse::from_der(der) {
             dss.evidence.add_ocsp(ocsp);
         }
     }

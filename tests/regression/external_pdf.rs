@@ -88,50 +88,30 @@ pub fn pdf_signed_by(sub_filter: SubFilter, sign: impl FnOnce(&[u8]) -> Vec<u8>)
 /// `openssl cms -sign` over `content`, detached, DER, with `-cades` (signingCertificateV2, so
 /// that the result is PAdES) and the given digest and `-keyopt`s.
 pub fn openssl_cms(pki: &PeerPki, content: &[u8], md: &str, keyopts: &[&str]) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("content.bin");
-    let output = dir.path().join("sig.der");
-    std::fs::write(&input, content).unwrap();
-    let mut cmd = Command::new("openssl");
-    cmd.args([
-        "cms", "-sign", "-binary", "-outform", "DER", "-cades", "-md", md,
-    ])
-    .arg("-in")
-    .arg(&input)
-    .arg("-signer")
-    .arg(pki.path("signer.pem"))
-    .arg("-inkey")
-    .arg(pki.path("signer.key.pem"))
-    .arg("-certfile")
-    .arg(pki.path("intermediate.pem"))
-    .arg("-out")
-    .arg(&output);
+    let mut args = vec!["-cades", "-md", md];
     for opt in keyopts {
-        cmd.args(["-keyopt", opt]);
+        args.extend(["-keyopt", opt]);
     }
-    run(&mut cmd);
-    std::fs::read(&output).unwrap()
+    cms_sign(pki, content, &args)
 }
 
 /// The CMS of an `adbe.pkcs7.sha1` signature: SignedData encapsulating the SHA-1 digest of the
 /// signed bytes (ISO 32000-1 §12.8.3.3.1), signed with SHA-1 as the tools that make it do.
 pub fn openssl_pkcs7_sha1(pki: &PeerPki, content: &[u8]) -> Vec<u8> {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, content);
+    cms_sign(pki, digest.as_ref(), &["-nodetach", "-md", "sha1"])
+}
+
+/// `openssl cms -sign -binary -outform DER` over `content` with the PKI's signer, its
+/// intermediate, and `args`.
+fn cms_sign(pki: &PeerPki, content: &[u8], args: &[&str]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("digest.bin");
+    let input = dir.path().join("content.bin");
     let output = dir.path().join("sig.der");
-    std::fs::write(&input, digest.as_ref()).unwrap();
+    std::fs::write(&input, content).unwrap();
+    // `-keyopt` applies to the signer named before it: the options come last.
     run(Command::new("openssl")
-        .args([
-            "cms",
-            "-sign",
-            "-binary",
-            "-nodetach",
-            "-outform",
-            "DER",
-            "-md",
-            "sha1",
-        ])
+        .args(["cms", "-sign", "-binary", "-outform", "DER"])
         .arg("-in")
         .arg(&input)
         .arg("-signer")
@@ -141,7 +121,8 @@ pub fn openssl_pkcs7_sha1(pki: &PeerPki, content: &[u8]) -> Vec<u8> {
         .arg("-certfile")
         .arg(pki.path("intermediate.pem"))
         .arg("-out")
-        .arg(&output));
+        .arg(&output)
+        .args(args));
     std::fs::read(&output).unwrap()
 }
 

@@ -2,7 +2,6 @@
 //! signer without keyUsage (5), integrity before algorithm policy (5b), `adbe.pkcs7.sha1` (5c),
 //! and PSS-signed certificates, CRLs and OCSP responses (1).
 
-use std::path::Path;
 use std::process::Command;
 
 use kyso::pki::{
@@ -18,7 +17,7 @@ use super::external_pdf::{
     PeerPki, SubFilter, declared_salt, last_contents, openssl_cms, openssl_pkcs7_sha1,
     pdf_signed_by, pyhanko_pss,
 };
-use crate::support::run;
+use crate::support::{run, verifier_with};
 
 /// RSA-2048 with SHA-256: emLen 256 − hLen 32 − 2.
 const MAX_SALT_2048: u64 = 222;
@@ -472,25 +471,6 @@ impl PeerPki {
         ]);
         peer
     }
-}
-
-/// The standard offline verifier of `dir` (root trusted, its CRLs as evidence), changed by
-/// `adjust`.
-fn verifier_with(
-    dir: &Path,
-    adjust: impl FnOnce(&mut kyso::verify::VerifyOptions),
-) -> kyso::verify::Verifier {
-    let mut trust = TrustStore::new();
-    trust.load(&dir.join("root.pem")).unwrap();
-    let mut options = kyso::verify::VerifyOptions::new(trust, time::OffsetDateTime::now_utc());
-    for name in ["intermediate.crl", "root.crl"] {
-        for crl in Crl::from_pem_or_der(&std::fs::read(dir.join(name)).unwrap()).unwrap() {
-            options.evidence.add_crl(crl);
-        }
-    }
-    options.revocation = kyso::verify::Revocation::Offline;
-    adjust(&mut options);
-    kyso::verify::Verifier::new(options)
 }
 
 /// The DER value at the start of `bytes` (a PDF's `/Contents` is zero-padded after it).

@@ -17,18 +17,7 @@ use super::external_pdf::PeerPki;
 use crate::support::run;
 
 fn verifier(pki: &PeerPki, scope: XmlScope) -> Verifier {
-    let mut trust = kyso::pki::TrustStore::new();
-    trust.load(&pki.path("root.pem")).unwrap();
-    let mut options = kyso::verify::VerifyOptions::new(trust, time::OffsetDateTime::now_utc());
-    for name in ["intermediate.crl", "root.crl"] {
-        let bytes = std::fs::read(pki.path(name)).unwrap();
-        for crl in kyso::pki::crl::Crl::from_pem_or_der(&bytes).unwrap() {
-            options.evidence.add_crl(crl);
-        }
-    }
-    options.revocation = kyso::verify::Revocation::Offline;
-    options.xml_scope = scope;
-    Verifier::new(options)
+    crate::support::verifier_with(pki.dir.path(), |o| o.xml_scope = scope)
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use kyso::cms::SignedData;
-use kyso::pdf::{Document, Object};
+use kyso::pdf::Document;
 
 use super::external_pdf::last_contents;
 use crate::api::fixture::{Options, Service, letter};
@@ -33,35 +33,17 @@ fn attributes(pdf: &[u8]) -> (BTreeSet<String>, BTreeSet<String>) {
 /// The DSS's certificates and CRLs (SHA-256 of each), and how many OCSP responses it holds
 /// (those are fetched afresh: same count, not the same bytes).
 fn dss(pdf: &[u8]) -> (BTreeSet<String>, BTreeSet<String>, usize) {
-    let doc = Document::parse(pdf).unwrap();
-    let (_, catalog) = doc.catalog().unwrap();
-    let Some(store) = catalog.get(b"DSS").and_then(|d| doc.resolve(d).ok()) else {
-        return Default::default();
-    };
-    let store = store.as_dict().unwrap().clone();
-    let streams = |key: &[u8]| -> Vec<Vec<u8>> {
-        store
-            .get(key)
-            .and_then(|a| doc.resolve(a).ok())
-            .and_then(|a| a.as_array().map(<[Object]>::to_vec))
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|r| match doc.resolve(r).ok()? {
-                Object::Stream(s) => kyso::pdf::decode(&s).ok(),
-                _ => None,
-            })
-            .collect()
-    };
-    let hashes = |items: Vec<Vec<u8>>| {
+    let data = kyso::pdf::dss::read(&Document::parse(pdf).unwrap());
+    let hashes = |items: &[Vec<u8>]| {
         items
             .iter()
             .map(|d| hex::encode(kyso::signer::DigestAlgorithm::Sha256.digest(d)))
             .collect()
     };
     (
-        hashes(streams(b"Certs")),
-        hashes(streams(b"CRLs")),
-        streams(b"OCSPs").len(),
+        hashes(&data.certificates),
+        hashes(&data.crls),
+        data.ocsp_responses.len(),
     )
 }
 
