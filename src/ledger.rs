@@ -14,9 +14,11 @@
 //! - [`units`]: the unit hierarchy (province → departments/agencies, districts → communes) and its
 //!   CSV form;
 //! - [`event`]: the four document events and their validation;
+//! - [`decide`]: what recording events does (inserted, unchanged, updated or refused, and the rows
+//!   to write), decided once for both stores, on the [`rows`] they read;
 //! - [`Store`]: the storage contract, with [`sqlite::SqliteStore`] (embedded default) and
-//!   [`postgres::PgStore`] (several kyso nodes share one database); every SQL statement of kyso
-//!   lives in those two files;
+//!   [`postgres::PgStore`] (several kyso nodes share one database), which read and write rows and
+//!   decide nothing; every SQL statement of kyso lives in those two modules;
 //! - [`period`]: reporting periods, whose boundaries are local midnights in Asia/Ho_Chi_Minh;
 //! - [`report`] and [`render`]: the figures and their table, CSV, JSON and HTML forms;
 //! - [`demo`]: a deterministic province-sized ledger reproducing the 2022-H1 seed figures.
@@ -30,6 +32,7 @@ use std::path::PathBuf;
 
 use time::OffsetDateTime;
 
+pub mod decide;
 pub mod demo;
 pub mod event;
 pub mod ownership;
@@ -37,6 +40,7 @@ pub mod period;
 pub mod postgres;
 pub mod render;
 pub mod report;
+pub mod rows;
 pub mod sqlite;
 pub mod units;
 
@@ -146,8 +150,27 @@ pub enum Error {
         source: ::postgres::Error,
     },
 
+    /// A write found its table other than the decision read it ([`decide::Write`]): rows changed
+    /// while the batch held its locks, which only a writer that bypassed them can do.
+    #[error(
+        "the ledger's `{table}` table changed while a batch was being recorded ({found} of {expected} rows to update found): nothing of the batch is stored"
+    )]
+    ChangedWhileRecording {
+        table: &'static str,
+        expected: u64,
+        found: u64,
+    },
+
     #[error("the ledger holds an unknown {column} `{value}`: written by a newer kyso?")]
     UnknownStoredValue { column: &'static str, value: String },
+
+    /// A row PostgreSQL returned as JSON ([`postgres`]) that does not read as the table's row.
+    #[error("PostgreSQL ledger: cannot read a row of `{table}`: {source}")]
+    PostgresRow {
+        table: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
 
     #[error("PostgreSQL ledger: invalid connection settings: {reason}")]
     PostgresConfig { reason: String },
@@ -239,8 +262,8 @@ pub trait Store: Send {
 
     /// [`Store::record_audited`], with the rule for documents stored for another unit spelt
     /// out: [`Reassignment::AllowedForCorrection`] only for an administrator's correction.
-    /// Stores decide with [`ownership::Owners`], on the owners they read inside the
-    /// transaction.
+    /// Stores read the rows [`decide::wanted`] names inside the transaction and write what
+    /// [`decide::decide`] says.
     fn record_events(
         &mut self,
         events: &[Event],

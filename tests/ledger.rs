@@ -910,6 +910,353 @@ fn demo_reproduces_the_seed_figures(store: &mut dyn Store) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The same vectors through every path
+
+/// One call to the ledger: its events and the caller's reassignment rule.
+struct Call {
+    events: Vec<Event>,
+    reassignment: Reassignment,
+}
+
+fn call(events: impl Into<Vec<Event>>) -> Call {
+    Call {
+        events: events.into(),
+        reassignment: Reassignment::Refused,
+    }
+}
+
+/// A signature of `id` by `unit` with the certificate numbered `cert` (several per unit).
+fn signed_with(id: &str, unit: &str, cert: u8, at: OffsetDateTime, ok: Indication) -> Event {
+    let mut event = signed(id, unit, at, Method::Token, CA_A, ok);
+    if let Event::Signed(s) = &mut event {
+        s.certificate.sha256 = format!("{cert:02x}").repeat(32);
+    }
+    event
+}
+
+/// Retries, corrections, conflicting units and later verifications, as a DMS, signers, auditors
+/// and an administrator would send them. Every call the ledger must refuse holds one event, so
+/// that recording the calls one event at a time stores the same as recording them whole.
+fn same_sequence_calls() -> Vec<Call> {
+    use Declared::{Signed as S, Unsigned as U};
+    use Indication::{Indeterminate, TotalFailed, TotalPassed};
+    let day = |d: i64| datetime!(2022-03-01 09:00 +07:00) + time::Duration::days(d);
+    vec![
+        // Issued unsigned, signed, the signature retried; then corrected to signed and retried.
+        call([
+            issued("a-1", "STP", day(0), U),
+            signed_with("a-1", "STP", 1, day(0), TotalPassed),
+            signed_with("a-1", "STP", 1, day(0), TotalPassed),
+        ]),
+        call([issued("a-1", "STP", day(0), S)]),
+        call([issued("a-1", "STP", day(0), S)]),
+        // Signed before the DMS's issued event: the signature's unit owns it, and it counts.
+        call([signed_with("b-1", "X0101", 2, day(1), TotalPassed)]),
+        call([issued("b-1", "X0101", day(1), S)]),
+        // Conflicting units, each refused alone: another unit's issued record and signature on
+        // a-1, STP's issued record on X0101's b-1, a unit the ledger does not know.
+        call([issued("a-1", "STC", day(0), S)]),
+        call([signed_with("a-1", "STC", 3, day(0), TotalPassed)]),
+        call([issued("b-1", "STP", day(1), S)]),
+        call([issued("c-1", "SXD", day(2), S)]),
+        // Later verifications: an audit undetermined, the same file re-audited and passing in the
+        // same call, a second file failing; the signature then corrected to failed (the audit
+        // keeps a-1 verified).
+        call([
+            audited("a-1", 1, day(30), Indeterminate, Some("TRY_LATER")),
+            audited("a-1", 1, day(31), TotalPassed, None),
+        ]),
+        call([audited(
+            "a-1",
+            2,
+            day(32),
+            TotalFailed,
+            Some("HASH_FAILURE"),
+        )]),
+        call([signed_with("a-1", "STP", 1, day(0), TotalFailed)]),
+        // b-1's signature corrected to failed clears its flag; a second certificate restores it.
+        call([signed_with("b-1", "X0101", 2, day(1), TotalFailed)]),
+        call([signed_with("b-1", "X0101", 4, day(3), TotalPassed)]),
+        // Incoming verifications at two receivers, a retry, and a correction of one.
+        call([
+            incoming("a-1", "TINH", day(5), Indication::TotalPassed, None),
+            incoming(
+                "a-1",
+                "H01",
+                day(5),
+                Indication::TotalFailed,
+                Some("HASH_FAILURE"),
+            ),
+            incoming("a-1", "TINH", day(5), Indication::TotalPassed, None),
+        ]),
+        call([incoming(
+            "a-1",
+            "H01",
+            day(6),
+            Indication::TotalPassed,
+            None,
+        )]),
+        // One call holding two versions of a new document, and two of a stored one that end
+        // where they started.
+        call([
+            issued("c-2", "STC", day(2), U),
+            issued("c-2", "STC", day(2), S),
+            issued("a-1", "STP", day(0), U),
+            issued("a-1", "STP", day(0), S),
+            audited("c-2", 7, day(40), TotalPassed, None),
+        ]),
+        // An administrator moves a-1 to STC; STP may no longer sign it.
+        Call {
+            events: vec![issued("a-1", "STC", day(0), S)],
+            reassignment: Reassignment::AllowedForCorrection,
+        },
+        call([signed_with("a-1", "STP", 5, day(9), TotalPassed)]),
+        // Everything accepted so far replayed as one call: nothing new.
+        call([
+            issued("b-1", "X0101", day(1), S),
+            signed_with("b-1", "X0101", 4, day(3), TotalPassed),
+            audited("a-1", 2, day(32), TotalFailed, Some("HASH_FAILURE")),
+            incoming("a-1", "H01", day(6), Indication::TotalPassed, None),
+            issued("c-2", "STC", day(2), S),
+        ]),
+    ]
+}
+
+/// Records `calls`, each whole or one event at a time, and writes down what every event did.
+fn transcript(store: &mut dyn Store, calls: &[Call], one_event_per_call: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (index, call) in calls.iter().enumerate() {
+        let chunk = if one_event_per_call {
+            1
+        } else {
+            call.events.len()
+        };
+        let mut event_index = 0;
+        for events in call.events.chunks(chunk) {
+            match store.record_events(events, &[], call.reassignment) {
+                Ok((outcomes, _)) => {
+                    for outcome in outcomes {
+                        lines.push(format!("call {index} event {event_index}: {outcome:?}"));
+                        event_index += 1;
+                    }
+                }
+                Err(err) => {
+                    lines.push(format!("call {index} event {event_index}: refused: {err}"));
+                    event_index += events.len();
+                }
+            }
+        }
+    }
+    lines
+}
+
+/// Every row of the event tables, each column named, issuers by name: both stores answer these
+/// statements, so the comparison does not go through either store's own reading code.
+const ROW_DUMPS: &[(&str, &str)] = &[
+    (
+        "documents",
+        "SELECT document_id, number, doc_type, unit, CAST(issued_at AS TEXT) AS issued_at,
+                CAST(declared_signed AS TEXT) AS declared_signed,
+                CAST(verified_signed AS TEXT) AS verified_signed
+         FROM documents",
+    ),
+    (
+        "signatures",
+        "SELECT s.document_id, s.cert_sha256, s.unit, s.key_ref, s.cert_subject,
+                i.dn AS cert_issuer, s.method, s.level, CAST(s.signed_at AS TEXT) AS signed_at,
+                s.indication
+         FROM signatures AS s JOIN issuers AS i ON i.id = s.cert_issuer_id",
+    ),
+    (
+        "incoming",
+        "SELECT receiving_unit, document_id, sender, CAST(verified_at AS TEXT) AS verified_at,
+                indication, sub_indication
+         FROM incoming",
+    ),
+    (
+        "audits",
+        "SELECT document_id, content_sha256, CAST(audited_at AS TEXT) AS audited_at, indication,
+                sub_indication
+         FROM audits",
+    ),
+];
+
+fn dump_line(table: &str, columns: impl Iterator<Item = (String, Option<String>)>) -> String {
+    let cells: Vec<String> = columns
+        .map(|(name, value)| format!("{name}={}", value.as_deref().unwrap_or("NULL")))
+        .collect();
+    format!("{table}: {}", cells.join(" "))
+}
+
+fn sqlite_rows(path: &std::path::Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut lines = Vec::new();
+    for (table, sql) in ROW_DUMPS {
+        let mut statement = conn.prepare(sql).unwrap();
+        let names: Vec<String> = statement.column_names().map(str::to_owned).collect();
+        let mut rows = statement.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            let values = (0..names.len()).map(|i| row.get::<_, Option<String>>(i).unwrap());
+            lines.push(dump_line(table, names.iter().cloned().zip(values)));
+        }
+    }
+    lines.sort();
+    lines
+}
+
+fn pg_rows(url: &str, schema: &str) -> Vec<String> {
+    let mut client = ::postgres::Client::connect(url, ::postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!("SET search_path TO \"{schema}\""))
+        .unwrap();
+    let mut lines = Vec::new();
+    for (table, sql) in ROW_DUMPS {
+        for row in client.query(*sql, &[]).unwrap() {
+            let columns = row
+                .columns()
+                .iter()
+                .enumerate()
+                .map(|(i, column)| (column.name().to_owned(), row.get::<_, Option<String>>(i)));
+            lines.push(dump_line(table, columns));
+        }
+    }
+    lines.sort();
+    lines
+}
+
+/// The style guide's "same vectors through every path": one sequence of calls recorded by
+/// SQLite and by PostgreSQL, each whole and one event per call, gives the same outcomes and
+/// refusals, the same stored rows, column by column, and the same report.
+#[test]
+fn every_store_path_records_the_same_sequence_identically() {
+    let calls = same_sequence_calls();
+    let year = ReportQuery::new(Period::parse("2022").unwrap());
+    let mut runs = Vec::new();
+    for one_event_per_call in [false, true] {
+        let (dir, mut store) = sqlite_store();
+        import_units(&mut store, UNITS_CSV).unwrap();
+        let transcript = transcript(&mut store, &calls, one_event_per_call);
+        let report = report::build(&mut store, &LevelScheme::default(), &year).unwrap();
+        let rows = sqlite_rows(&dir.path().join("var/ledger.sqlite"));
+        let path = if one_event_per_call {
+            "SQLite, one event per call"
+        } else {
+            "SQLite, whole calls"
+        };
+        runs.push((path, transcript, rows, report));
+    }
+    if let Some(url) = pg_url() {
+        for one_event_per_call in [true, false] {
+            let (path, schema) = if one_event_per_call {
+                ("PostgreSQL, one event per call", "t_same_sequence_single")
+            } else {
+                ("PostgreSQL, whole calls", "t_same_sequence_bulk")
+            };
+            reset_schema(&url, schema);
+            let mut store = kyso::ledger::postgres::PgStore::connect(&url, Some(schema)).unwrap();
+            import_units(&mut store, UNITS_CSV).unwrap();
+            let transcript = transcript(&mut store, &calls, one_event_per_call);
+            let report = report::build(&mut store, &LevelScheme::default(), &year).unwrap();
+            runs.push((path, transcript, pg_rows(&url, schema), report));
+        }
+    }
+
+    let (first, transcript, rows, report) = &runs[0];
+    // The sequence does what its comments say.
+    let refused = transcript.iter().filter(|l| l.contains("refused")).count();
+    assert_eq!(refused, 5, "{transcript:#?}");
+    let said = |line: &str| transcript.iter().any(|l| l == line);
+    assert!(said("call 0 event 2: Unchanged"), "{transcript:#?}");
+    assert!(said("call 9 event 1: Updated"), "{transcript:#?}");
+    assert!(said("call 16 event 3: Updated"), "{transcript:#?}");
+    assert!(
+        transcript[transcript.len() - 5..]
+            .iter()
+            .all(|l| l.ends_with("Unchanged")),
+        "{transcript:#?}"
+    );
+    assert_eq!(
+        rows.iter().filter(|r| r.starts_with("documents:")).count(),
+        3
+    );
+    assert!(
+        rows.contains(&"documents: document_id=a-1 number=3/QĐ-STC doc_type=Quyết định unit=STC issued_at=1646100000 declared_signed=1 verified_signed=1".to_owned()),
+        "{rows:#?}"
+    );
+    for (path, other_transcript, other_rows, other_report) in &runs[1..] {
+        assert_eq!(
+            other_transcript, transcript,
+            "{path} answered other than {first}"
+        );
+        assert_eq!(other_rows, rows, "{path} stored other rows than {first}");
+        assert_eq!(
+            other_report, report,
+            "{path} reports other figures than {first}"
+        );
+    }
+}
+
+/// A store writes what was decided or nothing: an update that finds no row fails the whole
+/// batch instead of passing for recorded. A trigger that swallows updates of `documents` stands
+/// in for a writer that bypassed the locks.
+#[test]
+fn a_decided_write_the_table_refuses_fails_the_batch() {
+    let at = datetime!(2022-03-01 09:00 +07:00);
+    let check = |store: &mut dyn Store| {
+        let before = store.totals().unwrap();
+        let err = store
+            .record(&[
+                issued("new", "STP", at, Declared::Signed),
+                issued("d", "STP", at, Declared::Signed),
+            ])
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::ChangedWhileRecording {
+                    table: "documents",
+                    expected: 1,
+                    found: 0
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(store.totals().unwrap(), before, "nothing of the batch");
+    };
+
+    let (dir, mut store) = sqlite_store();
+    import_units(&mut store, UNITS_CSV).unwrap();
+    store
+        .record(&[issued("d", "STP", at, Declared::Unsigned)])
+        .unwrap();
+    rusqlite::Connection::open(dir.path().join("var/ledger.sqlite"))
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER swallow BEFORE UPDATE ON documents BEGIN SELECT RAISE(IGNORE); END",
+        )
+        .unwrap();
+    check(&mut store);
+
+    let Some(mut store) = pg_store("decided_write_refused") else {
+        return;
+    };
+    import_units(&mut store, UNITS_CSV).unwrap();
+    store
+        .record(&[issued("d", "STP", at, Declared::Unsigned)])
+        .unwrap();
+    let mut client = ::postgres::Client::connect(&pg_url().unwrap(), ::postgres::NoTls).unwrap();
+    client
+        .batch_execute(
+            "SET search_path TO t_decided_write_refused;
+             CREATE FUNCTION swallow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+             CREATE TRIGGER swallow BEFORE UPDATE ON documents
+                 FOR EACH ROW EXECUTE FUNCTION swallow();",
+        )
+        .unwrap();
+    check(&mut store);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Concurrency
 
 /// The workload of one writer. Writer 0 issues documents 0..10000; writer 1 signs documents

@@ -341,6 +341,19 @@ impl Method {
 }
 
 impl SignatureLevel {
+    pub const ALL: [SignatureLevel; 10] = [
+        SignatureLevel::PadesBB,
+        SignatureLevel::PadesBT,
+        SignatureLevel::PadesBLt,
+        SignatureLevel::PadesBLta,
+        SignatureLevel::XadesBB,
+        SignatureLevel::XadesBT,
+        SignatureLevel::XadesBLt,
+        SignatureLevel::XadesBLta,
+        SignatureLevel::CadesBB,
+        SignatureLevel::CadesBT,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SignatureLevel::PadesBB => "PAdES-B-B",
@@ -354,6 +367,10 @@ impl SignatureLevel {
             SignatureLevel::CadesBB => "CAdES-B-B",
             SignatureLevel::CadesBT => "CAdES-B-T",
         }
+    }
+
+    pub(crate) fn from_stored(s: &str) -> Option<SignatureLevel> {
+        SignatureLevel::ALL.into_iter().find(|l| l.as_str() == s)
     }
 }
 

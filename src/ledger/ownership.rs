@@ -8,9 +8,10 @@
 //!
 //! A document id belongs to the unit of its issued event, or, before the DMS has recorded the
 //! issuance, to the unit that signed it first (signing before recording is a normal order of
-//! work). The stores only look the owners up, inside the write transaction and after the
-//! documents' locks, so that the decision sees every committed write; the decision itself is
-//! [`Owners::admit`], made here once for both stores.
+//! work); [`super::rows::StoredDocument::owner`] reads it from what a store holds. The stores only
+//! read their rows, inside the write transaction and after the documents' locks, so that the
+//! decision sees every committed write; the decision ([`super::decide`]) applies the rule itself,
+//! [`Owners::admit`], made here once for both stores and for the API's check before signing.
 //!
 //! What it does not touch: incoming verifications (a unit receiving another unit's document is
 //! the point of them; they are kept per receiving unit) and audits (they carry no unit).

@@ -22,14 +22,17 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use time::OffsetDateTime;
 
-use super::event::{Audited, Event, Issued, Recorded, Signed, Verified};
-use super::ownership::{self, Owners, Reassignment};
+use super::event::{Event, Recorded};
+use super::ownership::Reassignment;
+use super::rows::{stored_indication, stored_method};
 use super::units::Unit;
 use super::{
-    ApiKey, Counts, Declared, DocumentStatus, Error, IncomingCount, Indication, Method,
-    SignatureCount, Store, TimeRange, Totals, UnitCounts, from_unix, unix,
+    ApiKey, Counts, Declared, DocumentStatus, Error, IncomingCount, SignatureCount, Store,
+    TimeRange, Totals, UnitCounts, from_unix, unix,
 };
 use crate::audit;
+
+mod record;
 
 /// How long a writer waits for another process's transaction before giving up. Transactions are
 /// short (a batch of events), so a long wait means something is stuck; 30 s leaves room for a
@@ -50,6 +53,9 @@ fn busy_wait(attempt: i32) -> bool {
     std::thread::sleep(Duration::from_micros(step));
     true
 }
+
+/// Prepared statements kept per connection: every statement this module runs, with room to spare.
+const STATEMENT_CACHE: usize = 64;
 
 /// What a commit survives. See the module documentation for the trade.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -192,6 +198,10 @@ impl SqliteStore {
         let mut conn = Connection::open(&path).map_err(fail("open"))?;
         conn.busy_handler(Some(busy_wait))
             .map_err(fail("set busy handler"))?;
+        // Recording alone runs thirteen distinct statements per batch (reads, and an insert and
+        // an update per table), reports and the audit log a dozen more: with rusqlite's default
+        // of 16 cached statements they would evict each other and be parsed again every batch.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let synchronous = match durability {
             Durability::Full => "FULL",
             Durability::Normal => "NORMAL",
@@ -348,38 +358,28 @@ impl Store for SqliteStore {
         let issuer_ids = &self.issuer_ids;
         let path = self.path.clone();
         let fail = move |context| sqlite_error(&path, context);
-        // IMMEDIATE: the write lock is taken up front, so reading the audit head and appending
-        // after it cannot race another connection or process.
+        // IMMEDIATE: the write lock is taken up front and held to the commit, so the rows read for
+        // the decision stay as read until it is written, and reading the audit head and
+        // appending after it cannot race another connection or process.
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(fail("begin recording events"))?;
-        // Read under the write lock: no other writer can store an owner in between.
-        let stored = stored_owners(&tx, ownership::claimed_ids(events))
-            .map_err(fail("read document owners"))?;
-        Owners::stored(stored).admit_all(events, reassignment)?;
-        let mut outcomes = Vec::with_capacity(events.len());
-        for event in events {
-            let outcome = record_one(&tx, issuer_ids, event).map_err(|e| match e {
-                Recording::Refused(e) => e,
-                Recording::Sql(context, source) => fail(context)(source),
-            })?;
-            outcomes.push(outcome);
-        }
+        let decision =
+            record::record(&tx, issuer_ids, events, reassignment).map_err(|e| e.at(&self.path))?;
         let entries = if audit.is_empty() {
             Vec::new()
         } else {
             append_audit(&tx, audit).map_err(fail("append to the audit log"))?
         };
         tx.commit().map_err(fail("commit events"))?;
-        Ok((outcomes, entries))
+        Ok((decision.outcomes, entries))
     }
 
     fn document_unit(&mut self, document_id: &str) -> Result<Option<String>, Error> {
-        Ok(stored_owners(&self.conn, [document_id])
-            .map_err(self.fail("read document owner"))?
-            .pop()
-            .map(|(_, unit)| unit))
+        let document =
+            record::read_document(&self.conn, document_id).map_err(|e| e.at(&self.path))?;
+        Ok(document.owner().map(str::to_owned))
     }
 
     fn audit_entries(&mut self, after: u64, limit: usize) -> Result<Vec<audit::Entry>, Error> {
@@ -709,27 +709,6 @@ fn append_audit(
     Ok(entries)
 }
 
-/// The stored owners of `ids` ([`super::ownership`]): the issued event's unit, else the first
-/// signature's. Ids the ledger does not hold are left out.
-fn stored_owners<'a>(
-    conn: &Connection,
-    ids: impl IntoIterator<Item = &'a str>,
-) -> rusqlite::Result<Vec<(String, String)>> {
-    let mut owner = conn.prepare_cached(
-        "SELECT COALESCE(
-             (SELECT unit FROM documents WHERE document_id = ?1),
-             (SELECT unit FROM signatures WHERE document_id = ?1
-              ORDER BY signed_at, cert_sha256 LIMIT 1))",
-    )?;
-    let mut out = Vec::new();
-    for id in ids {
-        if let Some(unit) = owner.query_row([id], |r| r.get::<_, Option<String>>(0))? {
-            out.push((id.to_owned(), unit));
-        }
-    }
-    Ok(out)
-}
-
 fn api_key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {
     Ok(ApiKey {
         key_id: r.get(0)?,
@@ -742,313 +721,10 @@ fn api_key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {
     })
 }
 
-enum Recording {
-    Refused(Error),
-    Sql(&'static str, rusqlite::Error),
-}
-
-fn sql(context: &'static str) -> impl Fn(rusqlite::Error) -> Recording {
-    move |e| Recording::Sql(context, e)
-}
-
-fn record_one(
-    tx: &Transaction<'_>,
-    issuer_ids: &HashMap<String, i64>,
-    event: &Event,
-) -> Result<Recorded, Recording> {
-    if let Some(unit) = event.unit() {
-        let known = tx
-            .prepare_cached("SELECT 1 FROM units WHERE code = ?1")
-            .and_then(|mut s| s.exists([unit]))
-            .map_err(sql("look up unit"))?;
-        if !known {
-            return Err(Recording::Refused(Error::UnknownUnit {
-                code: unit.to_owned(),
-                document_id: Some(event.document_id().to_owned()),
-            }));
-        }
-    }
-    let outcome = match event {
-        Event::Issued(e) => record_issued(tx, e)?,
-        Event::Signed(e) => {
-            let issuer_id = *issuer_ids
-                .get(&e.certificate.issuer)
-                .expect("BUG: ensure_issuers ran on this batch before its transaction");
-            record_signed(tx, e, issuer_id)?
-        }
-        Event::Verified(e) => record_verified(tx, e)?,
-        Event::Audited(e) => record_audited(tx, e)?,
-    };
-    let touches_verified = matches!(
-        event,
-        Event::Issued(_) | Event::Signed(_) | Event::Audited(_)
-    );
-    if outcome != Recorded::Unchanged && touches_verified {
-        refresh_verified(tx, event.document_id())?;
-    }
-    Ok(outcome)
-}
-
-fn record_issued(tx: &Transaction<'_>, e: &Issued) -> Result<Recorded, Recording> {
-    let declared_signed = i64::from(e.declared == Declared::Signed);
-    let issued_at = unix(e.issued_at);
-    let existing: Option<(String, String, String, i64, i64)> = tx
-        .prepare_cached(
-            "SELECT number, doc_type, unit, issued_at, declared_signed
-             FROM documents WHERE document_id = ?1",
-        )
-        .and_then(|mut s| {
-            s.query_row([&e.document_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .optional()
-        })
-        .map_err(sql("read document"))?;
-    let new = (
-        e.number.clone(),
-        e.doc_type.clone(),
-        e.unit.clone(),
-        issued_at,
-        declared_signed,
-    );
-    match existing {
-        Some(old) if old == new => Ok(Recorded::Unchanged),
-        Some(_) => {
-            tx.prepare_cached(
-                "UPDATE documents SET number = ?2, doc_type = ?3, unit = ?4, issued_at = ?5,
-                        declared_signed = ?6
-                 WHERE document_id = ?1",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    e.document_id,
-                    e.number,
-                    e.doc_type,
-                    e.unit,
-                    issued_at,
-                    declared_signed
-                ])
-            })
-            .map_err(sql("update document"))?;
-            Ok(Recorded::Updated)
-        }
-        None => {
-            tx.prepare_cached(
-                "INSERT INTO documents
-                    (document_id, number, doc_type, unit, issued_at, declared_signed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    e.document_id,
-                    e.number,
-                    e.doc_type,
-                    e.unit,
-                    issued_at,
-                    declared_signed
-                ])
-            })
-            .map_err(sql("insert document"))?;
-            Ok(Recorded::Inserted)
-        }
-    }
-}
-
-fn record_signed(tx: &Transaction<'_>, e: &Signed, issuer_id: i64) -> Result<Recorded, Recording> {
-    let signed_at = unix(e.signed_at);
-    type Row = (String, String, String, i64, String, String, i64, String);
-    let existing: Option<Row> = tx
-        .prepare_cached(
-            "SELECT unit, key_ref, cert_subject, cert_issuer_id, method, level, signed_at,
-                    indication
-             FROM signatures WHERE document_id = ?1 AND cert_sha256 = ?2",
-        )
-        .and_then(|mut s| {
-            s.query_row([&e.document_id, &e.certificate.sha256], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                ))
-            })
-            .optional()
-        })
-        .map_err(sql("read signature"))?;
-    let new: Row = (
-        e.unit.clone(),
-        e.key.clone(),
-        e.certificate.subject.clone(),
-        issuer_id,
-        e.method.as_str().to_owned(),
-        e.level.as_str().to_owned(),
-        signed_at,
-        e.indication.as_str().to_owned(),
-    );
-    let outcome = match existing {
-        Some(old) if old == new => return Ok(Recorded::Unchanged),
-        Some(_) => Recorded::Updated,
-        None => Recorded::Inserted,
-    };
-    tx.prepare_cached(
-        "INSERT INTO signatures (document_id, cert_sha256, unit, key_ref, cert_subject,
-                                 cert_issuer_id, method, level, signed_at, indication)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-         ON CONFLICT (document_id, cert_sha256) DO UPDATE SET
-             unit = excluded.unit, key_ref = excluded.key_ref,
-             cert_subject = excluded.cert_subject, cert_issuer_id = excluded.cert_issuer_id,
-             method = excluded.method, level = excluded.level,
-             signed_at = excluded.signed_at, indication = excluded.indication",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
-            e.document_id,
-            e.certificate.sha256,
-            new.0,
-            new.1,
-            new.2,
-            new.3,
-            new.4,
-            new.5,
-            new.6,
-            new.7
-        ])
-    })
-    .map_err(sql("write signature"))?;
-    Ok(outcome)
-}
-
-fn record_verified(tx: &Transaction<'_>, e: &Verified) -> Result<Recorded, Recording> {
-    let verified_at = unix(e.verified_at);
-    let existing: Option<(String, i64, String, Option<String>)> = tx
-        .prepare_cached(
-            "SELECT sender, verified_at, indication, sub_indication
-             FROM incoming WHERE receiving_unit = ?1 AND document_id = ?2",
-        )
-        .and_then(|mut s| {
-            s.query_row([&e.receiving_unit, &e.document_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-            .optional()
-        })
-        .map_err(sql("read incoming verification"))?;
-    let new = (
-        e.sender.clone(),
-        verified_at,
-        e.indication.as_str().to_owned(),
-        e.sub_indication.clone(),
-    );
-    let outcome = match existing {
-        Some(old) if old == new => return Ok(Recorded::Unchanged),
-        Some(_) => Recorded::Updated,
-        None => Recorded::Inserted,
-    };
-    tx.prepare_cached(
-        "INSERT INTO incoming
-            (receiving_unit, document_id, sender, verified_at, indication, sub_indication)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (receiving_unit, document_id) DO UPDATE SET
-             sender = excluded.sender, verified_at = excluded.verified_at,
-             indication = excluded.indication, sub_indication = excluded.sub_indication",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
-            e.receiving_unit,
-            e.document_id,
-            new.0,
-            new.1,
-            new.2,
-            new.3
-        ])
-    })
-    .map_err(sql("write incoming verification"))?;
-    Ok(outcome)
-}
-
-fn record_audited(tx: &Transaction<'_>, e: &Audited) -> Result<Recorded, Recording> {
-    let audited_at = unix(e.audited_at);
-    let existing: Option<(i64, String, Option<String>)> = tx
-        .prepare_cached(
-            "SELECT audited_at, indication, sub_indication
-             FROM audits WHERE document_id = ?1 AND content_sha256 = ?2",
-        )
-        .and_then(|mut s| {
-            s.query_row([&e.document_id, &e.content_sha256], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .optional()
-        })
-        .map_err(sql("read audit"))?;
-    let new = (
-        audited_at,
-        e.indication.as_str().to_owned(),
-        e.sub_indication.clone(),
-    );
-    let outcome = match existing {
-        Some(old) if old == new => return Ok(Recorded::Unchanged),
-        Some(_) => Recorded::Updated,
-        None => Recorded::Inserted,
-    };
-    tx.prepare_cached(
-        "INSERT INTO audits (document_id, content_sha256, audited_at, indication, sub_indication)
-         VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (document_id, content_sha256) DO UPDATE SET
-             audited_at = excluded.audited_at, indication = excluded.indication,
-             sub_indication = excluded.sub_indication",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
-            e.document_id,
-            e.content_sha256,
-            new.0,
-            new.1,
-            new.2
-        ])
-    })
-    .map_err(sql("write audit"))?;
-    Ok(outcome)
-}
-
-/// Recomputes a document's verified flag from its signatures and audits. The flag is kept on the
-/// document row so that a report is one scan of one table; it is recomputed (not just set) so that
-/// a corrected signature or audit can also clear it.
-fn refresh_verified(tx: &Transaction<'_>, document_id: &str) -> Result<(), Recording> {
-    tx.prepare_cached(
-        "UPDATE documents SET verified_signed = CASE
-             WHEN EXISTS (SELECT 1 FROM signatures
-                          WHERE document_id = ?1 AND indication = 'TOTAL-PASSED')
-               OR EXISTS (SELECT 1 FROM audits
-                          WHERE document_id = ?1 AND indication = 'TOTAL-PASSED')
-             THEN 1 ELSE 0 END
-         WHERE document_id = ?1",
-    )
-    .and_then(|mut s| s.execute([document_id]))
-    .map_err(sql("refresh verified flag"))?;
-    Ok(())
-}
-
 fn declared(flag: i64) -> Declared {
     if flag == 1 {
         Declared::Signed
     } else {
         Declared::Unsigned
     }
-}
-
-fn stored_method(s: &str) -> Result<Method, Error> {
-    Method::from_stored(s).ok_or_else(|| Error::UnknownStoredValue {
-        column: "method",
-        value: s.to_owned(),
-    })
-}
-
-fn stored_indication(s: &str) -> Result<Indication, Error> {
-    Indication::from_stored(s).ok_or_else(|| Error::UnknownStoredValue {
-        column: "indication",
-        value: s.to_owned(),
-    })
 }
