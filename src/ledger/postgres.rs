@@ -333,7 +333,7 @@ impl Store for PgStore {
         } else {
             record::record(
                 &mut tx,
-                &self.statements.record,
+                &mut self.statements.record,
                 &mut self.known_units,
                 &self.issuer_ids,
                 events,

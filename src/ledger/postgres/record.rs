@@ -37,8 +37,14 @@ pub(super) struct Statements {
     look_up_units: Statement,
     read_documents: Statement,
     read_incoming: Statement,
-    write: Statement,
+    /// The write statement for each set of tables a decision writes (bit `i` for table `i` of
+    /// [`Tables`]), prepared when first needed: a single event writes one or two tables, and a
+    /// statement over all four costs the server twice as much.
+    write: [Option<Statement>; 1 << TABLES],
 }
+
+/// How many tables a decision writes: documents, signatures, incoming, audits.
+const TABLES: usize = 4;
 
 impl Statements {
     pub(super) fn prepare(client: &mut Client) -> Result<Self, Error> {
@@ -47,7 +53,7 @@ impl Statements {
             look_up_units: p("SELECT code FROM units WHERE code = ANY($1)")?,
             read_documents: p(READ_DOCUMENTS)?,
             read_incoming: p(READ_INCOMING)?,
-            write: p(&write_statement())?,
+            write: Default::default(),
         })
     }
 }
@@ -57,7 +63,7 @@ impl Statements {
 /// every issuer the events name; `known_units` is the connection's cache of units seen.
 pub(super) fn record(
     tx: &mut Transaction<'_>,
-    statements: &Statements,
+    statements: &mut Statements,
     known_units: &mut HashSet<String>,
     issuer_ids: &HashMap<String, i64>,
     events: &[Event],
@@ -186,10 +192,10 @@ fn look_up_units(
     Ok(())
 }
 
-/// Writes what the decision says, in one statement.
+/// Writes what the decision says, in one statement over the tables it changes.
 fn write(
     tx: &mut Transaction<'_>,
-    statements: &Statements,
+    statements: &mut Statements,
     issuer_ids: &HashMap<String, i64>,
     writes: &Writes,
 ) -> Result<(), Error> {
@@ -197,24 +203,50 @@ fn write(
     let signatures = SignatureColumns::of(&writes.signatures, issuer_ids);
     let incoming = IncomingColumns::of(&writes.incoming);
     let audits = AuditColumns::of(&writes.audits);
-    let tables = [
-        documents.table(),
-        signatures.table(),
-        incoming.table(),
-        audits.table(),
+    let written = [
+        (
+            documents.table(),
+            updates(&writes.documents),
+            writes.documents.is_empty(),
+        ),
+        (
+            signatures.table(),
+            updates(&writes.signatures),
+            writes.signatures.is_empty(),
+        ),
+        (
+            incoming.table(),
+            updates(&writes.incoming),
+            writes.incoming.is_empty(),
+        ),
+        (
+            audits.table(),
+            updates(&writes.audits),
+            writes.audits.is_empty(),
+        ),
     ];
+    let mask = (written.iter().enumerate())
+        .filter(|(_, (_, _, empty))| !empty)
+        .fold(0usize, |mask, (i, _)| mask | 1 << i);
+    let tables: Vec<&(TableColumns<'_>, u64, bool)> = (written.iter().enumerate())
+        .filter(|(i, _)| mask & 1 << i != 0)
+        .map(|(_, t)| t)
+        .collect();
+    let statement = match &mut statements.write[mask] {
+        Some(statement) => statement.clone(),
+        slot => {
+            let sql = write_statement(tables.iter().map(|(table, _, _)| table));
+            let prepared = tx.prepare(&sql).map_err(pg("prepare statement"))?;
+            slot.insert(prepared).clone()
+        }
+    };
     let params: Vec<&(dyn ToSql + Sync)> = (tables.iter())
-        .flat_map(|t| t.columns.iter().map(|c| c.values))
+        .flat_map(|(table, _, _)| table.columns.iter().map(|c| c.values))
         .collect();
     let row = tx
-        .query_one(&statements.write, &params)
+        .query_one(&statement, &params)
         .map_err(pg("write events"))?;
-    for (table, planned) in tables.iter().zip([
-        updates(&writes.documents),
-        updates(&writes.signatures),
-        updates(&writes.incoming),
-        updates(&writes.audits),
-    ]) {
+    for &(ref table, planned, _) in tables {
         let found: i64 = row
             .try_get(format!("{}_updated", table.name).as_str())
             .map_err(pg("write events"))?;
@@ -281,26 +313,15 @@ fn column<'a>(
 /// SELECT (SELECT COUNT(*) FROM documents_updated) AS documents_updated, …
 /// ```
 ///
-/// A table without writes costs an `unnest` of empty arrays. One statement, not one per table,
-/// because a signature usually also changes its document's verified flag, and round trips are
-/// what a single event's recording costs.
-fn write_statement() -> String {
-    let empty = Writes::default();
-    let issuers = HashMap::new();
-    let documents = DocumentColumns::of(&empty.documents);
-    let signatures = SignatureColumns::of(&empty.signatures, &issuers);
-    let incoming = IncomingColumns::of(&empty.incoming);
-    let audits = AuditColumns::of(&empty.audits);
-    let tables = [
-        documents.table(),
-        signatures.table(),
-        incoming.table(),
-        audits.table(),
-    ];
+/// Only the tables given are in it (a table without writes would still cost the server its
+/// `unnest`, insert and update). One statement, not one per table, because a signature usually
+/// also changes its document's verified flag, and round trips are what a single event's
+/// recording costs.
+fn write_statement<'t, 'a: 't>(tables: impl Iterator<Item = &'t TableColumns<'a>>) -> String {
     let mut next_param = 1;
     let mut ctes = Vec::new();
     let mut counts = Vec::new();
-    for table in &tables {
+    for table in tables {
         let name = table.name;
         let arrays: Vec<String> = (table.columns.iter())
             .map(|c| {
