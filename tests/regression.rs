@@ -28,3 +28,14 @@ pub fn xml_scope_report(signing: &crate::support::Signing) -> serde_json::Value 
     let signed = einvoice::xmlsec1_signed(dir.path(), einvoice::RSA_SHA256, einvoice::SHA256);
     serde_json::to_value(crate::support::verifier_for(dir.path()).verify(&signed)).unwrap()
 }
+
+/// An e-invoice-shaped XML whose seller signature (in a sibling element) signs the invoice
+/// data by `URI="#data"`: made by xmlsec1 with a software key of a PKI of its own, for pages
+/// that show a signature's partial scope.
+pub fn einvoice_signed_by_id() -> Vec<u8> {
+    let pki = external_pdf::PeerPki::new(
+        kyso::token::KeyAlgorithm::Rsa2048,
+        kyso::testpki::SignerProfile::Valid,
+    );
+    einvoice::xmlsec1_signed(pki.dir.path(), einvoice::RSA_SHA256, einvoice::SHA256)
+}

@@ -200,7 +200,8 @@ fn seed(ledger: &Path) -> Keys {
 /// The documents the browser verifies and signs, made through the running service:
 /// `letter.pdf` (unsigned), `valid.pdf` (signed), `tampered.pdf` (a signed byte flipped),
 /// `changed.pdf` (the page's text replaced by an incremental update after signing, as the
-/// incremental saving attack does) and `signed.xml`.
+/// incremental saving attack does), `signed.xml` and `invoice.xml` (an e-invoice whose seller
+/// signature signs one element by its Id, made by xmlsec1).
 fn write_documents(client: &Client, keys: &Keys, docs: &Path) {
     let letter = letter();
     std::fs::write(docs.join("letter.pdf"), &letter).unwrap();
@@ -255,6 +256,11 @@ fn write_documents(client: &Client, keys: &Keys, docs: &Path) {
     );
     assert_eq!(xml.status, 200, "{}", xml.text());
     std::fs::write(docs.join("signed.xml"), &xml.body).unwrap();
+    std::fs::write(
+        docs.join("invoice.xml"),
+        crate::regression::einvoice_signed_by_id(),
+    )
+    .unwrap();
 }
 
 /// `kyso serve` as a child process on an SQLite ledger, its log (JSON lines) in `log`.

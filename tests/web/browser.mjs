@@ -590,6 +590,31 @@ try {
     assert.equal(shown.signatures[0].facts['Phạm vi chữ ký'], 'toàn bộ nội dung văn bản XML');
   });
 
+  await step('an XML signature over one element says what it signs and what it leaves out', async () => {
+    await chooseFile('invoice.xml');
+    const expected = await verifyByApi(path.join(DOCS, 'invoice.xml'));
+    const scope = expected.signatures[0].scope;
+    assert.equal(scope.whole_document, false, 'the API reports a partial scope');
+    const shown = await readVerdict();
+    assert.equal(shown.signatures.length, 1);
+    assert.equal(shown.signatures[0].facts['Phạm vi chữ ký'], 'một phần văn bản XML (xem phạm vi đã ký)');
+    const lists = await page.evaluate(() => {
+      const section = document.querySelector('#verify-result section.signature');
+      const heading = [...section.querySelectorAll('h3')].find((h) => h.textContent === 'Phạm vi đã ký');
+      return {
+        heading: Boolean(heading),
+        items: [...section.querySelectorAll('ul.scope')].map((ul) => [...ul.children].map((li) => li.textContent)),
+      };
+    });
+    assert.ok(lists.heading, 'a "signed scope" heading');
+    const covered = scope.elements.map((e) => (e.id ? `${e.path} (Id "${e.id}")` : e.path));
+    assert.deepEqual(lists.items[0], covered, 'the signed elements, as the API names them');
+    assert.ok(covered.some((c) => c.includes('DLHDon') && c.includes('Id "data"')), `the invoice data is signed: ${covered}`);
+    assert.deepEqual(lists.items.at(-1), scope.not_covered, 'what the signature does not protect');
+    assert.ok(scope.not_covered.some((c) => c.includes('MCCQT')), `the tax code is not covered: ${scope.not_covered}`);
+    await shot('verify-xml-partial-scope');
+  });
+
   await step('an answer the page cannot read is explained in words, the technical detail marked English', async () => {
     // A proxy's login page instead of the service's JSON, say: JSON.parse throws a SyntaxError,
     // whose English text must not be all the clerk reads.
