@@ -9,6 +9,7 @@
 mod batch;
 #[cfg(feature = "test-support")]
 mod demo;
+mod edxml;
 mod ledger;
 mod logging;
 mod serve;
@@ -55,8 +56,11 @@ enum Command {
     /// Sign a document with a token key.
     #[command(subcommand)]
     Sign(sign::SignCommand),
-    /// Verify the signatures of PDF and XML documents.
+    /// Verify the signatures of PDF and XML documents and edXML packages.
     Verify(Box<verify::VerifyArgs>),
+    /// edXML packages (QCVN 102:2016) for the document axis: build outgoing ones.
+    #[command(subcommand)]
+    Edxml(edxml::EdxmlCommand),
     /// Organisational units: import, export, list, show.
     #[command(subcommand)]
     Units(ledger::UnitsCommand),
@@ -130,6 +134,7 @@ pub fn main() -> ExitCode {
                 Command::Token(cmd) => token::run(&runtime, cmd),
                 Command::Sign(cmd) => sign::run(&runtime, cmd),
                 Command::Verify(args) => verify::run(&runtime, args),
+                Command::Edxml(cmd) => edxml::run(&runtime, cmd),
                 Command::Units(cmd) => ledger::run_units(&runtime, cmd.clone()),
                 Command::Report(args) => ledger::run_report(&runtime, args.clone()),
                 Command::Ledger(cmd) => ledger::run_ledger(cmd.clone()),

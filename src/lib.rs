@@ -12,6 +12,7 @@ pub mod ber;
 pub mod cms;
 pub mod config;
 mod der;
+pub mod edxml;
 pub mod http;
 pub mod ledger;
 pub mod oid;

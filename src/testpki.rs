@@ -132,6 +132,8 @@ pub struct SignerName {
     pub organization: String,
     /// The unit (`OU`): department, district or commune.
     pub unit: String,
+    /// The position (`title`, 2.5.4.12), which some Vietnamese CAs write: `Chủ tịch`.
+    pub title: Option<String>,
 }
 
 impl SignerName {
@@ -140,7 +142,14 @@ impl SignerName {
             common_name: common_name.to_owned(),
             organization: organization.to_owned(),
             unit: unit.to_owned(),
+            title: None,
         }
+    }
+
+    /// The same name with a position (`title`).
+    pub fn with_title(mut self, title: &str) -> Self {
+        self.title = Some(title.to_owned());
+        self
     }
 }
 
@@ -601,6 +610,10 @@ fn signer_dn(name: &SignerName) -> DistinguishedName {
     dn.push(DnType::OrganizationName, name.organization.as_str());
     dn.push(DnType::OrganizationalUnitName, name.unit.as_str());
     dn.push(DnType::CommonName, name.common_name.as_str());
+    if let Some(title) = &name.title {
+        // id-at-title (RFC 5280 Appendix A: X520Title).
+        dn.push(DnType::CustomDnType(vec![2, 5, 4, 12]), title.as_str());
+    }
     dn
 }
 

@@ -155,6 +155,7 @@ struct Names {
     common_name: Option<String>,
     unit: Option<String>,
     organization: Option<String>,
+    title: Option<String>,
 }
 
 impl Verifier {
@@ -199,9 +200,12 @@ impl Verifier {
         self.verify_with(bytes, &DetachedContent::default())
     }
 
-    /// Verifies a document whose detached XML signatures refer to `detached` documents.
+    /// Verifies a document whose detached XML signatures refer to `detached` documents. An
+    /// edXML package (QCVN 102:2016) gets one verdict for the whole package ([`crate::edxml`]);
+    /// detached content does not apply to it.
     pub fn verify_with(&self, bytes: &[u8], detached: &DetachedContent) -> DocumentReport {
         let mut report = match detect(bytes) {
+            Format::Edxml => return crate::edxml::verify::verify(self, bytes, 0),
             Format::Pdf => pdf::verify(self, bytes),
             Format::Xml => xml::verify(self, bytes, detached),
             Format::Unknown => {
@@ -214,6 +218,14 @@ impl Verifier {
                 report
             }
         };
+        report.summarise();
+        report
+    }
+
+    /// Verifies `bytes` as an XML document, whatever its root: an edXML package's envelope
+    /// signature is an XML signature like any other.
+    pub(crate) fn verify_xml(&self, bytes: &[u8]) -> DocumentReport {
+        let mut report = xml::verify(self, bytes, &DetachedContent::default());
         report.summarise();
         report
     }
@@ -284,6 +296,7 @@ impl Verifier {
 
 enum Format {
     Pdf,
+    Edxml,
     Xml,
     Unknown,
 }
@@ -292,6 +305,11 @@ fn detect(bytes: &[u8]) -> Format {
     let head = &bytes[..bytes.len().min(1024)];
     if head.windows(5).any(|w| w == b"%PDF-") {
         return Format::Pdf;
+    }
+    // Before plain XML: a package is XML whose root and namespace say edXML (with stray bytes
+    // before it too, so that the report names the package's defect).
+    if crate::edxml::sniff(bytes) != crate::edxml::Sniffed::Other {
+        return Format::Edxml;
     }
     let text = head.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(head);
     let first = text.iter().find(|b| !b.is_ascii_whitespace());
@@ -316,10 +334,11 @@ fn empty_report(format: &str, sha256: String, at: OffsetDateTime) -> DocumentRep
         reasons: Vec::new(),
         signatures: Vec::new(),
         validated_at: at,
+        package: None,
     }
 }
 
-/// Subject, issuer, CN, OU and O as written in the certificate (the `pki` names are normalised
+/// Subject, issuer, CN, OU, O and title as written in the certificate (the `pki` names are normalised
 /// for comparison, lower-cased, and not for people to read).
 fn read_names(cert: &Certificate) -> Names {
     match x509_parser::parse_x509_certificate(cert.der()) {
@@ -334,6 +353,11 @@ fn read_names(cert: &Certificate) -> Names {
                 common_name: first(subject.iter_common_name().next()),
                 unit: first(subject.iter_organizational_unit().next()),
                 organization: first(subject.iter_organization().next()),
+                title: first(
+                    subject
+                        .iter_by_oid(&x509_parser::oid_registry::OID_X509_TITLE)
+                        .next(),
+                ),
             }
         }
         Err(_) => Names {
@@ -342,6 +366,7 @@ fn read_names(cert: &Certificate) -> Names {
             common_name: None,
             unit: None,
             organization: None,
+            title: None,
         },
     }
 }
@@ -353,6 +378,7 @@ fn signer_of(verifier: &Verifier, cert: &Certificate) -> Signer {
         common_name: names.common_name.clone(),
         unit: names.unit.clone(),
         organization: names.organization.clone(),
+        title: names.title.clone(),
         subject: names.subject.clone(),
         issuer: names.issuer.clone(),
         serial: hex::encode(cert.serial()),

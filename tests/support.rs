@@ -265,18 +265,27 @@ impl Signing {
         person: &str,
         profile: kyso::testpki::SignerProfile,
     ) -> Signing {
-        use kyso::testpki::SignerName;
+        let name = kyso::testpki::SignerName::new(person, "UBND tỉnh Thử Nghiệm", "Sở Tư pháp");
+        Signing::named(pki, algorithm, &name, profile)
+    }
+
+    /// A token key whose certificate carries `name` as given (a position, another unit).
+    pub fn named(
+        pki: kyso::testpki::TestPki,
+        algorithm: kyso::token::KeyAlgorithm,
+        name: &kyso::testpki::SignerName,
+        profile: kyso::testpki::SignerProfile,
+    ) -> Signing {
         let t = tokens();
         let uri = t.key_uri(MAIN_TOKEN, &unique("signer"));
         let token = kyso::token::Token::open(&uri, &t.defaults(MAIN_TOKEN)).unwrap();
         token.ensure_login(Some(&t.pin_source(MAIN_TOKEN))).unwrap();
         let label = uri.object.clone().unwrap();
         let generated = kyso::token::generate_key_pair(&token, &label, None, algorithm).unwrap();
-        let name = SignerName::new(person, "UBND tỉnh Thử Nghiệm", "Sở Tư pháp");
         let cert = pki
             .issue(
                 kyso::signer::Signer::public_key_spki(&generated),
-                &name,
+                name,
                 profile,
             )
             .unwrap();

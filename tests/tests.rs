@@ -11,6 +11,7 @@ mod batch;
 mod cli;
 mod cli_verify;
 mod cms;
+mod edxml;
 mod ledger;
 mod pdf_appearance;
 mod pdf_attacks;

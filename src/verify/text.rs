@@ -148,7 +148,7 @@ pub fn render(report: &DocumentReport, language: Language) -> String {
     for reason in &report.reasons {
         out.push_str(&format!("  - {}\n", shown(reason)));
     }
-    if report.signatures.is_empty() && report.reasons.is_empty() {
+    if report.signatures.is_empty() && report.reasons.is_empty() && report.package.is_none() {
         out.push_str(if vi {
             "  - không có chữ ký số\n"
         } else {
@@ -157,6 +157,172 @@ pub fn render(report: &DocumentReport, language: Language) -> String {
     }
     for (n, s) in report.signatures.iter().enumerate() {
         out.push_str(&signature_lines(n + 1, s, language));
+    }
+    if let Some(package) = &report.package {
+        out.push_str(&package_lines(package, language));
+    }
+    out
+}
+
+/// An edXML package: what its header says, each attachment with its own verdict (indented), and
+/// how the header compares with the signed content.
+fn package_lines(package: &crate::edxml::PackageReport, language: Language) -> String {
+    let vi = language == Language::Vietnamese;
+    let header = &package.header;
+    let none = if vi { "(không có)" } else { "(none)" };
+    let organ = |o: &crate::edxml::Organ| {
+        let name = o.organ_name.as_deref().unwrap_or(none);
+        match &o.organ_id {
+            Some(id) => format!("{} ({})", shown(name), shown(id)),
+            None => shown(name).into_owned(),
+        }
+    };
+    let mut out = format!(
+        "
+{}: {} {}, {} {}
+",
+        if vi {
+            "Gói tin edXML"
+        } else {
+            "edXML package"
+        },
+        if vi { "số" } else { "number" },
+        shown(&header.code.printed().unwrap_or_else(|| none.to_owned())),
+        if vi { "ngày ban hành" } else { "promulgated" },
+        shown(header.promulgation.date.as_deref().unwrap_or(none)),
+    );
+    out.push_str(&format!(
+        "  {}: {}
+  {}: {}
+",
+        if vi { "Nơi gửi" } else { "From" },
+        organ(&header.from),
+        if vi { "Nơi nhận" } else { "To" },
+        header.to.iter().map(organ).collect::<Vec<_>>().join("; ")
+    ));
+    if let Some(subject) = &header.subject {
+        out.push_str(&format!(
+            "  {}: {}
+",
+            if vi { "Trích yếu" } else { "Subject" },
+            shown(subject)
+        ));
+    }
+    if let Some(name) = &header.signer.full_name {
+        out.push_str(&format!(
+            "  {}: {}{}
+",
+            if vi {
+                "Người ký (theo tiêu đề)"
+            } else {
+                "Signer (per the header)"
+            },
+            shown(name),
+            header
+                .signer
+                .position
+                .as_deref()
+                .map(|p| format!(", {}", shown(p)))
+                .unwrap_or_default()
+        ));
+    }
+    for warning in &package.warnings {
+        out.push_str(&format!(
+            "  ! {}: {}
+",
+            if vi { "lưu ý" } else { "note" },
+            shown(warning)
+        ));
+    }
+    for (n, attachment) in package.attachments.iter().enumerate() {
+        let name = attachment
+            .name
+            .as_deref()
+            .or(attachment.content_id.as_deref())
+            .unwrap_or(none);
+        let verdict = match (attachment.indication, attachment.status) {
+            (Some(i), _) => format!(
+                "{} [{}{}]",
+                indication(i, language),
+                i.as_str(),
+                attachment
+                    .sub_indication
+                    .map(|s| format!("/{}", s.as_str()))
+                    .unwrap_or_default()
+            ),
+            (None, _) if vi => "không có chữ ký để kiểm tra (loại tệp không hỗ trợ)".to_owned(),
+            (None, _) => "no signature to check (a file type kyso does not verify)".to_owned(),
+        };
+        out.push_str(&format!(
+            "
+{} {} ({}, {}): {verdict}
+",
+            if vi {
+                "Tệp đính kèm"
+            } else {
+                "Attachment"
+            },
+            n + 1,
+            shown(name),
+            attachment.kind
+        ));
+        for reason in &attachment.reasons {
+            out.push_str(&format!(
+                "  - {}
+",
+                shown(reason)
+            ));
+        }
+        if let Some(report) = &attachment.report {
+            for line in render(report, language).lines().skip(1) {
+                if line.is_empty() {
+                    out.push('\n');
+                } else {
+                    out.push_str(&format!("    {line}\n"));
+                }
+            }
+        }
+    }
+    if !package.checks.is_empty() {
+        out.push_str(&format!(
+            "
+{}
+",
+            if vi {
+                "Đối chiếu tiêu đề với nội dung đã ký:"
+            } else {
+                "The header against the signed content:"
+            }
+        ));
+    }
+    for check in &package.checks {
+        let field = match (check.field, vi) {
+            ("number", true) => "số, ký hiệu",
+            ("number", false) => "number",
+            ("promulgation_date", true) => "ngày ban hành",
+            ("promulgation_date", false) => "promulgation date",
+            ("signer_name", true) => "người ký",
+            ("signer_name", false) => "signer",
+            ("signer_position", true) => "chức vụ",
+            ("signer_position", false) => "position",
+            (other, _) => other,
+        };
+        let outcome = match (check.outcome, vi) {
+            (crate::edxml::CheckOutcome::Match, true) => "khớp",
+            (crate::edxml::CheckOutcome::Match, false) => "matches",
+            (crate::edxml::CheckOutcome::Mismatch, true) => "KHÔNG KHỚP",
+            (crate::edxml::CheckOutcome::Mismatch, false) => "DOES NOT MATCH",
+            (crate::edxml::CheckOutcome::NotFound, true) => "không có gì để đối chiếu",
+            (crate::edxml::CheckOutcome::NotFound, false) => "nothing to compare with",
+        };
+        out.push_str(&format!(
+            "  * {field} {:?}: {outcome}",
+            shown(&check.header)
+        ));
+        if let (Some(found), Some(source)) = (&check.found, &check.source) {
+            out.push_str(&format!(" ({:?}, {})", shown(found), shown(source)));
+        }
+        out.push('\n');
     }
     out
 }

@@ -186,6 +186,9 @@ pub struct Signer {
     /// The unit (`OU`), used to attribute the document in the ledger.
     pub unit: Option<String>,
     pub organization: Option<String>,
+    /// The `title` attribute (2.5.4.12): the signer's position, where the certificate states
+    /// it (an edXML header's `SignerInfo/Position` is compared with it).
+    pub title: Option<String>,
     pub subject: String,
     pub issuer: String,
     pub serial: String,
@@ -348,7 +351,7 @@ impl SignatureReport {
 /// The verdict on a whole document.
 #[derive(Clone, Debug, Serialize)]
 pub struct DocumentReport {
-    /// `pdf` or `xml`.
+    /// `pdf`, `xml`, `edxml` or `unknown`.
     pub format: String,
     /// SHA-256 of the document, hex: the ledger's idempotency key for audits.
     pub sha256: String,
@@ -362,6 +365,9 @@ pub struct DocumentReport {
     pub signatures: Vec<SignatureReport>,
     #[serde(with = "time::serde::rfc3339")]
     pub validated_at: OffsetDateTime,
+    /// edXML: the package's header, attachments (each with its own report) and checks; `null`
+    /// for other documents. `signatures` are then the envelope's.
+    pub package: Option<Box<crate::edxml::PackageReport>>,
 }
 
 impl DocumentReport {

@@ -10,8 +10,18 @@
 //! are refused at the first `<!` in microseconds), a nesting depth and an attribute count per
 //! element. `roxmltree` checks duplicate attributes pairwise, so an unbounded attribute count
 //! would make parsing quadratic; the pre-scan is what keeps it linear.
+//!
+//! One repair is offered, never applied unasked: [`declare_missing_prefixes`]. Namespaces in
+//! XML 1.0 §5 makes a prefix used without a declaration in scope a namespace well-formedness
+//! error, and `roxmltree` refuses the document; libxml2 reports the error and, in recovery,
+//! reads on. Real edXML packages need that reading (the official SDK's sample uses `edXML:` and
+//! `xlink:` it never declares), so the repair declares each missing prefix on the outermost
+//! element that uses it, and says so: callers report every [`DeclaredPrefix`], because a
+//! signature computed over the producer's bytes was computed over a document no
+//! namespace-aware reader could read as it was.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use super::Error;
 
@@ -148,6 +158,216 @@ pub fn with_document<T>(
     let decoded = decode(bytes, limits)?;
     let doc = parse(&decoded.text, limits)?;
     Ok(f(&doc, &decoded))
+}
+
+/// A prefix the document used without declaring it, and the declaration the repair added.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeclaredPrefix {
+    pub prefix: String,
+    /// The namespace it was bound to: the caller's binding for a prefix it knows, else
+    /// `urn:kyso:undeclared-prefix:` and the prefix (a name that says it was made up).
+    pub namespace: String,
+    /// Where the first element that needed it starts, in the text as it arrived.
+    pub line: u32,
+    pub column: u32,
+    /// How many elements got the declaration (each the outermost user in its subtree).
+    pub elements: usize,
+}
+
+/// The namespace given to a prefix the caller has no binding for.
+pub const UNDECLARED_PREFIX_NAMESPACE: &str = "urn:kyso:undeclared-prefix:";
+
+/// The document with a declaration added for every prefix it uses without one in scope (see the
+/// module documentation), and what was added. `known` binds the prefixes the caller expects
+/// (`edXML`, `xlink`); others get [`UNDECLARED_PREFIX_NAMESPACE`]. The text comes back borrowed
+/// when nothing was missing. The pre-scan runs first, so the same limits hold and the scan is
+/// linear: in-scope prefixes are counted in a map, not searched for.
+///
+/// Only element and attribute prefixes are repaired; `xml` is always bound and `xmlns` is a
+/// declaration. A prefix that is not a plain name (it would need escaping to be declared) is
+/// left alone, and the parser then refuses the document as before.
+pub fn declare_missing_prefixes<'a>(
+    text: &'a str,
+    known: &[(&str, &str)],
+    limits: &Limits,
+) -> Result<(Cow<'a, str>, Vec<DeclaredPrefix>), Error> {
+    if text.len() > limits.max_bytes {
+        return Err(Error::TooLarge {
+            len: text.len(),
+            limit: limits.max_bytes,
+        });
+    }
+    prescan(text, limits)?;
+    let b = text.as_bytes();
+    // Prefixes in scope, with how many open elements declare each.
+    let mut in_scope: HashMap<&'a str, usize> = HashMap::new();
+    // Per open element: the prefixes it declared (its own, and any the repair added).
+    let mut open: Vec<Vec<&'a str>> = Vec::new();
+    let mut declared: Vec<DeclaredPrefix> = Vec::new();
+    // Byte offset just after an element's name, and the declarations to insert there.
+    let mut insertions: Vec<(usize, String)> = Vec::new();
+    let mut i = 0;
+    while let Some(off) = memchr(b'<', &b[i..]) {
+        let start = i + off;
+        let rest = &b[start..];
+        if rest.starts_with(b"<!--") {
+            i = find(b, start + 4, b"-->").map_or(b.len(), |e| e + 3);
+        } else if rest.starts_with(b"<![CDATA[") {
+            i = find(b, start + 9, b"]]>").map_or(b.len(), |e| e + 3);
+        } else if rest.starts_with(b"<?") {
+            i = find(b, start + 2, b"?>").map_or(b.len(), |e| e + 2);
+        } else if rest.starts_with(b"<!") {
+            // The pre-scan refused it already.
+            i = memchr(b'>', &b[start..]).map_or(b.len(), |e| start + e + 1);
+        } else if rest.starts_with(b"</") {
+            for prefix in open.pop().unwrap_or_default() {
+                if let Some(n) = in_scope.get_mut(prefix) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+            i = memchr(b'>', &b[start..]).map_or(b.len(), |e| start + e + 1);
+        } else {
+            let tag = StartTag::read(text, start);
+            i = tag.end;
+            // An element's own declarations count for its own names (Namespaces in XML §6.1).
+            let mut frame: Vec<&'a str> = tag
+                .attributes
+                .iter()
+                .filter_map(|name| name.strip_prefix("xmlns:"))
+                .collect();
+            let used = std::iter::once(tag.name)
+                .chain(tag.attributes.iter().copied())
+                .filter(|n| *n != "xmlns" && !n.starts_with("xmlns:"))
+                .filter_map(|n| n.split_once(':').map(|(p, _)| p))
+                .filter(|p| *p != "xml");
+            let mut added = String::new();
+            for prefix in used {
+                let bound = in_scope.get(prefix).is_some_and(|n| *n > 0) || frame.contains(&prefix);
+                if bound || !is_plain_name(prefix) {
+                    continue;
+                }
+                let namespace = known.iter().find(|(p, _)| *p == prefix).map_or_else(
+                    || format!("{UNDECLARED_PREFIX_NAMESPACE}{prefix}"),
+                    |(_, ns)| (*ns).to_owned(),
+                );
+                added.push_str(&format!(
+                    " xmlns:{prefix}=\"{}\"",
+                    escape_attribute(&namespace)
+                ));
+                frame.push(prefix);
+                match declared.iter_mut().find(|d| d.prefix == prefix) {
+                    Some(d) => d.elements += 1,
+                    None => {
+                        let (line, column) = line_column(text, start);
+                        declared.push(DeclaredPrefix {
+                            prefix: prefix.to_owned(),
+                            namespace,
+                            line,
+                            column,
+                            elements: 1,
+                        });
+                    }
+                }
+            }
+            if !added.is_empty() {
+                insertions.push((tag.name_end, added));
+            }
+            if !tag.self_closing {
+                for prefix in &frame {
+                    *in_scope.entry(prefix).or_default() += 1;
+                }
+                open.push(frame);
+            }
+        }
+        if i >= b.len() {
+            break;
+        }
+    }
+    if insertions.is_empty() {
+        return Ok((Cow::Borrowed(text), declared));
+    }
+    let extra: usize = insertions.iter().map(|(_, s)| s.len()).sum();
+    let mut out = String::with_capacity(text.len() + extra);
+    let mut from = 0;
+    for (at, declaration) in insertions {
+        out.push_str(&text[from..at]);
+        out.push_str(&declaration);
+        from = at;
+    }
+    out.push_str(&text[from..]);
+    Ok((Cow::Owned(out), declared))
+}
+
+/// What the repair needs of a start tag: its name, where the name ends, its attribute names,
+/// where the tag ends, and whether it closes itself. Values are skipped, quotes respected.
+struct StartTag<'a> {
+    name: &'a str,
+    name_end: usize,
+    attributes: Vec<&'a str>,
+    end: usize,
+    self_closing: bool,
+}
+
+impl<'a> StartTag<'a> {
+    /// Reads the tag opening at `start` (the `<`); tolerant: a malformed tag is read as far as
+    /// it goes, and the parser refuses it afterwards.
+    fn read(text: &'a str, start: usize) -> StartTag<'a> {
+        let b = text.as_bytes();
+        let is_space = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+        let ends_name = |c: u8| is_space(c) || matches!(c, b'/' | b'>' | b'=');
+        let mut j = start + 1;
+        while j < b.len() && !ends_name(b[j]) {
+            j += 1;
+        }
+        let name_end = j;
+        let name = text.get(start + 1..name_end).unwrap_or("");
+        let mut attributes = Vec::new();
+        let mut self_closing = false;
+        while j < b.len() {
+            match b[j] {
+                b'>' => {
+                    self_closing = j > start && b[j - 1] == b'/';
+                    j += 1;
+                    break;
+                }
+                b'"' | b'\'' => {
+                    let quote = b[j];
+                    j = memchr(quote, &b[j + 1..]).map_or(b.len(), |e| j + 1 + e + 1);
+                }
+                c if is_space(c) || c == b'/' || c == b'=' => j += 1,
+                _ => {
+                    let from = j;
+                    while j < b.len() && !ends_name(b[j]) && !matches!(b[j], b'"' | b'\'') {
+                        j += 1;
+                    }
+                    if let Some(attribute) = text.get(from..j) {
+                        attributes.push(attribute);
+                    }
+                }
+            }
+        }
+        StartTag {
+            name,
+            name_end,
+            attributes,
+            end: j.min(b.len()),
+            self_closing,
+        }
+    }
+}
+
+/// A prefix that can be written into a declaration as it is: letters, digits, `_`, `-`, `.`.
+fn is_plain_name(prefix: &str) -> bool {
+    let mut chars = prefix.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+fn escape_attribute(value: &str) -> String {
+    value
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
 }
 
 /// Scans the prolog (up to the document element) for a markup declaration.
@@ -452,6 +672,93 @@ mod tests {
             .unwrap();
             assert_eq!(got.as_deref(), Some("Hà Nội"));
         }
+    }
+
+    const QCVN: &str = "http://www.mic.gov.vn/TBT/QCVN_102_2016";
+    const XLINK: &str = "http://www.w3.org/1999/xlink";
+
+    #[test]
+    fn undeclared_prefixes_are_declared_on_their_outermost_users_only() {
+        // The official SDK's older sample, in shape: `edXML:` declared inside the envelope only,
+        // used again at the root level; `xlink:` never declared.
+        let text = concat!(
+            "<edXML xmlns=\"http://www.mic.gov.vn/TBT/QCVN_102_2016\">\n",
+            "<edXML:edXMLEnvelope xmlns:edXML=\"http://www.mic.gov.vn/TBT/QCVN_102_2016\">",
+            "<edXML:Reference xlink:href=\"\"><edXML:ContentId>1</edXML:ContentId></edXML:Reference>",
+            "</edXML:edXMLEnvelope>\n",
+            "<edXML:AttachmentEncoded><edXML:Attachment a='x>y'/></edXML:AttachmentEncoded>",
+            "<edXML:Other/><odd:x/></edXML>"
+        );
+        assert!(
+            parse(text, &Limits::default()).is_err(),
+            "not namespace-well-formed"
+        );
+        let known = [("edXML", QCVN), ("xlink", XLINK)];
+        let (repaired, declared) =
+            declare_missing_prefixes(text, &known, &Limits::default()).unwrap();
+        let doc = parse(&repaired, &Limits::default()).unwrap();
+        let names: Vec<(Option<&str>, &str)> = doc
+            .descendants()
+            .filter(roxmltree::Node::is_element)
+            .map(|n| (n.tag_name().namespace(), n.tag_name().name()))
+            .collect();
+        assert!(
+            names.contains(&(Some(QCVN), "AttachmentEncoded")),
+            "{names:?}"
+        );
+        assert!(names.contains(&(Some(QCVN), "Attachment")), "{names:?}");
+        assert!(
+            names.contains(&(Some("urn:kyso:undeclared-prefix:odd"), "x")),
+            "{names:?}"
+        );
+        let reference = doc
+            .descendants()
+            .find(|n| n.tag_name().name() == "Reference")
+            .unwrap();
+        assert_eq!(reference.attribute((XLINK, "href")), Some(""));
+        // The envelope, which declared edXML itself, is untouched; each repaired subtree gets
+        // one declaration at its top.
+        assert_eq!(repaired.matches("xmlns:edXML=").count(), 3, "{repaired}");
+        let edxml = declared.iter().find(|d| d.prefix == "edXML").unwrap();
+        assert_eq!((edxml.line, edxml.column, edxml.elements), (3, 1, 2));
+        assert_eq!(edxml.namespace, QCVN);
+        let xlink = declared.iter().find(|d| d.prefix == "xlink").unwrap();
+        assert_eq!((xlink.line, xlink.elements), (2, 1));
+        assert_eq!(declared.len(), 3);
+    }
+
+    #[test]
+    fn a_well_formed_document_is_not_copied() {
+        let text = "<a xmlns:p='u'><p:b p:c='1'/><!-- <q:x> --><![CDATA[<r:y>]]></a>";
+        let (out, declared) = declare_missing_prefixes(text, &[], &Limits::default()).unwrap();
+        assert!(matches!(out, Cow::Borrowed(_)));
+        assert!(declared.is_empty());
+        // The scope ends with the element that declared it.
+        let text = "<a><b xmlns:p='u'/><p:c/></a>";
+        let (out, declared) = declare_missing_prefixes(text, &[], &Limits::default()).unwrap();
+        assert_eq!(declared.len(), 1);
+        assert!(parse(&out, &Limits::default()).is_ok(), "{out}");
+    }
+
+    #[test]
+    fn the_repair_keeps_the_limits() {
+        let limits = Limits {
+            max_depth: 2,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            declare_missing_prefixes("<a><b><p:c/></b></a>", &[], &limits),
+            Err(Error::TooDeep { .. })
+        ));
+        assert!(matches!(
+            declare_missing_prefixes("<!DOCTYPE a><a/>", &[], &Limits::default()),
+            Err(Error::Dtd { .. })
+        ));
+        // A prefix that would need escaping is not declared: the parser refuses as before.
+        let (out, declared) =
+            declare_missing_prefixes("<a&b:c/>", &[], &Limits::default()).unwrap();
+        assert!(declared.is_empty());
+        assert!(parse(&out, &Limits::default()).is_err());
     }
 
     #[test]
