@@ -251,9 +251,9 @@ fn undeclared_prefixes_are_repaired_warned_and_every_signature_still_checked() {
         "{warnings:?}"
     );
 
-    // Signed by a producer on libxml2 (xmlsec1) over the bytes as they are: the envelope
-    // signature's digest is over a document kyso had to repair, and says so; the package is
-    // still read and its document still verified.
+    // Signed by a producer on libxml2 (xmlsec1) over the bytes as they are: kyso reads the
+    // signed content as libxml2 does, so it agrees with xmlsec1, and says the package is not
+    // namespace-well-formed.
     let template = build::package(Shape::Legacy, Envelope::Template, &Facts::default(), &parts);
     let signed = build::xmlsec1_signed(fixture.dir.path(), &template);
     assert!(
@@ -261,34 +261,68 @@ fn undeclared_prefixes_are_repaired_warned_and_every_signature_still_checked() {
         "xmlsec1 reads it in recovery"
     );
     let report = fixture.verifier().verify(&signed);
+    assert_eq!(report.signatures.len(), 1, "{}", json(&report));
     let envelope = &report.signatures[0];
     assert_eq!(
-        envelope.sub_indication,
-        Some(SubIndication::HashFailure),
+        envelope.indication,
+        Indication::TotalPassed,
         "{}",
         json(&report)
     );
     assert!(
         envelope
-            .reasons
+            .warnings
             .iter()
-            .any(|r| r.contains("not namespace-well-formed")),
-        "{:?}",
-        envelope.reasons
-    );
-    assert!(
-        envelope.warnings.iter().any(|w| w.contains("repaired")),
+            .any(|w| w.contains("not namespace-well-formed")),
         "{:?}",
         envelope.warnings
     );
+    assert_eq!(verdict(&report), (Indication::TotalPassed, None));
+    let package = package_of(&report);
+    assert!(
+        package.warnings.iter().any(|w| w.contains("prefix edXML:")),
+        "{:?}",
+        package.warnings
+    );
+    assert_eq!(
+        package.attachments[0].indication,
+        Some(Indication::TotalPassed),
+        "{}",
+        json(&report)
+    );
+
+    // A change inside the part whose prefix is undeclared is still found, by the envelope
+    // signature and by the document's own.
+    let text = String::from_utf8(signed).unwrap();
+    // The last AttachmentName is the attachment's own, outside the envelope.
+    let name = "<edXML:AttachmentName>QD-123.pdf</edXML:AttachmentName>";
+    let at = text.rfind(name).unwrap();
+    assert!(at > text.find("</edXML:edXMLEnvelope>").unwrap());
+    let changed = format!(
+        "{}<edXML:AttachmentName>QD-124.pdf</edXML:AttachmentName>{}",
+        &text[..at],
+        &text[at + name.len()..]
+    );
+    assert_ne!(changed, text);
+    assert!(!build::xmlsec1_verifies(fixture.dir.path(), changed.as_bytes()).0);
+    let report = fixture.verifier().verify(changed.as_bytes());
+    assert_eq!(
+        report.signatures[0].sub_indication,
+        Some(SubIndication::HashFailure),
+        "{}",
+        json(&report)
+    );
+    assert_eq!(report.indication, Indication::TotalFailed);
+    // And the placeholder kyso binds undeclared prefixes to is not accepted from a package.
+    let forged = text.replacen(
+        "<edXML:AttachmentEncoded>",
+        "<edXML:AttachmentEncoded xmlns:edXML=\"urn:kyso:undeclared-prefix:edXML\">",
+        1,
+    );
+    let report = fixture.verifier().verify(forged.as_bytes());
     assert_eq!(
         verdict(&report),
-        (Indication::TotalFailed, Some(SubIndication::HashFailure))
-    );
-    let document = &package_of(&report).attachments[0];
-    assert_eq!(
-        document.indication,
-        Some(Indication::TotalPassed),
+        (Indication::TotalFailed, Some(SubIndication::FormatFailure)),
         "{}",
         json(&report)
     );

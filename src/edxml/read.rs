@@ -1,11 +1,14 @@
 //! Reading a package: recognising it ([`sniff`]), repairing what real producers get wrong about
 //! namespaces, and taking out the header, the manifest and the attachments (still encoded).
 //!
-//! Two repairs, each reported ([`Package::repairs`]) because each changes bytes a signature may
-//! cover:
+//! Two repairs, each reported ([`Package::repairs`]):
 //! - prefixes used without a declaration (`edXML:` outside the envelope, `xlink:href`) are
-//!   declared on their outermost users, as libxml2 reads them in recovery
-//!   ([`crate::xml::parse::declare_missing_prefixes`]);
+//!   declared on their outermost users ([`crate::xml::parse::declare_missing_prefixes`]). The
+//!   package's structure is read with the prefixes bound to what they mean (`edXML` to QCVN
+//!   102:2016, `xlink` to XLink); its signatures are checked over the document as libxml2
+//!   reads it in recovery ([`Package::signed_text`]): each such name a plain name with a colon
+//!   and no namespace, canonicalized with no declaration, so that kyso digests the bytes a
+//!   producer on libxml2 (xmlsec1, the SDKs) signed;
 //! - an unprefixed `Signature` with no namespace declaration of its own, which therefore lands
 //!   in the QCVN default namespace (the SDK's current sample), is given the XMLDSig namespace.
 //!   Its enveloped-signature reference removes the element from what it digests, so this repair
@@ -102,6 +105,9 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
 #[derive(Clone, Debug)]
 pub struct Package {
     text: String,
+    /// The text as libxml2 reads it, when the prefix repair changed anything (see the module
+    /// documentation).
+    libxml2_text: Option<String>,
     /// What kyso changed to read the package, in words (one line per repair).
     pub repairs: Vec<String>,
     pub header: Header,
@@ -162,34 +168,35 @@ impl Package {
         }
         let limits = Limits::default();
         let decoded = parse::decode(bytes, &limits)?;
+        // The placeholder namespace is what canonicalization leaves out: a package that
+        // declares it itself would have declarations of its own left out too.
+        if decoded.text.contains(parse::UNDECLARED_PREFIX_NAMESPACE) {
+            return Err(Error::NotEdxml {
+                reason: format!(
+                    "the package uses kyso's placeholder namespace {}",
+                    parse::UNDECLARED_PREFIX_NAMESPACE
+                ),
+            });
+        }
         let (text, declared) =
             parse::declare_missing_prefixes(&decoded.text, KNOWN_PREFIXES, &limits)?;
         let mut repairs: Vec<String> = declared
             .iter()
             .map(|d| {
                 format!(
-                    "the prefix {}: is used without a namespace declaration (first at line {}, column {}): kyso declared it as {} on {} element(s) to read the package, as libxml2 does in recovery",
-                    d.prefix, d.line, d.column, d.namespace, d.elements
+                    "the package is not namespace-well-formed: the prefix {}: is used without a namespace declaration (first at line {}, column {}, on {} element(s)); kyso read it as {} for the package's structure and, as libxml2 does in recovery, as part of a plain name for its signatures",
+                    d.prefix, d.line, d.column, d.elements, d.namespace
                 )
             })
             .collect();
-        let mut text = text.into_owned();
-        let signatures = {
-            let doc = parse::parse(&text, &limits)?;
-            unqualified_signatures(&doc, &text)
+        let (text, lines) = qualify_signatures(text.into_owned(), &limits)?;
+        let libxml2_text = if declared.is_empty() {
+            None
+        } else {
+            let (as_libxml2, _) = parse::declare_missing_prefixes(&decoded.text, &[], &limits)?;
+            Some(qualify_signatures(as_libxml2.into_owned(), &limits)?.0)
         };
-        if !signatures.is_empty() {
-            let declaration = format!(" xmlns=\"{DSIG_NS}\"");
-            let lines: Vec<u32> = signatures.iter().map(|(_, line)| *line).collect();
-            let mut out = String::with_capacity(text.len() + declaration.len() * lines.len());
-            let mut from = 0;
-            for (at, _) in &signatures {
-                out.push_str(&text[from..*at]);
-                out.push_str(&declaration);
-                from = *at;
-            }
-            out.push_str(&text[from..]);
-            text = out;
+        if !lines.is_empty() {
             repairs.push(format!(
                 "the Signature element on line(s) {} has no namespace of its own and so is in the QCVN 102:2016 namespace, not XMLDSig's: kyso read it as an XMLDSig signature",
                 lines
@@ -237,6 +244,7 @@ impl Package {
         };
         Ok(Package {
             text,
+            libxml2_text,
             repairs,
             header,
             manifest,
@@ -250,6 +258,13 @@ impl Package {
         &self.text
     }
 
+    /// The text the package's signatures are checked over: as libxml2 reads it, where the
+    /// package used prefixes it never declared (see the module documentation); else
+    /// [`Package::text`].
+    pub fn signed_text(&self) -> &str {
+        self.libxml2_text.as_deref().unwrap_or(&self.text)
+    }
+
     /// An attachment's `ContentTransferEncoded` text, or `None` when it has none.
     pub fn encoded<'p>(&'p self, attachment: &'p EncodedAttachment) -> Option<&'p str> {
         match &attachment.encoded {
@@ -258,6 +273,29 @@ impl Package {
             Encoded::Missing => None,
         }
     }
+}
+
+/// `text` with the XMLDSig namespace declared on each unqualified signature
+/// ([`unqualified_signatures`]), and those signatures' lines.
+fn qualify_signatures(text: String, limits: &Limits) -> Result<(String, Vec<u32>), Error> {
+    let signatures = {
+        let doc = parse::parse(&text, limits)?;
+        unqualified_signatures(&doc, &text)
+    };
+    if signatures.is_empty() {
+        return Ok((text, Vec::new()));
+    }
+    let declaration = format!(" xmlns=\"{DSIG_NS}\"");
+    let lines: Vec<u32> = signatures.iter().map(|(_, line)| *line).collect();
+    let mut out = String::with_capacity(text.len() + declaration.len() * lines.len());
+    let mut from = 0;
+    for (at, _) in &signatures {
+        out.push_str(&text[from..*at]);
+        out.push_str(&declaration);
+        from = *at;
+    }
+    out.push_str(&text[from..]);
+    Ok((out, lines))
 }
 
 /// Unprefixed `Signature` elements outside the XMLDSig namespace that hold a `SignedInfo` of

@@ -63,7 +63,7 @@ pub(crate) fn verify(verifier: &Verifier, bytes: &[u8], depth: usize) -> Documen
 
     // The envelope.
     if package.signed {
-        let envelope = verifier.verify_xml(package.text().as_bytes());
+        let envelope = verifier.verify_xml(package.signed_text().as_bytes());
         if envelope.signatures.is_empty() {
             // The XML verifier refused the document as a whole.
             for reason in &envelope.reasons {
@@ -77,13 +77,8 @@ pub(crate) fn verify(verifier: &Verifier, bytes: &[u8], depth: usize) -> Documen
         for mut signature in envelope.signatures {
             if !package.repairs.is_empty() {
                 signature.warnings.push(
-                    "kyso repaired the package's namespaces to read it (see the package warnings): this signature was checked over the repaired document, and a producer that signed the bytes as they were cannot be matched by a namespace-aware verifier".to_owned(),
+                    "the package is not namespace-well-formed (see the package warnings): this signature was checked over the package as libxml2 reads it in recovery, which is what producers on libxml2 sign; a strictly namespace-aware verifier cannot read it at all".to_owned(),
                 );
-                if signature.sub_indication == Some(SubIndication::HashFailure) {
-                    signature.reasons.push(
-                        "the package was not namespace-well-formed: the digest may fail because kyso had to declare the missing prefixes, not only because the content changed".to_owned(),
-                    );
-                }
             }
             verdict.signature(&signature, "envelope signature");
             report.signatures.push(signature);

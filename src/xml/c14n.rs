@@ -335,14 +335,7 @@ impl<'input> Canonicalizer<'_, 'input> {
         // have the empty URI and so come first.
         let mut rendered: Vec<(&str, &str, &str, &str)> = attributes
             .iter()
-            .map(|a| {
-                (
-                    a.namespace().unwrap_or(""),
-                    a.name(),
-                    attribute_qname(self.input, a),
-                    a.value(),
-                )
-            })
+            .map(|a| attribute_entry(self.input, a))
             .collect();
         match self.algorithm {
             Algorithm::Inclusive(_) => inherit_xml_attributes(self.set, e, true, &mut rendered),
@@ -384,21 +377,22 @@ impl<'input> Canonicalizer<'_, 'input> {
         let mut attributes: Vec<(&str, &str, &str, &str)> = e
             .attributes()
             .filter(|a| self.set.contains_attribute(e, a))
-            .map(|a| {
-                (
-                    a.namespace().unwrap_or(""),
-                    a.name(),
-                    attribute_qname(self.input, &a),
-                    a.value(),
-                )
-            })
+            .map(|a| attribute_entry(self.input, &a))
             .collect();
         attributes.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         self.write_attributes(&attributes);
     }
 
     fn write_namespaces(&mut self, declarations: &[(&str, &str)]) {
-        for (prefix, uri) in declarations {
+        // A prefix the document used without declaring it, which the repair of
+        // `parse::declare_missing_prefixes` bound to a placeholder so that it could be parsed:
+        // libxml2 reads such a name as a plain name with a colon and no namespace, and
+        // canonicalizes it with no declaration, so neither does kyso. Producers on libxml2
+        // (xmlsec1, the SDKs) signed those bytes.
+        for (prefix, uri) in declarations
+            .iter()
+            .filter(|(_, uri)| !uri.starts_with(super::parse::UNDECLARED_PREFIX_NAMESPACE))
+        {
             if prefix.is_empty() {
                 self.out.extend_from_slice(b" xmlns=\"");
             } else {
@@ -556,6 +550,25 @@ fn inherit_xml_attributes<'a>(
 
 /// `xml:` + local name for the few `xml:*` attributes that exist; anything else keeps a
 /// generic spelling.
+/// An attribute as it is sorted and written: (namespace URI, local name, qualified name, value).
+/// One whose prefix the document never declared sorts as libxml2 reads it: no namespace, its
+/// qualified name as its name (see `write_namespaces`).
+fn attribute_entry<'a, 'input>(
+    input: &'input str,
+    a: &Attribute<'a, 'input>,
+) -> (&'a str, &'a str, &'input str, &'a str)
+where
+    'input: 'a,
+{
+    let qname = attribute_qname(input, a);
+    match a.namespace() {
+        Some(ns) if ns.starts_with(super::parse::UNDECLARED_PREFIX_NAMESPACE) => {
+            ("", qname, qname, a.value())
+        }
+        ns => (ns.unwrap_or(""), a.name(), qname, a.value()),
+    }
+}
+
 fn xml_qname(local: &str) -> &'static str {
     match local {
         "lang" => "xml:lang",
