@@ -746,3 +746,128 @@ fn kyso_edxml_pack_and_verify_on_the_command_line() {
         text(&out)
     );
 }
+
+#[test]
+fn verify_batch_record_files_each_package_as_incoming_to_its_receiving_unit() {
+    use crate::cli::{kyso, text};
+    use kyso::ledger::sqlite::{Durability, SqliteStore};
+    use kyso::ledger::{Indication as Recorded, Store, TimeRange, Unit};
+    let fixture = Fixture::new();
+    let pdf = fixture.signed_pdf(REASON);
+    let mut tampered = pdf.clone();
+    let at = tampered.windows(5).position(|w| w == b"Trang").unwrap();
+    tampered[at] = b't';
+    let inbox = fixture.path("inbox");
+    let write = |name: &str, facts: &Facts, bytes: &[u8]| {
+        let path = inbox.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let xml = build::package(
+            Shape::Sdk,
+            Envelope::Unsigned,
+            facts,
+            &[part("1", "QD.pdf", bytes.to_vec(), true)],
+        );
+        std::fs::write(path, xml).unwrap();
+    };
+    // Two packages to the Department of Justice (one valid, one whose document was changed in
+    // transit, with another document id), one to a unit outside the ledger.
+    write("a.edxml", &Facts::default(), &pdf);
+    write(
+        "b.edxml",
+        &Facts {
+            number: "124".to_owned(),
+            ..Facts::default()
+        },
+        &tampered,
+    );
+    write(
+        "c.edxml",
+        &Facts {
+            receiver: "000.99.99.H00".to_owned(),
+            ..Facts::default()
+        },
+        &pdf,
+    );
+    let ledger = fixture.path("ledger.sqlite");
+    {
+        let mut store = SqliteStore::open(&ledger, Durability::Normal).unwrap();
+        store
+            .upsert_units(&[
+                Unit {
+                    code: "TINH".into(),
+                    name: "UBND tỉnh Thử Nghiệm".into(),
+                    level: "province".into(),
+                    parent: None,
+                },
+                Unit {
+                    code: "STP".into(),
+                    name: "Sở Tư pháp".into(),
+                    level: "department".into(),
+                    parent: Some("TINH".into()),
+                },
+            ])
+            .unwrap();
+    }
+    std::fs::write(fixture.path("units.csv"), "match,unit\n000.01.31.H99,STP\n").unwrap();
+    let record = || {
+        kyso()
+            .arg("verify")
+            .arg("--trust")
+            .arg(fixture.path("root.pem"))
+            .args(["--revocation", "offline", "--crl"])
+            .arg(fixture.path("intermediate.crl"))
+            .arg("--crl")
+            .arg(fixture.path("root.crl"))
+            .arg("--batch")
+            .arg(&inbox)
+            .arg("--record")
+            .arg("--unit-map")
+            .arg(fixture.path("units.csv"))
+            .arg("--ledger")
+            .arg(&ledger)
+            .output()
+            .unwrap()
+    };
+    let out = record();
+    let words = text(&out);
+    // One package did not pass and one could not be attributed: exit 1.
+    assert_eq!(out.status.code(), Some(1), "{words}");
+    assert!(words.contains("incoming edXML packages: 2"), "{words}");
+    assert!(words.contains("no unit: 1"), "{words}");
+    assert!(words.contains("c.edxml"), "{words}");
+    assert!(words.contains("000.99.99.H00"), "{words}");
+    let counts = |ledger: &Path| {
+        let mut store = SqliteStore::open(ledger, Durability::Normal).unwrap();
+        assert_eq!(store.totals().unwrap().incoming, 2);
+        let all = TimeRange {
+            start: time::OffsetDateTime::UNIX_EPOCH,
+            end: time::OffsetDateTime::now_utc() + time::Duration::days(1),
+        };
+        let mut counts: Vec<(String, Recorded, Option<String>, u64)> = store
+            .incoming_counts(all)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.unit, c.indication, c.sub_indication, c.count))
+            .collect();
+        counts.sort_by_key(|c| format!("{c:?}"));
+        counts
+    };
+    let expected = vec![
+        (
+            "STP".to_owned(),
+            Recorded::TotalFailed,
+            Some("HASH_FAILURE".to_owned()),
+            1,
+        ),
+        ("STP".to_owned(), Recorded::TotalPassed, None, 1),
+    ];
+    assert_eq!(counts(&ledger), expected);
+    // Again: the same packages are the same incoming documents, never counted twice.
+    let out = record();
+    assert!(
+        text(&out).contains("incoming edXML packages: 2"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(counts(&ledger), expected);
+}

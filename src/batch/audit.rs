@@ -22,6 +22,16 @@
 //! (the same file in two units' folders, an attribution changed since the last run): recording it
 //! would move the document, and its verified signature, to the other unit
 //! ([`crate::ledger::ownership`]); it is counted and named instead, and the rest is recorded.
+//!
+//! edXML packages (QCVN 102:2016) are not the archive's own documents but what arrived from
+//! other agencies: each is recorded as an incoming verification ([`Event::Verified`]) of the
+//! receiving unit, with the package's verdict, so that the ledger's verified-incoming figures
+//! come from what actually arrived. The receiving unit is the header's `To/OrganId`, mapped to
+//! a unit code by the unit map (or equal to one); a package naming several receivers of the
+//! ledger is recorded for the one its folder names, and not at all when no folder says which
+//! (kyso does not guess who received it). The document id is the header's `DocumentId` (the
+//! sender's id, which every receiver's copy shares), else `sha256:` of the package; the sender
+//! is `From/OrganId`, else its name.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -220,6 +230,9 @@ pub struct AuditTotals {
     pub inserted: u64,
     pub unchanged: u64,
     pub updated: u64,
+    /// edXML packages recorded as incoming verifications of a receiving unit (new, the same
+    /// again, or re-verified).
+    pub incoming: u64,
     /// Documents not recorded because no unit could be attributed.
     pub no_unit: u64,
     /// Documents not recorded because they could not be read (no content to identify them by).
@@ -252,6 +265,12 @@ impl AuditTotals {
             self.unchanged,
             self.updated
         );
+        if self.incoming > 0 {
+            out.push_str(&format!(
+                "\n  gói tin edXML nhận được / incoming edXML packages: {}",
+                self.incoming
+            ));
+        }
         if self.not_recorded() > 0 {
             out.push_str(&format!(
                 "\n  không ghi được / not recorded: {} (no unit: {}, unit not in the ledger: {}, stored for another unit: {}, not read: {}, not a PDF or XML: {})",
@@ -346,6 +365,9 @@ impl<'s> Auditor<'s> {
             self.skip(item, "not read", |t| &mut t.not_read);
             return Ok(());
         };
+        if report.format == "edxml" {
+            return self.add_package(item, report);
+        }
         if report.format != "pdf" && report.format != "xml" {
             self.skip(item, "not a PDF or XML document", |t| &mut t.not_documents);
             return Ok(());
@@ -419,6 +441,124 @@ impl<'s> Auditor<'s> {
         Ok(())
     }
 
+    /// Queues an edXML package as an incoming verification of its receiving unit (see the
+    /// module documentation).
+    fn add_package(&mut self, item: &Item, report: &DocumentReport) -> Result<(), Error> {
+        let Some(package) = report.package.as_deref() else {
+            self.skip(item, "an edXML package that could not be read", |t| {
+                &mut t.not_read
+            });
+            return Ok(());
+        };
+        let header = &package.header;
+        let unit = match self.receiving_unit(item, header) {
+            Ok(unit) => unit,
+            Err(why) => {
+                self.skip(item, why, |t| &mut t.no_unit);
+                return Ok(());
+            }
+        };
+        let sender = [
+            header.from.organ_id.as_deref(),
+            header.from.organ_name.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .find(|s| !s.is_empty())
+        .unwrap_or("(unknown sender)")
+        .to_owned();
+        let verified = |document_id: String| {
+            Event::Verified(ledger::Verified {
+                document_id,
+                receiving_unit: unit.clone(),
+                sender: sender.clone(),
+                verified_at: self.audited_at,
+                indication: ledger_indication(report.indication),
+                sub_indication: report
+                    .sub_indication
+                    .filter(|_| report.indication != Indication::TotalPassed)
+                    .map(|s| s.as_str().to_owned()),
+            })
+        };
+        // The header's id when the ledger can hold it (no control characters, 200 characters at
+        // most), else the content's.
+        let by_header = header
+            .document_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(|id| verified(id.to_owned()))
+            .filter(|event| event.validate().is_ok());
+        let event = by_header.unwrap_or_else(|| verified(format!("sha256:{}", report.sha256)));
+        if let Err(e) = event.validate() {
+            self.skip(item, format!("not recordable: {e}"), |t| &mut t.not_read);
+            return Ok(());
+        }
+        self.pending_names
+            .push((event.document_id().to_owned(), item.name.clone()));
+        self.pending.push(event);
+        self.last_name.clone_from(&item.name);
+        if self.pending.len() >= EVENTS_PER_TRANSACTION {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// The ledger unit that received a package: its header's receivers that name a unit (by the
+    /// unit map, or as a unit code); with several, the one the package's folders name.
+    fn receiving_unit(&self, item: &Item, header: &crate::edxml::Header) -> Result<String, String> {
+        let resolve = |key: &str| -> Option<String> {
+            let key = normalise(key);
+            let mapped = self
+                .attribution
+                .as_ref()
+                .and_then(|a| a.map.as_ref())
+                .and_then(|map| map.exact.get(&key).cloned());
+            let code = mapped.unwrap_or(key);
+            self.units.codes.get(&normalise(&code)).cloned()
+        };
+        let mut receivers: Vec<String> = header
+            .to
+            .iter()
+            .filter_map(|to| to.organ_id.as_deref())
+            .filter_map(resolve)
+            .collect();
+        receivers.sort();
+        receivers.dedup();
+        match receivers.as_slice() {
+            [] => Err(if header.to.is_empty() {
+                "an edXML package that names no receiver (To)".to_owned()
+            } else {
+                let ids: Vec<&str> = header
+                    .to
+                    .iter()
+                    .filter_map(|to| to.organ_id.as_deref())
+                    .collect();
+                format!(
+                    "no unit of the ledger is the package's receiver ({}): map its OrganId with --unit-map",
+                    ids.join(", ")
+                )
+            }),
+            [one] => Ok(one.clone()),
+            several => {
+                let folders: Vec<&str> = item.name.split('/').collect();
+                let named = folders
+                    .iter()
+                    .rev()
+                    .skip(1)
+                    .filter_map(|folder| resolve(folder))
+                    .find(|unit| several.contains(unit));
+                named.ok_or_else(|| {
+                    format!(
+                        "the package names several receiving units ({}) and no folder says which received it",
+                        several.join(", ")
+                    )
+                })
+            }
+        }
+    }
+
     /// Writes what is queued and returns the totals.
     pub fn finish(mut self) -> Result<AuditTotals, Error> {
         self.flush()?;
@@ -484,12 +624,14 @@ impl<'s> Auditor<'s> {
             }
         };
         for (event, outcome) in self.pending.iter().zip(outcomes) {
-            if matches!(event, Event::Audited(_)) {
-                match outcome {
+            match event {
+                Event::Audited(_) => match outcome {
                     Recorded::Inserted => self.totals.inserted += 1,
                     Recorded::Unchanged => self.totals.unchanged += 1,
                     Recorded::Updated => self.totals.updated += 1,
-                }
+                },
+                Event::Verified(_) => self.totals.incoming += 1,
+                Event::Issued(_) | Event::Signed(_) => {}
             }
         }
         self.pending.clear();
