@@ -2,7 +2,8 @@
 //! the error → status mapping ([`problem`]), and [`app`], which assembles them with the shared
 //! state and the layers every request passes (request id, time limit, body limit, metrics).
 //!
-//! Resources: [`sign`] (PDF, XML), [`verify`] (one document, a batch), [`documents`] (issuance
+//! Resources: [`sign`] (PDF, XML), [`verify`] (one document, a batch), [`edxml`] (outgoing
+//! edXML packages), [`documents`] (issuance
 //! records), [`units`], [`reports`] (signing rate and its monthly trend), [`whoami`] (what the
 //! caller's key allows), [`health`] (`/healthz`, `/readyz`, `/metrics`) and [`openapi`]
 //! (`/openapi.json`, the contract as data; a test walks it against [`routes`]). The web pages
@@ -19,6 +20,7 @@
 
 pub mod auth;
 mod documents;
+mod edxml;
 mod health;
 pub mod metrics;
 pub mod openapi;
@@ -66,6 +68,7 @@ pub fn routes() -> Vec<Route> {
     let mut all: Vec<Route> = [
         sign::ROUTES,
         verify::ROUTES,
+        edxml::ROUTES,
         documents::ROUTES,
         units::ROUTES,
         reports::ROUTES,
@@ -83,6 +86,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(sign::router())
         .merge(verify::router())
+        .merge(edxml::router())
         .merge(documents::router())
         .merge(units::router())
         .merge(reports::router())

@@ -3,6 +3,7 @@
 //! are PDFs signed by kyso's own signing path with SoftHSM keys.
 
 mod build;
+mod http;
 
 use std::path::Path;
 

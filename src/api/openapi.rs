@@ -114,8 +114,8 @@ pub fn document() -> Value {
             "/v1/sign/pdf": {"post": sign_operation("PDF", &["application/pdf"], "PAdES B-B, B-T or B-LT, incremental update", &["B-B", "B-T", "B-LT"])},
             "/v1/sign/xml": {"post": sign_operation("XML", &["application/xml", "text/xml"], "XAdES B-B or B-T", &["B-B", "B-T"])},
             "/v1/verify": {"post": {
-                "summary": "Verify one PDF or XML document",
-                "description": "Roles signer, verifier, admin. With document_id, receiving_unit and sender, also records the document as incoming to that unit. A detached XML signature's documents come as `detached` parts, each under the file name its reference uses (relative names only; at most 64).",
+                "summary": "Verify one PDF or XML document or edXML package",
+                "description": "Roles signer, verifier, admin. An edXML package (QCVN 102:2016, recognised by its root and namespace) gets one verdict for the package, with `package` in the report: header, warnings, each attachment with its own report, header checks. With document_id, receiving_unit and sender, also records the document as incoming to that unit. A detached XML signature's documents come as `detached` parts, each under the file name its reference uses (relative names only; at most 64).",
                 "security": [{"apiKey": []}],
                 "parameters": [
                     {"name": "document_id", "in": "query", "schema": {"type": "string"}},
@@ -216,10 +216,65 @@ pub fn document() -> Value {
     if let Some(paths) = doc["paths"].as_object_mut() {
         paths.extend(dashboard_paths().as_object().cloned().unwrap_or_default());
     }
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        paths.extend(edxml_paths().as_object().cloned().unwrap_or_default());
+    }
     if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
         schemas.extend(dashboard_schemas().as_object().cloned().unwrap_or_default());
+        schemas.extend(edxml_schemas().as_object().cloned().unwrap_or_default());
     }
     doc
+}
+
+/// `/v1/edxml`: outgoing packages of the national document axis (QCVN 102:2016).
+fn edxml_paths() -> Value {
+    json!({
+        "/v1/edxml": {"post": {
+            "summary": "Build an outgoing edXML package (QCVN 102:2016) from a signed PDF, optionally signed by a unit's key",
+            "description": "Role signer (the key must belong to one of the caller's units). multipart/form-data: `document` (the signed PDF; its file name is the attachment name), `header` (JSON, EdxmlHeader), `appendix` parts (each with a file name, at most 63); each of document and header once (400 otherwise). Required header fields: from.organ_id, from.organ_name, to[].organ_id, code.number, code.notation, promulgation.date (yyyy/MM/dd or yyyy-MM-dd), subject, signer.full_name; no control or bidi formatting characters (400 naming the field). A document that is not a signed PDF: 422. With `key`, the package carries an enveloped XMLDSig (Exclusive C14N, SHA-256) at the end of edXMLHeader, and the signature is in the ledger and the audit log before the response is sent; `kyso verify`, POST /v1/verify and xmlsec1 verify it.",
+            "security": [{"apiKey": []}],
+            "parameters": [
+                {"name": "key", "in": "query", "schema": {"type": "string"}, "description": "A configured signing key ([[serve.keys]] name); without it the package is unsigned and nothing is recorded"},
+                {"name": "document_id", "in": "query", "schema": {"type": "string"}, "description": "The ledger's id of the signed package (default: sha256:<package>); only with key"},
+                {"name": "form", "in": "query", "schema": {"type": "string", "enum": ["xmldsig", "xades"]}, "description": "Plain XMLDSig (default) or XAdES B-B; only with key"}
+            ],
+            "requestBody": {"required": true, "description": "Any other content type is refused with 415 before the body is read.", "content": {
+                "multipart/form-data": {"schema": {"type": "object", "required": ["document", "header"], "properties": {
+                    "document": {"type": "string", "format": "binary"},
+                    "header": {"$ref": "#/components/schemas/EdxmlHeader"},
+                    "appendix": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                }}}
+            }},
+            "responses": merge(json!({
+                "200": {
+                    "description": "The package. Signed: X-Kyso-Document-Id, X-Kyso-Indication, X-Kyso-Level, X-Kyso-Certificate-Sha256 headers; unsigned: X-Kyso-Signed: false",
+                    "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}}
+                }
+            }), problems(&["400", "401", "403", "404", "413", "415", "422", "500", "502", "503"]))
+        }}
+    })
+}
+
+fn edxml_schemas() -> Value {
+    let organ = json!({"type": "object", "properties": {
+        "organ_id": {"type": "string"}, "organization_in_charge": {"type": "string"},
+        "organ_name": {"type": "string"}, "organ_add": {"type": "string"}, "email": {"type": "string"},
+        "telephone": {"type": "string"}, "fax": {"type": "string"}, "website": {"type": "string"}
+    }});
+    json!({
+        "EdxmlHeader": {"type": "object", "description": "QCVN 102:2016 MessageHeader fields (unknown fields are refused)", "properties": {
+            "from": organ,
+            "to": {"type": "array", "items": organ},
+            "document_id": {"type": "string", "description": "default: <from.organ_id>,<yyyy/MM/dd>,<number>/<notation>"},
+            "code": {"type": "object", "properties": {"number": {"type": "string"}, "notation": {"type": "string"}}},
+            "promulgation": {"type": "object", "properties": {"place": {"type": "string"}, "date": {"type": "string"}}},
+            "document_type": {"type": "object", "properties": {"type": {"type": "string"}, "type_detail": {"type": "string"}, "type_name": {"type": "string"}}},
+            "subject": {"type": "string"},
+            "content": {"type": "string"},
+            "signer": {"type": "object", "properties": {"competence": {"type": "string"}, "position": {"type": "string"}, "full_name": {"type": "string"}}},
+            "due_date": {"type": "string"}
+        }}
+    })
 }
 
 /// `/v1/whoami` and the monthly trend, which the web pages use.

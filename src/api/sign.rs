@@ -473,7 +473,7 @@ pub(super) fn multipart_error(e: axum::extract::multipart::MultipartError, limit
 }
 
 /// The same rule the ledger applies to document ids, checked before anything is signed.
-fn check_document_id(id: &str) -> Result<(), ApiError> {
+pub(super) fn check_document_id(id: &str) -> Result<(), ApiError> {
     let bad = id.trim().is_empty()
         || id.trim() != id
         || id.chars().count() > 200
@@ -549,7 +549,7 @@ fn make_signature(state: &AppState, entry: &KeyEntry, job: Job<'_>) -> Result<Ma
     })
 }
 
-fn key_reference(key: &KeyMaterial) -> String {
+pub(super) fn key_reference(key: &KeyMaterial) -> String {
     let mut uri = key.key.uri();
     uri.pin_source = None;
     uri.module_path = None;
@@ -605,7 +605,7 @@ fn check_level(state: &AppState, level: signing::Level, kind: Kind) -> Result<()
 }
 
 /// A signing failure as the client should see it.
-fn signing_error(key: &KeyMaterial, error: signing::Error) -> ApiError {
+pub(super) fn signing_error(key: &KeyMaterial, error: signing::Error) -> ApiError {
     use signing::Error as E;
     match error {
         E::UnknownLevel { .. } => ApiError::BadRequest {
