@@ -1,4 +1,6 @@
-// The verify page: one PDF or XML document through POST /v1/verify, its report in plain words.
+// The verify page: one PDF or XML document or edXML package through POST /v1/verify, its report
+// in plain words (a package: its header, the header checks, and each attachment with its own
+// signatures).
 // The words for the verdicts are kyso's own (see i18n.js); the report itself is kept as the
 // service sent it, for the JSON download.
 
@@ -174,8 +176,83 @@ function render() {
         class: 'button',
         onclick: () => byId('verify-choose').focus(),
       }, t('verify.another'))),
-    signatures.length === 0 ? el('p', { class: 'empty' }, t('verify.noSignature')) : null,
-    signatures.map((s, i) => signatureSection(s, i + 1)));
+    report.package
+      ? packagePart(report.package, signatures)
+      : [signatures.length === 0 ? el('p', { class: 'empty' }, t('verify.noSignature')) : null,
+        signatures.map((s, i) => signatureSection(s, i + 1))]);
+}
+
+/** An edXML package: what its header says, the header checks, the envelope signature, and each
+ * attachment with its verdict and its own signatures. Every string comes from the package and
+ * goes through el(), which sets text, never markup. */
+function packagePart(pkg, envelope) {
+  const header = pkg.header || {};
+  const organ = (o) => (o ? [o.organ_name, o.organ_id ? `(${o.organ_id})` : null].filter(Boolean).join(' ') : null);
+  const code = header.code || {};
+  const signer = header.signer || {};
+  const number = code.number ? [code.number, code.notation].filter(Boolean).join('/') : null;
+  const checks = pkg.checks || [];
+  return el('section', { class: 'package', 'aria-label': t('package.title') },
+    el('h2', {}, t('package.title')),
+    facts([
+      [t('package.from'), organ(header.from)],
+      [t('package.to'), (header.to || []).map(organ).filter(Boolean).join('; ')],
+      [t('package.documentId'), header.document_id],
+      [t('package.number'), number],
+      [t('package.date'), (header.promulgation || {}).date],
+      [t('package.subject'), header.subject],
+      [t('package.signer'), [signer.position, signer.full_name].filter(Boolean).join(' ')],
+    ]),
+    (pkg.warnings || []).length
+      ? [el('h3', {}, `${t('verify.warnings')} (${t('verify.technical')})`),
+        el('ul', { class: 'list-plain warnings' }, pkg.warnings.map((w) => el('li', {}, english(w))))]
+      : null,
+    checks.length
+      ? [el('h3', {}, t('package.checks')),
+        el('div', { class: 'table-wrap' }, el('table', { class: 'package-checks' },
+          el('thead', {}, el('tr', {},
+            el('th', { scope: 'col' }, t('package.check.field')),
+            el('th', { scope: 'col' }, t('package.check.header')),
+            el('th', { scope: 'col' }, t('package.check.outcome')),
+            el('th', { scope: 'col' }, t('package.check.found')))),
+          el('tbody', {}, checks.map((c) => el('tr', { 'data-outcome': c.outcome },
+            el('td', {}, has(`package.field.${c.field}`) ? t(`package.field.${c.field}`) : c.field),
+            el('td', {}, c.header),
+            el('td', { class: c.outcome === 'mismatch' ? 'tone-text-failed' : '' },
+              has(`package.outcome.${c.outcome}`) ? t(`package.outcome.${c.outcome}`) : c.outcome),
+            el('td', {}, c.found ? [c.found, c.source ? el('span', { class: 'hint' }, ` — ${english(c.source)}`) : null] : '—'))))))]
+      : null,
+    el('h3', {}, t('package.envelope')),
+    envelope.length === 0 ? el('p', { class: 'empty' }, t('package.noEnvelope')) : null,
+    envelope.map((s, i) => signatureSection(s, i + 1)),
+    (pkg.attachments || []).map((a, i) => attachmentSection(a, i + 1)));
+}
+
+function attachmentSection(a, n) {
+  const heading = `${t('package.attachmentN', { n })}: ${a.name || a.content_id || ''}`;
+  const report = a.report || {};
+  const signatures = report.signatures || [];
+  const reasons = (a.reasons || []).concat(report.reasons || []);
+  return el('section', { class: 'attachment', 'data-indication': a.indication || '', 'aria-label': heading },
+    el('div', { class: 'signature-head' },
+      el('h2', {}, heading),
+      a.indication
+        ? el('span', { class: `badge tone-${tone(a.indication)}` }, icon(tone(a.indication)), shortWord(a.indication))
+        : el('span', { class: 'badge' }, has(`package.status.${a.status}`) ? t(`package.status.${a.status}`) : a.status)),
+    el('div', { class: 'signature-body' },
+      a.indication
+        ? verdictBox(a.indication, a.subindication, reasons.length
+          ? el('ul', { class: 'list-plain verdict-detail' }, reasons.map((r) => el('li', {}, english(r))))
+          : null)
+        : null,
+      facts([
+        [t('package.kind'), a.content_type ? `${a.kind} (${a.content_type})` : a.kind],
+        [t('package.compression'), a.compression === 'zip' ? `ZIP${a.entry ? `: ${a.entry}` : ''}` : null],
+        [t('package.size'), a.size === null || a.size === undefined ? null : count(a.size)],
+        [t('verify.sha256'), a.sha256 ? el('span', { class: 'mono' }, a.sha256) : null],
+        [t('verify.count'), a.report ? count(signatures.length) : null],
+      ]),
+      signatures.map((s, i) => signatureSection(s, i + 1))));
 }
 
 function facts(rows) {
