@@ -200,8 +200,9 @@ fn seed(ledger: &Path) -> Keys {
 /// The documents the browser verifies and signs, made through the running service:
 /// `letter.pdf` (unsigned), `valid.pdf` (signed), `tampered.pdf` (a signed byte flipped),
 /// `changed.pdf` (the page's text replaced by an incremental update after signing, as the
-/// incremental saving attack does), `signed.xml` and `invoice.xml` (an e-invoice whose seller
-/// signature signs one element by its Id, made by xmlsec1).
+/// incremental saving attack does), `signed.xml`, `invoice.xml` (an e-invoice whose seller
+/// signature signs one element by its Id, made by xmlsec1) and `package.edxml` (an edXML
+/// package carrying `valid.pdf`).
 fn write_documents(client: &Client, keys: &Keys, docs: &Path) {
     let letter = letter();
     std::fs::write(docs.join("letter.pdf"), &letter).unwrap();
@@ -247,6 +248,36 @@ fn write_documents(client: &Client, keys: &Keys, docs: &Path) {
         out
     };
     std::fs::write(docs.join("changed.pdf"), &changed).unwrap();
+
+    // An edXML package (unsigned envelope) carrying the signed letter, built by the service.
+    let header = r#"{"from": {"organ_id": "000.00.00.H99", "organ_name": "UBND tỉnh Thử Nghiệm"},
+        "to": [{"organ_id": "000.01.31.H99", "organ_name": "Sở Tư pháp"}],
+        "code": {"number": "123", "notation": "QĐ-UBND"}, "promulgation": {"date": "2026/03/15"},
+        "subject": "Về việc thử nghiệm", "signer": {"full_name": "Trần Thị Bình"}}"#;
+    let boundary = "kyso-web-test-boundary";
+    let mut body = Vec::new();
+    for (name, file, bytes) in [
+        ("document", Some("valid.pdf"), signed.body.as_slice()),
+        ("header", None, header.as_bytes()),
+    ] {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        let disposition = match file {
+            Some(file) => format!("form-data; name=\"{name}\"; filename=\"{file}\""),
+            None => format!("form-data; name=\"{name}\""),
+        };
+        body.extend_from_slice(format!("Content-Disposition: {disposition}\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let package = client.post(
+        "/v1/edxml",
+        &keys.signer,
+        &format!("multipart/form-data; boundary={boundary}"),
+        body,
+    );
+    assert_eq!(package.status, 200, "{}", package.text());
+    std::fs::write(docs.join("package.edxml"), &package.body).unwrap();
 
     let xml = client.post(
         "/v1/sign/xml?key=stp-01&document_id=WEB-X-1",

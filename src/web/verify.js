@@ -220,7 +220,7 @@ function packagePart(pkg, envelope) {
             el('td', {}, c.header),
             el('td', { class: c.outcome === 'mismatch' ? 'tone-text-failed' : '' },
               has(`package.outcome.${c.outcome}`) ? t(`package.outcome.${c.outcome}`) : c.outcome),
-            el('td', {}, c.found ? [c.found, c.source ? el('span', { class: 'hint' }, ` — ${english(c.source)}`) : null] : '—'))))))]
+            el('td', {}, c.found ? [c.found, c.source ? el('span', { class: 'hint' }, ' — ', english(c.source)) : null] : '—'))))))]
       : null,
     el('h3', {}, t('package.envelope')),
     envelope.length === 0 ? el('p', { class: 'empty' }, t('package.noEnvelope')) : null,

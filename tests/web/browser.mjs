@@ -583,6 +583,26 @@ try {
     await shot('verify-unsigned');
   });
 
+  await step('an edXML package shows its header and its attachment with its own verdict', async () => {
+    await chooseFile('package.edxml');
+    const shown = await readVerdict();
+    assert.equal(shown.indication, 'TOTAL-PASSED');
+    assert.match(await text('#verify-result .package h2'), /Gói tin edXML/);
+    assert.match(await text('#verify-result .package .document-facts'), /123\/QĐ-UBND/);
+    assert.equal(await text('#verify-result .package > .empty'),
+      'Gói tin không có chữ ký số của đơn vị gửi; kết luận dựa trên các tệp đính kèm.');
+    const attachments = await page.$$eval('#verify-result .attachment',
+      (sections) => sections.map((s) => ({
+        indication: s.dataset.indication,
+        signatures: s.querySelectorAll('.signature').length,
+      })));
+    assert.deepEqual(attachments, [{ indication: 'TOTAL-PASSED', signatures: 1 }]);
+    const signer = await page.$eval('#verify-result .package-checks tr[data-outcome="match"]',
+      (row) => row.innerText);
+    assert.match(signer, /Trần Thị Bình — .*signature Signature1/);
+    await shot('verify-edxml');
+  });
+
   await step('a signed XML document reads VALID', async () => {
     await chooseFile('signed.xml');
     const shown = await readVerdict();
