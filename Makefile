@@ -8,7 +8,7 @@ DEMO_TOKEN := kyso-demo
 
 CONFORMANCE ?= $(CURDIR)/../shared/conformance
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS := verify_document pdf_structure cms_ber xml_c14n x509_crl_ocsp pkcs11_uri upload_zip
+FUZZ_TARGETS := verify_document pdf_structure cms_ber xml_c14n x509_crl_ocsp pkcs11_uri upload_zip edxml_package
 
 ## make demo: install what is missing, create a project-local SoftHSM token, run the main job
 ## end to end (keys generated in the token, certificates from a demo CA, sign PDF and XML,

@@ -84,6 +84,63 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     write("xml_c14n", "signed.xml", &signed_xml)?;
     write("verify_document", "signed.xml", &signed_xml)?;
 
+    // edXML packages: kyso's own (the signed PDF zipped), and the older SDK sample's shape, with
+    // `edXML:` used outside the envelope where nothing declares it.
+    let header = kyso::edxml::Header {
+        from: kyso::edxml::Organ {
+            organ_id: Some("000.00.00.H99".to_owned()),
+            organ_name: Some("UBND tỉnh Thử Nghiệm".to_owned()),
+            ..Default::default()
+        },
+        to: vec![kyso::edxml::Organ {
+            organ_id: Some("000.01.31.H99".to_owned()),
+            ..Default::default()
+        }],
+        code: kyso::edxml::Code {
+            number: Some("123".to_owned()),
+            notation: Some("QĐ-UBND".to_owned()),
+        },
+        promulgation: kyso::edxml::Promulgation {
+            place: None,
+            date: Some("2026/03/15".to_owned()),
+        },
+        subject: Some("Thử nghiệm".to_owned()),
+        signer: kyso::edxml::SignerInfo {
+            full_name: Some("Người ký thử".to_owned()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let signed_pdf = {
+        let signing = SignatureOptions::new(
+            time::OffsetDateTime::now_utc(),
+            kyso::pades::contents_size(&identity, &kyso::pades::Level::BB),
+        );
+        kyso::pades::sign(
+            &sample_pdf(&SampleOptions::default()),
+            &identity,
+            &signing,
+            &kyso::pades::Level::BB,
+        )?
+        .to_vec()
+    };
+    let package = kyso::edxml::pack(
+        &header,
+        &[kyso::edxml::AttachmentInput {
+            name: "QD-123.pdf".to_owned(),
+            bytes: signed_pdf,
+            description: None,
+        }],
+        time::OffsetDateTime::now_utc(),
+    )?;
+    write("edxml_package", "packed.edxml", &package)?;
+    write("verify_document", "packed.edxml", &package)?;
+    let legacy = String::from_utf8(package)?
+        .replace("<AttachmentEncoded>", "<edXML:AttachmentEncoded>")
+        .replace("</AttachmentEncoded>", "</edXML:AttachmentEncoded>")
+        .replace("<edXML:Reference>", "<edXML:Reference xlink:href=\"\">");
+    write("edxml_package", "legacy.edxml", legacy.as_bytes())?;
+
     // A zip batch as the service receives it: a signed PDF and a signed XML.
     let mut zipped = std::io::Cursor::new(Vec::new());
     {

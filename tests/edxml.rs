@@ -4,6 +4,7 @@
 
 mod build;
 mod http;
+mod prop;
 
 use std::path::Path;
 
