@@ -308,6 +308,25 @@ fn json_report_matches_its_documented_schema() {
         "{xml:#}"
     );
     collect_fields("", &xml, &mut actual);
+    // An edXML package adds its part (null otherwise): header, attachments, checks. The header
+    // and each attachment's own report are documented as objects (the report's fields are
+    // those above), so the walk stops there.
+    std::fs::write(files.path("package.edxml"), package_of(&files)).unwrap();
+    let out = files.verify(&["--json"], &["package.edxml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let package = json(&out);
+    assert_eq!(package["report"]["format"], "edxml");
+    let mut package_fields = Vec::new();
+    collect_fields("", &package, &mut package_fields);
+    for field in package_fields {
+        let inside = |object: &str| field.starts_with(&format!("{object}."));
+        if !inside("report.package.header")
+            && !inside("report.package.attachments[].report")
+            && !actual.contains(&field)
+        {
+            actual.push(field);
+        }
+    }
     for field in &actual {
         assert!(
             documented.contains(field),
@@ -320,6 +339,25 @@ fn json_report_matches_its_documented_schema() {
             "{field} is documented but not in the report"
         );
     }
+}
+
+/// An edXML package carrying `signed.pdf`, with a header that matches it (no finding).
+fn package_of(files: &Files) -> Vec<u8> {
+    let header: kyso::edxml::Header = serde_json::from_value(serde_json::json!({
+        "from": {"organ_id": "000.00.00.H99", "organ_name": "UBND tỉnh Thử Nghiệm"},
+        "to": [{"organ_id": "000.01.31.H99"}],
+        "code": {"number": "12", "notation": "QĐ-STP"},
+        "promulgation": {"date": "2026/03/15"},
+        "subject": "Phê duyệt",
+        "signer": {"full_name": "Nguyễn Thị Kiểm"}
+    }))
+    .unwrap();
+    let document = kyso::edxml::AttachmentInput {
+        name: "signed.pdf".to_owned(),
+        bytes: std::fs::read(files.path("signed.pdf")).unwrap(),
+        description: None,
+    };
+    kyso::edxml::pack(&header, &[document], time::OffsetDateTime::now_utc()).unwrap()
 }
 
 /// The dotted paths listed in the doc's field tables: lines `| `path` | … |`.
