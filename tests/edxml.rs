@@ -674,6 +674,21 @@ fn packages_kyso_builds_and_signs_verify_with_kyso_and_xmlsec1() {
         let signature_end = text.find("</ds:Signature>").unwrap();
         assert!(signature_end < header_end);
         assert!(text[signature_end..header_end] == *"</ds:Signature>");
+        // Enveloped, Exclusive C14N, SHA-256, as the issue asks of outgoing packages.
+        let signature = &text[text.find("<ds:Signature").unwrap()..signature_end];
+        assert!(signature.contains("#enveloped-signature"), "{signature}");
+        assert!(
+            signature.contains(
+                "CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\""
+            ),
+            "{signature}"
+        );
+        assert!(
+            signature
+                .contains("DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\""),
+            "{signature}"
+        );
+        assert!(signature.contains("<ds:Reference URI=\"\""), "{signature}");
         if form == XmlForm::XmlDsig {
             let (ok, log) = build::xmlsec1_verifies(fixture.dir.path(), &signed);
             assert!(ok, "xmlsec1: {log}");
