@@ -251,17 +251,19 @@ fn build(data: &[u8], crl: &CertificateRevocationList<'_>) -> Inner {
         let mut reason = None;
         let mut unknown_critical = false;
         for e in rc.extensions() {
-            let id = e.oid.to_id_string();
-            if id == oid::REASON_CODE {
+            // Compared by content octets: a CRL has an entry extension or two per revoked
+            // certificate, and a dotted string for each would be an allocation per entry.
+            let id = e.oid.as_bytes();
+            if id == oid::REASON_CODE.content() {
                 if let ParsedExtension::ReasonCode(r) = e.parsed_extension() {
                     reason = Some(r.0);
                 }
-            } else if id == oid::CERTIFICATE_ISSUER {
+            } else if id == oid::CERTIFICATE_ISSUER.content() {
                 match certificate_issuer(e.value) {
                     Some(n) => current_issuer = Some(n),
                     None => unknown_critical = true,
                 }
-            } else if id != oid::INVALIDITY_DATE {
+            } else if id != oid::INVALIDITY_DATE.content() {
                 unknown_critical |= e.critical;
             }
         }
