@@ -27,12 +27,11 @@ use time::OffsetDateTime;
 
 use super::auth::{self, Caller, Permission, ToSign};
 use super::problem::ApiError;
-use super::sign::{check_document_id, key_reference, multipart_error, signing_error};
+use super::sign::{key_reference, may_sign_document, multipart_error, signing_error};
 use super::state::store_error;
 use super::{AppState, Route, content_type};
 use crate::audit::{self, Action};
 use crate::edxml::{self, AttachmentInput, Header};
-use crate::ledger::ownership::Claim;
 use crate::ledger::{self, Event, Indication, Signed};
 use crate::signer::DigestAlgorithm::Sha256;
 use crate::signing::{self, XmlForm};
@@ -114,16 +113,7 @@ async fn pack(
         });
     }
     if let (Some(id), Some(entry)) = (&query.document_id, entry) {
-        check_document_id(id)?;
-        auth::require_document_unit(
-            &state,
-            &principal,
-            Permission::Sign,
-            id,
-            &entry.unit,
-            Claim::Signed,
-        )
-        .await?;
+        may_sign_document(&state, &principal, id, &entry.unit).await?;
     }
     let (header, attachments) = read_parts(&state, request).await?;
     let at = OffsetDateTime::now_utc();

@@ -273,17 +273,7 @@ async fn sign(
         });
     }
     if let Some(id) = &options.document_id {
-        check_document_id(id)?;
-        // Before the token is used: another unit's document id is refused, not signed.
-        auth::require_document_unit(
-            &state,
-            &principal,
-            Permission::Sign,
-            id,
-            &entry.unit,
-            Claim::Signed,
-        )
-        .await?;
+        may_sign_document(&state, &principal, id, &entry.unit).await?;
     }
     // Checked before the queue's worker is taken up and the token opened: a level the service
     // cannot make is the caller's to hear about at once.
@@ -470,6 +460,27 @@ pub(super) fn multipart_error(e: axum::extract::multipart::MultipartError, limit
             reason: format!("multipart: {}", e.body_text()),
         }
     }
+}
+
+/// Whether `principal` may sign `document_id` with a key of `unit`: a well-formed id that no
+/// other unit holds. Checked before the token is used: another unit's document id is refused,
+/// not signed.
+pub(super) async fn may_sign_document(
+    state: &AppState,
+    principal: &auth::Principal,
+    document_id: &str,
+    unit: &str,
+) -> Result<(), ApiError> {
+    check_document_id(document_id)?;
+    auth::require_document_unit(
+        state,
+        principal,
+        Permission::Sign,
+        document_id,
+        unit,
+        Claim::Signed,
+    )
+    .await
 }
 
 /// The same rule the ledger applies to document ids, checked before anything is signed.

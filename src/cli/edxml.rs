@@ -12,7 +12,6 @@ use kyso::edxml::{AttachmentInput, Code, Header, Organ, Promulgation, SignerInfo
 use kyso::signer::SignatureScheme;
 use kyso::signing::{DocumentKind, Signing, XmlForm};
 
-use super::sign::{LevelArgs, LevelChoice};
 use super::{EXIT_OK, Runtime};
 
 #[derive(Debug, Subcommand)]
@@ -102,19 +101,7 @@ pub fn run(runtime: &Runtime, command: &EdxmlCommand) -> anyhow::Result<u8> {
         attachments.push(read(path)?);
     }
     let at = time::OffsetDateTime::now_utc();
-    let levels = LevelChoice::read(
-        runtime,
-        &LevelArgs {
-            level: None,
-            tsa: args.tsa.clone(),
-            trust: Vec::new(),
-        },
-    )?;
-    let form = if args.xades || args.tsa.is_some() {
-        XmlForm::Xades
-    } else {
-        XmlForm::XmlDsig
-    };
+    let (levels, form) = super::xml::xml_level_and_form(runtime, args.tsa.as_ref(), args.xades)?;
     if args.key.is_some() {
         Signing::check(
             levels.level,

@@ -48,23 +48,33 @@ pub struct SignXmlArgs {
     pub parallel: bool,
 }
 
-pub fn run_sign(runtime: &Runtime, args: &SignXmlArgs) -> anyhow::Result<u8> {
-    let document =
-        std::fs::read(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
-    // --tsa makes B-T, which is XAdES.
+/// The level and form of an XML signature: `--tsa` makes B-T, which is XAdES; otherwise plain
+/// XMLDSig unless `--xades` asks for XAdES B-B. `kyso sign xml` and `kyso edxml pack` share it.
+pub(super) fn xml_level_and_form(
+    runtime: &Runtime,
+    tsa: Option<&String>,
+    xades: bool,
+) -> anyhow::Result<(LevelChoice, XmlForm)> {
     let levels = LevelChoice::read(
         runtime,
         &LevelArgs {
             level: None,
-            tsa: args.tsa.clone(),
+            tsa: tsa.cloned(),
             trust: Vec::new(),
         },
     )?;
-    let form = if args.xades || args.tsa.is_some() {
+    let form = if xades || tsa.is_some() {
         XmlForm::Xades
     } else {
         XmlForm::XmlDsig
     };
+    Ok((levels, form))
+}
+
+pub fn run_sign(runtime: &Runtime, args: &SignXmlArgs) -> anyhow::Result<u8> {
+    let document =
+        std::fs::read(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
+    let (levels, form) = xml_level_and_form(runtime, args.tsa.as_ref(), args.xades)?;
     Signing::check(
         levels.level,
         DocumentKind::Xml(form),
