@@ -19,7 +19,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use postgres::types::ToSql;
-use postgres::{Client, GenericClient, Statement, Transaction};
+use postgres::{Client, GenericClient, Statement};
 use serde::Deserialize;
 
 use super::pg;
@@ -58,11 +58,12 @@ impl Statements {
     }
 }
 
-/// Records `events` inside `tx`, which holds the advisory locks of all their documents: what
+/// Records `events` inside the transaction open on `tx`, which holds the advisory locks of all
+/// their documents: what
 /// each did, in order; or the refusal of them all, with nothing written. `issuer_ids` holds
 /// every issuer the events name; `known_units` is the connection's cache of units seen.
 pub(super) fn record(
-    tx: &mut Transaction<'_>,
+    tx: &mut Client,
     statements: &mut Statements,
     known_units: &mut HashSet<String>,
     issuer_ids: &HashMap<String, i64>,
@@ -138,7 +139,7 @@ JOIN unnest($1::text[], $2::text[]) AS k (receiving_unit, document_id)
   ON i.receiving_unit = k.receiving_unit AND i.document_id = k.document_id";
 
 fn read(
-    tx: &mut Transaction<'_>,
+    tx: &mut Client,
     statements: &Statements,
     known_units: &mut HashSet<String>,
     wanted: &Wanted<'_>,
@@ -171,7 +172,7 @@ fn read(
 /// Adds to `known_units` those of `units` the ledger holds. Units are only ever added, so a unit
 /// seen once stays known; a miss asks the server, since another node may have imported it since.
 fn look_up_units(
-    tx: &mut Transaction<'_>,
+    tx: &mut Client,
     statements: &Statements,
     known_units: &mut HashSet<String>,
     units: &BTreeSet<&str>,
@@ -194,7 +195,7 @@ fn look_up_units(
 
 /// Writes what the decision says, in one statement over the tables it changes.
 fn write(
-    tx: &mut Transaction<'_>,
+    tx: &mut Client,
     statements: &mut Statements,
     issuer_ids: &HashMap<String, i64>,
     writes: &Writes,
