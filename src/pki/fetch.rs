@@ -613,3 +613,52 @@ fn certs_only(data: &[u8]) -> Option<Vec<Certificate>> {
         .map(|der| Certificate::from_der(der).ok())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewrites_match_whole_hosts_and_segments_longest_first() {
+        let rewrite = UrlRewrite::new([
+            ("http://ocsp.ca.ptc", "http://127.0.0.1:8080"),
+            ("http://ocsp.ca.ptc/g2/", "http://10.0.0.5/mirror/"),
+            ("http://crl.ca.ptc/", "http://10.0.0.6/crl/"),
+        ])
+        .unwrap();
+        let apply = |url: &str| rewrite.apply(url).into_owned();
+        assert_eq!(apply("http://ocsp.ca.ptc/"), "http://127.0.0.1:8080/");
+        assert_eq!(apply("http://ocsp.ca.ptc"), "http://127.0.0.1:8080");
+        assert_eq!(apply("HTTP://OCSP.CA.PTC/x?y"), "http://127.0.0.1:8080/x?y");
+        assert_eq!(apply("http://ocsp.ca.ptc/g2/a"), "http://10.0.0.5/mirror/a");
+        assert_eq!(
+            apply("http://crl.ca.ptc/cpcag2.crl"),
+            "http://10.0.0.6/crl/cpcag2.crl"
+        );
+        // Another host that merely starts the same, another port: untouched.
+        for url in [
+            "http://ocsp.ca.ptc.example.com/",
+            "http://ocsp.ca.ptc:8080/",
+            "http://ocsp.ca.ptcx/",
+            "https://ocsp.ca.ptc/",
+            "http://crl.ca.ptc",
+        ] {
+            assert_eq!(apply(url), url);
+        }
+        assert!(UrlRewrite::default().is_empty());
+    }
+
+    #[test]
+    fn rewrites_must_name_http_urls() {
+        for (from, to) in [
+            ("ocsp.ca.ptc", "http://127.0.0.1"),
+            ("http://ocsp.ca.ptc", "https://mirror"),
+            ("http://", "http://mirror"),
+            ("http://ocsp.ca.ptc", "ldap://mirror"),
+        ] {
+            let err = UrlRewrite::new([(from, to)]).unwrap_err();
+            assert!(matches!(err, Error::BadRewrite { .. }), "{from} → {to}");
+            assert!(err.to_string().contains("revocation.rewrite"), "{err}");
+        }
+    }
+}
