@@ -244,6 +244,17 @@ fn both_national_hierarchies_verify_online_and_offline() {
         "the signer by OCSP, the G2 CA by the root's PEM CRL"
     );
 
+    let words = kyso::verify::text::render(&report, kyso::verify::text::Language::Vietnamese);
+    assert!(
+        words.contains("Gốc tin cậy: CA chuyên dùng Chính phủ (Ban Cơ yếu Chính phủ)"),
+        "{words}"
+    );
+    let words = kyso::verify::text::render(&report, kyso::verify::text::Language::English);
+    assert!(
+        words.contains("Trust anchor: Government CA (Ban Cơ yếu Chính phủ)"),
+        "{words}"
+    );
+
     // The other hierarchy, by the same verifier: PEM CRLs for the signer and its CA.
     let report = verifier.verify(&n.neac_pdf);
     assert_eq!(report.indication, Indication::TotalPassed, "{report:#?}");
