@@ -663,6 +663,38 @@ mod tests {
     }
 
     #[test]
+    fn the_trust_profile_and_revocation_fetching_come_from_the_file() {
+        let text = "[verify]\nprofile = 'vn'\ntrust_dir = '/srv/kyso/trust'\n\
+                    [revocation]\ntimeout_secs = 4\ncache_dir = '/var/cache/kyso/crl'\n\
+                    [revocation.rewrite]\n'http://ocsp.ca.ptc' = 'http://10.0.0.5:8080'\n";
+        let config = Config::parse(text, "t", |_| None).unwrap();
+        assert_eq!(config.verify.profile, Some(crate::pki::Profile::Vn));
+        assert_eq!(config.verify.trust_dir(), Path::new("/srv/kyso/trust"));
+        assert_eq!(Config::default().verify.trust_dir(), Path::new("var/trust"));
+        let fetch = crate::pki::fetch::FetchSettings::from_config(&config.revocation).unwrap();
+        assert_eq!(fetch.timeout, Some(std::time::Duration::from_secs(4)));
+        assert_eq!(
+            fetch.rewrite.apply("http://ocsp.ca.ptc/ocsp"),
+            "http://10.0.0.5:8080/ocsp"
+        );
+        assert_eq!(
+            fetch.crl_cache.as_deref(),
+            Some(Path::new("/var/cache/kyso/crl"))
+        );
+        // An unknown profile and a rewrite to somewhere kyso never fetches are named.
+        let err = Config::parse("[verify]\nprofile = 'xx'", "t", |_| None).unwrap_err();
+        assert!(err.to_string().contains("xx"), "{err}");
+        let config = Config::parse(
+            "[revocation.rewrite]\n'http://ocsp.ca.ptc' = 'https://mirror'",
+            "t",
+            |_| None,
+        )
+        .unwrap();
+        let err = crate::pki::fetch::FetchSettings::from_config(&config.revocation).unwrap_err();
+        assert!(err.to_string().contains("https://mirror"), "{err}");
+    }
+
+    #[test]
     fn unit_levels_come_from_the_file_and_are_checked() {
         let config = Config::parse("", "test", |_| None).unwrap();
         assert_eq!(
