@@ -488,6 +488,16 @@ fn the_cli_lists_adds_removes_and_verifies_through_the_rewrite() {
         "{out}"
     );
 
+    // A file with a signer's certificate beside the root adds nothing.
+    let mixed = dir.path().join("mixed.pem");
+    let leaf = pem::encode(&pem::Pem::new("CERTIFICATE", n.vgca.certificate.clone()));
+    std::fs::write(&mixed, format!("{}{leaf}", n.vgca.pki.root.pem())).unwrap();
+    let (code, out) = kyso(&["trust", "add", mixed.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("not a CA certificate"), "{out}");
+    let (_, out) = kyso(&["trust", "list", "--json"]);
+    assert_eq!(json(&out).as_array().unwrap().len(), 10, "{out}");
+
     let root = dir.path().join("root.pem");
     std::fs::write(&root, n.vgca.pki.root.pem()).unwrap();
     let (code, out) = kyso(&["trust", "add", root.to_str().unwrap()]);

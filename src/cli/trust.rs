@@ -117,6 +117,14 @@ pub fn run(runtime: &Runtime, command: &TrustCommand) -> anyhow::Result<u8> {
             if certificates.is_empty() {
                 bail!("{} holds no certificate", file.display());
             }
+            // All or nothing: a file with a signer's certificate among CAs adds none of them.
+            if let Some(leaf) = certificates.iter().find(|c| !c.is_ca()) {
+                bail!(
+                    "{}: {} is not a CA certificate (basicConstraints cA is not set), so nothing was added",
+                    file.display(),
+                    written(leaf, false)
+                );
+            }
             for certificate in &certificates {
                 let path = user.add(certificate)?;
                 println!(
