@@ -15,6 +15,7 @@ mod logging;
 mod serve;
 mod sign;
 mod token;
+mod trust;
 mod verify;
 mod xml;
 
@@ -58,6 +59,9 @@ enum Command {
     Sign(sign::SignCommand),
     /// Verify the signatures of PDF and XML documents and edXML packages.
     Verify(Box<verify::VerifyArgs>),
+    /// Trust anchors: list, show, add, remove (the profile's bundle, kyso.toml, the user's).
+    #[command(subcommand)]
+    Trust(trust::TrustCommand),
     /// edXML packages (QCVN 102:2016) for the document axis: build outgoing ones.
     #[command(subcommand)]
     Edxml(edxml::EdxmlCommand),
@@ -134,6 +138,7 @@ pub fn main() -> ExitCode {
                 Command::Token(cmd) => token::run(&runtime, cmd),
                 Command::Sign(cmd) => sign::run(&runtime, cmd),
                 Command::Verify(args) => verify::run(&runtime, args),
+                Command::Trust(cmd) => trust::run(&runtime, cmd),
                 Command::Edxml(cmd) => edxml::run(&runtime, cmd),
                 Command::Units(cmd) => ledger::run_units(&runtime, cmd.clone()),
                 Command::Report(args) => ledger::run_report(&runtime, args.clone()),

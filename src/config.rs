@@ -24,6 +24,26 @@ pub struct Config {
     pub tsa: TsaConfig,
     pub serve: ServeConfig,
     pub ledger: LedgerConfig,
+    pub revocation: RevocationConfig,
+}
+
+/// `[revocation]`: how CRLs and OCSP responses are fetched (`[verify] revocation` says whether).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RevocationConfig {
+    /// URL prefixes rewritten before any CRL, OCSP or caIssuers fetch, as
+    /// `"http://ocsp.ca.ptc" = "http://10.0.0.5:8080"`: certificates of the Government CA name
+    /// hosts of the government's private network, which a province reaches through its own
+    /// mirror or proxy. The longest matching prefix wins; a prefix matches only whole host
+    /// names and path segments. Tables are not overridable from the environment.
+    pub rewrite: std::collections::BTreeMap<String, String>,
+    /// Seconds one CRL or OCSP exchange may take, all of it (connect, request, the whole
+    /// answer). Default 10: a distribution point that is slow or down costs at most this per
+    /// URL, and a certificate names at most a few.
+    pub timeout_secs: Option<u64>,
+    /// A folder where every fetched CRL is kept, so that the last good CRL of a distribution
+    /// point that is down is still used, until its nextUpdate, by later runs too. Off unless set.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// `[ledger]`: how the province's units are grouped in reports.
@@ -162,9 +182,23 @@ pub struct VerifyConfig {
     /// Refuse signers whose certificate has no keyUsage extension (RFC 5280 allows it; the
     /// default accepts it with a warning).
     pub require_key_usage: Option<bool>,
+    /// A trust profile whose bundle kyso carries: `vn` trusts Vietnam's Government CA (Ban Cơ
+    /// yếu Chính phủ) and Vietnam National Root CA hierarchies, each certificate pinned by its
+    /// SHA-256 fingerprint (`docs/manual/vn-trust.md`).
+    pub profile: Option<crate::pki::Profile>,
+    /// Where `kyso trust add` and `kyso trust remove` keep the user's changes (default
+    /// `var/trust`): added anchors as PEM files, removed ones as fingerprints in `removed.txt`.
+    pub trust_dir: Option<PathBuf>,
 }
 
 impl VerifyConfig {
+    /// The folder of the user's trust changes: `trust_dir`, or `var/trust`.
+    pub fn trust_dir(&self) -> PathBuf {
+        self.trust_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("var/trust"))
+    }
+
     /// Whether a signer's certificate must carry keyUsage.
     pub fn signer_key_usage(&self) -> crate::pki::SignerKeyUsage {
         match self.require_key_usage {
@@ -309,6 +343,22 @@ const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
         "KYSO_VERIFY_REQUIRE_KEY_USAGE",
         &["verify", "require_key_usage"],
         Kind::Boolean,
+    ),
+    ("KYSO_VERIFY_PROFILE", &["verify", "profile"], Kind::Text),
+    (
+        "KYSO_VERIFY_TRUST_DIR",
+        &["verify", "trust_dir"],
+        Kind::Text,
+    ),
+    (
+        "KYSO_REVOCATION_TIMEOUT_SECS",
+        &["revocation", "timeout_secs"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_REVOCATION_CACHE_DIR",
+        &["revocation", "cache_dir"],
+        Kind::Text,
     ),
     ("KYSO_LOG_FORMAT", &["log", "format"], Kind::Text),
     ("KYSO_LOG_LEVEL", &["log", "level"], Kind::Text),
@@ -599,6 +649,7 @@ mod tests {
             let value = match kind {
                 Kind::Text if variable.ends_with("FORMAT") => "json",
                 Kind::Text if variable.ends_with("XML_SCOPE") => "whole",
+                Kind::Text if variable.ends_with("PROFILE") => "vn",
                 Kind::Integer if variable.contains("SERVE") => "7",
                 Kind::PathList => "/a:/b",
                 Kind::Text => "file:/x",
@@ -609,6 +660,38 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{variable}: {e}"));
             assert_ne!(config, Config::default(), "{variable} changed nothing");
         }
+    }
+
+    #[test]
+    fn the_trust_profile_and_revocation_fetching_come_from_the_file() {
+        let text = "[verify]\nprofile = 'vn'\ntrust_dir = '/srv/kyso/trust'\n\
+                    [revocation]\ntimeout_secs = 4\ncache_dir = '/var/cache/kyso/crl'\n\
+                    [revocation.rewrite]\n'http://ocsp.ca.ptc' = 'http://10.0.0.5:8080'\n";
+        let config = Config::parse(text, "t", |_| None).unwrap();
+        assert_eq!(config.verify.profile, Some(crate::pki::Profile::Vn));
+        assert_eq!(config.verify.trust_dir(), Path::new("/srv/kyso/trust"));
+        assert_eq!(Config::default().verify.trust_dir(), Path::new("var/trust"));
+        let fetch = crate::pki::fetch::FetchSettings::from_config(&config.revocation).unwrap();
+        assert_eq!(fetch.timeout, Some(std::time::Duration::from_secs(4)));
+        assert_eq!(
+            fetch.rewrite.apply("http://ocsp.ca.ptc/ocsp"),
+            "http://10.0.0.5:8080/ocsp"
+        );
+        assert_eq!(
+            fetch.crl_cache.as_deref(),
+            Some(Path::new("/var/cache/kyso/crl"))
+        );
+        // An unknown profile and a rewrite to somewhere kyso never fetches are named.
+        let err = Config::parse("[verify]\nprofile = 'xx'", "t", |_| None).unwrap_err();
+        assert!(err.to_string().contains("xx"), "{err}");
+        let config = Config::parse(
+            "[revocation.rewrite]\n'http://ocsp.ca.ptc' = 'https://mirror'",
+            "t",
+            |_| None,
+        )
+        .unwrap();
+        let err = crate::pki::fetch::FetchSettings::from_config(&config.revocation).unwrap_err();
+        assert!(err.to_string().contains("https://mirror"), "{err}");
     }
 
     #[test]

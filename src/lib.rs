@@ -5,6 +5,7 @@
 //! Read top-down: [`signer`] is the one signing interface; [`token`] implements it with PKCS#11.
 #![forbid(unsafe_code)]
 
+pub mod anchors;
 pub mod api;
 pub mod audit;
 pub mod batch;

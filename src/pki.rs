@@ -28,6 +28,7 @@ mod name;
 pub mod ocsp;
 mod path;
 mod policy;
+pub mod profile;
 pub mod revocation;
 pub mod signature;
 pub mod timestamp;
@@ -39,6 +40,7 @@ pub use path::{
     KeyPurpose, MAX_INTERMEDIATES, PathError, PolicyMapping, RevocationStatus, SignerKeyUsage,
     ValidationPolicy, Validator, VerifiedChain,
 };
+pub use profile::{Hierarchy, Profile};
 pub use revocation::{
     Evidence, RevocationCheck, RevocationPolicy, RevocationSource, UnknownRevocation,
 };
@@ -67,11 +69,58 @@ pub struct TrustStore {
     anchors: Vec<Certificate>,
     by_subject: HashMap<String, Vec<usize>>,
     fingerprints: HashSet<[u8; 32]>,
+    labels: HashMap<[u8; 32], AnchorLabel>,
+}
+
+/// Where an anchor came from and which national hierarchy it heads: what `kyso trust list`
+/// shows and what a report names when a chain reaches it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnchorLabel {
+    pub source: AnchorSource,
+    /// `None` for anchors outside a profile's bundle (a configured or user-added root).
+    pub hierarchy: Option<profile::Hierarchy>,
+}
+
+/// Where an anchor was loaded from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnchorSource {
+    /// The bundle of a trust profile kyso carries (`[verify] profile`).
+    Profile(profile::Profile),
+    /// `[verify] trust` in kyso.toml.
+    Config,
+    /// Added with `kyso trust add` (kept in `[verify] trust_dir`).
+    UserAdded,
+    /// Given for one run (`--trust`) or by a program through [`TrustStore::add`].
+    Given,
+}
+
+impl AnchorSource {
+    /// The word reports and `kyso trust list` use: `bundle vn`, `config`, `user`, `given`.
+    pub fn code(self) -> String {
+        match self {
+            AnchorSource::Profile(p) => format!("bundle {}", p.name()),
+            AnchorSource::Config => "config".to_owned(),
+            AnchorSource::UserAdded => "user".to_owned(),
+            AnchorSource::Given => "given".to_owned(),
+        }
+    }
 }
 
 impl TrustStore {
     pub fn new() -> TrustStore {
         TrustStore::default()
+    }
+
+    /// Adds one anchor with where it came from; the first label of a certificate given twice
+    /// stays (a bundle's anchor also named in `[verify] trust` still heads its hierarchy).
+    pub fn add_labelled(&mut self, cert: Certificate, label: AnchorLabel) {
+        self.labels.entry(*cert.fingerprint()).or_insert(label);
+        self.add(cert);
+    }
+
+    /// What is known of an anchor's origin; `None` for one added without a label.
+    pub fn label(&self, cert: &Certificate) -> Option<&AnchorLabel> {
+        self.labels.get(cert.fingerprint())
     }
 
     /// Adds one anchor; duplicates (same DER) are ignored.

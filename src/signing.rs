@@ -95,16 +95,36 @@ pub struct Trust {
     pub certificates: CertPool,
     pub evidence: Evidence,
     pub revocation: Revocation,
+    /// How CRLs and OCSP responses are fetched (`[revocation]`).
+    pub fetch: crate::pki::fetch::FetchSettings,
 }
 
 impl Trust {
-    /// Loads `[verify]`: the anchors, intermediates and CRL files it names, and its revocation
-    /// mode (`online` unless it says `offline` or `off`).
+    /// Loads `[verify]` and `[revocation]`: see [`Trust::from_config`], with fetching set up
+    /// as `[revocation]` says (URL rewrites, timeout, CRL cache).
+    pub fn configured(config: &crate::config::Config) -> Result<Trust, Error> {
+        let mut trust = Trust::from_config(&config.verify)?;
+        trust.fetch =
+            crate::pki::fetch::FetchSettings::from_config(&config.revocation).map_err(|e| {
+                Error::Setting {
+                    setting: "revocation.rewrite",
+                    reason: e.to_string(),
+                }
+            })?;
+        Ok(trust)
+    }
+
+    /// Loads `[verify]`: the anchors of its profile's bundle, of `trust` and of the user's
+    /// `trust_dir` ([`crate::anchors::Anchors`]), the intermediates and CRL files it names, and
+    /// its revocation mode (`online` unless it says `offline` or `off`).
     pub fn from_config(config: &crate::config::VerifyConfig) -> Result<Trust, Error> {
         let mut trust = Trust::default();
-        for path in &config.trust {
-            trust.add_anchors(path)?;
-        }
+        let anchors = crate::anchors::Anchors::load(config).map_err(|e| Error::Setting {
+            setting: "verify.trust",
+            reason: e.to_string(),
+        })?;
+        trust.anchors = anchors.trust_store();
+        anchors.add_intermediates_to(&mut trust.certificates);
         for path in &config.certificates {
             trust
                 .certificates
@@ -359,8 +379,13 @@ impl LongTermParts {
             })?;
             pool.add(certificate);
         }
-        let online = (trust.revocation == Revocation::Online)
-            .then(|| Arc::new(Online::new(REVOCATION_TIMEOUT, OcspNonce::Optional)));
+        let online = (trust.revocation == Revocation::Online).then(|| {
+            Arc::new(Online::configured(
+                REVOCATION_TIMEOUT,
+                OcspNonce::Optional,
+                &trust.fetch,
+            ))
+        });
         let mut validator = Validator::new(
             trust.anchors.clone(),
             pool,

@@ -58,6 +58,21 @@ pub struct PkiOptions {
     /// [`TestPki::root_crl`] is to be served: without one a validator that checks the whole
     /// chain (PAdES B-LT, pyHanko's `--force-revinfo`) has no evidence for the intermediate.
     pub root_crl_url: Option<String>,
+    /// The CAs' names, where a test needs a PKI named like a real one (the national
+    /// hierarchies of the `vn` trust profile); `None`: `{name} Root CA` and `{name} Signing CA`
+    /// under `O=kyso test PKI`.
+    pub authority_names: Option<AuthorityNames>,
+}
+
+/// Names for a PKI's CAs.
+#[derive(Clone, Debug)]
+pub struct AuthorityNames {
+    /// The organisation (`O`) of both CAs.
+    pub organization: String,
+    /// The root's common name.
+    pub root: String,
+    /// The intermediate's common name.
+    pub intermediate: String,
 }
 
 impl Default for PkiOptions {
@@ -72,6 +87,7 @@ impl Default for PkiOptions {
             ocsp_url: None,
             ca_issuers_url: None,
             root_crl_url: None,
+            authority_names: None,
         }
     }
 }
@@ -191,18 +207,20 @@ pub struct TestPki {
 impl TestPki {
     pub fn new(options: PkiOptions) -> Result<TestPki, Error> {
         let at = options.at;
-        let root = self_signed_ca(
-            &format!("{} Root CA", options.name),
-            options.ca_algorithm,
-            at,
-        )?;
+        let names = options.authority_names.clone().unwrap_or(AuthorityNames {
+            organization: "kyso test PKI".to_owned(),
+            root: format!("{} Root CA", options.name),
+            intermediate: format!("{} Signing CA", options.name),
+        });
+        let root = self_signed_ca(&names.organization, &names.root, options.ca_algorithm, at)?;
         let untrusted_root = self_signed_ca(
+            "kyso test PKI",
             &format!("{} Untrusted Root CA", options.name),
             options.ca_algorithm,
             at,
         )?;
         let intermediate_key = generate(options.ca_algorithm)?;
-        let mut params = ca_params(&format!("{} Signing CA", options.name), at, Some(0));
+        let mut params = ca_params(&names.organization, &names.intermediate, at, Some(0));
         params.serial_number = Some(SerialNumber::from(2u64));
         if let Some(url) = &options.root_crl_url {
             params.crl_distribution_points = vec![CrlDistributionPoint {
@@ -580,12 +598,13 @@ pub fn pem_encode(label: &str, der: &[u8]) -> String {
 }
 
 fn self_signed_ca(
+    organization: &str,
     common_name: &str,
     algorithm: KeyAlgorithm,
     at: OffsetDateTime,
 ) -> Result<Authority, Error> {
     let key = generate(algorithm)?;
-    let mut params = ca_params(common_name, at, None);
+    let mut params = ca_params(organization, common_name, at, None);
     params.serial_number = Some(SerialNumber::from(1u64));
     let cert = params.self_signed(&key)?;
     Ok(Authority {
@@ -595,11 +614,16 @@ fn self_signed_ca(
     })
 }
 
-fn ca_params(common_name: &str, at: OffsetDateTime, path_len: Option<u8>) -> CertificateParams {
+fn ca_params(
+    organization: &str,
+    common_name: &str,
+    at: OffsetDateTime,
+    path_len: Option<u8>,
+) -> CertificateParams {
     let mut params = CertificateParams::default();
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CountryName, "VN");
-    dn.push(DnType::OrganizationName, "kyso test PKI");
+    dn.push(DnType::OrganizationName, organization);
     dn.push(DnType::CommonName, common_name);
     params.distinguished_name = dn;
     params.is_ca = IsCa::Ca(match path_len {

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::pki::fetch::{OcspNonce, Online};
+use crate::pki::fetch::{FetchSettings, OcspNonce, Online};
 use crate::pki::identity::Identity;
 use crate::pki::revocation::{RevocationCheck, RevocationPolicy, UnknownRevocation};
 use crate::pki::{
@@ -30,7 +30,7 @@ use crate::pki::{
 pub use crate::pdf::diff::ModificationLevel;
 pub use verdict::{
     ChainLink, Change, Coverage, DocumentReport, Facet, Indication, ScopeElement, SignatureReport,
-    SignedScope, Signer, SignerIdentifier, SubIndication, TimeSource,
+    SignedScope, Signer, SignerIdentifier, SubIndication, TimeSource, TrustAnchor,
 };
 
 /// How much of an XML document a signature must cover to pass (`[verify] xml_scope`).
@@ -98,8 +98,12 @@ pub struct VerifyOptions {
     /// Validation time: now, or an earlier instant to see what a verifier saw then.
     pub at: OffsetDateTime,
     pub algorithms: AlgorithmPolicy,
-    /// Per-request timeout for CRL and OCSP fetches.
-    pub fetch_timeout: Duration,
+    /// CRL and OCSP fetching: the deadline of each exchange (10 s unless set), URL rewrites
+    /// (`[revocation.rewrite]`), the CRL cache on disk.
+    pub fetch: FetchSettings,
+    /// An online source to use (and whose caches to share) instead of a new one, with
+    /// [`Revocation::Online`]: the service rebuilds its verifier every minute and keeps one.
+    pub online: Option<Arc<Online>>,
     /// How much of an XML document a signature must cover.
     pub xml_scope: XmlScope,
     /// Whether a signer's certificate must carry keyUsage (RFC 5280 does not ask it).
@@ -116,12 +120,17 @@ impl VerifyOptions {
             revocation: Revocation::Online,
             at,
             algorithms: AlgorithmPolicy::Modern,
-            fetch_timeout: Duration::from_secs(10),
+            fetch: FetchSettings::default(),
+            online: None,
             xml_scope: XmlScope::default(),
             signer_key_usage: SignerKeyUsage::default(),
         }
     }
 }
+
+/// Each CRL or OCSP exchange unless `[revocation] timeout_secs` says otherwise: CAs answer in
+/// well under a second; a distribution point that is down costs this per URL.
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A configured verifier: trust, policies and caches, shared by every document it checks (the
 /// batch path shares one across threads).
@@ -179,8 +188,15 @@ impl Verifier {
             revocation: revocation_policy,
             ..ValidationPolicy::default()
         };
-        let online = (options.revocation == Revocation::Online)
-            .then(|| Arc::new(Online::new(options.fetch_timeout, OcspNonce::default())));
+        let online = (options.revocation == Revocation::Online).then(|| {
+            options.online.clone().unwrap_or_else(|| {
+                Arc::new(Online::configured(
+                    FETCH_TIMEOUT,
+                    OcspNonce::default(),
+                    &options.fetch,
+                ))
+            })
+        });
         let mut signers = Validator::new(options.trust, options.certificates, signer_policy);
         if let Some(online) = &online {
             signers = signers.with_issuer_source(online.clone());
@@ -453,6 +469,7 @@ fn validate_chain(
                 .enumerate()
                 .map(|(i, c)| chain_link(verifier, c, statuses.get(i)))
                 .collect();
+            report.trust_anchor = Some(trust_anchor(verifier, chain.anchor()));
         }
         Err(e) => {
             report.chain = vec![chain_link(verifier, leaf, None)];
@@ -472,6 +489,23 @@ fn validate_chain(
             };
             report.fail(sub, format!("certificate path: {e}"));
         }
+    }
+}
+
+/// The anchor a chain reached, with its source and national hierarchy.
+fn trust_anchor(verifier: &Verifier, anchor: &Certificate) -> TrustAnchor {
+    let label = verifier.signers.anchors().label(anchor);
+    let hierarchy = label.and_then(|l| l.hierarchy);
+    TrustAnchor {
+        subject: verifier.names(anchor).subject.clone(),
+        sha256: hex::encode(anchor.fingerprint()),
+        source: label.map_or_else(
+            || crate::pki::AnchorSource::Given.code(),
+            |l| l.source.code(),
+        ),
+        hierarchy: hierarchy.map(crate::pki::Hierarchy::code),
+        hierarchy_name: hierarchy.map(crate::pki::Hierarchy::name_en),
+        hierarchy_name_vi: hierarchy.map(crate::pki::Hierarchy::name_vi),
     }
 }
 

@@ -22,6 +22,7 @@ mod regression;
 mod testpki;
 mod token;
 mod token_faults;
+mod trust_vn;
 mod tsa;
 mod verify;
 mod verify_conformance;

@@ -512,6 +512,9 @@ pub struct VerifierCell {
     trust: crate::signing::Trust,
     xml_scope: crate::verify::XmlScope,
     signer_key_usage: crate::pki::SignerKeyUsage,
+    /// One online source for every rebuilt verifier, so that its caches (the last good CRL of
+    /// a distribution point that is down, until its nextUpdate) outlive the rebuilds.
+    online: Option<Arc<crate::pki::fetch::Online>>,
     current: Mutex<(Arc<Verifier>, Instant)>,
 }
 
@@ -522,7 +525,7 @@ const VERIFIER_AGE: Duration = Duration::from_secs(60);
 impl VerifierCell {
     fn new(config: &Config) -> Result<VerifierCell, Error> {
         let verify = &config.verify;
-        let trust = crate::signing::Trust::from_config(verify).map_err(|e| match e {
+        let trust = crate::signing::Trust::configured(config).map_err(|e| match e {
             crate::signing::Error::Setting { setting, reason } => {
                 Error::Setting { setting, reason }
             }
@@ -535,10 +538,18 @@ impl VerifierCell {
                 "no trust anchors ([verify] trust): verification will find no chain, and signatures are recorded INDETERMINATE"
             );
         }
+        let online = (trust.revocation == crate::verify::Revocation::Online).then(|| {
+            Arc::new(crate::pki::fetch::Online::configured(
+                crate::verify::FETCH_TIMEOUT,
+                crate::pki::fetch::OcspNonce::default(),
+                &trust.fetch,
+            ))
+        });
         let mut cell = VerifierCell {
             trust,
             xml_scope: verify.xml_scope.unwrap_or_default(),
             signer_key_usage: verify.signer_key_usage(),
+            online,
             current: Mutex::new((
                 Arc::new(Verifier::new(VerifyOptions::new(
                     TrustStore::new(),
@@ -558,6 +569,8 @@ impl VerifierCell {
         options.certificates = self.trust.certificates.clone();
         options.evidence = self.trust.evidence.clone();
         options.revocation = self.trust.revocation;
+        options.fetch = self.trust.fetch.clone();
+        options.online = self.online.clone();
         options.xml_scope = self.xml_scope;
         options.signer_key_usage = self.signer_key_usage;
         Arc::new(Verifier::new(options))

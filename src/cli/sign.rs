@@ -332,7 +332,7 @@ impl LevelChoice {
         };
         let trust = match level {
             Level::BaselineLt => {
-                let mut trust = Trust::from_config(&runtime.config.verify)?;
+                let mut trust = Trust::configured(&runtime.config)?;
                 for path in &args.trust {
                     trust.add_anchors(path)?;
                 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 
-use kyso::pki::{CertPool, Evidence, TrustStore};
+use kyso::pki::{CertPool, Evidence};
 use kyso::verify::text::{self, Language};
 use kyso::verify::{DetachedContent, Revocation, Verifier, VerifyOptions};
 
@@ -117,7 +117,7 @@ pub fn run(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<u8> {
     }
     if no_anchors {
         eprintln!(
-            "kyso: no trust anchors are configured, so no signer can be trusted (NO_CERTIFICATE_CHAIN_FOUND): pass --trust ROOT.pem or set [verify] trust in kyso.toml; integrity, signature values and changes after signing were checked"
+            "kyso: no trust anchors are configured, so no signer can be trusted (NO_CERTIFICATE_CHAIN_FOUND): pass --trust ROOT.pem, or set [verify] profile = \"vn\" or [verify] trust in kyso.toml; integrity, signature values and changes after signing were checked"
         );
     }
     if args.json {
@@ -138,8 +138,11 @@ pub(super) fn build_verifier(
     force: Option<Revocation>,
 ) -> anyhow::Result<Verifier> {
     let config = &runtime.config.verify;
-    let mut trust = TrustStore::new();
-    for path in config.trust.iter().chain(&args.trust) {
+    // The profile's bundle, [verify] trust and the user's additions, less the user's removals;
+    // then what the command line gives for this run.
+    let anchors = kyso::anchors::Anchors::load(config).context("loading the trust anchors")?;
+    let mut trust = anchors.trust_store();
+    for path in &args.trust {
         trust
             .load(path)
             .with_context(|| format!("loading trust anchors from {}", path.display()))?;
@@ -148,9 +151,12 @@ pub(super) fn build_verifier(
     // signing); every chain then reads NO_CERTIFICATE_CHAIN_FOUND, and `run` says why. A
     // revocation snapshot, though, is gathered along validated paths: it needs anchors.
     if trust.is_empty() && force.is_some() {
-        bail!("no trust anchors: pass --trust ROOT.pem (or set [verify] trust in kyso.toml)");
+        bail!(
+            "no trust anchors: pass --trust ROOT.pem (or set [verify] profile or [verify] trust in kyso.toml)"
+        );
     }
     let mut pool = CertPool::new();
+    anchors.add_intermediates_to(&mut pool);
     for path in config.certificates.iter().chain(&args.certs) {
         pool.load(path)
             .with_context(|| format!("loading certificates from {}", path.display()))?;
@@ -198,6 +204,8 @@ pub(super) fn build_verifier(
     options.certificates = pool;
     options.evidence = evidence;
     options.revocation = revocation;
+    options.fetch = kyso::pki::fetch::FetchSettings::from_config(&runtime.config.revocation)
+        .context("the [revocation] settings")?;
     options.xml_scope = config.xml_scope.unwrap_or_default();
     options.signer_key_usage = config.signer_key_usage();
     Ok(Verifier::new(options))

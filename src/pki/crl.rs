@@ -110,8 +110,10 @@ impl Crl {
         Ok(Crl(Arc::new(inner)))
     }
 
-    /// Parses a PEM ("X509 CRL") or DER CRL.
+    /// Parses a PEM ("X509 CRL") or DER CRL. PEM is what some CAs serve at distribution points
+    /// where RFC 5280 §4.2.1.13 asks for DER, CRLF lines and a UTF-8 byte order mark included.
     pub fn from_pem_or_der(data: &[u8]) -> Result<Vec<Crl>, Error> {
+        let data = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
         if data.first() == Some(&0x30) {
             return Ok(vec![Crl::from_der(data)?]);
         }
@@ -355,4 +357,35 @@ fn parse_idp(value: &[u8], crl_issuer: &[u8]) -> Option<IssuingDistributionPoint
     idp.only_attribute_certs = flag(&mut r, 5)?;
     r.finish("IssuingDistributionPoint").ok()?;
     Some(idp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pem_crls_are_read_as_servers_write_them() {
+        let pki = crate::testpki::TestPki::new(crate::testpki::PkiOptions::default()).unwrap();
+        let der = pki
+            .intermediate_crl(pki.at(), time::Duration::days(7))
+            .unwrap();
+        let crlf = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::CRLF);
+        let pem = pem::encode_config(&pem::Pem::new("X509 CRL", der.clone()), crlf);
+        for body in [
+            der.clone(),
+            pem.clone().into_bytes(),
+            [b"\xef\xbb\xbf".as_slice(), pem.as_bytes()].concat(),
+            format!("\r\n{pem}\r\n").into_bytes(),
+        ] {
+            let crls = Crl::from_pem_or_der(&body).unwrap();
+            assert_eq!(crls.len(), 1);
+            assert_eq!(crls[0].der(), der.as_slice());
+        }
+        // A body that is neither holds no CRL (the fetcher then says so).
+        assert!(
+            Crl::from_pem_or_der(b"<html>Not Found</html>")
+                .unwrap()
+                .is_empty()
+        );
+    }
 }

@@ -398,6 +398,23 @@ fn signature_lines(n: usize, s: &SignatureReport, language: Language) -> String 
             shown(&signer.issuer)
         ));
     }
+    // Which national hierarchy the chain reached (an agency receives both for years).
+    if let Some(anchor) = &s.trust_anchor {
+        let hierarchy = if vi {
+            anchor.hierarchy_name_vi
+        } else {
+            anchor.hierarchy_name
+        };
+        out.push_str(&format!(
+            "  {}: {}\n",
+            if vi {
+                "Gốc tin cậy"
+            } else {
+                "Trust anchor"
+            },
+            hierarchy.map_or_else(|| shown(&anchor.subject), std::borrow::Cow::Borrowed)
+        ));
+    }
     if let Some(at) = s.signing_time {
         let local = at.to_offset(crate::VIETNAM);
         out.push_str(&format!(

@@ -257,6 +257,21 @@ pub struct ChainLink {
     pub revocation: String,
 }
 
+/// The trust anchor a validated chain reached, and the national hierarchy it heads: an agency
+/// receives documents under both of Vietnam's hierarchies for years, and a reader must see which.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TrustAnchor {
+    pub subject: String,
+    pub sha256: String,
+    /// Where kyso's trust in it comes from: `bundle vn`, `config`, `user` or `given`.
+    pub source: String,
+    /// `vgca` (Government CA, Ban Cơ yếu Chính phủ) or `neac` (Vietnam National Root CA);
+    /// `null` for an anchor outside a profile's bundle.
+    pub hierarchy: Option<&'static str>,
+    pub hierarchy_name: Option<&'static str>,
+    pub hierarchy_name_vi: Option<&'static str>,
+}
+
 /// A change made after a signature.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Change {
@@ -304,6 +319,8 @@ pub struct SignatureReport {
     #[serde(with = "time::serde::rfc3339::option")]
     pub timestamp_time: Option<OffsetDateTime>,
     pub chain: Vec<ChainLink>,
+    /// The anchor the chain reached (`null` when no path validated).
+    pub trust_anchor: Option<TrustAnchor>,
     pub signature_algorithm: Option<String>,
     /// XML: what the signature covers (`null` for PDF, whose coverage is its byte range).
     pub scope: Option<SignedScope>,
@@ -332,6 +349,7 @@ impl SignatureReport {
             signing_time_source: None,
             timestamp_time: None,
             chain: Vec::new(),
+            trust_anchor: None,
             signature_algorithm: None,
             scope: None,
         }

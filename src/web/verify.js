@@ -8,7 +8,7 @@ import { call } from './api.js';
 import { byId, el, english, icon, replace, clear, saveBlob } from './dom.js';
 import { problemNotice } from './errors.js';
 import {
-  t, has, indicationWords, subIndicationWords, dateTime, count,
+  t, has, indicationWords, subIndicationWords, dateTime, count, lang,
 } from './i18n.js';
 
 /** Changes listed on the page at most; the JSON report has them all. */
@@ -310,7 +310,7 @@ function signatureSection(s, n) {
         : null,
       scopePart(s.scope),
       changesPart(s),
-      chainPart(s.chain || [])));
+      chainPart(s.chain || [], s.trust_anchor)));
 }
 
 /** An XML signature over part of a document: what it covers and what it leaves out. */
@@ -361,10 +361,16 @@ function levelWords(level) {
   return has(`level.${level}`) ? t(`level.${level}`) : level;
 }
 
-function chainPart(chain) {
+function chainPart(chain, anchor) {
   const title = el('h3', {}, t('verify.chain'));
   if (chain.length === 0) return [title, el('p', { class: 'empty' }, t('chain.none'))];
-  return [title, el('div', { class: 'table-wrap' }, el('table', { class: 'chain' },
+  // Which national hierarchy the chain reached: an agency receives documents under both.
+  const hierarchy = anchor ? (lang() === 'vi' ? anchor.hierarchy_name_vi : anchor.hierarchy_name) : null;
+  const reached = anchor
+    ? el('p', { class: 'trust-anchor', 'data-hierarchy': anchor.hierarchy || '' },
+      `${t('chain.anchor')}: `, el('strong', {}, hierarchy || anchor.subject))
+    : null;
+  return [title, reached, el('div', { class: 'table-wrap' }, el('table', { class: 'chain' },
     el('thead', {}, el('tr', {},
       el('th', { scope: 'col' }, t('chain.position')),
       el('th', { scope: 'col' }, t('chain.subject')),

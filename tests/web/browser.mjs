@@ -248,6 +248,7 @@ function readVerdict() {
         facets: Object.fromEntries([...s.querySelectorAll('[data-facet]')]
           .map((li) => [li.dataset.facet, li.dataset.value])),
         chain: [...s.querySelectorAll('table.chain tbody tr')].map((tr) => [...tr.cells].map((c) => c.textContent)),
+        anchor: (s.querySelector('.trust-anchor') || {}).textContent || null,
         changes: [...s.querySelectorAll('table.changes tbody tr')].map((tr) => [...tr.cells].map((c) => c.textContent)),
         changesSummary: (s.querySelector('.changes-summary') || {}).textContent || '',
       })),
@@ -518,6 +519,8 @@ try {
     assert.equal(sig.chain.length, apiSig.chain.length);
     assert.equal(sig.chain[0][1], apiSig.chain[0].subject);
     assert.match(sig.chain[0][4], /chưa bị thu hồi/);
+    // The anchor the chain reached (a configured root: no national hierarchy, its subject).
+    assert.equal(sig.anchor, `Gốc tin cậy: ${apiSig.trust_anchor.subject}`);
     assert.equal(sig.changesSummary, 'Không có thay đổi nào sau khi ký.');
     // The live region announces the verdict itself, not only that the check is over.
     assert.equal(await text('#verify-status'), 'Đã kiểm tra xong valid.pdf: HỢP LỆ.');
