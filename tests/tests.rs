@@ -15,6 +15,7 @@ mod edxml;
 mod ledger;
 mod pdf_appearance;
 mod pdf_attacks;
+mod pdf_decree30;
 mod pdf_levels;
 mod pdf_sign;
 mod pki;
