@@ -23,6 +23,7 @@ use thiserror::Error;
 mod cert;
 pub mod crl;
 pub mod fetch;
+pub mod identity;
 mod name;
 pub mod ocsp;
 mod path;

@@ -134,6 +134,9 @@ pub struct SignerName {
     pub unit: String,
     /// The position (`title`, 2.5.4.12), which some Vietnamese CAs write: `Chủ tịch`.
     pub title: Option<String>,
+    /// The `UID` (0.9.2342.19200300.100.1.1) where Vietnamese CAs write the holder's
+    /// identifiers: `CCCD:001234567890` for a person, `MST:0101234567` for an organisation.
+    pub uid: Option<String>,
 }
 
 impl SignerName {
@@ -143,12 +146,19 @@ impl SignerName {
             organization: organization.to_owned(),
             unit: unit.to_owned(),
             title: None,
+            uid: None,
         }
     }
 
     /// The same name with a position (`title`).
     pub fn with_title(mut self, title: &str) -> Self {
         self.title = Some(title.to_owned());
+        self
+    }
+
+    /// The same name with a `UID` value (`CCCD:…`, `MST:…`).
+    pub fn with_uid(mut self, uid: &str) -> Self {
+        self.uid = Some(uid.to_owned());
         self
     }
 }
@@ -613,6 +623,13 @@ fn signer_dn(name: &SignerName) -> DistinguishedName {
     if let Some(title) = &name.title {
         // id-at-title (RFC 5280 Appendix A: X520Title).
         dn.push(DnType::CustomDnType(vec![2, 5, 4, 12]), title.as_str());
+    }
+    if let Some(uid) = &name.uid {
+        // userId (RFC 4519 §2.39), as Vietnamese CAs carry CMND/CCCD/MST.
+        dn.push(
+            DnType::CustomDnType(vec![0, 9, 2342, 19200300, 100, 1, 1]),
+            uid.as_str(),
+        );
     }
     dn
 }

@@ -20,6 +20,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::pki::fetch::{OcspNonce, Online};
+use crate::pki::identity::Identity;
 use crate::pki::revocation::{RevocationCheck, RevocationPolicy, UnknownRevocation};
 use crate::pki::{
     AlgorithmPolicy, CertPool, Certificate, Evidence, KeyPurpose, RevocationSource, SignerKeyUsage,
@@ -29,7 +30,7 @@ use crate::pki::{
 pub use crate::pdf::diff::ModificationLevel;
 pub use verdict::{
     ChainLink, Change, Coverage, DocumentReport, Facet, Indication, ScopeElement, SignatureReport,
-    SignedScope, Signer, SubIndication, TimeSource,
+    SignedScope, Signer, SignerIdentifier, SubIndication, TimeSource,
 };
 
 /// How much of an XML document a signature must cover to pass (`[verify] xml_scope`).
@@ -150,12 +151,12 @@ const CERTIFICATE_CACHE_ENTRIES: usize = 16_384;
 
 /// What a report says of a certificate, as written in it.
 struct Names {
+    /// The subject with personal identifiers masked ([`Identity::mask_in`]).
     subject: String,
+    /// The subject as written, when it differs from `subject`.
+    subject_whole: Option<String>,
     issuer: String,
-    common_name: Option<String>,
-    unit: Option<String>,
-    organization: Option<String>,
-    title: Option<String>,
+    identity: Identity,
 }
 
 impl Verifier {
@@ -338,35 +339,26 @@ fn empty_report(format: &str, sha256: String, at: OffsetDateTime) -> DocumentRep
     }
 }
 
-/// Subject, issuer, CN, OU, O and title as written in the certificate (the `pki` names are normalised
-/// for comparison, lower-cased, and not for people to read).
+/// Subject, issuer and the holder's identity as written in the certificate (the `pki` names are
+/// normalised for comparison, lower-cased, and not for people to read).
 fn read_names(cert: &Certificate) -> Names {
     match x509_parser::parse_x509_certificate(cert.der()) {
         Ok((_, parsed)) => {
-            let subject = parsed.subject();
-            let first = |value: Option<&x509_parser::x509::AttributeTypeAndValue<'_>>| {
-                value.and_then(|a| a.as_str().ok()).map(str::to_owned)
-            };
+            let identity = Identity::from_subject(parsed.subject());
+            let whole = parsed.subject().to_string();
+            let subject = identity.mask_in(&whole);
             Names {
-                subject: subject.to_string(),
+                subject_whole: (subject != whole).then_some(whole),
+                subject,
                 issuer: parsed.issuer().to_string(),
-                common_name: first(subject.iter_common_name().next()),
-                unit: first(subject.iter_organizational_unit().next()),
-                organization: first(subject.iter_organization().next()),
-                title: first(
-                    subject
-                        .iter_by_oid(&x509_parser::oid_registry::OID_X509_TITLE)
-                        .next(),
-                ),
+                identity,
             }
         }
         Err(_) => Names {
             subject: cert.subject().to_string(),
+            subject_whole: None,
             issuer: cert.issuer().to_string(),
-            common_name: None,
-            unit: None,
-            organization: None,
-            title: None,
+            identity: Identity::default(),
         },
     }
 }
@@ -375,11 +367,19 @@ fn read_names(cert: &Certificate) -> Names {
 fn signer_of(verifier: &Verifier, cert: &Certificate) -> Signer {
     let names = verifier.names(cert);
     Signer {
-        common_name: names.common_name.clone(),
-        unit: names.unit.clone(),
-        organization: names.organization.clone(),
-        title: names.title.clone(),
+        common_name: names.identity.common_name.clone(),
+        unit: names.identity.unit.clone(),
+        organization: names.identity.organization.clone(),
+        title: names.identity.title.clone(),
+        holder: names.identity.holder(),
+        identifiers: names
+            .identity
+            .identifiers
+            .iter()
+            .map(SignerIdentifier::masked)
+            .collect(),
         subject: names.subject.clone(),
+        subject_whole: names.subject_whole.clone(),
         issuer: names.issuer.clone(),
         serial: hex::encode(cert.serial()),
         certificate_sha256: hex::encode(cert.fingerprint()),
@@ -487,6 +487,7 @@ fn chain_link(
     let names = verifier.names(cert);
     ChainLink {
         subject: names.subject.clone(),
+        subject_whole: names.subject_whole.clone(),
         issuer: names.issuer.clone(),
         not_before: format(cert.not_before()),
         not_after: format(cert.not_after()),

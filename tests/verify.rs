@@ -341,3 +341,43 @@ fn mutated_and_truncated_pdfs_never_pass_and_never_panic() {
         assert_ne!(verifier.verify(junk).indication, Indication::TotalPassed);
     }
 }
+
+/// Issue 20 item 3: the report names the holder's title, kind and identifiers as Vietnamese
+/// CAs write them, masks personal numbers by default, and shows them whole only when asked.
+#[test]
+fn the_signers_identifiers_are_read_and_masked_until_revealed() {
+    let pki = kyso::testpki::TestPki::new(kyso::testpki::PkiOptions::default()).unwrap();
+    let name = kyso::testpki::SignerName::new("Lê Thị Hoa", "UBND tỉnh Thử Nghiệm", "Sở Y tế")
+        .with_title("Phó Giám đốc")
+        .with_uid("CCCD:001234567890");
+    let signing = Signing::named(pki, KeyAlgorithm::P256, &name, SignerProfile::Valid);
+    let signed = sign(&signing, &sample_pdf(&SampleOptions::default()));
+    let mut report = signing.verifier().verify(&signed);
+    assert_eq!(report.indication, Indication::TotalPassed, "{report:#?}");
+
+    let json = serde_json::to_value(&report).unwrap();
+    let signer = &json["signatures"][0]["signer"];
+    assert_eq!(signer["title"], "Phó Giám đốc");
+    assert_eq!(signer["holder"], "person");
+    assert_eq!(
+        signer["identifiers"],
+        serde_json::json!([{"kind": "CCCD", "value": "********7890", "masked": true}])
+    );
+    let text = serde_json::to_string(&report).unwrap();
+    assert!(
+        !text.contains("001234567890"),
+        "the whole number leaks: {text}"
+    );
+    let words = kyso::verify::text::render(&report, kyso::verify::text::Language::Vietnamese);
+    assert!(
+        words.contains("Chủ thể: chức vụ Phó Giám đốc · cá nhân · CCCD:********7890"),
+        "{words}"
+    );
+
+    report.reveal_identifiers();
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(
+        json["signatures"][0]["signer"]["identifiers"],
+        serde_json::json!([{"kind": "CCCD", "value": "001234567890", "masked": false}])
+    );
+}

@@ -79,10 +79,14 @@ pub enum Permission {
     /// Read the details of `/readyz` and `/metrics` (key names, units, token errors); without a
     /// key, both show only what a load balancer and a scraper need.
     ReadDiagnostics,
+    /// See signers' personal identifiers (CMND/CCCD/passport numbers) whole in verification
+    /// reports; everyone else sees them masked but for the last digits (Decree 13/2023/NĐ-CP on
+    /// personal data: show no more than the purpose needs).
+    ReadPersonalIdentifiers,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 9] = [
         Permission::Sign,
         Permission::Verify,
         Permission::RecordDocuments,
@@ -91,6 +95,7 @@ impl Permission {
         Permission::ReadReports,
         Permission::ReadIdentity,
         Permission::ReadDiagnostics,
+        Permission::ReadPersonalIdentifiers,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -103,6 +108,7 @@ impl Permission {
             Permission::ReadReports => "read_reports",
             Permission::ReadIdentity => "read_identity",
             Permission::ReadDiagnostics => "read_diagnostics",
+            Permission::ReadPersonalIdentifiers => "read_personal_identifiers",
         }
     }
 
@@ -117,6 +123,7 @@ impl Permission {
             Permission::ReadReports => &[Role::Auditor, Role::Admin],
             Permission::ReadIdentity => &Role::ALL,
             Permission::ReadDiagnostics => &[Role::Admin],
+            Permission::ReadPersonalIdentifiers => &[Role::Auditor, Role::Admin],
         }
     }
 }

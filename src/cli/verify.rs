@@ -34,6 +34,10 @@ pub struct VerifyArgs {
     /// (found by their paths inside it). References resolve only among these.
     #[arg(long, value_name = "FILE|DIR", conflicts_with = "batch")]
     detached: Vec<PathBuf>,
+    /// Show signers' personal identifiers (CMND/CCCD/passport numbers) whole; by default all
+    /// but their last digits are masked.
+    #[arg(long)]
+    reveal_identifiers: bool,
     #[command(flatten)]
     pub(super) batch: super::batch::BatchArgs,
 }
@@ -92,7 +96,10 @@ pub fn run(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<u8> {
                 continue;
             }
         };
-        let report = verifier.verify_with(&bytes, &detached);
+        let mut report = verifier.verify_with(&bytes, &detached);
+        if args.reveal_identifiers {
+            report.reveal_identifiers();
+        }
         if !report.all_passed() && code == EXIT_OK {
             code = EXIT_INVALID;
         }

@@ -327,6 +327,42 @@ fn package_lines(package: &crate::edxml::PackageReport, language: Language) -> S
     out
 }
 
+/// `Chức vụ: Giám đốc · cá nhân · CCCD:********7890`: what the certificate says of its holder
+/// (Decree 23/2025/NĐ-CP: an official's certificate names the position); empty when it says
+/// nothing.
+fn signer_identity_line(signer: &crate::verify::Signer, language: Language) -> String {
+    let vi = language == Language::Vietnamese;
+    let mut parts = Vec::new();
+    if let Some(title) = &signer.title {
+        parts.push(format!(
+            "{} {}",
+            if vi { "chức vụ" } else { "title" },
+            shown(title)
+        ));
+    }
+    if signer.holder != crate::pki::identity::Holder::Unknown {
+        parts.push(if vi {
+            signer.holder.vietnamese().to_owned()
+        } else {
+            signer.holder.as_str().to_owned()
+        });
+    }
+    parts.extend(
+        signer
+            .identifiers
+            .iter()
+            .map(|i| shown(&i.labelled()).into_owned()),
+    );
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!(
+        "  {}: {}\n",
+        if vi { "Chủ thể" } else { "Holder" },
+        parts.join(" · ")
+    )
+}
+
 fn signature_lines(n: usize, s: &SignatureReport, language: Language) -> String {
     let vi = language == Language::Vietnamese;
     let mut out = format!(
@@ -355,6 +391,7 @@ fn signature_lines(n: usize, s: &SignatureReport, language: Language) -> String 
                 .map(|u| format!(" — {}", shown(u)))
                 .unwrap_or_default()
         ));
+        out.push_str(&signer_identity_line(signer, language));
         out.push_str(&format!(
             "  {}: {}\n",
             if vi { "Cấp bởi" } else { "Issued by" },

@@ -11,6 +11,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::pdf::diff::ModificationLevel;
+use crate::pki::identity::{Holder, Identifier, IdentifierKind};
 
 /// ETSI EN 319 102-1 main status indication (Table 5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -189,16 +190,66 @@ pub struct Signer {
     /// The `title` attribute (2.5.4.12): the signer's position, where the certificate states
     /// it (an edXML header's `SignerInfo/Position` is compared with it).
     pub title: Option<String>,
+    /// Person or organisation, by the subject's identifiers and title ([`Holder`]).
+    pub holder: Holder,
+    /// `CCCD:`/`CMND:`/`HC:`/`MST:`/`MNS:` values from the subject's UID or serialNumber;
+    /// personal ones masked unless [`DocumentReport::reveal_identifiers`] was called.
+    pub identifiers: Vec<SignerIdentifier>,
+    /// The subject DN, personal identifiers in it masked like `identifiers`.
     pub subject: String,
+    /// The subject as written, for [`DocumentReport::reveal_identifiers`]; never serialized.
+    #[serde(skip)]
+    pub(crate) subject_whole: Option<String>,
     pub issuer: String,
     pub serial: String,
     pub certificate_sha256: String,
 }
 
+/// One identifier of the signer as a report shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SignerIdentifier {
+    pub kind: IdentifierKind,
+    /// The value, masked (`********7890`) when `masked`.
+    pub value: String,
+    pub masked: bool,
+    /// The whole value, for callers whose role may see it; never serialized.
+    #[serde(skip)]
+    whole: String,
+}
+
+impl SignerIdentifier {
+    /// The identifier masked as [`Identifier::masked`] does (personal values only).
+    pub fn masked(identifier: &Identifier) -> SignerIdentifier {
+        let value = identifier.masked();
+        SignerIdentifier {
+            kind: identifier.kind,
+            masked: value != identifier.value,
+            value,
+            whole: identifier.value.clone(),
+        }
+    }
+
+    /// `CCCD:********7890`.
+    pub fn labelled(&self) -> String {
+        match self.kind {
+            IdentifierKind::Other => self.value.clone(),
+            kind => format!("{}:{}", kind.prefix(), self.value),
+        }
+    }
+
+    fn reveal(&mut self) {
+        self.value.clone_from(&self.whole);
+        self.masked = false;
+    }
+}
+
 /// One certificate of the chain, leaf first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ChainLink {
+    /// Personal identifiers in it masked, as in [`Signer::subject`].
     pub subject: String,
+    #[serde(skip)]
+    pub(crate) subject_whole: Option<String>,
     pub issuer: String,
     pub not_before: String,
     pub not_after: String,
@@ -371,6 +422,36 @@ pub struct DocumentReport {
 }
 
 impl DocumentReport {
+    /// Shows every signer's personal identifiers whole, the envelope's and each edXML
+    /// attachment's: for callers whose role may see them (the API's auditors and admins, the
+    /// CLI's `--reveal-identifiers`).
+    pub fn reveal_identifiers(&mut self) {
+        let attachments = self
+            .package
+            .iter_mut()
+            .flat_map(|p| p.attachments.iter_mut())
+            .filter_map(|a| a.report.as_mut());
+        for report in attachments {
+            report.reveal_identifiers();
+        }
+        for signature in &mut self.signatures {
+            if let Some(signer) = &mut signature.signer {
+                signer
+                    .identifiers
+                    .iter_mut()
+                    .for_each(SignerIdentifier::reveal);
+                if let Some(whole) = signer.subject_whole.take() {
+                    signer.subject = whole;
+                }
+            }
+            for link in &mut signature.chain {
+                if let Some(whole) = link.subject_whole.take() {
+                    link.subject = whole;
+                }
+            }
+        }
+    }
+
     /// Sets the document-level summary from the signatures.
     pub fn summarise(&mut self) {
         if self.signatures.is_empty() {

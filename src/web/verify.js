@@ -282,6 +282,11 @@ function signatureSection(s, n) {
         [t('verify.signer'), signer.common_name || signer.subject],
         [t('verify.unit'), signer.unit],
         [t('verify.organization'), signer.organization],
+        [t('verify.title'), signer.title],
+        [t('verify.holder'), signer.holder && signer.holder !== 'unknown' ? t(`holder.${signer.holder}`) : null],
+        [t('verify.identifiers'), (signer.identifiers || []).length
+          ? el('span', { class: 'mono' }, signer.identifiers.map((i) => (i.kind === 'OTHER' ? i.value : `${i.kind}:${i.value}`)).join(', '))
+          : null],
         [t('verify.signingTime'), el('span', { class: 'signing-time' }, time)],
         [t('verify.timestamp'), s.timestamp_time ? dateTime(s.timestamp_time) : null],
         [t('verify.issuer'), signer.issuer],
