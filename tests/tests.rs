@@ -26,6 +26,7 @@ mod token_faults;
 mod tsa;
 mod verify;
 mod verify_conformance;
+mod verify_decree30;
 mod verify_pyhanko;
 mod web;
 mod xml;

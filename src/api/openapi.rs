@@ -120,7 +120,8 @@ pub fn document() -> Value {
                 "parameters": [
                     {"name": "document_id", "in": "query", "schema": {"type": "string"}},
                     {"name": "receiving_unit", "in": "query", "schema": {"type": "string"}},
-                    {"name": "sender", "in": "query", "schema": {"type": "string"}}
+                    {"name": "sender", "in": "query", "schema": {"type": "string"}},
+                    {"name": "check", "in": "query", "schema": {"type": "string", "enum": ["decree30"]}, "description": "decree30: add `decree30` to the report, the form checks of Decree 30/2020/NĐ-CP (the agency signs after the person, with an organisation's certificate; each attachment carries the agency's signature): passed, summary_vi, summary_en, missing. Never changes the indication. Default: [verify] decree30."}
                 ],
                 "requestBody": {"required": true, "content": {
                     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
