@@ -1080,6 +1080,33 @@ try {
     assert.equal((await readVerdict()).indication, 'TOTAL-PASSED');
   });
 
+  await step('a signer signs an attachment in the Decree 30 layout through the page', async () => {
+    await login(KEYS.signer);
+    await page.click('#nav-sign');
+    await page.waitForSelector('#view-sign:not([hidden])');
+    assert.ok(!(await page.isVisible('#sign-number')), 'the number is asked for attachments only');
+    await page.selectOption('#sign-stamp', 'attachment');
+    assert.ok(await page.isVisible('#sign-number'));
+    assert.ok(!(await page.isVisible('#sign-image')));
+    await page.setInputFiles('#sign-file', path.join(DOCS, 'letter.pdf'));
+    await page.click('#sign-form button[type=submit]');
+    assert.equal(await text('#sign-error'), 'Nhập số và ký hiệu của văn bản chính.');
+    await page.fill('#sign-number', '123/UBND-VP');
+    const [request] = await Promise.all([
+      page.waitForRequest((r) => new URL(r.url()).pathname === '/v1/sign/pdf'),
+      page.click('#sign-form button[type=submit]'),
+    ]);
+    const query = new URL(request.url()).searchParams;
+    assert.equal(query.get('stamp'), 'attachment');
+    assert.equal(query.get('number'), '123/UBND-VP');
+    await page.waitForSelector('#sign-download');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#sign-download')]);
+    const signedPath = path.join(DOCS, 'attachment-signed-in-browser.pdf');
+    fs.copyFileSync(await download.path(), signedPath);
+    assert.equal((await verifyByApi(signedPath)).indication, 'TOTAL-PASSED');
+    await shot('sign-decree30');
+  });
+
   await step('no request left this service, and no URL carried a key', async () => {
     const base = new URL(BASE);
     for (const request of requests) {
