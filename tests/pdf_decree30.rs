@@ -380,3 +380,138 @@ fn attachments_and_copies_carry_black_text_at_the_top_right_of_page_one() {
         );
     }
 }
+
+#[test]
+fn kyso_sign_pdf_stamp_lays_out_each_kind_and_names_what_is_missing() {
+    use crate::cli::{kyso, text};
+    use crate::support::{MAIN_TOKEN, tokens};
+
+    let font = font();
+    let (letter, space) = letter_pdf(&font, today()).unwrap();
+    let signing = Signing::new(KeyAlgorithm::P256, "Nguyễn Văn An");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("letter.pdf");
+    std::fs::write(&input, &letter).unwrap();
+    let signature = dir.path().join("signature.png");
+    std::fs::write(&signature, signature_png(480, 200)).unwrap();
+    let seal = dir.path().join("seal.png");
+    std::fs::write(&seal, kyso::pdf::sample::seal_png(400)).unwrap();
+    let key = format!(
+        "{}?pin-source=file:{}",
+        signing.key.uri(),
+        tokens().pin_file(MAIN_TOKEN).display()
+    );
+    let sign = |input: &Path, output: &Path, extra: &[&str]| {
+        kyso()
+            .args(["sign", "pdf"])
+            .arg(input)
+            .arg(output)
+            .args(["--key", &key])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+
+    // The person: the image in the space given.
+    let once = dir.path().join("once.pdf");
+    let place = format!("1,{},{},{},{}", space.x, space.y, space.width, space.height);
+    let signature_arg = signature.display().to_string();
+    let out = sign(
+        &input,
+        &once,
+        &[
+            "--stamp",
+            "person",
+            "--visible",
+            &place,
+            "--signature-image",
+            &signature_arg,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("Decree 30 person stamp on page 1"),
+        "{}",
+        text(&out)
+    );
+    let rendered = Rendered::of(&std::fs::read(&once).unwrap(), 0, "decree30-cli-person");
+    let blue_ink = rendered.bounds(blue).unwrap();
+    close(
+        "CLI: signature centred",
+        centre_x(&blue_ink),
+        centre_x(&space),
+    );
+
+    // The agency: this seal carries no resolution, so its width is given; without it, said.
+    let twice = dir.path().join("twice.pdf");
+    let seal_arg = seal.display().to_string();
+    let out = sign(
+        &once,
+        &twice,
+        &["--stamp", "agency", "--seal-image", &seal_arg],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("real size"), "{}", text(&out));
+    assert!(!twice.exists());
+    let out = sign(
+        &once,
+        &twice,
+        &[
+            "--stamp",
+            "agency",
+            "--seal-image",
+            &seal_arg,
+            "--seal-width",
+            "36",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let rendered = Rendered::of(&std::fs::read(&twice).unwrap(), 0, "decree30-cli-agency");
+    let seal_ink = rendered.bounds(red).unwrap();
+    close("CLI: seal width", seal_ink.width, 36.0 / 25.4 * 72.0);
+    assert!(pdfsig(&twice).matches("Signature is Valid.").count() == 2);
+
+    // What each stamp needs: a usage error naming it, and nothing written.
+    let never = dir.path().join("never.pdf");
+    for (extra, said) in [
+        (vec!["--stamp", "attachment"], "--number"),
+        (
+            vec!["--stamp", "person", "--signature-image", &signature_arg],
+            "visible rectangle",
+        ),
+        (
+            vec!["--stamp", "person", "--visible", &place],
+            "handwritten-signature image",
+        ),
+        (
+            vec!["--stamp", "copy", "--copy-form", "photocopy"],
+            "sao-y, sao-luc or trich-sao",
+        ),
+        (vec!["--number", "1/QĐ"], "--stamp"),
+    ] {
+        let out = sign(&input, &never, &extra);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {}", text(&out));
+        assert!(
+            text(&out).contains(said),
+            "{extra:?}: {said:?} in {}",
+            text(&out)
+        );
+        assert!(!never.exists());
+    }
+    let copy = dir.path().join("copy.pdf");
+    let out = sign(
+        &input,
+        &copy,
+        &["--stamp", "copy", "--copy-form", "trich-sao"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let extracted = run(Command::new("pdftotext")
+        .args(["-enc", "UTF-8", "-f", "1", "-l", "1"])
+        .arg(&copy)
+        .arg("-"));
+    // The copying agency defaults to the certificate's OU.
+    assert!(
+        extracted.contains("TRÍCH SAO") && extracted.contains("Sở Tư pháp"),
+        "{extracted}"
+    );
+}
