@@ -524,6 +524,25 @@ try {
     await shot('verify-valid');
   });
 
+  await step('the Decree 30 form checks, when the service runs them, are a line of their own in the page\'s language', async () => {
+    // The service runs them when asked (check=decree30) or configured; the page only shows them.
+    const asked = (route) => route.continue({ url: `${route.request().url()}?check=decree30` });
+    await page.route('**/v1/verify', asked);
+    await chooseFile('valid.pdf');
+    const line = page.locator('#verify-decree30');
+    await line.waitFor();
+    // The test certificates name neither person nor organisation: not in due form, and said why.
+    assert.match(await line.innerText(), /^Thể thức chữ ký số \(Nghị định 30\/2020\/NĐ-CP\): chưa đúng thể thức — không xác định được/);
+    assert.equal(await line.getAttribute('data-passed'), 'false');
+    assert.equal((await readVerdict()).indication, 'TOTAL-PASSED', 'the ETSI verdict is unchanged');
+    await setLanguage('en');
+    assert.match(await text('#verify-decree30'), /^Signature form \(Decree 30\/2020\/NĐ-CP\): not in due form — cannot tell/);
+    await setLanguage('vi');
+    await page.unroute('**/v1/verify', asked);
+    await chooseFile('valid.pdf');
+    assert.equal(await page.locator('#verify-decree30').count(), 0, 'absent when not run');
+  });
+
   await step('the JSON report downloads as the service sent it', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#verify-download')]);
     assert.equal(download.suggestedFilename(), 'valid.pdf.kyso-report.json');
