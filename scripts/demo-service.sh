@@ -40,7 +40,7 @@ ledger = "$dir/ledger.sqlite"
 
 [[serve.keys]]
 name = "stp-01"
-uri = "pkcs11:token=$token;object=so-tu-phap"
+uri = "pkcs11:token=$token;object=chu-tich"
 unit = "STP"
 method = "token"
 chain = ["$dir/pki/intermediate.pem"]

@@ -167,6 +167,11 @@ fn default_method() -> String {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct VerifyConfig {
+    /// Run the Decree 30/2020/NĐ-CP form checks on every document (`kyso verify --check
+    /// decree30`, the API's `check=decree30`): the agency signs after the person with an
+    /// organisation's certificate, each attachment carries the agency's signature. On by default
+    /// with `profile = "vn"`.
+    pub decree30: Option<bool>,
     /// Trust anchors: PEM/DER files or folders of them (the national root CA, the government
     /// CA, …).
     pub trust: Vec<PathBuf>,
@@ -205,6 +210,12 @@ impl VerifyConfig {
             Some(true) => crate::pki::SignerKeyUsage::Required,
             _ => crate::pki::SignerKeyUsage::MayBeAbsent,
         }
+    }
+
+    /// Whether verification runs the Decree 30 form checks unless told otherwise.
+    pub fn decree30_checks(&self) -> bool {
+        self.decree30
+            .unwrap_or(self.profile == Some(crate::pki::Profile::Vn))
     }
 }
 
@@ -322,6 +333,11 @@ const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
         Kind::Integer,
     ),
     ("KYSO_PDF_FONT", &["pdf", "font"], Kind::Text),
+    (
+        "KYSO_VERIFY_DECREE30",
+        &["verify", "decree30"],
+        Kind::Boolean,
+    ),
     ("KYSO_VERIFY_TRUST", &["verify", "trust"], Kind::PathList),
     (
         "KYSO_VERIFY_CERTIFICATES",

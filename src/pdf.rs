@@ -8,6 +8,7 @@
 //! (a signature must cover exactly what readers display, so kyso never guesses a structure).
 
 pub mod appearance;
+pub mod decree30;
 pub mod diff;
 mod document;
 pub mod dss;
@@ -22,7 +23,7 @@ pub mod sample;
 mod sign;
 mod signatures;
 
-pub use appearance::{Appearance, Rect, VisibleSignature};
+pub use appearance::{Appearance, Rect, Style, VisibleSignature};
 pub use document::{Document, Location, XrefKind};
 pub use dss::{DssEntry, ValidationData, dss_update, vri_key};
 pub use filter::{decode, deflate};

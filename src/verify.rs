@@ -8,6 +8,7 @@
 //! revocation ([`crate::pki`]). What it refuses: to call a signature TOTAL-PASSED when any check
 //! could not be made — revocation turned off reads as INDETERMINATE, never as passed.
 
+pub mod decree30;
 mod pdf;
 pub mod text;
 mod verdict;
@@ -352,6 +353,7 @@ fn empty_report(format: &str, sha256: String, at: OffsetDateTime) -> DocumentRep
         signatures: Vec::new(),
         validated_at: at,
         package: None,
+        decree30: None,
     }
 }
 

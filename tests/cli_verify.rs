@@ -308,6 +308,15 @@ fn json_report_matches_its_documented_schema() {
         "{xml:#}"
     );
     collect_fields("", &xml, &mut actual);
+    // `--check decree30` adds its part (absent otherwise); the test certificates name neither
+    // person nor organisation, so its findings are listed too.
+    let out = files.verify(&["--json", "--check", "decree30"], &["annotated.pdf"]);
+    let decree30 = json(&out);
+    assert_eq!(
+        decree30["report"]["decree30"]["missing"][0]["rule"], "holder_undetermined",
+        "{decree30:#}"
+    );
+    collect_fields("", &decree30, &mut actual);
     // An edXML package adds its part (null otherwise): header, attachments, checks. The header
     // and each attachment's own report are documented as objects (the report's fields are
     // those above), so the walk stops there.

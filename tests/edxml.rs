@@ -2,7 +2,7 @@
 //! structure in the shapes of the SDK's public samples (`edxml/build.rs`); the documents in them
 //! are PDFs signed by kyso's own signing path with SoftHSM keys.
 
-mod build;
+pub mod build;
 mod http;
 mod prop;
 

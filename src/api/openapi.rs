@@ -61,7 +61,7 @@ fn sign_operation(kind: &str, media: &[&str], level: &str, levels: &[&str]) -> V
     let returned = media[0];
     json!({
         "summary": format!("Sign a {kind} document ({level})"),
-        "description": "Role signer; the key must belong to one of the caller's units. The document is the body, or the `document` part of multipart/form-data with an optional JSON `options` part (fields as the query parameters). A full signing queue answers 503 with Retry-After. The signature is in the ledger and the audit log before the response is sent. field, reason, name, location and unit_label may hold no control characters (C0, DEL, C1) and no bidi embeddings, overrides or isolates (U+202A–U+202E, U+2066–U+2069): 400 naming the parameter. A document_id the ledger holds for another unit: 403.",
+        "description": "Role signer; the key must belong to one of the caller's units. The document is the body, or the `document` part of multipart/form-data with an optional JSON `options` part (fields as the query parameters). A full signing queue answers 503 with Retry-After. The signature is in the ledger and the audit log before the response is sent. field, reason, name, location, unit_label and number may hold no control characters (C0, DEL, C1) and no bidi embeddings, overrides or isolates (U+202A–U+202E, U+2066–U+2069): 400 naming the parameter. A document_id the ledger holds for another unit: 403.",
         "security": [{"apiKey": []}],
         "parameters": [
             {"name": "key", "in": "query", "required": true, "schema": {"type": "string"}, "description": "A configured signing key ([[serve.keys]] name)"},
@@ -73,6 +73,10 @@ fn sign_operation(kind: &str, media: &[&str], level: &str, levels: &[&str]) -> V
             {"name": "field", "in": "query", "schema": {"type": "string"}},
             {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
             {"name": "visible", "in": "query", "schema": {"type": "string"}, "description": "PAGE,X,Y,W,H in points"},
+            {"name": "stamp", "in": "query", "schema": {"type": "string", "enum": ["person", "agency", "attachment", "copy"]}, "description": "A Decree 30/2020/NĐ-CP layout: person (signature_image centred in the `visible` space between title and name), agency (seal_image at real size over the left third of the latest visible signature), attachment (number; top right of page 1, no image), copy (copy_form and the unit; top right of page 1, no image)"},
+            {"name": "seal_width", "in": "query", "schema": {"type": "number"}, "description": "The seal's real width in mm when its PNG carries no pHYs resolution (stamp agency)"},
+            {"name": "number", "in": "query", "schema": {"type": "string"}, "description": "The main document's number and symbol (stamp attachment)"},
+            {"name": "copy_form", "in": "query", "schema": {"type": "string", "enum": ["sao-y", "sao-luc", "trich-sao"]}, "description": "The form of copy (stamp copy; default sao-y)"},
             {"name": "packaging", "in": "query", "schema": {"type": "string", "enum": ["enveloped", "enveloping"]}},
             {"name": "parallel", "in": "query", "schema": {"type": "boolean"}},
             {"name": "level", "in": "query", "schema": {"type": "string", "enum": levels}, "description": "Baseline level (default B-B); B-T and B-LT need the service's [tsa] url, B-LT its [verify] trust anchors"}
@@ -120,7 +124,8 @@ pub fn document() -> Value {
                 "parameters": [
                     {"name": "document_id", "in": "query", "schema": {"type": "string"}},
                     {"name": "receiving_unit", "in": "query", "schema": {"type": "string"}},
-                    {"name": "sender", "in": "query", "schema": {"type": "string"}}
+                    {"name": "sender", "in": "query", "schema": {"type": "string"}},
+                    {"name": "check", "in": "query", "schema": {"type": "string", "enum": ["decree30"]}, "description": "decree30: add `decree30` to the report, the form checks of Decree 30/2020/NĐ-CP (the agency signs after the person, with an organisation's certificate; each attachment carries the agency's signature): passed, summary_vi, summary_en, missing. Never changes the indication. Default: [verify] decree30."}
                 ],
                 "requestBody": {"required": true, "content": {
                     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},

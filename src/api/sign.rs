@@ -37,7 +37,8 @@ use super::{AppState, Route, content_type, read_body};
 use crate::audit::{self, Action};
 use crate::ledger::ownership::Claim;
 use crate::ledger::{self, Event, Indication, Signed};
-use crate::pdf::{Appearance, PngImage, Rect, SignatureOptions, VisibleSignature};
+use crate::pdf::decree30::{self, CopyForm, Stamp};
+use crate::pdf::{Appearance, PngImage, Rect, SignatureOptions, Style, VisibleSignature};
 use crate::signer::DigestAlgorithm::Sha256;
 use crate::signing::{self, KeyMaterial};
 
@@ -81,6 +82,18 @@ pub struct SignRequest {
     pub page: Option<usize>,
     /// `PAGE,X,Y,W,H`: a visible stamp on PAGE (from 1) at X,Y (points from the bottom left).
     pub visible: Option<String>,
+    /// A Decree 30/2020/NĐ-CP layout, as `kyso sign pdf --stamp`: `person` (the
+    /// `signature_image` centred in the `visible` space between title and name), `agency` (the
+    /// `seal_image`, real size, over the left third of the document's latest visible signature),
+    /// `attachment` (with `number`) or `copy` (with `copy_form`; the copying agency is
+    /// `unit_label`, else the certificate's OU or O).
+    pub stamp: Option<String>,
+    /// The seal's real width in millimetres when its PNG does not say it (`agency`).
+    pub seal_width: Option<f64>,
+    /// The main document's number and symbol (`attachment`).
+    pub number: Option<String>,
+    /// `sao-y` (default), `sao-luc` or `trich-sao` (`copy`).
+    pub copy_form: Option<String>,
     /// XML: `enveloped` (default) or `enveloping`.
     pub packaging: Option<String>,
     /// XML: leave other signatures out of the signed content, so that more can be added.
@@ -103,6 +116,10 @@ impl SignRequest {
             field: other.field.or(self.field),
             page: other.page.or(self.page),
             visible: other.visible.or(self.visible),
+            stamp: other.stamp.or(self.stamp),
+            seal_width: other.seal_width.or(self.seal_width),
+            number: other.number.or(self.number),
+            copy_form: other.copy_form.or(self.copy_form),
             packaging: other.packaging.or(self.packaging),
             parallel: other.parallel.or(self.parallel),
             level: other.level.or(self.level),
@@ -123,6 +140,7 @@ impl SignRequest {
             ("name", &self.name),
             ("location", &self.location),
             ("unit_label", &self.unit_label),
+            ("number", &self.number),
         ];
         for (parameter, value) in fields {
             let found = value
@@ -657,9 +675,18 @@ fn pdf_options(
             reason: "page: pages are numbered from 1".to_owned(),
         })?;
     }
-    if let Some(visible) = &options.visible {
-        let (page, rect) = parse_placement(visible)?;
-        pdf.page = page - 1;
+    let given = options
+        .visible
+        .as_deref()
+        .map(parse_placement)
+        .transpose()?
+        .map(|(page, rect)| (page - 1, rect));
+    let stamp = options
+        .stamp
+        .as_deref()
+        .map(|s| stamp_of(s, options))
+        .transpose()?;
+    if given.is_some() || stamp.is_some() {
         let (common_name, cert_unit) = crate::signing::subject_names(&key.certificate)
             .map_err(|e| ApiError::internal("reading the signing certificate", &e))?;
         let signer = options
@@ -685,9 +712,60 @@ fn pdf_options(
         };
         appearance.signature_image = png(images.signature.as_ref(), "signature_image")?;
         appearance.seal_image = png(images.seal.as_ref(), "seal_image")?;
+        let (page, rect) = match stamp {
+            Some(mut stamp) => {
+                if let Stamp::Copy { agency, .. } = &mut stamp {
+                    *agency = appearance.unit.clone().ok_or_else(|| ApiError::BadRequest {
+                        reason: "stamp copy names the copying agency: the certificate has no O or OU, give `unit_label`".to_owned(),
+                    })?;
+                }
+                appearance.style = Style::Decree30(stamp.clone());
+                decree30::place(job.document, &stamp, &appearance, given, pdf.signing_time)
+                    .map_err(|e| ApiError::BadRequest {
+                        reason: format!("stamp: {e}"),
+                    })?
+            }
+            None => given.ok_or_else(|| ApiError::BadRequest {
+                reason: "visible: a visible signature needs PAGE,X,Y,W,H".to_owned(),
+            })?,
+        };
+        pdf.page = page;
         pdf.visible = Some(VisibleSignature { rect, appearance });
     }
     Ok(pdf)
+}
+
+/// The Decree 30 stamp a request asks for (the copying agency is filled in with the stamp's
+/// unit once it is known).
+fn stamp_of(kind: &str, options: &SignRequest) -> Result<Stamp, ApiError> {
+    let bad = |reason: String| ApiError::BadRequest { reason };
+    Ok(match kind {
+        "person" => Stamp::Person,
+        "agency" => Stamp::Agency {
+            seal_width_mm: options.seal_width,
+        },
+        "attachment" => Stamp::Attachment {
+            number: options.number.clone().ok_or_else(|| {
+                bad("stamp attachment shows the main document's number: give `number`".to_owned())
+            })?,
+        },
+        "copy" => Stamp::Copy {
+            form: match options.copy_form.as_deref() {
+                None => CopyForm::SaoY,
+                Some(text) => CopyForm::parse(text).ok_or_else(|| {
+                    bad(format!(
+                        "copy_form `{text}`: expected sao-y, sao-luc or trich-sao"
+                    ))
+                })?,
+            },
+            agency: String::new(),
+        },
+        other => {
+            return Err(bad(format!(
+                "stamp `{other}`: expected person, agency, attachment or copy"
+            )));
+        }
+    })
 }
 
 /// The XML signature's packaging from the request (XAdES always).

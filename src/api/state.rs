@@ -142,6 +142,8 @@ pub struct Inner {
     pub tsa: Option<crate::tsp::Tsa>,
     /// `[[ledger.levels]]`: the unit levels reports group by.
     pub levels: crate::ledger::LevelScheme,
+    /// `[verify] decree30`: every verification gets the Decree 30 form checks.
+    pub decree30: bool,
     font: OnceLock<Result<Arc<crate::pdf::Font>, String>>,
     shutting_down: AtomicBool,
 }
@@ -244,6 +246,7 @@ impl AppState {
                 reason: e.to_string(),
             })?,
             levels,
+            decree30: config.verify.decree30_checks(),
             font: OnceLock::new(),
             shutting_down: AtomicBool::new(false),
         })))

@@ -67,6 +67,9 @@ pub struct VerifyQuery {
     pub document_id: Option<String>,
     pub receiving_unit: Option<String>,
     pub sender: Option<String>,
+    /// `decree30`: add the Decree 30/2020/NĐ-CP form checks to the report (`decree30`), as
+    /// `[verify] decree30` does for every request.
+    pub check: Option<String>,
 }
 
 async fn verify_one(
@@ -90,6 +93,15 @@ async fn verify_one(
             });
         }
     };
+    let decree30 = match query.check.as_deref() {
+        None => state.decree30,
+        Some("decree30") => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest {
+                reason: format!("check `{other}`: expected decree30"),
+            });
+        }
+    };
     let admitted = state.verify_queue.admit(&state.metrics)?;
     let (document, detached) = read_single(&state, request).await?;
     let verifier = state.verifier.get();
@@ -102,6 +114,9 @@ async fn verify_one(
         .contains(&principal.role)
     {
         report.reveal_identifiers();
+    }
+    if decree30 {
+        report.check_decree30();
     }
     state.metrics.verification(report.indication.as_str());
 

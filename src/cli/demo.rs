@@ -2,9 +2,13 @@
 //!
 //! `make demo` creates the token (softhsm/token-create.sh) and runs this. Each step prints what it
 //! did, so a newcomer sees the whole path: keys generated inside the token, certificates issued
-//! by a demo CA for the public keys read from the token, an outgoing letter signed as a PDF by an
-//! official (visible Vietnamese stamp) and then by the unit, verified as a receiving clerk would
-//! (a tampered copy rejected), and an XML document signed and verified the same way.
+//! by a demo CA for the public keys read from the token (the chairman's as a person's, the
+//! People's Committee's as an organisation's), an outgoing Vietnamese administrative letter
+//! signed as a PDF first by the chairman and then by the agency in the layouts of Decree
+//! 30/2020/NĐ-CP (signature image between title and name, the seal over its left third), its
+//! appendix signed by the agency alone, both verified as a receiving clerk would with the Decree
+//! 30 form checks (a tampered copy rejected), and an XML document signed and verified the same
+//! way.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,7 +18,8 @@ use clap::Args;
 
 use kyso::cms::SignerIdentity;
 use kyso::pdf::SignatureOptions;
-use kyso::pdf::appearance::{Appearance, Rect, VisibleSignature};
+use kyso::pdf::appearance::{Appearance, Rect, Style, VisibleSignature};
+use kyso::pdf::decree30::{self, Stamp};
 use kyso::pdf::image::PngImage;
 use kyso::pdf::sample;
 use kyso::signer::Signer;
@@ -78,18 +83,21 @@ pub fn run(runtime: &Runtime, args: &DemoArgs) -> anyhow::Result<u8> {
         2,
         "generate key pairs inside the token: the private keys never leave it",
     );
+    // The chairman signs as a person (a citizen identity number and a title in the
+    // certificate), the People's Committee as an organisation (its tax code): the two
+    // signatures Decree 30/2020/NĐ-CP asks of an outgoing document.
     let keys = [
         (
-            "so-tu-phap",
+            "chu-tich",
             KeyAlgorithm::Rsa2048,
             "Nguyễn Văn An",
-            "Sở Tư pháp",
+            "Văn phòng UBND",
         ),
         (
-            "ubnd-xa-tan-lap",
+            "ubnd-tinh",
             KeyAlgorithm::P256,
-            "Trần Thị Bình",
-            "UBND xã Tân Lập",
+            "UBND tỉnh Thử Nghiệm",
+            "Văn phòng UBND",
         ),
     ];
     let mut opened = Vec::new();
@@ -127,8 +135,13 @@ pub fn run(runtime: &Runtime, args: &DemoArgs) -> anyhow::Result<u8> {
     pki.write_authorities(&pki_dir)?;
     say(&format!("demo CA written to {}", pki_dir.display()));
     let mut certified = Vec::new();
-    for ((label, _, person, unit), key) in keys.iter().zip(opened) {
+    for (n, ((label, _, person, unit), key)) in keys.iter().zip(opened).enumerate() {
         let name = SignerName::new(person, "UBND tỉnh Thử Nghiệm", unit);
+        let name = if n == 0 {
+            name.with_title("Chủ tịch").with_uid("CCCD:001090012345")
+        } else {
+            name.with_uid("MST:0101234567")
+        };
         let cert = pki.issue(key.public_key_spki(), &name, SignerProfile::Valid)?;
         token::import_certificate(&token, label, None, &cert.der)?;
         std::fs::write(pki_dir.join(format!("{label}.pem")), cert.pem())?;
@@ -142,82 +155,124 @@ pub fn run(runtime: &Runtime, args: &DemoArgs) -> anyhow::Result<u8> {
 
     step(
         4,
-        "sign the outgoing letter (PDF): the official with a visible stamp, then the unit's seal",
+        "sign the outgoing letter (PDF) as Decree 30/2020/NĐ-CP lays it out: the chairman, then the agency's seal",
     );
-    let letter = kyso::pdf::sample::sample_pdf(&kyso::pdf::sample::SampleOptions::default());
+    let font = Arc::new(
+        kyso::pdf::font::Font::load(&decree30::font_path(&runtime.config.pdf.font))
+            .context("loading the font for the letter and the stamps")?,
+    );
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(kyso::VIETNAM)
+        .date();
+    let (letter, space) = sample::letter_pdf(&font, today)?;
+    let signed_letter_len = letter.len();
     std::fs::write(dir.join("cong-van-123.pdf"), &letter)?;
-    let font = std::sync::Arc::new(
-        kyso::pdf::font::Font::load(&runtime.config.pdf.font)
-            .context("loading the font for the visible signature")?,
-    );
+    say(&format!(
+        "letter {} of UBND tỉnh Thử Nghiệm (national motto, number, place and date) → {}",
+        sample::LETTER_NUMBER,
+        dir.join("cong-van-123.pdf").display()
+    ));
     let chain = vec![pki.intermediate.der().to_vec()];
+    let mut signature = Appearance::new(font.clone(), keys[0].2, None);
+    signature.signature_image = Some(PngImage::decode(&sample::signature_png(480, 200))?);
+    let mut seal = Appearance::new(font.clone(), keys[1].2, None);
+    // A 36 mm seal, its real size written in the PNG.
+    seal.seal_image = Some(PngImage::decode(&sample::seal_png_sized(420, 36.0))?);
     let mut signed = letter;
-    for (n, key) in certified.iter().enumerate() {
-        let certificate = key
-            .certificate()
-            .context("the key lost its certificate")?
-            .to_vec();
-        let identity = SignerIdentity {
-            signer: key,
-            certificate: &certificate,
-            chain: &chain,
-        };
-        let mut options = SignatureOptions::new(
-            time::OffsetDateTime::now_utc(),
-            kyso::pades::contents_size(&identity, &kyso::pades::Level::BB),
-        );
-        options.reason = Some("Ban hành văn bản".to_owned());
-        options.location = Some("Tỉnh Thử Nghiệm".to_owned());
-        let (_, _, person, unit) = keys[n];
-        let mut appearance = Appearance::new(font.clone(), person, Some(unit.to_owned()));
-        if n == 0 {
-            appearance.signature_image = Some(PngImage::decode(&sample::signature_png(240, 90))?);
-            appearance.seal_image = Some(PngImage::decode(&sample::seal_png(160))?);
-        }
-        options.visible = Some(VisibleSignature {
-            rect: Rect::new(320.0, 80.0 + 110.0 * n as f64, 240.0, 90.0)?,
-            appearance,
-        });
-        signed = kyso::pades::sign(&signed, &identity, &options, &kyso::pades::Level::BB)?.to_vec();
-        say(&format!(
-            "{person} signed with {} ({})",
-            key.algorithm(),
-            if n == 0 {
-                "visible stamp with signature and seal images"
-            } else {
-                "visible stamp"
+    for (key, appearance, stamp, given) in [
+        (&certified[0], signature, Stamp::Person, Some((0, space))),
+        (
+            &certified[1],
+            seal,
+            Stamp::Agency {
+                seal_width_mm: None,
+            },
+            None,
+        ),
+    ] {
+        let what = match stamp {
+            Stamp::Person => {
+                "the handwritten-signature image, blue, centred between title and name"
             }
+            _ => "the seal, red, real size, over the left third of the signature",
+        };
+        signed = stamp_and_sign(&signed, key, &chain, appearance, stamp, given)?;
+        say(&format!(
+            "{} signed with {} ({what})",
+            key.certificate()
+                .and_then(|c| kyso::signing::subject_names(c).ok())
+                .and_then(|(cn, _)| cn)
+                .unwrap_or_default(),
+            key.algorithm()
         ));
     }
     let signed_path = dir.join("cong-van-123.signed.pdf");
     std::fs::write(&signed_path, &signed)?;
     say(&format!("→ {}", signed_path.display()));
+    // An appendix sent as a file of its own: the agency signs it alone, top right of page 1,
+    // with the letter's number and the time.
+    let appendix = sample::sample_pdf(&sample::SampleOptions {
+        pages: 2,
+        lines: vec![
+            "PHU LUC kem theo Cong van so 123/UBND-VP".to_owned(),
+            "Danh sach cac co quan, don vi trien khai chu ky so".to_owned(),
+        ],
+        ..sample::SampleOptions::default()
+    });
+    let appendix = stamp_and_sign(
+        &appendix,
+        &certified[1],
+        &chain,
+        Appearance::new(font.clone(), keys[1].2, None),
+        Stamp::Attachment {
+            number: sample::LETTER_NUMBER.to_owned(),
+        },
+        None,
+    )?;
+    let appendix_path = dir.join("phu-luc-123.signed.pdf");
+    std::fs::write(&appendix_path, &appendix)?;
+    say(&format!(
+        "its appendix, signed by the agency alone (no image; number and time at the top right of page 1) → {}",
+        appendix_path.display()
+    ));
 
     step(
         5,
         "verify it as a receiving clerk would (kyso verify, trusting the demo root)",
     );
     let verifier = demo_verifier(&pki_dir)?;
-    let report = verifier.verify(&signed);
-    for sig in &report.signatures {
-        say(&format!(
-            "{} ({}): {} — {}",
-            sig.name,
-            sig.format,
-            sig.indication.as_str(),
-            sig.signer
-                .as_ref()
-                .and_then(|s| s.common_name.clone())
-                .unwrap_or_default()
-        ));
+    let mut report = verifier.verify(&signed);
+    let mut appendix_report = verifier.verify(&appendix);
+    for (file, report) in [
+        ("cong-van-123.signed.pdf", &mut report),
+        ("phu-luc-123.signed.pdf", &mut appendix_report),
+    ] {
+        report.check_decree30();
+        say(&format!("{file}: {}", report.indication.as_str()));
+        for sig in &report.signatures {
+            let signer = sig.signer.as_ref();
+            say(&format!(
+                "  {} ({}): {} — {} ({})",
+                sig.name,
+                sig.format,
+                sig.indication.as_str(),
+                signer
+                    .and_then(|s| s.common_name.clone())
+                    .unwrap_or_default(),
+                signer.map_or("?", |s| s.holder.vietnamese())
+            ));
+        }
+        if let Some(check) = &report.decree30 {
+            say(&format!("  {}", check.summary_vi));
+        }
     }
+    // One byte of the letter's first revision changed: inside what both signatures cover.
     let mut tampered = signed.clone();
-    if let Some(at) = tampered.windows(3).position(|w| w == b"123") {
-        tampered[at + 2] = b'4';
-    }
+    let at = tampered.len().min(signed_letter_len) / 2;
+    tampered[at] ^= 0x01;
     let tampered_report = verifier.verify(&tampered);
     say(&format!(
-        "a copy with \"123\" changed to \"124\": {} / {}",
+        "a copy with one byte of the letter changed: {} / {}",
         tampered_report.indication.as_str(),
         tampered_report
             .sub_indication
@@ -263,20 +318,59 @@ pub fn run(runtime: &Runtime, args: &DemoArgs) -> anyhow::Result<u8> {
         dir.display()
     ));
     say(&format!(
-        "check it yourself: kyso verify --trust {} --crl {} --crl {} --revocation offline {}",
+        "check it yourself: kyso verify --check decree30 --trust {} --crl {} --crl {} --revocation offline {}",
         pki_dir.join("root.pem").display(),
         pki_dir.join("intermediate.crl").display(),
         pki_dir.join("root.crl").display(),
         signed_path.display()
     ));
+    let in_form = [&report, &appendix_report]
+        .iter()
+        .all(|r| r.decree30.as_ref().is_some_and(|c| c.passed));
     let as_expected = report.all_passed()
+        && appendix_report.all_passed()
+        && in_form
         && tampered_report.indication == kyso::verify::Indication::TotalFailed
         && xml_report.all_passed();
     if !as_expected {
         bail!("the demo's own signatures did not verify as expected");
     }
-    say("demo finished: every signature verified, the tampered copy was rejected");
+    say(
+        "demo finished: every signature verified and in Decree 30 form, the tampered copy was rejected",
+    );
     Ok(EXIT_OK)
+}
+
+/// `pdf` signed by `key` with the Decree 30 `stamp`, placed as the decree says (`given`: the
+/// person's space between title and name).
+fn stamp_and_sign(
+    pdf: &[u8],
+    key: &TokenKey,
+    chain: &[Vec<u8>],
+    mut appearance: Appearance,
+    stamp: Stamp,
+    given: Option<(usize, Rect)>,
+) -> anyhow::Result<Vec<u8>> {
+    let certificate = key
+        .certificate()
+        .context("the key lost its certificate")?
+        .to_vec();
+    let identity = SignerIdentity {
+        signer: key,
+        certificate: &certificate,
+        chain,
+    };
+    let mut options = SignatureOptions::new(
+        time::OffsetDateTime::now_utc(),
+        kyso::pades::contents_size(&identity, &kyso::pades::Level::BB),
+    );
+    options.reason = Some("Ban hành văn bản".to_owned());
+    options.location = Some("Tỉnh Thử Nghiệm".to_owned());
+    appearance.style = Style::Decree30(stamp.clone());
+    let (page, rect) = decree30::place(pdf, &stamp, &appearance, given, options.signing_time)?;
+    options.page = page;
+    options.visible = Some(VisibleSignature { rect, appearance });
+    Ok(kyso::pades::sign(pdf, &identity, &options, &kyso::pades::Level::BB)?.to_vec())
 }
 
 /// A verifier trusting the demo root, with the demo CA's CRLs as revocation evidence.

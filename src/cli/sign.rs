@@ -7,7 +7,8 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
-use kyso::pdf::{Appearance, Font, PngImage, Rect, SignatureOptions, VisibleSignature};
+use kyso::pdf::decree30::{self, CopyForm, Stamp};
+use kyso::pdf::{Appearance, Font, PngImage, Rect, SignatureOptions, Style, VisibleSignature};
 use kyso::signer::SignatureScheme;
 use kyso::signing::{DocumentKind, KeyMaterial, Level, Signing, Trust};
 use kyso::token::{self, KeyOptions};
@@ -24,6 +25,7 @@ pub enum SignCommand {
 }
 
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("placement").args(["visible", "stamp"]).multiple(true))]
 pub struct PdfArgs {
     /// The PDF to sign.
     input: PathBuf,
@@ -48,20 +50,37 @@ pub struct PdfArgs {
     /// common name); the certificate remains the authority.
     #[arg(long)]
     name: Option<String>,
-    /// Unit shown on a visible signature (default: the certificate's OU, else its O).
-    #[arg(long, requires = "visible")]
+    /// Unit shown on a visible signature (default: the certificate's OU, else its O); on a
+    /// `--stamp copy`, the copying agency.
+    #[arg(long, requires = "placement")]
     unit: Option<String>,
     /// Make the signature visible on page PAGE (from 1) in the rectangle X,Y,W,H, in points
     /// from the page's bottom-left corner.
     #[arg(long, value_name = "PAGE,X,Y,W,H", value_parser = parse_placement, conflicts_with = "page")]
     visible: Option<Placement>,
     /// Handwritten signature image for the visible signature (PNG, transparent background).
-    #[arg(long, value_name = "PNG", requires = "visible")]
+    #[arg(long, value_name = "PNG", requires = "placement")]
     signature_image: Option<PathBuf>,
     /// Seal image for the visible signature (PNG, transparent background), drawn over the
     /// left third of the signature image.
-    #[arg(long, value_name = "PNG", requires = "visible")]
+    #[arg(long, value_name = "PNG", requires = "placement")]
     seal_image: Option<PathBuf>,
+    /// A Decree 30/2020/NĐ-CP layout: `person` (the signature image centred in the --visible
+    /// space between title and name), `agency` (the seal, real size, over the left third of
+    /// the person's signature image), `attachment` or `copy` (top right of page 1, no image,
+    /// the number or the form of copy, and the time).
+    #[arg(long, value_enum, value_name = "STAMP")]
+    stamp: Option<StampKind>,
+    /// The seal's real width in millimetres, for `--stamp agency` when the PNG does not carry
+    /// its resolution (pHYs).
+    #[arg(long, value_name = "MM", requires = "stamp")]
+    seal_width: Option<f64>,
+    /// The main document's number and symbol (`12/QĐ-UBND`), for `--stamp attachment`.
+    #[arg(long, value_name = "TEXT", requires = "stamp")]
+    number: Option<String>,
+    /// The form of copy for `--stamp copy`: sao-y (default), sao-luc or trich-sao.
+    #[arg(long, value_name = "FORM", requires = "stamp", value_parser = parse_copy_form)]
+    copy_form: Option<CopyForm>,
     /// Name of the signature field (default: the first free SignatureN).
     #[arg(long)]
     field: Option<String>,
@@ -70,6 +89,20 @@ pub struct PdfArgs {
     page: usize,
     #[command(flatten)]
     levels: LevelArgs,
+}
+
+/// `--stamp`: the layouts of Decree 30/2020/NĐ-CP, Appendix I.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StampKind {
+    Person,
+    Agency,
+    Attachment,
+    Copy,
+}
+
+fn parse_copy_form(text: &str) -> Result<CopyForm, String> {
+    CopyForm::parse(text)
+        .ok_or_else(|| format!("`{text}` is not a form of copy: sao-y, sao-luc or trich-sao"))
 }
 
 /// `--visible PAGE,X,Y,W,H`, checked for form only: whether the page exists and the rectangle
@@ -131,9 +164,8 @@ fn sign_pdf(runtime: &Runtime, args: &PdfArgs) -> anyhow::Result<u8> {
         levels.tsa.as_ref(),
         levels.trust.as_ref(),
     )?;
-    let stamp = args
-        .visible
-        .map(|_| StampInputs::read(runtime, args))
+    let stamp = (args.visible.is_some() || args.stamp.is_some())
+        .then(|| StampInputs::read(runtime, args))
         .transpose()?;
     let key = open_key(runtime, &args.key, args.scheme, &args.chain)?;
     let mut options = SignatureOptions::new(time::OffsetDateTime::now_utc(), 0);
@@ -142,22 +174,33 @@ fn sign_pdf(runtime: &Runtime, args: &PdfArgs) -> anyhow::Result<u8> {
     options.name = args.name.clone();
     options.field_name = args.field.clone();
     options.page = args.page - 1;
-    if let (Some(placement), Some(stamp)) = (args.visible, stamp) {
-        options.page = placement.page - 1;
-        options.visible = Some(VisibleSignature {
-            rect: placement.rect,
-            appearance: stamp.appearance(args, &key.certificate)?,
-        });
+    if let Some(stamp) = stamp {
+        let appearance = stamp.appearance(args, &key.certificate)?;
+        let given = args.visible.map(|p| (p.page - 1, p.rect));
+        let (page, rect) = match &appearance.style {
+            Style::Decree30(kind) => {
+                decree30::place(&input, kind, &appearance, given, options.signing_time)
+                    .context("placing the Decree 30 stamp")?
+            }
+            Style::Labelled => given.context("a visible signature needs --visible")?,
+        };
+        options.page = page;
+        options.visible = Some(VisibleSignature { rect, appearance });
     }
+    let shown = match (&options.visible, args.stamp) {
+        (Some(_), Some(stamp)) => format!(
+            "Decree 30 {} stamp on page {}",
+            stamp_word(stamp),
+            options.page + 1
+        ),
+        (Some(_), None) => format!("visible on page {}", options.page + 1),
+        (None, _) => "invisible".to_owned(),
+    };
     let signed = levels
         .signing(&key)
         .pdf(&input, options)
         .with_context(|| format!("signing {}", args.input.display()))?;
     write_atomically(&args.output, |out| signed.write_to(out))?;
-    let shown = match args.visible {
-        Some(p) => format!("visible on page {}", p.page),
-        None => "invisible".to_owned(),
-    };
     println!(
         "signed {} → {} (field {}, PAdES {}, {}, {shown})",
         args.input.display(),
@@ -207,7 +250,12 @@ struct StampInputs {
 
 impl StampInputs {
     fn read(runtime: &Runtime, args: &PdfArgs) -> anyhow::Result<StampInputs> {
-        let font = Font::load(&runtime.config.pdf.font).context("loading the signature font")?;
+        // A Decree 30 stamp is set in Times New Roman where the system has it.
+        let path = match args.stamp {
+            Some(_) => decree30::font_path(&runtime.config.pdf.font),
+            None => runtime.config.pdf.font.clone(),
+        };
+        let font = Font::load(&path).context("loading the signature font")?;
         let image = |path: &Option<PathBuf>, what: &str| {
             path.as_deref().map(|p| read_png(p, what)).transpose()
         };
@@ -228,7 +276,37 @@ impl StampInputs {
             Appearance::new(Arc::new(self.font), signer, args.unit.clone().or(unit));
         appearance.signature_image = self.signature_image;
         appearance.seal_image = self.seal_image;
+        if let Some(kind) = args.stamp {
+            let stamp = match kind {
+                StampKind::Person => Stamp::Person,
+                StampKind::Agency => Stamp::Agency {
+                    seal_width_mm: args.seal_width,
+                },
+                StampKind::Attachment => Stamp::Attachment {
+                    number: args
+                        .number
+                        .clone()
+                        .context("--stamp attachment shows the main document's number: give --number")?,
+                },
+                StampKind::Copy => Stamp::Copy {
+                    form: args.copy_form.unwrap_or(CopyForm::SaoY),
+                    agency: appearance.unit.clone().context(
+                        "--stamp copy names the copying agency: the certificate has no O or OU, give --unit",
+                    )?,
+                },
+            };
+            appearance.style = Style::Decree30(stamp);
+        }
         Ok(appearance)
+    }
+}
+
+fn stamp_word(stamp: StampKind) -> &'static str {
+    match stamp {
+        StampKind::Person => "person",
+        StampKind::Agency => "agency",
+        StampKind::Attachment => "attachment",
+        StampKind::Copy => "copy",
     }
 }
 

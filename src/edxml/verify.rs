@@ -46,6 +46,7 @@ pub(crate) fn verify(verifier: &Verifier, bytes: &[u8], depth: usize) -> Documen
         signatures: Vec::new(),
         validated_at: verifier.at(),
         package: None,
+        decree30: None,
     };
     let package = match Package::read(bytes) {
         Ok(package) => package,

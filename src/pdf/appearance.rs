@@ -127,6 +127,18 @@ pub struct Appearance {
     pub seal_image: Option<PngImage>,
     /// The font the text is set in; shared, since a service loads it once.
     pub font: Arc<Font>,
+    /// How the stamp is laid out: kyso's labelled box, or one of Decree 30's layouts.
+    pub style: Style,
+}
+
+/// How a stamp is laid out.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Style {
+    /// A framed box: the images on the left, "Ký bởi", "Cơ quan" and "Thời gian ký" on the right.
+    #[default]
+    Labelled,
+    /// One of the layouts of Decree 30/2020/NĐ-CP, Appendix I ([`decree30`](super::decree30)).
+    Decree30(super::decree30::Stamp),
 }
 
 impl Appearance {
@@ -138,6 +150,7 @@ impl Appearance {
             signature_image: None,
             seal_image: None,
             font,
+            style: Style::Labelled,
         }
     }
 
@@ -218,18 +231,26 @@ pub(crate) fn write(
         PageRotation::Half => (rect.width, rect.height, Some([-1, 0, 0, -1])),
         PageRotation::ThreeQuarters => (rect.height, rect.width, Some([0, -1, 1, 0])),
     };
-    let layout = Layout::new(appearance, width, height, signing_time)?;
+    let layout = match &appearance.style {
+        Style::Labelled => Layout::new(appearance, width, height, signing_time)?,
+        Style::Decree30(stamp) => {
+            super::decree30::layout(stamp, appearance, width, height, signing_time)?
+        }
+    };
 
     let mut encoder = appearance.font.encoder();
     let mut content = String::new();
-    // A hairline frame, inset by half its width so that it is not clipped by the bounding box.
-    let (r, g, b) = FRAME;
-    let _ = writeln!(
-        content,
-        "q {r} {g} {b} RG 0.6 w 0.3 0.3 {} {} re S Q",
-        num(width - 0.6),
-        num(height - 0.6)
-    );
+    if layout.frame {
+        // A hairline frame, inset by half its width so that it is not clipped by the bounding
+        // box.
+        let (r, g, b) = FRAME;
+        let _ = writeln!(
+            content,
+            "q {r} {g} {b} RG 0.6 w 0.3 0.3 {} {} re S Q",
+            num(width - 0.6),
+            num(height - 0.6)
+        );
+    }
     let mut xobjects = Dictionary::new();
     for (name, image, place) in &layout.images {
         let id = image.write(update);
@@ -290,12 +311,14 @@ pub(crate) fn write(
 }
 
 /// Where everything goes in a `width`×`height` stamp.
-struct Layout<'a> {
-    font_size: f64,
+pub(super) struct Layout<'a> {
+    pub(super) font_size: f64,
     /// Physical lines with their baseline origin.
-    lines: Vec<(String, f64, f64)>,
+    pub(super) lines: Vec<(String, f64, f64)>,
     /// Resource name, image and placement, in drawing order.
-    images: Vec<(&'static str, &'a PngImage, Rect)>,
+    pub(super) images: Vec<(&'static str, &'a PngImage, Rect)>,
+    /// Whether a hairline frame is drawn round the stamp.
+    pub(super) frame: bool,
 }
 
 impl<'a> Layout<'a> {
@@ -395,6 +418,7 @@ impl<'a> Layout<'a> {
                         font_size: size,
                         lines,
                         images,
+                        frame: true,
                     });
                 }
                 size -= 0.25;

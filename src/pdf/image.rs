@@ -40,6 +40,9 @@ pub struct PngImage {
     color: ColorSpace,
     samples: Vec<u8>,
     alpha: Option<Vec<u8>>,
+    /// Pixels per metre across and down, from a `pHYs` chunk whose unit is the metre (PNG
+    /// §11.3.5.3): what makes an image's real size known, as a seal's must be.
+    pixels_per_metre: Option<(u32, u32)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +87,11 @@ impl PngImage {
         // refused on its declared size.
         let mut reader = decoder.read_info().map_err(decode_error)?;
         let (width, height) = (reader.info().width, reader.info().height);
+        let pixels_per_metre = reader
+            .info()
+            .pixel_dims
+            .filter(|d| d.unit == png::Unit::Meter && d.xppu > 0 && d.yppu > 0)
+            .map(|d| (d.xppu, d.yppu));
         if width > MAX_SIDE || height > MAX_SIDE || width == 0 || height == 0 {
             return Err(Error::TooLarge {
                 width,
@@ -144,6 +152,20 @@ impl PngImage {
             color,
             samples,
             alpha,
+            pixels_per_metre,
+        })
+    }
+
+    /// The image's real width and height in points, when the file says its resolution (a
+    /// `pHYs` chunk in pixels per metre); `None` when it does not.
+    pub fn physical_size(&self) -> Option<(f64, f64)> {
+        // 1 m = 1000/25.4 in = 72000/25.4 pt.
+        const POINTS_PER_METRE: f64 = 72_000.0 / 25.4;
+        self.pixels_per_metre.map(|(x, y)| {
+            (
+                f64::from(self.width) / f64::from(x) * POINTS_PER_METRE,
+                f64::from(self.height) / f64::from(y) * POINTS_PER_METRE,
+            )
         })
     }
 
@@ -200,10 +222,27 @@ impl PngImage {
 /// Encodes 8-bit RGBA pixels as a PNG (for generated sample images).
 #[cfg(any(test, feature = "test-support"))]
 pub(crate) fn encode_rgba(width: u32, height: u32, rgba: &[u8]) -> Vec<u8> {
+    encode_rgba_at(width, height, rgba, None)
+}
+
+/// [`encode_rgba`] with a resolution in pixels per metre (a `pHYs` chunk), which gives the
+/// image a real size.
+#[cfg(any(test, feature = "test-support"))]
+pub(crate) fn encode_rgba_at(
+    width: u32,
+    height: u32,
+    rgba: &[u8],
+    pixels_per_metre: Option<u32>,
+) -> Vec<u8> {
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Rgba);
     encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_pixel_dims(pixels_per_metre.map(|ppm| png::PixelDimensions {
+        xppu: ppm,
+        yppu: ppm,
+        unit: png::Unit::Meter,
+    }));
     // Writing into a Vec fails only on a size mismatch, which the callers rule out.
     if let Ok(mut writer) = encoder.write_header() {
         let _ = writer.write_image_data(rgba);
@@ -227,6 +266,18 @@ mod tests {
         assert!(image.has_transparency());
         assert_eq!(image.samples.len(), 4 * 3 * 3);
         assert_eq!(image.alpha.as_ref().unwrap()[..2], [0, 255]);
+    }
+
+    #[test]
+    fn the_real_size_comes_from_the_resolution() {
+        let plain = PngImage::decode(&encode_rgba(8, 8, &[0; 8 * 8 * 4])).unwrap();
+        assert_eq!(plain.physical_size(), None);
+        // 400 pixels at 10,000 per metre: 40 mm, 113.386 pt.
+        let rgba = vec![0; 400 * 200 * 4];
+        let sized = PngImage::decode(&encode_rgba_at(400, 200, &rgba, Some(10_000))).unwrap();
+        let (w, h) = sized.physical_size().unwrap();
+        assert!((w - 40.0 / 25.4 * 72.0).abs() < 1e-9, "{w}");
+        assert!((h - 20.0 / 25.4 * 72.0).abs() < 1e-9, "{h}");
     }
 
     #[test]

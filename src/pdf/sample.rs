@@ -186,6 +186,18 @@ pub fn sample_pdf(options: &SampleOptions) -> Vec<u8> {
 /// star — anti-aliased, as a PNG with an alpha channel. Drawn by code so that tests and the demo need
 /// no image file without a recipe.
 pub fn seal_png(size: u32) -> Vec<u8> {
+    seal_rgba(size, None)
+}
+
+/// [`seal_png`] whose file says its real size: `size` pixels across `diameter_mm` millimetres
+/// (a `pHYs` chunk), as a seal image for a Decree 30 agency signature must be drawn real size.
+pub fn seal_png_sized(size: u32, diameter_mm: f64) -> Vec<u8> {
+    let size = size.max(8);
+    let pixels_per_metre = (f64::from(size) / diameter_mm * 1000.0).round() as u32;
+    seal_rgba(size, Some(pixels_per_metre))
+}
+
+fn seal_rgba(size: u32, pixels_per_metre: Option<u32>) -> Vec<u8> {
     let size = size.max(8);
     let centre = f64::from(size) / 2.0;
     let radius = centre - 1.0;
@@ -214,7 +226,7 @@ pub fn seal_png(size: u32) -> Vec<u8> {
             rgba.extend_from_slice(&[206, 17, 38, alpha]);
         }
     }
-    super::image::encode_rgba(size, size, &rgba)
+    super::image::encode_rgba_at(size, size, &rgba, pixels_per_metre)
 }
 
 /// A blue handwritten-looking signature on a transparent background, `width`×`height` pixels:
@@ -350,3 +362,210 @@ mod tests {
         assert!(bytes.len() > 10_000);
     }
 }
+
+/// The demo's letter: an official dispatch ("công văn") of a provincial People's Committee laid
+/// out as Decree 30/2020/NĐ-CP, Appendix I sets one out — the agency and the national motto side
+/// by side at the top, the number and symbol, place and date, the subject, the addressee, the
+/// body, the signature block (authority, title, the space for the signature, the name) and the
+/// recipients — in `font` (an embedded subset, so every diacritic renders), dated `date`.
+///
+/// Built as a one-page sample with its content replaced by an incremental update, so that the
+/// font goes through kyso's own subset writer. Returns the document and the space between the
+/// signer's title and name, where the person's signature goes.
+pub fn letter_pdf(
+    font: &super::font::Font,
+    date: time::Date,
+) -> Result<(Vec<u8>, super::appearance::Rect), LetterError> {
+    use std::fmt::Write as _;
+
+    let blank = sample_pdf(&SampleOptions {
+        lines: Vec::new(),
+        ..SampleOptions::default()
+    });
+    let doc = super::document::Document::parse(&blank)?;
+    let page_id = *doc
+        .pages()?
+        .first()
+        .ok_or_else(|| super::Error::Structure("the sample has no page".into()))?;
+    let mut page = doc.dictionary(page_id)?;
+
+    // A4 portrait, margins of Appendix I, Part I, I.3: left 30 mm, right 15 mm, top 20 mm.
+    let (left, top) = (85.0, 785.0);
+    let left_column = left + 100.0; // centre of the agency column
+    let right_column = 400.0; // centre of the motto column
+    let date_line = format!(
+        "Thử Nghiệm, ngày {:02} tháng {} năm {}",
+        date.day(),
+        u8::from(date.month()),
+        date.year()
+    );
+    // (text, size, x, y, centred)
+    let mut lines: Vec<(String, f64, f64, f64, bool)> = vec![
+        ("ỦY BAN NHÂN DÂN".into(), 12.0, left_column, top, true),
+        (
+            "TỈNH THỬ NGHIỆM".into(),
+            12.0,
+            left_column,
+            top - 15.0,
+            true,
+        ),
+        (
+            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM".into(),
+            12.0,
+            right_column,
+            top,
+            true,
+        ),
+        (
+            "Độc lập - Tự do - Hạnh phúc".into(),
+            13.0,
+            right_column,
+            top - 15.0,
+            true,
+        ),
+        (
+            format!("Số: {LETTER_NUMBER}"),
+            13.0,
+            left_column,
+            top - 45.0,
+            true,
+        ),
+        (date_line, 13.0, right_column, top - 45.0, true),
+        (
+            "V/v triển khai chữ ký số".into(),
+            12.0,
+            left_column,
+            top - 62.0,
+            true,
+        ),
+        (
+            "trên văn bản điện tử".into(),
+            12.0,
+            left_column,
+            top - 76.0,
+            true,
+        ),
+        (
+            "Kính gửi: Các sở, ban, ngành; UBND các huyện, thành phố.".into(),
+            14.0,
+            300.0,
+            top - 115.0,
+            true,
+        ),
+    ];
+    let body = [
+        "Thực hiện Nghị định số 30/2020/NĐ-CP ngày 05 tháng 3 năm 2020 của Chính phủ",
+        "về công tác văn thư, Ủy ban nhân dân tỉnh đề nghị các cơ quan, đơn vị ký số",
+        "văn bản điện tử đúng thể thức: người có thẩm quyền ký trước, văn thư cơ quan",
+        "ký số của cơ quan, tổ chức sau; văn bản kèm theo là tệp tin riêng được ký số",
+        "của cơ quan, tổ chức ở góc trên, bên phải, trang đầu.",
+        "Đề nghị các cơ quan, đơn vị triển khai thực hiện./.",
+    ];
+    for (i, line) in body.iter().enumerate() {
+        lines.push((
+            (*line).into(),
+            13.0,
+            left + 28.0 * f64::from(u8::from(i == 0 || i == 5)),
+            top - 150.0 - 19.0 * i as f64,
+            false,
+        ));
+    }
+    let signature_column = 430.0;
+    let title_y = top - 290.0;
+    let name_y = title_y - 100.0;
+    lines.extend([
+        (
+            "TM. ỦY BAN NHÂN DÂN".to_owned(),
+            13.0,
+            signature_column,
+            title_y + 15.0,
+            true,
+        ),
+        ("CHỦ TỊCH".to_owned(), 13.0, signature_column, title_y, true),
+        (
+            "Nguyễn Văn An".to_owned(),
+            13.0,
+            signature_column,
+            name_y,
+            true,
+        ),
+        ("Nơi nhận:".to_owned(), 12.0, left, title_y + 15.0, false),
+        ("- Như trên;".to_owned(), 11.0, left, title_y, false),
+        (
+            "- Lưu: VT, VP.".to_owned(),
+            11.0,
+            left,
+            title_y - 13.0,
+            false,
+        ),
+    ]);
+
+    let mut encoder = font.encoder();
+    let mut content = String::from("BT 0 0 0 rg\n");
+    for (text, size, x, y, centred) in &lines {
+        let x = if *centred {
+            x - font.width(text, *size)? / 2.0
+        } else {
+            *x
+        };
+        let cids = encoder.encode(text)?;
+        let _ = writeln!(
+            content,
+            "/F1 {size} Tf 1 0 0 1 {x:.2} {y:.2} Tm <{}> Tj",
+            hex::encode_upper(cids)
+        );
+    }
+    content.push_str("ET\n");
+    // The rule under the motto and under the agency's name, as the Appendix draws them.
+    let motto_width = font.width("Độc lập - Tự do - Hạnh phúc", 13.0)?;
+    let _ = writeln!(
+        content,
+        "0.6 w {:.2} {:.2} m {:.2} {:.2} l S {:.2} {:.2} m {:.2} {:.2} l S",
+        right_column - motto_width / 2.0,
+        top - 21.0,
+        right_column + motto_width / 2.0,
+        top - 21.0,
+        left_column - 30.0,
+        top - 21.0,
+        left_column + 30.0,
+        top - 21.0,
+    );
+
+    let mut update = super::incremental::IncrementalUpdate::new(&doc);
+    let font_id = encoder.finish()?.write(&mut update);
+    let content_id = update.allocate();
+    update.put(
+        content_id,
+        super::font::flate_stream(Dictionary::new(), content.as_bytes()),
+    );
+    page.set(b"Contents", content_id);
+    page.set(
+        b"Resources",
+        pdf_dict! { b"Font" => pdf_dict! { b"F1" => font_id } },
+    );
+    update.put(page_id, page);
+    let written = update.write(b"kyso-letter-rev-2");
+    let mut out = blank.clone();
+    out.extend_from_slice(&written.bytes);
+    let ascent = font.ascent() / 1000.0 * 13.0;
+    // From just below the title's baseline to just above the name's capitals.
+    let space = super::appearance::Rect {
+        x: signature_column - 90.0,
+        y: name_y + ascent + 4.0,
+        width: 180.0,
+        height: title_y - 6.0 - (name_y + ascent + 4.0),
+    };
+    Ok((out, space))
+}
+
+/// Why the demo's letter could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum LetterError {
+    #[error(transparent)]
+    Pdf(#[from] super::Error),
+    #[error(transparent)]
+    Font(#[from] super::font::Error),
+}
+
+/// The number and symbol of the demo's letter.
+pub const LETTER_NUMBER: &str = "123/UBND-VP";

@@ -586,15 +586,7 @@ fn check_placement(
     page_index: usize,
     visible: &VisibleSignature,
 ) -> Result<PageRotation, Error> {
-    let page_box = match doc.page_attribute(page_id, b"CropBox")? {
-        Some(crop) => crop.as_rectangle(),
-        None => None,
-    }
-    .or(doc
-        .page_attribute(page_id, b"MediaBox")?
-        .as_ref()
-        .and_then(Object::as_rectangle))
-    .ok_or_else(|| Error::Structure(format!("page {} has no usable /MediaBox", page_index + 1)))?;
+    let page_box = page_box(doc, page_id, page_index)?;
     let rect = visible.rect.corners();
     // A hundredth of a point of slack: boxes computed in floating point by other tools round.
     let slack = 0.01;
@@ -614,6 +606,23 @@ fn check_placement(
         .and_then(|r| r.as_integer())
         .unwrap_or(0);
     Ok(PageRotation::from_degrees(rotate))
+}
+
+/// The visible area of a page (`/CropBox`, else `/MediaBox`, inherited as §7.7.3.4 says).
+pub(super) fn page_box(
+    doc: &Document<'_>,
+    page_id: ObjectId,
+    page_index: usize,
+) -> Result<[f64; 4], Error> {
+    match doc.page_attribute(page_id, b"CropBox")? {
+        Some(crop) => crop.as_rectangle(),
+        None => None,
+    }
+    .or(doc
+        .page_attribute(page_id, b"MediaBox")?
+        .as_ref()
+        .and_then(Object::as_rectangle))
+    .ok_or_else(|| Error::Structure(format!("page {} has no usable /MediaBox", page_index + 1)))
 }
 
 /// Names of the top-level fields.

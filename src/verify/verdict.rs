@@ -437,6 +437,10 @@ pub struct DocumentReport {
     /// edXML: the package's header, attachments (each with its own report) and checks; `null`
     /// for other documents. `signatures` are then the envelope's.
     pub package: Option<Box<crate::edxml::PackageReport>>,
+    /// The Decree 30/2020/NĐ-CP form checks, when asked for (`--check decree30`); absent
+    /// otherwise. They never change the indication.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decree30: Option<super::decree30::Decree30Check>,
 }
 
 impl DocumentReport {

@@ -20,6 +20,17 @@ export function mount(context) {
     event.preventDefault();
     sign();
   });
+  byId('sign-stamp').addEventListener('change', showStampFields);
+}
+
+/** The fields a Decree 30 layout needs: the number for an attachment, the form for a copy, the
+ * image for the person's and the agency's, the space between title and name for the person's. */
+function showStampFields() {
+  const stamp = byId('sign-stamp').value;
+  byId('sign-number-field').hidden = stamp !== 'attachment';
+  byId('sign-copy-form-field').hidden = stamp !== 'copy';
+  byId('sign-image-field').hidden = stamp !== 'person' && stamp !== 'agency';
+  byId('sign-place-field').hidden = stamp !== 'person';
 }
 
 export function show() {
@@ -43,6 +54,7 @@ export function reset() {
   clear(byId('sign-status'));
   byId('sign-error').hidden = true;
   byId('sign-form').reset();
+  showStampFields();
 }
 
 export function rerender() {
@@ -65,6 +77,14 @@ async function sign() {
   if (!kind) return fail('sign.badType');
   const key = byId('sign-key').value;
   if (!key) return fail('sign.noKeys');
+  const stamp = byId('sign-stamp').value;
+  const number = byId('sign-number').value.trim();
+  const place = byId('sign-place').value.trim();
+  const image = byId('sign-image').files[0];
+  if (stamp && kind !== 'pdf') return fail('sign.stampPdfOnly');
+  if (stamp === 'attachment' && !number) return fail('sign.needNumber');
+  if ((stamp === 'person' || stamp === 'agency') && !image) return fail('sign.needImage');
+  if (stamp === 'person' && !place) return fail('sign.needPlace');
   const status = byId('sign-status');
   const mine = ++signing;
   last = null;
@@ -75,11 +95,20 @@ async function sign() {
   const reason = byId('sign-reason').value.trim();
   if (documentId) params.set('document_id', documentId);
   if (reason) params.set('reason', reason);
+  if (stamp) params.set('stamp', stamp);
+  if (stamp === 'attachment') params.set('number', number);
+  if (stamp === 'copy') params.set('copy_form', byId('sign-copy-form').value);
+  if (stamp === 'person') params.set('visible', place);
+  // With an image the document and the image go as multipart parts, as the API takes them.
+  let request = { body: file, contentType: kind === 'pdf' ? 'application/pdf' : 'application/xml' };
+  if (image && (stamp === 'person' || stamp === 'agency')) {
+    const form = new FormData();
+    form.append('document', file, file.name);
+    form.append(stamp === 'person' ? 'signature_image' : 'seal_image', image, image.name);
+    request = { body: form };
+  }
   try {
-    const response = await call('POST', `/v1/sign/${kind}?${params}`, {
-      body: file,
-      contentType: kind === 'pdf' ? 'application/pdf' : 'application/xml',
-    });
+    const response = await call('POST', `/v1/sign/${kind}?${params}`, request);
     if (mine !== signing) return;
     const blob = await response.blob();
     if (mine !== signing) return;

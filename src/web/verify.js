@@ -7,6 +7,7 @@
 import { call } from './api.js';
 import { byId, el, english, icon, replace, clear, saveBlob } from './dom.js';
 import { problemNotice } from './errors.js';
+import { lang } from './i18n.js';
 import {
   t, has, indicationWords, subIndicationWords, dateTime, count, lang,
 } from './i18n.js';
@@ -146,6 +147,17 @@ function verdictBox(indication, sub, extra) {
       extra));
 }
 
+/** The Decree 30/2020/NĐ-CP form checks, when the service ran them: a line of its own beside the
+ * ETSI verdict, in the words the report carries in both languages. */
+function decree30Line(check) {
+  if (!check) return null;
+  return el('p', {
+    class: `decree30 tone-${check.passed ? 'passed' : 'indeterminate'}`,
+    id: 'verify-decree30',
+    'data-passed': String(check.passed),
+  }, lang() === 'en' ? check.summary_en : check.summary_vi);
+}
+
 function render() {
   const { name, report, text } = last;
   const result = byId('verify-result');
@@ -164,6 +176,7 @@ function render() {
       [t('verify.validatedAt'), dateTime(report.validated_at)],
       [t('verify.count'), count(signatures.length)],
     ]),
+    decree30Line(report.decree30),
     el('div', { class: 'actions' },
       el('button', {
         type: 'button',
@@ -282,7 +295,7 @@ function signatureSection(s, n) {
         [t('verify.signer'), signer.common_name || signer.subject],
         [t('verify.unit'), signer.unit],
         [t('verify.organization'), signer.organization],
-        [t('verify.title'), signer.title],
+        [t('verify.position'), signer.title],
         [t('verify.holder'), signer.holder && signer.holder !== 'unknown' ? t(`holder.${signer.holder}`) : null],
         [t('verify.identifiers'), (signer.identifiers || []).length
           ? el('span', { class: 'mono' }, signer.identifiers.map((i) => (i.kind === 'OTHER' ? i.value : `${i.kind}:${i.value}`)).join(', '))

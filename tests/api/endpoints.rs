@@ -730,7 +730,7 @@ fn whoami_names_the_key_its_role_and_what_it_may_do() {
     assert_eq!(auditor["unit_names"], serde_json::json!({}));
     assert_eq!(
         auditor["permissions"],
-        serde_json::json!(["read_reports", "read_identity"])
+        serde_json::json!(["read_reports", "read_identity", "read_personal_identifiers"])
     );
     assert_eq!(auditor["signing_keys"], serde_json::json!([]));
     let verifier = c.get("/v1/whoami", Some(&k.verifier)).json();

@@ -527,6 +527,25 @@ try {
     await shot('verify-valid');
   });
 
+  await step('the Decree 30 form checks, when the service runs them, are a line of their own in the page\'s language', async () => {
+    // The service runs them when asked (check=decree30) or configured; the page only shows them.
+    const asked = (route) => route.continue({ url: `${route.request().url()}?check=decree30` });
+    await page.route('**/v1/verify', asked);
+    await chooseFile('valid.pdf');
+    const line = page.locator('#verify-decree30');
+    await line.waitFor();
+    // The test certificates name neither person nor organisation: not in due form, and said why.
+    assert.match(await line.innerText(), /^Thể thức chữ ký số \(Nghị định 30\/2020\/NĐ-CP\): chưa đúng thể thức — không xác định được/);
+    assert.equal(await line.getAttribute('data-passed'), 'false');
+    assert.equal((await readVerdict()).indication, 'TOTAL-PASSED', 'the ETSI verdict is unchanged');
+    await setLanguage('en');
+    assert.match(await text('#verify-decree30'), /^Signature form \(Decree 30\/2020\/NĐ-CP\): not in due form — cannot tell/);
+    await setLanguage('vi');
+    await page.unroute('**/v1/verify', asked);
+    await chooseFile('valid.pdf');
+    assert.equal(await page.locator('#verify-decree30').count(), 0, 'absent when not run');
+  });
+
   await step('the JSON report downloads as the service sent it', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#verify-download')]);
     assert.equal(download.suggestedFilename(), 'valid.pdf.kyso-report.json');
@@ -1081,6 +1100,33 @@ try {
     await open('#/verify');
     await chooseFile('signed-in-browser.pdf');
     assert.equal((await readVerdict()).indication, 'TOTAL-PASSED');
+  });
+
+  await step('a signer signs an attachment in the Decree 30 layout through the page', async () => {
+    await login(KEYS.signer);
+    await page.click('#nav-sign');
+    await page.waitForSelector('#view-sign:not([hidden])');
+    assert.ok(!(await page.isVisible('#sign-number')), 'the number is asked for attachments only');
+    await page.selectOption('#sign-stamp', 'attachment');
+    assert.ok(await page.isVisible('#sign-number'));
+    assert.ok(!(await page.isVisible('#sign-image')));
+    await page.setInputFiles('#sign-file', path.join(DOCS, 'letter.pdf'));
+    await page.click('#sign-form button[type=submit]');
+    assert.equal(await text('#sign-error'), 'Nhập số và ký hiệu của văn bản chính.');
+    await page.fill('#sign-number', '123/UBND-VP');
+    const [request] = await Promise.all([
+      page.waitForRequest((r) => new URL(r.url()).pathname === '/v1/sign/pdf'),
+      page.click('#sign-form button[type=submit]'),
+    ]);
+    const query = new URL(request.url()).searchParams;
+    assert.equal(query.get('stamp'), 'attachment');
+    assert.equal(query.get('number'), '123/UBND-VP');
+    await page.waitForSelector('#sign-download');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#sign-download')]);
+    const signedPath = path.join(DOCS, 'attachment-signed-in-browser.pdf');
+    fs.copyFileSync(await download.path(), signedPath);
+    assert.equal((await verifyByApi(signedPath)).indication, 'TOTAL-PASSED');
+    await shot('sign-decree30');
   });
 
   await step('no request left this service, and no URL carried a key', async () => {
