@@ -66,9 +66,6 @@ pub struct TrustArgs {
 
 pub fn run(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<u8> {
     let verifier = build_verifier(runtime, &args.trust, None)?;
-    if let Some(source) = &args.batch.batch {
-        return super::batch::run(&verifier, source, &args.batch);
-    }
     let language = match args.lang.as_deref() {
         Some("vi") => Language::Vietnamese,
         Some("en") => Language::English,
@@ -79,6 +76,9 @@ pub fn run(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<u8> {
                 .unwrap_or_default(),
         ),
     };
+    if let Some(source) = &args.batch.batch {
+        return super::batch::run(&verifier, source, &args.batch, language);
+    }
     let detached = read_detached(&args.detached)?;
     let no_anchors = verifier.has_no_trust_anchors();
     let mut reports = Vec::new();
