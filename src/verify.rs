@@ -10,6 +10,7 @@
 
 mod pdf;
 pub mod reason;
+pub mod record;
 pub mod text;
 mod verdict;
 mod xml;

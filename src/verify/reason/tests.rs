@@ -490,8 +490,8 @@ fn every_reason() -> Vec<Reason> {
     reasons
 }
 
-/// The words of `text` that the English-word rule looks at, lower-cased: quoted data (“…”) and
-/// PDF names (`/Annots`) removed; runs of letters; all lower-case or capitalised only (names
+/// The words of `text` that the English-word rule looks at, lower-cased: quoted data (“…”),
+/// PDF names (`/Annots`), dotted identifiers and tokens holding a digit removed; runs of letters; all lower-case or capitalised only (names
 /// and codes such as `PDF`, `SignerInfo`, `DocMDP` are not words).
 pub(crate) fn words(text: &str) -> Vec<String> {
     let mut plain = String::with_capacity(text.len());
@@ -510,6 +510,23 @@ pub(crate) fn words(text: &str) -> Vec<String> {
             }
         }
     }
+    // Dotted identifiers (`adbe.pkcs7.detached`) and anything holding a digit (hex, `SHA256`).
+    let plain: String = plain
+        .split_whitespace()
+        .flat_map(|chunk| {
+            chunk
+                .split(|c: char| !(c.is_alphanumeric() || c == '.'))
+                .map(|token| {
+                    let token = token.trim_matches('.');
+                    if token.contains('.') || token.chars().any(|c| c.is_numeric()) {
+                        ""
+                    } else {
+                        token
+                    }
+                })
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
     plain
         .split(|c: char| !c.is_alphabetic())
         .filter(|w| !w.is_empty())
