@@ -52,11 +52,12 @@ pub(super) fn verify(
         }
     };
     let embedded = Evidence::new();
-    for (n, signature) in result.signatures.iter().enumerate() {
+    for signature in &result.signatures {
+        // Its Id, else its positional path: a name in no language.
         let name = signature
             .id
             .clone()
-            .unwrap_or_else(|| format!("signature {} (line {})", n + 1, signature.line));
+            .unwrap_or_else(|| signature.path.clone());
         let format = match &signature.xades {
             Some(p) if p.level() == xml::xades::Level::BaselineT => "XAdES-B-T",
             Some(_) => "XAdES-B-B",
