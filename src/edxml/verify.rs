@@ -136,7 +136,7 @@ pub(crate) fn verify(verifier: &Verifier, bytes: &[u8], depth: usize) -> Documen
                     && let Some(signer) = &signature.signer
                 {
                     signers.push(SignedBy {
-                        source: format!("{label}, signature {}", signature.name),
+                        source: format!("{label} › {}", signature.name),
                         signer: signer.clone(),
                     });
                 }
@@ -257,12 +257,13 @@ impl Verdict {
     }
 }
 
-/// `cid:209 (qd-123.pdf)`: how reasons name an attachment.
+/// `cid:209 "qd-123.pdf"` (or `@12`, the line, without a content id): how reasons name an
+/// attachment, in no language.
 fn label(attachment: &EncodedAttachment) -> String {
-    let id = attachment.content_id.as_deref().map_or_else(
-        || format!("on line {}", attachment.line),
-        |c| format!("cid:{c}"),
-    );
+    let id = attachment
+        .content_id
+        .as_deref()
+        .map_or_else(|| format!("@{}", attachment.line), |c| format!("cid:{c}"));
     match &attachment.name {
         Some(name) => format!("{id} \"{name}\""),
         None => id,

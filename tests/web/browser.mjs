@@ -600,7 +600,7 @@ try {
     assert.deepEqual(attachments, [{ indication: 'TOTAL-PASSED', signatures: 1 }]);
     const signer = await page.$eval('#verify-result .package-checks tr[data-outcome="match"]',
       (row) => row.innerText);
-    assert.match(signer, /Trần Thị Bình — .*signature Signature1/);
+    assert.match(signer, /Trần Thị Bình — .*› Signature1/);
     await shot('verify-edxml');
   });
 
