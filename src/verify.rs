@@ -10,6 +10,8 @@
 
 pub mod decree30;
 mod pdf;
+pub mod reason;
+pub mod record;
 pub mod text;
 mod verdict;
 mod xml;
@@ -29,6 +31,8 @@ use crate::pki::{
 };
 
 pub use crate::pdf::diff::ModificationLevel;
+pub use reason::Reason;
+use reason::TimestampProblem;
 pub use verdict::{
     ChainLink, Change, Coverage, DocumentReport, Facet, Indication, ScopeElement, SignatureReport,
     SignedScope, Signer, SignerIdentifier, SubIndication, TimeSource, TrustAnchor,
@@ -230,9 +234,7 @@ impl Verifier {
                 let mut report = empty_report("unknown", document_sha256(bytes), self.at);
                 report.indication = Indication::TotalFailed;
                 report.sub_indication = Some(SubIndication::FormatFailure);
-                report
-                    .reasons
-                    .push("neither a PDF nor an XML document".to_owned());
+                report.reasons.push(Reason::NotPdfOrXml);
                 report
             }
         };
@@ -413,9 +415,12 @@ fn signature_timestamp(
     message: &[u8],
     certificates: &[Certificate],
     embedded: &Evidence,
-) -> Result<OffsetDateTime, String> {
-    let token =
-        crate::pki::timestamp::TimestampToken::from_der(token).map_err(|e| e.to_string())?;
+) -> Result<OffsetDateTime, TimestampProblem> {
+    let token = crate::pki::timestamp::TimestampToken::from_der(token).map_err(|e| {
+        TimestampProblem::Unreadable {
+            detail: e.to_string(),
+        }
+    })?;
     let mut intermediates = token.certificates().to_vec();
     intermediates.extend(certificates.iter().cloned());
     let sources = verifier.sources(embedded);
@@ -428,7 +433,7 @@ fn signature_timestamp(
         &sources,
     )
     .map(|verified| verified.gen_time())
-    .map_err(|e| e.to_string())
+    .map_err(TimestampProblem::Invalid)
 }
 
 /// Validates the signer's path and records trust, revocation and chain in the report.
@@ -446,16 +451,11 @@ fn validate_chain(
         Ok(chain) => {
             report.trusted = Facet::Passed;
             if leaf.extensions().key_usage.is_none() {
-                report.warnings.push(
-                    "the signer's certificate has no keyUsage extension: RFC 5280 then puts no restriction on the key, but the certificate does not say it is meant for signatures (set [verify] require_key_usage to refuse such signers)".to_owned(),
-                );
+                report.warnings.push(Reason::NoKeyUsage);
             }
             let statuses = chain.revocation();
             report.revocation = if verifier.revocation == Revocation::DangerouslyOff {
-                report.reasons.push(
-                    "revocation was not checked (turned off): the verdict cannot be TOTAL-PASSED"
-                        .to_owned(),
-                );
+                report.reasons.push(Reason::RevocationOff);
                 Facet::Undetermined
             } else if statuses
                 .iter()
@@ -489,7 +489,7 @@ fn validate_chain(
             } else {
                 Facet::Failed
             };
-            report.fail(sub, format!("certificate path: {e}"));
+            report.fail(sub, Reason::Path(e));
         }
     }
 }
@@ -534,6 +534,20 @@ fn chain_link(
             Some(crate::pki::RevocationStatus::Unknown { reason }) => format!("unknown: {reason}"),
             Some(crate::pki::RevocationStatus::NotChecked) => "not checked".to_owned(),
             None => "not established".to_owned(),
+        },
+        revocation_vi: match status {
+            Some(crate::pki::RevocationStatus::Good {
+                evidence: crate::pki::revocation::EvidenceKind::Crl,
+            }) => "chưa bị thu hồi (theo danh sách thu hồi CRL)".to_owned(),
+            Some(crate::pki::RevocationStatus::Good {
+                evidence: crate::pki::revocation::EvidenceKind::Ocsp,
+            }) => "chưa bị thu hồi (theo phản hồi OCSP)".to_owned(),
+            Some(crate::pki::RevocationStatus::Unknown { .. }) => {
+                "không xác định: không có danh sách thu hồi (CRL) hay phản hồi OCSP dùng được"
+                    .to_owned()
+            }
+            Some(crate::pki::RevocationStatus::NotChecked) => "không cần kiểm tra".to_owned(),
+            None => "chưa xác lập được".to_owned(),
         },
     }
 }

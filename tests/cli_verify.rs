@@ -159,14 +159,29 @@ fn exit_codes_say_valid_invalid_or_error() {
         assert!(text(&out).contains(words), "{args:?}: {}", text(&out));
     }
     // No trust anchor: the document is still checked, and the answer says why no signer is
-    // trusted (issue 15; before, kyso refused to run).
+    // trusted (issue 15; before, kyso refused to run), in the locale's language.
     let out = kyso()
+        .env("LANG", "en_US.UTF-8")
+        .env_remove("LC_ALL")
         .arg("verify")
         .arg(files.path("signed.pdf"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("no trust anchors"), "{}", text(&out));
+    let out = kyso()
+        .env("LANG", "vi_VN.UTF-8")
+        .env_remove("LC_ALL")
+        .arg("verify")
+        .arg(files.path("signed.pdf"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("chưa cấu hình chứng thư gốc tin cậy"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -218,6 +233,94 @@ fn languages_and_warnings_in_plain_words() {
         .output()
         .unwrap();
     assert!(text(&out).contains("INDETERMINATE"), "{}", text(&out));
+}
+
+/// The reasons and change rules read in Vietnamese too, with no English sentence among them;
+/// the English words stay for `--lang en`.
+#[test]
+fn reasons_are_vietnamese_in_vietnamese() {
+    let files = Files::new();
+    let vi = text(&files.verify(&["--lang", "vi"], &["tampered.pdf", "annotated.pdf"]));
+    assert!(
+        vi.contains("dữ liệu được ký đã bị thay đổi: giá trị băm khác với giá trị đã ký"),
+        "{vi}"
+    );
+    assert!(
+        vi.contains("trong phạm vi chữ ký phê duyệt cho phép"),
+        "{vi}"
+    );
+    assert!(vi.contains("chú thích mới"), "{vi}");
+    for english in [
+        "the signed bytes",
+        "as an approval signature permits",
+        "new annotation",
+    ] {
+        assert!(!vi.contains(english), "{english:?} in {vi}");
+    }
+    let en = text(&files.verify(&["--lang", "en"], &["tampered.pdf"]));
+    assert!(
+        en.contains("the signed bytes were changed: their digest differs from the one signed"),
+        "{en}"
+    );
+}
+
+/// `--record-html` writes the printable record of the one document given, beside the words.
+#[test]
+fn the_record_of_one_document_is_written_as_html() {
+    let files = Files::new();
+    let record = files.path("record.html");
+    let out = files.verify(
+        &["--record-html", record.to_str().unwrap()],
+        &["tampered.pdf"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let page = std::fs::read_to_string(&record).unwrap();
+    let sha = hex::encode(
+        kyso::signer::DigestAlgorithm::Sha256
+            .digest(&std::fs::read(files.path("tampered.pdf")).unwrap()),
+    );
+    for expected in [
+        "BIÊN BẢN KIỂM TRA CHỮ KÝ SỐ",
+        "tampered.pdf",
+        sha.as_str(),
+        "Nguyễn Thị Kiểm",
+        "HASH_FAILURE",
+        "dữ liệu được ký đã bị thay đổi",
+        "the signed bytes were changed",
+        "Thời điểm kiểm tra",
+    ] {
+        assert!(page.contains(expected), "{expected:?} missing");
+    }
+    // The same record as PDF, printed by the machine's Chromium: its text is the record's.
+    let pdf = files.path("record.pdf");
+    let out = files.verify(&["--record-pdf", pdf.to_str().unwrap()], &["tampered.pdf"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let printed = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&printed.stdout);
+    assert!(printed.contains("BIÊN BẢN KIỂM TRA CHỮ KÝ SỐ"), "{printed}");
+    assert!(printed.contains("HASH_FAILURE"), "{printed}");
+    // A browser that is not there is an error that says what to do.
+    let out = files.verify(
+        &[
+            "--record-pdf",
+            pdf.to_str().unwrap(),
+            "--record-browser",
+            "/nonexistent/chromium",
+        ],
+        &["tampered.pdf"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--record-html"), "{}", text(&out));
+    // One record is of one document.
+    let out = files.verify(
+        &["--record-html", record.to_str().unwrap()],
+        &["tampered.pdf", "signed.pdf"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
 
 #[test]

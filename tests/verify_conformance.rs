@@ -393,7 +393,9 @@ fn certified_and_locked_dss_files_reject_later_changes() {
     let sig = &report.signatures[0];
     assert_eq!(sig.changes_permitted, Facet::Failed, "{sig:#?}");
     assert!(
-        sig.reasons.iter().any(|r| r.contains("DocMDP P=1")),
+        sig.reasons
+            .iter()
+            .any(|r| r.to_string().contains("DocMDP P=1")),
         "{:#?}",
         sig.reasons
     );
@@ -593,7 +595,7 @@ fn compare_policies(suite: &str, file: &str, legacy: &DocumentReport, default: &
         println!(
             "    default policy stricter for {}: {} (legacy: {}/{})",
             d.name,
-            d.reasons.first().map(String::as_str).unwrap_or(""),
+            d.reasons.first().map(|r| r.to_string()).unwrap_or_default(),
             l.indication.as_str(),
             l.sub_indication.map_or("-", |s| s.as_str())
         );
@@ -607,7 +609,7 @@ fn compare_policies(suite: &str, file: &str, legacy: &DocumentReport, default: &
                 || d.reasons
                     .iter()
                     .chain(&d.warnings)
-                    .any(|r| r.contains("SHA-1")),
+                    .any(|r| r.to_string().contains("SHA-1")),
             "{suite}/{file}: {} differs between policies for a reason other than the algorithm: {:#?}",
             d.name,
             d.reasons

@@ -106,6 +106,86 @@ fn the_pages_in_headless_chromium() {
     }
 }
 
+/// The verify page in Vietnamese shows no English word for any document of the shared
+/// conformance set (PAdES and XAdES fixtures, certified-document attacks: reasons, notes, rule
+/// names, revocation, formats): `tests/web/words.mjs` states the rule. No trust anchor is
+/// configured, so every chain fails and the page says why in Vietnamese too.
+#[test]
+fn the_vietnamese_verify_page_has_no_english_word() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let chromium = chromium();
+    let node = tool("node", "apt-get install -y nodejs npm");
+    playwright(root);
+
+    let conformance = crate::support::conformance_dir();
+    let mut files = Vec::new();
+    for suite in ["dss-pades", "pdf-certification-attacks", "dss-xades"] {
+        documents(&conformance.join(suite), &mut files);
+    }
+    files.sort();
+    assert!(
+        files.len() >= 60,
+        "only {} conformance documents under {}",
+        files.len(),
+        conformance.display()
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kyso.toml");
+    std::fs::write(&config, "[verify]\nrevocation = \"offline\"\n").unwrap();
+    let ledger = dir.path().join("ledger.sqlite");
+    let key = {
+        let mut store = SqliteStore::open(&ledger, Durability::Normal).unwrap();
+        api_key(&mut store, Role::Verifier, &["*"], "web words test")
+    };
+    let key_file = dir.path().join("key");
+    write_private(&key_file, &key);
+    let list = dir.path().join("files.txt");
+    let listed: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    std::fs::write(&list, listed.join("\n")).unwrap();
+    let log = dir.path().join("service.log");
+    let service = Service::start(&config, &ledger, &log);
+
+    let mut run = Command::new(&node)
+        .arg(root.join("tests/web/words.mjs"))
+        .current_dir(root.join("tests/web"))
+        .env("KYSO_WEB_URL", &service.url)
+        .env("KYSO_WEB_KEY", &key_file)
+        .env("KYSO_WEB_FILES", &list)
+        .env("KYSO_WEB_ARTEFACTS", artefacts_dir())
+        .env("KYSO_WEB_CHROMIUM", &chromium)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start node");
+    let (status, stdout, stderr) = wait(&mut run, BROWSER_TIME_LIMIT);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "the Vietnamese verify page shows English words (see above)"
+    );
+    assert!(
+        stdout.contains(&format!("{} documents", files.len())),
+        "{stdout}"
+    );
+}
+
+/// Every PDF and XML file under `dir`, recursively.
+fn documents(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            documents(&path, out);
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("pdf") || e.eq_ignore_ascii_case("xml"))
+        {
+            out.push(path);
+        }
+    }
+}
+
 /// (route, status) of each `request` line in the service's JSON log.
 fn logged_requests(log: &str) -> std::collections::BTreeSet<(String, u64)> {
     log.lines()
@@ -395,11 +475,19 @@ fn playwright(root: &Path) {
 
 /// `target/test-artefacts/web/`, emptied of earlier screenshots.
 fn artefacts() -> PathBuf {
+    let dir = artefacts_dir();
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `target/test-artefacts/web/`, made if missing (not emptied: the other browser test may be
+/// writing there).
+fn artefacts_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .expect("CARGO_TARGET_TMPDIR is target/tmp")
         .join("test-artefacts/web");
-    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

@@ -134,7 +134,7 @@ pub fn document() -> Value {
                         "detached": {"type": "array", "items": {"type": "string", "format": "binary"}}
                     }}}
                 }},
-                "responses": merge(json!({"200": {"description": "The report", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DocumentReport"}}}}}),
+                "responses": merge(json!({"200": {"description": "The report; with `Accept: text/html`, the printable verification record (biên bản kiểm tra: document SHA-256, signers and their identifiers, signing time and its source, integrity, chain and anchor, revocation, reasons in Vietnamese and English, the time of the check and kyso's version)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DocumentReport"}}, "text/html": {"schema": {"type": "string"}}}}}),
                     problems(&["400", "401", "403", "413", "500", "503"]))
             }},
             "/v1/verify/batch": {"post": {

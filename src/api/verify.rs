@@ -1,4 +1,5 @@
-//! `POST /v1/verify` (one document → its JSON report) and `POST /v1/verify/batch` (many
+//! `POST /v1/verify` (one document → its JSON report, or with `Accept: text/html` its printable
+//! verification record, [`crate::verify::record`]) and `POST /v1/verify/batch` (many
 //! documents as `multipart/form-data` parts or one `application/zip` → one JSON line per
 //! document, streamed as each is verified, then a summary line).
 //!
@@ -102,6 +103,7 @@ async fn verify_one(
             });
         }
     };
+    let as_record = wants_record(request.headers());
     let admitted = state.verify_queue.admit(&state.metrics)?;
     let (document, detached) = read_single(&state, request).await?;
     let verifier = state.verifier.get();
@@ -151,7 +153,24 @@ async fn verify_one(
         .await
         .map_err(|_| ApiError::ShuttingDown)?
         .map_err(store_error)?;
+    if as_record {
+        let page = crate::verify::record::html(&report, &Default::default());
+        return Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response());
+    }
     Ok(Json(report).into_response())
+}
+
+/// Whether the caller asked for the printable record (`Accept: text/html`) rather than the JSON
+/// report: the same verification, shown as a page to print or save as PDF.
+fn wants_record(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| {
+            accept
+                .split(',')
+                .any(|t| t.split(';').next().unwrap_or("").trim() == "text/html")
+        })
 }
 
 fn ledger_indication(report: &DocumentReport) -> ledger::Indication {

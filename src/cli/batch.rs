@@ -19,6 +19,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kyso::batch::audit::{Attribution, Auditor, DocumentId, UnitFrom, UnitMap};
 use kyso::batch::snapshot::Snapshot;
 use kyso::batch::{Batch, Item, Source, Summary};
+use kyso::verify::text::Language;
 use kyso::verify::{Revocation, Verifier};
 
 use super::verify::{EXIT_INVALID, TrustArgs, build_verifier};
@@ -91,7 +92,12 @@ pub struct SnapshotArgs {
 }
 
 /// Runs a batch with an already built verifier.
-pub fn run(verifier: &Verifier, source: &str, args: &BatchArgs) -> anyhow::Result<u8> {
+pub fn run(
+    verifier: &Verifier,
+    source: &str,
+    args: &BatchArgs,
+    language: Language,
+) -> anyhow::Result<u8> {
     let source = Source::parse(source);
     let jobs = jobs(args.jobs);
     // Checked before any work, so that a wrong option costs nothing.
@@ -150,7 +156,7 @@ pub fn run(verifier: &Verifier, source: &str, args: &BatchArgs) -> anyhow::Resul
             }
         }
         if !item.passed() && !json_to_stdout {
-            bar.suspend(|| println!("{}", failure_line(&item)));
+            bar.suspend(|| println!("{}", failure_line(&item, language)));
         }
         if let Some(auditor) = auditor.as_mut()
             && let Err(e) = auditor.add(&item)
@@ -304,7 +310,7 @@ fn progress_bar() -> ProgressBar {
 }
 
 /// `INDICATION/SUB  name: first reason` for a document that did not pass.
-fn failure_line(item: &Item) -> String {
+fn failure_line(item: &Item, language: Language) -> String {
     use kyso::verify::text::shown;
     match item.report() {
         Some(report) => {
@@ -312,15 +318,15 @@ fn failure_line(item: &Item) -> String {
                 .reasons
                 .first()
                 .or_else(|| report.signatures.iter().find_map(|s| s.reasons.first()))
-                .map(String::as_str)
-                .unwrap_or("");
+                .map(|r| r.text(language))
+                .unwrap_or_default();
             // Entry names (a zip's) and reasons come from the documents: escaped for the
             // terminal like every document string (`text::shown`).
             format!(
                 "{}  {}: {}",
                 kyso::batch::verdict_key(report),
                 shown(&item.name),
-                shown(reason)
+                shown(&reason)
             )
         }
         None => match &item.outcome {

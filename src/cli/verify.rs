@@ -44,6 +44,18 @@ pub struct VerifyArgs {
     /// decree30 in kyso.toml.
     #[arg(long, value_enum, value_name = "CHECK", conflicts_with = "batch")]
     check: Vec<Check>,
+    /// Also write the printable verification record (biên bản kiểm tra, HTML: Vietnamese
+    /// with English) of the one document given to OUT; print it or save it as PDF from a
+    /// browser.
+    #[arg(long, value_name = "OUT", conflicts_with = "batch")]
+    record_html: Option<PathBuf>,
+    /// Also write the record as PDF to OUT, printed by a Chromium already on the machine
+    /// (`--record-browser`); kyso does not ship a browser.
+    #[arg(long, value_name = "OUT", conflicts_with = "batch")]
+    record_pdf: Option<PathBuf>,
+    /// The headless browser that prints `--record-pdf` (default: chromium on PATH).
+    #[arg(long, value_name = "PROGRAM", default_value = "chromium")]
+    record_browser: PathBuf,
     #[command(flatten)]
     pub(super) batch: super::batch::BatchArgs,
 }
@@ -83,9 +95,6 @@ pub struct TrustArgs {
 
 pub fn run(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<u8> {
     let verifier = build_verifier(runtime, &args.trust, None)?;
-    if let Some(source) = &args.batch.batch {
-        return super::batch::run(&verifier, source, &args.batch);
-    }
     let language = match args.lang.as_deref() {
         Some("vi") => Language::Vietnamese,
         Some("en") => Language::English,
@@ -96,6 +105,14 @@ pub fn run(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<u8> {
                 .unwrap_or_default(),
         ),
     };
+    if let Some(source) = &args.batch.batch {
+        return super::batch::run(&verifier, source, &args.batch, language);
+    }
+    if (args.record_html.is_some() || args.record_pdf.is_some()) && args.files.len() != 1 {
+        bail!(
+            "--record-html and --record-pdf write the record of one document: give exactly one file"
+        );
+    }
     let detached = read_detached(&args.detached)?;
     let decree30 = args.check.contains(&Check::Decree30) || runtime.config.verify.decree30_checks();
     let no_anchors = verifier.has_no_trust_anchors();
@@ -116,6 +133,22 @@ pub fn run(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<u8> {
         }
         if decree30 {
             report.check_decree30();
+        }
+        if args.record_html.is_some() || args.record_pdf.is_some() {
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+            let page = kyso::verify::record::html(
+                &report,
+                &kyso::verify::record::RecordFacts {
+                    file_name: name.as_deref(),
+                },
+            );
+            if let Some(out) = &args.record_html {
+                std::fs::write(out, &page)
+                    .with_context(|| format!("writing the record to {}", out.display()))?;
+            }
+            if let Some(out) = &args.record_pdf {
+                print_pdf(&page, out, &args.record_browser)?;
+            }
         }
         if !report.all_passed() && code == EXIT_OK {
             code = EXIT_INVALID;
@@ -142,7 +175,13 @@ pub fn run(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<u8> {
     }
     if no_anchors {
         eprintln!(
-            "kyso: no trust anchors are configured, so no signer can be trusted (NO_CERTIFICATE_CHAIN_FOUND): pass --trust ROOT.pem, or set [verify] profile = \"vn\" or [verify] trust in kyso.toml; integrity, signature values and changes after signing were checked"
+            "{}",
+            match language {
+                Language::Vietnamese =>
+                    "kyso: chưa cấu hình chứng thư gốc tin cậy nên không người ký nào được tin cậy (NO_CERTIFICATE_CHAIN_FOUND): dùng --trust ROOT.pem hoặc đặt [verify] profile = \"vn\" hay [verify] trust trong kyso.toml; tính toàn vẹn, giá trị chữ ký và các thay đổi sau khi ký đã được kiểm tra",
+                Language::English =>
+                    "kyso: no trust anchors are configured, so no signer can be trusted (NO_CERTIFICATE_CHAIN_FOUND): pass --trust ROOT.pem, or set [verify] profile = \"vn\" or [verify] trust in kyso.toml; integrity, signature values and changes after signing were checked",
+            }
         );
     }
     if args.json {
@@ -153,6 +192,56 @@ pub fn run(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<u8> {
         println!("{out}");
     }
     Ok(code)
+}
+
+/// Prints the record page to a PDF with a headless Chromium: the page is kyso's own (escaped
+/// text, inline style, no script, nothing loaded), written to a fresh private folder beside the
+/// output and removed afterwards.
+fn print_pdf(page: &str, out: &Path, browser: &Path) -> anyhow::Result<()> {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let work = parent.join(format!(".kyso-record-{}", std::process::id()));
+    std::fs::create_dir(&work)
+        .with_context(|| format!("making a working folder {}", work.display()))?;
+    let printed = (|| {
+        let html = work.join("record.html");
+        std::fs::write(&html, page).with_context(|| format!("writing {}", html.display()))?;
+        let html = std::fs::canonicalize(&html)?;
+        let target = std::path::absolute(out)?;
+        let status = std::process::Command::new(browser)
+            .args([
+                "--headless",
+                "--disable-gpu",
+                "--no-sandbox",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--no-pdf-header-footer",
+            ])
+            .arg(format!("--user-data-dir={}", std::path::absolute(&work)?.display()))
+            .arg(format!("--print-to-pdf={}", target.display()))
+            .arg(format!("file://{}", html.display()))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .with_context(|| {
+                format!(
+                    "running {} to print the record (install chromium, or name another browser with --record-browser, or use --record-html and print it)",
+                    browser.display()
+                )
+            })?;
+        if !status.success() || !target.exists() {
+            bail!(
+                "{} did not print the record to {} ({status})",
+                browser.display(),
+                target.display()
+            );
+        }
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&work);
+    printed
 }
 
 /// The verifier the options describe; `force` overrides the revocation mode (the snapshot

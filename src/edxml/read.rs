@@ -22,6 +22,7 @@ use roxmltree::Node;
 
 use super::header::{Header, child, children, text_of};
 use super::{Error, KNOWN_PREFIXES, NAMESPACE};
+use crate::verify::Reason;
 use crate::xml::dsig::DSIG_NS;
 use crate::xml::{Limits, parse};
 
@@ -109,7 +110,7 @@ pub struct Package {
     /// documentation).
     libxml2_text: Option<String>,
     /// What kyso changed to read the package, in words (one line per repair).
-    pub repairs: Vec<String>,
+    pub repairs: Vec<Reason>,
     pub header: Header,
     pub manifest: Vec<ManifestEntry>,
     pub attachments: Vec<EncodedAttachment>,
@@ -180,13 +181,14 @@ impl Package {
         }
         let (text, declared) =
             parse::declare_missing_prefixes(&decoded.text, KNOWN_PREFIXES, &limits)?;
-        let mut repairs: Vec<String> = declared
+        let mut repairs: Vec<Reason> = declared
             .iter()
-            .map(|d| {
-                format!(
-                    "the package is not namespace-well-formed: the prefix {}: is used without a namespace declaration (first at line {}, column {}, on {} element(s)); kyso read it as {} for the package's structure and, as libxml2 does in recovery, as part of a plain name for its signatures",
-                    d.prefix, d.line, d.column, d.elements, d.namespace
-                )
+            .map(|d| Reason::PrefixUndeclared {
+                prefix: d.prefix.to_string(),
+                line: d.line,
+                column: d.column,
+                elements: d.elements,
+                namespace: d.namespace.to_string(),
             })
             .collect();
         let (text, lines) = qualify_signatures(text.into_owned(), &limits)?;
@@ -197,14 +199,9 @@ impl Package {
             Some(qualify_signatures(as_libxml2.into_owned(), &limits)?.0)
         };
         if !lines.is_empty() {
-            repairs.push(format!(
-                "the Signature element on line(s) {} has no namespace of its own and so is in the QCVN 102:2016 namespace, not XMLDSig's: kyso read it as an XMLDSig signature",
-                lines
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            repairs.push(Reason::SignatureNamespace {
+                lines: lines.clone(),
+            });
         }
         let (header, manifest, attachments, signed) = {
             let doc = parse::parse(&text, &limits)?;

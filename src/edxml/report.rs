@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::header::Header;
-use crate::verify::{DocumentReport, Indication, SubIndication};
+use crate::verify::{DocumentReport, Indication, Reason, SubIndication};
 
 /// The package part of a document report.
 #[derive(Clone, Debug, Serialize)]
@@ -15,7 +15,7 @@ pub struct PackageReport {
     pub header: Header,
     /// Facts that do not change the verdict: what kyso repaired to read the package,
     /// attachments no signature covers.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Reason>,
     pub attachments: Vec<AttachmentReport>,
     /// The header compared with what the attachments' signatures signed.
     pub checks: Vec<HeaderCheck>,
@@ -49,7 +49,7 @@ pub struct AttachmentReport {
     pub indication: Option<Indication>,
     #[serde(rename = "subindication")]
     pub sub_indication: Option<SubIndication>,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Reason>,
     /// The attachment's own report, as `kyso verify` gives it for the file alone.
     pub report: Option<Box<DocumentReport>>,
 }

@@ -32,7 +32,10 @@ use super::attachment::{self, Compression, Kind, Limits};
 use super::check::{self, SignedBy, SignedText};
 use super::report::{AttachmentReport, AttachmentStatus, CheckOutcome, PackageReport};
 use super::{EncodedAttachment, Package};
-use crate::verify::{DocumentReport, Facet, Indication, SignatureReport, SubIndication, Verifier};
+use crate::verify::reason::PackagePart;
+use crate::verify::{
+    DocumentReport, Facet, Indication, Reason, SignatureReport, SubIndication, Verifier,
+};
 
 /// Verifies a package at nesting `depth` (0: the file itself).
 pub(crate) fn verify(verifier: &Verifier, bytes: &[u8], depth: usize) -> DocumentReport {
@@ -53,9 +56,9 @@ pub(crate) fn verify(verifier: &Verifier, bytes: &[u8], depth: usize) -> Documen
         Err(e) => {
             report.indication = Indication::TotalFailed;
             report.sub_indication = Some(SubIndication::FormatFailure);
-            report
-                .reasons
-                .push(format!("the edXML package cannot be read: {e}"));
+            report.reasons.push(Reason::PackageUnreadable {
+                detail: e.to_string(),
+            });
             return report;
         }
     };
@@ -71,17 +74,15 @@ pub(crate) fn verify(verifier: &Verifier, bytes: &[u8], depth: usize) -> Documen
                 verdict.add(
                     envelope.indication,
                     envelope.sub_indication,
-                    format!("envelope signature: {reason}"),
+                    Reason::EnvelopeRefused(Box::new(reason.clone())),
                 );
             }
         }
         for mut signature in envelope.signatures {
             if !package.repairs.is_empty() {
-                signature.warnings.push(
-                    "the package is not namespace-well-formed (see the package warnings): this signature was checked over the package as libxml2 reads it in recovery, which is what producers on libxml2 sign; a strictly namespace-aware verifier cannot read it at all".to_owned(),
-                );
+                signature.warnings.push(Reason::PackageNotWellFormed);
             }
-            verdict.signature(&signature, "envelope signature");
+            verdict.signature(&signature);
             report.signatures.push(signature);
         }
     }
@@ -95,35 +96,34 @@ pub(crate) fn verify(verifier: &Verifier, bytes: &[u8], depth: usize) -> Documen
         verdict.add(
             Indication::Indeterminate,
             Some(SubIndication::SignedDataNotFound),
-            format!(
-                "the package carries {} attachments; kyso verifies at most {}",
-                package.attachments.len(),
-                limits.max_attachments
-            ),
+            Reason::PackageTooManyAttachments {
+                count: package.attachments.len(),
+                limit: limits.max_attachments,
+            },
         );
     }
     for encoded in package.attachments.iter().take(limits.max_attachments) {
         let label = label(encoded);
         let (out, content) = attachment(verifier, &package, encoded, &limits, &mut spent, depth);
         if let Some(indication) = out.indication {
-            let first = out
-                .reasons
-                .first()
-                .cloned()
-                .or_else(|| {
-                    out.report.as_ref().and_then(|r| {
-                        r.reasons
-                            .first()
-                            .or_else(|| r.signatures.iter().find_map(|s| s.reasons.first()))
-                            .cloned()
-                    })
+            let first = out.reasons.first().cloned().or_else(|| {
+                out.report.as_ref().and_then(|r| {
+                    r.reasons
+                        .first()
+                        .or_else(|| r.signatures.iter().find_map(|s| s.reasons.first()))
+                        .cloned()
                 })
-                .unwrap_or_default();
+            });
             if indication != Indication::TotalPassed {
                 verdict.add(
                     indication,
                     out.sub_indication,
-                    format!("attachment {label}: {} — {first}", indication.as_str()),
+                    Reason::PackageSignature {
+                        what: PackagePart::Attachment,
+                        name: label.clone(),
+                        indication: indication.as_str(),
+                        first: first.map(Box::new),
+                    },
                 );
             }
         }
@@ -137,7 +137,7 @@ pub(crate) fn verify(verifier: &Verifier, bytes: &[u8], depth: usize) -> Documen
                     && let Some(signer) = &signature.signer
                 {
                     signers.push(SignedBy {
-                        source: format!("{label}, signature {}", signature.name),
+                        source: format!("{label} › {}", signature.name),
                         signer: signer.clone(),
                     });
                 }
@@ -146,15 +146,12 @@ pub(crate) fn verify(verifier: &Verifier, bytes: &[u8], depth: usize) -> Documen
         if out.status == AttachmentStatus::NotCheckable {
             let covered = !report.signatures.is_empty()
                 && report.signatures.iter().all(|s| s.intact == Facet::Passed);
-            let kind = out.content_type.as_deref().unwrap_or("a file");
+            let kind = out.content_type.clone().unwrap_or_else(|| "?".to_owned());
+            let label = label.clone();
             warnings.push(if covered {
-                format!(
-                    "attachment {label} ({kind}) has no signature of its own to check; the envelope signature covers it"
-                )
+                Reason::AttachmentCoveredByEnvelope { label, kind }
             } else {
-                format!(
-                    "attachment {label} ({kind}) has no signature of its own to check, and no intact envelope signature covers it"
-                )
+                Reason::AttachmentUncovered { label, kind }
             });
         }
         attachments.push(out);
@@ -172,13 +169,12 @@ pub(crate) fn verify(verifier: &Verifier, bytes: &[u8], depth: usize) -> Documen
         verdict.add(
             Indication::Indeterminate,
             Some(SubIndication::SigConstraintsFailure),
-            format!(
-                "the header's {} is {:?}, but {} says {:?}",
-                check.field,
-                check.header,
-                check.source.as_deref().unwrap_or("the attachment"),
-                check.found.as_deref().unwrap_or("")
-            ),
+            Reason::HeaderMismatch {
+                field: check.field,
+                header: check.header.clone(),
+                source: check.source.clone(),
+                found: check.found.clone(),
+            },
         );
     }
 
@@ -186,7 +182,7 @@ pub(crate) fn verify(verifier: &Verifier, bytes: &[u8], depth: usize) -> Documen
         verdict.add(
             Indication::Indeterminate,
             Some(SubIndication::SignedDataNotFound),
-            "the package carries no attachment".to_owned(),
+            Reason::PackageNoAttachment,
         );
     }
     let anything_signed = !report.signatures.is_empty()
@@ -198,8 +194,7 @@ pub(crate) fn verify(verifier: &Verifier, bytes: &[u8], depth: usize) -> Documen
         verdict.add(
             Indication::Indeterminate,
             Some(SubIndication::SignedDataNotFound),
-            "the package carries no signature: neither the envelope nor any attachment is signed"
-                .to_owned(),
+            Reason::PackageUnsigned,
         );
     }
     report.indication = verdict.indication;
@@ -218,7 +213,7 @@ pub(crate) fn verify(verifier: &Verifier, bytes: &[u8], depth: usize) -> Documen
 struct Verdict {
     indication: Indication,
     sub_indication: Option<SubIndication>,
-    reasons: Vec<String>,
+    reasons: Vec<Reason>,
 }
 
 impl Default for Verdict {
@@ -232,7 +227,7 @@ impl Default for Verdict {
 }
 
 impl Verdict {
-    fn add(&mut self, indication: Indication, sub: Option<SubIndication>, reason: String) {
+    fn add(&mut self, indication: Indication, sub: Option<SubIndication>, reason: Reason) {
         let rank = |i: Indication| match i {
             Indication::TotalPassed => 0,
             Indication::Indeterminate => 1,
@@ -247,28 +242,29 @@ impl Verdict {
         }
     }
 
-    fn signature(&mut self, signature: &SignatureReport, what: &str) {
+    fn signature(&mut self, signature: &SignatureReport) {
         if signature.indication != Indication::TotalPassed {
-            let first = signature.reasons.first().map(String::as_str).unwrap_or("");
             self.add(
                 signature.indication,
                 signature.sub_indication,
-                format!(
-                    "{what} {}: {} — {first}",
-                    signature.name,
-                    signature.indication.as_str()
-                ),
+                Reason::PackageSignature {
+                    what: PackagePart::Envelope,
+                    name: signature.name.clone(),
+                    indication: signature.indication.as_str(),
+                    first: signature.reasons.first().cloned().map(Box::new),
+                },
             );
         }
     }
 }
 
-/// `cid:209 (qd-123.pdf)`: how reasons name an attachment.
+/// `cid:209 "qd-123.pdf"` (or `@12`, the line, without a content id): how reasons name an
+/// attachment, in no language.
 fn label(attachment: &EncodedAttachment) -> String {
-    let id = attachment.content_id.as_deref().map_or_else(
-        || format!("on line {}", attachment.line),
-        |c| format!("cid:{c}"),
-    );
+    let id = attachment
+        .content_id
+        .as_deref()
+        .map_or_else(|| format!("@{}", attachment.line), |c| format!("cid:{c}"));
     match &attachment.name {
         Some(name) => format!("{id} \"{name}\""),
         None => id,
@@ -314,8 +310,9 @@ fn attachment(
             };
             out.indication = Some(indication);
             out.sub_indication = Some(sub);
-            out.reasons
-                .push(format!("the attachment cannot be read: {e}"));
+            out.reasons.push(Reason::AttachmentUnreadable {
+                detail: e.to_string(),
+            });
             return (out, None);
         }
     };
@@ -337,10 +334,9 @@ fn attachment(
         Kind::Edxml if depth >= limits.max_nesting => {
             out.indication = Some(Indication::Indeterminate);
             out.sub_indication = Some(SubIndication::SignedDataNotFound);
-            out.reasons.push(format!(
-                "a package inside a package inside a package: kyso verifies {} level(s) of nesting",
-                limits.max_nesting
-            ));
+            out.reasons.push(Reason::PackageNestingLimit {
+                limit: limits.max_nesting,
+            });
             return (out, Some(decoded.bytes));
         }
         Kind::Edxml => verify(verifier, &decoded.bytes, depth + 1),
@@ -356,7 +352,7 @@ fn attachment(
 /// Manifest entries without an attachment, attachments the manifest does not list, and content
 /// ids carried twice: each a finding.
 fn manifest_findings(package: &Package, verdict: &mut Verdict) {
-    let constraint = |verdict: &mut Verdict, reason: String| {
+    let constraint = |verdict: &mut Verdict, reason: Reason| {
         verdict.add(
             Indication::Indeterminate,
             Some(SubIndication::SigConstraintsFailure),
@@ -370,12 +366,7 @@ fn manifest_findings(package: &Package, verdict: &mut Verdict) {
         .collect();
     for (n, id) in ids.iter().enumerate() {
         if ids[..n].contains(id) {
-            constraint(
-                verdict,
-                format!(
-                    "two attachments carry the content id cid:{id}: which one the manifest means is ambiguous"
-                ),
-            );
+            constraint(verdict, Reason::DuplicateContentId { id: id.to_string() });
         }
     }
     // A package without a manifest (some producers leave it out) lists nothing to compare.
@@ -393,14 +384,10 @@ fn manifest_findings(package: &Package, verdict: &mut Verdict) {
         {
             constraint(
                 verdict,
-                format!(
-                    "the manifest lists cid:{id}{}, which the package does not carry",
-                    entry
-                        .name
-                        .as_deref()
-                        .map(|n| format!(" \"{n}\""))
-                        .unwrap_or_default()
-                ),
+                Reason::ManifestEntryMissing {
+                    id: id.to_string(),
+                    name: entry.name.clone(),
+                },
             );
         }
     }
@@ -412,10 +399,9 @@ fn manifest_findings(package: &Package, verdict: &mut Verdict) {
         {
             constraint(
                 verdict,
-                format!(
-                    "attachment {} is not listed in the manifest",
-                    label(attachment)
-                ),
+                Reason::AttachmentNotInManifest {
+                    label: label(attachment),
+                },
             );
         }
     }

@@ -77,6 +77,8 @@ pub struct ObjectChange {
     /// objects, in the final document otherwise).
     pub page: Option<usize>,
     pub rule: &'static str,
+    /// The rule's name in Vietnamese.
+    pub rule_vi: &'static str,
     pub level: ModificationLevel,
 }
 
@@ -148,6 +150,8 @@ impl Analysis {
 /// A named rule: explains some changed objects at a level.
 pub struct DiffRule {
     pub name: &'static str,
+    /// The same name in Vietnamese, for the clerks' report.
+    pub name_vi: &'static str,
     pub level: ModificationLevel,
     explains: fn(&Context<'_, '_>, ObjectId, ChangeKind) -> bool,
 }
@@ -205,16 +209,19 @@ pub struct DiffRule {
 pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     DiffRule {
         name: "object written after signing outside the cross-reference data",
+        name_vi: "đối tượng được ghi sau khi ký nằm ngoài bảng tham chiếu chéo",
         level: ModificationLevel::Other,
         explains: |cx, id, _| cx.strays.contains(&id),
     },
     DiffRule {
         name: "object cannot be read",
+        name_vi: "không đọc được đối tượng",
         level: ModificationLevel::Other,
         explains: |cx, id, _| cx.unreadable.contains(&id),
     },
     DiffRule {
         name: "object swapped for bytes hidden in the signed revision",
+        name_vi: "đối tượng bị tráo bằng dữ liệu giấu sẵn trong phiên bản đã ký",
         level: ModificationLevel::Other,
         explains: |cx, id, kind| {
             kind != ChangeKind::Deleted && cx.is_relocated_into_signed_bytes(id)
@@ -222,6 +229,7 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "signature dictionary rewritten",
+        name_vi: "từ điển chữ ký bị ghi lại",
         level: ModificationLevel::Other,
         explains: |cx, id, kind| {
             kind != ChangeKind::Added && cx.before_object(id).is_some_and(is_signature_value)
@@ -229,6 +237,7 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "object filled in behind a reference made before signing",
+        name_vi: "đối tượng được điền vào sau một tham chiếu có từ trước khi ký",
         level: ModificationLevel::Other,
         explains: |cx, id, kind| {
             kind == ChangeKind::Added && cx.before_graph.referrers.contains_key(&id)
@@ -236,26 +245,31 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "page tree changed (pages added, removed or reordered)",
+        name_vi: "cây trang bị thay đổi (thêm, xóa hoặc đổi thứ tự trang)",
         level: ModificationLevel::Other,
         explains: |cx, id, kind| cx.is_page_tree_change(id, kind),
     },
     DiffRule {
         name: "document catalog replaced",
+        name_vi: "danh mục gốc của tài liệu bị thay thế",
         level: ModificationLevel::Other,
         explains: |cx, id, kind| kind == ChangeKind::Added && id == cx.catalog_after,
     },
     DiffRule {
         name: "document security store",
+        name_vi: "kho dữ liệu kiểm tra (DSS)",
         level: ModificationLevel::LongTermValidation,
         explains: |cx, id, kind| kind != ChangeKind::Deleted && cx.is_dss_object(id),
     },
     DiffRule {
         name: "document timestamp",
+        name_vi: "dấu thời gian tài liệu",
         level: ModificationLevel::LongTermValidation,
         explains: |cx, id, kind| kind == ChangeKind::Added && cx.is_new_timestamp_object(id),
     },
     DiffRule {
         name: "document information",
+        name_vi: "thông tin tài liệu",
         level: ModificationLevel::LongTermValidation,
         explains: |cx, id, kind| {
             kind != ChangeKind::Deleted
@@ -265,11 +279,13 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "XMP metadata",
+        name_vi: "siêu dữ liệu XMP",
         level: ModificationLevel::LongTermValidation,
         explains: |cx, id, kind| kind != ChangeKind::Deleted && cx.is_metadata_stream(id, kind),
     },
     DiffRule {
         name: "catalog: security store, metadata and extensions",
+        name_vi: "danh mục gốc: kho dữ liệu kiểm tra, siêu dữ liệu và phần mở rộng",
         level: ModificationLevel::LongTermValidation,
         explains: |cx, id, kind| {
             cx.catalog_change(id, kind)
@@ -278,6 +294,7 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "catalog: signature form",
+        name_vi: "danh mục gốc: biểu mẫu chữ ký",
         level: ModificationLevel::Signatures,
         explains: |cx, id, kind| {
             cx.catalog_change(id, kind)
@@ -286,6 +303,7 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "catalog: form appearance settings",
+        name_vi: "danh mục gốc: thiết lập hiển thị biểu mẫu",
         level: ModificationLevel::FormFilling,
         explains: |cx, id, kind| {
             cx.catalog_change(id, kind)
@@ -294,6 +312,7 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "catalog: annotation appearance names",
+        name_vi: "danh mục gốc: tên hình hiển thị của chú thích",
         level: ModificationLevel::Annotations,
         explains: |cx, id, kind| {
             cx.catalog_change(id, kind)
@@ -302,11 +321,13 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "names: annotation appearance names",
+        name_vi: "bảng tên: tên hình hiển thị của chú thích",
         level: ModificationLevel::Annotations,
         explains: |cx, id, kind| cx.is_names_appearance_change(id, kind),
     },
     DiffRule {
         name: "new signature value",
+        name_vi: "giá trị chữ ký mới",
         level: ModificationLevel::Signatures,
         explains: |cx, id, kind| {
             kind == ChangeKind::Added && cx.after_object(id).is_some_and(is_signature_value)
@@ -314,21 +335,25 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "new signature field",
+        name_vi: "trường chữ ký mới",
         level: ModificationLevel::Signatures,
         explains: |cx, id, kind| kind == ChangeKind::Added && cx.is_new_signature_field(id, false),
     },
     DiffRule {
         name: "FieldMDP: locked field changed",
+        name_vi: "FieldMDP: trường bị khóa đã thay đổi",
         level: ModificationLevel::Other,
         explains: |cx, id, kind| kind != ChangeKind::Added && cx.touches_locked_field(id),
     },
     DiffRule {
         name: "existing signature field signed",
+        name_vi: "trường chữ ký có sẵn được ký",
         level: ModificationLevel::Signatures,
         explains: |cx, id, kind| kind == ChangeKind::Modified && cx.is_signature_field_signed(id),
     },
     DiffRule {
         name: "read-only field changed",
+        name_vi: "trường chỉ đọc bị thay đổi",
         level: ModificationLevel::Other,
         explains: |cx, id, kind| {
             kind != ChangeKind::Added
@@ -339,6 +364,7 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "form: signature fields appended",
+        name_vi: "biểu mẫu: thêm trường chữ ký",
         level: ModificationLevel::Signatures,
         explains: |cx, id, kind| {
             cx.form_object_change(id, kind)
@@ -347,6 +373,7 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "form: appearance settings",
+        name_vi: "biểu mẫu: thiết lập hiển thị",
         level: ModificationLevel::FormFilling,
         explains: |cx, id, kind| {
             cx.form_object_change(id, kind)
@@ -355,6 +382,7 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "page: signature widgets added to /Annots",
+        name_vi: "trang: thêm ô chữ ký vào /Annots",
         level: ModificationLevel::Signatures,
         explains: |cx, id, kind| {
             cx.annots_change(id, kind)
@@ -363,21 +391,25 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "field appearance changed without its value",
+        name_vi: "hình hiển thị của trường thay đổi mà giá trị không đổi",
         level: ModificationLevel::Other,
         explains: |cx, id, kind| kind == ChangeKind::Modified && cx.is_appearance_without_value(id),
     },
     DiffRule {
         name: "form filling: field value",
+        name_vi: "điền biểu mẫu: giá trị trường",
         level: ModificationLevel::FormFilling,
         explains: |cx, id, kind| kind == ChangeKind::Modified && cx.is_field_filled(id),
     },
     DiffRule {
         name: "form filling: widget appearance",
+        name_vi: "điền biểu mẫu: hình hiển thị của ô",
         level: ModificationLevel::FormFilling,
         explains: |cx, id, kind| kind == ChangeKind::Modified && cx.is_widget_refreshed(id),
     },
     DiffRule {
         name: "form filling: appearance stream",
+        name_vi: "điền biểu mẫu: luồng hình hiển thị",
         level: ModificationLevel::FormFilling,
         explains: |cx, id, kind| {
             kind != ChangeKind::Added
@@ -388,6 +420,7 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "new annotation",
+        name_vi: "chú thích mới",
         level: ModificationLevel::Annotations,
         explains: |cx, id, kind| {
             kind == ChangeKind::Added
@@ -397,6 +430,7 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "annotation changed",
+        name_vi: "chú thích bị sửa",
         level: ModificationLevel::Annotations,
         explains: |cx, id, kind| {
             kind == ChangeKind::Modified
@@ -412,6 +446,7 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "annotation appearance",
+        name_vi: "hình hiển thị của chú thích",
         level: ModificationLevel::Annotations,
         explains: |cx, id, kind| {
             kind != ChangeKind::Added
@@ -420,6 +455,7 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "page: annotations added, removed or reordered",
+        name_vi: "trang: chú thích được thêm, xóa hoặc đổi thứ tự",
         level: ModificationLevel::Annotations,
         explains: |cx, id, kind| {
             cx.annots_change(id, kind)
@@ -428,6 +464,7 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "annotation removed",
+        name_vi: "chú thích bị xóa",
         level: ModificationLevel::Annotations,
         explains: |cx, id, kind| {
             kind == ChangeKind::Deleted && cx.before_object(id).is_some_and(is_markup_annotation)
@@ -435,11 +472,13 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "unsigned signature field showing an appearance",
+        name_vi: "trường chữ ký chưa ký nhưng hiển thị hình",
         level: ModificationLevel::Annotations,
         explains: |cx, id, kind| kind == ChangeKind::Added && cx.is_new_signature_field(id, true),
     },
     DiffRule {
         name: "new form field",
+        name_vi: "trường biểu mẫu mới",
         level: ModificationLevel::Other,
         explains: |cx, id, kind| {
             kind == ChangeKind::Added
@@ -450,11 +489,13 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "new object used only by new or changed objects",
+        name_vi: "đối tượng mới chỉ được dùng bởi các đối tượng mới hoặc đã sửa",
         level: ModificationLevel::LongTermValidation,
         explains: |cx, id, kind| kind == ChangeKind::Added && cx.used_only_by_changes(id),
     },
     DiffRule {
         name: "unreferenced new object",
+        name_vi: "đối tượng mới không được tham chiếu",
         level: ModificationLevel::LongTermValidation,
         explains: |cx, id, kind| {
             kind == ChangeKind::Added
@@ -464,6 +505,7 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
     },
     DiffRule {
         name: "unreferenced object deleted",
+        name_vi: "đối tượng không được tham chiếu bị xóa",
         level: ModificationLevel::LongTermValidation,
         explains: |cx, id, kind| {
             kind == ChangeKind::Deleted
@@ -475,6 +517,8 @@ pub const DEFAULT_DIFF_RULES: &[DiffRule] = &[
 
 /// The name given to changes no rule explains.
 pub const UNEXPLAINED: &str = "not permitted by any rule";
+/// [`UNEXPLAINED`] in Vietnamese.
+pub const UNEXPLAINED_VI: &str = "không quy tắc nào cho phép";
 
 /// Which fields a signature locks (ISO 32000-2 §12.8.2.4 FieldMDP, §12.7.5.5 `/Lock`): after
 /// the locking signature, a change to a locked field is not permitted.
@@ -664,6 +708,7 @@ impl<'a> Analyser<'a> {
                 kind: *kind,
                 page,
                 rule: rule.map_or(UNEXPLAINED, |r| r.name),
+                rule_vi: rule.map_or(UNEXPLAINED_VI, |r| r.name_vi),
                 level: rule.map_or(ModificationLevel::Other, |r| r.level),
             });
         }

@@ -37,12 +37,13 @@ pub struct FoundSignature {
 }
 
 impl FoundSignature {
-    /// The name to show: the first field's, else the object id.
+    /// The name to show: the first field's, else the object reference (`12 0 R`: a name in no
+    /// language, for the Vietnamese and the English report alike).
     pub fn name(&self) -> String {
         self.field_names
             .first()
             .cloned()
-            .unwrap_or_else(|| format!("signature in object {}", self.id.number))
+            .unwrap_or_else(|| self.id.to_string())
     }
 }
 

@@ -3,6 +3,10 @@
 
 use time::OffsetDateTime;
 
+use super::reason::{
+    ChangeNamed, ChangesBeyond, CmsEnvelopeProblem, Permitter, Reason, Shortfall,
+    SigningCertificateProblem, TimestampProblem,
+};
 use super::verdict::{Change, Coverage, Facet, SignatureReport, SubIndication, TimeSource};
 use super::{Verifier, document_sha256, empty_report, signer_of, validate_chain};
 use crate::cms::{self, SignedData, SignerId, SignerInfo};
@@ -18,17 +22,25 @@ use crate::pki::{Certificate, Evidence};
 use crate::verify::DocumentReport;
 
 pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
-    let unreadable = |reason: String| {
+    let unreadable = |reason: Reason| {
         let report = empty_report("pdf", document_sha256(bytes), verifier.at);
         format_failure(report, reason)
     };
     let doc = match Document::parse(bytes) {
         Ok(doc) => doc,
-        Err(e) => return unreadable(format!("the PDF cannot be read: {e}")),
+        Err(e) => {
+            return unreadable(Reason::PdfUnreadable {
+                detail: e.to_string(),
+            });
+        }
     };
     let signatures = match find_signatures(&doc) {
         Ok(s) => s,
-        Err(e) => return unreadable(format!("the PDF's form cannot be read: {e}")),
+        Err(e) => {
+            return unreadable(Reason::PdfFormUnreadable {
+                detail: e.to_string(),
+            });
+        }
     };
     let digests = PrefixDigests::compute(
         bytes,
@@ -42,7 +54,7 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
     let ends = revision_ends(bytes);
     // Each signature as it was signed: the dictionary in its own revision, not whatever a later
     // revision wrote under the same object number.
-    let signed: Vec<Result<SignedRevision<'_>, String>> = signatures
+    let signed: Vec<Result<SignedRevision<'_>, Reason>> = signatures
         .iter()
         .map(|s| signed_revision(&doc, s, &ends))
         .collect();
@@ -66,10 +78,9 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
         if let Ok(revision) = revision
             && is_unsigned_placeholder(&revision.dictionary)
         {
-            report.reasons.push(format!(
-                "{} is an empty signature placeholder (its /Contents holds only zeros): not a signature",
-                sig.name()
-            ));
+            report
+                .reasons
+                .push(Reason::EmptyPlaceholder { field: sig.name() });
             continue;
         }
         let others: Vec<(usize, usize)> = gaps
@@ -146,7 +157,7 @@ fn signed_revision<'a>(
     full: &Document<'a>,
     sig: &FoundSignature,
     ends: &[usize],
-) -> Result<SignedRevision<'a>, String> {
+) -> Result<SignedRevision<'a>, Reason> {
     let bytes = full.bytes();
     // One boundary per %%EOF (the end-of-line after it included): a prefix ending at either
     // reads as the same revision.
@@ -187,13 +198,15 @@ fn signed_revision<'a>(
         .and_then(|i| holds(i).map(|held| (i, held)))
         .or_else(|| (0..revisions.len()).find_map(|i| holds(i).map(|held| (i, held))));
     let Some((index, (doc, dictionary))) = found else {
-        return Err(format!(
-            "signature dictionary {} is not in any revision of the file",
-            sig.id
-        ));
+        return Err(Reason::DictionaryInNoRevision {
+            object: sig.id.to_string(),
+        });
     };
-    let contents =
-        contents_span(doc.as_ref().unwrap_or(full), sig.id).map_err(|e| e.to_string())?;
+    let contents = contents_span(doc.as_ref().unwrap_or(full), sig.id).map_err(|e| {
+        Reason::ContentsNotLocated {
+            detail: e.to_string(),
+        }
+    })?;
     let rewritten = diff::differing_keys(&dictionary, &sig.dictionary)
         .into_iter()
         .map(|k| format!("/{}", String::from_utf8_lossy(&k)))
@@ -263,7 +276,7 @@ impl PrefixDigests {
     }
 }
 
-fn format_failure(mut report: DocumentReport, reason: String) -> DocumentReport {
+fn format_failure(mut report: DocumentReport, reason: Reason) -> DocumentReport {
     report.indication = super::Indication::TotalFailed;
     report.sub_indication = Some(SubIndication::FormatFailure);
     report.reasons.push(reason);
@@ -308,7 +321,7 @@ fn verify_signature(
     verifier: &Verifier,
     doc: &Document<'_>,
     context: &Signature<'_, '_>,
-    revision: &Result<SignedRevision<'_>, String>,
+    revision: &Result<SignedRevision<'_>, Reason>,
 ) -> SignatureReport {
     let sig = context.found;
     let mut report = SignatureReport::new(sig.name(), "unsupported");
@@ -397,9 +410,7 @@ fn verify_signature(
             .first_signature_end
             .is_some_and(|first| first < revision.end)
     {
-        report.warnings.push(
-            "a certification signature that is not the first signature of the document (ISO 32000-2 §12.8.2.2 wants it first)".to_owned(),
-        );
+        report.warnings.push(Reason::CertificationNotFirst);
     }
     finish_changes(context, &mut report, revision, signed_end, docmdp);
     report.bottom_line();
@@ -451,17 +462,14 @@ fn recognise_format(
     report.format = format.map_or("unsupported", Format::name).to_owned();
     if is_usage_rights(doc, revision, sig.id) {
         report.format = "usage rights (UR3)".to_owned();
-        report.warnings.push(
-            "a usage-rights signature (Adobe Reader extensions): it enables reader features and says nothing about who approved the document".to_owned(),
-        );
+        report.warnings.push(Reason::UsageRightsSignature);
     }
     if format.is_none() {
         report.fail(
             SubIndication::FormatFailure,
-            format!(
-                "signature format /{} is not supported (only ETSI.CAdES.detached, adbe.pkcs7.detached, adbe.pkcs7.sha1 and ETSI.RFC3161)",
-                String::from_utf8_lossy(sub_filter)
-            ),
+            Reason::UnsupportedSubFilter {
+                sub_filter: String::from_utf8_lossy(sub_filter).into_owned(),
+            },
         );
     }
     format
@@ -475,10 +483,7 @@ fn read_cms<'d>(
     report: &mut SignatureReport,
 ) -> Option<(&'d [u8], SignedData<'d>)> {
     let Some(contents) = dict.get(b"Contents").and_then(Object::as_string) else {
-        report.fail(
-            SubIndication::FormatFailure,
-            "the signature has no /Contents string",
-        );
+        report.fail(SubIndication::FormatFailure, Reason::NoContents);
         return None;
     };
     let cms = match SignedData::parse(contents) {
@@ -486,16 +491,15 @@ fn read_cms<'d>(
         Err(e) => {
             report.fail(
                 SubIndication::FormatFailure,
-                format!("the CMS cannot be read: {e}"),
+                Reason::CmsUnreadable {
+                    detail: e.to_string(),
+                },
             );
             return None;
         }
     };
     if cms.trailing_garbage {
-        report.fail(
-            SubIndication::FormatFailure,
-            "/Contents holds data after the CMS that is not zero padding",
-        );
+        report.fail(SubIndication::FormatFailure, Reason::ContentsTrailingData);
     }
     Some((contents, cms))
 }
@@ -508,15 +512,14 @@ fn signer_info<'c, 'd>(
     let [info] = cms.signer_infos.as_slice() else {
         report.fail(
             SubIndication::FormatFailure,
-            format!(
-                "the CMS has {} SignerInfos; a PDF signature has exactly one",
-                cms.signer_infos.len()
-            ),
+            Reason::SignerInfoCount {
+                count: cms.signer_infos.len(),
+            },
         );
         return None;
     };
     if let Some(problem) = envelope_problem(cms, info) {
-        report.fail(SubIndication::FormatFailure, problem);
+        report.fail(SubIndication::FormatFailure, Reason::CmsEnvelope(problem));
         return None;
     }
     Some(info)
@@ -582,34 +585,27 @@ fn check_signed_data(
         }
     };
     // 3. What the CMS signs, and its digest under the SignerInfo's algorithm.
-    let (content, content_digest): (std::borrow::Cow<'_, [u8]>, Vec<u8>) = if signed.format
-        == Format::Pkcs7Sha1
-    {
-        let Some(encapsulated) = cms.content.as_deref() else {
-            report.fail(
-                SubIndication::FormatFailure,
-                "an adbe.pkcs7.sha1 signature without the encapsulated digest of the document",
-            );
-            return None;
+    let (content, content_digest): (std::borrow::Cow<'_, [u8]>, Vec<u8>) =
+        if signed.format == Format::Pkcs7Sha1 {
+            let Some(encapsulated) = cms.content.as_deref() else {
+                report.fail(SubIndication::FormatFailure, Reason::Pkcs7Sha1WithoutDigest);
+                return None;
+            };
+            if encapsulated != signed.digest(Hash::Sha1).as_slice() {
+                report.intact = Facet::Failed;
+                report.fail(SubIndication::HashFailure, Reason::Sha1DigestMismatch);
+                return None;
+            }
+            let content_digest = digest.of(std::iter::once(encapsulated));
+            (std::borrow::Cow::Borrowed(encapsulated), content_digest)
+        } else if info.signed_attributes.is_none() {
+            (
+                std::borrow::Cow::Owned(signed.concatenated()),
+                signed.digest(digest),
+            )
+        } else {
+            (std::borrow::Cow::Borrowed(&[][..]), signed.digest(digest))
         };
-        if encapsulated != signed.digest(Hash::Sha1).as_slice() {
-            report.intact = Facet::Failed;
-            report.fail(
-                    SubIndication::HashFailure,
-                    "the signed bytes were changed: their SHA-1 digest differs from the one the signature encapsulates",
-                );
-            return None;
-        }
-        let content_digest = digest.of(std::iter::once(encapsulated));
-        (std::borrow::Cow::Borrowed(encapsulated), content_digest)
-    } else if info.signed_attributes.is_none() {
-        (
-            std::borrow::Cow::Owned(signed.concatenated()),
-            signed.digest(digest),
-        )
-    } else {
-        (std::borrow::Cow::Borrowed(&[][..]), signed.digest(digest))
-    };
 
     // 4. The signing certificate.
     let mut pool: Vec<Certificate> = cms
@@ -621,7 +617,7 @@ fn check_signed_data(
     let Some(leaf) = find_signer(&info.sid, &pool) else {
         report.fail(
             SubIndication::NoSigningCertificateFound,
-            "the signer's certificate is not in the signature or the document",
+            Reason::SignerCertificateMissing,
         );
         return None;
     };
@@ -674,17 +670,11 @@ fn signed_attributes<'x>(
         Some(md) if md.as_ref() == content_digest => report.intact = Facet::Passed,
         Some(_) => {
             report.intact = Facet::Failed;
-            report.fail(
-                SubIndication::HashFailure,
-                "the signed bytes were changed: their digest differs from the one signed",
-            );
+            report.fail(SubIndication::HashFailure, Reason::DigestMismatch);
             return None;
         }
         None => {
-            report.fail(
-                SubIndication::FormatFailure,
-                "the signed attributes have no single messageDigest",
-            );
+            report.fail(SubIndication::FormatFailure, Reason::NoSingleMessageDigest);
             return None;
         }
     }
@@ -692,14 +682,14 @@ fn signed_attributes<'x>(
         .content_type()
         .is_some_and(|c| c.is(crate::oid::DATA))
     {
-        report.fail(
-            SubIndication::FormatFailure,
-            "the signed attributes' content type is not id-data",
-        );
+        report.fail(SubIndication::FormatFailure, Reason::ContentTypeNotData);
         return None;
     }
     if let Some(problem) = signing_certificate_problem(attributes, leaf) {
-        report.fail(SubIndication::NoSigningCertificateFound, problem);
+        report.fail(
+            SubIndication::NoSigningCertificateFound,
+            Reason::SigningCertificateAttribute(problem),
+        );
         return None;
     }
     if attributes.count(crate::oid::SIGNING_CERTIFICATE_V2) == 0 && format == Format::Pades {
@@ -736,26 +726,23 @@ fn signature_value(
     }
     report.signature_algorithm = Some(checked.name.to_owned());
     let policy = verifier.signers.policy().algorithms;
-    let mut below: Vec<String> = Vec::new();
+    let mut below: Vec<Shortfall> = Vec::new();
     if policy != AlgorithmPolicy::DangerouslyAllowLegacy
         && (digest == Hash::Sha1 || format == Format::Pkcs7Sha1)
     {
-        below.push("the SHA-1 digest".to_owned());
+        below.push(Shortfall::Sha1Digest);
     }
     // The SHA-1 digest already said names a SHA-1 signature algorithm too.
     let sha1_said = !below.is_empty();
     match pki_signature::policy_problem(&checked.algorithm, &checked.key, policy) {
         Some(pki_signature::SignatureError::WeakAlgorithm { .. }) if sha1_said => {}
-        Some(problem) => below.push(problem.to_string()),
+        Some(problem) => below.push(Shortfall::Signature(problem)),
         None => {}
     }
     if !below.is_empty() {
         report.fail(
             SubIndication::CryptoConstraintsFailureNoPoe,
-            format!(
-                "the signature is intact, but {} is below the algorithm policy and nothing proves the signature was made before it was retired",
-                below.join(" and ")
-            ),
+            Reason::BelowAlgorithmPolicy { shortfalls: below },
         );
     }
     Some(())
@@ -782,8 +769,10 @@ fn signing_time(
         .iter()
         .find(|a| a.oid.is(crate::oid::SIGNATURE_TIMESTAMP_TOKEN))?;
     let token = match attribute.values.as_slice() {
-        [value] => value.definite().map_err(|e| e.to_string()),
-        _ => Err("the timestamp attribute holds more than one token".to_owned()),
+        [value] => value.definite().map_err(|e| TimestampProblem::Unreadable {
+            detail: e.to_string(),
+        }),
+        _ => Err(TimestampProblem::SeveralTokens),
     };
     let checked = token.and_then(|der| {
         super::signature_timestamp(verifier, &der, &info.signature, &signer.pool, &dss.evidence)
@@ -799,9 +788,7 @@ fn signing_time(
             Some(at)
         }
         Err(reason) => {
-            report.warnings.push(format!(
-                "the signature timestamp is not valid and was ignored: {reason}"
-            ));
+            report.warnings.push(Reason::TimestampIgnored(reason));
             None
         }
     }
@@ -827,17 +814,17 @@ fn byte_range(
         })
         .and_then(|v| <[usize; 4]>::try_from(v).ok());
     let Some([0, a, b, c]) = values else {
-        report.fail(
-            SubIndication::FormatFailure,
-            "/ByteRange is missing or not four non-negative integers starting at 0",
-        );
+        report.fail(SubIndication::FormatFailure, Reason::ByteRangeMalformed);
         return None;
     };
     let signed_end = b.checked_add(c).filter(|&end| a < b && end <= len);
     let Some(signed_end) = signed_end else {
         report.fail(
             SubIndication::FormatFailure,
-            format!("/ByteRange [0 {a} {b} {c}] does not fit in the {len}-byte file"),
+            Reason::ByteRangeOutsideFile {
+                range: [0, a, b, c],
+                length: len,
+            },
         );
         return None;
     };
@@ -845,9 +832,10 @@ fn byte_range(
     if (start, end) != (a, b) {
         report.fail(
             SubIndication::FormatFailure,
-            format!(
-                "/ByteRange leaves out bytes {a}..{b}, but this signature's /Contents lies at {start}..{end}: the signed bytes are not the document this signature describes"
-            ),
+            Reason::ByteRangeGapNotContents {
+                gap: (a, b),
+                contents: (start, end),
+            },
         );
         return None;
     }
@@ -856,7 +844,9 @@ fn byte_range(
         if inside_gap && (start, end) != (a, b) {
             report.fail(
                 SubIndication::FormatFailure,
-                format!("/ByteRange overlaps another signature's /Contents at {start}..{end}"),
+                Reason::ByteRangeOverlap {
+                    contents: (start, end),
+                },
             );
             return None;
         }
@@ -874,10 +864,10 @@ fn byte_range(
     if !own_revision {
         report.fail(
             SubIndication::FormatFailure,
-            format!(
-                "the signed bytes end at {signed_end}, which is not the end (%%EOF) of the revision holding this signature's dictionary (it ends at {})",
-                revision.end
-            ),
+            Reason::SignedEndNotRevisionEnd {
+                signed_end,
+                revision_end: revision.end,
+            },
         );
         return None;
     }
@@ -909,34 +899,29 @@ fn ends_revision(bytes: &[u8], signed_end: usize, revision_end: usize) -> bool {
 /// §5.1, §5.3): the digest algorithm is listed, the content types match, versions are the ones
 /// the structure implies. They are not signed, so a verifier that ignored them would accept a
 /// CMS whose outer fields were altered.
-fn envelope_problem(cms: &SignedData<'_>, info: &SignerInfo<'_>) -> Option<String> {
+fn envelope_problem(cms: &SignedData<'_>, info: &SignerInfo<'_>) -> Option<CmsEnvelopeProblem> {
     if !matches!(cms.version, 1 | 3 | 4 | 5) {
-        return Some(format!(
-            "SignedData version {} is not a CMS version",
-            cms.version
-        ));
+        return Some(CmsEnvelopeProblem::Version {
+            version: cms.version,
+        });
     }
     if !cms.digest_algorithms.contains(&info.digest_algorithm) {
-        return Some(
-            "the SignerInfo's digest algorithm is not listed in digestAlgorithms".to_owned(),
-        );
+        return Some(CmsEnvelopeProblem::DigestNotListed);
     }
     let expected_version = match info.sid {
         SignerId::IssuerAndSerial { .. } => 1,
         SignerId::SubjectKeyIdentifier(_) => 3,
     };
     if info.version != expected_version {
-        return Some(format!(
-            "SignerInfo version {} does not match its signer identifier (expected {expected_version})",
-            info.version
-        ));
+        return Some(CmsEnvelopeProblem::SignerInfoVersion {
+            version: info.version,
+            expected: expected_version,
+        });
     }
     if let Some(attributes) = &info.signed_attributes
         && attributes.content_type().as_ref() != Some(&cms.content_type)
     {
-        return Some(
-            "the signed content type differs from the SignedData's eContentType".to_owned(),
-        );
+        return Some(CmsEnvelopeProblem::ContentTypeDiffers);
     }
     None
 }
@@ -944,7 +929,7 @@ fn envelope_problem(cms: &SignedData<'_>, info: &SignerInfo<'_>) -> Option<Strin
 /// The message digest a SignerInfo names. SHA-1 is computed like the others; whether the policy
 /// accepts it is decided after integrity (a SHA-1 collision lets one signature cover two
 /// documents, so an intact SHA-1 signature is never TOTAL-PASSED under the default policy).
-fn digest_algorithm(oid: &crate::ber::ObjectIdentifier<'_>) -> Result<Hash, String> {
+fn digest_algorithm(oid: &crate::ber::ObjectIdentifier<'_>) -> Result<Hash, Reason> {
     use crate::oid::*;
     let known = [
         (SHA256, Hash::Sha256),
@@ -963,7 +948,9 @@ fn digest_algorithm(oid: &crate::ber::ObjectIdentifier<'_>) -> Result<Hash, Stri
         .into_iter()
         .find(|(id, _)| oid.is(*id))
         .map(|(_, digest)| digest)
-        .ok_or_else(|| format!("digest algorithm {oid} is not supported"))
+        .ok_or_else(|| Reason::UnsupportedDigest {
+            oid: oid.to_string(),
+        })
 }
 
 fn find_signer(sid: &SignerId<'_>, pool: &[Certificate]) -> Option<Certificate> {
@@ -988,10 +975,10 @@ fn find_signer(sid: &SignerId<'_>, pool: &[Certificate]) -> Option<Certificate> 
 fn signing_certificate_problem(
     attributes: &cms::SignedAttributes<'_>,
     leaf: &Certificate,
-) -> Option<String> {
+) -> Option<SigningCertificateProblem> {
     let attribute = attributes.get(crate::oid::SIGNING_CERTIFICATE_V2)?;
     let [value] = attribute.values.as_slice() else {
-        return Some("signingCertificateV2 holds more than one value".to_owned());
+        return Some(SigningCertificateProblem::SeveralValues);
     };
     // SigningCertificateV2 → certs SEQUENCE OF → first ESSCertIDv2.
     let first = value.children().next()?.ok()?.children().next()?.ok()?;
@@ -1001,18 +988,20 @@ fn signing_certificate_problem(
             let oid = algorithm.children().next()?.ok()?.oid().ok()?;
             let digest = match digest_algorithm(&oid) {
                 Ok(d) => d,
-                Err(e) => return Some(format!("signingCertificateV2: {e}")),
+                Err(_) => {
+                    return Some(SigningCertificateProblem::UnsupportedDigest {
+                        oid: oid.to_string(),
+                    });
+                }
             };
             (digest, hash.octets().ok()?.into_owned())
         }
         // The algorithm defaults to SHA-256 (RFC 5035 §3).
         [hash, ..] => (Hash::Sha256, hash.octets().ok()?.into_owned()),
-        [] => return Some("signingCertificateV2 is empty".to_owned()),
+        [] => return Some(SigningCertificateProblem::Empty),
     };
-    (hash.of(std::iter::once(leaf.der())) != cert_hash).then(|| {
-        "the signing-certificate attribute names another certificate than the one that signed"
-            .to_owned()
-    })
+    (hash.of(std::iter::once(leaf.der())) != cert_hash)
+        .then_some(SigningCertificateProblem::OtherCertificate)
 }
 
 /// A signature value that verified: with which algorithm and key, for the policy to judge.
@@ -1028,7 +1017,7 @@ fn signature_check(
     digest: Hash,
     leaf: &Certificate,
     message: &[u8],
-) -> Result<CheckedSignature, (SubIndication, String)> {
+) -> Result<CheckedSignature, (SubIndication, Reason)> {
     let oid = info.signature_algorithm.oid.to_string();
     let hash = digest;
     // CMS allows naming only the key type (rsaEncryption, id-ecPublicKey) with the digest
@@ -1038,15 +1027,19 @@ fn signature_check(
     } else if info.signature_algorithm.oid.is(crate::oid::EC_PUBLIC_KEY) {
         SignatureAlgorithm::Ecdsa(hash)
     } else {
-        SignatureAlgorithm::from_oid_and_params(&oid, info.signature_algorithm.parameters)
-            .map_err(|e| (SubIndication::CryptoConstraintsFailure, e.to_string()))?
+        SignatureAlgorithm::from_oid_and_params(&oid, info.signature_algorithm.parameters).map_err(
+            |e| {
+                (
+                    SubIndication::CryptoConstraintsFailure,
+                    Reason::SignatureAlgorithm(e),
+                )
+            },
+        )?
     };
-    let key = PublicKey::from_spki_der(leaf.spki_der()).ok_or_else(|| {
-        (
-            SubIndication::CryptoConstraintsFailure,
-            "the signer's public key cannot be read".to_owned(),
-        )
-    })?;
+    let key = PublicKey::from_spki_der(leaf.spki_der()).ok_or((
+        SubIndication::CryptoConstraintsFailure,
+        Reason::SignerKeyUnreadable,
+    ))?;
     match pki_signature::verify_value(&algorithm, &key, message, &info.signature) {
         Ok(()) => Ok(CheckedSignature {
             name: algorithm.name(),
@@ -1055,9 +1048,12 @@ fn signature_check(
         }),
         Err(pki_signature::SignatureError::Invalid) => Err((
             SubIndication::SigCryptoFailure,
-            "the signature value does not verify with the signer's key".to_owned(),
+            Reason::SignatureValueInvalid,
         )),
-        Err(other) => Err((SubIndication::CryptoConstraintsFailure, other.to_string())),
+        Err(other) => Err((
+            SubIndication::CryptoConstraintsFailure,
+            Reason::SignatureAlgorithm(other),
+        )),
     }
 }
 
@@ -1080,7 +1076,7 @@ fn verify_document_timestamp(
         Err(e) => {
             report.fail(
                 SubIndication::FormatFailure,
-                format!("the document timestamp cannot be read: {e}"),
+                Reason::DocumentTimestampUnreadable { detail: e },
             );
             return;
         }
@@ -1113,13 +1109,10 @@ fn verify_document_timestamp(
             report.intact = Facet::Failed;
             report.fail(
                 SubIndication::HashFailure,
-                "the document timestamp does not match the document",
+                Reason::DocumentTimestampMismatch,
             );
         }
-        Err(e) => report.fail(
-            SubIndication::TryLater,
-            format!("the document timestamp could not be validated: {e}"),
-        ),
+        Err(e) => report.fail(SubIndication::TryLater, Reason::DocumentTimestampInvalid(e)),
     }
 }
 
@@ -1142,10 +1135,12 @@ fn finish_changes(
 ) {
     if !revision.rewritten.is_empty() {
         report.changes_permitted = Facet::Failed;
-        report.fail(SubIndication::FormatFailure, format!(
-            "the signature dictionary was rewritten after signing ({} changed): what a reader shows for it is not what was signed",
-            revision.rewritten.join(", ")
-        ));
+        report.fail(
+            SubIndication::FormatFailure,
+            Reason::DictionaryRewritten {
+                keys: revision.rewritten.clone(),
+            },
+        );
     }
     if signed_end >= context.full.bytes().len() {
         return;
@@ -1160,7 +1155,7 @@ fn finish_changes(
             report.changes_permitted = Facet::Failed;
             report
                 .reasons
-                .push(format!("the later revisions cannot be read: {e}"));
+                .push(Reason::RevisionsUnreadable { detail: e.clone() });
         }
         return;
     };
@@ -1173,9 +1168,9 @@ fn finish_changes(
         Ok(a) => a,
         Err(e) => {
             report.changes_permitted = Facet::Failed;
-            report
-                .reasons
-                .push(format!("the later revisions cannot be analysed: {e}"));
+            report.reasons.push(Reason::RevisionsUnanalysable {
+                detail: e.to_string(),
+            });
             return;
         }
     };
@@ -1189,6 +1184,7 @@ fn finish_changes(
             kind: c.kind.as_str(),
             page: c.page,
             rule: c.rule,
+            rule_vi: c.rule_vi,
             level: c.level,
         })
         .collect();
@@ -1197,21 +1193,19 @@ fn finish_changes(
         Some(2) => ModificationLevel::FormFilling,
         _ => ModificationLevel::Annotations,
     };
-    let who = match docmdp {
-        Some(p) => format!("the certification (DocMDP P={p})"),
-        None => "an approval signature".to_owned(),
+    let by = match docmdp {
+        Some(p) => Permitter::Certification { p },
+        None => Permitter::Approval,
     };
     if !analysis.pages_added.is_empty() {
-        report.reasons.push(format!(
-            "page(s) {} added after signing",
-            list(&analysis.pages_added)
-        ));
+        report.reasons.push(Reason::PagesAdded {
+            pages: analysis.pages_added.clone(),
+        });
     }
     if !analysis.pages_removed.is_empty() {
-        report.reasons.push(format!(
-            "page(s) {} of the signed document removed after signing",
-            list(&analysis.pages_removed)
-        ));
+        report.reasons.push(Reason::PagesRemoved {
+            pages: analysis.pages_removed.clone(),
+        });
     }
     let beyond: Vec<&diff::ObjectChange> = analysis
         .changes
@@ -1224,85 +1218,52 @@ fn finish_changes(
         pages.sort_unstable();
         pages.dedup();
         // The first few, rule named: enough to point a clerk (or an auditor) at the change.
-        let shown: Vec<String> = beyond
+        let shown: Vec<ChangeNamed> = beyond
             .iter()
             .take(5)
-            .map(|c| {
-                let page = c.page.map(|p| format!(", page {p}")).unwrap_or_default();
-                format!("{} {}{page}: {}", c.id, c.kind.as_str(), c.rule)
+            .map(|c| ChangeNamed {
+                object: c.id.to_string(),
+                kind: c.kind,
+                page: c.page,
+                rule: c.rule,
+                rule_vi: c.rule_vi,
             })
             .collect();
         report.fail(
             SubIndication::FormatFailure,
-            format!(
-                "changed after signing beyond what {who} permits ({}): {} object(s){}: {}{}",
-                level_words(allowed),
-                beyond.len(),
-                if pages.is_empty() {
-                    String::new()
-                } else {
-                    format!(" on page(s) {}", list(&pages))
-                },
-                shown.join("; "),
-                if beyond.len() > shown.len() {
-                    "; …"
-                } else {
-                    ""
-                }
-            ),
+            Reason::ChangesNotPermitted(Box::new(ChangesBeyond {
+                by,
+                allowed,
+                count: beyond.len(),
+                pages,
+                shown,
+            })),
         );
     } else if level > ModificationLevel::LongTermValidation {
-        report.warnings.push(format!(
-            "the document was changed after signing ({}), as {who} permits",
-            level_words(level)
-        ));
+        report.warnings.push(Reason::ChangesPermitted { level, by });
     }
     for widget in &analysis.visible_signatures {
-        let page = widget
-            .page
-            .map(|p| format!(" on page {p}"))
-            .unwrap_or_default();
         if !widget.signed {
-            report.warnings.push(format!(
-                "signature field {} added after signing shows an appearance{page} but holds no signature",
-                widget.id
-            ));
+            report.warnings.push(Reason::UnsignedFieldAppearance {
+                widget: widget.id.to_string(),
+                page: widget.page,
+            });
         } else if docmdp.is_some() {
-            report.warnings.push(format!(
-                "a signature added after certification shows its own appearance{page} (widget {}): check that it does not cover the certified content",
-                widget.id
-            ));
+            report.warnings.push(Reason::AppearanceAfterCertification {
+                widget: widget.id.to_string(),
+                page: widget.page,
+            });
         }
     }
     if analysis.appearances_regenerated {
-        report.warnings.push(
-            "the form was set to have readers redraw every field (NeedAppearances) after signing: a field may now show text other than the appearance that was signed".to_owned(),
-        );
+        report.warnings.push(Reason::NeedAppearances);
     }
     for overlap in &analysis.overlaps {
-        report.warnings.push(format!(
-            "annotation {} added after signing overlaps annotation {} on page {}",
-            overlap.added, overlap.other, overlap.page
-        ));
-    }
-}
-
-fn list(numbers: &[usize]) -> String {
-    numbers
-        .iter()
-        .map(usize::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn level_words(level: ModificationLevel) -> &'static str {
-    match level {
-        ModificationLevel::None => "no change",
-        ModificationLevel::LongTermValidation => "validation data and document timestamps",
-        ModificationLevel::Signatures => "further signatures",
-        ModificationLevel::FormFilling => "form filling and signatures",
-        ModificationLevel::Annotations => "annotations, form filling and signatures",
-        ModificationLevel::Other => "any change",
+        report.warnings.push(Reason::AnnotationOverlap {
+            added: overlap.added.to_string(),
+            other: overlap.other.to_string(),
+            page: overlap.page,
+        });
     }
 }
 

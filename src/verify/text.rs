@@ -105,6 +105,21 @@ pub fn sub_indication(sub: SubIndication, language: Language) -> &'static str {
     }
 }
 
+/// A time as the clerks read it: `dd/MM/yyyy HH:mm:ss (+07:00)`, at UTC+7 whatever the offset
+/// it was given in.
+pub fn local_time(at: time::OffsetDateTime) -> String {
+    let local = at.to_offset(crate::VIETNAM);
+    format!(
+        "{:02}/{:02}/{} {:02}:{:02}:{:02} (+07:00)",
+        local.day(),
+        u8::from(local.month()),
+        local.year(),
+        local.hour(),
+        local.minute(),
+        local.second()
+    )
+}
+
 /// A string that came from a document (a field name, a signer's name, a reason quoting either)
 /// made safe for a terminal: control characters (C0, DEL, C1) and the bidirectional overrides
 /// that reorder what a reader sees are written as `\u{…}` escapes, so that a hostile document
@@ -146,7 +161,7 @@ pub fn render(report: &DocumentReport, language: Language) -> String {
         out.push_str(&format!("  {}\n", sub_indication(sub, language)));
     }
     for reason in &report.reasons {
-        out.push_str(&format!("  - {}\n", shown(reason)));
+        out.push_str(&format!("  - {}\n", shown(&reason.text(language))));
     }
     if report.signatures.is_empty() && report.reasons.is_empty() && report.package.is_none() {
         out.push_str(if vi {
@@ -231,7 +246,7 @@ fn package_lines(package: &crate::edxml::PackageReport, language: Language) -> S
             "  ! {}: {}
 ",
             if vi { "lưu ý" } else { "note" },
-            shown(warning)
+            shown(&warning.text(language))
         ));
     }
     for (n, attachment) in package.attachments.iter().enumerate() {
@@ -270,7 +285,7 @@ fn package_lines(package: &crate::edxml::PackageReport, language: Language) -> S
             out.push_str(&format!(
                 "  - {}
 ",
-                shown(reason)
+                shown(&reason.text(language))
             ));
         }
         if let Some(report) = &attachment.report {
@@ -435,13 +450,13 @@ fn signature_lines(n: usize, s: &SignatureReport, language: Language) -> String 
         ));
     }
     for reason in &s.reasons {
-        out.push_str(&format!("  - {}\n", shown(reason)));
+        out.push_str(&format!("  - {}\n", shown(&reason.text(language))));
     }
     for warning in &s.warnings {
         out.push_str(&format!(
             "  ! {}: {}\n",
             if vi { "lưu ý" } else { "note" },
-            shown(warning)
+            shown(&warning.text(language))
         ));
     }
     // Twenty lines name the changes a clerk needs to see; the JSON report lists them all.
@@ -454,12 +469,17 @@ fn signature_lines(n: usize, s: &SignatureReport, language: Language) -> String 
                 "changed after signing"
             },
             change.object,
-            change.kind,
+            match (change.kind, vi) {
+                ("added", true) => "được thêm",
+                ("modified", true) => "bị sửa",
+                ("deleted", true) => "bị xóa",
+                (kind, _) => kind,
+            },
             change
                 .page
                 .map(|p| format!(" ({} {p})", if vi { "trang" } else { "page" }))
                 .unwrap_or_default(),
-            change.rule
+            if vi { change.rule_vi } else { change.rule }
         ));
     }
     if s.changes.len() > 20 {

@@ -10,6 +10,7 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::reason::Reason;
 use crate::pdf::diff::ModificationLevel;
 use crate::pki::identity::{Holder, Identifier, IdentifierKind};
 
@@ -255,6 +256,8 @@ pub struct ChainLink {
     pub not_after: String,
     /// How revocation was established for this certificate.
     pub revocation: String,
+    /// The same in Vietnamese.
+    pub revocation_vi: String,
 }
 
 /// The trust anchor a validated chain reached, and the national hierarchy it heads: an agency
@@ -283,6 +286,8 @@ pub struct Change {
     pub page: Option<usize>,
     /// The rule that explained it, or `other`.
     pub rule: &'static str,
+    /// The rule's name in Vietnamese.
+    pub rule_vi: &'static str,
     pub level: ModificationLevel,
 }
 
@@ -297,11 +302,11 @@ pub struct SignatureReport {
     /// `subindication` on the wire, as issue 6 and the ETSI tables name it.
     #[serde(rename = "subindication")]
     pub sub_indication: Option<SubIndication>,
-    /// Plain-language reasons, most important first (English; see `verify::text` for Vietnamese).
-    pub reasons: Vec<String>,
+    /// Reasons, most important first: each `{code, message, message_vi}` on the wire.
+    pub reasons: Vec<Reason>,
     /// Facts a reader should know that do not change the indication: changes the signature
     /// permits, a signature timestamp that could not be used, appearances added after signing.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Reason>,
     pub intact: Facet,
     pub signature_valid: Facet,
     pub trusted: Facet,
@@ -366,19 +371,19 @@ impl SignatureReport {
     /// such as a change after signing that no rule permits, overrides any other: a document
     /// that was demonstrably altered is TOTAL-FAILED even when its chain is also in doubt. The
     /// deciding reason comes first.
-    pub fn fail(&mut self, sub: SubIndication, reason: impl Into<String>) {
+    pub fn fail(&mut self, sub: SubIndication, reason: Reason) {
         match self.sub_indication {
             None => {
-                self.reasons.push(reason.into());
+                self.reasons.push(reason);
                 self.sub_indication = Some(sub);
                 self.indication = sub.indication();
             }
             Some(current) if sub.is_integrity_failure() && !current.is_integrity_failure() => {
-                self.reasons.insert(0, reason.into());
+                self.reasons.insert(0, reason);
                 self.sub_indication = Some(sub);
                 self.indication = sub.indication();
             }
-            Some(_) => self.reasons.push(reason.into()),
+            Some(_) => self.reasons.push(reason),
         }
     }
 
@@ -392,7 +397,7 @@ impl SignatureReport {
         {
             self.fail(
                 SubIndication::FormatFailure,
-                "the document was changed after signing in a way the signature does not permit",
+                Reason::ChangedBeyondPermission,
             );
             return;
         }
@@ -409,10 +414,7 @@ impl SignatureReport {
         if facets.iter().all(|f| *f == Facet::Passed) && self.coverage != Coverage::Unclear {
             self.indication = Indication::TotalPassed;
         } else {
-            self.fail(
-                SubIndication::TryLater,
-                "not every check could be completed",
-            );
+            self.fail(SubIndication::TryLater, Reason::NotEverythingChecked);
         }
     }
 }
@@ -430,7 +432,7 @@ pub struct DocumentReport {
     #[serde(rename = "subindication")]
     pub sub_indication: Option<SubIndication>,
     /// Why the document as a whole failed, when no signature could even be read.
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Reason>,
     pub signatures: Vec<SignatureReport>,
     #[serde(with = "time::serde::rfc3339")]
     pub validated_at: OffsetDateTime,
@@ -480,8 +482,7 @@ impl DocumentReport {
             if self.sub_indication.is_none() {
                 self.indication = Indication::Indeterminate;
                 self.sub_indication = Some(SubIndication::SignedDataNotFound);
-                self.reasons
-                    .push("the document carries no signature".to_owned());
+                self.reasons.push(Reason::NoSignature);
             }
             return;
         }
@@ -497,9 +498,7 @@ impl DocumentReport {
             if self.sub_indication.is_none() {
                 self.indication = Indication::Indeterminate;
                 self.sub_indication = Some(SubIndication::SignedDataNotFound);
-                self.reasons.push(
-                    "the document carries no signature besides a usage-rights signature".to_owned(),
-                );
+                self.reasons.push(Reason::OnlyUsageRights);
             }
             return;
         }

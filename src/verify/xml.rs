@@ -3,6 +3,7 @@
 
 use time::OffsetDateTime;
 
+use super::reason::Reason;
 use super::verdict::{Coverage, Facet, SignatureReport, SubIndication, TimeSource};
 use super::verdict::{ScopeElement, SignedScope};
 use super::{
@@ -44,18 +45,19 @@ pub(super) fn verify(
         Err(e) => {
             report.indication = super::Indication::TotalFailed;
             report.sub_indication = Some(SubIndication::FormatFailure);
-            report
-                .reasons
-                .push(format!("the XML document is not accepted: {e}"));
+            report.reasons.push(Reason::XmlNotAccepted {
+                detail: e.to_string(),
+            });
             return report;
         }
     };
     let embedded = Evidence::new();
-    for (n, signature) in result.signatures.iter().enumerate() {
+    for signature in &result.signatures {
+        // Its Id, else its positional path: a name in no language.
         let name = signature
             .id
             .clone()
-            .unwrap_or_else(|| format!("signature {} (line {})", n + 1, signature.line));
+            .unwrap_or_else(|| signature.path.clone());
         let format = match &signature.xades {
             Some(p) if p.level() == xml::xades::Level::BaselineT => "XAdES-B-T",
             Some(_) => "XAdES-B-B",
@@ -72,7 +74,12 @@ pub(super) fn verify(
             Status::Failed { detail, .. } if signature.below_policy.is_some() => {
                 out.intact = Facet::Passed;
                 out.signature_valid = Facet::Passed;
-                out.fail(SubIndication::CryptoConstraintsFailureNoPoe, detail.clone());
+                out.fail(
+                    SubIndication::CryptoConstraintsFailureNoPoe,
+                    Reason::XmlBelowPolicy {
+                        detail: detail.clone(),
+                    },
+                );
             }
             Status::Failed {
                 sub_indication,
@@ -83,20 +90,36 @@ pub(super) fn verify(
                     xml::SubIndication::SigCryptoFailure => out.signature_valid = Facet::Failed,
                     _ => {}
                 }
-                out.fail(map_sub(*sub_indication), detail.clone());
+                let sub = map_sub(*sub_indication);
+                out.fail(
+                    sub,
+                    Reason::XmlSignature {
+                        sub,
+                        detail: detail.clone(),
+                    },
+                );
                 report.signatures.push(out);
                 continue;
             }
             Status::Unsupported { feature } => {
                 out.fail(
                     SubIndication::FormatFailure,
-                    format!("the signature uses {feature}, which kyso does not support"),
+                    Reason::XmlUnsupported {
+                        feature: feature.to_string(),
+                    },
                 );
                 report.signatures.push(out);
                 continue;
             }
         }
-        out.warnings.extend(signature.notes.iter().cloned());
+        out.warnings
+            .extend(signature.notes.iter().map(|n| Reason::XmlRepeatedId {
+                id: n.id.clone(),
+                count: n.count,
+                reference_line: n.reference_line,
+                own: n.own,
+                target_line: n.target_line,
+            }));
         let scope = scope_of(signature);
         out.coverage = if scope.whole_document {
             Coverage::SignedContent
@@ -108,10 +131,7 @@ pub(super) fn verify(
         }
         out.scope = Some(scope);
         if signature.signer != Some(SignerKey::Certificate) {
-            out.fail(
-                SubIndication::NoSigningCertificateFound,
-                "the signature was verified with a bare key, not a certificate: nothing to trust",
-            );
+            out.fail(SubIndication::NoSigningCertificateFound, Reason::XmlBareKey);
             report.signatures.push(out);
             continue;
         }
@@ -123,7 +143,7 @@ pub(super) fn verify(
         let Some(leaf) = certificates.first().cloned() else {
             out.fail(
                 SubIndication::NoSigningCertificateFound,
-                "the signer's certificate cannot be read",
+                Reason::XmlCertificateUnreadable,
             );
             report.signatures.push(out);
             continue;
@@ -150,9 +170,7 @@ pub(super) fn verify(
                     out.signing_time_source = Some(TimeSource::Timestamp);
                     break;
                 }
-                Err(reason) => out.reasons.push(format!(
-                    "a signature timestamp is not valid and was ignored: {reason}"
-                )),
+                Err(reason) => out.reasons.push(Reason::TimestampIgnored(reason)),
             }
         }
         validate_chain(
@@ -207,29 +225,19 @@ fn scope_of(signature: &xml::verify::SignatureReport) -> SignedScope {
 }
 
 /// The warning that tells a reader what a partial signature covers.
-fn scope_words(scope: &SignedScope) -> String {
-    let mut covered: Vec<String> = scope
-        .elements
-        .iter()
-        .map(|e| match &e.id {
-            Some(id) => format!("{} (Id {id:?})", e.path),
-            None => e.path.clone(),
-        })
-        .collect();
-    covered.extend(
-        scope
-            .detached
+fn scope_words(scope: &SignedScope) -> Reason {
+    Reason::XmlPartialScope {
+        covered: scope
+            .elements
             .iter()
-            .map(|d| format!("detached document {d}")),
-    );
-    let mut words = format!(
-        "the signature covers part of the document: {}",
-        covered.join(", ")
-    );
-    if !scope.not_covered.is_empty() {
-        words.push_str(&format!("; not covered: {}", scope.not_covered.join(", ")));
+            .map(|e| match &e.id {
+                Some(id) => format!("{} (Id {id:?})", e.path),
+                None => e.path.clone(),
+            })
+            .collect(),
+        detached: scope.detached.clone(),
+        not_covered: scope.not_covered.clone(),
     }
-    words
 }
 
 fn map_sub(sub: xml::SubIndication) -> SubIndication {

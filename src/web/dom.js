@@ -55,8 +55,8 @@ export function byId(id) {
   return node;
 }
 
-/** Text in English inside a Vietnamese page (reasons from the verifier are English only):
- * marked so that screen readers pronounce it as English. */
+/** Text in English inside a Vietnamese page (a technical detail the service only has in
+ * English): marked so that screen readers pronounce it as English. */
 export function english(text) {
   return el('span', { lang: 'en' }, text);
 }

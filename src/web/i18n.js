@@ -70,6 +70,9 @@ const STRINGS = {
     'verify.oneFile': 'Mỗi lần chỉ kiểm tra một tệp.',
     'verify.empty': 'Tệp rỗng.',
     'verify.download': 'Tải báo cáo (JSON)',
+    'verify.record': 'In biên bản kiểm tra',
+    'verify.recordSaved': 'Đã tải biên bản kiểm tra của {name}: mở tệp để in hoặc lưu thành PDF.',
+    'verify.recordFailed': 'Không tạo được biên bản kiểm tra.',
     'verify.another': 'Kiểm tra văn bản khác',
     'verify.resultTitle': 'Kết quả kiểm tra: {name}',
     'verify.conclusion': 'Kết luận về văn bản',
@@ -118,7 +121,11 @@ const STRINGS = {
     'scope.detached': 'Tệp đính kèm được ký',
     'scope.notCovered': 'Phần không được chữ ký này bảo vệ',
     'verify.reasons': 'Lý do',
-    'verify.technical': 'chi tiết kỹ thuật bằng tiếng Anh',
+    'format.document timestamp': 'dấu thời gian tài liệu',
+    'format.usage rights (UR3)': 'chữ ký cấp quyền sử dụng (UR3)',
+    'format.CMS (no signing-certificate attribute)': 'CMS (không có thuộc tính chứng thư người ký)',
+    'format.unsupported': 'định dạng không được hỗ trợ',
+    'scope.id': 'định danh',
     'verify.warnings': 'Lưu ý',
     'verify.chain': 'Chuỗi chứng thư số',
     'chain.position': 'Vị trí',
@@ -370,6 +377,9 @@ const STRINGS = {
     'verify.oneFile': 'One file at a time, please.',
     'verify.empty': 'The file is empty.',
     'verify.download': 'Download the report (JSON)',
+    'verify.record': 'Print the verification record',
+    'verify.recordSaved': 'The verification record of {name} is downloaded: open it to print or save as PDF.',
+    'verify.recordFailed': 'The verification record could not be made.',
     'verify.another': 'Check another document',
     'verify.resultTitle': 'Result: {name}',
     'verify.conclusion': 'Verdict on the document',
@@ -418,7 +428,11 @@ const STRINGS = {
     'scope.detached': 'Detached documents signed',
     'scope.notCovered': 'Not protected by this signature',
     'verify.reasons': 'Reasons',
-    'verify.technical': 'technical details',
+    'format.document timestamp': 'document timestamp',
+    'format.usage rights (UR3)': 'usage rights (UR3)',
+    'format.CMS (no signing-certificate attribute)': 'CMS (no signing-certificate attribute)',
+    'format.unsupported': 'unsupported',
+    'scope.id': 'Id',
     'verify.warnings': 'Notes',
     'verify.chain': 'Certificate chain',
     'chain.position': 'Position',
@@ -660,6 +674,12 @@ export async function loadWords() {
 /** "HỢP LỆ — chữ ký số đúng và tin cậy" for TOTAL-PASSED, as `kyso verify` says it. */
 export function indicationWords(indication) {
   return (verdictWords && verdictWords[current].indication[indication]) || indication;
+}
+
+/** A reason or note of the report in the page's language: `{code, message, message_vi}`. */
+export function reasonText(reason) {
+  if (typeof reason === 'string') return reason;
+  return current === 'vi' ? reason.message_vi : reason.message;
 }
 
 export function subIndicationWords(sub) {

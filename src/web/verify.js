@@ -5,11 +5,11 @@
 // service sent it, for the JSON download.
 
 import { call } from './api.js';
-import { byId, el, english, icon, replace, clear, saveBlob } from './dom.js';
+import { byId, el, icon, replace, clear, saveBlob } from './dom.js';
 import { problemNotice } from './errors.js';
 import { lang } from './i18n.js';
 import {
-  t, has, indicationWords, subIndicationWords, dateTime, count, lang,
+  t, has, lang, indicationWords, subIndicationWords, dateTime, count, reasonText,
 } from './i18n.js';
 
 /** Changes listed on the page at most; the JSON report has them all. */
@@ -21,7 +21,7 @@ const TONES = {
   'TOTAL-FAILED': 'failed',
 };
 
-let last = null; // {name, report, text} of the document shown
+let last = null; // {name, report, text, file} of the document shown
 let failure = null; // {name, error} of a request that failed
 let busy = false;
 // The number of the latest check; reset() bumps it too, so that an answer arriving after logout
@@ -99,7 +99,7 @@ async function check(files) {
     if (mine !== checking) return;
     const text = await response.text();
     if (mine !== checking) return;
-    last = { name: file.name, report: JSON.parse(text), text };
+    last = { name: file.name, report: JSON.parse(text), text, file };
     announceDone();
     render();
     byId('verify-result').focus();
@@ -167,7 +167,7 @@ function render() {
     el('h3', {}, t('verify.conclusion')),
     verdictBox(report.indication, report.subindication,
       report.reasons && report.reasons.length
-        ? el('ul', { class: 'list-plain verdict-detail' }, report.reasons.map((r) => el('li', {}, english(r))))
+        ? reasonList('list-plain verdict-detail', report.reasons)
         : null),
     facts([
       [t('verify.file'), name],
@@ -187,12 +187,37 @@ function render() {
       el('button', {
         type: 'button',
         class: 'button',
+        id: 'verify-record',
+        onclick: () => saveRecord(),
+      }, t('verify.record')),
+      el('button', {
+        type: 'button',
+        class: 'button',
         onclick: () => byId('verify-choose').focus(),
       }, t('verify.another'))),
     report.package
       ? packagePart(report.package, signatures)
       : [signatures.length === 0 ? el('p', { class: 'empty' }, t('verify.noSignature')) : null,
         signatures.map((s, i) => signatureSection(s, i + 1))]);
+}
+
+/** The printable verification record (biên bản) of the document shown: the service verifies it
+ * again and answers with the page to print or save as PDF. */
+async function saveRecord() {
+  const { name, file } = last;
+  const status = byId('verify-status');
+  try {
+    const response = await call('POST', '/v1/verify', {
+      body: file,
+      contentType: 'application/octet-stream',
+      headers: { Accept: 'text/html' },
+    });
+    const page = await response.text();
+    saveBlob(new Blob([page], { type: 'text/html' }), `${name}.bien-ban.html`);
+    status.textContent = t('verify.recordSaved', { name });
+  } catch (error) {
+    replace(status, t('verify.recordFailed'), ' ', problemNotice(error));
+  }
 }
 
 /** An edXML package: what its header says, the header checks, the envelope signature, and each
@@ -217,8 +242,7 @@ function packagePart(pkg, envelope) {
       [t('package.signer'), [signer.position, signer.full_name].filter(Boolean).join(' ')],
     ]),
     (pkg.warnings || []).length
-      ? [el('h3', {}, `${t('verify.warnings')} (${t('verify.technical')})`),
-        el('ul', { class: 'list-plain warnings' }, pkg.warnings.map((w) => el('li', {}, english(w))))]
+      ? [el('h3', {}, t('verify.warnings')), reasonList('list-plain warnings', pkg.warnings)]
       : null,
     checks.length
       ? [el('h3', {}, t('package.checks')),
@@ -233,7 +257,7 @@ function packagePart(pkg, envelope) {
             el('td', {}, c.header),
             el('td', { class: c.outcome === 'mismatch' ? 'tone-text-failed' : '' },
               has(`package.outcome.${c.outcome}`) ? t(`package.outcome.${c.outcome}`) : c.outcome),
-            el('td', {}, c.found ? [c.found, c.source ? el('span', { class: 'hint' }, ' — ', english(c.source)) : null] : '—'))))))]
+            el('td', {}, c.found ? [c.found, c.source ? el('span', { class: 'hint' }, ' — ', c.source) : null] : '—'))))))]
       : null,
     el('h3', {}, t('package.envelope')),
     envelope.length === 0 ? el('p', { class: 'empty' }, t('package.noEnvelope')) : null,
@@ -255,7 +279,7 @@ function attachmentSection(a, n) {
     el('div', { class: 'signature-body' },
       a.indication
         ? verdictBox(a.indication, a.subindication, reasons.length
-          ? el('ul', { class: 'list-plain verdict-detail' }, reasons.map((r) => el('li', {}, english(r))))
+          ? reasonList('list-plain verdict-detail', reasons)
           : null)
         : null,
       facts([
@@ -266,6 +290,12 @@ function attachmentSection(a, n) {
         [t('verify.count'), a.report ? count(signatures.length) : null],
       ]),
       signatures.map((s, i) => signatureSection(s, i + 1))));
+}
+
+/** Reasons or notes as a list, each in the page's language (the report carries both). A reason
+ * has a stable code for programs; the page shows it only as the item's data attribute. */
+function reasonList(cls, reasons) {
+  return el('ul', { class: cls }, reasons.map((r) => el('li', { 'data-code': r.code || '' }, reasonText(r))));
 }
 
 function facts(rows) {
@@ -288,8 +318,7 @@ function signatureSection(s, n) {
     el('div', { class: 'signature-body' },
       verdictBox(s.indication, s.subindication,
         s.reasons && s.reasons.length
-          ? el('div', {}, el('p', {}, `${t('verify.reasons')} (${t('verify.technical')}):`),
-            el('ul', { class: 'list-plain' }, s.reasons.map((r) => el('li', {}, english(r)))))
+          ? el('div', {}, el('p', {}, `${t('verify.reasons')}:`), reasonList('list-plain', s.reasons))
           : null),
       facts([
         [t('verify.signer'), signer.common_name || signer.subject],
@@ -305,7 +334,7 @@ function signatureSection(s, n) {
         [t('verify.issuer'), signer.issuer],
         [t('verify.serial'), signer.serial ? el('span', { class: 'mono' }, signer.serial) : null],
         [t('verify.field'), s.name],
-        [t('verify.kind'), s.format],
+        [t('verify.kind'), has(`format.${s.format}`) ? t(`format.${s.format}`) : s.format],
         [t('verify.algorithm'), s.signature_algorithm],
         [t('verify.coverage'), has(`coverage.${s.coverage}`) ? t(`coverage.${s.coverage}`) : s.coverage],
       ]),
@@ -318,8 +347,7 @@ function signatureSection(s, n) {
             icon(kind), el('span', {}, `${t(`facet.${facet}`)}: `, el('strong', {}, t(`facet.${value}`))));
         })),
       s.warnings && s.warnings.length
-        ? [el('h3', {}, `${t('verify.warnings')} (${t('verify.technical')})`),
-          el('ul', { class: 'list-plain warnings' }, s.warnings.map((w) => el('li', {}, english(w))))]
+        ? [el('h3', {}, t('verify.warnings')), reasonList('list-plain warnings', s.warnings)]
         : null,
       scopePart(s.scope),
       changesPart(s),
@@ -330,7 +358,7 @@ function signatureSection(s, n) {
 function scopePart(scope) {
   if (!scope || scope.whole_document) return null;
   const list = (items) => el('ul', { class: 'list-plain mono scope' }, items.map((x) => el('li', {}, x)));
-  const covered = (scope.elements || []).map((e) => (e.id ? `${e.path} (Id "${e.id}")` : e.path));
+  const covered = (scope.elements || []).map((e) => (e.id ? `${e.path} (${t('scope.id')} “${e.id}”)` : e.path));
   return [
     el('h3', {}, t('scope.title')),
     covered.length ? [el('p', {}, `${t('scope.covered')}:`), list(covered)] : null,
@@ -362,12 +390,19 @@ function changesPart(s) {
       el('td', { class: 'mono' }, c.object),
       el('td', {}, has(`kind.${c.kind}`) ? t(`kind.${c.kind}`) : c.kind),
       el('td', { class: 'num' }, c.page === null || c.page === undefined ? '—' : String(c.page)),
-      el('td', {}, english(c.rule)),
+      el('td', {}, lang() === 'vi' && c.rule_vi ? c.rule_vi : c.rule),
       el('td', {}, levelWords(c.level)))))));
   const more = changes.length > CHANGES_SHOWN
     ? el('p', { class: 'hint' }, `… +${count(changes.length - CHANGES_SHOWN)} — ${t('verify.download')}`)
     : null;
   return [title, summary, table, more];
+}
+
+/** How revocation was established for a chain link: the service's own Vietnamese words, or the
+ * page's English gloss of the English code. */
+function revocationWords(link) {
+  if (lang() === 'vi' && link.revocation_vi) return link.revocation_vi;
+  return has(`revocation.${link.revocation}`) ? t(`revocation.${link.revocation}`) : link.revocation;
 }
 
 function levelWords(level) {
@@ -396,6 +431,6 @@ function chainPart(chain, anchor) {
       el('td', {}, link.subject),
       el('td', {}, link.issuer),
       el('td', { class: 'num' }, `${dateTime(link.not_before).split(' ')[0]} – ${dateTime(link.not_after).split(' ')[0]}`),
-      el('td', {}, has(`revocation.${link.revocation}`) ? t(`revocation.${link.revocation}`) : english(link.revocation))))))),
+      el('td', {}, revocationWords(link))))))),
   ];
 }

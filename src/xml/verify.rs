@@ -234,6 +234,18 @@ pub enum SignerKey {
     Supplied(usize),
 }
 
+/// A reference that reached its target among repeated local `Id`s: which one it reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepeatedId {
+    pub id: String,
+    /// How many elements inside signatures carry it.
+    pub count: usize,
+    pub reference_line: u32,
+    /// Whether the element reached is inside the referring signature itself.
+    pub own: bool,
+    pub target_line: u32,
+}
+
 /// One signature's report.
 #[derive(Clone, Debug)]
 pub struct SignatureReport {
@@ -261,9 +273,9 @@ pub struct SignatureReport {
     pub not_covered: Vec<String>,
     /// With [`Expect::AnyContent`]: the signature covers the whole document (less itself).
     pub whole_document: bool,
-    /// Facts a reader should know that do not change the status (a reference resolved among
-    /// repeated local `Id`s).
-    pub notes: Vec<String>,
+    /// Facts a reader should know that do not change the status: references resolved among
+    /// repeated local `Id`s.
+    pub notes: Vec<RepeatedId>,
     /// With [`Expect::AnyContent`]: the paths of the document's elements the signature covers
     /// (not its own or another signature's properties).
     pub document_elements: Option<Vec<String>>,
@@ -564,16 +576,13 @@ fn check_signature<'a, 'input>(
         if let Some(id) = r.uri.and_then(|u| u.strip_prefix('#'))
             && let (Some(node), count @ 2..) = (target, ids.all(id).len())
         {
-            report.notes.push(format!(
-                "Id {id:?} appears {count} times inside signatures; the reference at line {} reached {} at line {}",
-                line_of(r.node),
-                if node.ancestors().any(|a| a == signature) {
-                    "this signature's own"
-                } else {
-                    "another signature's"
-                },
-                line_of(node)
-            ));
+            report.notes.push(RepeatedId {
+                id: id.to_owned(),
+                count,
+                reference_line: line_of(r.node),
+                own: node.ancestors().any(|a| a == signature),
+                target_line: line_of(node),
+            });
         }
         report.references.push(checked);
         targets.push(target);

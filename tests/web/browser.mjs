@@ -585,9 +585,10 @@ try {
     for (const [i, change] of apiChanges.entries()) {
       assert.equal(sig.changes[i][0], change.object);
       assert.equal(sig.changes[i][2], change.page === null ? '—' : String(change.page));
-      assert.equal(sig.changes[i][3], change.rule);
+      // The page is Vietnamese: each rule by its Vietnamese name, as the service gives it.
+      assert.equal(sig.changes[i][3], change.rule_vi);
     }
-    assert.ok(sig.changes.some((row) => row[2] === '1' && row[3] === 'not permitted by any rule'), JSON.stringify(sig.changes));
+    assert.ok(sig.changes.some((row) => row[2] === '1' && row[3] === 'không quy tắc nào cho phép'), JSON.stringify(sig.changes));
     assert.match(sig.changesSummary, /Trang bị ảnh hưởng: 1\./);
     await shot('verify-changed');
   });
@@ -621,7 +622,7 @@ try {
     assert.deepEqual(attachments, [{ indication: 'TOTAL-PASSED', signatures: 1 }]);
     const signer = await page.$eval('#verify-result .package-checks tr[data-outcome="match"]',
       (row) => row.innerText);
-    assert.match(signer, /Trần Thị Bình — .*signature Signature1/);
+    assert.match(signer, /Trần Thị Bình — .*› Signature1/);
     await shot('verify-edxml');
   });
 
@@ -649,9 +650,10 @@ try {
       };
     });
     assert.ok(lists.heading, 'a "signed scope" heading');
-    const covered = scope.elements.map((e) => (e.id ? `${e.path} (Id "${e.id}")` : e.path));
+    // The page is Vietnamese: an element's Id is its "định danh", quoted as data.
+    const covered = scope.elements.map((e) => (e.id ? `${e.path} (định danh “${e.id}”)` : e.path));
     assert.deepEqual(lists.items[0], covered, 'the signed elements, as the API names them');
-    assert.ok(covered.some((c) => c.includes('DLHDon') && c.includes('Id "data"')), `the invoice data is signed: ${covered}`);
+    assert.ok(covered.some((c) => c.includes('DLHDon') && c.includes('định danh “data”')), `the invoice data is signed: ${covered}`);
     assert.deepEqual(lists.items.at(-1), scope.not_covered, 'what the signature does not protect');
     assert.ok(scope.not_covered.some((c) => c.includes('MCCQT')), `the tax code is not covered: ${scope.not_covered}`);
     await shot('verify-xml-partial-scope');
