@@ -119,7 +119,7 @@ impl VerifyOptions {
             evidence: Evidence::new(),
             revocation: Revocation::Online,
             at,
-            algorithms: AlgorithmPolicy::Modern,
+            algorithms: AlgorithmPolicy::default(),
             fetch: FetchSettings::default(),
             online: None,
             xml_scope: XmlScope::default(),
@@ -429,6 +429,38 @@ fn signature_timestamp(
     .map_err(|e| e.to_string())
 }
 
+/// The dated algorithm policy on an intact signature's `weaknesses`, at its proven time: a
+/// retired algorithm with a proof of existence before its cut-off is accepted with a warning;
+/// without one it is INDETERMINATE / CRYPTO_CONSTRAINTS_FAILURE_NO_POE, and with one after the
+/// cut-off CRYPTO_CONSTRAINTS_FAILURE (ETSI EN 319 102-1 §5.2.8, Table 7).
+fn judge_algorithms(
+    verifier: &Verifier,
+    weaknesses: &[crate::pki::Weakness],
+    proven: Option<OffsetDateTime>,
+    report: &mut SignatureReport,
+) {
+    use crate::pki::Judgement;
+    let policy = verifier.signers.policy().algorithms;
+    match policy.judge_weaknesses(weaknesses, proven) {
+        Judgement::Current => {}
+        Judgement::Retired(retired) => report.warnings.push(format!(
+            "the signature uses {}: its time-stamp proves it was made before then",
+            crate::pki::algorithm_policy::retired_words(&retired)
+        )),
+        Judgement::Refused(refusal) => {
+            let sub = if refusal.lacks_proof() {
+                SubIndication::CryptoConstraintsFailureNoPoe
+            } else {
+                SubIndication::CryptoConstraintsFailure
+            };
+            report.fail(
+                sub,
+                format!("the signature is intact, but {refusal} (algorithm policy)"),
+            );
+        }
+    }
+}
+
 /// Validates the signer's path and records trust, revocation and chain in the report.
 fn validate_chain(
     verifier: &Verifier,
@@ -447,6 +479,11 @@ fn validate_chain(
                 report.warnings.push(
                     "the signer's certificate has no keyUsage extension: RFC 5280 then puts no restriction on the key, but the certificate does not say it is meant for signatures (set [verify] require_key_usage to refuse such signers)".to_owned(),
                 );
+            }
+            for retired in chain.retired() {
+                report
+                    .warnings
+                    .push(format!("certificate path: {retired} (algorithm policy)"));
             }
             let statuses = chain.revocation();
             report.revocation = if verifier.revocation == Revocation::DangerouslyOff {
