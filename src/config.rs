@@ -194,6 +194,73 @@ pub struct VerifyConfig {
     /// Where `kyso trust add` and `kyso trust remove` keep the user's changes (default
     /// `var/trust`): added anchors as PEM files, removed ones as fingerprints in `removed.txt`.
     pub trust_dir: Option<PathBuf>,
+    /// `[verify.algorithms]`: the dated algorithm policy.
+    pub algorithms: AlgorithmsConfig,
+}
+
+/// `[verify.algorithms]`: which signature algorithms and key sizes are current, and until when
+/// retired ones are accepted for signatures proven to exist before then (ETSI TS 119 312 style;
+/// the floor is Circular 15/2025/TT-BKHCN's: RSA ≥ 2048 bits, ECDSA ≥ 256, SHA-2/SHA-3).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlgorithmsConfig {
+    /// Smallest RSA modulus in current use: 2048 (default) or more.
+    pub rsa_min_bits: Option<usize>,
+    /// Smallest ECDSA curve in current use: 256 (default) or 384.
+    pub ecdsa_min_bits: Option<usize>,
+    /// SHA-1 signatures proven to exist before this date (`YYYY-MM-DD`) verify with a warning;
+    /// `never` refuses them all. Default 2019-01-01.
+    pub sha1_until: Option<String>,
+    /// The same for RSA keys of 1024 to `rsa_min_bits` bits. Default 2014-01-01.
+    pub small_rsa_until: Option<String>,
+}
+
+impl AlgorithmsConfig {
+    /// The policy these settings describe, or what is wrong with them.
+    pub fn policy(&self) -> Result<crate::pki::AlgorithmPolicy, Error> {
+        let invalid = |field: &str, message: String| Error::Invalid {
+            origin: format!("[verify.algorithms] {field}"),
+            message,
+        };
+        let mut dates = crate::pki::AlgorithmDates::default();
+        if let Some(bits) = self.rsa_min_bits {
+            if bits < dates.rsa_min_bits {
+                return Err(invalid(
+                    "rsa_min_bits",
+                    format!(
+                        "{bits}: the floor is {} bits (Circular 15/2025/TT-BKHCN); it may only be raised",
+                        dates.rsa_min_bits
+                    ),
+                ));
+            }
+            dates.rsa_min_bits = bits;
+        }
+        if let Some(bits) = self.ecdsa_min_bits {
+            if !matches!(bits, 256 | 384) {
+                return Err(invalid(
+                    "ecdsa_min_bits",
+                    format!("{bits}: expected 256 or 384"),
+                ));
+            }
+            dates.ecdsa_min_bits = bits;
+        }
+        let date = |field: &str, text: &str| -> Result<Option<time::Date>, Error> {
+            if text == "never" {
+                return Ok(None);
+            }
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            time::Date::parse(text, format)
+                .map(Some)
+                .map_err(|_| invalid(field, format!("`{text}`: expected YYYY-MM-DD or `never`")))
+        };
+        if let Some(text) = &self.sha1_until {
+            dates.sha1_until = date("sha1_until", text)?;
+        }
+        if let Some(text) = &self.small_rsa_until {
+            dates.small_rsa_until = date("small_rsa_until", text)?;
+        }
+        Ok(crate::pki::AlgorithmPolicy::Dated(dates))
+    }
 }
 
 impl VerifyConfig {
@@ -361,6 +428,21 @@ const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
         Kind::Boolean,
     ),
     ("KYSO_VERIFY_PROFILE", &["verify", "profile"], Kind::Text),
+    (
+        "KYSO_VERIFY_ALGORITHMS_SHA1_UNTIL",
+        &["verify", "algorithms", "sha1_until"],
+        Kind::Text,
+    ),
+    (
+        "KYSO_VERIFY_ALGORITHMS_SMALL_RSA_UNTIL",
+        &["verify", "algorithms", "small_rsa_until"],
+        Kind::Text,
+    ),
+    (
+        "KYSO_VERIFY_ALGORITHMS_RSA_MIN_BITS",
+        &["verify", "algorithms", "rsa_min_bits"],
+        Kind::Integer,
+    ),
     (
         "KYSO_VERIFY_TRUST_DIR",
         &["verify", "trust_dir"],
@@ -627,6 +709,42 @@ mod tests {
         let defaults = config.token_defaults().unwrap();
         assert_eq!(defaults.max_sessions, 3);
         assert_eq!(defaults.pin_source, Some(PinSource::Env("KYSO_PIN".into())));
+    }
+
+    #[test]
+    fn the_algorithm_policy_is_read_and_checked() {
+        let config = Config::parse(
+            "[verify.algorithms]\nsha1_until = '2017-07-01'\nrsa_min_bits = 3072",
+            "kyso.toml",
+            |name| (name == "KYSO_VERIFY_ALGORITHMS_SMALL_RSA_UNTIL").then(|| "never".to_owned()),
+        )
+        .unwrap();
+        let crate::pki::AlgorithmPolicy::Dated(dates) = config.verify.algorithms.policy().unwrap()
+        else {
+            panic!("a configured policy is dated");
+        };
+        assert_eq!(dates.rsa_min_bits, 3072);
+        assert_eq!(dates.sha1_until, Some(time::macros::date!(2017 - 07 - 01)));
+        assert_eq!(dates.small_rsa_until, None);
+        assert_eq!(
+            Config::parse("", "t", |_| None)
+                .unwrap()
+                .verify
+                .algorithms
+                .policy()
+                .unwrap(),
+            crate::pki::AlgorithmPolicy::default()
+        );
+        for (text, field) in [
+            ("rsa_min_bits = 1024", "rsa_min_bits"),
+            ("ecdsa_min_bits = 200", "ecdsa_min_bits"),
+            ("sha1_until = '01/01/2019'", "sha1_until"),
+        ] {
+            let config =
+                Config::parse(&format!("[verify.algorithms]\n{text}"), "t", |_| None).unwrap();
+            let err = config.verify.algorithms.policy().unwrap_err();
+            assert!(err.to_string().contains(field), "{err}");
+        }
     }
 
     #[test]

@@ -9,8 +9,9 @@
 //!
 //! Refuses: to read the clock (time is always a parameter), to return a bare bool (success is a
 //! [`VerifiedChain`] that only [`Validator::validate`] can build; failure is a ranked
-//! [`PathError`]), DSA, SHA-1 and RSA < 2048 unless the caller names
-//! [`AlgorithmPolicy::DangerouslyAllowLegacy`].
+//! [`PathError`]), DSA, and SHA-1 or RSA < 2048 past the cut-off dates of the
+//! [`AlgorithmPolicy`] (or at any date, unless the caller names
+//! [`AlgorithmPolicy::DangerouslyAllowLegacy`]).
 //!
 //! "Could not check" (no revocation evidence, responder down: [`PathError::is_indeterminate`])
 //! is kept apart from "checked and bad" (revoked, expired, bad signature).
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+pub mod algorithm_policy;
 mod cert;
 pub mod crl;
 pub mod fetch;
@@ -33,18 +35,19 @@ pub mod revocation;
 pub mod signature;
 pub mod timestamp;
 
+pub use algorithm_policy::{AlgorithmDates, AlgorithmPolicy, Judgement, Weakness};
 pub use cert::{BasicConstraints, Certificate, Defect, DistributionPoint, Extensions, key_usage};
 pub use name::{GeneralName, Name};
 pub use path::{
     AnyPolicy, CertificatePolicies, ChainDepth, ExplicitPolicy, ExtendedKeyUsage, IssuerSource,
-    KeyPurpose, MAX_INTERMEDIATES, PathError, PolicyMapping, RevocationStatus, SignerKeyUsage,
-    ValidationPolicy, Validator, VerifiedChain,
+    KeyPurpose, MAX_INTERMEDIATES, PathError, PolicyMapping, RetiredUse, RevocationStatus,
+    SignerKeyUsage, ValidationPolicy, Validator, VerifiedChain,
 };
 pub use profile::{Hierarchy, Profile};
 pub use revocation::{
     Evidence, RevocationCheck, RevocationPolicy, RevocationSource, UnknownRevocation,
 };
-pub use signature::{AlgorithmPolicy, SignatureError};
+pub use signature::SignatureError;
 
 /// Errors of this module that are not validation verdicts: loading trust anchors and
 /// certificates, parsing inputs.

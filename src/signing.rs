@@ -188,6 +188,8 @@ pub struct Signing<'a> {
     pub trust: Option<&'a Trust>,
     /// The signing time (`/M`, XAdES `SigningTime`).
     pub at: OffsetDateTime,
+    /// What new signatures may use (`[verify.algorithms]`): a key below its floor does not sign.
+    pub algorithms: crate::pki::AlgorithmPolicy,
 }
 
 /// What the document is, for [`Signing::check`].
@@ -239,6 +241,15 @@ impl SignedDocument<'_> {
 }
 
 impl Signing<'_> {
+    /// Refuses a key below the policy's floor for new signatures (a 1024-bit RSA key from an old
+    /// token): the policy accepts retired algorithms only for signatures proven older than their
+    /// cut-off, which a signature made now never is.
+    fn check_key(&self) -> Result<(), Error> {
+        self.algorithms
+            .for_new_key(&self.key.key_kind)
+            .map_err(|weakness| Error::KeyBelowPolicy { weakness })
+    }
+
     /// Whether `level` can be made for `kind` with `tsa` and `trust`: cheap (no network, no
     /// token), so that a caller refuses at once what it cannot make.
     pub fn check(
@@ -283,6 +294,7 @@ impl Signing<'_> {
         mut options: SignatureOptions,
     ) -> Result<SignedDocument<'d>, Error> {
         Signing::check(self.level, DocumentKind::Pdf, self.tsa, self.trust)?;
+        self.check_key()?;
         let identity = self.key.identity();
         let long_term = match self.level {
             Level::BaselineLt => Some(LongTermParts::new(
@@ -335,6 +347,7 @@ impl Signing<'_> {
             self.tsa,
             self.trust,
         )?;
+        self.check_key()?;
         let mut xml = crate::xml::SignOptions::new(self.at.into());
         xml.packaging = options.packaging;
         xml.other_signatures = options.other_signatures;
@@ -439,6 +452,11 @@ pub enum Error {
     /// caller's to fix.
     #[error(transparent)]
     Signing(Box<dyn std::error::Error + Send + Sync>),
+    /// The key is below the algorithm policy for new signatures.
+    #[error(
+        "the key is {weakness}, which the algorithm policy no longer accepts for new signatures ([verify.algorithms]; Circular 15/2025/TT-BKHCN: RSA at least 2048 bits, ECDSA at least 256)"
+    )]
+    KeyBelowPolicy { weakness: crate::pki::Weakness },
     #[error("internal: {0}")]
     Internal(&'static str),
     #[error("{setting}: {reason}")]
@@ -469,6 +487,8 @@ pub struct KeyMaterial {
     pub certificate: Vec<u8>,
     /// Issuer certificates, DER, nearest first: those on the token, then `extra` ones.
     pub chain: Vec<Vec<u8>>,
+    /// The kind and size of the key, from its certificate, for the algorithm policy.
+    pub key_kind: crate::pki::signature::KeyKind,
 }
 
 impl KeyMaterial {
@@ -501,10 +521,18 @@ impl KeyMaterial {
                 chain.push(der.clone());
             }
         }
+        let key_kind = Certificate::from_der(&certificate)
+            .map_err(|e| Error::Certificate {
+                reason: e.to_string(),
+            })?
+            .public_key()
+            .kind
+            .clone();
         Ok(KeyMaterial {
             key,
             certificate,
             chain,
+            key_kind,
         })
     }
 

@@ -124,7 +124,7 @@ impl VerifyOptions {
             evidence: Evidence::new(),
             revocation: Revocation::Online,
             at,
-            algorithms: AlgorithmPolicy::Modern,
+            algorithms: AlgorithmPolicy::default(),
             fetch: FetchSettings::default(),
             online: None,
             xml_scope: XmlScope::default(),
@@ -436,6 +436,34 @@ fn signature_timestamp(
     .map_err(TimestampProblem::Invalid)
 }
 
+/// The dated algorithm policy on an intact signature's `weaknesses`, at its proven time: a
+/// retired algorithm with a proof of existence before its cut-off is accepted with a warning;
+/// without one it is INDETERMINATE / CRYPTO_CONSTRAINTS_FAILURE_NO_POE, and with one after the
+/// cut-off CRYPTO_CONSTRAINTS_FAILURE (ETSI EN 319 102-1 §5.2.8, Table 7).
+fn judge_algorithms(
+    verifier: &Verifier,
+    weaknesses: &[crate::pki::Weakness],
+    proven: Option<OffsetDateTime>,
+    report: &mut SignatureReport,
+) {
+    use crate::pki::Judgement;
+    let policy = verifier.signers.policy().algorithms;
+    match policy.judge_weaknesses(weaknesses, proven) {
+        Judgement::Current => {}
+        Judgement::Retired(retired) => report
+            .warnings
+            .push(Reason::RetiredAlgorithmAccepted { retired }),
+        Judgement::Refused(refusal) => {
+            let sub = if refusal.lacks_proof() {
+                SubIndication::CryptoConstraintsFailureNoPoe
+            } else {
+                SubIndication::CryptoConstraintsFailure
+            };
+            report.fail(sub, Reason::AlgorithmRefused(refusal));
+        }
+    }
+}
+
 /// Validates the signer's path and records trust, revocation and chain in the report.
 fn validate_chain(
     verifier: &Verifier,
@@ -452,6 +480,11 @@ fn validate_chain(
             report.trusted = Facet::Passed;
             if leaf.extensions().key_usage.is_none() {
                 report.warnings.push(Reason::NoKeyUsage);
+            }
+            for retired in chain.retired() {
+                report
+                    .warnings
+                    .push(Reason::RetiredInChain(retired.clone()));
             }
             let statuses = chain.revocation();
             report.revocation = if verifier.revocation == Revocation::DangerouslyOff {

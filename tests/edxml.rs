@@ -75,6 +75,7 @@ impl Fixture {
             tsa: None,
             trust: None,
             at: time::OffsetDateTime::now_utc(),
+            algorithms: Default::default(),
         };
         let mut options = SignatureOptions::new(time::OffsetDateTime::now_utc(), 0);
         options.reason = Some(reason.to_owned());
@@ -662,6 +663,7 @@ fn packages_kyso_builds_and_signs_verify_with_kyso_and_xmlsec1() {
             tsa: None,
             trust: None,
             at,
+            algorithms: Default::default(),
         };
         let (signed, _) = kyso::edxml::pack::sign(&unsigned, &signing, form).unwrap();
         let report = fixture.verifier().verify(&signed);

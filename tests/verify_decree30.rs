@@ -63,6 +63,7 @@ fn signed_by(pdf: Vec<u8>, keys: &[&KeyMaterial]) -> Vec<u8> {
             tsa: None,
             trust: None,
             at: time::OffsetDateTime::now_utc(),
+            algorithms: Default::default(),
         };
         let options = SignatureOptions::new(time::OffsetDateTime::now_utc(), 0);
         signing.pdf(&pdf, options).unwrap().to_vec()

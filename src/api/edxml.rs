@@ -197,6 +197,7 @@ fn sign_package(
         tsa: state.tsa.as_ref(),
         trust: Some(state.verifier.trust()),
         at,
+        algorithms: state.verifier.algorithms(),
     };
     let (signed, level) = edxml::pack::sign(package, &signing, form).map_err(|e| match e {
         edxml::Error::Signing(e) => {

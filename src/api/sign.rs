@@ -537,6 +537,7 @@ fn make_signature(state: &AppState, entry: &KeyEntry, job: Job<'_>) -> Result<Ma
         tsa: state.tsa.as_ref(),
         trust: Some(state.verifier.trust()),
         at: now,
+        algorithms: state.verifier.algorithms(),
     };
     let made = match job.kind {
         Kind::Pdf => signing.pdf(job.document, pdf_options(state, &key, &job)?),
@@ -646,7 +647,7 @@ pub(super) fn signing_error(key: &KeyMaterial, error: signing::Error) -> ApiErro
             service: "time-stamping authority",
             reason: e.to_string(),
         },
-        e @ E::SignerNotValid(_) => ApiError::SignerNotValid {
+        e @ (E::SignerNotValid(_) | E::KeyBelowPolicy { .. }) => ApiError::SignerNotValid {
             reason: e.to_string(),
         },
         e @ E::Unsignable(_) => ApiError::UnsignableDocument {

@@ -515,6 +515,7 @@ pub struct VerifierCell {
     trust: crate::signing::Trust,
     xml_scope: crate::verify::XmlScope,
     signer_key_usage: crate::pki::SignerKeyUsage,
+    algorithms: crate::pki::AlgorithmPolicy,
     /// One online source for every rebuilt verifier, so that its caches (the last good CRL of
     /// a distribution point that is down, until its nextUpdate) outlive the rebuilds.
     online: Option<Arc<crate::pki::fetch::Online>>,
@@ -552,6 +553,9 @@ impl VerifierCell {
             trust,
             xml_scope: verify.xml_scope.unwrap_or_default(),
             signer_key_usage: verify.signer_key_usage(),
+            algorithms: verify.algorithms.policy().map_err(|e| Error::Trust {
+                reason: e.to_string(),
+            })?,
             online,
             current: Mutex::new((
                 Arc::new(Verifier::new(VerifyOptions::new(
@@ -576,7 +580,14 @@ impl VerifierCell {
         options.online = self.online.clone();
         options.xml_scope = self.xml_scope;
         options.signer_key_usage = self.signer_key_usage;
+        options.algorithms = self.algorithms;
         Arc::new(Verifier::new(options))
+    }
+
+    /// The algorithm policy (`[verify.algorithms]`): what verification accepts, and what keys
+    /// may make new signatures.
+    pub fn algorithms(&self) -> crate::pki::AlgorithmPolicy {
+        self.algorithms
     }
 
     /// A verifier validating at most a minute ago.

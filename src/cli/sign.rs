@@ -389,6 +389,8 @@ pub(super) struct LevelChoice {
     pub(super) level: Level,
     pub(super) tsa: Option<kyso::pades::Tsa>,
     pub(super) trust: Option<Trust>,
+    /// `[verify.algorithms]`: a key below its floor does not sign.
+    pub(super) algorithms: kyso::pki::AlgorithmPolicy,
 }
 
 impl LevelChoice {
@@ -418,7 +420,18 @@ impl LevelChoice {
             }
             _ => None,
         };
-        Ok(LevelChoice { level, tsa, trust })
+        let algorithms = runtime
+            .config
+            .verify
+            .algorithms
+            .policy()
+            .context("the [verify.algorithms] settings")?;
+        Ok(LevelChoice {
+            level,
+            tsa,
+            trust,
+            algorithms,
+        })
     }
 
     /// The signature to make with `key`, now.
@@ -429,6 +442,7 @@ impl LevelChoice {
             tsa: self.tsa.as_ref(),
             trust: self.trust.as_ref(),
             at: time::OffsetDateTime::now_utc(),
+            algorithms: self.algorithms,
         }
     }
 }

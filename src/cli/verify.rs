@@ -322,6 +322,7 @@ pub(super) fn build_verifier(
         .context("the [revocation] settings")?;
     options.xml_scope = config.xml_scope.unwrap_or_default();
     options.signer_key_usage = config.signer_key_usage();
+    options.algorithms = config.algorithms.policy()?;
     Ok(Verifier::new(options))
 }
 

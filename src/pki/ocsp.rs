@@ -14,11 +14,10 @@ use time::OffsetDateTime;
 use crate::ber::{self, canonical_integer, tag};
 use crate::der;
 use crate::oid;
+use crate::pki::AlgorithmPolicy;
 use crate::pki::cert::Certificate;
 use crate::pki::name::Name;
-use crate::pki::signature::{
-    self, AlgorithmPolicy, Hash, PublicKey, SignatureAlgorithm, SignatureError,
-};
+use crate::pki::signature::{self, Hash, PublicKey, SignatureAlgorithm, SignatureError};
 
 /// Why bytes are not a usable OCSP response.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -189,9 +188,10 @@ impl OcspResponse {
         &self,
         key: &PublicKey,
         policy: AlgorithmPolicy,
+        at: time::OffsetDateTime,
     ) -> Result<(), SignatureError> {
         let alg = self.0.signature_algorithm.as_ref().map_err(Clone::clone)?;
-        signature::verify(alg, key, &self.0.tbs, &self.0.signature, policy)
+        signature::verify(alg, key, &self.0.tbs, &self.0.signature, policy, Some(at))
     }
 }
 

@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 
 use crate::oid;
+use crate::pki::AlgorithmPolicy;
+use crate::pki::algorithm_policy::{Judgement, Weakness};
 use crate::pki::cert::{Certificate, key_usage};
 use crate::pki::name::{
     GeneralName, NameKey, constraint_is_well_formed, is_dns_name, same_form, wildcard_overlaps,
@@ -23,7 +25,7 @@ use crate::pki::policy::PolicyTree;
 use crate::pki::revocation::{
     self, RevocationCheck, RevocationPolicy, RevocationSource, UnknownRevocation,
 };
-use crate::pki::signature::{self, AlgorithmPolicy, SignatureError};
+use crate::pki::signature::{self, SignatureError};
 use crate::pki::{CertPool, TrustStore};
 
 /// What the leaf certificate will be used for; decides the keyUsage / extendedKeyUsage it needs.
@@ -161,6 +163,27 @@ pub struct VerifiedChain {
     policies: Vec<String>,
     revocation: Vec<RevocationStatus>,
     at: OffsetDateTime,
+    retired: Vec<RetiredUse>,
+}
+
+/// A retired algorithm the policy accepted on a chain, because the chain was validated at a
+/// time before its cut-off.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetiredUse {
+    /// The certificate whose signature (or subject key) is below the floor.
+    pub certificate: String,
+    pub weakness: Weakness,
+    pub until: time::Date,
+}
+
+impl std::fmt::Display for RetiredUse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} uses {}, accepted because the chain is validated at a time before {}",
+            self.certificate, self.weakness, self.until
+        )
+    }
 }
 
 impl VerifiedChain {
@@ -186,6 +209,11 @@ impl VerifiedChain {
     /// The time the chain was validated at.
     pub fn validated_at(&self) -> OffsetDateTime {
         self.at
+    }
+    /// Retired algorithms the chain uses that the dated policy accepted at the validation time:
+    /// a report shows them as warnings.
+    pub fn retired(&self) -> &[RetiredUse] {
+        &self.retired
     }
 }
 
@@ -440,6 +468,7 @@ impl Validator {
             check_defects(leaf)?;
             check_purpose(leaf, policy)?;
             return Ok(VerifiedChain {
+                retired: retired_uses(std::slice::from_ref(leaf), policy.algorithms, at),
                 certificates: vec![leaf.clone()],
                 policies: Vec::new(),
                 revocation: Vec::new(),
@@ -456,12 +485,14 @@ impl Validator {
         }
     }
 
-    /// Verifies `cert`'s signature with `issuer`'s key, through the cache.
+    /// Verifies `cert`'s signature with `issuer`'s key, through the cache, under `algorithms`
+    /// for a certificate that existed at `at`.
     pub(crate) fn check_signature(
         &self,
         cert: &Certificate,
         issuer: &Certificate,
         algorithms: AlgorithmPolicy,
+        at: OffsetDateTime,
     ) -> (Result<(), SignatureError>, bool) {
         self.check_signed(
             cert.fingerprint(),
@@ -470,11 +501,14 @@ impl Validator {
             cert.signature(),
             issuer,
             algorithms,
+            at,
         )
     }
 
     /// Verifies a signed object (certificate or CRL, identified by the SHA-256 of its DER) with
-    /// `signer`'s key, through the cache. The bool says whether the answer came from the cache.
+    /// `signer`'s key, through the cache, then asks `algorithms` whether its algorithm was
+    /// acceptable at `at`. The bool says whether the value's check came from the cache.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn check_signed(
         &self,
         object: &[u8; 32],
@@ -483,24 +517,25 @@ impl Validator {
         signature_value: &[u8],
         signer: &Certificate,
         algorithms: AlgorithmPolicy,
+        at: OffsetDateTime,
     ) -> (Result<(), SignatureError>, bool) {
+        let alg = match algorithm {
+            Ok(alg) => alg,
+            Err(e) => return (Err(e.clone()), false),
+        };
+        // The policy is asked first, and cheaply: it depends on the time, the cache does not.
+        if let Err(refused) = algorithms.check(alg, &signer.public_key().kind, Some(at)) {
+            return (Err(refused), false);
+        }
+        // The cache holds whether the value verifies, which no policy or time changes.
         let key = (*object, *signer.fingerprint());
-        // Results depend on the algorithm policy; the cache holds the strict policy's results
-        // only, and only the strict policy reads it.
-        let cacheable = algorithms == AlgorithmPolicy::Modern;
-        if cacheable
-            && let Ok(cache) = self.signatures.lock()
+        if let Ok(cache) = self.signatures.lock()
             && let Some(r) = cache.get(&key)
         {
             return (r.clone(), true);
         }
-        let result = match algorithm {
-            Ok(alg) => {
-                signature::verify(alg, signer.public_key(), tbs, signature_value, algorithms)
-            }
-            Err(e) => Err(e.clone()),
-        };
-        if cacheable && let Ok(mut cache) = self.signatures.lock() {
+        let result = signature::verify_value(alg, signer.public_key(), tbs, signature_value);
+        if let Ok(mut cache) = self.signatures.lock() {
             if cache.len() >= SIGNATURE_CACHE_ENTRIES {
                 cache.clear();
             }
@@ -603,7 +638,7 @@ impl Search<'_> {
             }
             let (sig, cached) =
                 self.validator
-                    .check_signature(&top, &candidate, self.policy.algorithms);
+                    .check_signature(&top, &candidate, self.policy.algorithms, self.at);
             if !cached {
                 self.signature_checks += 1;
                 if self.signature_checks > MAX_SIGNATURE_CHECKS {
@@ -680,6 +715,7 @@ impl Search<'_> {
         certificates.push(anchor.clone());
         let revocation = self.check_revocation(&certificates)?;
         Ok(VerifiedChain {
+            retired: retired_uses(&certificates, self.policy.algorithms, self.at),
             certificates,
             policies,
             revocation,
@@ -792,7 +828,7 @@ impl Search<'_> {
             let i = idx + 1;
             let is_leaf = i == n;
             check_defects(cert)?;
-            check_key(cert, self.policy.algorithms)?;
+            check_key(cert, self.policy.algorithms, at)?;
             // (a)(2) validity
             check_validity(cert, at)?;
             // Profile rules RFC 5280 states as MUSTs for issuers.
@@ -1077,24 +1113,69 @@ pub(crate) fn check_validity(cert: &Certificate, at: OffsetDateTime) -> Result<(
 
 /// The subject key itself must be one kyso would verify with: a leaf with a 1024-bit RSA or
 /// DSA key is refused even though no certificate signature is made with it, since the document
-/// signature will be.
-fn check_key(cert: &Certificate, algorithms: AlgorithmPolicy) -> Result<(), PathError> {
+/// signature will be. A key below the floor is judged by the policy's dates at `at`.
+fn check_key(
+    cert: &Certificate,
+    algorithms: AlgorithmPolicy,
+    at: OffsetDateTime,
+) -> Result<(), PathError> {
     use crate::pki::signature::KeyKind;
     let bad = |reason: SignatureError| PathError::BadSignature {
         certificate: cert.describe(),
         issuer: "its own subject key".to_owned(),
         reason,
     };
-    match &cert.public_key().kind {
-        KeyKind::Rsa { bits } if *bits < 2048 && algorithms == AlgorithmPolicy::Modern => {
-            Err(bad(SignatureError::KeyTooSmall { bits: *bits }))
+    let kind = &cert.public_key().kind;
+    match kind {
+        KeyKind::Rsa { .. } | KeyKind::EcP256 | KeyKind::EcP384 | KeyKind::Ed25519 => {
+            match algorithms.judge_key(kind, Some(at)) {
+                Judgement::Refused(r) => Err(bad(r.weakness.refusal())),
+                _ => Ok(()),
+            }
         }
-        KeyKind::Rsa { .. } | KeyKind::EcP256 | KeyKind::EcP384 | KeyKind::Ed25519 => Ok(()),
         KeyKind::Dsa => Err(bad(SignatureError::UnsupportedKey { oid: "DSA".into() })),
         KeyKind::EcOther(oid) | KeyKind::Unknown(oid) => {
             Err(bad(SignatureError::UnsupportedKey { oid: oid.clone() }))
         }
     }
+}
+
+/// The retired algorithms a validated chain (leaf first, anchor last) uses and the policy
+/// accepted at `at`: each certificate's signature by the next one's key (the anchor's own
+/// signature is not relied on), and each subject key.
+fn retired_uses(
+    chain: &[Certificate],
+    algorithms: AlgorithmPolicy,
+    at: OffsetDateTime,
+) -> Vec<RetiredUse> {
+    let mut out = Vec::new();
+    let mut note = |cert: &Certificate, judgement: Judgement| {
+        if let Judgement::Retired(list) = judgement {
+            for (weakness, until) in list {
+                let use_ = RetiredUse {
+                    certificate: cert.describe(),
+                    weakness,
+                    until,
+                };
+                if !out.contains(&use_) {
+                    out.push(use_);
+                }
+            }
+        }
+    };
+    for (i, cert) in chain.iter().enumerate() {
+        note(
+            cert,
+            algorithms.judge_key(&cert.public_key().kind, Some(at)),
+        );
+        if let (Some(issuer), Ok(alg)) = (chain.get(i + 1), cert.signature_algorithm()) {
+            note(
+                cert,
+                algorithms.judge(alg, &issuer.public_key().kind, Some(at)),
+            );
+        }
+    }
+    out
 }
 
 fn check_defects(cert: &Certificate) -> Result<(), PathError> {
@@ -1126,7 +1207,7 @@ fn check_anchor(
     algorithms: AlgorithmPolicy,
 ) -> Result<(), PathError> {
     check_validity(anchor, at)?;
-    check_key(anchor, algorithms)?;
+    check_key(anchor, algorithms, at)?;
     check_defects(anchor)?;
     check_critical(anchor)?;
     match anchor.extensions().basic_constraints {

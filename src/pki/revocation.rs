@@ -239,7 +239,7 @@ fn check_ocsp(
     // (RFC 6960 §4.2.2.2).
     let signed_by_issuer = response.responder_matches(issuer)
         && response
-            .verify_signature(issuer.public_key(), policy.algorithms)
+            .verify_signature(issuer.public_key(), policy.algorithms, at)
             .is_ok();
     if !signed_by_issuer {
         let mut authorised = false;
@@ -249,7 +249,7 @@ fn check_ocsp(
                 continue;
             }
             if response
-                .verify_signature(responder.public_key(), policy.algorithms)
+                .verify_signature(responder.public_key(), policy.algorithms, at)
                 .is_err()
             {
                 continue;
@@ -458,7 +458,7 @@ fn check_crls(check: &RevocationCheckOf<'_>, crls: &[Crl]) -> CertStatus {
                     && matches!((d.delta_base(), crl.number()), (Some(base), Some(n)) if base <= n)
                     && matches!((d.number(), crl.number()), (Some(dn), Some(n)) if dn > n)
                     && d.next_update().is_none_or(|next| at <= next)
-                    && verify_crl_signature(validator, d, &signer, policy).is_ok()
+                    && verify_crl_signature(validator, d, &signer, policy, at).is_ok()
             });
             if let Some(delta) = delta
                 && let Some(entry) = delta.lookup(cert.serial(), cert.issuer())
@@ -529,6 +529,7 @@ fn verify_crl_signature(
     crl: &Crl,
     signer: &Certificate,
     policy: &ValidationPolicy,
+    at: OffsetDateTime,
 ) -> Result<(), signature::SignatureError> {
     validator
         .check_signed(
@@ -538,6 +539,7 @@ fn verify_crl_signature(
             crl.signature(),
             signer,
             policy.algorithms,
+            at,
         )
         .0
 }
@@ -561,7 +563,7 @@ fn crl_signer(
     } = *check;
     // The usual case: the certificate's issuer, already validated as part of this path.
     if crl.issuer() == issuer.subject()
-        && verify_crl_signature(validator, crl, issuer, policy).is_ok()
+        && verify_crl_signature(validator, crl, issuer, policy, at).is_ok()
     {
         if issuer.has_key_usage(key_usage::CRL_SIGN) {
             return Some(issuer.clone());
@@ -583,7 +585,9 @@ fn crl_signer(
         .collect();
     for (candidate, is_anchor) in candidates {
         // A certificate cannot vouch for its own status.
-        if &candidate == cert || verify_crl_signature(validator, crl, &candidate, policy).is_err() {
+        if &candidate == cert
+            || verify_crl_signature(validator, crl, &candidate, policy, at).is_err()
+        {
             continue;
         }
         if !candidate.has_key_usage(key_usage::CRL_SIGN) {

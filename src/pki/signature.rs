@@ -5,30 +5,19 @@
 //! verification algorithm, and the weak-algorithm policy. RSASSA-PSS is verified with the salt
 //! length its parameters state (RFC 8017 §9.1 and RFC 4055 §3.1 allow any; pyHanko and several
 //! HSMs use the maximum). Refuses: DSA, MD5, RSA-PSS whose MGF1 hash differs from the message
-//! hash (nobody issues it, and aws-lc ties the two), and — unless the caller says
-//! [`AlgorithmPolicy::DangerouslyAllowLegacy`] — SHA-1 and RSA keys under 2048 bits (NIST SP
-//! 800-131A Rev. 2 disallows both for signature generation since 2013).
+//! hash (nobody issues it, and aws-lc ties the two), and whatever the dated
+//! [`AlgorithmPolicy`] refuses (SHA-1 and RSA keys under 2048 bits after their cut-offs).
 //!
 //! Whether a value verifies and whether the policy accepts its algorithm are separate questions
-//! ([`verify_value`], [`policy_problem`]): a document verifier answers the first before the
-//! second, so that a tampered SHA-1 signature reads as tampered, not as merely old.
+//! ([`verify_value`], [`AlgorithmPolicy::judge`]): a document verifier answers the first before
+//! the second, so that a tampered SHA-1 signature reads as tampered, not as merely old.
 
 use aws_lc_rs::signature::{self as sig, VerificationAlgorithm};
 use thiserror::Error;
 
 use crate::ber::{self, ObjectIdentifier, tag};
 use crate::oid::{self, Oid};
-
-/// Which algorithms and key sizes a signature may use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum AlgorithmPolicy {
-    /// SHA-256 or stronger, RSA ≥ 2048 bits, ECDSA P-256/P-384, Ed25519.
-    #[default]
-    Modern,
-    /// Also accepts SHA-1 and RSA keys of 1024..2048 bits. Only for reading archives whose
-    /// signatures predate the SHA-1 deprecation; never for new signatures.
-    DangerouslyAllowLegacy,
-}
+use crate::pki::AlgorithmPolicy;
 
 /// Why a signature did not verify. `Invalid` is "checked and wrong"; the others are "could not
 /// check with an algorithm kyso accepts".
@@ -405,41 +394,18 @@ fn hash_alg(alg_identifier: &[u8]) -> Result<Hash, SignatureError> {
 }
 
 /// Verifies `signature` over `message` with `key` under `policy`: the algorithm must be one the
-/// policy accepts, then the value must verify. For certificates, CRLs and OCSP responses.
+/// policy accepts for an object that existed at `existed`, then the value must verify. For
+/// certificates, CRLs, OCSP responses and time-stamp tokens.
 pub fn verify(
     algorithm: &SignatureAlgorithm,
     key: &PublicKey,
     message: &[u8],
     signature: &[u8],
     policy: AlgorithmPolicy,
+    existed: Option<time::OffsetDateTime>,
 ) -> Result<(), SignatureError> {
-    if let Some(problem) = policy_problem(algorithm, key, policy) {
-        return Err(problem);
-    }
+    policy.check(algorithm, &key.kind, existed)?;
     verify_value(algorithm, key, message, signature)
-}
-
-/// Why `policy` refuses `algorithm` with `key`, if it does: SHA-1 and RSA keys under 2048 bits
-/// unless the policy allows legacy algorithms.
-pub fn policy_problem(
-    algorithm: &SignatureAlgorithm,
-    key: &PublicKey,
-    policy: AlgorithmPolicy,
-) -> Option<SignatureError> {
-    if policy == AlgorithmPolicy::DangerouslyAllowLegacy {
-        return None;
-    }
-    if let KeyKind::Rsa { bits } = key.kind
-        && bits < 2048
-    {
-        return Some(SignatureError::KeyTooSmall { bits });
-    }
-    let sha1 = match algorithm {
-        SignatureAlgorithm::RsaPkcs1(h) | SignatureAlgorithm::Ecdsa(h) => *h == Hash::Sha1,
-        SignatureAlgorithm::RsaPss(p) => p.hash == Hash::Sha1,
-        _ => false,
-    };
-    sha1.then_some(SignatureError::WeakAlgorithm { name: "SHA-1" })
 }
 
 /// Whether `signature` over `message` verifies with `key`, whatever the policy says of the

@@ -268,6 +268,7 @@ pub fn verify_with(
         &attributes.signed_bytes,
         &signer.signature,
         policy.algorithms,
+        Some(info.gen_time),
     )
     .map_err(Error::BadSignature)?;
 

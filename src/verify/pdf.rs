@@ -4,8 +4,8 @@
 use time::OffsetDateTime;
 
 use super::reason::{
-    ChangeNamed, ChangesBeyond, CmsEnvelopeProblem, Permitter, Reason, Shortfall,
-    SigningCertificateProblem, TimestampProblem,
+    ChangeNamed, ChangesBeyond, CmsEnvelopeProblem, Permitter, Reason, SigningCertificateProblem,
+    TimestampProblem,
 };
 use super::verdict::{Change, Coverage, Facet, SignatureReport, SubIndication, TimeSource};
 use super::{Verifier, document_sha256, empty_report, signer_of, validate_chain};
@@ -15,9 +15,9 @@ use crate::pdf::{
     Dictionary, Document, FoundSignature, Object, ObjectId, SignatureKind, contents_span,
     find_signatures, revision_ends,
 };
-use crate::pki::AlgorithmPolicy;
 use crate::pki::signature::{self as pki_signature, Hash, PublicKey, SignatureAlgorithm};
 use crate::pki::timestamp::{self, TimestampToken};
+use crate::pki::{AlgorithmPolicy, Weakness};
 use crate::pki::{Certificate, Evidence};
 use crate::verify::DocumentReport;
 
@@ -384,6 +384,9 @@ fn verify_signature(
         context.dss,
         &mut report,
     );
+    // 7b. The algorithm policy at that time: a retired algorithm needs a proof of existence
+    //     before its cut-off.
+    super::judge_algorithms(verifier, &signer.weaknesses, proven, &mut report);
     // 8. The certificate path, at the proven time or now.
     let intermediates: Vec<Certificate> = signer
         .pool
@@ -563,6 +566,9 @@ impl SignedBytes<'_, '_> {
 struct VerifiedSigner {
     leaf: Certificate,
     pool: Vec<Certificate>,
+    /// What puts the intact signature below the floor of current algorithms, judged once its
+    /// time is known.
+    weaknesses: Vec<Weakness>,
 }
 
 /// Steps 3–6: integrity (the digest of what is signed), the signing certificate, the signed
@@ -644,8 +650,8 @@ fn check_signed_data(
         }
     };
 
-    // 6. The signature value, then the algorithm policy.
-    signature_value(
+    // 6. The signature value; the algorithm policy once the signature's time is known.
+    let weaknesses = signature_value(
         verifier,
         info,
         digest,
@@ -654,7 +660,11 @@ fn check_signed_data(
         signed.format,
         report,
     )?;
-    Some(VerifiedSigner { leaf, pool })
+    Some(VerifiedSigner {
+        leaf,
+        pool,
+        weaknesses,
+    })
 }
 
 /// Checks the signed attributes against the content's digest and the signer; returns the
@@ -698,9 +708,9 @@ fn signed_attributes<'x>(
     Some(&attributes.signed_bytes)
 }
 
-/// The signature value, then the algorithm policy: a value that verifies with an algorithm or
-/// key below policy is intact, and INDETERMINATE for want of a proof that it was made before
-/// the algorithm was retired. `None` when the value does not verify (recorded).
+/// The signature value: `None` when it does not verify (recorded). A value that verifies is
+/// intact; what puts it below the floor of current algorithms is returned, for the dated policy
+/// to judge at the signature's proven time.
 fn signature_value(
     verifier: &Verifier,
     info: &SignerInfo<'_>,
@@ -709,7 +719,7 @@ fn signature_value(
     message: &[u8],
     format: Format,
     report: &mut SignatureReport,
-) -> Option<()> {
+) -> Option<Vec<Weakness>> {
     let checked = match signature_check(info, digest, leaf, message) {
         Ok(checked) => checked,
         Err((sub, reason)) => {
@@ -726,26 +736,15 @@ fn signature_value(
     }
     report.signature_algorithm = Some(checked.name.to_owned());
     let policy = verifier.signers.policy().algorithms;
-    let mut below: Vec<Shortfall> = Vec::new();
-    if policy != AlgorithmPolicy::DangerouslyAllowLegacy
-        && (digest == Hash::Sha1 || format == Format::Pkcs7Sha1)
+    let mut weaknesses = policy.weaknesses(&checked.algorithm, &checked.key.kind);
+    // adbe.pkcs7.sha1 signs a SHA-1 digest of the document whatever its own digest is.
+    if (digest == Hash::Sha1 || format == Format::Pkcs7Sha1)
+        && policy != AlgorithmPolicy::DangerouslyAllowLegacy
+        && !weaknesses.contains(&Weakness::Sha1)
     {
-        below.push(Shortfall::Sha1Digest);
+        weaknesses.push(Weakness::Sha1);
     }
-    // The SHA-1 digest already said names a SHA-1 signature algorithm too.
-    let sha1_said = !below.is_empty();
-    match pki_signature::policy_problem(&checked.algorithm, &checked.key, policy) {
-        Some(pki_signature::SignatureError::WeakAlgorithm { .. }) if sha1_said => {}
-        Some(problem) => below.push(Shortfall::Signature(problem)),
-        None => {}
-    }
-    if !below.is_empty() {
-        report.fail(
-            SubIndication::CryptoConstraintsFailureNoPoe,
-            Reason::BelowAlgorithmPolicy { shortfalls: below },
-        );
-    }
-    Some(())
+    Some(weaknesses)
 }
 
 /// The signing time: a verified signature timestamp proves it (returned); otherwise the

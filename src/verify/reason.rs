@@ -23,6 +23,8 @@ use super::text::Language;
 use super::verdict::SubIndication;
 use crate::pdf::diff::ModificationLevel;
 use crate::pki::PathError;
+use crate::pki::RetiredUse;
+use crate::pki::algorithm_policy::{Refusal, Weakness};
 use crate::pki::signature::SignatureError;
 use crate::pki::timestamp;
 
@@ -111,13 +113,17 @@ pub enum Reason {
     SignatureValueInvalid,
     /// The signature algorithm or key cannot be checked (`error` says why).
     SignatureAlgorithm(SignatureError),
-    /// The signature verifies, but what it uses is below the algorithm policy and nothing
-    /// proves it was made before that was retired. The algorithm policy's own reasons (for
-    /// example SHA-1 accepted because the signature was made before a cut-off) belong beside
-    /// this one, as their own variants.
-    BelowAlgorithmPolicy {
-        shortfalls: Vec<Shortfall>,
+    /// The signature verifies, but what it uses is below the algorithm policy and no proof of
+    /// existence before its cut-off date was found (ETSI EN 319 102-1 §5.2.8).
+    AlgorithmRefused(Refusal),
+    /// A warning: a retired algorithm accepted because a time-stamp proves the signature was
+    /// made before its cut-off.
+    RetiredAlgorithmAccepted {
+        retired: Vec<(Weakness, time::Date)>,
     },
+    /// A warning: a certificate of the chain uses a retired algorithm, accepted because the
+    /// chain is validated at a time before its cut-off.
+    RetiredInChain(RetiredUse),
 
     // ── Time ──
     /// A signature timestamp that could not be used (a note, or a reason for XML).
@@ -322,13 +328,6 @@ pub enum SigningCertificateProblem {
     OtherCertificate,
 }
 
-/// What is below the algorithm policy.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Shortfall {
-    Sha1Digest,
-    Signature(SignatureError),
-}
-
 /// Why a signature timestamp could not be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TimestampProblem {
@@ -374,7 +373,9 @@ impl Reason {
             SignerKeyUnreadable => "signer_key_unreadable",
             SignatureValueInvalid => "signature_value_invalid",
             SignatureAlgorithm(_) => "signature_algorithm",
-            BelowAlgorithmPolicy { .. } => "below_algorithm_policy",
+            AlgorithmRefused(_) => "algorithm_refused",
+            RetiredAlgorithmAccepted { .. } => "retired_algorithm_accepted",
+            RetiredInChain(_) => "retired_in_chain",
             TimestampIgnored(_) => "timestamp_ignored",
             DocumentTimestampUnreadable { .. } => "document_timestamp_unreadable",
             DocumentTimestampMismatch => "document_timestamp_mismatch",
@@ -525,17 +526,14 @@ impl Reason {
                 "the signature value does not verify with the signer's key".to_owned()
             }
             SignatureAlgorithm(error) => error.to_string(),
-            BelowAlgorithmPolicy { shortfalls } => format!(
-                "the signature is intact, but {} is below the algorithm policy and nothing proves the signature was made before it was retired",
-                shortfalls
-                    .iter()
-                    .map(|s| match s {
-                        Shortfall::Sha1Digest => "the SHA-1 digest".to_owned(),
-                        Shortfall::Signature(e) => e.to_string(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" and ")
+            AlgorithmRefused(refusal) => {
+                format!("the signature is intact, but {refusal} (algorithm policy)")
+            }
+            RetiredAlgorithmAccepted { retired } => format!(
+                "the signature uses {}: its time-stamp proves it was made before then",
+                crate::pki::algorithm_policy::retired_words(retired)
             ),
+            RetiredInChain(retired) => format!("certificate path: {retired} (algorithm policy)"),
             TimestampIgnored(problem) => format!(
                 "the signature timestamp is not valid and was ignored: {}",
                 match problem {
@@ -809,16 +807,27 @@ impl Reason {
                 "giá trị chữ ký không khớp với khóa của người ký".to_owned()
             }
             SignatureAlgorithm(error) => signature_error_vi(error),
-            BelowAlgorithmPolicy { shortfalls } => format!(
-                "chữ ký còn nguyên vẹn, nhưng {} dưới mức chính sách thuật toán và không có gì chứng minh chữ ký được tạo trước khi thuật toán đó bị loại bỏ",
-                shortfalls
+            AlgorithmRefused(refusal) => format!(
+                "chữ ký còn nguyên vẹn, nhưng {} (chính sách thuật toán)",
+                refusal_vi(refusal)
+            ),
+            RetiredAlgorithmAccepted { retired } => format!(
+                "chữ ký dùng {}: dấu thời gian chứng minh chữ ký được tạo trước thời hạn đó",
+                retired
                     .iter()
-                    .map(|s| match s {
-                        Shortfall::Sha1Digest => "hàm băm SHA-1".to_owned(),
-                        Shortfall::Signature(e) => signature_error_vi(e),
-                    })
+                    .map(|(w, until)| format!(
+                        "{} (chỉ chấp nhận cho chữ ký tạo trước ngày {})",
+                        weakness_vi(*w),
+                        date_vi(*until)
+                    ))
                     .collect::<Vec<_>>()
                     .join(" và ")
+            ),
+            RetiredInChain(retired) => format!(
+                "chuỗi chứng thư: {} dùng {}, được chấp nhận vì chuỗi được kiểm tra tại thời điểm trước ngày {} (chính sách thuật toán)",
+                retired.certificate,
+                weakness_vi(retired.weakness),
+                date_vi(retired.until)
             ),
             TimestampIgnored(problem) => format!(
                 "dấu thời gian của chữ ký không hợp lệ nên không được dùng: {}",
@@ -1108,6 +1117,42 @@ fn xml_finding_vi(sub: SubIndication) -> &'static str {
 }
 
 /// A signature algorithm problem in Vietnamese.
+/// A weakness of the algorithm policy in Vietnamese.
+pub fn weakness_vi(weakness: Weakness) -> String {
+    match weakness {
+        Weakness::Sha1 => "SHA-1".to_owned(),
+        Weakness::SmallRsa { bits } => format!("khóa RSA {bits} bit"),
+        Weakness::SmallEc { bits } => format!("khóa đường cong elliptic {bits} bit"),
+    }
+}
+
+/// `dd/mm/yyyy`, as Vietnamese documents write dates.
+fn date_vi(date: time::Date) -> String {
+    format!(
+        "{:02}/{:02}/{}",
+        date.day(),
+        u8::from(date.month()),
+        date.year()
+    )
+}
+
+/// An algorithm-policy refusal in Vietnamese.
+pub fn refusal_vi(refusal: &Refusal) -> String {
+    let weakness = weakness_vi(refusal.weakness);
+    match (refusal.until, refusal.existed) {
+        (None, _) => format!("{weakness} dưới mức chính sách thuật toán"),
+        (Some(until), None) => format!(
+            "{weakness} chỉ được chấp nhận cho chữ ký có bằng chứng tồn tại trước ngày {}, và không có gì chứng minh thời điểm tạo chữ ký này",
+            date_vi(until)
+        ),
+        (Some(until), Some(existed)) => format!(
+            "{weakness} chỉ được chấp nhận cho chữ ký có bằng chứng tồn tại trước ngày {}, còn chữ ký này được chứng minh tồn tại vào ngày {}",
+            date_vi(until),
+            date_vi(existed.date())
+        ),
+    }
+}
+
 pub fn signature_error_vi(error: &SignatureError) -> String {
     match error {
         SignatureError::Invalid => "chữ ký không khớp".to_owned(),

@@ -175,7 +175,11 @@ fn signature_part(n: usize, s: &SignatureReport) -> String {
         // caller may read them (`pki::identity`).
         if !signer.identifiers.is_empty() {
             let shown: Vec<String> = signer.identifiers.iter().map(|i| i.labelled()).collect();
-            rows.push(row("Số định danh", "Identifiers", &escape(&shown.join(", "))));
+            rows.push(row(
+                "Số định danh",
+                "Identifiers",
+                &escape(&shown.join(", ")),
+            ));
         }
         rows.push(row(
             "Chủ thể chứng thư (tên phân biệt)",

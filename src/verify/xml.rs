@@ -9,9 +9,10 @@ use super::verdict::{ScopeElement, SignedScope};
 use super::{
     DetachedContent, Verifier, XmlScope, document_sha256, empty_report, signer_of, validate_chain,
 };
-use crate::pki::AlgorithmPolicy;
+use crate::pki::{AlgorithmPolicy, Weakness};
 use crate::pki::{Certificate, Evidence};
 use crate::verify::DocumentReport;
+use crate::xml::dsig::DigestMethod;
 use crate::xml::verify::{Role, SignerKey, Target};
 use crate::xml::{self, Expect, LegacyCrypto, Status, VerifyOptions};
 
@@ -31,12 +32,9 @@ pub(super) fn verify(
             XmlScope::SignedContent => Expect::AnyContent,
             XmlScope::WholeDocument => Expect::WholeDocument,
         },
-        legacy: match verifier.signers.policy().algorithms {
-            AlgorithmPolicy::Modern => LegacyCrypto::Refuse,
-            AlgorithmPolicy::DangerouslyAllowLegacy => {
-                LegacyCrypto::DangerouslyAllowSha1AndSmallRsa
-            }
-        },
+        // The XML layer only says whether values verify; the dated policy below judges their
+        // algorithms at the signature's proven time, as for PDF.
+        legacy: LegacyCrypto::DangerouslyAllowSha1AndSmallRsa,
         detached: &supplied,
         ..VerifyOptions::default()
     };
@@ -68,18 +66,6 @@ pub(super) fn verify(
             Status::Intact => {
                 out.intact = Facet::Passed;
                 out.signature_valid = Facet::Passed;
-            }
-            // Intact, but below the algorithm policy: the facts are checked and reported like
-            // any intact signature's, under an INDETERMINATE that says why.
-            Status::Failed { detail, .. } if signature.below_policy.is_some() => {
-                out.intact = Facet::Passed;
-                out.signature_valid = Facet::Passed;
-                out.fail(
-                    SubIndication::CryptoConstraintsFailureNoPoe,
-                    Reason::XmlBelowPolicy {
-                        detail: detail.clone(),
-                    },
-                );
             }
             Status::Failed {
                 sub_indication,
@@ -173,6 +159,9 @@ pub(super) fn verify(
                 Err(reason) => out.reasons.push(Reason::TimestampIgnored(reason)),
             }
         }
+        // Intact: now the algorithm policy, at the time the time-stamp proves.
+        let weaknesses = weaknesses(verifier, signature, &leaf);
+        super::judge_algorithms(verifier, &weaknesses, proven, &mut out);
         validate_chain(
             verifier,
             &mut out,
@@ -186,6 +175,34 @@ pub(super) fn verify(
         report.signatures.push(out);
     }
     report
+}
+
+/// What puts an intact signature below the floor of current algorithms: a SHA-1 signature
+/// method or reference digest, the signer's key size.
+fn weaknesses(
+    verifier: &Verifier,
+    signature: &xml::verify::SignatureReport,
+    leaf: &Certificate,
+) -> Vec<Weakness> {
+    let policy = verifier.signers.policy().algorithms;
+    if policy == AlgorithmPolicy::DangerouslyAllowLegacy {
+        return Vec::new();
+    }
+    let mut out: Vec<Weakness> = policy
+        .key_weakness(&leaf.public_key().kind)
+        .into_iter()
+        .collect();
+    let sha1 = signature
+        .method
+        .is_some_and(|m| m.digest() == DigestMethod::Sha1)
+        || signature
+            .references
+            .iter()
+            .any(|r| r.digest_method == DigestMethod::Sha1);
+    if sha1 {
+        out.push(Weakness::Sha1);
+    }
+    out
 }
 
 /// What an intact signature covers, from its content references.

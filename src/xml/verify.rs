@@ -221,6 +221,8 @@ pub struct SignedReference {
     pub enveloped: bool,
     /// Exactly the octets that were digested.
     pub octets: Vec<u8>,
+    /// The reference's `DigestMethod`: the algorithm policy judges it with the signature's.
+    pub digest_method: DigestMethod,
 }
 
 /// Which key verified the signature value.
@@ -1017,6 +1019,7 @@ fn transform_reference<'a, 'input>(
             role,
             enveloped,
             octets,
+            digest_method: r.digest_method,
         },
         element,
     ))

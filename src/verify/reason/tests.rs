@@ -48,7 +48,9 @@ fn ordinal(reason: &Reason) -> usize {
         SignerKeyUnreadable => 29,
         SignatureValueInvalid => 30,
         SignatureAlgorithm(_) => 31,
-        BelowAlgorithmPolicy { .. } => 32,
+        AlgorithmRefused(_) => 32,
+        RetiredAlgorithmAccepted { .. } => 78,
+        RetiredInChain(_) => 79,
         TimestampIgnored(_) => 33,
         DocumentTimestampUnreadable { .. } => 34,
         DocumentTimestampMismatch => 35,
@@ -98,7 +100,7 @@ fn ordinal(reason: &Reason) -> usize {
 }
 
 /// One more than the highest [`ordinal`].
-const VARIANTS: usize = 78;
+const VARIANTS: usize = 80;
 
 fn every_signature_error() -> Vec<SignatureError> {
     vec![
@@ -295,9 +297,29 @@ fn every_reason() -> Vec<Reason> {
         SigningCertificateAttribute(SigningCertificateProblem::OtherCertificate),
         SignerKeyUnreadable,
         SignatureValueInvalid,
-        BelowAlgorithmPolicy {
-            shortfalls: vec![Shortfall::Sha1Digest],
+        AlgorithmRefused(Refusal {
+            weakness: Weakness::Sha1,
+            until: Some(time::macros::date!(2019 - 01 - 01)),
+            existed: None,
+        }),
+        AlgorithmRefused(Refusal {
+            weakness: Weakness::SmallRsa { bits: 512 },
+            until: None,
+            existed: None,
+        }),
+        AlgorithmRefused(Refusal {
+            weakness: Weakness::SmallEc { bits: 256 },
+            until: Some(time::macros::date!(2030 - 01 - 01)),
+            existed: Some(datetime!(2031-05-01 0:00 UTC)),
+        }),
+        RetiredAlgorithmAccepted {
+            retired: vec![(Weakness::Sha1, time::macros::date!(2019 - 01 - 01))],
         },
+        RetiredInChain(RetiredUse {
+            certificate: "CN=Co quan chung thuc so Bo Tai chinh (serial 01)".into(),
+            weakness: Weakness::SmallRsa { bits: 1024 },
+            until: time::macros::date!(2014 - 01 - 01),
+        }),
         TimestampIgnored(TimestampProblem::SeveralTokens),
         TimestampIgnored(TimestampProblem::Unreadable { detail: detail() }),
         DocumentTimestampUnreadable { detail: detail() },
@@ -444,10 +466,7 @@ fn every_reason() -> Vec<Reason> {
         });
     }
     for error in every_signature_error() {
-        reasons.push(SignatureAlgorithm(error.clone()));
-        reasons.push(BelowAlgorithmPolicy {
-            shortfalls: vec![Shortfall::Sha1Digest, Shortfall::Signature(error)],
-        });
+        reasons.push(SignatureAlgorithm(error));
     }
     for error in every_timestamp_error() {
         reasons.push(TimestampIgnored(TimestampProblem::Invalid(error.clone())));
