@@ -33,6 +33,21 @@ pub const EXIT_OK: u8 = 0;
 /// Exit code: usage or system error.
 pub const EXIT_ERROR: u8 = 2;
 
+/// The language of a command's words: `--lang vi|en`, else the locale (`LC_ALL`, then `LANG`).
+fn language(lang: Option<&str>) -> anyhow::Result<kyso::verify::text::Language> {
+    use kyso::verify::text::Language;
+    Ok(match lang {
+        Some("vi") => Language::Vietnamese,
+        Some("en") => Language::English,
+        Some(other) => anyhow::bail!("--lang {other}: expected vi or en"),
+        None => Language::from_locale(
+            &std::env::var("LC_ALL")
+                .or_else(|_| std::env::var("LANG"))
+                .unwrap_or_default(),
+        ),
+    })
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "kyso",

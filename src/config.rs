@@ -712,6 +712,19 @@ mod tests {
     }
 
     #[test]
+    fn the_decree30_checks_are_on_by_default_with_profile_vn() {
+        let parse = |text: &str| Config::parse(text, "t", |_| None).unwrap();
+        assert!(!parse("").verify.decree30_checks());
+        assert!(parse("[verify]\nprofile = 'vn'").verify.decree30_checks());
+        assert!(
+            !parse("[verify]\nprofile = 'vn'\ndecree30 = false")
+                .verify
+                .decree30_checks()
+        );
+        assert!(parse("[verify]\ndecree30 = true").verify.decree30_checks());
+    }
+
+    #[test]
     fn the_algorithm_policy_is_read_and_checked() {
         let config = Config::parse(
             "[verify.algorithms]\nsha1_until = '2017-07-01'\nrsa_min_bits = 3072",

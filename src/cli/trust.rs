@@ -57,16 +57,7 @@ pub struct Output {
 
 impl Output {
     fn language(&self) -> anyhow::Result<Language> {
-        Ok(match self.lang.as_deref() {
-            Some("vi") => Language::Vietnamese,
-            Some("en") => Language::English,
-            Some(other) => bail!("--lang {other}: expected vi or en"),
-            None => Language::from_locale(
-                &std::env::var("LC_ALL")
-                    .or_else(|_| std::env::var("LANG"))
-                    .unwrap_or_default(),
-            ),
-        })
+        super::language(self.lang.as_deref())
     }
 }
 

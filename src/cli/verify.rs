@@ -95,16 +95,7 @@ pub struct TrustArgs {
 
 pub fn run(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<u8> {
     let verifier = build_verifier(runtime, &args.trust, None)?;
-    let language = match args.lang.as_deref() {
-        Some("vi") => Language::Vietnamese,
-        Some("en") => Language::English,
-        Some(other) => bail!("--lang {other}: expected vi or en"),
-        None => Language::from_locale(
-            &std::env::var("LC_ALL")
-                .or_else(|_| std::env::var("LANG"))
-                .unwrap_or_default(),
-        ),
-    };
+    let language = super::language(args.lang.as_deref())?;
     if let Some(source) = &args.batch.batch {
         return super::batch::run(&verifier, source, &args.batch, language);
     }

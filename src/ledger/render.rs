@@ -6,6 +6,7 @@
 //! nothing shows "—" (CSV: empty, JSON: `null`), never 0%. Every string taken from the ledger is
 //! escaped for HTML, since unit names and document numbers come from outside.
 
+use crate::html::escape;
 use std::fmt::Write as _;
 
 use super::Error;
@@ -718,22 +719,6 @@ fn provider_name(issuer: &str) -> String {
         .map(str::trim)
         .find_map(|part| part.strip_prefix("O="))
         .map_or_else(|| issuer.to_owned(), str::to_owned)
-}
-
-/// Escapes text for HTML element content and attribute values.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -260,16 +260,7 @@ pub fn text_lines(stamp: &Stamp, at: OffsetDateTime) -> Result<Vec<String>, Erro
 /// The signing time as the Appendix asks for it: day month year, hour minute second, and
 /// Vietnam's time zone as ISO 8601 writes it — `05/03/2025 14:04:09 +07:00`.
 pub fn format_time(at: OffsetDateTime) -> String {
-    let local = at.to_offset(crate::VIETNAM);
-    format!(
-        "{:02}/{:02}/{:04} {:02}:{:02}:{:02} +07:00",
-        local.day(),
-        u8::from(local.month()),
-        local.year(),
-        local.hour(),
-        local.minute(),
-        local.second()
-    )
+    format!("{} +07:00", crate::pdf::appearance::format_signing_time(at))
 }
 
 /// The seal's drawn size in points: its real size, from the PNG's resolution or the width given.

@@ -824,7 +824,7 @@ impl Reason {
                     .join(" và ")
             ),
             RetiredInChain(retired) => format!(
-                "chuỗi chứng thư: {} dùng {}, được chấp nhận vì chuỗi được kiểm tra tại thời điểm trước ngày {} (chính sách thuật toán)",
+                "chuỗi chứng thư: chứng thư “{}” dùng {}, được chấp nhận vì chuỗi được kiểm tra tại thời điểm trước ngày {} (chính sách thuật toán)",
                 retired.certificate,
                 weakness_vi(retired.weakness),
                 date_vi(retired.until)
@@ -1122,7 +1122,7 @@ pub fn weakness_vi(weakness: Weakness) -> String {
     match weakness {
         Weakness::Sha1 => "SHA-1".to_owned(),
         Weakness::SmallRsa { bits } => format!("khóa RSA {bits} bit"),
-        Weakness::SmallEc { bits } => format!("khóa đường cong elliptic {bits} bit"),
+        Weakness::SmallEc { bits } => format!("khóa ECDSA {bits} bit"),
     }
 }
 

@@ -8,6 +8,7 @@
 //! [`super::Reason`]'s own words. Everything from the document or its certificates is escaped;
 //! the page holds no script and loads nothing. Print it (or "save as PDF") from a browser.
 
+use crate::html::escape;
 use time::OffsetDateTime;
 
 use super::reason::level_vi;
@@ -371,22 +372,6 @@ fn table(rows: &[String]) -> String {
 fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
-}
-
-/// Text as HTML: the five characters that could open markup or end an attribute.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

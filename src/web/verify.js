@@ -7,7 +7,6 @@
 import { call } from './api.js';
 import { byId, el, icon, replace, clear, saveBlob } from './dom.js';
 import { problemNotice } from './errors.js';
-import { lang } from './i18n.js';
 import {
   t, has, lang, indicationWords, subIndicationWords, dateTime, count, reasonText,
 } from './i18n.js';
