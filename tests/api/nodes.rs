@@ -37,7 +37,9 @@ pub struct Node {
 
 impl Node {
     /// Starts `kyso serve` with `config` and the given extra environment; waits for its
-    /// "listening on" line.
+    /// "listening on" line, then for `/readyz` to answer 200 (its keys open), as a load balancer
+    /// sends traffic only to a ready node: two nodes opening one SoftHSM token directory at once
+    /// can miss a token the other is rewriting, and find it at the next look.
     pub fn start(config: &Path, env: &[(&str, &str)]) -> Node {
         let mut command = Command::new(env!("CARGO_BIN_EXE_kyso"));
         command
@@ -58,6 +60,17 @@ impl Node {
             .strip_prefix("kyso: listening on ")
             .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
             .to_owned();
+        let client = Client::new(&url);
+        let ready = (0..300).any(|_| {
+            let ok = client
+                .request("GET", "/readyz", None, None, Vec::new())
+                .is_ok_and(|r| r.status == 200);
+            if !ok {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            ok
+        });
+        assert!(ready, "{url} did not become ready within 30 s");
         Node { child, url }
     }
 }
