@@ -31,12 +31,7 @@ fn two_pages() -> Vec<u8> {
 
 /// Where reviewers find rendered pages: `target/test-artefacts/`.
 fn artefacts() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .expect("CARGO_TARGET_TMPDIR is target/tmp")
-        .join("test-artefacts");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::support::artefacts_dir("")
 }
 
 fn visible_options(

@@ -404,3 +404,15 @@ pub fn conformance_dir() -> PathBuf {
     );
     dir
 }
+
+/// `target/test-artefacts/` (or a folder below it), made if missing: where reviewers find the
+/// pages and screenshots tests render.
+pub fn artefacts_dir(below: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("CARGO_TARGET_TMPDIR is target/tmp")
+        .join("test-artefacts")
+        .join(below);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -484,12 +484,7 @@ fn artefacts() -> PathBuf {
 /// `target/test-artefacts/web/`, made if missing (not emptied: the other browser test may be
 /// writing there).
 fn artefacts_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .expect("CARGO_TARGET_TMPDIR is target/tmp")
-        .join("test-artefacts/web");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::support::artefacts_dir("web")
 }
 
 /// Writes a file only its owner may read (it holds API keys).

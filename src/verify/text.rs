@@ -108,15 +108,9 @@ pub fn sub_indication(sub: SubIndication, language: Language) -> &'static str {
 /// A time as the clerks read it: `dd/MM/yyyy HH:mm:ss (+07:00)`, at UTC+7 whatever the offset
 /// it was given in.
 pub fn local_time(at: time::OffsetDateTime) -> String {
-    let local = at.to_offset(crate::VIETNAM);
     format!(
-        "{:02}/{:02}/{} {:02}:{:02}:{:02} (+07:00)",
-        local.day(),
-        u8::from(local.month()),
-        local.year(),
-        local.hour(),
-        local.minute(),
-        local.second()
+        "{} (+07:00)",
+        crate::pdf::appearance::format_signing_time(at)
     )
 }
 
@@ -431,16 +425,10 @@ fn signature_lines(n: usize, s: &SignatureReport, language: Language) -> String 
         ));
     }
     if let Some(at) = s.signing_time {
-        let local = at.to_offset(crate::VIETNAM);
         out.push_str(&format!(
-            "  {}: {:02}/{:02}/{} {:02}:{:02}:{:02} (+07:00){}\n",
+            "  {}: {}{}\n",
             if vi { "Thời gian ký" } else { "Signed at" },
-            local.day(),
-            u8::from(local.month()),
-            local.year(),
-            local.hour(),
-            local.minute(),
-            local.second(),
+            local_time(at),
             match (s.signing_time_source, vi) {
                 (Some(TimeSource::Timestamp), true) => ", theo dấu thời gian",
                 (Some(TimeSource::Timestamp), false) => ", from a timestamp",
