@@ -1,5 +1,5 @@
 //! PAdES signing (ETSI EN 319 142-1): a PDF, a signer and its certificates in; a signed PDF out,
-//! at baseline B-B, B-T or B-LT ([`Level`]).
+//! at baseline B-B, B-T, B-LT or B-LTA ([`Level`]).
 //!
 //! This is the path the DMS and `kyso sign pdf` take: [`crate::pdf`] prepares the incremental
 //! update and hashes the byte ranges, [`crate::cms`] builds the CAdES-detached SignedData around
@@ -11,15 +11,16 @@
 //! - B-LT (§6.4) adds, in a second incremental update after the signed byte range, a DSS
 //!   ([`crate::pdf::dss`]) with the certificates, CRLs and OCSP responses of the signer's and the
 //!   TSA's chains, gathered and checked by [`crate::pki`].
+//! - B-LTA (§6.5) adds, after the DSS, a document time-stamp over the whole file
+//!   ([`document_timestamp`]): the proof of existence of the signature and its validation data
+//!   that outlives their certificates. Augmenting documents signed elsewhere is
+//!   [`crate::extend`]'s.
 //!
 //! Refuses: to sign at B-LT with a certificate whose path does not validate — revoked, expired,
 //! or without revocation evidence — because a signature made with a revoked key is a mistake the
 //! DMS must hear about, not a document to hand out. Reads no clock: the signing time comes with
 //! the options. Nothing is returned, so nothing is written, unless every step succeeded.
 //!
-//! Room is left for B-LTA (a document time-stamp: one more update after the DSS) and for
-//! augmenting a signature made elsewhere ([`LongTerm::signer_data`], [`LongTerm::timestamp_data`]
-//! and [`crate::pdf::dss_update`] work on any document).
 
 use std::sync::Mutex;
 
@@ -88,6 +89,8 @@ pub enum Level<'a> {
     /// B-T plus a DSS holding every certificate, CRL and OCSP response needed to validate the
     /// signer's and the TSA's chains, gathered and checked as `validation` says.
     BLT { tsa: Tsa, validation: LongTerm<'a> },
+    /// B-LT plus a document time-stamp from `tsa` over everything, the DSS included.
+    BLTA { tsa: Tsa, validation: LongTerm<'a> },
 }
 
 impl Level<'_> {
@@ -97,13 +100,14 @@ impl Level<'_> {
             Level::BB => "B-B",
             Level::BT { .. } => "B-T",
             Level::BLT { .. } => "B-LT",
+            Level::BLTA { .. } => "B-LTA",
         }
     }
 
     fn tsa(&self) -> Option<&Tsa> {
         match self {
             Level::BB => None,
-            Level::BT { tsa } | Level::BLT { tsa, .. } => Some(tsa),
+            Level::BT { tsa } | Level::BLT { tsa, .. } | Level::BLTA { tsa, .. } => Some(tsa),
         }
     }
 }
@@ -142,7 +146,7 @@ pub fn contents_size(identity: &SignerIdentity<'_>, level: &Level<'_>) -> usize 
         identity.certificate.len() + identity.chain.iter().map(Vec::len).sum::<usize>();
     let timestamp = match level {
         Level::BB => 0,
-        Level::BT { .. } | Level::BLT { .. } => TIMESTAMP_ROOM,
+        Level::BT { .. } | Level::BLT { .. } | Level::BLTA { .. } => TIMESTAMP_ROOM,
     };
     certificates + CMS_OVERHEAD + timestamp
 }
@@ -165,11 +169,9 @@ pub fn sign<'a>(
     }
     // B-LT: the signer's path is checked before anything is signed.
     let signer_data = match level {
-        Level::BLT { validation, .. } => Some(validation.signer_data(
-            identity.certificate,
-            identity.chain,
-            options.signing_time,
-        )?),
+        Level::BLT { validation, .. } | Level::BLTA { validation, .. } => Some(
+            validation.signer_data(identity.certificate, identity.chain, options.signing_time)?,
+        ),
         _ => None,
     };
 
@@ -186,8 +188,11 @@ pub fn sign<'a>(
     };
     let mut signed = digested.embed(&cms.to_der())?;
 
-    if let (Level::BLT { validation, .. }, Some(mut data), Some(token)) =
-        (level, signer_data, token)
+    if let (
+        Level::BLT { validation, .. } | Level::BLTA { validation, .. },
+        Some(mut data),
+        Some(token),
+    ) = (level, signer_data, token)
     {
         let tsa_data = validation.timestamp_data(&token, cms.signature())?;
         data.merge(&tsa_data);
@@ -201,7 +206,33 @@ pub fn sign<'a>(
         )?;
         signed.append_update(&update);
     }
+    if let Level::BLTA { tsa, .. } = level {
+        let update = document_timestamp(&signed.to_vec(), tsa, options.signing_time)?;
+        signed.append_update(&update);
+    }
     Ok(signed)
+}
+
+/// The incremental update that adds a document time-stamp from `tsa` to `document` (ETSI EN
+/// 319 142-1 §5.4): an invisible `/DocTimeStamp` field whose `/Contents` is an RFC 3161 token
+/// over the SHA-256 of the byte ranges, which cover everything before it. `at` only seeds the
+/// update's file identifier; the token's time is the time.
+pub fn document_timestamp(
+    document: &[u8],
+    tsa: &Tsa,
+    at: OffsetDateTime,
+) -> Result<Vec<u8>, Error> {
+    let mut options = SignatureOptions::new(at, TIMESTAMP_ROOM);
+    options.document_timestamp = true;
+    let prepared = PreparedPdf::prepare(document, &options)?;
+    let digested = prepared.digest(DigestAlgorithm::Sha256);
+    let token = tsp::timestamp(tsa, DigestAlgorithm::Sha256, digested.message_digest())?;
+    TimestampToken::from_der(&token).map_err(|source| Error::TimestampRejected {
+        url: tsa.url.clone(),
+        source,
+    })?;
+    let stamped = digested.embed(&token)?;
+    Ok(stamped.update().to_vec())
 }
 
 /// Asks `tsa` for a token over the SHA-256 of `signature_value` (the SignerInfo's signature
@@ -249,13 +280,10 @@ impl LongTerm<'_> {
         Ok(recorder.evidence_for(path.certificates()))
     }
 
-    /// Verifies a signature time-stamp `token` over `signature_value` (signature, TSA path at
-    /// the token's time, revocation) and returns the TSA path's certificates and evidence.
-    pub fn timestamp_data(
-        &self,
-        token: &[u8],
-        signature_value: &[u8],
-    ) -> Result<ValidationData, Error> {
+    /// Verifies a time-stamp `token` over `message` (a signature value for a signature
+    /// time-stamp, the covered bytes for a document time-stamp): signature, TSA path at the
+    /// token's time, revocation; returns the TSA path's certificates and evidence.
+    pub fn timestamp_data(&self, token: &[u8], message: &[u8]) -> Result<ValidationData, Error> {
         let parsed = TimestampToken::from_der(token).map_err(Error::TimestampNotValid)?;
         let recorder = Recorder::default();
         let sources = recorder.wrap(self.sources);
@@ -263,7 +291,7 @@ impl LongTerm<'_> {
             sources.iter().map(|s| s as &dyn RevocationSource).collect();
         let verified = timestamp::verify_with(
             &parsed,
-            signature_value,
+            message,
             None,
             self.validator,
             &self.policy(),

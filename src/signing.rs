@@ -35,15 +35,19 @@ pub enum Level {
     BaselineT,
     /// Plus the chains' certificates, CRLs and OCSP responses (PDF only).
     BaselineLt,
+    /// Plus a time-stamp over the whole signed document and its validation data: the proof of
+    /// existence that keeps it verifiable after its certificates expire (PDF only).
+    BaselineLta,
 }
 
 impl Level {
-    /// `B-B`, `B-T` or `B-LT`, in any case.
+    /// `B-B`, `B-T`, `B-LT` or `B-LTA`, in any case.
     pub fn parse(text: &str) -> Result<Level, Error> {
         match text.to_ascii_uppercase().as_str() {
             "B-B" => Ok(Level::BaselineB),
             "B-T" => Ok(Level::BaselineT),
             "B-LT" => Ok(Level::BaselineLt),
+            "B-LTA" => Ok(Level::BaselineLta),
             _ => Err(Error::UnknownLevel {
                 level: text.to_owned(),
             }),
@@ -55,7 +59,13 @@ impl Level {
             Level::BaselineB => "B-B",
             Level::BaselineT => "B-T",
             Level::BaselineLt => "B-LT",
+            Level::BaselineLta => "B-LTA",
         }
+    }
+
+    /// Whether the level embeds validation data, and so checks the signer's chain first.
+    pub fn is_long_term(self) -> bool {
+        matches!(self, Level::BaselineLt | Level::BaselineLta)
     }
 }
 
@@ -260,10 +270,11 @@ impl Signing<'_> {
     ) -> Result<(), Error> {
         let unavailable = |reason: String| Err(Error::LevelUnavailable { reason });
         match (level, kind) {
-            (Level::BaselineLt, DocumentKind::Xml(_)) => {
-                return unavailable(
-                    "level B-LT is for PDF; XML signatures are made at B-B or B-T".to_owned(),
-                );
+            (Level::BaselineLt | Level::BaselineLta, DocumentKind::Xml(_)) => {
+                return unavailable(format!(
+                    "level {} is for PDF; XML signatures are made at B-B or B-T",
+                    level.name()
+                ));
             }
             (Level::BaselineT, DocumentKind::Xml(XmlForm::XmlDsig)) => {
                 return unavailable(
@@ -278,10 +289,11 @@ impl Signing<'_> {
                 level.name()
             ));
         }
-        if level == Level::BaselineLt && trust.is_none_or(|t| t.anchors.is_empty()) {
-            return unavailable(
-                "level B-LT checks the signer's chain before signing, and no trust anchors are configured ([verify] trust, or --trust)".to_owned(),
-            );
+        if level.is_long_term() && trust.is_none_or(|t| t.anchors.is_empty()) {
+            return unavailable(format!(
+                "level {} checks the signer's chain before signing, and no trust anchors are configured ([verify] trust, or --trust)",
+                level.name()
+            ));
         }
         Ok(())
     }
@@ -297,7 +309,7 @@ impl Signing<'_> {
         self.check_key()?;
         let identity = self.key.identity();
         let long_term = match self.level {
-            Level::BaselineLt => Some(LongTermParts::new(
+            Level::BaselineLt | Level::BaselineLta => Some(LongTermParts::new(
                 self.trust
                     .ok_or(Error::Internal("B-LT checked without trust"))?,
                 &self.key.chain,
@@ -318,6 +330,13 @@ impl Signing<'_> {
                     sources: &sources,
                 },
             },
+            (Level::BaselineLta, Some(tsa), Some(parts)) => pades::Level::BLTA {
+                tsa: tsa.clone(),
+                validation: LongTerm {
+                    validator: &parts.validator,
+                    sources: &sources,
+                },
+            },
             _ => return Err(Error::Internal("a level without what it needs")),
         };
         options.signing_time = self.at;
@@ -331,6 +350,7 @@ impl Signing<'_> {
                 Level::BaselineB => SignatureLevel::PadesBB,
                 Level::BaselineT => SignatureLevel::PadesBT,
                 Level::BaselineLt => SignatureLevel::PadesBLt,
+                Level::BaselineLta => SignatureLevel::PadesBLta,
             },
         })
     }

@@ -608,9 +608,12 @@ fn parse_level(level: Option<&str>, kind: Kind) -> Result<signing::Level, ApiErr
     let parsed = signing::Level::parse(level).map_err(|e| ApiError::BadRequest {
         reason: e.to_string(),
     })?;
-    if kind == Kind::Xml && parsed == signing::Level::BaselineLt {
+    if kind == Kind::Xml && parsed.is_long_term() {
         return Err(ApiError::BadRequest {
-            reason: "level B-LT is for PDF; XML signatures are made at B-B or B-T".to_owned(),
+            reason: format!(
+                "level {} is for PDF; XML signatures are made at B-B or B-T",
+                parsed.name()
+            ),
         });
     }
     Ok(parsed)

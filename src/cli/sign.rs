@@ -381,6 +381,8 @@ pub(super) enum LevelName {
     Timestamp,
     #[value(name = "B-LT")]
     LongTerm,
+    #[value(name = "B-LTA")]
+    Archive,
 }
 
 /// The level chosen on the command line and what it needs: the TSA from `[tsa]` (or `--tsa`),
@@ -402,6 +404,7 @@ impl LevelChoice {
             (Some(LevelName::Basic), None) | (None, None) => Level::BaselineB,
             (Some(LevelName::Timestamp), _) | (None, Some(_)) => Level::BaselineT,
             (Some(LevelName::LongTerm), _) => Level::BaselineLt,
+            (Some(LevelName::Archive), _) => Level::BaselineLta,
         };
         let tsa = match level {
             Level::BaselineB => None,
@@ -411,7 +414,7 @@ impl LevelChoice {
                 .context("the [tsa] settings")?,
         };
         let trust = match level {
-            Level::BaselineLt => {
+            Level::BaselineLt | Level::BaselineLta => {
                 let mut trust = Trust::configured(&runtime.config)?;
                 for path in &args.trust {
                     trust.add_anchors(path)?;

@@ -48,6 +48,12 @@ pub struct SignatureOptions {
     /// Fields this signature locks (FieldMDP, §12.8.2.4): later changes to them are not
     /// permitted. Written as a FieldMDP `/Reference` and as the field's `/Lock`.
     pub lock: Option<FieldLock>,
+    /// A document time-stamp instead of a signature (ETSI EN 319 142-1 §5.4, ISO 32000-2
+    /// §12.8.5): `/Type /DocTimeStamp`, `/SubFilter /ETSI.RFC3161`, `/Contents` an RFC 3161
+    /// token over the byte ranges; no `/M`, name or reason (the token's time is the time), and
+    /// permitted after a DocMDP P=1 certification, which permits validation data and document
+    /// time-stamps.
+    pub document_timestamp: bool,
 }
 
 /// The changes a certification permits after it (ISO 32000-2 §12.8.2.2, Table 257 `/P`).
@@ -88,6 +94,7 @@ impl SignatureOptions {
             visible: None,
             certification: None,
             lock: None,
+            document_timestamp: false,
         }
     }
 }
@@ -126,7 +133,7 @@ impl<'a> PreparedPdf<'a> {
         options: &SignatureOptions,
     ) -> Result<PreparedPdf<'a>, Error> {
         let doc = Document::parse(original)?;
-        if docmdp_permission(&doc)? == Some(1) {
+        if docmdp_permission(&doc)? == Some(1) && !options.document_timestamp {
             return Err(Error::Refused(
                 "the document is certified with DocMDP P=1: no change, not even a new signature, is permitted".into(),
             ));
@@ -479,6 +486,11 @@ impl SignedPdf<'_> {
         Document::parse_updated(self.original, &self.appended)
     }
 
+    /// Everything appended to the original: the signature's update and those after it.
+    pub fn update(&self) -> &[u8] {
+        &self.appended
+    }
+
     /// Appends an incremental update written against [`SignedPdf::document`].
     pub fn append_update(&mut self, update: &[u8]) {
         self.appended.extend_from_slice(update);
@@ -497,11 +509,20 @@ fn signature_dictionary(options: &SignatureOptions) -> Dictionary {
     let mut dict = pdf_dict! {
         b"ByteRange" => placeholder,
         b"Contents" => Object::String(vec![0; options.contents_size], StringFormat::Hex),
-        b"Type" => Object::name(b"Sig"),
-        b"Filter" => Object::name(b"Adobe.PPKLite"),
-        b"SubFilter" => Object::name(b"ETSI.CAdES.detached"),
-        b"M" => Object::literal(pdf_date(options.signing_time).into_bytes()),
     };
+    if options.document_timestamp {
+        dict.set(b"Type", Object::name(b"DocTimeStamp"));
+        dict.set(b"Filter", Object::name(b"Adobe.PPKLite"));
+        dict.set(b"SubFilter", Object::name(b"ETSI.RFC3161"));
+        return dict;
+    }
+    dict.set(b"Type", Object::name(b"Sig"));
+    dict.set(b"Filter", Object::name(b"Adobe.PPKLite"));
+    dict.set(b"SubFilter", Object::name(b"ETSI.CAdES.detached"));
+    dict.set(
+        b"M",
+        Object::literal(pdf_date(options.signing_time).into_bytes()),
+    );
     let mut references = Vec::new();
     if let Some(level) = options.certification {
         references.push(Object::Dictionary(pdf_dict! {
