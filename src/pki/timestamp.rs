@@ -41,6 +41,26 @@ pub enum Error {
     BadSignature(SignatureError),
     #[error("timestamp authority certificate path: {0}")]
     Path(PathError),
+    /// The TSA's path was good at the token's time, but a certificate of it expired before the
+    /// time the token is relied on, and nothing proves the token existed before that: a token
+    /// outlives its TSA's certificate only under a later time-stamp (ETSI EN 319 102-1 §5.6.2,
+    /// past signature validation).
+    #[error(
+        "timestamp authority certificate \"{subject}\" expired on {not_after}, before {control}, and no later time-stamp proves the token existed before then"
+    )]
+    ExpiredBeforeProof {
+        subject: String,
+        not_after: OffsetDateTime,
+        control: OffsetDateTime,
+    },
+}
+
+impl Error {
+    /// Whether a later proof of existence could make the token good again (an expired TSA
+    /// certificate), rather than the token itself being wrong.
+    pub fn lacks_proof(&self) -> bool {
+        matches!(self, Error::ExpiredBeforeProof { .. })
+    }
 }
 
 impl From<cms::ParseError> for Error {
@@ -83,6 +103,23 @@ impl VerifiedTimestamp {
     /// The TSA's validated path.
     pub fn tsa_chain(&self) -> &VerifiedChain {
         &self.chain
+    }
+
+    /// Whether the token may be relied on at `control`: the time it is used at, which is the
+    /// validation time, or the time a later time-stamp proves it existed at (ETSI EN 319 102-1
+    /// §5.6.2.1). Its TSA's path was checked at its own time; here every certificate of that
+    /// path but the anchor must still have been within its validity at `control`.
+    pub fn usable_at(&self, control: OffsetDateTime) -> Result<(), Error> {
+        let path = self.chain.certificates();
+        let below_anchor = &path[..path.len().saturating_sub(1)];
+        match below_anchor.iter().find(|c| c.not_after() < control) {
+            Some(expired) => Err(Error::ExpiredBeforeProof {
+                subject: expired.subject().to_string(),
+                not_after: expired.not_after(),
+                control,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Validates a signer's path at the proven time: a certificate that expired or was revoked

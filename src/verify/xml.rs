@@ -148,6 +148,7 @@ pub(super) fn verify(
                 &stamp.message,
                 &certificates,
                 &embedded,
+                verifier.at,
             ) {
                 Ok(at) => {
                     proven = Some(at);
