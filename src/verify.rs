@@ -305,6 +305,21 @@ impl Verifier {
     }
 
     /// Revocation sources for one document: its own evidence, the given evidence, then online.
+    /// The validator of signers' paths: trust anchors, intermediates, algorithm policy. Also
+    /// what augmenting a document checks its signatures' paths with before embedding evidence.
+    pub fn validator(&self) -> &Validator {
+        &self.signers
+    }
+
+    /// Where revocation evidence comes from, in order: `embedded` (the document's), the
+    /// evidence given up front, then the network when online.
+    pub fn revocation_sources<'s>(
+        &'s self,
+        embedded: &'s Evidence,
+    ) -> Vec<&'s dyn RevocationSource> {
+        self.sources(embedded)
+    }
+
     fn sources<'s>(&'s self, embedded: &'s Evidence) -> Vec<&'s dyn RevocationSource> {
         let mut sources: Vec<&dyn RevocationSource> = vec![embedded, &self.evidence];
         if let Some(online) = &self.online {

@@ -136,6 +136,19 @@ impl VerifiedTimestamp {
 }
 
 impl TimestampToken {
+    /// The TSA's certificate, when the token carries it (not yet verified: this names the
+    /// certificate whose expiry a renewal of the time-stamp must precede).
+    pub fn tsa_certificate(&self) -> Option<&Certificate> {
+        let signed = SignedData::parse_der(&self.der).ok()?;
+        let signer = the_signer(&signed).ok()?;
+        self.certificates.iter().find(|c| is_signer(c, &signer.sid))
+    }
+
+    /// When the TSA says the data existed (unverified).
+    pub fn claimed_time(&self) -> OffsetDateTime {
+        self.info.gen_time
+    }
+
     /// Reads a `TimeStampResp` (what a TSA answers over HTTP) and returns its token.
     pub fn from_response_der(data: &[u8]) -> Result<TimestampToken, Error> {
         let response = TimeStampResp::parse(data)?;
@@ -274,15 +287,7 @@ pub fn verify_with(
         .certificates
         .iter()
         .chain(intermediates)
-        .find(|c| match &signer.sid {
-            SignerId::IssuerAndSerial { issuer, serial } => {
-                c.issuer().der() == *issuer
-                    && canonical_integer(c.serial()) == canonical_integer(serial)
-            }
-            SignerId::SubjectKeyIdentifier(k) => {
-                c.extensions().subject_key_id.as_deref() == Some(k.as_ref())
-            }
-        })
+        .find(|c| is_signer(c, &signer.sid))
         .ok_or(Error::SignerNotFound)?
         .clone();
     check_signing_certificate(attributes, &tsa)?;
@@ -321,6 +326,19 @@ pub fn verify_with(
         info: info.clone(),
         chain,
     })
+}
+
+/// Whether `certificate` is the one `sid` names.
+fn is_signer(certificate: &Certificate, sid: &SignerId<'_>) -> bool {
+    match sid {
+        SignerId::IssuerAndSerial { issuer, serial } => {
+            certificate.issuer().der() == *issuer
+                && canonical_integer(certificate.serial()) == canonical_integer(serial)
+        }
+        SignerId::SubjectKeyIdentifier(k) => {
+            certificate.extensions().subject_key_id.as_deref() == Some(k.as_ref())
+        }
+    }
 }
 
 /// The one SignerInfo of a token.
