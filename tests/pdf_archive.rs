@@ -398,3 +398,81 @@ pub(crate) fn pyhanko_b_b(w: &World, input: &[u8], dir: &Path) -> Vec<u8> {
     );
     std::fs::read(dir.join("peer.pdf")).unwrap()
 }
+
+/// `kyso extend`: files and a folder, refusals named, results that verify; `kyso verify` reads
+/// the archive time-stamp.
+#[test]
+fn cli_extends_files_and_folders_and_names_refusals() {
+    use crate::cli::{kyso, text};
+    let w = world(KeyAlgorithm::P256, "Trịnh Văn Khoa", SignerProfile::Valid);
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox/2022");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let input = sample_pdf(&SampleOptions::default());
+    let b_b = sign(&w.signing, &input, &Level::BB).unwrap();
+    std::fs::write(inbox.join("signed.pdf"), &b_b).unwrap();
+    std::fs::write(inbox.join("unsigned.pdf"), &input).unwrap();
+    let root = w.signing.root_pem();
+    let out = dir.path().join("archive");
+    let extend = |args: &[&str]| {
+        kyso()
+            .arg("extend")
+            .args([
+                "--to", "B-LTA", "--tsa", &w.tsa_url, "--lang", "en", "--trust",
+            ])
+            .arg(&root)
+            .arg("--out")
+            .arg(&out)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let batch = extend(&["--batch", dir.path().join("inbox").to_str().unwrap()]);
+    let said = text(&batch);
+    assert_eq!(batch.status.code(), Some(1), "one refused: {said}");
+    assert!(said.contains("PAdES-B-B → PAdES-B-LTA"), "{said}");
+    assert!(
+        said.contains("unsigned.pdf: not extended: the document has no signature"),
+        "{said}"
+    );
+    assert!(
+        said.contains("1 extended, 0 unchanged, 1 refused, 0 failed"),
+        "{said}"
+    );
+    let extended = out.join("2022/signed.pdf");
+    assert!(extended.exists() && !out.join("2022/unsigned.pdf").exists());
+    // Again on the result: unchanged, exit 0.
+    let again = extend(&[extended.to_str().unwrap(), "--json"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    let line: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(line["outcome"], "unchanged");
+    assert_eq!(line["level"], "PAdES-B-LTA");
+    drop(w.front);
+    let verified = kyso()
+        .args(["verify", "--json", "--revocation", "offline", "--trust"])
+        .arg(&root)
+        .arg(&extended)
+        .output()
+        .unwrap();
+    assert_eq!(verified.status.code(), Some(0), "{}", text(&verified));
+    let report: serde_json::Value = serde_json::from_slice(&verified.stdout).unwrap();
+    let signature = &report["report"]["signatures"][0];
+    assert_eq!(signature["format"], "PAdES-B-LTA");
+    assert!(signature["archive_time"].is_string());
+    // Usage errors: no TSA, an unknown level.
+    let no_tsa = kyso()
+        .args(["extend", "--out", "x", "--trust"])
+        .arg(&root)
+        .arg(&extended)
+        .env_remove("KYSO_TSA_URL")
+        .output()
+        .unwrap();
+    assert_eq!(no_tsa.status.code(), Some(2));
+    assert!(text(&no_tsa).contains("time-stamping authority"));
+    let bad_level = kyso()
+        .args(["extend", "--to", "B-X", "--out", "x"])
+        .arg(&extended)
+        .output()
+        .unwrap();
+    assert_eq!(bad_level.status.code(), Some(2));
+}
