@@ -2,7 +2,8 @@
 //! the error → status mapping ([`problem`]), and [`app`], which assembles them with the shared
 //! state and the layers every request passes (request id, time limit, body limit, metrics).
 //!
-//! Resources: [`sign`] (PDF, XML), [`verify`] (one document, a batch), [`edxml`] (outgoing
+//! Resources: [`sign`] (PDF, XML), [`verify`] (one document, a batch), [`extend`] (signed
+//! PDFs to B-T, B-LT, B-LTA), [`edxml`] (outgoing
 //! edXML packages), [`documents`] (issuance
 //! records), [`units`], [`reports`] (signing rate and its monthly trend), [`whoami`] (what the
 //! caller's key allows), [`health`] (`/healthz`, `/readyz`, `/metrics`) and [`openapi`]
@@ -21,6 +22,7 @@
 pub mod auth;
 mod documents;
 mod edxml;
+mod extend;
 mod health;
 pub mod metrics;
 pub mod openapi;
@@ -68,6 +70,7 @@ pub fn routes() -> Vec<Route> {
     let mut all: Vec<Route> = [
         sign::ROUTES,
         verify::ROUTES,
+        extend::ROUTES,
         edxml::ROUTES,
         documents::ROUTES,
         units::ROUTES,
@@ -86,6 +89,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(sign::router())
         .merge(verify::router())
+        .merge(extend::router())
         .merge(edxml::router())
         .merge(documents::router())
         .merge(units::router())

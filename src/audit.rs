@@ -49,10 +49,13 @@ pub enum Action {
     /// A request was refused because it would have recorded or signed a document stored for
     /// another unit: names the credential, the document, its unit and the unit claimed.
     Refused,
+    /// A signed document was extended (time-stamps, validation data) or found not extendable:
+    /// names the credential, the document, the level asked and what happened.
+    Extension,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 9] = [
         Action::Signature,
         Action::DocumentRecorded,
         Action::Verification,
@@ -61,6 +64,7 @@ impl Action {
         Action::ApiKeyCreated,
         Action::ApiKeyRevoked,
         Action::Refused,
+        Action::Extension,
     ];
 
     /// The name stored and hashed.
@@ -74,6 +78,7 @@ impl Action {
             Action::ApiKeyCreated => "api_key_created",
             Action::ApiKeyRevoked => "api_key_revoked",
             Action::Refused => "refused",
+            Action::Extension => "extension",
         }
     }
 }

@@ -137,6 +137,19 @@ pub fn document() -> Value {
                 "responses": merge(json!({"200": {"description": "The report; with `Accept: text/html`, the printable verification record (biên bản kiểm tra: document SHA-256, signers and their identifiers, signing time and its source, integrity, chain and anchor, revocation, reasons in Vietnamese and English, the time of the check and kyso's version)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DocumentReport"}}, "text/html": {"schema": {"type": "string"}}}}}),
                     problems(&["400", "401", "403", "413", "500", "503"]))
             }},
+            "/v1/extend": {"post": {
+                "summary": "Extend a signed PDF to B-T, B-LT or B-LTA so that it stays verifiable after its certificates expire",
+                "description": "Roles signer, admin. Every signature is verified first; a document whose signatures do not verify now is refused (422 not-extendable). The steps it lacks are appended by incremental update, never changing an existing byte: a document time-stamp (B-T), the validation data in the DSS (B-LT), an archive document time-stamp and its own evidence (B-LTA). A B-LTA document whose newest document time-stamp's TSA certificate expires within [archive] renew_before_days is re-time-stamped. Needs [tsa] url.",
+                "security": [{"apiKey": []}],
+                "parameters": [
+                    {"name": "to", "in": "query", "schema": {"type": "string", "enum": ["B-T", "B-LT", "B-LTA"], "default": "B-LTA"}}
+                ],
+                "requestBody": {"required": true, "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+                "responses": merge(json!({
+                    "200": {"description": "The extended PDF; headers X-Kyso-Extension: extended and X-Kyso-Level: the lowest level of its signatures now", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+                    "204": {"description": "Already at the level and no renewal due: nothing to store again (X-Kyso-Extension: unchanged, X-Kyso-Level)"}
+                }), problems(&["400", "401", "403", "413", "422", "500", "502", "503"]))
+            }},
             "/v1/verify/batch": {"post": {
                 "summary": "Verify many documents; one JSON line per document, then a summary line",
                 "security": [{"apiKey": []}],

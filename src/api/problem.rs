@@ -41,6 +41,9 @@ pub enum ApiError {
     /// The level asked for needs something the service is not configured with.
     #[error("{reason}")]
     LevelUnavailable { reason: String },
+    /// `POST /v1/extend`: a signature does not verify now, or there is none.
+    #[error("the document is not extended: {reason}")]
+    NotExtendable { reason: String },
     /// B-LT validates the signer before signing, and refuses a certificate it cannot vouch for.
     #[error("{reason}")]
     SignerNotValid { reason: String },
@@ -94,6 +97,7 @@ impl ApiError {
             ApiError::TokenUnavailable { .. } => "token-unavailable",
             ApiError::LevelUnavailable { .. } => "level-unavailable",
             ApiError::SignerNotValid { .. } => "signer-not-valid",
+            ApiError::NotExtendable { .. } => "not-extendable",
             ApiError::Upstream { .. } => "upstream-failed",
             ApiError::Overloaded { .. } => "overloaded",
             ApiError::Timeout { .. } => "timeout",
@@ -115,7 +119,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::UnsignableDocument { .. }
             | ApiError::LevelUnavailable { .. }
-            | ApiError::SignerNotValid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            | ApiError::SignerNotValid { .. }
+            | ApiError::NotExtendable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
             ApiError::TokenUnavailable { .. }
             | ApiError::Overloaded { .. }
@@ -140,6 +145,7 @@ impl ApiError {
             ApiError::TokenUnavailable { .. } => "Signing key unavailable",
             ApiError::LevelUnavailable { .. } => "Signature level unavailable",
             ApiError::SignerNotValid { .. } => "Signer's certificate not valid",
+            ApiError::NotExtendable { .. } => "Document not extendable",
             ApiError::Upstream { .. } => "Upstream service failed",
             ApiError::Overloaded { .. } => "Service overloaded",
             ApiError::Timeout { .. } => "Request timed out",

@@ -144,6 +144,8 @@ pub struct Inner {
     pub levels: crate::ledger::LevelScheme,
     /// `[verify] decree30`: every verification gets the Decree 30 form checks.
     pub decree30: bool,
+    /// `[archive] renew_before_days`: when `POST /v1/extend` re-time-stamps a B-LTA document.
+    pub renew_before: time::Duration,
     font: OnceLock<Result<Arc<crate::pdf::Font>, String>>,
     shutting_down: AtomicBool,
 }
@@ -247,6 +249,7 @@ impl AppState {
             })?,
             levels,
             decree30: config.verify.decree30_checks(),
+            renew_before: config.archive.renew_before(),
             font: OnceLock::new(),
             shutting_down: AtomicBool::new(false),
         })))

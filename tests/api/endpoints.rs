@@ -1016,3 +1016,100 @@ fn b_lt_refuses_a_revoked_signer_and_records_nothing() {
     );
     assert_eq!(service.store().totals().unwrap().signatures, 0);
 }
+
+/// `POST /v1/extend`: a B-B document becomes B-LTA and verifies from what it carries; asked
+/// again, nothing to do (204); an unsigned one is not extendable (422); a verifier's key may
+/// not extend (403); each extension is in the audit log.
+#[test]
+fn extend_makes_b_lta_once_and_refuses_what_does_not_verify() {
+    let service = Service::with(Options {
+        timestamps: true,
+        ..Options::default()
+    });
+    let client = service.client();
+    let signer = &service.keys.signer;
+    let signed = sign_pdf(&client, signer, "&document_id=STP-X-1", letter());
+    assert_eq!(signed.status, 200, "{}", signed.text());
+
+    let reply = client.post(
+        "/v1/extend?to=B-LTA",
+        signer,
+        "application/pdf",
+        signed.body.clone(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("x-kyso-extension"), Some("extended"));
+    assert_eq!(reply.header("x-kyso-level"), Some("PAdES-B-LTA"));
+    assert_eq!(&reply.body[..signed.body.len()], &signed.body[..]);
+    let mut trust = kyso::pki::TrustStore::new();
+    trust
+        .load(&service.dir.path().join("pki/root.pem"))
+        .unwrap();
+    let mut options = kyso::verify::VerifyOptions::new(trust, time::OffsetDateTime::now_utc());
+    options.revocation = kyso::verify::Revocation::Offline;
+    let report = kyso::verify::Verifier::new(options).verify(&reply.body);
+    assert!(report.all_passed(), "{report:?}");
+    assert_eq!(report.signatures[0].format, "PAdES-B-LTA");
+
+    let again = client.post("/v1/extend", signer, "application/pdf", reply.body.clone());
+    assert_eq!(again.status, 204, "{}", again.text());
+    assert_eq!(again.header("x-kyso-extension"), Some("unchanged"));
+
+    let problem = client
+        .post("/v1/extend", signer, "application/pdf", letter())
+        .problem(422, "not-extendable");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("no signature"),
+        "{problem}"
+    );
+    client
+        .post(
+            "/v1/extend?to=B-X",
+            signer,
+            "application/pdf",
+            signed.body.clone(),
+        )
+        .problem(400, "bad-request");
+    client
+        .post(
+            "/v1/extend",
+            &service.keys.verifier,
+            "application/pdf",
+            signed.body.clone(),
+        )
+        .problem(403, "forbidden");
+    let outcomes: Vec<String> = service
+        .store()
+        .audit_entries(0, 100)
+        .unwrap()
+        .iter()
+        .filter(|e| e.record.action == "extension")
+        .map(|e| {
+            let detail: serde_json::Value = serde_json::from_str(&e.record.details).unwrap();
+            detail["outcome"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(outcomes, ["extended", "unchanged", "refused"]);
+}
+
+/// Without a TSA the service cannot extend, and says so.
+#[test]
+fn extend_without_a_tsa_is_unavailable() {
+    let service = Service::start();
+    let client = service.client();
+    let signed = sign_pdf(
+        &client,
+        &service.keys.signer,
+        "&document_id=STP-X-2",
+        letter(),
+    );
+    assert_eq!(signed.status, 200, "{}", signed.text());
+    client
+        .post(
+            "/v1/extend",
+            &service.keys.signer,
+            "application/pdf",
+            signed.body,
+        )
+        .problem(422, "level-unavailable");
+}
