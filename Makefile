@@ -65,6 +65,7 @@ bench:
 	$(CARGO) bench --bench pdf_sign
 	$(CARGO) bench --bench api
 	$(CARGO) bench --bench batch
+	$(CARGO) bench --bench extend
 
 ## make fuzz: each fuzz target (fuzz/fuzz_targets) for FUZZ_SECONDS with libFuzzer, seeded from
 ## kyso's own outputs and reading the conformance suites as extra corpus folders. Needs the

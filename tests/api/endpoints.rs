@@ -987,7 +987,8 @@ fn a_level_the_service_cannot_make_is_refused_before_the_token_signs() {
         "{problem}"
     );
     sign_pdf(&client, signer, "&level=B-LT", letter()).problem(422, "level-unavailable");
-    sign_pdf(&client, signer, "&level=B-LTA", letter()).problem(400, "bad-request");
+    sign_pdf(&client, signer, "&level=B-LTA", letter()).problem(422, "level-unavailable");
+    sign_pdf(&client, signer, "&level=B-LTX", letter()).problem(400, "bad-request");
     // B-B stays the default and needs nothing more.
     let reply = sign_pdf(&client, signer, "", letter());
     assert_eq!(reply.status, 200, "{}", reply.text());
