@@ -19,6 +19,7 @@
 //! queues in [`state`]; the async side only moves bytes.
 
 pub mod auth;
+mod checkpoints;
 mod documents;
 mod edxml;
 mod health;
@@ -116,6 +117,7 @@ pub async fn serve(
     grace: Duration,
 ) -> std::io::Result<()> {
     let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
+    let checkpoints = tokio::spawn(checkpoints::run(state.clone()));
     let flagged = state.clone();
     let signal = async move {
         shutdown.await;
@@ -142,6 +144,7 @@ pub async fn serve(
             Ok(())
         }
     };
+    checkpoints.abort();
     let closing = state.clone();
     let _ = tokio::task::spawn_blocking(move || closing.recorder.close()).await;
     tracing::info!("stopped; the caller closes the PKCS#11 sessions");
