@@ -30,6 +30,9 @@ pub async fn run(state: AppState) {
         return;
     };
     let mut known: Option<Newest> = None;
+    // Entries up to here were looked through for a checkpoint: the next look starts after them,
+    // so a log without any (a TSA down since start) is not read whole at every retry.
+    let mut scanned: u64 = 0;
     let mut failed_at: Option<OffsetDateTime> = None;
     let mut ticks = tokio::time::interval(TICK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -42,12 +45,8 @@ pub async fn run(state: AppState) {
         if failed_at.is_some_and(|at| now - at < RETRY_AFTER) {
             continue;
         }
-        match attempt(&state, &schedule, known, now).await {
-            Ok(Some(newest)) => {
-                known = Some(newest);
-                failed_at = None;
-            }
-            Ok(None) => {}
+        match attempt(&state, &schedule, &mut known, &mut scanned, now).await {
+            Ok(()) => failed_at = None,
             Err(reason) => {
                 tracing::warn!(error = %reason, retry_in_secs = RETRY_AFTER.whole_seconds(), "audit checkpoint failed; ledger events are unaffected");
                 failed_at = Some(now);
@@ -56,26 +55,32 @@ pub async fn run(state: AppState) {
     }
 }
 
-/// One look: the newest checkpoint and the head, and a checkpoint if one is due. Returns the
-/// newest checkpoint known afterwards.
+/// One look: the newest checkpoint and the head, and a checkpoint if one is due. Updates what
+/// is known of the newest checkpoint and how far the log was looked through.
 async fn attempt(
     state: &AppState,
     schedule: &checkpoint::Schedule,
-    known: Option<Newest>,
+    known: &mut Option<Newest>,
+    scanned: &mut u64,
     now: OffsetDateTime,
-) -> Result<Option<Newest>, String> {
-    let after = known.map_or(0, |k| k.seq);
+) -> Result<(), String> {
+    let after = (*scanned).max(known.map_or(0, |k| k.seq));
     let (newest, (head_seq, head_hash)) = state
         .stores
         .run(move |store| {
+            // The head first: a checkpoint appended between the two reads is then still found.
+            let head = store.audit_head()?;
             let newest = checkpoint::newest(store, after)?;
-            Ok((newest, store.audit_head()?))
+            Ok((newest, head))
         })
         .await
         .map_err(|e| format!("reading the audit log: {e}"))?;
-    let newest = newest.or(known);
-    if !schedule.due(newest.as_ref(), head_seq, now) {
-        return Ok(newest);
+    if newest.is_some() {
+        *known = newest;
+    }
+    *scanned = head_seq;
+    if !schedule.due(known.as_ref(), head_seq, now) {
+        return Ok(());
     }
     let tsa = state
         .tsa
@@ -106,17 +111,17 @@ async fn attempt(
         .run(move |store| store.append_audit(std::slice::from_ref(&record)))
         .await
         .map_err(|e| format!("appending the checkpoint: {e}"))?;
-    let made = appended.first().map(|e| Newest {
-        seq: e.seq,
-        at: e.record.at,
-    });
-    if let Some(made) = made {
+    if let Some(made) = appended.first() {
         tracing::info!(
             entry = made.seq,
             head = head_seq,
             key = %schedule.key,
             "audit checkpoint made"
         );
+        *known = Some(Newest {
+            seq: made.seq,
+            at: made.record.at,
+        });
     }
-    Ok(made.or(newest))
+    Ok(())
 }

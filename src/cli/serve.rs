@@ -1,7 +1,8 @@
 //! `kyso serve` (the HTTP service), `kyso apikey create|list|revoke` (its credentials) and
-//! `kyso audit verify|checkpoint|export` (the audit chain; the work is in [`super::audit`]). The ledger is `[serve] ledger` (SQLite) unless
-//! `KYSO_LEDGER_POSTGRES_URL` names a PostgreSQL database (environment only: it may carry a
-//! password); `KYSO_LEDGER_POSTGRES_SCHEMA` picks a schema inside it.
+//! `kyso audit verify|checkpoint|export` (the audit chain; the work is in [`super::audit`]).
+//! The ledger is `[serve] ledger` (SQLite) unless `KYSO_LEDGER_POSTGRES_URL` names a PostgreSQL
+//! database (environment only: it may carry a password); `KYSO_LEDGER_POSTGRES_SCHEMA` picks a
+//! schema inside it.
 
 use std::io::Write;
 use std::path::PathBuf;
