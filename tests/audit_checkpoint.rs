@@ -406,3 +406,157 @@ fn checkpoint_count(setup: &Setup) -> usize {
         .filter(|e| e.record.action == "checkpoint")
         .count()
 }
+
+/// The library path in each store: checkpoints made with a SoftHSM key (RSA here, ECDSA above)
+/// and the real TSA, exported, the tail cut with the head row rewritten in SQL, and
+/// `checkpoint::verify` finding the cut against the export and by the staleness rule.
+fn a_cut_is_found_in(store: &mut dyn Store, raw: &mut dyn FnMut(&str)) {
+    use kyso::audit::checkpoint::{self, Checks, Finding, Schedule};
+    let signing = crate::support::Signing::new(kyso::token::KeyAlgorithm::Rsa2048, "Kiểm Toán");
+    let t = tokens();
+    let uri = t.key_uri(
+        crate::support::MAIN_TOKEN,
+        &signing.key.uri().object.unwrap(),
+    );
+    let key = kyso::signing::KeyMaterial::open(
+        &uri,
+        &t.defaults(crate::support::MAIN_TOKEN),
+        kyso::token::KeyOptions::default(),
+        &signing.chain,
+    )
+    .unwrap();
+    let tsa_files = Tsa::for_pki(&signing.pki);
+    let front = Responders::start();
+    front.serve_tsa("/tsa", &tsa_files);
+    let tsa = kyso::tsp::Tsa::new(front.url("/tsa"));
+    let checkpoint_now = |store: &mut dyn Store| {
+        let (seq, hash) = store.audit_head().unwrap();
+        let record = checkpoint::make(seq, &hash, &key, "audit", &tsa, "test").unwrap();
+        store.append_audit(&[record]).unwrap()[0].clone()
+    };
+    let append = |store: &mut dyn Store, n: usize| {
+        for i in 0..n {
+            let record = audit::Record::new(
+                "cli",
+                Action::UnitsChanged,
+                format!("u{i}"),
+                &serde_json::json!({}),
+            );
+            store.append_audit(&[record]).unwrap();
+        }
+    };
+    append(store, 3);
+    assert_eq!(checkpoint_now(store).seq, 4);
+    append(store, 2);
+    assert_eq!(checkpoint_now(store).seq, 7);
+    append(store, 1);
+    assert_eq!(
+        checkpoint::newest(store, 0).unwrap().map(|n| n.seq),
+        Some(7)
+    );
+    let mut exported = Vec::new();
+    assert_eq!(checkpoint::export(store, &mut exported).unwrap(), 2);
+    let exported = checkpoint::read_export(std::str::from_utf8(&exported).unwrap()).unwrap();
+
+    let trust = kyso::signing::Trust::from_config(&kyso::config::VerifyConfig {
+        trust: vec![signing.root_pem()],
+        crls: vec![
+            signing.dir.path().join("intermediate.crl"),
+            signing.dir.path().join("root.crl"),
+        ],
+        revocation: Some("offline".to_owned()),
+        ..Default::default()
+    })
+    .unwrap();
+    let schedule = Schedule::from_config(&kyso::config::AuditConfig {
+        checkpoint_key: Some("audit".into()),
+        ..Default::default()
+    })
+    .unwrap()
+    .unwrap();
+    let now = OffsetDateTime::now_utc();
+    fn checks<'a>(
+        at: OffsetDateTime,
+        schedule: &'a Schedule,
+        trust: &'a kyso::signing::Trust,
+        exported: &'a [audit::Entry],
+    ) -> Checks<'a> {
+        Checks {
+            at,
+            schedule: Some(schedule),
+            exported,
+            anchors: trust.anchors.clone(),
+            intermediates: trust.certificates.clone(),
+            sources: checkpoint::sources(&trust.evidence, None),
+            skip_revocation: false,
+        }
+    }
+    let checks = |at, exported| checks(at, &schedule, &trust, exported);
+    let report = checkpoint::verify(store, &checks(now, &exported)).unwrap();
+    assert!(report.is_clean(), "{report:#?}");
+    assert_eq!(report.checkpoints.len(), 2);
+
+    raw("DELETE FROM audit_log WHERE seq > 5");
+    raw(
+        "UPDATE audit_head SET seq = 5, hash = (SELECT hash FROM audit_log WHERE seq = 5) WHERE id = 1",
+    );
+    let report = checkpoint::verify(store, &checks(now, &[])).unwrap();
+    assert!(
+        report.is_clean(),
+        "not visible yet without an export: {report:#?}"
+    );
+    let report = checkpoint::verify(store, &checks(now, &exported)).unwrap();
+    assert!(
+        matches!(
+            report.findings.as_slice(),
+            [Finding::Rewound {
+                seq: 7,
+                log_ends_at: 5,
+                made_at: Some(_)
+            }]
+        ),
+        "{report:#?}"
+    );
+    let report =
+        checkpoint::verify(store, &checks(now + time::Duration::minutes(76), &[])).unwrap();
+    assert!(
+        matches!(
+            report.findings.as_slice(),
+            [Finding::Stale {
+                entries_after: 1,
+                period_minutes: 60,
+                grace_minutes: 15,
+                ..
+            }]
+        ),
+        "{report:#?}"
+    );
+    // Just inside the period and grace, nothing yet.
+    let report =
+        checkpoint::verify(store, &checks(now + time::Duration::minutes(74), &[])).unwrap();
+    assert!(report.is_clean(), "{report:#?}");
+}
+
+#[test]
+fn sqlite_a_cut_is_found_through_the_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.sqlite");
+    let mut store = SqliteStore::open(&path, Durability::Normal).unwrap();
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    a_cut_is_found_in(&mut store, &mut |sql| raw.execute_batch(sql).unwrap());
+}
+
+#[test]
+fn postgres_a_cut_is_found_through_the_library() {
+    let Some(url) = crate::api::nodes::postgres_url() else {
+        return;
+    };
+    let schema = format!("audit_checkpoint_{}", std::process::id());
+    let mut raw = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    raw.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .unwrap();
+    let mut store = kyso::ledger::postgres::PgStore::connect(&url, Some(&schema)).unwrap();
+    raw.batch_execute(&format!("SET search_path TO {schema}"))
+        .unwrap();
+    a_cut_is_found_in(&mut store, &mut |sql| raw.batch_execute(sql).unwrap());
+}
