@@ -535,6 +535,14 @@ fn a_cut_is_found_in(store: &mut dyn Store, raw: &mut dyn FnMut(&str)) {
     let report =
         checkpoint::verify(store, &checks(now + time::Duration::minutes(74), &[])).unwrap();
     assert!(report.is_clean(), "{report:#?}");
+
+    // The log written on past the cut: the export's checkpoint has another entry in its place.
+    append(store, 3);
+    let report = checkpoint::verify(store, &checks(now, &exported)).unwrap();
+    assert!(
+        matches!(report.findings.as_slice(), [Finding::Replaced { seq: 7 }]),
+        "{report:#?}"
+    );
 }
 
 #[test]

@@ -177,8 +177,13 @@ fn languages(lang: Option<&str>) -> anyhow::Result<Vec<Language>> {
     })
 }
 
-fn time_text(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+/// A time in Vietnamese as the clerks read it (UTC+7), in English as RFC 3339.
+fn time_text(t: OffsetDateTime, vi: bool) -> String {
+    if vi {
+        kyso::verify::text::local_time(t)
+    } else {
+        t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+    }
 }
 
 /// The report in `language`: the chain, the checkpoints, then each finding.
@@ -205,14 +210,14 @@ fn lines(report: &Report, language: Language) -> Vec<String> {
             report.checkpoints.len(),
             c.seq,
             c.head_seq,
-            c.time.map(time_text).unwrap_or_default()
+            c.time.map(|t| time_text(t, vi)).unwrap_or_default()
         ),
         (Some(c), false) => format!(
             "{} checkpoints ({valid} valid); the newest: entry {}, signing the head at entry {}, at {}",
             report.checkpoints.len(),
             c.seq,
             c.head_seq,
-            c.time.map(time_text).unwrap_or_default()
+            c.time.map(|t| time_text(t, vi)).unwrap_or_default()
         ),
         (None, true) => "không có điểm kiểm hợp lệ nào".to_owned(),
         (None, false) => "no valid checkpoint".to_owned(),
@@ -247,7 +252,9 @@ fn finding_text(finding: &Finding, vi: bool) -> String {
             made_at,
             log_ends_at,
         } => {
-            let when = made_at.map(time_text).unwrap_or_else(|| "?".to_owned());
+            let when = made_at
+                .map(|t| time_text(t, vi))
+                .unwrap_or_else(|| "?".to_owned());
             if vi {
                 format!(
                     "NHẬT KÝ BỊ CẮT NGẮN: nhật ký dừng ở mục {log_ends_at}, trước điểm kiểm {seq} tạo lúc {when} có trong bản xuất"
@@ -272,7 +279,7 @@ fn finding_text(finding: &Finding, vi: bool) -> String {
             period_minutes,
             grace_minutes,
         } => {
-            let since = time_text(*since);
+            let since = time_text(*since, vi);
             match (newest.is_some(), *entries_after > 0, vi) {
                 (true, true, true) => format!(
                     "không có điểm kiểm nào từ {since} (chu kỳ {period_minutes} phút, gia hạn {grace_minutes} phút) dù có {entries_after} mục sau đó: nhật ký có thể đã bị cắt ngắn, hoặc việc tạo điểm kiểm đang lỗi"
