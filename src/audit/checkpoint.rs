@@ -75,6 +75,12 @@ pub enum Error {
     Write(#[source] std::io::Error),
     #[error("export line {line}: {reason}")]
     ExportLine { line: usize, reason: String },
+    #[error("encoding {what} as JSON: {source}")]
+    Encode {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 /// When checkpoints are due, and with which key: `[audit]`.
@@ -226,9 +232,9 @@ pub fn make(
         chain: key.chain.iter().map(|c| b64(c)).collect(),
         timestamp: b64(&token),
     };
-    let json = serde_json::to_value(&details).map_err(|e| Error::Setting {
-        setting: "checkpoint_key",
-        reason: format!("BUG: details do not serialise: {e}"),
+    let json = serde_json::to_value(&details).map_err(|source| Error::Encode {
+        what: "the checkpoint's details",
+        source,
     })?;
     Ok(Record::new(
         actor,
@@ -277,9 +283,9 @@ pub fn export(store: &mut dyn Store, out: &mut dyn Write) -> Result<u64, Error> 
             .iter()
             .filter(|e| e.record.action == Action::Checkpoint.as_str())
         {
-            let line = serde_json::to_string(entry).map_err(|e| Error::ExportLine {
-                line: 0,
-                reason: format!("BUG: an entry does not serialise: {e}"),
+            let line = serde_json::to_string(entry).map_err(|source| Error::Encode {
+                what: "a checkpoint entry",
+                source,
             })?;
             writeln!(out, "{line}").map_err(Error::Write)?;
             written += 1;
@@ -458,8 +464,12 @@ pub fn verify(store: &mut dyn Store, checks: &Checks<'_>) -> Result<Report, Ledg
                 seq: entry.seq,
                 problem,
             }),
+            // The newest by the TSA's time, not by place in the log: a copy of an old
+            // checkpoint appended later must not stand for a fresh one.
             None => {
-                if let Some(time) = summary.time {
+                if let Some(time) = summary.time
+                    && newest_valid.is_none_or(|(_, newest)| time >= newest)
+                {
                     newest_valid = Some((entry.seq, time));
                 }
             }
@@ -485,7 +495,7 @@ pub fn verify(store: &mut dyn Store, checks: &Checks<'_>) -> Result<Report, Ledg
     }
     if let (Some(schedule), Verification::Intact { entries, .. }) = (checks.schedule, &chain) {
         let (newest, since, entries_after) = match newest_valid {
-            Some((seq, time)) => (Some(time), Some(time), entries - seq),
+            Some((seq, time)) => (Some(time), Some(time), entries.saturating_sub(seq)),
             None => (None, first_at, *entries),
         };
         if let Some(since) = since
