@@ -149,7 +149,7 @@ pub struct Inner {
     /// `[verify] decree30`: every verification gets the Decree 30 form checks.
     pub decree30: bool,
     /// `[audit]`: when the audit log's head is checkpointed, and with which key
-    /// ([`super::checkpoints`]); `None` when no `checkpoint_key` is set.
+    /// (`src/api/checkpoints.rs`); `None` when no `checkpoint_key` is set.
     pub checkpoints: Option<crate::audit::checkpoint::Schedule>,
     font: OnceLock<Result<Arc<crate::pdf::Font>, String>>,
     shutting_down: AtomicBool,
