@@ -20,6 +20,7 @@
 //! queues in [`state`]; the async side only moves bytes.
 
 pub mod auth;
+mod checkpoints;
 mod documents;
 mod edxml;
 mod extend;
@@ -120,6 +121,7 @@ pub async fn serve(
     grace: Duration,
 ) -> std::io::Result<()> {
     let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
+    let checkpoints = tokio::spawn(checkpoints::run(state.clone()));
     let flagged = state.clone();
     let signal = async move {
         shutdown.await;
@@ -146,6 +148,7 @@ pub async fn serve(
             Ok(())
         }
     };
+    checkpoints.abort();
     let closing = state.clone();
     let _ = tokio::task::spawn_blocking(move || closing.recorder.close()).await;
     tracing::info!("stopped; the caller closes the PKCS#11 sessions");

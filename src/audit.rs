@@ -12,15 +12,25 @@
 //! by their configured name and PKCS#11 URI; never a PIN, an API key's secret or document content
 //! (documents are named by id and SHA-256).
 //!
-//! What it cannot do alone: prove that the newest entries were not removed together with the
-//! head row by someone who can write the database. [`verify`] returns the head hash so that an
-//! operator can record it elsewhere (a ticket, a signed report) and compare it later.
+//! The chain alone cannot prove that the newest entries were not removed together with the head
+//! row by someone who can write the database: the hashes are unkeyed, so whoever cuts the tail
+//! can rewrite the head to match. [`checkpoint`] closes most of that gap: at intervals the
+//! service signs the head (sequence number and hash) with a token key and has the signature
+//! time-stamped by an RFC 3161 TSA, and stores that as an entry of the log itself. Verification
+//! then proves every checkpoint's head is in the chain, that the log was not cut back before a
+//! checkpoint an operator exported and kept elsewhere (`kyso audit export`), and that the newest
+//! checkpoint is not older than the schedule allows. What it still cannot prove: that entries
+//! written after the newest checkpoint (at most one period's worth) were not removed or
+//! rewritten, unless their removal also makes the newest checkpoint stale; and, without an
+//! export kept elsewhere, a cut made less than one period plus grace ago.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::ledger::{Error as LedgerError, Store};
 use crate::signer::DigestAlgorithm::Sha256;
+
+pub mod checkpoint;
 
 /// The `prev_hash` of the first entry: 64 zeros.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -52,10 +62,13 @@ pub enum Action {
     /// A signed document was extended (time-stamps, validation data) or found not extendable:
     /// names the credential, the document, the level asked and what happened.
     Extension,
+    /// The chain's head, signed by the service's checkpoint key and time-stamped by a TSA
+    /// ([`checkpoint`]).
+    Checkpoint,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::Signature,
         Action::DocumentRecorded,
         Action::Verification,
@@ -65,6 +78,7 @@ impl Action {
         Action::ApiKeyRevoked,
         Action::Refused,
         Action::Extension,
+        Action::Checkpoint,
     ];
 
     /// The name stored and hashed.
@@ -79,12 +93,13 @@ impl Action {
             Action::ApiKeyRevoked => "api_key_revoked",
             Action::Refused => "refused",
             Action::Extension => "extension",
+            Action::Checkpoint => "checkpoint",
         }
     }
 }
 
 /// An entry before it has a place in the chain.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     /// When it happened, to the microsecond (the precision both stores keep).
     #[serde(with = "time::serde::rfc3339")]
@@ -129,7 +144,7 @@ impl Record {
 }
 
 /// An entry in the chain.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// 1 for the first entry, then one more for each.
     pub seq: u64,
@@ -240,6 +255,16 @@ pub enum Problem {
 
 /// Walks the whole log in order, a page at a time, and checks every link and hash, then the head.
 pub fn verify(store: &mut dyn Store) -> Result<Verification, LedgerError> {
+    verify_visiting(store, &mut |_, _| Ok(()))
+}
+
+/// [`verify`], handing every entry that passed its checks to `visit` in order, with the store
+/// (for a look-up of an earlier entry): how [`checkpoint::verify`] reads the checkpoints in the
+/// same walk.
+pub fn verify_visiting(
+    store: &mut dyn Store,
+    visit: &mut dyn FnMut(&mut dyn Store, &Entry) -> Result<(), LedgerError>,
+) -> Result<Verification, LedgerError> {
     let (mut last_seq, mut last_hash) = (0u64, GENESIS.to_owned());
     loop {
         let page = store.audit_entries(last_seq, VERIFY_PAGE)?;
@@ -273,6 +298,7 @@ pub fn verify(store: &mut dyn Store) -> Result<Verification, LedgerError> {
             }
             last_seq = entry.seq;
             last_hash.clone_from(&entry.hash);
+            visit(&mut *store, entry)?;
         }
         debug_assert_eq!(end, last_seq);
     }

@@ -6,6 +6,7 @@
 //! Exit codes (design §3): 0 success (every signature valid), 1 a document is invalid or
 //! indeterminate, 2 a usage or system error.
 
+mod audit;
 mod batch;
 #[cfg(feature = "test-support")]
 mod demo;

@@ -26,6 +26,7 @@ pub struct Config {
     pub ledger: LedgerConfig,
     pub revocation: RevocationConfig,
     pub archive: ArchiveConfig,
+    pub audit: AuditConfig,
 }
 
 /// `[archive]`: keeping signed documents verifiable for decades (`kyso extend`,
@@ -50,6 +51,24 @@ impl ArchiveConfig {
     pub fn renew_before(&self) -> time::Duration {
         time::Duration::days(i64::from(self.renew_before_days))
     }
+}
+
+/// `[audit]`: checkpoints of the audit log ([`crate::audit::checkpoint`]). Off unless
+/// `checkpoint_key` names a key.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// The `[[serve.keys]]` key (by name) that signs the log's head; its certificate goes into
+    /// every checkpoint. `[tsa] url` must name the TSA that time-stamps them.
+    pub checkpoint_key: Option<String>,
+    /// A checkpoint after this many entries since the last one (default 1000).
+    pub checkpoint_every_entries: Option<u64>,
+    /// A checkpoint at least this often, in minutes, whether or not entries were written
+    /// (default 60): the heartbeat whose absence `kyso audit verify` reports.
+    pub checkpoint_every_minutes: Option<u64>,
+    /// Minutes past the period before a missing checkpoint is reported (default 15): room for
+    /// a TSA or token that is down for a while, and for a service restart.
+    pub checkpoint_grace_minutes: Option<u64>,
 }
 
 /// `[revocation]`: how CRLs and OCSP responses are fetched (`[verify] revocation` says whether).
@@ -559,6 +578,26 @@ const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
         "KYSO_TSA_TOKEN_SOURCE",
         &["tsa", "token_source"],
         Kind::Text,
+    ),
+    (
+        "KYSO_AUDIT_CHECKPOINT_KEY",
+        &["audit", "checkpoint_key"],
+        Kind::Text,
+    ),
+    (
+        "KYSO_AUDIT_CHECKPOINT_EVERY_ENTRIES",
+        &["audit", "checkpoint_every_entries"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_AUDIT_CHECKPOINT_EVERY_MINUTES",
+        &["audit", "checkpoint_every_minutes"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_AUDIT_CHECKPOINT_GRACE_MINUTES",
+        &["audit", "checkpoint_grace_minutes"],
+        Kind::Integer,
     ),
 ];
 

@@ -7,6 +7,7 @@
 mod support;
 
 mod api;
+mod audit_checkpoint;
 mod batch;
 mod cli;
 mod cli_verify;

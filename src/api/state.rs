@@ -42,6 +42,10 @@ pub enum Error {
     Ledger(#[from] ledger::Error),
     #[error("starting the ledger recorder thread: {0}")]
     Thread(#[source] std::io::Error),
+    #[error(transparent)]
+    Checkpoint(#[from] crate::audit::checkpoint::Error),
+    #[error("[audit] checkpoint_key: {reason}")]
+    CheckpointKey { reason: String },
 }
 
 /// Where the ledger lives.
@@ -146,6 +150,9 @@ pub struct Inner {
     pub decree30: bool,
     /// `[archive] renew_before_days`: when `POST /v1/extend` re-time-stamps a B-LTA document.
     pub renew_before: time::Duration,
+    /// `[audit]`: when the audit log's head is checkpointed, and with which key
+    /// (`src/api/checkpoints.rs`); `None` when no `checkpoint_key` is set.
+    pub checkpoints: Option<crate::audit::checkpoint::Schedule>,
     font: OnceLock<Result<Arc<crate::pdf::Font>, String>>,
     shutting_down: AtomicBool,
 }
@@ -215,6 +222,7 @@ impl AppState {
             reason: e.to_string(),
         })?;
         let verifier = VerifierCell::new(config)?;
+        let checkpoints = checkpoint_schedule(config, &keys)?;
         // Opened once here so that a wrong path or URL fails at start, with migrations applied
         // before any request.
         let first = store.open()?;
@@ -250,6 +258,7 @@ impl AppState {
             levels,
             decree30: config.verify.decree30_checks(),
             renew_before: config.archive.renew_before(),
+            checkpoints,
             font: OnceLock::new(),
             shutting_down: AtomicBool::new(false),
         })))
@@ -275,6 +284,29 @@ impl AppState {
     pub fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::SeqCst)
     }
+}
+
+/// `[audit]`'s schedule, refused at start when its key is not a `[[serve.keys]]` key or no TSA
+/// is configured: a checkpoint that can never be made would only show up, much later, as a
+/// stale log.
+fn checkpoint_schedule(
+    config: &Config,
+    keys: &SigningKeys,
+) -> Result<Option<crate::audit::checkpoint::Schedule>, Error> {
+    let schedule = crate::audit::checkpoint::Schedule::from_config(&config.audit)?;
+    if let Some(schedule) = &schedule {
+        if keys.entry(&schedule.key).is_none() {
+            return Err(Error::CheckpointKey {
+                reason: format!("`{}` is not a [[serve.keys]] name", schedule.key),
+            });
+        }
+        if config.tsa.url.is_none() {
+            return Err(Error::CheckpointKey {
+                reason: "checkpoints are time-stamped: set [tsa] url".to_owned(),
+            });
+        }
+    }
+    Ok(schedule)
 }
 
 /// A bounded queue in front of a pool of workers: `workers` requests run, `waiting` more wait,

@@ -1,7 +1,8 @@
 //! `kyso serve` (the HTTP service), `kyso apikey create|list|revoke` (its credentials) and
-//! `kyso audit verify` (the audit chain). The ledger is `[serve] ledger` (SQLite) unless
-//! `KYSO_LEDGER_POSTGRES_URL` names a PostgreSQL database (environment only: it may carry a
-//! password); `KYSO_LEDGER_POSTGRES_SCHEMA` picks a schema inside it.
+//! `kyso audit verify|checkpoint|export` (the audit chain; the work is in [`super::audit`]).
+//! The ledger is `[serve] ledger` (SQLite) unless `KYSO_LEDGER_POSTGRES_URL` names a PostgreSQL
+//! database (environment only: it may carry a password); `KYSO_LEDGER_POSTGRES_SCHEMA` picks a
+//! schema inside it.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,12 +13,9 @@ use clap::{Args, Subcommand};
 
 use kyso::api::auth::{self, Role};
 use kyso::api::{AppState, StoreConfig};
-use kyso::audit::{self, Action, Verification};
+use kyso::audit::{self, Action};
 
 use super::{EXIT_OK, Runtime};
-
-/// Exit code of `kyso audit verify` when the chain is broken (as for an invalid document).
-const EXIT_BROKEN: u8 = 1;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -61,13 +59,37 @@ pub enum ApiKeyCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the whole audit chain: every link, every hash, the head.
+    /// Check the whole audit chain (every link, every hash, the head) and every checkpoint.
     Verify {
         #[arg(long, value_name = "FILE")]
         ledger: Option<PathBuf>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
+        /// Checkpoints exported earlier (`kyso audit export`): each must still be in the log.
+        #[arg(long, value_name = "FILE")]
+        checkpoints: Option<PathBuf>,
+        /// Judge staleness as of this RFC 3339 time instead of now (for a copy of the log).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// vi or en (default: both).
+        #[arg(long)]
+        lang: Option<String>,
+    },
+    /// Sign and time-stamp the chain's head now ([audit] checkpoint_key, [tsa] url).
+    Checkpoint {
+        #[arg(long, value_name = "FILE")]
+        ledger: Option<PathBuf>,
+        /// Print the checkpoint entry as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write every checkpoint as JSON lines, to keep somewhere the database's writers cannot.
+    Export {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        ledger: Option<PathBuf>,
     },
 }
 
@@ -215,30 +237,25 @@ pub fn run_apikey(runtime: &Runtime, command: &ApiKeyCommand) -> anyhow::Result<
 
 pub fn run_audit(runtime: &Runtime, command: &AuditCommand) -> anyhow::Result<u8> {
     match command {
-        AuditCommand::Verify { ledger, json } => {
-            let mut store = store_config(runtime, ledger.as_ref())
-                .open()
-                .context("opening the ledger")?;
-            let result = audit::verify(store.as_mut()).context("reading the audit log")?;
-            if *json {
-                println!("{}", serde_json::to_string_pretty(&result)?);
-            }
-            match result {
-                Verification::Intact { entries, head_hash } => {
-                    if !*json {
-                        println!(
-                            "audit log intact: {entries} entries, head {head_hash} (record this hash to detect a removed tail later)"
-                        );
-                    }
-                    Ok(EXIT_OK)
-                }
-                Verification::Broken { problem, .. } => {
-                    if !*json {
-                        println!("audit log BROKEN: {problem}");
-                    }
-                    Ok(EXIT_BROKEN)
-                }
-            }
+        AuditCommand::Verify {
+            ledger,
+            json,
+            checkpoints,
+            at,
+            lang,
+        } => super::audit::verify(
+            runtime,
+            &store_config(runtime, ledger.as_ref()),
+            checkpoints.as_deref(),
+            at.as_deref(),
+            lang.as_deref(),
+            *json,
+        ),
+        AuditCommand::Checkpoint { ledger, json } => {
+            super::audit::make(runtime, &store_config(runtime, ledger.as_ref()), *json)
+        }
+        AuditCommand::Export { out, ledger } => {
+            super::audit::export(&store_config(runtime, ledger.as_ref()), out)
         }
     }
 }
