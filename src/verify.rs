@@ -368,6 +368,7 @@ fn empty_report(format: &str, sha256: String, at: OffsetDateTime) -> DocumentRep
         sub_indication: None,
         reasons: Vec::new(),
         signatures: Vec::new(),
+        long_term: None,
         validated_at: at,
         package: None,
         decree30: None,
@@ -434,7 +435,7 @@ fn signature_timestamp(
     certificates: &[Certificate],
     embedded: &Evidence,
     control: OffsetDateTime,
-) -> Result<OffsetDateTime, TimestampProblem> {
+) -> Result<Stamped, TimestampProblem> {
     let token = crate::pki::timestamp::TimestampToken::from_der(token).map_err(|e| {
         TimestampProblem::Unreadable {
             detail: e.to_string(),
@@ -451,8 +452,27 @@ fn signature_timestamp(
         &intermediates,
         &sources,
     )
-    .and_then(|verified| verified.usable_at(control).map(|()| verified.gen_time()))
+    .and_then(|verified| (verified.usable_at(control)).map(|()| Stamped::of(verifier, &verified)))
     .map_err(TimestampProblem::Invalid)
+}
+
+/// A verified time-stamp's time, and until when its TSA's certificate vouches for it.
+#[derive(Clone, Debug)]
+struct Stamped {
+    time: OffsetDateTime,
+    tsa_until: OffsetDateTime,
+    tsa_subject: String,
+}
+
+impl Stamped {
+    fn of(verifier: &Verifier, verified: &crate::pki::timestamp::VerifiedTimestamp) -> Stamped {
+        let tsa = verified.tsa_chain().leaf();
+        Stamped {
+            time: verified.gen_time(),
+            tsa_until: tsa.not_after(),
+            tsa_subject: verifier.names(tsa).subject.clone(),
+        }
+    }
 }
 
 /// The dated algorithm policy on an intact signature's `weaknesses`, at its proven time: a

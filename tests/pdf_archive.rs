@@ -206,6 +206,20 @@ fn an_extended_b_b_document_outlives_its_certificates() {
     );
     let report = later.verify(&lta);
     assert!(report.signatures[0].archive_time.is_some());
+    // Protected until the archive TSA's certificate expires (nine years), which it names.
+    let long_term = report
+        .long_term
+        .as_ref()
+        .expect("a passing document's long-term status");
+    assert!(long_term.protected);
+    assert!(long_term.until > OffsetDateTime::now_utc() + Duration::days(8 * 365));
+    assert!(
+        long_term.certificate.contains("kyso archive TSA"),
+        "{long_term:?}"
+    );
+    // The B-B original cannot even pass offline today (no evidence in it): no long-term
+    // status for a document that does not pass.
+    assert!(now.verify(&b_b).long_term.is_none());
     // The same signature not extended: no proof of existence before the expiry.
     assert_eq!(
         verdicts(&later, &b_b),
@@ -447,6 +461,20 @@ fn cli_extends_files_and_folders_and_names_refusals() {
     let line: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(line["outcome"], "unchanged");
     assert_eq!(line["level"], "PAdES-B-LTA");
+    // An audit of the archive and the inbox: the extended copy is protected, the B-B original
+    // needs extending.
+    let audit = kyso()
+        .args(["verify", "--batch"])
+        .arg(dir.path())
+        .arg("--trust")
+        .arg(&root)
+        .output()
+        .unwrap();
+    let said = text(&audit);
+    assert!(
+        said.contains("long term: 1 được bảo vệ / protected (B-LT, B-LTA), 1 cần gia hạn ngay"),
+        "{said}"
+    );
     drop(w.front);
     let verified = kyso()
         .args(["verify", "--json", "--revocation", "offline", "--trust"])

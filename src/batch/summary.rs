@@ -18,6 +18,10 @@ const SLOWEST: usize = 10;
 /// counted together, so hostile documents cannot grow the table without bound.
 const MAX_UNITS: usize = 10_000;
 
+/// A protected document whose proof rests on a certificate expiring within this is counted as
+/// needing extension: `[archive] renew_before_days`' default.
+const RENEW_HORIZON: time::Duration = time::Duration::days(90);
+
 /// What stands for a document's unit when there is none to name.
 pub const NO_SIGNER: &str = "(no signer)";
 pub const NOT_READ: &str = "(not read)";
@@ -40,6 +44,14 @@ pub struct Summary {
     pub passed: u64,
     pub signatures: u64,
     pub bytes: u64,
+    /// Passed documents protected for the long term (every signature B-LT or B-LTA) and not
+    /// expiring within [`RENEW_HORIZON`].
+    pub protected: u64,
+    /// Passed documents that need `kyso extend` now: a signature below B-LT, or the
+    /// certificate its proof rests on expiring within [`RENEW_HORIZON`].
+    pub needs_extending: u64,
+    /// The certificate whose expiry ends the first passed document's verifiability, and when.
+    pub first_to_expire: Option<(time::OffsetDateTime, String)>,
     verdicts: BTreeMap<String, u64>,
     units: BTreeMap<String, UnitTally>,
     slowest: BinaryHeap<Reverse<(Duration, String)>>,
@@ -67,6 +79,21 @@ impl Summary {
             }
         };
         *self.verdicts.entry(verdict).or_default() += 1;
+        if let Some(long_term) = item.report().and_then(|r| Some((r, r.long_term.as_ref()?))) {
+            let (report, status) = long_term;
+            if status.protected && status.until > report.validated_at + RENEW_HORIZON {
+                self.protected += 1;
+            } else {
+                self.needs_extending += 1;
+            }
+            if self
+                .first_to_expire
+                .as_ref()
+                .is_none_or(|(until, _)| status.until < *until)
+            {
+                self.first_to_expire = Some((status.until, status.certificate.clone()));
+            }
+        }
         let unit = item.report().map_or(NOT_READ, signer_unit);
         let key = if self.units.contains_key(unit) || self.units.len() < MAX_UNITS {
             unit
@@ -125,6 +152,18 @@ impl Summary {
             "  hợp lệ / TOTAL-PASSED: {} of {}; không đọc được / not read: {}",
             self.passed, self.documents, self.not_read
         );
+        let _ = writeln!(
+            out,
+            "  lưu trữ dài hạn / long term: {} được bảo vệ / protected (B-LT, B-LTA), {} cần gia hạn ngay / need extending now (kyso extend)",
+            self.protected, self.needs_extending
+        );
+        if let Some((until, certificate)) = &self.first_to_expire {
+            let _ = writeln!(
+                out,
+                "  hết hạn sớm nhất / first to expire: {} ({certificate})",
+                crate::verify::text::local_time(*until)
+            );
+        }
         let _ = writeln!(out, "Kết luận / Verdicts:");
         for (verdict, n) in &self.verdicts {
             let _ = writeln!(out, "  {n:>8}  {verdict}");

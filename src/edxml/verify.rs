@@ -47,6 +47,7 @@ pub(crate) fn verify(verifier: &Verifier, bytes: &[u8], depth: usize) -> Documen
         sub_indication: None,
         reasons: Vec::new(),
         signatures: Vec::new(),
+        long_term: None,
         validated_at: verifier.at(),
         package: None,
         decree30: None,

@@ -139,16 +139,18 @@ struct ArchiveStamp {
     index: usize,
     /// Where its `/Contents` starts: it covers every revision that ends before.
     covers: usize,
-    time: OffsetDateTime,
+    stamped: super::Stamped,
 }
 
 /// What the valid document time-stamps prove of one signature.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Default)]
 struct Proofs {
     /// The earliest time one of them proves the signature existed at.
     earliest: Option<OffsetDateTime>,
     /// How many of them cover it.
     count: usize,
+    /// The one whose TSA certificate lasts longest: until when they keep proving it.
+    lasting: Option<(OffsetDateTime, String)>,
 }
 
 impl Proofs {
@@ -158,8 +160,11 @@ impl Proofs {
             .iter()
             .filter(|s| s.index != index && s.covers >= end);
         Proofs {
-            earliest: covering.clone().map(|s| s.time).min(),
-            count: covering.count(),
+            earliest: covering.clone().map(|s| s.stamped.time).min(),
+            count: covering.clone().count(),
+            lasting: covering
+                .max_by_key(|s| s.stamped.tsa_until)
+                .map(|s| (s.stamped.tsa_until, s.stamped.tsa_subject.clone())),
         }
     }
 
@@ -207,13 +212,13 @@ fn archive_stamps(
             continue;
         };
         let control = Proofs::of(&stamps, index, revision.end).control(verifier);
-        if let Ok(time) =
+        if let Ok(stamped) =
             check_document_timestamp(verifier, contents, doc.bytes(), &ranges, dss, control)
         {
             stamps.push(ArchiveStamp {
                 index,
                 covers: ranges.first().map_or(0, |(_, a)| *a),
-                time,
+                stamped,
             });
         }
     }
@@ -485,7 +490,9 @@ fn verify_signature(
     // 7a. Otherwise the earliest document time-stamp covering the signature proves when it
     //     existed (a B-B signature augmented, or one whose own time-stamp's TSA has expired).
     report.archive_time = context.proofs.earliest;
-    let proven = timestamped.or(context.proofs.earliest);
+    let proven = (timestamped.as_ref())
+        .map(|s| s.time)
+        .or(context.proofs.earliest);
     // 7b. The algorithm policy at that time: a retired algorithm needs a proof of existence
     //     before its cut-off.
     super::judge_algorithms(verifier, &signer.weaknesses, proven, &mut report);
@@ -528,7 +535,45 @@ fn verify_signature(
     }
     finish_changes(context, &mut report, revision, signed_end, docmdp);
     report.bottom_line();
+    if report.indication == super::Indication::TotalPassed {
+        report.long_term = Some(long_term(
+            verifier,
+            &report,
+            &signer.leaf,
+            timestamped.as_ref(),
+            &context.proofs,
+        ));
+    }
     report
+}
+
+/// How long a passing signature stays verifiable as the document stands
+/// ([`super::verdict::LongTerm`]): as long as the longest-lived of its proofs of existence (its
+/// time-stamp, the document time-stamps covering it) is vouched for by its TSA's certificate;
+/// without any, as long as the signer's certificate.
+fn long_term(
+    verifier: &Verifier,
+    report: &SignatureReport,
+    leaf: &Certificate,
+    stamped: Option<&super::Stamped>,
+    proofs: &Proofs,
+) -> super::verdict::LongTerm {
+    let own = stamped.map(|s| (s.tsa_until, s.tsa_subject.clone()));
+    let lasting = [own, proofs.lasting.clone()]
+        .into_iter()
+        .flatten()
+        .max_by_key(|(until, _)| *until);
+    let (until, certificate) = lasting.unwrap_or_else(|| {
+        let subject = (report.chain.first())
+            .map(|link| link.subject.clone())
+            .unwrap_or_else(|| verifier.names(leaf).subject.clone());
+        (leaf.not_after(), subject)
+    });
+    super::verdict::LongTerm {
+        protected: matches!(report.format.as_str(), "PAdES-B-LT" | "PAdES-B-LTA"),
+        until,
+        certificate,
+    }
 }
 
 /// The signature formats kyso verifies, by `/SubFilter` (or the dictionary's `/Type`).
@@ -868,7 +913,7 @@ fn signing_time(
     dss: &Dss,
     control: OffsetDateTime,
     report: &mut SignatureReport,
-) -> Option<OffsetDateTime> {
+) -> Option<super::Stamped> {
     let claimed = dict
         .get(b"M")
         .and_then(Object::as_string)
@@ -896,14 +941,15 @@ fn signing_time(
         )
     });
     match checked {
-        Ok(at) => {
+        Ok(stamped) => {
+            let at = stamped.time;
             report.timestamp_time = Some(at);
             report.signing_time = Some(at);
             report.signing_time_source = Some(TimeSource::Timestamp);
             if report.format == "PAdES-B-B" {
                 report.format = "PAdES-B-T".to_owned();
             }
-            Some(at)
+            Some(stamped)
         }
         Err(reason) => {
             report.warnings.push(Reason::TimestampIgnored(reason));
@@ -1185,7 +1231,7 @@ fn verify_document_timestamp(
     control: OffsetDateTime,
 ) {
     match check_document_timestamp(verifier, contents, bytes, ranges, dss, control) {
-        Ok(time) => {
+        Ok(super::Stamped { time, .. }) => {
             report.intact = Facet::Passed;
             report.signature_valid = Facet::Passed;
             report.trusted = Facet::Passed;
@@ -1212,7 +1258,7 @@ fn check_document_timestamp(
     ranges: &[(usize, usize)],
     dss: &Dss,
     control: OffsetDateTime,
-) -> Result<OffsetDateTime, (SubIndication, Reason)> {
+) -> Result<super::Stamped, (SubIndication, Reason)> {
     let token = crate::ber::parse(contents)
         .map_err(|e| e.to_string())
         .and_then(|(el, _)| {
@@ -1241,7 +1287,9 @@ fn check_document_timestamp(
         &intermediates,
         &sources,
     )
-    .and_then(|verified| verified.usable_at(control).map(|()| verified.gen_time()))
+    .and_then(|verified| {
+        (verified.usable_at(control)).map(|()| super::Stamped::of(verifier, &verified))
+    })
     .map_err(|e| match e {
         timestamp::Error::ImprintMismatch => (
             SubIndication::HashFailure,

@@ -412,6 +412,7 @@ mod tests {
             sub_indication: None,
             reasons: Vec::new(),
             signatures: vec![signature],
+            long_term: None,
             validated_at: time::macros::datetime!(2026-03-02 01:30 UTC),
             package: None,
             decree30: None,

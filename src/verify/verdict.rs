@@ -328,6 +328,9 @@ pub struct SignatureReport {
     /// certificates expire (PAdES B-LTA, documents augmented with `kyso extend`).
     #[serde(with = "time::serde::rfc3339::option")]
     pub archive_time: Option<OffsetDateTime>,
+    /// For a signature that passes: until when it stays verifiable as it is, and whether it is
+    /// protected for the long term; `null` otherwise.
+    pub long_term: Option<LongTerm>,
     pub chain: Vec<ChainLink>,
     /// The anchor the chain reached (`null` when no path validated).
     pub trust_anchor: Option<TrustAnchor>,
@@ -359,6 +362,7 @@ impl SignatureReport {
             signing_time_source: None,
             timestamp_time: None,
             archive_time: None,
+            long_term: None,
             chain: Vec::new(),
             trust_anchor: None,
             signature_algorithm: None,
@@ -440,6 +444,10 @@ pub struct DocumentReport {
     /// Why the document as a whole failed, when no signature could even be read.
     pub reasons: Vec<Reason>,
     pub signatures: Vec<SignatureReport>,
+    /// The weakest of the signatures' long-term status: the date the first of them stops being
+    /// verifiable as the document stands, and whether all are protected for the long term
+    /// (`null` when a signature does not pass). What an audit of an archive counts.
+    pub long_term: Option<LongTerm>,
     #[serde(with = "time::serde::rfc3339")]
     pub validated_at: OffsetDateTime,
     /// edXML: the package's header, attachments (each with its own report) and checks; `null`
@@ -484,6 +492,11 @@ impl DocumentReport {
 
     /// Sets the document-level summary from the signatures.
     pub fn summarise(&mut self) {
+        self.long_term = LongTerm::weakest(
+            (self.signatures.iter())
+                .filter(|s| !s.is_usage_rights() && s.format != "document timestamp")
+                .map(|s| s.long_term.as_ref()),
+        );
         if self.signatures.is_empty() {
             if self.sub_indication.is_none() {
                 self.indication = Indication::Indeterminate;
@@ -525,5 +538,48 @@ impl DocumentReport {
     /// Whether every signature is TOTAL-PASSED (the CLI's exit code 0).
     pub fn all_passed(&self) -> bool {
         self.indication == Indication::TotalPassed
+    }
+}
+
+/// How long a passing signature stays verifiable without anything added to the document, and
+/// why (ETSI EN 319 102-1: its proof of existence holds while the certificate it rests on is
+/// valid, or until a later time-stamp takes over):
+/// - B-LTA (an archive time-stamp covers it and its validation data): until the newest archive
+///   time-stamp's TSA certificate expires; protected, renewed by `kyso extend`;
+/// - B-LT: until its time-stamp's TSA certificate expires; protected (the evidence is in it);
+/// - B-T: the same date, not protected (the evidence must still be fetched);
+/// - B-B: until the signer's certificate expires; not protected.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LongTerm {
+    /// B-LT or B-LTA: the document carries its validation data and a proof of existence.
+    pub protected: bool,
+    /// When the certificate below expires: after that the signature verifies only if a
+    /// time-stamp was added before.
+    #[serde(with = "time::serde::rfc3339")]
+    pub until: OffsetDateTime,
+    /// The certificate whose expiry ends it (subject, identifiers masked).
+    pub certificate: String,
+}
+
+impl LongTerm {
+    /// The weakest of `each` (one per signature): the earliest end, protected only if all
+    /// are; `None` if any is `None` (a signature that does not pass) or there are none.
+    pub fn weakest<'a>(each: impl Iterator<Item = Option<&'a LongTerm>>) -> Option<LongTerm> {
+        let mut weakest: Option<LongTerm> = None;
+        for status in each {
+            let status = status?;
+            weakest = Some(match weakest {
+                None => status.clone(),
+                Some(w) => LongTerm {
+                    protected: w.protected && status.protected,
+                    ..if status.until < w.until {
+                        status.clone()
+                    } else {
+                        w
+                    }
+                },
+            });
+        }
+        weakest
     }
 }

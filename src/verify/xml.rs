@@ -150,7 +150,8 @@ pub(super) fn verify(
                 &embedded,
                 verifier.at,
             ) {
-                Ok(at) => {
+                Ok(stamped) => {
+                    let at = stamped.time;
                     proven = Some(at);
                     out.timestamp_time = Some(at);
                     out.signing_time = Some(at);
