@@ -67,6 +67,12 @@ pub enum Delivery {
 
 impl Responders {
     pub fn start() -> Responders {
+        Responders::with_bounds(MAX_REQUESTS, LIFETIME)
+    }
+
+    /// A front that answers at most `max_requests` and lives at most `lifetime`: a benchmark's
+    /// thousands of time-stamps, still bounded.
+    pub fn with_bounds(max_requests: usize, lifetime: Duration) -> Responders {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -76,10 +82,10 @@ impl Responders {
         let thread = {
             let (stop, served, routes) = (stop.clone(), served.clone(), routes.clone());
             std::thread::spawn(move || {
-                let deadline = Instant::now() + LIFETIME;
+                let deadline = Instant::now() + lifetime;
                 while !stop.load(Ordering::Relaxed)
                     && Instant::now() < deadline
-                    && served.load(Ordering::Relaxed) < MAX_REQUESTS
+                    && served.load(Ordering::Relaxed) < max_requests
                 {
                     match listener.accept() {
                         Ok((stream, _)) => {
