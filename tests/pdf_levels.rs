@@ -23,7 +23,7 @@ use crate::support::responders::{OcspResponder, Responders, Tsa};
 use crate::support::{Signing, pdfsig, qpdf_check};
 
 /// A PKI whose certificates point at `front` under `/{prefix}/` for CRLs and OCSP.
-fn pki_on(front: &Responders, prefix: &str) -> TestPki {
+pub(crate) fn pki_on(front: &Responders, prefix: &str) -> TestPki {
     TestPki::new(PkiOptions {
         crl_url: Some(front.url(&format!("/{prefix}/ca.crl"))),
         ocsp_url: Some(front.url(&format!("/{prefix}/ocsp"))),
@@ -34,7 +34,7 @@ fn pki_on(front: &Responders, prefix: &str) -> TestPki {
 }
 
 /// Serves `pki`'s CRLs and an OCSP responder knowing every certificate issued so far.
-fn serve_pki(front: &Responders, prefix: &str, pki: &TestPki) -> OcspResponder {
+pub(crate) fn serve_pki(front: &Responders, prefix: &str, pki: &TestPki) -> OcspResponder {
     let since = pki.at() - time::Duration::hours(1);
     let week = time::Duration::days(7);
     front.serve_file(
@@ -51,15 +51,15 @@ fn serve_pki(front: &Responders, prefix: &str, pki: &TestPki) -> OcspResponder {
 }
 
 /// A signer, its PKI's services and a TSA certified by the same PKI, all on one front.
-struct World {
-    front: Responders,
-    signing: Signing,
-    tsa_url: String,
+pub(crate) struct World {
+    pub(crate) front: Responders,
+    pub(crate) signing: Signing,
+    pub(crate) tsa_url: String,
     _tsa: Tsa,
-    ocsp: OcspResponder,
+    pub(crate) ocsp: OcspResponder,
 }
 
-fn world(algorithm: KeyAlgorithm, person: &str, profile: SignerProfile) -> World {
+pub(crate) fn world(algorithm: KeyAlgorithm, person: &str, profile: SignerProfile) -> World {
     let front = Responders::start();
     let signing = Signing::issued_by(pki_on(&front, "a"), algorithm, person, profile);
     let tsa = Tsa::for_pki(&signing.pki);

@@ -31,3 +31,4 @@ mod verify_decree30;
 mod verify_pyhanko;
 mod web;
 mod xml;
+mod xml_longterm;
