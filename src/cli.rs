@@ -10,6 +10,7 @@ mod batch;
 #[cfg(feature = "test-support")]
 mod demo;
 mod edxml;
+mod extend;
 mod ledger;
 mod logging;
 mod serve;
@@ -74,6 +75,9 @@ enum Command {
     Sign(sign::SignCommand),
     /// Verify the signatures of PDF and XML documents and edXML packages.
     Verify(Box<verify::VerifyArgs>),
+    /// Extend signed PDFs to B-T, B-LT or B-LTA so they stay verifiable after their
+    /// certificates expire (time-stamps and validation data, by incremental update).
+    Extend(Box<extend::ExtendArgs>),
     /// Trust anchors: list, show, add, remove (the profile's bundle, kyso.toml, the user's).
     #[command(subcommand)]
     Trust(trust::TrustCommand),
@@ -153,6 +157,7 @@ pub fn main() -> ExitCode {
                 Command::Token(cmd) => token::run(&runtime, cmd),
                 Command::Sign(cmd) => sign::run(&runtime, cmd),
                 Command::Verify(args) => verify::run(&runtime, args),
+                Command::Extend(args) => extend::run(&runtime, args),
                 Command::Trust(cmd) => trust::run(&runtime, cmd),
                 Command::Edxml(cmd) => edxml::run(&runtime, cmd),
                 Command::Units(cmd) => ledger::run_units(&runtime, cmd.clone()),

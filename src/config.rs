@@ -25,6 +25,31 @@ pub struct Config {
     pub serve: ServeConfig,
     pub ledger: LedgerConfig,
     pub revocation: RevocationConfig,
+    pub archive: ArchiveConfig,
+}
+
+/// `[archive]`: keeping signed documents verifiable for decades (`kyso extend`,
+/// `POST /v1/extend`).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArchiveConfig {
+    /// A B-LTA document is re-time-stamped when its newest document time-stamp's TSA
+    /// certificate expires within this many days (default 90).
+    pub renew_before_days: u32,
+}
+
+impl Default for ArchiveConfig {
+    fn default() -> Self {
+        ArchiveConfig {
+            renew_before_days: 90,
+        }
+    }
+}
+
+impl ArchiveConfig {
+    pub fn renew_before(&self) -> time::Duration {
+        time::Duration::days(i64::from(self.renew_before_days))
+    }
 }
 
 /// `[revocation]`: how CRLs and OCSP responses are fetched (`[verify] revocation` says whether).
@@ -515,6 +540,11 @@ const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
     (
         "KYSO_SERVE_STORE_CONNECTIONS",
         &["serve", "store_connections"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_ARCHIVE_RENEW_BEFORE_DAYS",
+        &["archive", "renew_before_days"],
         Kind::Integer,
     ),
     ("KYSO_TSA_URL", &["tsa", "url"], Kind::Text),

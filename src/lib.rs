@@ -14,6 +14,7 @@ pub mod cms;
 pub mod config;
 mod der;
 pub mod edxml;
+pub mod extend;
 pub mod html;
 pub mod http;
 pub mod ledger;

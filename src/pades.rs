@@ -206,11 +206,46 @@ pub fn sign<'a>(
         )?;
         signed.append_update(&update);
     }
-    if let Level::BLTA { tsa, .. } = level {
-        let update = document_timestamp(&signed.to_vec(), tsa, options.signing_time)?;
+    if let Level::BLTA { tsa, validation } = level {
+        let before = signed.to_vec();
+        let stamp = document_timestamp(&before, tsa, options.signing_time)?;
+        signed.append_update(&stamp.update);
+        // The time-stamp's own evidence after it, so that the document verifies offline until
+        // the archive time-stamp is renewed.
+        let data = validation.timestamp_data(&stamp.token, &stamp.covered(&before))?;
+        let update = pdf::dss_update(
+            &signed.document()?,
+            &[DssEntry {
+                signature_contents: Some(&stamp.contents),
+                data: &data,
+            }],
+        )?;
         signed.append_update(&update);
     }
     Ok(signed)
+}
+
+/// A document time-stamp's incremental update, and what its evidence is gathered from.
+pub struct DocumentTimestamp {
+    /// The update to append.
+    pub update: Vec<u8>,
+    /// The RFC 3161 token in its `/Contents`.
+    pub token: Vec<u8>,
+    /// Its `/Contents` string as stored (the token and its zero padding): its `/VRI` key.
+    pub contents: Vec<u8>,
+    /// Where in `update` its `/Contents` hex string lies, outside the byte range.
+    gap: (usize, usize),
+}
+
+impl DocumentTimestamp {
+    /// The bytes the time-stamp covers, `before` being the document it was made on.
+    pub fn covered(&self, before: &[u8]) -> Vec<u8> {
+        let mut covered = Vec::with_capacity(before.len() + self.update.len());
+        covered.extend_from_slice(before);
+        covered.extend_from_slice(&self.update[..self.gap.0]);
+        covered.extend_from_slice(&self.update[self.gap.1..]);
+        covered
+    }
 }
 
 /// The incremental update that adds a document time-stamp from `tsa` to `document` (ETSI EN
@@ -221,7 +256,7 @@ pub fn document_timestamp(
     document: &[u8],
     tsa: &Tsa,
     at: OffsetDateTime,
-) -> Result<Vec<u8>, Error> {
+) -> Result<DocumentTimestamp, Error> {
     let mut options = SignatureOptions::new(at, TIMESTAMP_ROOM);
     options.document_timestamp = true;
     let prepared = PreparedPdf::prepare(document, &options)?;
@@ -232,7 +267,12 @@ pub fn document_timestamp(
         source,
     })?;
     let stamped = digested.embed(&token)?;
-    Ok(stamped.update().to_vec())
+    Ok(DocumentTimestamp {
+        update: stamped.update().to_vec(),
+        contents: stamped.signature_contents(),
+        gap: stamped.contents_span(),
+        token,
+    })
 }
 
 /// Asks `tsa` for a token over the SHA-256 of `signature_value` (the SignerInfo's signature

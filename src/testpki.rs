@@ -330,7 +330,18 @@ impl TestPki {
     /// to sign with anything else). It carries the PKI's CRL and OCSP pointers like a signer's,
     /// so its revocation data can be gathered for PAdES B-LT.
     pub fn issue_tsa(&self, name: &str) -> Result<(Issued, KeyPair), Error> {
-        self.issue_service(name, Service::TimeStamping)
+        let not_after = self.options.at + Duration::days(2 * 365);
+        self.issue_service(name, Service::TimeStamping, not_after)
+    }
+
+    /// A TSA certificate like [`TestPki::issue_tsa`]'s, valid until `not_after`: the long-lived
+    /// TSA of an archive, or a short-lived one whose tokens must be renewed.
+    pub fn issue_tsa_until(
+        &self,
+        name: &str,
+        not_after: OffsetDateTime,
+    ) -> Result<(Issued, KeyPair), Error> {
+        self.issue_service(name, Service::TimeStamping, not_after)
     }
 
     /// Issues an OCSP responder certificate and its software key, delegated by the
@@ -338,10 +349,16 @@ impl TestPki {
     /// responders' certificates usually have it, and id-pkix-ocsp-nocheck (§4.2.2.2.1) so that
     /// validators need no revocation data for the responder itself.
     pub fn issue_ocsp_responder(&self, name: &str) -> Result<(Issued, KeyPair), Error> {
-        self.issue_service(name, Service::OcspSigning)
+        let not_after = self.options.at + Duration::days(2 * 365);
+        self.issue_service(name, Service::OcspSigning, not_after)
     }
 
-    fn issue_service(&self, name: &str, service: Service) -> Result<(Issued, KeyPair), Error> {
+    fn issue_service(
+        &self,
+        name: &str,
+        service: Service,
+        not_after: OffsetDateTime,
+    ) -> Result<(Issued, KeyPair), Error> {
         let key = generate(KeyAlgorithm::P256)?;
         let serial = self.next_serial.fetch_add(1, Ordering::Relaxed);
         let at = self.options.at;
@@ -353,7 +370,7 @@ impl TestPki {
         params.distinguished_name = dn;
         params.serial_number = Some(SerialNumber::from(serial));
         params.not_before = at - Duration::days(30);
-        params.not_after = at + Duration::days(2 * 365);
+        params.not_after = not_after;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         // rcgen writes `extended_key_usages` non-critical; RFC 3161 §2.3 wants the TSA's
         // critical, so the extension is written by hand.

@@ -305,6 +305,21 @@ impl Verifier {
     }
 
     /// Revocation sources for one document: its own evidence, the given evidence, then online.
+    /// The validator of signers' paths: trust anchors, intermediates, algorithm policy. Also
+    /// what augmenting a document checks its signatures' paths with before embedding evidence.
+    pub fn validator(&self) -> &Validator {
+        &self.signers
+    }
+
+    /// Where revocation evidence comes from, in order: `embedded` (the document's), the
+    /// evidence given up front, then the network when online.
+    pub fn revocation_sources<'s>(
+        &'s self,
+        embedded: &'s Evidence,
+    ) -> Vec<&'s dyn RevocationSource> {
+        self.sources(embedded)
+    }
+
     fn sources<'s>(&'s self, embedded: &'s Evidence) -> Vec<&'s dyn RevocationSource> {
         let mut sources: Vec<&dyn RevocationSource> = vec![embedded, &self.evidence];
         if let Some(online) = &self.online {
@@ -409,12 +424,16 @@ fn signer_of(verifier: &Verifier, cert: &Certificate) -> Signer {
 /// Verifies an RFC 3161 signature timestamp token (DER) over `message` (the signature value for
 /// PAdES and CAdES; the canonicalized `ds:SignatureValue` for XAdES) and returns its time: one
 /// check for PDF and XML. `certificates` are the signature's own, offered as intermediates.
+/// `control` is when the token is relied on: the validation time, or the time a later
+/// time-stamp proves the signature existed at (its TSA's certificates must not have expired
+/// before then).
 fn signature_timestamp(
     verifier: &Verifier,
     token: &[u8],
     message: &[u8],
     certificates: &[Certificate],
     embedded: &Evidence,
+    control: OffsetDateTime,
 ) -> Result<OffsetDateTime, TimestampProblem> {
     let token = crate::pki::timestamp::TimestampToken::from_der(token).map_err(|e| {
         TimestampProblem::Unreadable {
@@ -432,7 +451,7 @@ fn signature_timestamp(
         &intermediates,
         &sources,
     )
-    .map(|verified| verified.gen_time())
+    .and_then(|verified| verified.usable_at(control).map(|()| verified.gen_time()))
     .map_err(TimestampProblem::Invalid)
 }
 

@@ -55,7 +55,7 @@ pub(crate) struct World {
     pub(crate) front: Responders,
     pub(crate) signing: Signing,
     pub(crate) tsa_url: String,
-    _tsa: Tsa,
+    pub(crate) _tsa: Tsa,
     pub(crate) ocsp: OcspResponder,
 }
 
@@ -75,7 +75,7 @@ pub(crate) fn world(algorithm: KeyAlgorithm, person: &str, profile: SignerProfil
 }
 
 /// A validator trusting the roots of `pkis`, for B-LT's checks.
-fn validator(pkis: &[&TestPki]) -> Validator {
+pub(crate) fn validator(pkis: &[&TestPki]) -> Validator {
     let mut anchors = TrustStore::new();
     let mut pool = CertPool::new();
     for pki in pkis {
@@ -85,11 +85,11 @@ fn validator(pkis: &[&TestPki]) -> Validator {
     Validator::new(anchors, pool, ValidationPolicy::default())
 }
 
-fn online() -> Online {
+pub(crate) fn online() -> Online {
     Online::new(Duration::from_secs(5), OcspNonce::Optional)
 }
 
-fn options(signing: &Signing, level: &Level<'_>) -> SignatureOptions {
+pub(crate) fn options(signing: &Signing, level: &Level<'_>) -> SignatureOptions {
     let mut options = SignatureOptions::new(
         OffsetDateTime::now_utc(),
         kyso::pades::contents_size(&signing.identity(), level),
@@ -99,7 +99,11 @@ fn options(signing: &Signing, level: &Level<'_>) -> SignatureOptions {
     options
 }
 
-fn sign(signing: &Signing, input: &[u8], level: &Level<'_>) -> Result<Vec<u8>, kyso::pades::Error> {
+pub(crate) fn sign(
+    signing: &Signing,
+    input: &[u8],
+    level: &Level<'_>,
+) -> Result<Vec<u8>, kyso::pades::Error> {
     kyso::pades::sign(input, &signing.identity(), &options(signing, level), level)
         .map(|signed| signed.to_vec())
 }
@@ -107,7 +111,7 @@ fn sign(signing: &Signing, input: &[u8], level: &Level<'_>) -> Result<Vec<u8>, k
 /// pyHanko's AdES validation (the `adesverify` process) of every signature, offline: trust from
 /// `roots`, revocation information required for every certificate and taken from the document
 /// only. One line per signature: `FIELD BOTTOM_LINE SUBINDICATION SUMMARY`.
-fn pyhanko_offline(path: &Path, roots: &[&Path]) -> String {
+pub(crate) fn pyhanko_offline(path: &Path, roots: &[&Path]) -> String {
     let script =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/pyhanko_ades_offline.py");
     let out = Command::new("python3")
@@ -121,7 +125,7 @@ fn pyhanko_offline(path: &Path, roots: &[&Path]) -> String {
 
 /// pyHanko signs `input` at B-LT (`--use-pades --with-validation-info`) with a software key
 /// certified by `w`'s PKI, using `w`'s TSA and responders; returns the signed file.
-fn pyhanko_b_lt(w: &World, input: &[u8], dir: &Path) -> std::path::PathBuf {
+pub(crate) fn pyhanko_b_lt(w: &World, input: &[u8], dir: &Path) -> std::path::PathBuf {
     let name = kyso::testpki::SignerName::new("pyHanko peer", "UBND tỉnh Thử Nghiệm", "Sở Tư pháp");
     let (issued, key) = w
         .signing
@@ -158,7 +162,10 @@ fn pyhanko_b_lt(w: &World, input: &[u8], dir: &Path) -> std::path::PathBuf {
 
 /// kyso's own verification, offline: trust from `pkis`' roots, revocation evidence only from the
 /// document. Each signature's (format, indication) pair.
-fn kyso_verify_offline(bytes: &[u8], pkis: &[&TestPki]) -> Vec<(String, kyso::verify::Indication)> {
+pub(crate) fn kyso_verify_offline(
+    bytes: &[u8],
+    pkis: &[&TestPki],
+) -> Vec<(String, kyso::verify::Indication)> {
     let mut trust = TrustStore::new();
     for pki in pkis {
         trust.add(Certificate::from_der(pki.root.der()).unwrap());
@@ -242,7 +249,7 @@ fn dss(bytes: &[u8]) -> (ValidationData, Vec<String>) {
     (data, vri)
 }
 
-fn assert_pdfsig_and_qpdf(path: &Path, signatures: usize) {
+pub(crate) fn assert_pdfsig_and_qpdf(path: &Path, signatures: usize) {
     let report = pdfsig(path);
     assert_eq!(
         report.matches("Signature is Valid.").count(),

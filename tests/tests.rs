@@ -14,6 +14,7 @@ mod cms;
 mod edxml;
 mod ledger;
 mod pdf_appearance;
+mod pdf_archive;
 mod pdf_attacks;
 mod pdf_decree30;
 mod pdf_levels;

@@ -90,7 +90,7 @@ pub struct TrustArgs {
     revocation_snapshot: Option<PathBuf>,
     /// Validate as at this time (RFC 3339) instead of now.
     #[arg(long, value_name = "RFC3339")]
-    at: Option<String>,
+    pub(super) at: Option<String>,
 }
 
 pub fn run(runtime: &Runtime, args: &VerifyArgs) -> anyhow::Result<u8> {

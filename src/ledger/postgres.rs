@@ -156,16 +156,21 @@ impl<'a> LockedTransaction<'a> {
     fn begin(client: &'a mut Client, keys: &[i64]) -> Result<Self, Error> {
         use std::fmt::Write as _;
         // The locks come first, in the ascending order the caller sorted the keys into (unnest
-        // yields an array in order). The same round trip makes the rest of the transaction run
-        // prepared statements on generic plans (`set_config(…, true)` holds until the commit,
-        // so the connection's report queries keep custom plans). Recording's reads and its
-        // write take their batches as arrays; a custom plan sees each call's array lengths, so
-        // PostgreSQL never settles on one and plans anew at every execution, which costs more
-        // server time than running them (about 0.6 ms for the write, 0.3 ms for the read,
-        // against 0.1 ms each to run). Their generic plans, index lookups row by row, are the
-        // right ones at any batch size.
-        let mut sql =
-            String::from("BEGIN; SELECT set_config('plan_cache_mode', 'force_generic_plan', true)");
+        // yields an array in order). For a batch of several documents the same round trip makes
+        // the rest of the transaction run prepared statements on generic plans
+        // (`set_config(…, true)` holds until the commit, so the connection's report queries
+        // keep custom plans). Recording's reads and its write take a batch as arrays; a custom
+        // plan sees each call's array lengths, so PostgreSQL never settles on one and plans
+        // anew at every execution, which costs more server time than running them (about
+        // 0.6 ms for the write, 0.3 ms for the read, against 0.1 ms each to run). Their generic
+        // plans, index lookups row by row, are the right ones at any batch size. One document
+        // is read and written with scalar parameters, whose plans PostgreSQL makes generic by
+        // itself after five executions; the setting would cost a third of this round trip's
+        // server time.
+        let mut sql = String::from("BEGIN");
+        if keys.len() > 1 {
+            sql.push_str("; SELECT set_config('plan_cache_mode', 'force_generic_plan', true)");
+        }
         if !keys.is_empty() {
             sql.push_str("; SELECT pg_advisory_xact_lock(k) FROM unnest('{");
             for (i, key) in keys.iter().enumerate() {

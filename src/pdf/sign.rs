@@ -486,6 +486,12 @@ impl SignedPdf<'_> {
         Document::parse_updated(self.original, &self.appended)
     }
 
+    /// Where in [`SignedPdf::update`] the signature's `/Contents` hex string lies (from its
+    /// `<` to one past its `>`): the gap between the byte ranges.
+    pub fn contents_span(&self) -> (usize, usize) {
+        self.contents
+    }
+
     /// Everything appended to the original: the signature's update and those after it.
     pub fn update(&self) -> &[u8] {
         &self.appended

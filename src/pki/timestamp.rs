@@ -41,6 +41,26 @@ pub enum Error {
     BadSignature(SignatureError),
     #[error("timestamp authority certificate path: {0}")]
     Path(PathError),
+    /// The TSA's path was good at the token's time, but a certificate of it expired before the
+    /// time the token is relied on, and nothing proves the token existed before that: a token
+    /// outlives its TSA's certificate only under a later time-stamp (ETSI EN 319 102-1 §5.6.2,
+    /// past signature validation).
+    #[error(
+        "timestamp authority certificate \"{subject}\" expired on {not_after}, before {control}, and no later time-stamp proves the token existed before then"
+    )]
+    ExpiredBeforeProof {
+        subject: String,
+        not_after: OffsetDateTime,
+        control: OffsetDateTime,
+    },
+}
+
+impl Error {
+    /// Whether a later proof of existence could make the token good again (an expired TSA
+    /// certificate), rather than the token itself being wrong.
+    pub fn lacks_proof(&self) -> bool {
+        matches!(self, Error::ExpiredBeforeProof { .. })
+    }
 }
 
 impl From<cms::ParseError> for Error {
@@ -85,6 +105,23 @@ impl VerifiedTimestamp {
         &self.chain
     }
 
+    /// Whether the token may be relied on at `control`: the time it is used at, which is the
+    /// validation time, or the time a later time-stamp proves it existed at (ETSI EN 319 102-1
+    /// §5.6.2.1). Its TSA's path was checked at its own time; here every certificate of that
+    /// path but the anchor must still have been within its validity at `control`.
+    pub fn usable_at(&self, control: OffsetDateTime) -> Result<(), Error> {
+        let path = self.chain.certificates();
+        let below_anchor = &path[..path.len().saturating_sub(1)];
+        match below_anchor.iter().find(|c| c.not_after() < control) {
+            Some(expired) => Err(Error::ExpiredBeforeProof {
+                subject: expired.subject().to_string(),
+                not_after: expired.not_after(),
+                control,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Validates a signer's path at the proven time: a certificate that expired or was revoked
     /// after the timestamp still validates, one revoked before it does not.
     pub fn validate_signer(
@@ -99,6 +136,19 @@ impl VerifiedTimestamp {
 }
 
 impl TimestampToken {
+    /// The TSA's certificate, when the token carries it (not yet verified: this names the
+    /// certificate whose expiry a renewal of the time-stamp must precede).
+    pub fn tsa_certificate(&self) -> Option<&Certificate> {
+        let signed = SignedData::parse_der(&self.der).ok()?;
+        let signer = the_signer(&signed).ok()?;
+        self.certificates.iter().find(|c| is_signer(c, &signer.sid))
+    }
+
+    /// When the TSA says the data existed (unverified).
+    pub fn claimed_time(&self) -> OffsetDateTime {
+        self.info.gen_time
+    }
+
     /// Reads a `TimeStampResp` (what a TSA answers over HTTP) and returns its token.
     pub fn from_response_der(data: &[u8]) -> Result<TimestampToken, Error> {
         let response = TimeStampResp::parse(data)?;
@@ -237,15 +287,7 @@ pub fn verify_with(
         .certificates
         .iter()
         .chain(intermediates)
-        .find(|c| match &signer.sid {
-            SignerId::IssuerAndSerial { issuer, serial } => {
-                c.issuer().der() == *issuer
-                    && canonical_integer(c.serial()) == canonical_integer(serial)
-            }
-            SignerId::SubjectKeyIdentifier(k) => {
-                c.extensions().subject_key_id.as_deref() == Some(k.as_ref())
-            }
-        })
+        .find(|c| is_signer(c, &signer.sid))
         .ok_or(Error::SignerNotFound)?
         .clone();
     check_signing_certificate(attributes, &tsa)?;
@@ -284,6 +326,19 @@ pub fn verify_with(
         info: info.clone(),
         chain,
     })
+}
+
+/// Whether `certificate` is the one `sid` names.
+fn is_signer(certificate: &Certificate, sid: &SignerId<'_>) -> bool {
+    match sid {
+        SignerId::IssuerAndSerial { issuer, serial } => {
+            certificate.issuer().der() == *issuer
+                && canonical_integer(certificate.serial()) == canonical_integer(serial)
+        }
+        SignerId::SubjectKeyIdentifier(k) => {
+            certificate.extensions().subject_key_id.as_deref() == Some(k.as_ref())
+        }
+    }
 }
 
 /// The one SignerInfo of a token.

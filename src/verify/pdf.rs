@@ -71,6 +71,7 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
         .filter(|s| !is_unsigned_placeholder(&s.dictionary))
         .map(|s| s.end)
         .min();
+    let stamps = archive_stamps(verifier, &doc, &signatures, &signed, &gaps, &dss);
     for (i, (sig, revision)) in signatures.iter().zip(&signed).enumerate() {
         // A signature field prepared and never signed: its /Contents is the reserved zeros.
         // It is not a signature (nor a forged one: it claims nothing), so it is named and
@@ -97,6 +98,10 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
             analyser: &analyser,
             first_signature_end,
             digests: &digests,
+            proofs: revision
+                .as_ref()
+                .map(|r| Proofs::of(&stamps, i, r.end))
+                .unwrap_or_default(),
         };
         report
             .signatures
@@ -123,6 +128,96 @@ struct Signature<'s, 'a> {
     first_signature_end: Option<usize>,
     /// SHA-256 states at each signature's gap, from the one pass that hashed the document.
     digests: &'s PrefixDigests,
+    /// The valid document time-stamps that cover the signature.
+    proofs: Proofs,
+}
+
+/// A document time-stamp found valid: a proof that everything before its `/Contents` existed
+/// at its time.
+struct ArchiveStamp {
+    /// Its index among the document's signatures.
+    index: usize,
+    /// Where its `/Contents` starts: it covers every revision that ends before.
+    covers: usize,
+    time: OffsetDateTime,
+}
+
+/// What the valid document time-stamps prove of one signature.
+#[derive(Clone, Copy, Default)]
+struct Proofs {
+    /// The earliest time one of them proves the signature existed at.
+    earliest: Option<OffsetDateTime>,
+    /// How many of them cover it.
+    count: usize,
+}
+
+impl Proofs {
+    /// The proofs `stamps` give of the signature at `index`, whose revision ends at `end`.
+    fn of(stamps: &[ArchiveStamp], index: usize, end: usize) -> Proofs {
+        let covering = stamps
+            .iter()
+            .filter(|s| s.index != index && s.covers >= end);
+        Proofs {
+            earliest: covering.clone().map(|s| s.time).min(),
+            count: covering.count(),
+        }
+    }
+
+    /// When a time-stamp of the signature is relied on: the earliest proof of existence,
+    /// otherwise the validation time.
+    fn control(&self, verifier: &Verifier) -> OffsetDateTime {
+        self.earliest.unwrap_or(verifier.at)
+    }
+}
+
+/// The document time-stamps that are valid, each validated at the time the ones after it prove
+/// it existed (ETSI EN 319 102-1 §5.6, the archival validation process): the newest at the
+/// validation time, an older one at the earliest time of a valid newer one covering it, and
+/// so on back. A time-stamp whose TSA certificate expired before its own control time proves
+/// nothing, nor do the ones only it covered.
+fn archive_stamps(
+    verifier: &Verifier,
+    doc: &Document<'_>,
+    signatures: &[FoundSignature],
+    signed: &[Result<SignedRevision<'_>, Reason>],
+    gaps: &[Option<(usize, usize)>],
+    dss: &Dss,
+) -> Vec<ArchiveStamp> {
+    let mut candidates: Vec<(usize, &SignedRevision<'_>)> = signatures
+        .iter()
+        .zip(signed)
+        .enumerate()
+        .filter(|(_, (sig, _))| sig.kind == SignatureKind::DocumentTimestamp)
+        .filter_map(|(i, (_, revision))| Some((i, revision.as_ref().ok()?)))
+        .collect();
+    candidates.sort_by_key(|(_, revision)| std::cmp::Reverse(revision.end));
+    let mut stamps: Vec<ArchiveStamp> = Vec::new();
+    for (index, revision) in candidates {
+        let others: Vec<(usize, usize)> = gaps
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != index)
+            .filter_map(|(_, g)| *g)
+            .collect();
+        let mut scratch = SignatureReport::new(String::new(), "document timestamp");
+        let Some((ranges, _)) = byte_range(doc.bytes(), revision, &others, &mut scratch) else {
+            continue;
+        };
+        let Some((contents, _)) = read_cms(&revision.dictionary, &mut scratch) else {
+            continue;
+        };
+        let control = Proofs::of(&stamps, index, revision.end).control(verifier);
+        if let Ok(time) =
+            check_document_timestamp(verifier, contents, doc.bytes(), &ranges, dss, control)
+        {
+            stamps.push(ArchiveStamp {
+                index,
+                covers: ranges.first().map_or(0, |(_, a)| *a),
+                time,
+            });
+        }
+    }
+    stamps
 }
 
 /// A signature as its own revision holds it (ISO 32000-2 §12.8.1: the signature dictionary is
@@ -356,7 +451,9 @@ fn verify_signature(
             doc.bytes(),
             &ranges,
             context.dss,
+            context.proofs.control(verifier),
         );
+        report.archive_time = context.proofs.earliest;
         finish_changes(context, &mut report, revision, signed_end, None);
         report.bottom_line();
         return report;
@@ -376,14 +473,19 @@ fn verify_signature(
         return report;
     };
     // 7. Time: a verified signature timestamp proves it; otherwise the claimed /M.
-    let proven = signing_time(
+    let timestamped = signing_time(
         verifier,
         &revision.dictionary,
         info,
         &signer,
         context.dss,
+        context.proofs.control(verifier),
         &mut report,
     );
+    // 7a. Otherwise the earliest document time-stamp covering the signature proves when it
+    //     existed (a B-B signature augmented, or one whose own time-stamp's TSA has expired).
+    report.archive_time = context.proofs.earliest;
+    let proven = timestamped.or(context.proofs.earliest);
     // 7b. The algorithm policy at that time: a retired algorithm needs a proof of existence
     //     before its cut-off.
     super::judge_algorithms(verifier, &signer.weaknesses, proven, &mut report);
@@ -403,8 +505,17 @@ fn verify_signature(
         proven.is_some(),
         &context.dss.evidence,
     );
+    // The level: a document time-stamp gives a B-B signature its time (EN 319 142-1 §5.3), the
+    // DSS its validation data, and a further document time-stamp the archive (B-LTA).
+    if report.format == "PAdES-B-B" && context.proofs.count > 0 {
+        report.format = "PAdES-B-T".to_owned();
+    }
     if report.format == "PAdES-B-T" && dss_covers_chain(context.dss, &report) {
         report.format = "PAdES-B-LT".to_owned();
+    }
+    let archiving = (context.proofs.count).saturating_sub(usize::from(timestamped.is_none()));
+    if report.format == "PAdES-B-LT" && context.proofs.count > 0 && archiving > 0 {
+        report.format = "PAdES-B-LTA".to_owned();
     }
     // 9. What changed afterwards, within what a certification permits.
     let docmdp = certification_level(doc, revision, sig.id);
@@ -755,6 +866,7 @@ fn signing_time(
     info: &SignerInfo<'_>,
     signer: &VerifiedSigner,
     dss: &Dss,
+    control: OffsetDateTime,
     report: &mut SignatureReport,
 ) -> Option<OffsetDateTime> {
     let claimed = dict
@@ -774,7 +886,14 @@ fn signing_time(
         _ => Err(TimestampProblem::SeveralTokens),
     };
     let checked = token.and_then(|der| {
-        super::signature_timestamp(verifier, &der, &info.signature, &signer.pool, &dss.evidence)
+        super::signature_timestamp(
+            verifier,
+            &der,
+            &info.signature,
+            &signer.pool,
+            &dss.evidence,
+            control,
+        )
     });
     match checked {
         Ok(at) => {
@@ -1063,23 +1182,50 @@ fn verify_document_timestamp(
     bytes: &[u8],
     ranges: &[(usize, usize)],
     dss: &Dss,
+    control: OffsetDateTime,
 ) {
-    let token = match crate::ber::parse(contents)
+    match check_document_timestamp(verifier, contents, bytes, ranges, dss, control) {
+        Ok(time) => {
+            report.intact = Facet::Passed;
+            report.signature_valid = Facet::Passed;
+            report.trusted = Facet::Passed;
+            report.revocation = Facet::Passed;
+            report.timestamp_time = Some(time);
+            report.signing_time = Some(time);
+            report.signing_time_source = Some(TimeSource::Timestamp);
+        }
+        Err((sub, reason)) => {
+            if sub == SubIndication::HashFailure {
+                report.intact = Facet::Failed;
+            }
+            report.fail(sub, reason);
+        }
+    }
+}
+
+/// A document time-stamp's time, when its token reads, covers `ranges` of `bytes`, and its TSA
+/// was good at its time and still unexpired at `control`.
+fn check_document_timestamp(
+    verifier: &Verifier,
+    contents: &[u8],
+    bytes: &[u8],
+    ranges: &[(usize, usize)],
+    dss: &Dss,
+    control: OffsetDateTime,
+) -> Result<OffsetDateTime, (SubIndication, Reason)> {
+    let token = crate::ber::parse(contents)
         .map_err(|e| e.to_string())
         .and_then(|(el, _)| {
             // Timestamp tokens in the wild use BER indefinite lengths as often as signatures do.
             let der = el.definite().map_err(|e| e.to_string())?;
             TimestampToken::from_der(&der).map_err(|e| e.to_string())
-        }) {
-        Ok(t) => t,
-        Err(e) => {
-            report.fail(
+        })
+        .map_err(|detail| {
+            (
                 SubIndication::FormatFailure,
-                Reason::DocumentTimestampUnreadable { detail: e },
-            );
-            return;
-        }
-    };
+                Reason::DocumentTimestampUnreadable { detail },
+            )
+        })?;
     let mut covered = Vec::new();
     for (start, end) in ranges {
         covered.extend_from_slice(&bytes[*start..*end]);
@@ -1087,32 +1233,26 @@ fn verify_document_timestamp(
     let mut intermediates = token.certificates().to_vec();
     intermediates.extend(dss.certificates.iter().cloned());
     let sources = verifier.sources(&dss.evidence);
-    match timestamp::verify(
+    timestamp::verify(
         &token,
         &covered,
         None,
         &verifier.signers,
         &intermediates,
         &sources,
-    ) {
-        Ok(verified) => {
-            report.intact = Facet::Passed;
-            report.signature_valid = Facet::Passed;
-            report.trusted = Facet::Passed;
-            report.revocation = Facet::Passed;
-            report.timestamp_time = Some(verified.gen_time());
-            report.signing_time = Some(verified.gen_time());
-            report.signing_time_source = Some(TimeSource::Timestamp);
-        }
-        Err(timestamp::Error::ImprintMismatch) => {
-            report.intact = Facet::Failed;
-            report.fail(
-                SubIndication::HashFailure,
-                Reason::DocumentTimestampMismatch,
-            );
-        }
-        Err(e) => report.fail(SubIndication::TryLater, Reason::DocumentTimestampInvalid(e)),
-    }
+    )
+    .and_then(|verified| verified.usable_at(control).map(|()| verified.gen_time()))
+    .map_err(|e| match e {
+        timestamp::Error::ImprintMismatch => (
+            SubIndication::HashFailure,
+            Reason::DocumentTimestampMismatch,
+        ),
+        e if e.lacks_proof() => (
+            SubIndication::OutOfBoundsNoPoe,
+            Reason::DocumentTimestampInvalid(e),
+        ),
+        e => (SubIndication::TryLater, Reason::DocumentTimestampInvalid(e)),
+    })
 }
 
 /// Whether the DSS holds revocation evidence and the chain's certificates (a B-LT signature).

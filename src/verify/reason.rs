@@ -1245,6 +1245,16 @@ pub fn timestamp_error_vi(error: &timestamp::Error) -> String {
             "chuỗi chứng thư của đơn vị cấp dấu thời gian: {}",
             path_error_vi(e)
         ),
+        timestamp::Error::ExpiredBeforeProof {
+            subject,
+            not_after,
+            control,
+        } => format!(
+            "chứng thư của đơn vị cấp dấu thời gian {} hết hạn ngày {}, trước thời điểm {}, và không có dấu thời gian nào sau đó chứng minh dấu thời gian này đã tồn tại trước khi hết hạn",
+            quoted(subject),
+            super::text::local_time(*not_after),
+            super::text::local_time(*control)
+        ),
     }
 }
 

@@ -323,6 +323,11 @@ pub struct SignatureReport {
     pub signing_time_source: Option<TimeSource>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub timestamp_time: Option<OffsetDateTime>,
+    /// The time of the earliest valid document time-stamp that covers the signature: its proof
+    /// of existence when it has no time-stamp of its own, and what keeps it verifiable after its
+    /// certificates expire (PAdES B-LTA, documents augmented with `kyso extend`).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub archive_time: Option<OffsetDateTime>,
     pub chain: Vec<ChainLink>,
     /// The anchor the chain reached (`null` when no path validated).
     pub trust_anchor: Option<TrustAnchor>,
@@ -353,6 +358,7 @@ impl SignatureReport {
             signing_time: None,
             signing_time_source: None,
             timestamp_time: None,
+            archive_time: None,
             chain: Vec::new(),
             trust_anchor: None,
             signature_algorithm: None,

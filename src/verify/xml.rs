@@ -151,6 +151,7 @@ pub(super) fn verify(
                 &stamp.message,
                 &certificates,
                 &embedded,
+                verifier.at,
             ) {
                 Ok(at) => {
                     proven = Some(at);
@@ -254,6 +255,7 @@ fn archive_timestamps(
             &stamp.message,
             certificates,
             embedded,
+            verifier.at,
         ) {
             out.fail(
                 SubIndication::TryLater,

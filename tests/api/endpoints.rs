@@ -1000,7 +1000,16 @@ fn a_level_the_service_cannot_make_is_refused_before_the_token_signs() {
         "{problem}"
     );
     sign_pdf(&client, signer, "&level=B-LT", letter()).problem(422, "level-unavailable");
-    sign_pdf(&client, signer, "&level=B-LTA", letter()).problem(400, "bad-request");
+    sign_pdf(&client, signer, "&level=B-LTA", letter()).problem(422, "level-unavailable");
+    // XML's long-term levels need the same: a TSA first.
+    client
+        .post(
+            "/v1/sign/xml?key=ghost&level=B-LTA",
+            signer,
+            "application/xml",
+            XML.as_bytes().to_vec(),
+        )
+        .problem(422, "level-unavailable");
     // B-B stays the default and needs nothing more.
     let reply = sign_pdf(&client, signer, "", letter());
     assert_eq!(reply.status, 200, "{}", reply.text());

@@ -36,11 +36,17 @@ use crate::ledger::rows::{
 pub(super) struct Statements {
     look_up_units: Statement,
     read_documents: Statement,
+    /// The same reads for one key, with scalar parameters: a plan that does not depend on an
+    /// array's length, so PostgreSQL settles on a generic one by itself (see
+    /// [`super::LockedTransaction::begin`]).
+    read_document: Statement,
     read_incoming: Statement,
-    /// The write statement for each set of tables a decision writes (bit `i` for table `i` of
-    /// [`Tables`]), prepared when first needed: a single event writes one or two tables, and a
-    /// statement over all four costs the server twice as much.
-    write: [Option<Statement>; 1 << TABLES],
+    read_one_incoming: Statement,
+    /// The write statement for each shape of what a decision writes (two bits per table, see
+    /// [`Shape::code`]), prepared when first needed: a single event writes one or two tables,
+    /// one row each, and a statement over all four tables, or in the form for many rows, costs
+    /// the server two to three times as much.
+    write: Vec<Option<Statement>>,
 }
 
 /// How many tables a decision writes: documents, signatures, incoming, audits.
@@ -52,8 +58,10 @@ impl Statements {
         Ok(Statements {
             look_up_units: p("SELECT code FROM units WHERE code = ANY($1)")?,
             read_documents: p(READ_DOCUMENTS)?,
+            read_document: p(&READ_DOCUMENTS.replace(UNNEST_IDS, ONE_ID))?,
             read_incoming: p(READ_INCOMING)?,
-            write: Default::default(),
+            read_one_incoming: p(&READ_INCOMING.replace(UNNEST_KEYS, ONE_KEY))?,
+            write: vec![None; 1 << (2 * TABLES)],
         })
     }
 }
@@ -84,9 +92,11 @@ pub(super) fn read_documents(
     statements: &Statements,
     ids: &[&str],
 ) -> Result<BTreeMap<String, StoredDocument>, Error> {
-    let rows = client
-        .query(&statements.read_documents, &[&ids])
-        .map_err(pg("read documents"))?;
+    let rows = match ids {
+        [id] => client.query(&statements.read_document, &[id]),
+        _ => client.query(&statements.read_documents, &[&ids]),
+    }
+    .map_err(pg("read documents"))?;
     let mut documents = BTreeMap::new();
     for row in rows {
         let json = |column: &str| -> Result<Option<String>, Error> {
@@ -138,6 +148,12 @@ FROM incoming AS i
 JOIN unnest($1::text[], $2::text[]) AS k (receiving_unit, document_id)
   ON i.receiving_unit = k.receiving_unit AND i.document_id = k.document_id";
 
+/// The keys of the reads above, and their one-key forms.
+const UNNEST_IDS: &str = "unnest($1::text[]) AS k (document_id)";
+const ONE_ID: &str = "(VALUES ($1::text)) AS k (document_id)";
+const UNNEST_KEYS: &str = "unnest($1::text[], $2::text[]) AS k (receiving_unit, document_id)";
+const ONE_KEY: &str = "(VALUES ($1::text, $2::text)) AS k (receiving_unit, document_id)";
+
 fn read(
     tx: &mut Client,
     statements: &Statements,
@@ -158,10 +174,12 @@ fn read(
         let (units, ids): (Vec<&str>, Vec<&str>) = (wanted.incoming.iter())
             .map(|k| (k.receiving_unit.as_str(), k.document_id.as_str()))
             .unzip();
-        for row in tx
-            .query(&statements.read_incoming, &[&units, &ids])
-            .map_err(pg("read incoming verifications"))?
-        {
+        let rows = match (units.as_slice(), ids.as_slice()) {
+            ([unit], [id]) => tx.query(&statements.read_one_incoming, &[unit, id]),
+            _ => tx.query(&statements.read_incoming, &[&units, &ids]),
+        }
+        .map_err(pg("read incoming verifications"))?;
+        for row in rows {
             let row = incoming_row(&row)?;
             stored.incoming.insert(row.key(), row);
         }
@@ -205,68 +223,103 @@ fn write(
     let incoming = IncomingColumns::of(&writes.incoming);
     let audits = AuditColumns::of(&writes.audits);
     let written = [
-        (
-            documents.table(),
-            updates(&writes.documents),
-            writes.documents.is_empty(),
-        ),
-        (
-            signatures.table(),
-            updates(&writes.signatures),
-            writes.signatures.is_empty(),
-        ),
-        (
-            incoming.table(),
-            updates(&writes.incoming),
-            writes.incoming.is_empty(),
-        ),
-        (
-            audits.table(),
-            updates(&writes.audits),
-            writes.audits.is_empty(),
-        ),
+        (documents.table(), Shape::of(&writes.documents)),
+        (signatures.table(), Shape::of(&writes.signatures)),
+        (incoming.table(), Shape::of(&writes.incoming)),
+        (audits.table(), Shape::of(&writes.audits)),
     ];
-    let mask = (written.iter().enumerate())
-        .filter(|(_, (_, _, empty))| !empty)
-        .fold(0usize, |mask, (i, _)| mask | 1 << i);
-    let tables: Vec<&(TableColumns<'_>, u64, bool)> = (written.iter().enumerate())
-        .filter(|(i, _)| mask & 1 << i != 0)
-        .map(|(_, t)| t)
+    let tables: Vec<(&TableColumns<'_>, Shape)> = (written.iter())
+        .filter(|(_, shape)| shape.planned().is_some())
+        .map(|(table, shape)| (table, *shape))
         .collect();
-    let statement = match &mut statements.write[mask] {
+    let index = (written.iter()).fold(0usize, |index, (_, shape)| index * 4 + shape.code());
+    let statement = match &mut statements.write[index] {
         Some(statement) => statement.clone(),
         slot => {
-            let sql = write_statement(tables.iter().map(|(table, _, _)| table));
+            let sql = write_statement(&tables);
             let prepared = tx.prepare(&sql).map_err(pg("prepare statement"))?;
             slot.insert(prepared).clone()
         }
     };
     let params: Vec<&(dyn ToSql + Sync)> = (tables.iter())
-        .flat_map(|(table, _, _)| table.columns.iter().map(|c| c.values))
+        .flat_map(|(table, shape)| {
+            (table.columns.iter())
+                .filter(move |c| shape.is_many() || c.name != "is_new")
+                .map(|c| c.values)
+        })
         .collect();
     let row = tx
         .query_one(&statement, &params)
         .map_err(pg("write events"))?;
-    for &(ref table, planned, _) in tables {
+    for (table, shape) in tables {
+        let planned = shape.planned().unwrap_or(0);
         let found: i64 = row
             .try_get(format!("{}_updated", table.name).as_str())
             .map_err(pg("write events"))?;
-        if found as u64 != planned {
+        if u64::try_from(found).ok() != Some(planned) {
             return Err(Error::ChangedWhileRecording {
                 table: table.name,
                 expected: planned,
-                found: found as u64,
+                found: u64::try_from(found).unwrap_or(0),
             });
         }
     }
     Ok(())
 }
 
-fn updates<R>(writes: &[Write<R>]) -> u64 {
-    writes
-        .iter()
-        .filter(|w| matches!(w, Write::Update(_)))
-        .count() as u64
+/// What a decision writes to one table, which decides the form of its part of the statement:
+/// a single row is written with plain `INSERT … VALUES` or `UPDATE … WHERE key` (the server
+/// plans and runs these in a third of the time of the `unnest` form); several rows as `unnest`
+/// columns, in one `INSERT … SELECT` and one `UPDATE … FROM`.
+#[derive(Clone, Copy)]
+enum Shape {
+    Absent,
+    InsertOne,
+    UpdateOne,
+    /// Several rows, of which this many are updates.
+    Many {
+        updates: u64,
+    },
+}
+
+impl Shape {
+    fn of<R>(writes: &[Write<R>]) -> Self {
+        match writes {
+            [] => Shape::Absent,
+            [Write::Insert(_)] => Shape::InsertOne,
+            [Write::Update(_)] => Shape::UpdateOne,
+            _ => Shape::Many {
+                updates: (writes.iter())
+                    .filter(|w| matches!(w, Write::Update(_)))
+                    .count() as u64,
+            },
+        }
+    }
+
+    /// How many rows the statement's update of this table must find; `None` when the table is
+    /// not written.
+    fn planned(self) -> Option<u64> {
+        match self {
+            Shape::Absent => None,
+            Shape::InsertOne => Some(0),
+            Shape::UpdateOne => Some(1),
+            Shape::Many { updates } => Some(updates),
+        }
+    }
+
+    fn is_many(self) -> bool {
+        matches!(self, Shape::Many { .. })
+    }
+
+    /// Two bits per table in the index of the statement cache.
+    fn code(self) -> usize {
+        match self {
+            Shape::Absent => 0,
+            Shape::InsertOne => 1,
+            Shape::UpdateOne => 2,
+            Shape::Many { .. } => 3,
+        }
+    }
 }
 
 /// One table's writes as `unnest` columns: its name, the columns that identify a row, and every
@@ -297,9 +350,11 @@ fn column<'a>(
     }
 }
 
-/// The one write statement: for each table, the decided rows as `unnest` columns, an `INSERT`
-/// of those marked new and an `UPDATE` of the others by key; it answers how many rows each
-/// update found. For documents (and the same for the other tables):
+/// The one write statement: for each table with several rows, the decided rows as `unnest`
+/// columns, an `INSERT` of those marked new and an `UPDATE` of the others by key; for a table
+/// with one row, that row's `INSERT … VALUES` or `UPDATE … WHERE key`, its values taken as the
+/// first element of the same one-element arrays. It answers how many rows each update found.
+/// For documents with several rows (and the same for the other tables):
 ///
 /// ```text
 /// WITH documents_rows AS (SELECT * FROM unnest($1::boolean[], $2::text[], …)
@@ -318,40 +373,72 @@ fn column<'a>(
 /// `unnest`, insert and update). One statement, not one per table, because a signature usually
 /// also changes its document's verified flag, and round trips are what a single event's
 /// recording costs.
-fn write_statement<'t, 'a: 't>(tables: impl Iterator<Item = &'t TableColumns<'a>>) -> String {
+fn write_statement(tables: &[(&TableColumns<'_>, Shape)]) -> String {
     let mut next_param = 1;
     let mut ctes = Vec::new();
     let mut counts = Vec::new();
-    for table in tables {
+    for (table, shape) in tables {
         let name = table.name;
-        let arrays: Vec<String> = (table.columns.iter())
-            .map(|c| {
-                let param = format!("${next_param}::{}[]", c.sql_type);
+        let mut params = BTreeMap::new();
+        for c in &table.columns {
+            if shape.is_many() || c.name != "is_new" {
+                params.insert(c.name, format!("${next_param}::{}[]", c.sql_type));
                 next_param += 1;
-                param
-            })
+            }
+        }
+        let stored: Vec<&str> = (table.columns.iter())
+            .map(|c| c.name)
+            .filter(|c| *c != "is_new")
             .collect();
-        let all: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
-        let stored: Vec<&str> = all.iter().copied().filter(|c| *c != "is_new").collect();
-        let set: Vec<String> = (stored.iter())
-            .filter(|c| !table.key.contains(c))
-            .map(|c| format!("{c} = w.{c}"))
-            .collect();
-        let matches: Vec<String> = (table.key.iter())
-            .map(|k| format!("t.{k} = w.{k}"))
-            .collect();
-        ctes.push(format!(
-            "{name}_rows AS (SELECT * FROM unnest({arrays}) AS w ({all})),
-             {name}_inserted AS (INSERT INTO {name} ({stored})
-                                 SELECT {stored} FROM {name}_rows WHERE is_new),
-             {name}_updated AS (UPDATE {name} AS t SET {set} FROM {name}_rows AS w
-                                WHERE NOT w.is_new AND {matches} RETURNING 1)",
-            arrays = arrays.join(", "),
-            all = all.join(", "),
-            stored = stored.join(", "),
-            set = set.join(", "),
-            matches = matches.join(" AND "),
-        ));
+        let non_key = || stored.iter().filter(|c| !table.key.contains(c));
+        let first = |c: &str| format!("({})[1]", params[c]);
+        match shape {
+            Shape::Absent => continue,
+            Shape::InsertOne => {
+                ctes.push(format!(
+                    "{name}_inserted AS (INSERT INTO {name} ({stored}) VALUES ({values}))",
+                    stored = stored.join(", "),
+                    values = stored
+                        .iter()
+                        .map(|c| first(c))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ));
+                counts.push(format!("0::bigint AS {name}_updated"));
+                continue;
+            }
+            Shape::UpdateOne => {
+                let set: Vec<String> = non_key().map(|c| format!("{c} = {}", first(c))).collect();
+                let matches: Vec<String> = (table.key.iter())
+                    .map(|k| format!("{k} = {}", first(k)))
+                    .collect();
+                ctes.push(format!(
+                    "{name}_updated AS (UPDATE {name} SET {set} WHERE {matches} RETURNING 1)",
+                    set = set.join(", "),
+                    matches = matches.join(" AND "),
+                ));
+            }
+            Shape::Many { .. } => {
+                let all: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+                let arrays: Vec<&str> = all.iter().map(|c| params[c].as_str()).collect();
+                let set: Vec<String> = non_key().map(|c| format!("{c} = w.{c}")).collect();
+                let matches: Vec<String> = (table.key.iter())
+                    .map(|k| format!("t.{k} = w.{k}"))
+                    .collect();
+                ctes.push(format!(
+                    "{name}_rows AS (SELECT * FROM unnest({arrays}) AS w ({all})),
+                     {name}_inserted AS (INSERT INTO {name} ({stored})
+                                         SELECT {stored} FROM {name}_rows WHERE is_new),
+                     {name}_updated AS (UPDATE {name} AS t SET {set} FROM {name}_rows AS w
+                                        WHERE NOT w.is_new AND {matches} RETURNING 1)",
+                    arrays = arrays.join(", "),
+                    all = all.join(", "),
+                    stored = stored.join(", "),
+                    set = set.join(", "),
+                    matches = matches.join(" AND "),
+                ));
+            }
+        }
         counts.push(format!(
             "(SELECT COUNT(*) FROM {name}_updated) AS {name}_updated"
         ));
