@@ -4,7 +4,7 @@
 mod c14n;
 pub(crate) mod common;
 mod conformance;
-mod dsig;
+pub(crate) mod dsig;
 pub(crate) mod interop;
 mod parse;
 mod softhsm;

@@ -11,7 +11,8 @@ use kyso::pki::{Certificate, TrustStore};
 use kyso::signing::{Level, Signing, Trust, XmlForm, XmlOptions};
 use kyso::testpki::SignerProfile;
 use kyso::token::KeyAlgorithm;
-use kyso::verify::{Indication, Revocation, SubIndication};
+use kyso::verify::{DetachedContent, Indication, Revocation, SubIndication};
+use kyso::xml::Packaging;
 use time::OffsetDateTime;
 
 use crate::edxml::key_material;
@@ -33,6 +34,16 @@ const XADES141: &str = "http://uri.etsi.org/01903/v1.4.1#";
 /// Signs `DOCUMENT` as XAdES at `level` with `w`'s token key, TSA and responders, trusting
 /// `w`'s root, through the signing path the CLI and the service share.
 fn sign(w: &World, level: Level) -> Result<Vec<u8>, kyso::signing::Error> {
+    sign_packaged(w, level, DOCUMENT.as_bytes(), Packaging::Enveloped)
+}
+
+/// [`sign`] with another document and packaging.
+fn sign_packaged(
+    w: &World,
+    level: Level,
+    document: &[u8],
+    packaging: Packaging,
+) -> Result<Vec<u8>, kyso::signing::Error> {
     let key = key_material(&w.signing);
     let mut trust = Trust::default();
     trust
@@ -50,9 +61,10 @@ fn sign(w: &World, level: Level) -> Result<Vec<u8>, kyso::signing::Error> {
     };
     signing
         .xml(
-            DOCUMENT.as_bytes(),
+            document,
             XmlOptions {
                 form: XmlForm::Xades,
+                packaging,
                 ..XmlOptions::default()
             },
         )
@@ -61,11 +73,20 @@ fn sign(w: &World, level: Level) -> Result<Vec<u8>, kyso::signing::Error> {
 
 /// kyso's verdict with only `signer`'s root trusted and no revocation source but the document.
 fn verify_offline(signer: &SignerKey, bytes: &[u8]) -> kyso::verify::SignatureReport {
+    verify_offline_with(signer, bytes, &DetachedContent::new())
+}
+
+/// [`verify_offline`] of a signature over `detached` documents.
+fn verify_offline_with(
+    signer: &SignerKey,
+    bytes: &[u8],
+    detached: &DetachedContent,
+) -> kyso::verify::SignatureReport {
     let mut trust = TrustStore::new();
     trust.add(Certificate::from_der(signer.pki.root.der()).unwrap());
     let mut options = kyso::verify::VerifyOptions::new(trust, OffsetDateTime::now_utc());
     options.revocation = Revocation::Offline;
-    let report = kyso::verify::Verifier::new(options).verify(bytes);
+    let report = kyso::verify::Verifier::new(options).verify_with(bytes, detached);
     assert_eq!(report.signatures.len(), 1, "{report:?}");
     report.signatures[0].clone()
 }
@@ -378,5 +399,99 @@ fn cli_signs_xml_at_b_lta() {
         Indication::TotalPassed,
         "{:?}",
         report.reasons
+    );
+}
+
+#[test]
+fn enveloping_detached_and_utf16_signatures_reach_b_lta() {
+    let w = world(
+        KeyAlgorithm::Rsa2048,
+        "Đặng Minh Khôi",
+        SignerProfile::Valid,
+    );
+    // The archive time-stamp covers the enveloping signature's document object (step 4 of
+    // §5.5.2.2) and the detached signature's referenced bytes (step 1).
+    let enveloping = sign_packaged(
+        &w,
+        Level::BaselineLta,
+        DOCUMENT.as_bytes(),
+        Packaging::Enveloping,
+    )
+    .unwrap();
+    let detached = sign_packaged(
+        &w,
+        Level::BaselineLta,
+        DOCUMENT.as_bytes(),
+        Packaging::Detached {
+            uri: "van-ban.xml".to_owned(),
+        },
+    )
+    .unwrap();
+    // The values and the time-stamp are written in the document's own encoding.
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(
+        DOCUMENT
+            .replace("UTF-8", "UTF-16")
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes),
+    );
+    let utf16_signed = sign_packaged(&w, Level::BaselineLta, &utf16, Packaging::Enveloped).unwrap();
+    assert_eq!(&utf16_signed[..2], &[0xFF, 0xFE]);
+    drop(w.front);
+
+    let mut content = DetachedContent::new();
+    content.add("van-ban.xml", DOCUMENT.as_bytes().to_vec());
+    for (name, bytes, supplied) in [
+        ("enveloping", &enveloping, DetachedContent::new()),
+        ("detached", &detached, content.clone()),
+        ("utf-16", &utf16_signed, DetachedContent::new()),
+    ] {
+        let report = verify_offline_with(&w.signing, bytes, &supplied);
+        assert_eq!(report.format, "XAdES-B-LTA", "{name}");
+        assert_eq!(
+            report.indication,
+            Indication::TotalPassed,
+            "{name}: {:?} {:?}",
+            report.sub_indication,
+            report.reasons
+        );
+    }
+    // The detached document changed: its reference fails first.
+    let mut changed = DetachedContent::new();
+    changed.add("van-ban.xml", DOCUMENT.replace("45/", "46/").into_bytes());
+    let report = verify_offline_with(&w.signing, &detached, &changed);
+    assert_eq!(report.indication, Indication::TotalFailed, "{report:?}");
+}
+
+#[test]
+fn only_a_time_stamped_signature_is_extended() {
+    use kyso::signer::{Curve, DigestAlgorithm, SignatureAlgorithm};
+    let pki = crate::xml::common::TestPki::new(SignatureAlgorithm::Ecdsa(
+        Curve::P256,
+        DigestAlgorithm::Sha256,
+    ));
+    let b_b = kyso::xml::sign_document(
+        DOCUMENT.as_bytes(),
+        &pki.signer,
+        &pki.chain,
+        &crate::xml::dsig::options(Packaging::Enveloped, kyso::xml::Level::XadesB),
+    )
+    .unwrap();
+    let refused = b_b
+        .clone()
+        .with_validation_values(&kyso::xml::ValidationValues::default())
+        .unwrap_err();
+    assert!(
+        matches!(refused, kyso::xml::Error::NotTimestamped),
+        "{refused}"
+    );
+    // Nothing listens on port 1: reaching the TSA would fail with another error.
+    let tsa = kyso::tsp::Tsa::new("http://127.0.0.1:1/tsa");
+    let refused = b_b
+        .with_archive_timestamp(&tsa, DigestAlgorithm::Sha256)
+        .unwrap_err();
+    assert!(
+        matches!(refused, kyso::xml::Error::NotTimestamped),
+        "{refused}"
     );
 }
