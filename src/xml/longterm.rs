@@ -19,7 +19,7 @@ use roxmltree::{Document, Node};
 
 use super::c14n::{self, Algorithm, Comments, Subtree};
 use super::dsig::{XADES_NS, XADES141_NS};
-use super::parse::{self, Encoding, Limits};
+use super::parse::{self, Limits};
 use super::verify::{self, Expect, VerifyOptions, is_dsig};
 use super::{Error, xades};
 use crate::signer::DigestAlgorithm;
@@ -110,6 +110,7 @@ impl SignedXml {
         self.signature_timestamp()?;
         let addition = validation_values(values);
         self.append_unsigned(|_, _, _| Ok(addition))
+            .map(|(extended, _)| extended)
     }
 
     /// B-LTA: appends an `ArchiveTimeStamp` from `tsa` over the signature and every unsigned
@@ -120,7 +121,8 @@ impl SignedXml {
         digest: DigestAlgorithm,
     ) -> Result<SignedXml, Error> {
         let report = self.verified()?;
-        let references: Vec<Vec<u8>> = report.references.into_iter().map(|r| r.octets).collect();
+        let octets: Vec<Vec<u8>> = report.references.into_iter().map(|r| r.octets).collect();
+        let references: Vec<&[u8]> = octets.iter().map(Vec::as_slice).collect();
         let algorithm = self.canonicalization.clone();
         let id = format!(
             "kyso-ats-{}",
@@ -136,6 +138,23 @@ impl SignedXml {
             let input = archive_input(doc, signature, &references, usp, None, &algorithm);
             let token = crate::tsp::timestamp(tsa, digest, &digest.digest(&input))?;
             Ok(archive_timestamp(&id, &algorithm, &token))
+        })
+        .and_then(|(extended, report)| {
+            // Signing and verification compute the imprint with one function, but from
+            // different documents (before and after the time-stamp is placed): confirm that
+            // the verifier finds it matching before the document leaves.
+            let matches = report
+                .xades
+                .as_ref()
+                .and_then(|p| p.archive_timestamps.last())
+                .is_some_and(|t| t.imprint == xades::Imprint::Matches);
+            if matches {
+                Ok(extended)
+            } else {
+                Err(Error::SelfCheck(
+                    "the archive time-stamp just added does not match".into(),
+                ))
+            }
         })
     }
 
@@ -166,11 +185,11 @@ impl SignedXml {
 
     /// Inserts what `make` writes (given the document, the signature and its
     /// `UnsignedSignatureProperties`) as the last unsigned signature property, then checks
-    /// that the signature still verifies.
+    /// that the signature still verifies; returns the result and its verification report.
     fn append_unsigned(
         self,
         make: impl FnOnce(&Document<'_>, Node<'_, '_>, Node<'_, '_>) -> Result<String, Error>,
-    ) -> Result<SignedXml, Error> {
+    ) -> Result<(SignedXml, verify::SignatureReport), Error> {
         let decoded = parse::decode(&self.document, &self.limits)?;
         let (encoding, bom) = (decoded.encoding, decoded.bom);
         let text = decoded.text;
@@ -188,11 +207,11 @@ impl SignedXml {
         let mut extended = text.into_owned();
         extended.insert_str(at, &addition);
         let next = SignedXml {
-            document: encode(&extended, encoding, bom),
+            document: super::sign::encode(&extended, encoding, bom),
             ..self
         };
-        next.verified()?;
-        Ok(next)
+        let report = next.verified()?;
+        Ok((next, report))
     }
 }
 
@@ -221,7 +240,7 @@ pub(crate) fn unsigned_signature_properties<'a, 'input>(
 pub(crate) fn archive_input(
     doc: &Document<'_>,
     signature: Node<'_, '_>,
-    references: &[Vec<u8>],
+    references: &[&[u8]],
     usp: Node<'_, '_>,
     stamp: Option<Node<'_, '_>>,
     algorithm: &Algorithm,
@@ -317,10 +336,6 @@ fn archive_timestamp(id: &str, algorithm: &Algorithm, token: &[u8]) -> String {
         algorithm.uri(),
         base64::engine::general_purpose::STANDARD.encode(token)
     )
-}
-
-pub(crate) fn encode(text: &str, encoding: Encoding, bom: bool) -> Vec<u8> {
-    super::sign::encode(text, encoding, bom)
 }
 
 fn is_element(n: Node<'_, '_>, ns: &str, local: &str) -> bool {

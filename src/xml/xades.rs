@@ -223,9 +223,14 @@ pub(crate) fn inspect(
     let mut archive_timestamps = Vec::new();
     let mut certificate_values = None;
     let mut revocation_values = None;
-    for property in usp
+    let references: Vec<&[u8]> = report
+        .references
         .iter()
-        .flat_map(|u| u.children().filter(Node::is_element))
+        .map(|r| r.octets.as_slice())
+        .collect();
+    for (usp, property) in usp
+        .iter()
+        .flat_map(|u| u.children().filter(Node::is_element).map(move |p| (*u, p)))
     {
         if is_xades(property, "SignatureTimeStamp") {
             let stamp = read_timestamp(property, |algorithm| {
@@ -237,14 +242,12 @@ pub(crate) fn inspect(
             })?;
             timestamps.extend(stamp);
         } else if is_element(property, XADES141_NS, "ArchiveTimeStamp") {
-            let references: Vec<Vec<u8>> =
-                report.references.iter().map(|r| r.octets.clone()).collect();
             let stamp = read_timestamp(property, |algorithm| {
                 super::longterm::archive_input(
                     doc,
                     signature,
                     &references,
-                    property.parent().unwrap_or(property),
+                    usp,
                     Some(property),
                     algorithm,
                 )
