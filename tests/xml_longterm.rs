@@ -263,6 +263,7 @@ fn xades_b_lt_and_b_lta_validate_offline_and_with_peers() {
             report.signing_time_source,
             Some(kyso::verify::TimeSource::Timestamp)
         );
+        assert_eq!(report.archive_time.is_some(), format == "XAdES-B-LTA");
     }
     assert_xmlsec1(&w.signing, "b-lt.xml", &b_lt);
     assert_xmlsec1(&w.signing, "b-lta.xml", &b_lta);
@@ -392,6 +393,32 @@ fn cli_signs_xml_at_b_lta() {
     let printed = crate::support::run(&mut sign("B-LTA", true));
     assert!(printed.contains("XAdES B-LTA"), "{printed}");
     drop(w.front);
+    // `kyso verify` with the root and nothing else: no CRL file, no network.
+    let verified = crate::cli::kyso()
+        .args([
+            "verify",
+            "--lang",
+            "en",
+            "--json",
+            "--revocation",
+            "offline",
+            "--trust",
+        ])
+        .arg(w.signing.root_pem())
+        .arg(&out)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&verified.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", crate::cli::text(&verified)));
+    assert_eq!(
+        json["report"]["signatures"][0]["format"], "XAdES-B-LTA",
+        "{json}"
+    );
+    assert_eq!(
+        json["report"]["signatures"][0]["indication"], "TOTAL-PASSED",
+        "{json}"
+    );
+    assert_eq!(verified.status.code(), Some(0), "{json}");
     let report = verify_offline(&w.signing, &std::fs::read(&out).unwrap());
     assert_eq!(report.format, "XAdES-B-LTA");
     assert_eq!(

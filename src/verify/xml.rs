@@ -216,9 +216,9 @@ fn validation_values(
 }
 
 /// B-LTA: each archive time-stamp must cover the signature as it now stands (its imprint) and
-/// verify (its TSA's path, with the signature's own evidence). A mismatch means something it
-/// covers changed after archiving: the signature fails, as a document time-stamp over a changed
-/// PDF does.
+/// verify (its TSA's path, with the signature's own evidence); the earliest valid one's time is
+/// the report's `archive_time`. A mismatch means something it covers changed after archiving:
+/// the signature fails, as a document time-stamp over a changed PDF does.
 fn archive_timestamps(
     verifier: &Verifier,
     signature: &xml::verify::SignatureReport,
@@ -249,7 +249,7 @@ fn archive_timestamps(
                 continue;
             }
         }
-        if let Err(problem) = super::signature_timestamp(
+        match super::signature_timestamp(
             verifier,
             &stamp.token,
             &stamp.message,
@@ -257,10 +257,12 @@ fn archive_timestamps(
             embedded,
             verifier.at,
         ) {
-            out.fail(
+            // The earliest valid one, as for a PDF's document time-stamps.
+            Ok(at) => out.archive_time = Some(out.archive_time.map_or(at, |t| t.min(at))),
+            Err(problem) => out.fail(
                 SubIndication::TryLater,
                 Reason::XmlArchiveTimestamp(ArchiveTimestampProblem::Invalid(problem)),
-            );
+            ),
         }
     }
 }
