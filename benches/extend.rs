@@ -45,10 +45,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
     // Every document asks the TSA three times (kyso twice, pyHanko once), and OCSP a few.
-    let front = Responders::with_bounds(
-        documents * 4 + 200,
-        std::time::Duration::from_secs(1800),
-    );
+    let front = Responders::with_bounds(documents * 4 + 200, std::time::Duration::from_secs(1800));
     let pki = TestPki::new(PkiOptions {
         crl_url: Some(front.url("/ca.crl")),
         ocsp_url: Some(front.url("/ocsp")),

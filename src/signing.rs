@@ -7,9 +7,10 @@
 //!
 //! What it refuses: a key without a certificate (a signature must name its signer, ETSI EN 319
 //! 142-1 §5.2.2 signing-certificate attribute), certificate files that hold no certificate, a
-//! level it lacks the means for (B-T without a TSA, B-LT without trust anchors, XML at B-LT),
-//! and a B-LT signer whose chain does not validate against the configured anchors — never the
-//! root the key's own chain happens to end in: the configuration decides what is trusted.
+//! level it lacks the means for (B-T without a TSA, B-LT without trust anchors, a time-stamp on
+//! plain XMLDSig), and a B-LT signer whose chain does not validate against the configured
+//! anchors — never the root the key's own chain happens to end in: the configuration decides
+//! what is trusted.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,10 +34,12 @@ pub enum Level {
     BaselineB,
     /// Plus a signature time-stamp.
     BaselineT,
-    /// Plus the chains' certificates, CRLs and OCSP responses (PDF only).
+    /// Plus the chains' certificates, CRLs and OCSP responses (a DSS in PDF,
+    /// `CertificateValues`/`RevocationValues` in XAdES).
     BaselineLt,
     /// Plus a time-stamp over the whole signed document and its validation data: the proof of
-    /// existence that keeps it verifiable after its certificates expire (PDF only).
+    /// existence that keeps it verifiable after its certificates expire (a document time-stamp
+    /// in PDF, an `ArchiveTimeStamp` in XAdES).
     BaselineLta,
 }
 
@@ -269,19 +272,11 @@ impl Signing<'_> {
         trust: Option<&Trust>,
     ) -> Result<(), Error> {
         let unavailable = |reason: String| Err(Error::LevelUnavailable { reason });
-        match (level, kind) {
-            (Level::BaselineLt | Level::BaselineLta, DocumentKind::Xml(_)) => {
-                return unavailable(format!(
-                    "level {} is for PDF; XML signatures are made at B-B or B-T",
-                    level.name()
-                ));
-            }
-            (Level::BaselineT, DocumentKind::Xml(XmlForm::XmlDsig)) => {
-                return unavailable(
-                    "a time-stamp is a XAdES property: sign as XAdES for B-T".to_owned(),
-                );
-            }
-            _ => {}
+        if level != Level::BaselineB && kind == DocumentKind::Xml(XmlForm::XmlDsig) {
+            return unavailable(format!(
+                "time-stamps and validation data are XAdES properties: sign as XAdES for {}",
+                level.name()
+            ));
         }
         if level != Level::BaselineB && tsa.is_none() {
             return unavailable(format!(
@@ -355,7 +350,9 @@ impl Signing<'_> {
         })
     }
 
-    /// Signs an XML document: XMLDSig, or XAdES at B-B or B-T.
+    /// Signs an XML document: XMLDSig, or XAdES at B-B, B-T, B-LT or B-LTA. B-LT and B-LTA
+    /// check the signer's path before the token signs and gather the validation data as PDF
+    /// does ([`LongTerm`]); the XML side only writes it ([`crate::xml::longterm`]).
     pub fn xml(
         &self,
         document: &[u8],
@@ -382,11 +379,62 @@ impl Signing<'_> {
                 crate::xml::Level::XadesT { tsa: tsa.clone() },
                 SignatureLevel::XadesBT,
             ),
+            (Level::BaselineLt, XmlForm::Xades, Some(tsa)) => (
+                crate::xml::Level::XadesT { tsa: tsa.clone() },
+                SignatureLevel::XadesBLt,
+            ),
+            (Level::BaselineLta, XmlForm::Xades, Some(tsa)) => (
+                crate::xml::Level::XadesT { tsa: tsa.clone() },
+                SignatureLevel::XadesBLta,
+            ),
             _ => return Err(Error::Internal("an XML level without what it needs")),
         };
         xml.level = level;
-        let bytes = crate::xml::sign(document, &self.key.key, &self.key.certificates(), &xml)
-            .map_err(Error::from_xml)?;
+        let long_term = match self.level {
+            Level::BaselineLt | Level::BaselineLta => Some(LongTermParts::new(
+                self.trust
+                    .ok_or(Error::Internal("B-LT checked without trust"))?,
+                &self.key.chain,
+            )?),
+            _ => None,
+        };
+        let sources = long_term
+            .as_ref()
+            .map(LongTermParts::sources)
+            .unwrap_or_default();
+        let validation = long_term.as_ref().map(|parts| LongTerm {
+            validator: &parts.validator,
+            sources: &sources,
+        });
+        // B-LT: the signer's path is checked before anything is signed.
+        let signer_data = validation
+            .map(|v| v.signer_data(&self.key.certificate, &self.key.chain, self.at))
+            .transpose()
+            .map_err(Error::from_pades)?;
+        let mut signed =
+            crate::xml::sign_document(document, &self.key.key, &self.key.certificates(), &xml)
+                .map_err(Error::from_xml)?;
+        if let (Some(validation), Some(mut data)) = (validation, signer_data) {
+            let stamp = signed.signature_timestamp().map_err(Error::from_xml)?;
+            let tsa_data = validation
+                .timestamp_data(&stamp.token, &stamp.message)
+                .map_err(Error::from_pades)?;
+            data.merge(&tsa_data);
+            let values = crate::xml::ValidationValues {
+                certificates: data.certificates,
+                crls: data.crls,
+                ocsp_responses: data.ocsp_responses,
+            };
+            signed = signed
+                .with_validation_values(&values)
+                .map_err(Error::from_xml)?;
+            if let (Level::BaselineLta, Some(tsa)) = (self.level, self.tsa) {
+                signed = signed
+                    .with_archive_timestamp(tsa, crate::signer::DigestAlgorithm::Sha256)
+                    .map_err(Error::from_xml)?;
+            }
+        }
+        let bytes = signed.into_bytes();
         Ok(SignedDocument {
             body: Body::Xml(bytes),
             field: None,
@@ -450,8 +498,8 @@ impl LongTermParts {
 pub enum Error {
     #[error("level `{level}`: expected B-B, B-T or B-LT")]
     UnknownLevel { level: String },
-    /// The level cannot be made here: no TSA, no anchors, XML at B-LT, a TSA whose chain does
-    /// not reach the anchors.
+    /// The level cannot be made here: no TSA, no anchors, a time-stamp on plain XMLDSig, a TSA
+    /// whose chain does not reach the anchors.
     #[error("{reason}")]
     LevelUnavailable { reason: String },
     #[error(transparent)]

@@ -2,7 +2,7 @@
 //! and verifying, and the check that what a caller reads is what was signed.
 //!
 //! Governing texts: W3C XML Signature Syntax and Processing 1.1 (XMLDSig), Canonical XML 1.0,
-//! Exclusive XML Canonicalization 1.0, ETSI EN 319 132-1 (XAdES baseline B-B and B-T), RFC 6931
+//! Exclusive XML Canonicalization 1.0, ETSI EN 319 132-1 (XAdES baseline B-B, B-T, B-LT and B-LTA), RFC 6931
 //! (algorithm URIs).
 //!
 //! What this module refuses, by design:
@@ -18,14 +18,16 @@
 
 pub mod c14n;
 pub mod dsig;
+pub mod longterm;
 pub mod parse;
 pub mod sign;
 pub mod verify;
 pub mod xades;
 
 pub use dsig::{LegacyCrypto, PublicKey};
+pub use longterm::{SignedXml, TimestampedValue, ValidationValues};
 pub use parse::{Encoding, Limits};
-pub use sign::{Level, OtherSignatures, Packaging, SignOptions, sign};
+pub use sign::{Level, OtherSignatures, Packaging, SignOptions, sign, sign_document};
 pub use verify::{
     Expect, KeyInfoUse, KeySource, Role, SignatureReport, SignedReference, Status, SubIndication,
     Target, VerifyOptions, XmlVerification, verify,
@@ -89,6 +91,8 @@ pub enum Error {
     Signer(#[from] crate::signer::SignError),
     #[error(transparent)]
     Timestamp(#[from] crate::tsp::Error),
+    #[error("the signature has no signature time-stamp to extend: B-LT and B-LTA build on B-T")]
+    NotTimestamped,
     #[error("BUG: building the signature: {0}")]
     Build(String),
     #[error("BUG: the signature just made does not verify: {0}")]

@@ -33,3 +33,4 @@ mod verify_decree30;
 mod verify_pyhanko;
 mod web;
 mod xml;
+mod xml_longterm;

@@ -2,10 +2,10 @@
 //! and signxml, and the conformance runner.
 
 mod c14n;
-mod common;
+pub(crate) mod common;
 mod conformance;
-mod dsig;
-mod interop;
+pub(crate) mod dsig;
+pub(crate) mod interop;
 mod parse;
 mod softhsm;
 pub(crate) mod tsa;

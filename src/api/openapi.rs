@@ -115,8 +115,8 @@ pub fn document() -> Value {
             }
         },
         "paths": {
-            "/v1/sign/pdf": {"post": sign_operation("PDF", &["application/pdf"], "PAdES B-B, B-T or B-LT, incremental update", &["B-B", "B-T", "B-LT"])},
-            "/v1/sign/xml": {"post": sign_operation("XML", &["application/xml", "text/xml"], "XAdES B-B or B-T", &["B-B", "B-T"])},
+            "/v1/sign/pdf": {"post": sign_operation("PDF", &["application/pdf"], "PAdES B-B, B-T, B-LT or B-LTA, incremental update", &["B-B", "B-T", "B-LT", "B-LTA"])},
+            "/v1/sign/xml": {"post": sign_operation("XML", &["application/xml", "text/xml"], "XAdES B-B, B-T, B-LT (CertificateValues, RevocationValues) or B-LTA (plus an ArchiveTimeStamp)", &["B-B", "B-T", "B-LT", "B-LTA"])},
             "/v1/verify": {"post": {
                 "summary": "Verify one PDF or XML document or edXML package",
                 "description": "Roles signer, verifier, admin. An edXML package (QCVN 102:2016, recognised by its root and namespace) gets one verdict for the package, with `package` in the report: header, warnings, each attachment with its own report, header checks. With document_id, receiving_unit and sender, also records the document as incoming to that unit. A detached XML signature's documents come as `detached` parts, each under the file name its reference uses (relative names only; at most 64).",

@@ -275,11 +275,7 @@ async fn sign(
     from_query.check_text()?;
     // A level named in the query is checked before the request takes a place in the queue; one
     // in the options part, once the body is read.
-    check_level(
-        &state,
-        parse_level(from_query.level.as_deref(), kind)?,
-        kind,
-    )?;
+    check_level(&state, parse_level(from_query.level.as_deref())?, kind)?;
     let admitted = state.sign_queue.admit(&state.metrics)?;
 
     let (document, options, images) = read_document(&state, request).await?;
@@ -295,7 +291,7 @@ async fn sign(
     }
     // Checked before the queue's worker is taken up and the token opened: a level the service
     // cannot make is the caller's to hear about at once.
-    let requested = parse_level(options.level.as_deref(), kind)?;
+    let requested = parse_level(options.level.as_deref())?;
     check_level(&state, requested, kind)?;
     let unit = entry.unit.clone();
     let key_label = entry.name.clone();
@@ -600,23 +596,14 @@ fn token_failure(entry_key: &KeyMaterial, e: &crate::signer::SignError) -> ApiEr
     }
 }
 
-/// A level as a request names it (`B-B` by default); XML signatures stop at B-T.
-fn parse_level(level: Option<&str>, kind: Kind) -> Result<signing::Level, ApiError> {
+/// A level as a request names it (`B-B` by default); every level is made for PDF and XML.
+fn parse_level(level: Option<&str>) -> Result<signing::Level, ApiError> {
     let Some(level) = level else {
         return Ok(signing::Level::BaselineB);
     };
-    let parsed = signing::Level::parse(level).map_err(|e| ApiError::BadRequest {
+    signing::Level::parse(level).map_err(|e| ApiError::BadRequest {
         reason: e.to_string(),
-    })?;
-    if kind == Kind::Xml && parsed.is_long_term() {
-        return Err(ApiError::BadRequest {
-            reason: format!(
-                "level {} is for PDF; XML signatures are made at B-B or B-T",
-                parsed.name()
-            ),
-        });
-    }
-    Ok(parsed)
+    })
 }
 
 /// Whether the service is configured for `level` (a TSA for B-T and B-LT, trust anchors for

@@ -357,16 +357,16 @@ pub fn write_atomically(
 /// `--level`, `--tsa` and `--trust`: how much the signature carries (the baseline levels).
 #[derive(Debug, Args)]
 pub struct LevelArgs {
-    /// Baseline level: B-B (the signature), B-T (plus a signature time-stamp), B-LT (PDF only:
-    /// plus the chains' certificates, CRLs and OCSP responses in the document). Default: B-T
-    /// when --tsa is given, else B-B.
+    /// Baseline level: B-B (the signature), B-T (plus a signature time-stamp), B-LT (plus the
+    /// chains' certificates, CRLs and OCSP responses in the document), B-LTA (plus an archive
+    /// time-stamp over all of it). Default: B-T when --tsa is given, else B-B.
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub(super) level: Option<LevelName>,
-    /// RFC 3161 time-stamping authority for B-T and B-LT (http:// or https://); default: [tsa]
+    /// RFC 3161 time-stamping authority for B-T and above (http:// or https://); default: [tsa]
     /// url in kyso.toml (KYSO_TSA_URL). [tsa] ca and credentials apply as kyso.toml says.
     #[arg(long, value_name = "URL")]
     pub(super) tsa: Option<String>,
-    /// Trust anchors (PEM or DER) the signer's and the TSA's chains must reach at B-LT, beside
+    /// Trust anchors (PEM or DER) the signer's and the TSA's chains must reach at B-LT and B-LTA, beside
     /// [verify] trust in kyso.toml: the same anchors the service checks with. The root the
     /// key's own chain ends in is not trusted for being there.
     #[arg(long, value_name = "FILE")]

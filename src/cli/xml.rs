@@ -1,4 +1,5 @@
-//! `kyso sign xml IN OUT --key pkcs11:… [--chain PEM]… [--xades] [--tsa URL] [--detached]`: the
+//! `kyso sign xml IN OUT --key pkcs11:… [--chain PEM]… [--xades] [--level B-B|B-T|B-LT|B-LTA]
+//! [--tsa URL] [--trust PEM]… [--detached]`: the
 //! same signing path as the service ([`kyso::signing::Signing::xml`]). Verification goes through
 //! `kyso verify`, which adds the trust and revocation decisions `xml::verify` leaves out.
 
@@ -10,7 +11,7 @@ use kyso::signer::{SignatureScheme, Signer};
 use kyso::signing::{DocumentKind, Level, Signing, XmlForm, XmlOptions};
 use kyso::xml::{OtherSignatures, Packaging};
 
-use super::sign::{LevelArgs, LevelChoice};
+use super::sign::{LevelArgs, LevelChoice, LevelName};
 use super::{EXIT_OK, Runtime};
 
 #[derive(Debug, clap::Args)]
@@ -32,10 +33,21 @@ pub struct SignXmlArgs {
     /// XAdES baseline B-B (SigningTime, SigningCertificateV2).
     #[arg(long)]
     pub xades: bool,
+    /// XAdES baseline level: B-B, B-T (plus a signature time-stamp), B-LT (plus the chains'
+    /// certificates, CRLs and OCSP responses in CertificateValues/RevocationValues), B-LTA (plus
+    /// an archive time-stamp). Default: B-T when --tsa is given, else B-B. Above B-B the
+    /// signature is XAdES.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub level: Option<LevelName>,
     /// XAdES baseline B-T: add a signature time-stamp from this RFC 3161 TSA (http:// or
-    /// https://; [tsa] ca and credentials apply as kyso.toml says).
+    /// https://; [tsa] ca and credentials apply as kyso.toml says); default for B-T and above:
+    /// [tsa] url in kyso.toml (KYSO_TSA_URL).
     #[arg(long, value_name = "URL")]
     pub tsa: Option<String>,
+    /// Trust anchors (PEM or DER) the signer's and the TSA's chains must reach at B-LT and
+    /// B-LTA, beside [verify] trust in kyso.toml.
+    #[arg(long, value_name = "FILE")]
+    pub trust: Vec<PathBuf>,
     /// Write a detached signature referencing INPUT by its file name.
     #[arg(long, conflicts_with = "enveloping")]
     pub detached: bool,
@@ -55,15 +67,22 @@ pub(super) fn xml_level_and_form(
     tsa: Option<&String>,
     xades: bool,
 ) -> anyhow::Result<(LevelChoice, XmlForm)> {
-    let levels = LevelChoice::read(
-        runtime,
-        &LevelArgs {
-            level: None,
-            tsa: tsa.cloned(),
-            trust: Vec::new(),
-        },
-    )?;
-    let form = if xades || tsa.is_some() {
+    let args = LevelArgs {
+        level: None,
+        tsa: tsa.cloned(),
+        trust: Vec::new(),
+    };
+    levels_and_form(runtime, &args, xades)
+}
+
+/// Like [`xml_level_and_form`] with a level named (`--level`): any level above B-B is XAdES.
+fn levels_and_form(
+    runtime: &Runtime,
+    args: &LevelArgs,
+    xades: bool,
+) -> anyhow::Result<(LevelChoice, XmlForm)> {
+    let levels = LevelChoice::read(runtime, args)?;
+    let form = if xades || levels.level != Level::BaselineB {
         XmlForm::Xades
     } else {
         XmlForm::XmlDsig
@@ -74,12 +93,17 @@ pub(super) fn xml_level_and_form(
 pub fn run_sign(runtime: &Runtime, args: &SignXmlArgs) -> anyhow::Result<u8> {
     let document =
         std::fs::read(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
-    let (levels, form) = xml_level_and_form(runtime, args.tsa.as_ref(), args.xades)?;
+    let level_args = LevelArgs {
+        level: args.level,
+        tsa: args.tsa.clone(),
+        trust: args.trust.clone(),
+    };
+    let (levels, form) = levels_and_form(runtime, &level_args, args.xades)?;
     Signing::check(
         levels.level,
         DocumentKind::Xml(form),
         levels.tsa.as_ref(),
-        None,
+        levels.trust.as_ref(),
     )?;
     let packaging = if args.detached {
         let name = args
@@ -117,8 +141,10 @@ pub fn run_sign(runtime: &Runtime, args: &SignXmlArgs) -> anyhow::Result<u8> {
         args.output.display(),
         match (form, levels.level) {
             (XmlForm::XmlDsig, _) => "XMLDSig",
+            (_, Level::BaselineB) => "XAdES B-B",
             (_, Level::BaselineT) => "XAdES B-T",
-            _ => "XAdES B-B",
+            (_, Level::BaselineLt) => "XAdES B-LT",
+            (_, Level::BaselineLta) => "XAdES B-LTA",
         }
     );
     Ok(EXIT_OK)

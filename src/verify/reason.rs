@@ -206,6 +206,9 @@ pub enum Reason {
         own: bool,
         target_line: u32,
     },
+    /// A XAdES B-LTA archive time-stamp that does not cover the signature as it now stands, or
+    /// does not verify.
+    XmlArchiveTimestamp(ArchiveTimestampProblem),
 
     // ── edXML packages ──
     PackageUnreadable {
@@ -336,6 +339,16 @@ pub enum TimestampProblem {
     Invalid(timestamp::Error),
 }
 
+/// Why a XAdES archive time-stamp fails.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ArchiveTimestampProblem {
+    /// Its imprint is not the digest of the signature and the properties before it: something
+    /// it covers changed after archiving.
+    Mismatch,
+    /// The token does not verify (its TSA's path, its signature, a token that is not one).
+    Invalid(TimestampProblem),
+}
+
 impl Reason {
     /// A stable machine name: the variant's, in snake case.
     pub fn code(&self) -> &'static str {
@@ -397,6 +410,7 @@ impl Reason {
             RevisionsUnreadable { .. } => "revisions_unreadable",
             RevisionsUnanalysable { .. } => "revisions_unanalysable",
             XmlRepeatedId { .. } => "xml_repeated_id",
+            XmlArchiveTimestamp(_) => "xml_archive_timestamp",
             NotEverythingChecked => "not_everything_checked",
             XmlSignature { .. } => "xml_signature",
             XmlBelowPolicy { .. } => "xml_below_policy",
@@ -617,6 +631,18 @@ impl Reason {
                 "Id {id:?} appears {count} times inside signatures; the reference at line {reference_line} reached {} at line {target_line}",
                 if *own { "this signature's own" } else { "another signature's" }
             ),
+            XmlArchiveTimestamp(problem) => match problem {
+                ArchiveTimestampProblem::Mismatch => "the archive time-stamp does not match the signature and its validation data: they changed after archiving".to_owned(),
+                ArchiveTimestampProblem::Invalid(TimestampProblem::Invalid(e)) => {
+                    format!("the archive time-stamp does not verify: {e}")
+                }
+                ArchiveTimestampProblem::Invalid(TimestampProblem::Unreadable { detail }) => {
+                    format!("the archive time-stamp cannot be read: {detail}")
+                }
+                ArchiveTimestampProblem::Invalid(TimestampProblem::SeveralTokens) => {
+                    "the archive time-stamp holds more than one token".to_owned()
+                }
+            },
             XmlSignature { detail, .. } => detail.clone(),
             XmlBelowPolicy { detail } => detail.clone(),
             XmlUnsupported { feature } => {
@@ -917,6 +943,19 @@ impl Reason {
                 quoted(id),
                 if *own { "của chính chữ ký này" } else { "của một chữ ký khác" }
             ),
+            XmlArchiveTimestamp(problem) => match problem {
+                ArchiveTimestampProblem::Mismatch => "dấu thời gian lưu trữ không khớp với chữ ký và dữ liệu kiểm tra kèm theo: chúng đã bị thay đổi sau khi lưu trữ".to_owned(),
+                ArchiveTimestampProblem::Invalid(TimestampProblem::Invalid(e)) => format!(
+                    "dấu thời gian lưu trữ không hợp lệ: {}",
+                    timestamp_error_vi(e)
+                ),
+                ArchiveTimestampProblem::Invalid(TimestampProblem::Unreadable { .. }) => {
+                    "không đọc được dấu thời gian lưu trữ".to_owned()
+                }
+                ArchiveTimestampProblem::Invalid(TimestampProblem::SeveralTokens) => {
+                    "dấu thời gian lưu trữ chứa nhiều hơn một dấu".to_owned()
+                }
+            },
             XmlSignature { sub, .. } => xml_finding_vi(*sub).to_owned(),
             XmlBelowPolicy { .. } => "chữ ký còn nguyên vẹn, nhưng thuật toán hoặc độ dài khóa dưới mức chính sách thuật toán và không có gì chứng minh chữ ký được tạo trước khi chúng bị loại bỏ".to_owned(),
             XmlUnsupported { feature } => format!(

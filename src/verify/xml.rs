@@ -49,7 +49,6 @@ pub(super) fn verify(
             return report;
         }
     };
-    let embedded = Evidence::new();
     for signature in &result.signatures {
         // Its Id, else its positional path: a name in no language.
         let name = signature
@@ -57,8 +56,7 @@ pub(super) fn verify(
             .clone()
             .unwrap_or_else(|| signature.path.clone());
         let format = match &signature.xades {
-            Some(p) if p.level() == xml::xades::Level::BaselineT => "XAdES-B-T",
-            Some(_) => "XAdES-B-B",
+            Some(p) => p.level().format(),
             None => "XMLDSig",
         };
         let mut out = SignatureReport::new(name, format);
@@ -121,10 +119,15 @@ pub(super) fn verify(
             report.signatures.push(out);
             continue;
         }
+        // B-LT: the signature's own CertificateValues and RevocationValues are evidence like
+        // the ones given, offered to the path checks; they are trusted for nothing by
+        // themselves (an anchor must still be reached, each item must still verify).
+        let (embedded, carried) = validation_values(verifier, signature);
         let certificates: Vec<Certificate> = signature
             .certificates
             .iter()
             .filter_map(|der| verifier.certificate(der))
+            .chain(carried)
             .collect();
         let Some(leaf) = certificates.first().cloned() else {
             out.fail(
@@ -161,6 +164,7 @@ pub(super) fn verify(
                 Err(reason) => out.reasons.push(Reason::TimestampIgnored(reason)),
             }
         }
+        archive_timestamps(verifier, signature, &certificates, &embedded, &mut out);
         // Intact: now the algorithm policy, at the time the time-stamp proves.
         let weaknesses = weaknesses(verifier, signature, &leaf);
         super::judge_algorithms(verifier, &weaknesses, proven, &mut out);
@@ -177,6 +181,94 @@ pub(super) fn verify(
         report.signatures.push(out);
     }
     report
+}
+
+/// The evidence a signature carries in `CertificateValues` and `RevocationValues`: CRLs and
+/// OCSP responses as a revocation source, certificates to offer as intermediates. Items that
+/// do not parse are left out (the checks then find the evidence missing and say so).
+fn validation_values(
+    verifier: &Verifier,
+    signature: &xml::verify::SignatureReport,
+) -> (Evidence, Vec<Certificate>) {
+    let mut evidence = Evidence::new();
+    let Some(values) = signature
+        .xades
+        .as_ref()
+        .and_then(|p| p.validation_values.as_ref())
+    else {
+        return (evidence, Vec::new());
+    };
+    for der in &values.crls {
+        if let Ok(crl) = crate::pki::crl::Crl::from_der(der) {
+            evidence.add_crl(crl);
+        }
+    }
+    for der in &values.ocsp_responses {
+        if let Ok(ocsp) = crate::pki::ocsp::OcspResponse::from_der(der) {
+            evidence.add_ocsp(ocsp);
+        }
+    }
+    let certificates = values
+        .certificates
+        .iter()
+        .filter_map(|der| verifier.certificate(der))
+        .collect();
+    (evidence, certificates)
+}
+
+/// B-LTA: each archive time-stamp must cover the signature as it now stands (its imprint) and
+/// verify (its TSA's path, with the signature's own evidence); the earliest valid one's time is
+/// the report's `archive_time`. A mismatch means something it covers changed after archiving:
+/// the signature fails, as a document time-stamp over a changed PDF does.
+fn archive_timestamps(
+    verifier: &Verifier,
+    signature: &xml::verify::SignatureReport,
+    certificates: &[Certificate],
+    embedded: &Evidence,
+    out: &mut SignatureReport,
+) {
+    use super::reason::{ArchiveTimestampProblem, TimestampProblem};
+    for stamp in signature.xades.iter().flat_map(|p| &p.archive_timestamps) {
+        match stamp.imprint {
+            xml::xades::Imprint::Matches => {}
+            xml::xades::Imprint::Mismatch => {
+                out.fail(
+                    SubIndication::HashFailure,
+                    Reason::XmlArchiveTimestamp(ArchiveTimestampProblem::Mismatch),
+                );
+                continue;
+            }
+            xml::xades::Imprint::Unreadable => {
+                out.fail(
+                    SubIndication::FormatFailure,
+                    Reason::XmlArchiveTimestamp(ArchiveTimestampProblem::Invalid(
+                        TimestampProblem::Unreadable {
+                            detail: "not an RFC 3161 time-stamp token".to_owned(),
+                        },
+                    )),
+                );
+                continue;
+            }
+        }
+        match super::signature_timestamp(
+            verifier,
+            &stamp.token,
+            &stamp.message,
+            certificates,
+            embedded,
+            verifier.at,
+        ) {
+            // The earliest valid one, as for a PDF's document time-stamps.
+            Ok(stamped) => {
+                let at = stamped.time;
+                out.archive_time = Some(out.archive_time.map_or(at, |t| t.min(at)));
+            }
+            Err(problem) => out.fail(
+                SubIndication::TryLater,
+                Reason::XmlArchiveTimestamp(ArchiveTimestampProblem::Invalid(problem)),
+            ),
+        }
+    }
 }
 
 /// What puts an intact signature below the floor of current algorithms: a SHA-1 signature

@@ -17,6 +17,7 @@ use super::dsig::{
     DSIG_NS, DigestMethod, ENVELOPED_SIGNATURE, SignatureMethod, TYPE_OBJECT,
     TYPE_SIGNED_PROPERTIES, XPATH_TRANSFORM,
 };
+use super::longterm::SignedXml;
 use super::parse::{self, Decoded, Encoding};
 use super::verify::{self, Expect, IdIndex, VerifyOptions, is_dsig};
 use super::{Error, Limits, xades};
@@ -102,6 +103,17 @@ pub fn sign(
     chain: &[Vec<u8>],
     options: &SignOptions,
 ) -> Result<Vec<u8>, Error> {
+    sign_document(document, signer, chain, options).map(SignedXml::into_bytes)
+}
+
+/// Like [`sign`], keeping what a long-term extension needs: the signature's `Id`, its
+/// canonicalization and, for a detached signature, the signed content ([`SignedXml`]).
+pub fn sign_document(
+    document: &[u8],
+    signer: &dyn Signer,
+    chain: &[Vec<u8>],
+    options: &SignOptions,
+) -> Result<SignedXml, Error> {
     let signer_certificate = chain.first().ok_or(Error::NoCertificate)?;
     let spki = verify::certificate_spki(signer_certificate)
         .ok_or_else(|| Error::Certificate("signer certificate does not parse".into()))?;
@@ -281,7 +293,13 @@ pub fn sign(
     if !ours.is_intact() {
         return Err(Error::SelfCheck(format!("{:?}", ours.status)));
     }
-    Ok(output)
+    Ok(SignedXml::new(
+        output,
+        ids.signature,
+        options.canonicalization.clone(),
+        options.limits,
+        detached_uri.map(|uri| (uri.to_owned(), document.to_vec())),
+    ))
 }
 
 /// The `Id`s of one signature, unique within the document.
@@ -467,7 +485,7 @@ fn splice(text: &str, mut edits: Vec<(Range<usize>, String)>) -> String {
     out
 }
 
-fn encode(text: &str, encoding: Encoding, bom: bool) -> Vec<u8> {
+pub(super) fn encode(text: &str, encoding: Encoding, bom: bool) -> Vec<u8> {
     match encoding {
         Encoding::Utf8 => {
             let mut out = if bom {

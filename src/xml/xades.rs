@@ -1,7 +1,8 @@
 //! XAdES baseline signatures (ETSI EN 319 132-1 v1.2.1, namespace XAdES 1.3.2): the
 //! `QualifyingProperties` kyso writes for B-B (`SigningTime`, `SigningCertificateV2`) and B-T
 //! (`SignatureTimeStamp` over the canonicalized `ds:SignatureValue`, §5.3), and what verification
-//! reads back and checks.
+//! reads back and checks, B-LT's `CertificateValues`/`RevocationValues` and B-LTA's
+//! `ArchiveTimeStamp` included (written by [`super::longterm`]).
 //!
 //! Placement is checked, not assumed: the properties of a signature are the single
 //! `Signature/Object/QualifyingProperties` whose `Target` names that signature, and a reference
@@ -12,7 +13,8 @@ use base64::Engine as _;
 use roxmltree::{Document, Node};
 
 use super::c14n::{self, Algorithm, Comments, Subtree};
-use super::dsig::{DSIG_NS, DigestMethod, XADES_NS};
+use super::dsig::{DSIG_NS, DigestMethod, XADES_NS, XADES141_NS};
+use super::longterm::ValidationValues;
 use super::verify::{
     IdIndex, SignatureReport, SignerKey, Status, SubIndication, decode_base64, is_dsig, line_of,
 };
@@ -28,22 +30,39 @@ pub struct Properties {
     pub signing_certificate: SigningCertificate,
     /// `SignatureTimeStamp`s, in document order.
     pub timestamps: Vec<SignatureTimestamp>,
+    /// B-LT's `CertificateValues` and `RevocationValues`, when either is present: evidence for
+    /// the verdict layer, never trusted for itself.
+    pub validation_values: Option<ValidationValues>,
+    /// B-LTA's `xades141:ArchiveTimeStamp`s, in document order, each with the octets its
+    /// imprint must cover ([`super::longterm::archive_input`]).
+    pub archive_timestamps: Vec<SignatureTimestamp>,
     /// Line of `SignedProperties`, to match it with the reference that covers it.
     pub signed_properties_line: u32,
 }
 
 impl Properties {
-    /// B-T when at least one signature time-stamp covers this signature value, else B-B.
+    /// B-T when at least one signature time-stamp covers this signature value, else B-B; B-LT
+    /// when a B-T signature also carries validation values, B-LTA when it then has an archive
+    /// time-stamp (whether that time-stamp's imprint matches is judged by the verdict layer).
     pub fn level(&self) -> Level {
-        if self
+        let stamped = self
             .timestamps
             .iter()
-            .any(|t| t.imprint == Imprint::Matches)
-        {
-            Level::BaselineT
-        } else {
-            Level::BaselineB
+            .any(|t| t.imprint == Imprint::Matches);
+        match (stamped, &self.validation_values) {
+            (false, _) => Level::BaselineB,
+            (true, None) => Level::BaselineT,
+            (true, Some(_)) if self.archive_timestamps.is_empty() => Level::BaselineLt,
+            (true, Some(_)) => Level::BaselineLta,
         }
+    }
+
+    /// The archive time-stamps whose imprint does not match what they must cover: a changed
+    /// signature or unsigned property after archiving.
+    pub fn archive_mismatch(&self) -> bool {
+        self.archive_timestamps
+            .iter()
+            .any(|t| t.imprint != Imprint::Matches)
     }
 }
 
@@ -51,6 +70,20 @@ impl Properties {
 pub enum Level {
     BaselineB,
     BaselineT,
+    BaselineLt,
+    BaselineLta,
+}
+
+impl Level {
+    /// The format's name in a report: `XAdES-B-B` … `XAdES-B-LTA`.
+    pub fn format(self) -> &'static str {
+        match self {
+            Level::BaselineB => "XAdES-B-B",
+            Level::BaselineT => "XAdES-B-T",
+            Level::BaselineLt => "XAdES-B-LT",
+            Level::BaselineLta => "XAdES-B-LTA",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,21 +93,21 @@ pub enum SigningCertificate {
     Absent,
 }
 
-/// One `SignatureTimeStamp`.
+/// One `SignatureTimeStamp` or `ArchiveTimeStamp`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignatureTimestamp {
     /// The RFC 3161 token (DER `ContentInfo`), for the CMS and PKI checks made elsewhere.
     pub token: Vec<u8>,
     /// The octets the token must cover: the canonical `ds:SignatureValue` element
-    /// (EN 319 132-1 §5.3), for `pki::timestamp::verify`.
+    /// (EN 319 132-1 §5.3) for a signature time-stamp, [`super::longterm::archive_input`] for
+    /// an archive time-stamp; for `pki::timestamp::verify`.
     pub message: Vec<u8>,
     pub imprint: Imprint,
     /// The token's `genTime`, when readable.
     pub gen_time: Option<time::OffsetDateTime>,
 }
 
-/// Whether the token's message imprint is the digest of this signature's canonical
-/// `SignatureValue` element.
+/// Whether the token's message imprint is the digest of the octets it must cover.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Imprint {
     Matches,
@@ -184,62 +217,135 @@ pub(crate) fn inspect(
         }
     };
 
-    let mut timestamps = Vec::new();
     let usp = child(qp, XADES_NS, "UnsignedProperties")
         .and_then(|u| child(u, XADES_NS, "UnsignedSignatureProperties"));
-    for ts in usp
+    let mut timestamps = Vec::new();
+    let mut archive_timestamps = Vec::new();
+    let mut certificate_values = None;
+    let mut revocation_values = None;
+    let references: Vec<&[u8]> = report
+        .references
         .iter()
-        .flat_map(|u| u.children().filter(|n| is_xades(*n, "SignatureTimeStamp")))
+        .map(|r| r.octets.as_slice())
+        .collect();
+    for (usp, property) in usp
+        .iter()
+        .flat_map(|u| u.children().filter(Node::is_element).map(move |p| (*u, p)))
     {
-        let algorithm = match child(ts, DSIG_NS, "CanonicalizationMethod")
-            .and_then(|m| m.attribute("Algorithm"))
-        {
-            None => Algorithm::Inclusive(Comments::Strip),
-            Some(uri) => match Algorithm::from_uri(uri) {
-                Some(a) => a,
-                None => {
-                    return Err(Status::Unsupported {
-                        feature: format!("time-stamp canonicalization {uri}"),
-                    });
-                }
-            },
-        };
-        let Some(encapsulated) = child(ts, XADES_NS, "EncapsulatedTimeStamp") else {
-            continue;
-        };
-        let token = decode_base64(encapsulated)?;
-        let octets = c14n::canonicalize(
-            doc,
-            &Subtree::new(signature_value, Comments::Strip),
-            &algorithm,
-        );
-        let (imprint, gen_time) = match crate::cms::TstInfo::of_token(&token) {
-            Ok(info) => {
-                let ok = DigestAlgorithm::from_oid(&info.hash_algorithm())
-                    .is_some_and(|d| d.digest(&octets) == info.hashed_message);
-                (
-                    if ok {
-                        Imprint::Matches
-                    } else {
-                        Imprint::Mismatch
-                    },
-                    Some(info.gen_time),
+        if is_xades(property, "SignatureTimeStamp") {
+            let stamp = read_timestamp(property, |algorithm| {
+                c14n::canonicalize(
+                    doc,
+                    &Subtree::new(signature_value, Comments::Strip),
+                    algorithm,
                 )
+            })?;
+            timestamps.extend(stamp);
+        } else if is_element(property, XADES141_NS, "ArchiveTimeStamp") {
+            let stamp = read_timestamp(property, |algorithm| {
+                super::longterm::archive_input(
+                    doc,
+                    signature,
+                    &references,
+                    usp,
+                    Some(property),
+                    algorithm,
+                )
+            })?;
+            archive_timestamps.extend(stamp);
+        } else if is_xades(property, "CertificateValues") {
+            let mut certificates = Vec::new();
+            for value in property
+                .children()
+                .filter(|n| is_xades(*n, "EncapsulatedX509Certificate"))
+            {
+                certificates.push(decode_base64(value)?);
             }
-            Err(_) => (Imprint::Unreadable, None),
-        };
-        timestamps.push(SignatureTimestamp {
-            token,
-            message: octets,
-            imprint,
-            gen_time,
-        });
+            certificate_values = Some(certificates);
+        } else if is_xades(property, "RevocationValues") {
+            let mut values = (Vec::new(), Vec::new());
+            for (list, entry, into) in [
+                ("CRLValues", "EncapsulatedCRLValue", &mut values.0),
+                ("OCSPValues", "EncapsulatedOCSPValue", &mut values.1),
+            ] {
+                for value in property
+                    .children()
+                    .filter(|n| is_xades(*n, list))
+                    .flat_map(|l| l.children().filter(|n| is_xades(*n, entry)))
+                {
+                    into.push(decode_base64(value)?);
+                }
+            }
+            revocation_values = Some(values);
+        }
     }
+    let validation_values = match (certificate_values, revocation_values) {
+        (None, None) => None,
+        (certificates, revocation) => {
+            let (crls, ocsp_responses) = revocation.unwrap_or_default();
+            Some(ValidationValues {
+                certificates: certificates.unwrap_or_default(),
+                crls,
+                ocsp_responses,
+            })
+        }
+    };
     Ok(Some(Properties {
         signing_time,
         signing_certificate,
         timestamps,
+        validation_values,
+        archive_timestamps,
         signed_properties_line: line_of(*signed),
+    }))
+}
+
+/// Reads a time-stamp container (`SignatureTimeStamp`, `ArchiveTimeStamp`): its token, and
+/// whether the token's imprint is the digest of what `covered` returns under the container's
+/// canonicalization (inclusive C14N 1.0 when it names none). `None` for a container without an
+/// `EncapsulatedTimeStamp` (an `XMLTimeStamp`, which no baseline uses).
+fn read_timestamp(
+    container: Node<'_, '_>,
+    covered: impl FnOnce(&Algorithm) -> Vec<u8>,
+) -> Result<Option<SignatureTimestamp>, Status> {
+    let algorithm = match child(container, DSIG_NS, "CanonicalizationMethod")
+        .and_then(|m| m.attribute("Algorithm"))
+    {
+        None => Algorithm::Inclusive(Comments::Strip),
+        Some(uri) => match Algorithm::from_uri(uri) {
+            Some(a) => a,
+            None => {
+                return Err(Status::Unsupported {
+                    feature: format!("time-stamp canonicalization {uri}"),
+                });
+            }
+        },
+    };
+    let Some(encapsulated) = child(container, XADES_NS, "EncapsulatedTimeStamp") else {
+        return Ok(None);
+    };
+    let token = decode_base64(encapsulated)?;
+    let octets = covered(&algorithm);
+    let (imprint, gen_time) = match crate::cms::TstInfo::of_token(&token) {
+        Ok(info) => {
+            let ok = DigestAlgorithm::from_oid(&info.hash_algorithm())
+                .is_some_and(|d| d.digest(&octets) == info.hashed_message);
+            (
+                if ok {
+                    Imprint::Matches
+                } else {
+                    Imprint::Mismatch
+                },
+                Some(info.gen_time),
+            )
+        }
+        Err(_) => (Imprint::Unreadable, None),
+    };
+    Ok(Some(SignatureTimestamp {
+        token,
+        message: octets,
+        imprint,
+        gen_time,
     }))
 }
 
@@ -298,7 +404,11 @@ fn issuer_serial_v2(der: &[u8]) -> Result<Vec<u8>, super::Error> {
 }
 
 fn is_xades(n: Node<'_, '_>, local: &str) -> bool {
-    n.is_element() && n.tag_name().namespace() == Some(XADES_NS) && n.tag_name().name() == local
+    is_element(n, XADES_NS, local)
+}
+
+fn is_element(n: Node<'_, '_>, ns: &str, local: &str) -> bool {
+    n.is_element() && n.tag_name().namespace() == Some(ns) && n.tag_name().name() == local
 }
 
 fn child<'a, 'input>(n: Node<'a, 'input>, ns: &str, local: &str) -> Option<Node<'a, 'input>> {

@@ -916,18 +916,28 @@ fn levels_b_t_and_b_lt_with_a_real_tsa_and_the_tsa_failing() {
         report.signatures[0].signing_time_source,
         Some(kyso::verify::TimeSource::Timestamp)
     );
-    client
-        .post(
-            "/v1/sign/xml?key=stp-01&level=B-LT",
-            signer,
-            "application/xml",
-            XML.as_bytes().to_vec(),
-        )
-        .problem(400, "bad-request");
+    // XML at B-LT carries its validation data in XAdES CertificateValues/RevocationValues.
+    let reply = client.post(
+        "/v1/sign/xml?key=stp-01&document_id=STP-XLT-1&level=B-LT",
+        signer,
+        "application/xml",
+        XML.as_bytes().to_vec(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("x-kyso-level"), Some("XAdES-B-LT"));
+    let mut trust = kyso::pki::TrustStore::new();
+    trust
+        .load(&service.dir.path().join("pki/root.pem"))
+        .unwrap();
+    let mut options = kyso::verify::VerifyOptions::new(trust, time::OffsetDateTime::now_utc());
+    options.revocation = kyso::verify::Revocation::Offline;
+    let report = kyso::verify::Verifier::new(options).verify(&reply.body);
+    assert!(report.all_passed(), "{report:?}");
+    assert_eq!(report.signatures[0].format, "XAdES-B-LT");
 
     // The ledger and the audit log name each level.
     let mut store = service.store();
-    assert_eq!(store.totals().unwrap().signatures, 3);
+    assert_eq!(store.totals().unwrap().signatures, 4);
     let levels: Vec<String> = store
         .audit_entries(0, 100)
         .unwrap()
@@ -938,7 +948,10 @@ fn levels_b_t_and_b_lt_with_a_real_tsa_and_the_tsa_failing() {
             details["level"].as_str().unwrap().to_owned()
         })
         .collect();
-    assert_eq!(levels, ["PAdES-B-T", "PAdES-B-LT", "XAdES-B-T"]);
+    assert_eq!(
+        levels,
+        ["PAdES-B-T", "PAdES-B-LT", "XAdES-B-T", "XAdES-B-LT"]
+    );
 
     // A TSA that fails: 502 with Retry-After, and nothing is recorded or handed out.
     let (front, _) = service.tsa.as_ref().unwrap();
@@ -953,7 +966,7 @@ fn levels_b_t_and_b_lt_with_a_real_tsa_and_the_tsa_failing() {
         "{problem}"
     );
     assert_eq!(reply.header("retry-after"), Some("5"));
-    assert_eq!(store.totals().unwrap().signatures, 3);
+    assert_eq!(store.totals().unwrap().signatures, 4);
 }
 
 #[test]
@@ -989,6 +1002,15 @@ fn a_level_the_service_cannot_make_is_refused_before_the_token_signs() {
     sign_pdf(&client, signer, "&level=B-LT", letter()).problem(422, "level-unavailable");
     sign_pdf(&client, signer, "&level=B-LTA", letter()).problem(422, "level-unavailable");
     sign_pdf(&client, signer, "&level=B-LTX", letter()).problem(400, "bad-request");
+    // XML's long-term levels need the same: a TSA first.
+    client
+        .post(
+            "/v1/sign/xml?key=ghost&level=B-LTA",
+            signer,
+            "application/xml",
+            XML.as_bytes().to_vec(),
+        )
+        .problem(422, "level-unavailable");
     // B-B stays the default and needs nothing more.
     let reply = sign_pdf(&client, signer, "", letter());
     assert_eq!(reply.status, 200, "{}", reply.text());

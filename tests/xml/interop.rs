@@ -10,10 +10,11 @@ use kyso::xml::{self, Expect, Level, Packaging, Status, SubIndication, VerifyOpt
 use super::common::{DOCUMENT, TestPki, have};
 use super::dsig::options;
 
-const SIGNED_PROPERTIES_ID: &str = "--id-attr:Id";
-const SIGNED_PROPERTIES_NODE: &str = "http://uri.etsi.org/01903/v1.3.2#:SignedProperties";
+pub(crate) const SIGNED_PROPERTIES_ID: &str = "--id-attr:Id";
+pub(crate) const SIGNED_PROPERTIES_NODE: &str =
+    "http://uri.etsi.org/01903/v1.3.2#:SignedProperties";
 
-fn xmlsec1_verify(dir: &Path, file: &str, extra: &[&str]) -> (bool, String) {
+pub(crate) fn xmlsec1_verify(dir: &Path, file: &str, extra: &[&str]) -> (bool, String) {
     let out = Command::new("xmlsec1")
         .arg("--verify")
         .args(["--trusted-pem", "root.pem"])
@@ -256,7 +257,7 @@ fn xmlsec1_partial_signature_is_not_a_document_signature() {
 }
 
 /// signxml's XAdES verifier, given the root; prints the verified references on success.
-const SIGNXML_VERIFY: &str = r#"
+pub(crate) const SIGNXML_VERIFY: &str = r#"
 import sys
 from signxml import SignatureConfiguration
 from signxml.xades import XAdESVerifier, XAdESSignatureConfiguration

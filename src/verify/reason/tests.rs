@@ -96,11 +96,12 @@ fn ordinal(reason: &Reason) -> usize {
         HeaderMismatch { .. } => 75,
         EnvelopeRefused(_) => 76,
         PackageSignature { .. } => 77,
+        XmlArchiveTimestamp(_) => 80,
     }
 }
 
 /// One more than the highest [`ordinal`].
-const VARIANTS: usize = 80;
+const VARIANTS: usize = 81;
 
 fn every_signature_error() -> Vec<SignatureError> {
     vec![
@@ -379,6 +380,13 @@ fn every_reason() -> Vec<Reason> {
             own: false,
             target_line: 40,
         },
+        XmlArchiveTimestamp(ArchiveTimestampProblem::Mismatch),
+        XmlArchiveTimestamp(ArchiveTimestampProblem::Invalid(
+            TimestampProblem::Unreadable { detail: detail() },
+        )),
+        XmlArchiveTimestamp(ArchiveTimestampProblem::Invalid(
+            TimestampProblem::SeveralTokens,
+        )),
         PackageUnreadable { detail: detail() },
         PackageNotWellFormed,
         PackageTooManyAttachments {
@@ -470,6 +478,9 @@ fn every_reason() -> Vec<Reason> {
     }
     for error in every_timestamp_error() {
         reasons.push(TimestampIgnored(TimestampProblem::Invalid(error.clone())));
+        reasons.push(XmlArchiveTimestamp(ArchiveTimestampProblem::Invalid(
+            TimestampProblem::Invalid(error.clone()),
+        )));
         reasons.push(DocumentTimestampInvalid(error));
     }
     reasons.extend(every_path_error().into_iter().map(Path));
