@@ -17,10 +17,10 @@ use super::{EXIT_OK, Runtime};
 
 #[derive(Debug, Subcommand)]
 pub enum SignCommand {
-    /// Sign a PDF (PAdES baseline B-B, B-T or B-LT, by incremental update: earlier signatures
-    /// stay valid).
+    /// Sign a PDF (PAdES baseline B-B, B-T, B-LT or B-LTA, by incremental update: earlier
+    /// signatures stay valid).
     Pdf(Box<PdfArgs>),
-    /// Sign an XML document (XMLDSig; XAdES B-B with --xades, B-T with --tsa).
+    /// Sign an XML document (XMLDSig; XAdES B-B with --xades, B-T with --tsa, B-LT and B-LTA with --level).
     Xml(super::xml::SignXmlArgs),
 }
 
