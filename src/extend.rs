@@ -23,7 +23,7 @@
 
 use time::{Duration, OffsetDateTime};
 
-use crate::cms::{SignedData, SignerId};
+use crate::cms::SignedData;
 use crate::pades::{self, LongTerm, Tsa};
 use crate::pdf::{
     self, Document, DssEntry, FoundSignature, Object, SignatureKind, ValidationData,
@@ -396,7 +396,7 @@ impl Extension<'_> {
             .filter_map(|der| Certificate::from_der(der).ok())
             .collect();
         let leaf = (certificates.iter())
-            .find(|c| names(c, &info.sid))
+            .find(|c| crate::pki::timestamp::is_signer(c, &info.sid))
             .ok_or_else(|| fail("the signer's certificate is not in the signature".to_owned()))?;
         let chain: Vec<Vec<u8>> = (certificates.iter())
             .filter(|c| c.fingerprint() != leaf.fingerprint())
@@ -422,20 +422,6 @@ fn refused(refusal: Refusal, report: DocumentReport) -> Outcome {
     Outcome::Refused {
         refusal,
         report: Box::new(report),
-    }
-}
-
-/// Whether `certificate` is the one `sid` names.
-fn names(certificate: &Certificate, sid: &SignerId<'_>) -> bool {
-    use crate::ber::canonical_integer;
-    match sid {
-        SignerId::IssuerAndSerial { issuer, serial } => {
-            certificate.issuer().der() == *issuer
-                && canonical_integer(certificate.serial()) == canonical_integer(serial)
-        }
-        SignerId::SubjectKeyIdentifier(k) => {
-            certificate.extensions().subject_key_id.as_deref() == Some(k.as_ref())
-        }
     }
 }
 

@@ -254,6 +254,17 @@ impl SignedDocument<'_> {
 }
 
 impl Signing<'_> {
+    /// What B-LT and B-LTA check the signer with and gather evidence from (`None` below them).
+    fn long_term_parts(&self) -> Result<Option<LongTermParts>, Error> {
+        if !self.level.is_long_term() {
+            return Ok(None);
+        }
+        let trust = self
+            .trust
+            .ok_or(Error::Internal("a long-term level checked without trust"))?;
+        LongTermParts::new(trust, &self.key.chain).map(Some)
+    }
+
     /// Refuses a key below the policy's floor for new signatures (a 1024-bit RSA key from an old
     /// token): the policy accepts retired algorithms only for signatures proven older than their
     /// cut-off, which a signature made now never is.
@@ -303,14 +314,7 @@ impl Signing<'_> {
         Signing::check(self.level, DocumentKind::Pdf, self.tsa, self.trust)?;
         self.check_key()?;
         let identity = self.key.identity();
-        let long_term = match self.level {
-            Level::BaselineLt | Level::BaselineLta => Some(LongTermParts::new(
-                self.trust
-                    .ok_or(Error::Internal("B-LT checked without trust"))?,
-                &self.key.chain,
-            )?),
-            _ => None,
-        };
+        let long_term = self.long_term_parts()?;
         let sources = long_term
             .as_ref()
             .map(LongTermParts::sources)
@@ -390,14 +394,7 @@ impl Signing<'_> {
             _ => return Err(Error::Internal("an XML level without what it needs")),
         };
         xml.level = level;
-        let long_term = match self.level {
-            Level::BaselineLt | Level::BaselineLta => Some(LongTermParts::new(
-                self.trust
-                    .ok_or(Error::Internal("B-LT checked without trust"))?,
-                &self.key.chain,
-            )?),
-            _ => None,
-        };
+        let long_term = self.long_term_parts()?;
         let sources = long_term
             .as_ref()
             .map(LongTermParts::sources)

@@ -4,9 +4,6 @@
 //! services throughout: `openssl ts` TSAs, `openssl ocsp`, CRLs over HTTP on the loopback
 //! front; the results judged by pyHanko, pdfsig and qpdf.
 
-use std::path::Path;
-use std::process::Command;
-
 use kyso::extend::{Extension, Outcome, Refusal, Step, Target};
 use kyso::pades::{Level, LongTerm, Tsa as TsaEndpoint};
 use kyso::pdf::sample::{SampleOptions, sample_pdf};
@@ -18,7 +15,7 @@ use kyso::verify::{Indication, Revocation, SubIndication, Verifier, VerifyOption
 use time::{Duration, OffsetDateTime};
 
 use crate::pdf_levels::{
-    World, assert_pdfsig_and_qpdf, online, pyhanko_offline, sign, validator, world,
+    World, assert_pdfsig_and_qpdf, online, pyhanko_offline, pyhanko_sign, sign, validator, world,
 };
 use crate::support::responders::Tsa;
 
@@ -350,7 +347,9 @@ fn a_pyhanko_b_b_signature_is_extended_to_b_lta() {
     let w = world(KeyAlgorithm::P256, "Lý Thu Trang", SignerProfile::Valid);
     let tsa = TsaEndpoint::new(w.tsa_url.clone());
     let dir = tempfile::tempdir().unwrap();
-    let signed = pyhanko_b_b(&w, &sample_pdf(&SampleOptions::default()), dir.path());
+    // pyHanko's B-B: `--use-pades`, no time-stamp, no validation data.
+    let peer = pyhanko_sign(&w, &sample_pdf(&SampleOptions::default()), dir.path(), &[]);
+    let signed = std::fs::read(peer).unwrap();
     let (lta, _) = extended(extend(&w, &tsa, &signed, Target::Archive));
     assert_eq!(&lta[..signed.len()], &signed[..]);
     let path = dir.path().join("peer-lta.pdf");
@@ -378,39 +377,6 @@ fn a_pyhanko_b_b_signature_is_extended_to_b_lta() {
                 .contains("INTACT:TRUSTED,EXTENDED_WITH_LTA_UPDATES,ACCEPTABLE_MODIFICATIONS"),
         "pyHanko, offline, extended by kyso: {pyhanko}"
     );
-}
-
-/// pyHanko's B-B signature (`--use-pades`, no time-stamp) with a software key of `w`'s PKI.
-pub(crate) fn pyhanko_b_b(w: &World, input: &[u8], dir: &Path) -> Vec<u8> {
-    let name = kyso::testpki::SignerName::new("pyHanko peer", "UBND tỉnh Thử Nghiệm", "Sở Tư pháp");
-    let (issued, key) = w
-        .signing
-        .pki
-        .issue_with_software_key(KeyAlgorithm::P256, &name, SignerProfile::Valid)
-        .unwrap();
-    w.ocsp.set_index(&w.signing.pki.ocsp_index());
-    let write = |file: &str, data: &[u8]| std::fs::write(dir.join(file), data).unwrap();
-    write("peer-key.pem", key.serialize_pem().as_bytes());
-    write("peer-cert.pem", issued.pem().as_bytes());
-    write(
-        "peer-chain.pem",
-        w.signing.pki.intermediate.pem().as_bytes(),
-    );
-    write("peer-in.pdf", input);
-    crate::support::run(
-        Command::new("pyhanko")
-            .current_dir(dir)
-            .args(["sign", "addsig", "--field", "Peer", "--use-pades"])
-            .args(["pemder", "--key", "peer-key.pem", "--cert", "peer-cert.pem"])
-            .args([
-                "--chain",
-                "peer-chain.pem",
-                "--no-pass",
-                "peer-in.pdf",
-                "peer.pdf",
-            ]),
-    );
-    std::fs::read(dir.join("peer.pdf")).unwrap()
 }
 
 /// `kyso extend`: files and a folder, refusals named, results that verify; `kyso verify` reads

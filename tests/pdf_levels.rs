@@ -126,6 +126,27 @@ pub(crate) fn pyhanko_offline(path: &Path, roots: &[&Path]) -> String {
 /// pyHanko signs `input` at B-LT (`--use-pades --with-validation-info`) with a software key
 /// certified by `w`'s PKI, using `w`'s TSA and responders; returns the signed file.
 pub(crate) fn pyhanko_b_lt(w: &World, input: &[u8], dir: &Path) -> std::path::PathBuf {
+    let root = w.signing.root_pem();
+    let root = root.to_str().unwrap();
+    let lt = [
+        "--with-validation-info",
+        "--timestamp-url",
+        &w.tsa_url,
+        "--trust-replace",
+        "--trust",
+        root,
+    ];
+    pyhanko_sign(w, input, dir, &lt)
+}
+
+/// pyHanko signs `input` (`addsig --use-pades` and `options`, field `Peer`) with a software key
+/// certified by `w`'s PKI; returns the signed file.
+pub(crate) fn pyhanko_sign(
+    w: &World,
+    input: &[u8],
+    dir: &Path,
+    options: &[&str],
+) -> std::path::PathBuf {
     let name = kyso::testpki::SignerName::new("pyHanko peer", "UBND tỉnh Thử Nghiệm", "Sở Tư pháp");
     let (issued, key) = w
         .signing
@@ -145,9 +166,7 @@ pub(crate) fn pyhanko_b_lt(w: &World, input: &[u8], dir: &Path) -> std::path::Pa
         Command::new("pyhanko")
             .current_dir(dir)
             .args(["sign", "addsig", "--field", "Peer", "--use-pades"])
-            .args(["--with-validation-info", "--timestamp-url", &w.tsa_url])
-            .args(["--trust-replace", "--trust"])
-            .arg(w.signing.root_pem())
+            .args(options)
             .args(["pemder", "--key", "peer-key.pem", "--cert", "peer-cert.pem"])
             .args([
                 "--chain",

@@ -328,8 +328,8 @@ pub fn verify_with(
     })
 }
 
-/// Whether `certificate` is the one `sid` names.
-fn is_signer(certificate: &Certificate, sid: &SignerId<'_>) -> bool {
+/// Whether `certificate` is the one `sid` names (a CMS SignerIdentifier, RFC 5652 §5.3).
+pub(crate) fn is_signer(certificate: &Certificate, sid: &SignerId<'_>) -> bool {
     match sid {
         SignerId::IssuerAndSerial { issuer, serial } => {
             certificate.issuer().der() == *issuer
