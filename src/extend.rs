@@ -13,8 +13,9 @@
 //! - **archive**: a document time-stamp over all of that, then a DSS with that time-stamp's own
 //!   evidence, so that the result verifies offline.
 //!
-//! A B-LTA document is extended again (re-time-stamped) when its newest document time-stamp's
-//! TSA certificate expires within `renew_before`: the chain of proofs of existence continues
+//! A B-LTA document is extended again (re-time-stamped) when the TSA certificate its newest
+//! proofs of existence rest on (the verification report's `long_term`) expires within
+//! `renew_before`: the chain of proofs of existence continues
 //! under a new time-stamp before the old one stops proving anything.
 //!
 //! Refuses: a document that is not a PDF, has no signature, or has a signature that does not
@@ -29,9 +30,8 @@ use crate::pdf::{
     self, Document, DssEntry, FoundSignature, Object, SignatureKind, ValidationData,
     find_signatures,
 };
-use crate::pki::timestamp::TimestampToken;
-use crate::pki::{Certificate, Evidence};
-use crate::verify::{DocumentReport, Indication, Verifier};
+use crate::pki::Certificate;
+use crate::verify::{DocumentReport, Indication, SignatureReport, Verifier};
 
 /// The level to extend to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -90,8 +90,8 @@ pub struct Extension<'a> {
     pub verifier: &'a Verifier,
     /// The time-stamping authority of the document time-stamps.
     pub tsa: &'a Tsa,
-    /// A B-LTA document is re-time-stamped when its newest document time-stamp's TSA
-    /// certificate expires sooner than this.
+    /// A B-LTA document is re-time-stamped when the TSA certificate its newest proofs of
+    /// existence rest on expires sooner than this.
     pub renew_before: Duration,
 }
 
@@ -109,7 +109,8 @@ pub enum Outcome {
     /// Already at the level asked, and no renewal due.
     Unchanged {
         level: String,
-        /// When the newest document time-stamp's TSA certificate expires, for a B-LTA document.
+        /// For a B-LTA document, when the TSA certificate its newest proofs of existence rest on
+        /// expires (the report's `long_term`).
         protected_until: Option<OffsetDateTime>,
     },
     /// Not extended, and why; the verification report says the rest.
@@ -192,41 +193,30 @@ impl Extension<'_> {
         if report.format != "pdf" {
             return Ok(refused(Refusal::NotPdf, report));
         }
-        let signatures: Vec<_> = (report.signatures.iter())
-            .filter(|s| s.format != "document timestamp" && !s.is_usage_rights())
-            .collect();
+        let signatures = signatures_proper(&report);
         if signatures.is_empty() {
             return Ok(refused(Refusal::NoSignature, report));
         }
-        if let Some(bad) = signatures
-            .iter()
-            .find(|s| s.indication != Indication::TotalPassed)
-        {
+        if let Some((name, indication, sub)) = first_failing(&signatures) {
             let refusal = Refusal::NotValid {
-                name: bad.name.clone(),
-                indication: bad.indication.as_str().to_owned(),
-                sub: bad
-                    .sub_indication
-                    .map(|s| format!("/{}", s.as_str()))
-                    .unwrap_or_default(),
+                name,
+                indication,
+                sub,
             };
             return Ok(refused(refusal, report));
         }
-        let lowest = (signatures.iter())
-            .map(|s| (Target::rank_of(&s.format), s.format.clone()))
-            .min()
-            .unwrap_or((0, String::new()));
-        let newest = newest_document_timestamp(input)?;
-        let renewal = match (&newest, lowest.0) {
-            (Some(stamp), 3) if stamp.expires < self.verifier.at() + self.renew_before => {
-                Some(stamp.expires)
-            }
-            _ => None,
-        };
+        let lowest = lowest_level(&signatures);
+        // Every signature passed, so the report says until when the newest proofs of existence
+        // hold; a B-LTA document is renewed before that.
+        let protected_until = (report.long_term.as_ref())
+            .filter(|_| lowest.0 == 3)
+            .map(|status| status.until);
+        let renewal =
+            protected_until.filter(|until| *until < self.verifier.at() + self.renew_before);
         if lowest.0 >= target.rank() && renewal.is_none() {
             return Ok(Outcome::Unchanged {
                 level: lowest.1,
-                protected_until: newest.filter(|_| lowest.0 == 3).map(|s| s.expires),
+                protected_until,
             });
         }
 
@@ -253,29 +243,13 @@ impl Extension<'_> {
             steps.extend(self.add_validation_data(&mut document, &report)?);
         }
         let after = self.verifier.verify(&document);
-        let extended: Vec<_> = (after.signatures.iter())
-            .filter(|s| s.format != "document timestamp" && !s.is_usage_rights())
-            .collect();
-        if let Some(bad) = extended
-            .iter()
-            .find(|s| s.indication != Indication::TotalPassed)
-        {
+        let extended = signatures_proper(&after);
+        if let Some((name, indication, sub)) = first_failing(&extended) {
             return Err(Error::Broken {
-                detail: format!(
-                    "{} {}{}",
-                    bad.name,
-                    bad.indication.as_str(),
-                    bad.sub_indication
-                        .map(|s| format!("/{}", s.as_str()))
-                        .unwrap_or_default()
-                ),
+                detail: format!("{name} {indication}{sub}"),
             });
         }
-        let reached = (extended.iter())
-            .map(|s| (Target::rank_of(&s.format), s.format.clone()))
-            .min()
-            .map(|(_, f)| f)
-            .unwrap_or_default();
+        let reached = lowest_level(&extended).1;
         Ok(Outcome::Extended {
             document,
             steps,
@@ -293,17 +267,7 @@ impl Extension<'_> {
     ) -> Result<Option<Step>, Error> {
         let doc = Document::parse(document)?;
         let held = pdf::dss::read(&doc);
-        let mut embedded = Evidence::new();
-        for der in &held.crls {
-            if let Ok(crl) = crate::pki::crl::Crl::from_der(der) {
-                embedded.add_crl(crl);
-            }
-        }
-        for der in &held.ocsp_responses {
-            if let Ok(ocsp) = crate::pki::ocsp::OcspResponse::from_der(der) {
-                embedded.add_ocsp(ocsp);
-            }
-        }
+        let embedded = crate::verify::read_dss(&doc).evidence;
         let sources = self.verifier.revocation_sources(&embedded);
         let long_term = LongTerm {
             validator: self.verifier.validator(),
@@ -418,6 +382,35 @@ impl Extension<'_> {
     }
 }
 
+/// The report's signatures proper: not document time-stamps, not usage rights.
+fn signatures_proper(report: &DocumentReport) -> Vec<&SignatureReport> {
+    (report.signatures.iter())
+        .filter(|s| s.format != "document timestamp" && !s.is_usage_rights())
+        .collect()
+}
+
+/// The first of `signatures` that does not pass: its name, indication and `/SUB_INDICATION`.
+fn first_failing(signatures: &[&SignatureReport]) -> Option<(String, String, String)> {
+    let bad = signatures
+        .iter()
+        .find(|s| s.indication != Indication::TotalPassed)?;
+    Some((
+        bad.name.clone(),
+        bad.indication.as_str().to_owned(),
+        (bad.sub_indication)
+            .map(|s| format!("/{}", s.as_str()))
+            .unwrap_or_default(),
+    ))
+}
+
+/// The lowest level of `signatures` as ([`Target::rank_of`], format).
+fn lowest_level(signatures: &[&SignatureReport]) -> (u8, String) {
+    (signatures.iter())
+        .map(|s| (Target::rank_of(&s.format), s.format.clone()))
+        .min()
+        .unwrap_or((0, String::new()))
+}
+
 fn refused(refusal: Refusal, report: DocumentReport) -> Outcome {
     Outcome::Refused {
         refusal,
@@ -444,47 +437,4 @@ fn definite(contents: &[u8], found: &FoundSignature) -> Result<Vec<u8>, Error> {
             name: found.name(),
             reason: format!("its time-stamp token cannot be read: {e}"),
         })
-}
-
-/// The newest document time-stamp's time and its TSA certificate's expiry.
-struct NewestStamp {
-    expires: OffsetDateTime,
-}
-
-fn newest_document_timestamp(input: &[u8]) -> Result<Option<NewestStamp>, Error> {
-    let doc = Document::parse(input)?;
-    let mut newest: Option<(OffsetDateTime, NewestStamp)> = None;
-    for found in find_signatures(&doc)? {
-        if found.kind != SignatureKind::DocumentTimestamp {
-            continue;
-        }
-        let Some(contents) = found
-            .dictionary
-            .get(b"Contents")
-            .and_then(Object::as_string)
-        else {
-            continue;
-        };
-        let Ok(token) = definite(contents, &found)
-            .ok()
-            .map(|der| TimestampToken::from_der(&der))
-            .transpose()
-        else {
-            continue;
-        };
-        let Some(token) = token else { continue };
-        let Some(tsa) = token.tsa_certificate() else {
-            continue;
-        };
-        let time = token.claimed_time();
-        if newest.as_ref().is_none_or(|(t, _)| time > *t) {
-            newest = Some((
-                time,
-                NewestStamp {
-                    expires: tsa.not_after(),
-                },
-            ));
-        }
-    }
-    Ok(newest.map(|(_, stamp)| stamp))
 }

@@ -10,6 +10,7 @@
 
 pub mod decree30;
 mod pdf;
+pub(crate) use pdf::read_dss;
 pub mod reason;
 pub mod record;
 pub mod text;

@@ -136,19 +136,6 @@ impl VerifiedTimestamp {
 }
 
 impl TimestampToken {
-    /// The TSA's certificate, when the token carries it (not yet verified: this names the
-    /// certificate whose expiry a renewal of the time-stamp must precede).
-    pub fn tsa_certificate(&self) -> Option<&Certificate> {
-        let signed = SignedData::parse_der(&self.der).ok()?;
-        let signer = the_signer(&signed).ok()?;
-        self.certificates.iter().find(|c| is_signer(c, &signer.sid))
-    }
-
-    /// When the TSA says the data existed (unverified).
-    pub fn claimed_time(&self) -> OffsetDateTime {
-        self.info.gen_time
-    }
-
     /// Reads a `TimeStampResp` (what a TSA answers over HTTP) and returns its token.
     pub fn from_response_der(data: &[u8]) -> Result<TimestampToken, Error> {
         let response = TimeStampResp::parse(data)?;

@@ -102,6 +102,7 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
                 .as_ref()
                 .map(|r| Proofs::of(&stamps, i, r.end))
                 .unwrap_or_default(),
+            checked: stamps.iter().find(|s| s.index == i).map(|s| &s.checked),
         };
         report
             .signatures
@@ -130,16 +131,22 @@ struct Signature<'s, 'a> {
     digests: &'s PrefixDigests,
     /// The valid document time-stamps that cover the signature.
     proofs: Proofs,
+    /// For a document time-stamp, its check at its control time, made once by
+    /// [`archive_stamps`].
+    checked: Option<&'s StampCheck>,
 }
 
-/// A document time-stamp found valid: a proof that everything before its `/Contents` existed
-/// at its time.
+/// What checking a document time-stamp gave: its time and TSA, or why it proves nothing.
+type StampCheck = Result<super::Stamped, (SubIndication, Reason)>;
+
+/// A document time-stamp, checked: when valid, a proof that everything before its `/Contents`
+/// existed at its time.
 struct ArchiveStamp {
     /// Its index among the document's signatures.
     index: usize,
     /// Where its `/Contents` starts: it covers every revision that ends before.
     covers: usize,
-    stamped: super::Stamped,
+    checked: StampCheck,
 }
 
 /// What the valid document time-stamps prove of one signature.
@@ -156,15 +163,15 @@ struct Proofs {
 impl Proofs {
     /// The proofs `stamps` give of the signature at `index`, whose revision ends at `end`.
     fn of(stamps: &[ArchiveStamp], index: usize, end: usize) -> Proofs {
-        let covering = stamps
-            .iter()
-            .filter(|s| s.index != index && s.covers >= end);
+        let covering = (stamps.iter())
+            .filter(|s| s.index != index && s.covers >= end)
+            .filter_map(|s| s.checked.as_ref().ok());
         Proofs {
-            earliest: covering.clone().map(|s| s.stamped.time).min(),
+            earliest: covering.clone().map(|s| s.time).min(),
             count: covering.clone().count(),
             lasting: covering
-                .max_by_key(|s| s.stamped.tsa_until)
-                .map(|s| (s.stamped.tsa_until, s.stamped.tsa_subject.clone())),
+                .max_by_key(|s| s.tsa_until)
+                .map(|s| (s.tsa_until, s.tsa_subject.clone())),
         }
     }
 
@@ -175,8 +182,7 @@ impl Proofs {
     }
 }
 
-/// The document time-stamps that are valid, each validated at the time the ones after it prove
-/// it existed (ETSI EN 319 102-1 §5.6, the archival validation process): the newest at the
+/// The document time-stamps, each checked at the time the valid ones after it prove it existed (ETSI EN 319 102-1 §5.6, the archival validation process): the newest at the
 /// validation time, an older one at the earliest time of a valid newer one covering it, and
 /// so on back. A time-stamp whose TSA certificate expired before its own control time proves
 /// nothing, nor do the ones only it covered.
@@ -212,15 +218,18 @@ fn archive_stamps(
             continue;
         };
         let control = Proofs::of(&stamps, index, revision.end).control(verifier);
-        if let Ok(stamped) =
-            check_document_timestamp(verifier, contents, doc.bytes(), &ranges, dss, control)
-        {
-            stamps.push(ArchiveStamp {
-                index,
-                covers: ranges.first().map_or(0, |(_, a)| *a),
-                stamped,
-            });
-        }
+        stamps.push(ArchiveStamp {
+            index,
+            covers: ranges.first().map_or(0, |(_, a)| *a),
+            checked: check_document_timestamp(
+                verifier,
+                contents,
+                doc.bytes(),
+                &ranges,
+                dss,
+                control,
+            ),
+        });
     }
     stamps
 }
@@ -384,12 +393,14 @@ fn format_failure(mut report: DocumentReport, reason: Reason) -> DocumentReport 
 }
 
 /// Evidence from the document security store (ISO 32000-2 §12.8.4.3).
-struct Dss {
-    certificates: Vec<Certificate>,
-    evidence: Evidence,
+pub(crate) struct Dss {
+    pub(crate) certificates: Vec<Certificate>,
+    pub(crate) evidence: Evidence,
 }
 
-fn read_dss(doc: &Document<'_>) -> Dss {
+/// The DSS's certificates, CRLs and OCSP responses, parsed; items that do not parse are left
+/// out (a verifier judges with what it can read).
+pub(crate) fn read_dss(doc: &Document<'_>) -> Dss {
     let data = crate::pdf::dss::read(doc);
     let mut dss = Dss {
         certificates: Vec::new(),
@@ -449,15 +460,20 @@ fn verify_signature(
         return report;
     };
     if format == Format::DocumentTimestamp {
-        verify_document_timestamp(
-            verifier,
-            &mut report,
-            contents,
-            doc.bytes(),
-            &ranges,
-            context.dss,
-            context.proofs.control(verifier),
-        );
+        // Checked once, newest first, by `archive_stamps`, which reads the same byte range
+        // and /Contents; checked here only if that pass could not.
+        let checked = match context.checked {
+            Some(checked) => checked.clone(),
+            None => check_document_timestamp(
+                verifier,
+                contents,
+                doc.bytes(),
+                &ranges,
+                context.dss,
+                context.proofs.control(verifier),
+            ),
+        };
+        document_timestamp_facts(&mut report, checked);
         report.archive_time = context.proofs.earliest;
         finish_changes(context, &mut report, revision, signed_end, None);
         report.bottom_line();
@@ -1221,16 +1237,9 @@ fn signature_check(
     }
 }
 
-fn verify_document_timestamp(
-    verifier: &Verifier,
-    report: &mut SignatureReport,
-    contents: &[u8],
-    bytes: &[u8],
-    ranges: &[(usize, usize)],
-    dss: &Dss,
-    control: OffsetDateTime,
-) {
-    match check_document_timestamp(verifier, contents, bytes, ranges, dss, control) {
+/// A document time-stamp's report from its check.
+fn document_timestamp_facts(report: &mut SignatureReport, checked: StampCheck) {
+    match checked {
         Ok(super::Stamped { time, .. }) => {
             report.intact = Facet::Passed;
             report.signature_valid = Facet::Passed;
@@ -1258,7 +1267,7 @@ fn check_document_timestamp(
     ranges: &[(usize, usize)],
     dss: &Dss,
     control: OffsetDateTime,
-) -> Result<super::Stamped, (SubIndication, Reason)> {
+) -> StampCheck {
     let token = crate::ber::parse(contents)
         .map_err(|e| e.to_string())
         .and_then(|(el, _)| {
