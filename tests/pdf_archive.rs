@@ -470,3 +470,74 @@ fn cli_extends_files_and_folders_and_names_refusals() {
         .unwrap();
     assert_eq!(bad_level.status.code(), Some(2));
 }
+
+/// pyHanko's own B-LTA (`--use-pades-lta`: its DSS and document time-stamp, in its order and
+/// shapes): kyso reads it as B-LTA now, renews it with a long-lived archive TSA, and the renewed
+/// document still verifies three years on, when pyHanko's time-stamps and the signer have
+/// expired; pyHanko's original does not.
+#[test]
+fn a_pyhanko_b_lta_is_read_renewed_and_outlives_its_certificates() {
+    let w = world(KeyAlgorithm::P256, "Ngô Bảo Ngọc", SignerProfile::Valid);
+    let (_archive, archive) = archive_tsa(&w);
+    let dir = tempfile::tempdir().unwrap();
+    let root = w.signing.root_pem();
+    let lta = [
+        "--use-pades-lta",
+        "--with-validation-info",
+        "--timestamp-url",
+        &w.tsa_url,
+        "--trust-replace",
+        "--trust",
+        root.to_str().unwrap(),
+    ];
+    let peer = pyhanko_sign(&w, &sample_pdf(&SampleOptions::default()), dir.path(), &lta);
+    let peer = std::fs::read(peer).unwrap();
+    assert_eq!(
+        kinds(&peer),
+        [SignatureKind::Signature, SignatureKind::DocumentTimestamp]
+    );
+    let online = verifier(
+        &w.signing.pki,
+        OffsetDateTime::now_utc(),
+        Revocation::Online,
+    );
+    let now = verdicts(&online, &peer);
+    assert_eq!(now[0].0, "PAdES-B-LTA", "{now:?}");
+    assert!(
+        now.iter().all(|(_, i, _)| *i == Indication::TotalPassed),
+        "{now:?}"
+    );
+
+    let renewed = Extension {
+        verifier: &online,
+        tsa: &archive,
+        renew_before: Duration::days(3 * 365),
+    }
+    .extend(&peer, Target::Archive)
+    .unwrap();
+    let (renewed, steps) = extended(renewed);
+    assert!(
+        steps.iter().any(|s| matches!(s, Step::Renewal { .. })),
+        "{steps:?}"
+    );
+    assert_eq!(&renewed[..peer.len()], &peer[..]);
+    drop(w.front);
+
+    let later = verifier(&w.signing.pki, three_years_on(), Revocation::Offline);
+    let renewed_later = verdicts(&later, &renewed);
+    assert!(
+        renewed_later
+            .iter()
+            .all(|(_, i, _)| *i == Indication::TotalPassed),
+        "{renewed_later:?}"
+    );
+    let original_later = verdicts(&later, &peer);
+    assert_eq!(
+        (original_later[0].1, original_later[0].2),
+        (
+            Indication::Indeterminate,
+            Some(SubIndication::OutOfBoundsNoPoe)
+        ),
+        "{original_later:?}"
+    );
+}
