@@ -457,6 +457,33 @@ fn signature_timestamp(
     .map_err(TimestampProblem::Invalid)
 }
 
+/// How long a passing signature stays verifiable as the document stands
+/// ([`verdict::LongTerm`]): as long as the longest-lived of its `proofs` of existence (its
+/// time-stamp, the document or archive time-stamps covering it: each until when its TSA's
+/// certificate vouches for it, and that certificate); without any, as long as the signer's
+/// certificate. Protected at B-LT and B-LTA, PAdES or XAdES.
+fn long_term(
+    verifier: &Verifier,
+    report: &SignatureReport,
+    leaf: &Certificate,
+    proofs: impl IntoIterator<Item = Option<(OffsetDateTime, String)>>,
+) -> verdict::LongTerm {
+    let lasting = (proofs.into_iter())
+        .flatten()
+        .max_by_key(|(until, _)| *until);
+    let (until, certificate) = lasting.unwrap_or_else(|| {
+        let subject = (report.chain.first())
+            .map(|link| link.subject.clone())
+            .unwrap_or_else(|| verifier.names(leaf).subject.clone());
+        (leaf.not_after(), subject)
+    });
+    verdict::LongTerm {
+        protected: report.format.ends_with("-B-LT") || report.format.ends_with("-B-LTA"),
+        until,
+        certificate,
+    }
+}
+
 /// A verified time-stamp's time, and until when its TSA's certificate vouches for it.
 #[derive(Clone, Debug)]
 struct Stamped {

@@ -552,44 +552,15 @@ fn verify_signature(
     finish_changes(context, &mut report, revision, signed_end, docmdp);
     report.bottom_line();
     if report.indication == super::Indication::TotalPassed {
-        report.long_term = Some(long_term(
+        let own = (timestamped.as_ref()).map(|s| (s.tsa_until, s.tsa_subject.clone()));
+        report.long_term = Some(super::long_term(
             verifier,
             &report,
             &signer.leaf,
-            timestamped.as_ref(),
-            &context.proofs,
+            [own, context.proofs.lasting.clone()],
         ));
     }
     report
-}
-
-/// How long a passing signature stays verifiable as the document stands
-/// ([`super::verdict::LongTerm`]): as long as the longest-lived of its proofs of existence (its
-/// time-stamp, the document time-stamps covering it) is vouched for by its TSA's certificate;
-/// without any, as long as the signer's certificate.
-fn long_term(
-    verifier: &Verifier,
-    report: &SignatureReport,
-    leaf: &Certificate,
-    stamped: Option<&super::Stamped>,
-    proofs: &Proofs,
-) -> super::verdict::LongTerm {
-    let own = stamped.map(|s| (s.tsa_until, s.tsa_subject.clone()));
-    let lasting = [own, proofs.lasting.clone()]
-        .into_iter()
-        .flatten()
-        .max_by_key(|(until, _)| *until);
-    let (until, certificate) = lasting.unwrap_or_else(|| {
-        let subject = (report.chain.first())
-            .map(|link| link.subject.clone())
-            .unwrap_or_else(|| verifier.names(leaf).subject.clone());
-        (leaf.not_after(), subject)
-    });
-    super::verdict::LongTerm {
-        protected: matches!(report.format.as_str(), "PAdES-B-LT" | "PAdES-B-LTA"),
-        until,
-        certificate,
-    }
 }
 
 /// The signature formats kyso verifies, by `/SubFilter` (or the dictionary's `/Type`).

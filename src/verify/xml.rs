@@ -144,6 +144,7 @@ pub(super) fn verify(
         out.signing_time = claimed;
         out.signing_time_source = claimed.map(|_| TimeSource::Claimed);
         let mut proven = None;
+        let mut own_proof = None;
         for stamp in signature.xades.iter().flat_map(|p| &p.timestamps) {
             match super::signature_timestamp(
                 verifier,
@@ -155,6 +156,7 @@ pub(super) fn verify(
             ) {
                 Ok(stamped) => {
                     let at = stamped.time;
+                    own_proof = Some((stamped.tsa_until, stamped.tsa_subject));
                     proven = Some(at);
                     out.timestamp_time = Some(at);
                     out.signing_time = Some(at);
@@ -164,7 +166,7 @@ pub(super) fn verify(
                 Err(reason) => out.reasons.push(Reason::TimestampIgnored(reason)),
             }
         }
-        archive_timestamps(verifier, signature, &certificates, &embedded, &mut out);
+        let archived = archive_timestamps(verifier, signature, &certificates, &embedded, &mut out);
         // Intact: now the algorithm policy, at the time the time-stamp proves.
         let weaknesses = weaknesses(verifier, signature, &leaf);
         super::judge_algorithms(verifier, &weaknesses, proven, &mut out);
@@ -178,6 +180,14 @@ pub(super) fn verify(
             &embedded,
         );
         out.bottom_line();
+        if out.indication == super::Indication::TotalPassed {
+            out.long_term = Some(super::long_term(
+                verifier,
+                &out,
+                &leaf,
+                [own_proof, archived],
+            ));
+        }
         report.signatures.push(out);
     }
     report
@@ -226,8 +236,10 @@ fn archive_timestamps(
     certificates: &[Certificate],
     embedded: &Evidence,
     out: &mut SignatureReport,
-) {
+) -> Option<(OffsetDateTime, String)> {
     use super::reason::{ArchiveTimestampProblem, TimestampProblem};
+    // The valid one whose TSA certificate lasts longest: until when they prove the signature.
+    let mut lasting: Option<(OffsetDateTime, String)> = None;
     for stamp in signature.xades.iter().flat_map(|p| &p.archive_timestamps) {
         match stamp.imprint {
             xml::xades::Imprint::Matches => {}
@@ -262,6 +274,12 @@ fn archive_timestamps(
             Ok(stamped) => {
                 let at = stamped.time;
                 out.archive_time = Some(out.archive_time.map_or(at, |t| t.min(at)));
+                if lasting
+                    .as_ref()
+                    .is_none_or(|(until, _)| stamped.tsa_until > *until)
+                {
+                    lasting = Some((stamped.tsa_until, stamped.tsa_subject));
+                }
             }
             Err(problem) => out.fail(
                 SubIndication::TryLater,
@@ -269,6 +287,7 @@ fn archive_timestamps(
             ),
         }
     }
+    lasting
 }
 
 /// What puts an intact signature below the floor of current algorithms: a SHA-1 signature
