@@ -265,9 +265,15 @@ fn xades_b_lt_and_b_lta_validate_offline_and_with_peers() {
         );
         assert_eq!(report.archive_time.is_some(), format == "XAdES-B-LTA");
         // Protected for the long term, until the test TSA's certificate expires.
-        let long_term = report.long_term.as_ref().expect("a passing signature's status");
+        let long_term = report
+            .long_term
+            .as_ref()
+            .expect("a passing signature's status");
         assert!(long_term.protected, "{format}");
-        assert!(long_term.certificate.contains("TSA"), "{format}: {long_term:?}");
+        assert!(
+            long_term.certificate.contains("TSA"),
+            "{format}: {long_term:?}"
+        );
     }
     assert_xmlsec1(&w.signing, "b-lt.xml", &b_lt);
     assert_xmlsec1(&w.signing, "b-lta.xml", &b_lta);

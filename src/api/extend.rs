@@ -114,30 +114,20 @@ async fn extend(
     Ok(match outcome {
         Outcome::Extended {
             document, after, ..
-        } => {
-            let mut response = (
+        } => described(
+            (
                 [(
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("application/pdf"),
                 )],
                 document,
             )
-                .into_response();
-            let headers = response.headers_mut();
-            headers.insert("x-kyso-extension", HeaderValue::from_static("extended"));
-            if let Ok(level) = HeaderValue::from_str(&after) {
-                headers.insert("x-kyso-level", level);
-            }
-            response
-        }
+                .into_response(),
+            "extended",
+            &after,
+        ),
         Outcome::Unchanged { level, .. } => {
-            let mut response = StatusCode::NO_CONTENT.into_response();
-            let headers = response.headers_mut();
-            headers.insert("x-kyso-extension", HeaderValue::from_static("unchanged"));
-            if let Ok(level) = HeaderValue::from_str(&level) {
-                headers.insert("x-kyso-level", level);
-            }
-            response
+            described(StatusCode::NO_CONTENT.into_response(), "unchanged", &level)
         }
         Outcome::Refused { refusal, .. } => {
             return Err(ApiError::NotExtendable {
@@ -145,4 +135,15 @@ async fn extend(
             });
         }
     })
+}
+
+/// `response` with what extending did (`X-Kyso-Extension`) and the level the document's
+/// signatures are at now (`X-Kyso-Level`).
+fn described(mut response: Response, extension: &'static str, level: &str) -> Response {
+    let headers = response.headers_mut();
+    headers.insert("x-kyso-extension", HeaderValue::from_static(extension));
+    if let Ok(level) = HeaderValue::from_str(level) {
+        headers.insert("x-kyso-level", level);
+    }
+    response
 }

@@ -84,12 +84,7 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
                 .push(Reason::EmptyPlaceholder { field: sig.name() });
             continue;
         }
-        let others: Vec<(usize, usize)> = gaps
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .filter_map(|(_, g)| *g)
-            .collect();
+        let others = other_gaps(&gaps, i);
         let context = Signature {
             full: &doc,
             found: sig,
@@ -109,6 +104,14 @@ pub(super) fn verify(verifier: &Verifier, bytes: &[u8]) -> DocumentReport {
             .push(verify_signature(verifier, &doc, &context, revision));
     }
     report
+}
+
+/// The gaps of every signature but the one at `index`: its byte range may not interleave them.
+fn other_gaps(gaps: &[Option<(usize, usize)>], index: usize) -> Vec<(usize, usize)> {
+    (gaps.iter().enumerate())
+        .filter(|(j, _)| *j != index)
+        .filter_map(|(_, g)| *g)
+        .collect()
 }
 
 fn is_unsigned_placeholder(dict: &Dictionary) -> bool {
@@ -204,12 +207,7 @@ fn archive_stamps(
     candidates.sort_by_key(|(_, revision)| std::cmp::Reverse(revision.end));
     let mut stamps: Vec<ArchiveStamp> = Vec::new();
     for (index, revision) in candidates {
-        let others: Vec<(usize, usize)> = gaps
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != index)
-            .filter_map(|(_, g)| *g)
-            .collect();
+        let others = other_gaps(gaps, index);
         let mut scratch = SignatureReport::new(String::new(), "document timestamp");
         let Some((ranges, _)) = byte_range(doc.bytes(), revision, &others, &mut scratch) else {
             continue;
