@@ -45,8 +45,8 @@ pub mod sqlite;
 pub mod units;
 
 pub use event::{
-    Audited, Certificate, Declared, Event, Indication, Issued, Method, Recorded, SignatureLevel,
-    Signed, Verified,
+    Audited, Certificate, Declared, Event, Indication, Issued, LongTermStatus, Method, Recorded,
+    SignatureLevel, Signed, Verified,
 };
 pub use ownership::Reassignment;
 pub use period::{Period, TimeRange};
@@ -227,14 +227,30 @@ pub trait Store: Send {
     }
 
     /// Issued-document counts per issuing unit for documents issued in `range`. Units without
-    /// documents are absent.
-    fn document_counts(&mut self, range: TimeRange) -> Result<Vec<UnitCounts>, Error>;
+    /// documents are absent. A document counts as protected for the long term when its proof
+    /// lasts until `renew_by` or later, and as needing extension otherwise ([`Counts`]).
+    fn document_counts(
+        &mut self,
+        range: TimeRange,
+        renew_by: OffsetDateTime,
+    ) -> Result<Vec<UnitCounts>, Error>;
 
     /// Signatures made in `range` (by signing time), grouped by signing unit, method and issuing CA.
     fn signature_counts(&mut self, range: TimeRange) -> Result<Vec<SignatureCount>, Error>;
 
     /// Incoming verifications in `range`, grouped by receiving unit and verdict.
     fn incoming_counts(&mut self, range: TimeRange) -> Result<Vec<IncomingCount>, Error>;
+
+    /// Documents of `unit` issued in `range` that need extending by `renew_by` (the
+    /// `needs_extending` of [`Counts`]), soonest end first, at most `limit`, each with the
+    /// certificate its latest passing audit named; and how many there are in all.
+    fn documents_to_extend(
+        &mut self,
+        unit: &str,
+        range: TimeRange,
+        renew_by: OffsetDateTime,
+        limit: usize,
+    ) -> Result<(Vec<ExtensionDue>, u64), Error>;
 
     /// Documents of `unit` issued in `range` that are not signed by declaration or not by
     /// verification, oldest first, at most `limit`; and how many there are in all.
@@ -364,12 +380,20 @@ pub struct UnitCounts {
 
 /// The numbers behind both rates. `declared_unverified` counts documents the DMS declared signed
 /// on which kyso has not found a TOTAL-PASSED signature: the documents behind the gap.
+///
+/// The last two come from batch audits of the archive (`kyso verify --batch --record`): of the
+/// verified documents whose latest passing audit recorded a long-term status, those that stay
+/// verifiable past the renewal horizon as filed (B-LT/B-LTA), and those that need `kyso extend`
+/// now (B-B/B-T, or a proof resting on a certificate expiring within the horizon). Verified
+/// documents never audited with a long-term status are in neither.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
     pub issued: u64,
     pub declared_signed: u64,
     pub verified_signed: u64,
     pub declared_unverified: u64,
+    pub long_term_protected: u64,
+    pub needs_extending: u64,
 }
 
 impl Counts {
@@ -379,6 +403,8 @@ impl Counts {
         self.declared_signed += other.declared_signed;
         self.verified_signed += other.verified_signed;
         self.declared_unverified += other.declared_unverified;
+        self.long_term_protected += other.long_term_protected;
+        self.needs_extending += other.needs_extending;
     }
 }
 
@@ -412,6 +438,21 @@ pub struct DocumentStatus {
     pub verified: bool,
 }
 
+/// A document whose verifiability ends soon unless `kyso extend` adds a proof of existence.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ExtensionDue {
+    pub document_id: String,
+    pub number: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub issued_at: OffsetDateTime,
+    /// Filed at B-LT/B-LTA (then its proof needs renewing), or not (B-B, B-T).
+    pub protected: bool,
+    /// When the certificate below expires.
+    #[serde(with = "time::serde::rfc3339")]
+    pub until: OffsetDateTime,
+    pub certificate: Option<String>,
+}
+
 /// Rows per table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Totals {
@@ -420,6 +461,20 @@ pub struct Totals {
     pub signatures: u64,
     pub incoming: u64,
     pub audits: u64,
+}
+
+/// Adds a unit's long-term counts to its row of `counts`. A document with a long-term status is
+/// an issued document, so its unit has a row.
+pub(crate) fn merge_long_term(
+    counts: &mut [UnitCounts],
+    unit: &str,
+    protected: u64,
+    needs_extending: u64,
+) {
+    if let Some(row) = counts.iter_mut().find(|c| c.unit == unit) {
+        row.counts.long_term_protected = protected;
+        row.counts.needs_extending = needs_extending;
+    }
 }
 
 /// Seconds since the Unix epoch (UTC), the form both stores keep times in: integer comparison

@@ -11,12 +11,14 @@ use std::process::Command;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
+use kyso::ledger::render;
 use kyso::ledger::report::{self, Rates};
 use kyso::ledger::sqlite::{Durability, SqliteStore};
 use kyso::ledger::units;
 use kyso::ledger::{
-    Audited, Certificate, Counts, Declared, Error, Event, Indication, Issued, LevelScheme, Method,
-    Period, Reassignment, Recorded, ReportQuery, SignatureLevel, Signed, Store, Verified,
+    Audited, Certificate, Counts, Declared, Error, Event, Indication, Issued, LevelScheme,
+    LongTermStatus, Method, Period, Reassignment, Recorded, ReportQuery, SignatureLevel, Signed,
+    Store, Verified,
 };
 
 macro_rules! both_stores {
@@ -53,6 +55,7 @@ both_stores!(
     report_filters_by_unit_and_level,
     demo_reproduces_the_seed_figures,
     a_document_stays_with_its_unit,
+    long_term_counts_follow_the_latest_passing_audit,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -169,6 +172,28 @@ fn audited(
         audited_at: at,
         indication,
         sub_indication: sub.map(str::to_owned),
+        long_term: None,
+    })
+}
+
+/// A passing audit that found the file protected for the long term (or not) until `until`.
+fn audited_long_term(
+    id: &str,
+    content: u8,
+    at: OffsetDateTime,
+    protected: bool,
+    until: OffsetDateTime,
+) -> Event {
+    let Event::Audited(audit) = audited(id, content, at, Indication::TotalPassed, None) else {
+        unreachable!()
+    };
+    Event::Audited(Audited {
+        long_term: Some(LongTermStatus {
+            protected,
+            until,
+            certificate: "CN=Tem thời gian / TSA, O=Ban Cơ yếu Chính phủ, C=VN".into(),
+        }),
+        ..audit
     })
 }
 
@@ -343,11 +368,14 @@ fn counts(
         declared_signed,
         verified_signed,
         declared_unverified,
+        ..Counts::default()
     }
 }
 
+/// The first half of 2022, with a fixed long-term horizon so that two reports compare equal.
 fn h1_report(store: &mut dyn Store) -> report::Report {
-    let query = ReportQuery::new(Period::parse("2022-H1").unwrap());
+    let mut query = ReportQuery::new(Period::parse("2022-H1").unwrap());
+    query.renew_by = datetime!(2026-12-01 00:00 UTC);
     report::build(store, &LevelScheme::default(), &query).expect("build report")
 }
 
@@ -829,6 +857,142 @@ fn units_round_trip_through_csv(store: &mut dyn Store) {
     let (_dir, mut other) = sqlite_store();
     import_units(&mut other, &text).unwrap();
     assert_eq!(other.units().unwrap(), store.units().unwrap());
+}
+
+/// Issue 19: per unit, how many documents an archive audit found protected for the long term
+/// and how many need extending by the report's horizon.
+fn long_term_counts_follow_the_latest_passing_audit(store: &mut dyn Store) {
+    use Declared::Signed as S;
+    use Indication::{TotalFailed, TotalPassed};
+    import_units(store, UNITS_CSV).expect("import fixture units");
+    let day = datetime!(2022-02-01 09:00 +07:00);
+    let audit = datetime!(2026-06-01 09:00 +07:00);
+    let minutes = |n| audit + time::Duration::minutes(n);
+    let renew_by = datetime!(2027-01-01 00:00 UTC);
+    let events = vec![
+        issued("lt-1", "STP", day, S),
+        // B-LTA, its archive TSA certificate good until 2031: protected.
+        audited_long_term("lt-1", 1, audit, true, datetime!(2031-07-15 00:00 UTC)),
+        issued("lt-2", "STP", day, S),
+        // B-B until the signer's certificate expires: needs extending.
+        audited_long_term("lt-2", 1, audit, false, datetime!(2027-05-01 00:00 UTC)),
+        issued("lt-3", "STP", day, S),
+        // B-LTA whose archive TSA certificate expires before the horizon: needs renewing.
+        audited_long_term("lt-3", 1, audit, true, datetime!(2026-11-30 00:00 UTC)),
+        issued("lt-4", "STP", day, S),
+        // First found at B-T, then the extended file: the latest audit counts.
+        audited_long_term("lt-4", 1, audit, false, datetime!(2027-05-01 00:00 UTC)),
+        audited_long_term("lt-4", 2, minutes(5), true, datetime!(2031-07-15 00:00 UTC)),
+        issued("lt-5", "STP", day, S),
+        // Passing without a status (a kyso before issue 19), and a failed file: neither.
+        audited("lt-5", 1, audit, TotalPassed, None),
+        issued("lt-6", "STP", day, S),
+        audited("lt-6", 1, audit, TotalFailed, Some("HASH_FAILURE")),
+        issued("lt-7", "X0101", day, S),
+        audited_long_term("lt-7", 1, audit, true, datetime!(2031-07-15 00:00 UTC)),
+    ];
+    store.record(&events).expect("record");
+    let mut query = ReportQuery::new(Period::parse("2022-H1").unwrap());
+    query.renew_by = renew_by;
+    let report = report::build(store, &LevelScheme::default(), &query).unwrap();
+    let unit = |code: &str| {
+        let row = report.units.iter().find(|u| u.code == code).unwrap();
+        (row.own.counts, row.total.counts)
+    };
+    let (stp, _) = unit("STP");
+    assert_eq!(stp.verified_signed, 5, "lt-1…lt-5 passed an audit");
+    assert_eq!((stp.long_term_protected, stp.needs_extending), (2, 2));
+    let (x0101, _) = unit("X0101");
+    assert_eq!((x0101.long_term_protected, x0101.needs_extending), (1, 0));
+    let (_, h01_total) = unit("H01");
+    assert_eq!(h01_total.long_term_protected, 1, "rolled up from X0101");
+    assert_eq!(
+        (
+            report.overall.counts.long_term_protected,
+            report.overall.counts.needs_extending
+        ),
+        (3, 2)
+    );
+
+    // A report on one unit lists them, soonest end first, naming the certificate.
+    let mut scoped = query.clone();
+    scoped.unit = Some("STP".into());
+    let stp_report = report::build(store, &LevelScheme::default(), &scoped).unwrap();
+    let list = stp_report.to_extend.as_ref().unwrap();
+    assert_eq!(list.total, 2);
+    let listed: Vec<(&str, bool)> = (list.documents.iter())
+        .map(|d| (d.document_id.as_str(), d.protected))
+        .collect();
+    assert_eq!(listed, [("lt-3", true), ("lt-2", false)]);
+    assert_eq!(
+        list.documents[0].certificate.as_deref(),
+        Some("CN=Tem thời gian / TSA, O=Ban Cơ yếu Chính phủ, C=VN")
+    );
+    let table = render::render(&stp_report, render::Format::Table).unwrap();
+    assert!(
+        table.contains("Documents to extend now: STP (2)"),
+        "{table}"
+    );
+    let html = render::render(&stp_report, render::Format::Html).unwrap();
+    assert!(
+        html.contains("lt-3") && html.contains("Tem thời gian"),
+        "{html}"
+    );
+
+    // Past every recorded end, every audited document needs extending; the stored ends say so
+    // without a new audit.
+    query.renew_by = datetime!(2032-01-01 00:00 UTC);
+    let later = report::build(store, &LevelScheme::default(), &query).unwrap();
+    assert_eq!(
+        (
+            later.overall.counts.long_term_protected,
+            later.overall.counts.needs_extending
+        ),
+        (0, 5),
+        "past every certificate's end, every audited document needs extending"
+    );
+
+    // The extended file's audit corrected to failed: lt-4 falls back to its first file's status.
+    store
+        .record(&[audited(
+            "lt-4",
+            2,
+            minutes(5),
+            TotalFailed,
+            Some("HASH_FAILURE"),
+        )])
+        .expect("record correction");
+    let corrected = report::build(store, &LevelScheme::default(), &{
+        let mut q = query.clone();
+        q.renew_by = renew_by;
+        q
+    })
+    .unwrap();
+    assert_eq!(
+        (
+            corrected.overall.counts.long_term_protected,
+            corrected.overall.counts.needs_extending
+        ),
+        (2, 3)
+    );
+
+    // Every format carries the counts.
+    let table = render::render(&corrected, render::Format::Table).unwrap();
+    assert!(
+        table.contains("Cần gia hạn ngay/Need extending now"),
+        "{table}"
+    );
+    let csv = render::render(&corrected, render::Format::Csv).unwrap();
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .contains("long_term_protected,needs_extending")
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&render::render(&corrected, render::Format::Json).unwrap()).unwrap();
+    assert_eq!(json["overall"]["needs_extending"], 3);
+    assert_eq!(json["renew_by"], "2027-01-01T00:00:00Z");
 }
 
 fn report_filters_by_unit_and_level(store: &mut dyn Store) {
@@ -1603,7 +1767,7 @@ fn sqlite_refuses_a_ledger_from_a_newer_kyso() {
             err,
             Error::SchemaTooNew {
                 found: 99,
-                known: 2
+                known: 3
             }
         ),
         "{err:?}"

@@ -441,6 +441,78 @@ fn cli_extends_files_and_folders_and_names_refusals() {
         said.contains("long term: 1 được bảo vệ / protected (B-LT, B-LTA), 1 cần gia hạn ngay"),
         "{said}"
     );
+    // The same audit recorded in the ledger, each folder a unit's archive: the report says, per
+    // unit, how many documents are protected and how many need extending.
+    let books = tempfile::tempdir().unwrap();
+    let ledger = books.path().join("ledger.sqlite");
+    let units = books.path().join("units.csv");
+    std::fs::write(
+        &units,
+        "code,name,level,parent\nTINH,UBND tỉnh,province,\nSTP,Sở Tư pháp,department,TINH\nVP,Văn phòng UBND,department,TINH\n",
+    )
+    .unwrap();
+    let unit_map = books.path().join("unit-map.csv");
+    std::fs::write(&unit_map, "match,unit\ninbox,STP\narchive,VP\n").unwrap();
+    let imported = kyso()
+        .args(["units", "import"])
+        .arg(&units)
+        .arg("--ledger")
+        .arg(&ledger)
+        .output()
+        .unwrap();
+    assert_eq!(imported.status.code(), Some(0), "{}", text(&imported));
+    let recorded = kyso()
+        .args(["verify", "--batch"])
+        .arg(dir.path())
+        .args([
+            "--record",
+            "--issued-at",
+            "2026-11-20T09:00:00+07:00",
+            "--trust",
+        ])
+        .arg(&root)
+        .arg("--unit-map")
+        .arg(&unit_map)
+        .arg("--ledger")
+        .arg(&ledger)
+        .output()
+        .unwrap();
+    let said = text(&recorded);
+    assert!(said.contains("3 new audits"), "{said}");
+    let report = kyso()
+        .args([
+            "report", "--period", "2026-11", "--format", "json", "--ledger",
+        ])
+        .arg(&ledger)
+        .output()
+        .unwrap();
+    assert_eq!(report.status.code(), Some(0), "{}", text(&report));
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let unit = |code: &str| {
+        let row = report["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["code"] == code)
+            .unwrap()
+            .clone();
+        (
+            row["own"]["long_term_protected"].as_u64().unwrap(),
+            row["own"]["needs_extending"].as_u64().unwrap(),
+        )
+    };
+    assert_eq!(unit("VP"), (1, 0), "the extended copy: {report}");
+    assert_eq!(unit("STP"), (0, 1), "the B-B original: {report}");
+    let table = kyso()
+        .args(["report", "--period", "2026-11", "--ledger"])
+        .arg(&ledger)
+        .output()
+        .unwrap();
+    let said = text(&table);
+    assert!(
+        said.contains("Cần gia hạn ngay/Need extending now"),
+        "{said}"
+    );
     drop(w.front);
     let verified = kyso()
         .args(["verify", "--json", "--revocation", "offline", "--trust"])

@@ -337,6 +337,8 @@ fn dashboard_schemas() -> Value {
                 "Rates": {"type": "object", "description": "Counts and rates in percent; a rate is null when nothing was issued", "properties": {
                     "issued": {"type": "integer"}, "declared_signed": {"type": "integer"}, "verified_signed": {"type": "integer"},
                     "declared_unverified": {"type": "integer"},
+                    "long_term_protected": {"type": "integer", "description": "verified documents whose latest passing archive audit found them protected for the long term (B-LT/B-LTA) past the report's renew_by"},
+                    "needs_extending": {"type": "integer", "description": "verified documents whose latest passing archive audit found them not protected, or protected by a certificate expiring before renew_by: run kyso extend"},
                     "declared_rate": {"type": ["number", "null"]}, "verified_rate": {"type": ["number", "null"]},
                     "gap_points": {"type": ["number", "null"]}
                 }},

@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 use super::auth::{self, Caller, Permission, Principal, ToReadReports};
 use super::problem::ApiError;
@@ -88,6 +89,7 @@ async fn signing_rate(
         level: params.level.clone(),
         unit: params.unit.clone(),
         unsigned_limit: UNSIGNED_LIMIT,
+        renew_by: OffsetDateTime::now_utc() + state.renew_before,
     };
     let record = audit::Record::new(
         principal.actor(),
@@ -183,6 +185,7 @@ async fn trend(
         }),
     );
     let (unit, level) = (params.unit.clone(), params.level.clone());
+    let renew_by = OffsetDateTime::now_utc() + state.renew_before;
     let trend = state
         .stores
         .run(move |store| {
@@ -195,6 +198,7 @@ async fn trend(
                     unit: unit.clone(),
                     // The trend lists no documents; the drill-down is the report's.
                     unsigned_limit: 0,
+                    renew_by,
                 };
                 let report = report::build(store, &scheme, &query)?;
                 let (first, _) = month.days();

@@ -433,6 +433,15 @@ impl<'s> Auditor<'s> {
                 .sub_indication
                 .filter(|_| report.indication != Indication::TotalPassed)
                 .map(|s| s.as_str().to_owned()),
+            long_term: report
+                .long_term
+                .as_ref()
+                .filter(|_| report.indication == Indication::TotalPassed)
+                .map(|status| ledger::LongTermStatus {
+                    protected: status.protected,
+                    until: status.until,
+                    certificate: clean(&status.certificate),
+                }),
         }));
         self.last_name.clone_from(&item.name);
         if self.pending.len() >= EVENTS_PER_TRANSACTION {

@@ -143,7 +143,7 @@ pub fn export(store: &StoreConfig, out: &Path) -> anyhow::Result<u8> {
         .with_context(|| format!("writing {}", partial.display()))?;
     std::fs::rename(&partial, out).with_context(|| format!("writing {}", out.display()))?;
     println!(
-        "đã xuất {count} điểm kiểm ra {} / exported {count} checkpoints to {}",
+        "đã xuất {count} điểm kiểm tra {} / exported {count} checkpoints to {}",
         out.display(),
         out.display()
     );

@@ -233,6 +233,7 @@ pub fn run_report(runtime: &Runtime, args: ReportArgs) -> anyhow::Result<u8> {
         level: args.level,
         unit: args.unit,
         unsigned_limit: args.unsigned_limit,
+        renew_by: time::OffsetDateTime::now_utc() + runtime.config.archive.renew_before(),
     };
     let mut store = open_store(&args.ledger)?;
     let report = report::build(store.as_mut(), &scheme, &query)

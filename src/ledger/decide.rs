@@ -22,7 +22,8 @@
 //! 4. A document is *verified* when a TOTAL-PASSED signature or audit of it is recorded. The flag
 //!    is recomputed whenever the document's issued row, one of its signatures or one of its audits
 //!    changes: a signature recorded before the DMS's issued event still counts, and a signature
-//!    corrected to failed clears it.
+//!    corrected to failed clears it. Its *long-term status* is recomputed with it: that of its
+//!    latest passing audit that recorded one.
 //!
 //! A refusal refuses the whole batch: [`decide`] returns the error and the store writes nothing.
 //! What this module does not do: SQL, I/O, or checking event fields ([`Event::validate`] runs
@@ -294,13 +295,16 @@ impl DocumentRows {
                     document_id: document_id.to_owned(),
                     issuance,
                     verified: false,
+                    protection: None,
                 });
                 Recorded::Inserted
             }
         }
     }
 
-    /// Rule 4: the flag from the document's signatures and audits as they now stand.
+    /// Rule 4: the flag from the document's signatures and audits as they now stand, and the
+    /// long-term status of its latest passing audit that recorded one (the archive's file as it
+    /// now stands: an extended file audited after the original replaces the original's status).
     fn refresh_verified(&mut self) {
         let passed = self
             .signatures
@@ -310,8 +314,17 @@ impl DocumentRows {
                 .audits
                 .values()
                 .any(|a| a.indication == Indication::TotalPassed);
+        let protection = self
+            .audits
+            .values()
+            .filter(|a| a.indication == Indication::TotalPassed)
+            .filter_map(|a| a.long_term.as_ref().map(|(p, _)| (a.audited_at, *p)))
+            // Latest first; between audits of the same second, the longer-lasting file.
+            .max_by_key(|(at, p)| (*at, p.protected, p.until))
+            .map(|(_, p)| p);
         if let Some(row) = &mut self.issued {
             row.verified = passed;
+            row.protection = protection;
         }
     }
 }

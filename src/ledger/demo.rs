@@ -23,8 +23,8 @@ use time::{Date, Duration, Month, OffsetDateTime};
 use crate::signer::DigestAlgorithm::Sha256;
 
 use super::event::{
-    Audited, Certificate, Declared, Event, Indication, Issued, Method, Recorded, SignatureLevel,
-    Signed, Verified,
+    Audited, Certificate, Declared, Event, Indication, Issued, LongTermStatus, Method, Recorded,
+    SignatureLevel, Signed, Verified,
 };
 use super::period::local_midnight;
 use super::units::{self, LevelScheme, Unit};
@@ -388,6 +388,7 @@ fn unit_events(
                 ),
                 indication,
                 sub_indication: sub.map(str::to_owned),
+                long_term: (indication == Indication::TotalPassed).then(|| long_term(roll)),
             })
         };
         if unsigned {
@@ -411,6 +412,24 @@ fn unit_events(
             // Declared signed, no trace of a signature: the gap auditors look for.
             _ => {}
         }
+    }
+}
+
+/// What the July 2022 audit found of a passing file signed elsewhere: every other one filed at
+/// B-LTA (protected until its archive time-stamp's TSA certificate expires), the rest at B-B,
+/// verifiable only until the signer's certificate expires in 2024 unless extended first.
+fn long_term(roll: u64) -> LongTermStatus {
+    let (protected, year, certificate) = if roll.is_multiple_of(2) {
+        (true, 2031, "CN=VNPT-CA TSA 2021, O=VNPT Group, C=VN")
+    } else {
+        (false, 2024, "CN=Cán bộ văn thư, O=UBND tỉnh, C=VN")
+    };
+    LongTermStatus {
+        protected,
+        until: local_midnight(
+            Date::from_calendar_date(year, Month::July, 15).expect("BUG: 15 July is a date"),
+        ),
+        certificate: certificate.to_owned(),
     }
 }
 

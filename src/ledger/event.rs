@@ -173,6 +173,23 @@ pub struct Audited {
     pub indication: Indication,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_indication: Option<String>,
+    /// How long the file stays verifiable as it stands, for a TOTAL-PASSED audit; absent for
+    /// others and in events of kyso before 0.19.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub long_term: Option<LongTermStatus>,
+}
+
+/// Whether an audited file stays verifiable for the long term (PAdES/XAdES B-LT or B-LTA, with
+/// its validation data and a proof of existence) and until when: the certificate whose expiry
+/// ends it must be covered by a new time-stamp before then (`kyso extend`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LongTermStatus {
+    pub protected: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub until: OffsetDateTime,
+    /// The certificate whose expiry ends it (its subject, identifiers masked).
+    pub certificate: String,
 }
 
 /// What recording one event did.
@@ -254,6 +271,16 @@ impl Event {
                 sha256_hex(&e.content_sha256).map_err(|r| fail("content_sha256", r))?;
                 sub_indication(e.indication, e.sub_indication.as_deref())
                     .map_err(|r| fail("sub_indication", r))?;
+                if let Some(status) = &e.long_term {
+                    if e.indication != Indication::TotalPassed {
+                        return Err(fail(
+                            "long_term",
+                            "only a TOTAL-PASSED audit has a long-term status".into(),
+                        ));
+                    }
+                    text(&status.certificate, MAX_TEXT)
+                        .map_err(|r| fail("long_term.certificate", r))?;
+                }
             }
         }
         Ok(())

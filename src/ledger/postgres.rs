@@ -29,8 +29,8 @@ use super::ownership::Reassignment;
 use super::rows::{stored_indication, stored_method};
 use super::units::Unit;
 use super::{
-    ApiKey, Counts, Declared, DocumentStatus, Error, IncomingCount, SignatureCount, Store,
-    TimeRange, Totals, UnitCounts, from_unix, unix,
+    ApiKey, Counts, Declared, DocumentStatus, Error, ExtensionDue, IncomingCount, SignatureCount,
+    Store, TimeRange, Totals, UnitCounts, from_unix, merge_long_term, unix,
 };
 use crate::audit;
 
@@ -122,6 +122,21 @@ CREATE TABLE audit_head (
 );
 INSERT INTO audit_head (id, seq, hash)
 VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+"#,
+    r#"
+ALTER TABLE audits
+    ADD COLUMN lt_protected SMALLINT CHECK (lt_protected IN (0, 1)),
+    ADD COLUMN lt_until BIGINT,
+    ADD COLUMN lt_certificate TEXT,
+    ADD CONSTRAINT audits_long_term_whole CHECK (
+        (lt_protected IS NULL) = (lt_until IS NULL)
+        AND (lt_until IS NULL) = (lt_certificate IS NULL));
+ALTER TABLE documents
+    ADD COLUMN lt_protected SMALLINT CHECK (lt_protected IN (0, 1)),
+    ADD COLUMN lt_until BIGINT,
+    ADD CONSTRAINT documents_long_term_whole CHECK ((lt_protected IS NULL) = (lt_until IS NULL));
+CREATE INDEX documents_long_term ON documents (unit, issued_at, lt_protected, lt_until)
+    WHERE lt_until IS NOT NULL;
 "#,
 ];
 
@@ -530,7 +545,12 @@ impl Store for PgStore {
             .map_err(pg("ping"))
     }
 
-    fn document_counts(&mut self, range: TimeRange) -> Result<Vec<UnitCounts>, Error> {
+    fn document_counts(
+        &mut self,
+        range: TimeRange,
+        renew_by: OffsetDateTime,
+    ) -> Result<Vec<UnitCounts>, Error> {
+        let (start, end) = (unix(range.start), unix(range.end));
         let rows = self
             .client
             .query(
@@ -539,10 +559,10 @@ impl Store for PgStore {
                  FROM documents
                  WHERE issued_at >= $1 AND issued_at < $2
                  GROUP BY unit ORDER BY unit COLLATE \"C\"",
-                &[&unix(range.start), &unix(range.end)],
+                &[&start, &end],
             )
             .map_err(pg("query document counts"))?;
-        Ok(rows
+        let mut counts: Vec<UnitCounts> = rows
             .iter()
             .map(|r| UnitCounts {
                 unit: r.get(0),
@@ -551,9 +571,33 @@ impl Store for PgStore {
                     declared_signed: r.get::<_, i64>(2) as u64,
                     verified_signed: r.get::<_, i64>(3) as u64,
                     declared_unverified: r.get::<_, i64>(4) as u64,
+                    ..Counts::default()
                 },
             })
-            .collect())
+            .collect();
+        // The long-term counts, from the partial index of documents an audit gave a status.
+        let rows = self
+            .client
+            .query(
+                "SELECT unit,
+                        COUNT(*) FILTER (WHERE lt_protected = 1 AND lt_until >= $3),
+                        COUNT(*) FILTER (WHERE NOT (lt_protected = 1 AND lt_until >= $3))
+                 FROM documents
+                 WHERE issued_at >= $1 AND issued_at < $2 AND lt_until IS NOT NULL
+                 GROUP BY unit",
+                &[&start, &end, &unix(renew_by)],
+            )
+            .map_err(pg("query long-term counts"))?;
+        for r in &rows {
+            let unit: String = r.get(0);
+            merge_long_term(
+                &mut counts,
+                &unit,
+                r.get::<_, i64>(1) as u64,
+                r.get::<_, i64>(2) as u64,
+            );
+        }
+        Ok(counts)
     }
 
     fn signature_counts(&mut self, range: TimeRange) -> Result<Vec<SignatureCount>, Error> {
@@ -607,6 +651,54 @@ impl Store for PgStore {
                 })
             })
             .collect()
+    }
+
+    fn documents_to_extend(
+        &mut self,
+        unit: &str,
+        range: TimeRange,
+        renew_by: OffsetDateTime,
+        limit: usize,
+    ) -> Result<(Vec<ExtensionDue>, u64), Error> {
+        let (start, end, renew_by) = (unix(range.start), unix(range.end), unix(renew_by));
+        let total: i64 = self
+            .client
+            .query_one(
+                "SELECT COUNT(*) FROM documents
+                 WHERE unit = $1 AND issued_at >= $2 AND issued_at < $3
+                   AND (lt_protected = 0 OR lt_until < $4)",
+                &[&unit, &start, &end, &renew_by],
+            )
+            .map_err(pg("count documents to extend"))?
+            .get(0);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .client
+            .query(
+                "SELECT d.document_id, d.number, d.issued_at, d.lt_protected, d.lt_until,
+                        (SELECT a.lt_certificate FROM audits AS a
+                         WHERE a.document_id = d.document_id AND a.indication = 'TOTAL-PASSED'
+                           AND a.lt_protected = d.lt_protected AND a.lt_until = d.lt_until
+                         ORDER BY a.audited_at DESC LIMIT 1)
+                 FROM documents AS d
+                 WHERE d.unit = $1 AND d.issued_at >= $2 AND d.issued_at < $3
+                   AND (d.lt_protected = 0 OR d.lt_until < $4)
+                 ORDER BY d.lt_until, d.document_id COLLATE \"C\" LIMIT $5",
+                &[&unit, &start, &end, &renew_by, &limit],
+            )
+            .map_err(pg("query documents to extend"))?;
+        let documents = rows
+            .iter()
+            .map(|r| ExtensionDue {
+                document_id: r.get(0),
+                number: r.get(1),
+                issued_at: from_unix(r.get(2)),
+                protected: r.get::<_, i16>(3) == 1,
+                until: from_unix(r.get(4)),
+                certificate: r.get(5),
+            })
+            .collect();
+        Ok((documents, total as u64))
     }
 
     fn unsigned_documents(

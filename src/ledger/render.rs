@@ -74,6 +74,8 @@ pub fn csv(report: &Report) -> Result<String, Error> {
             "verified_rate",
             "gap_points",
             "declared_unverified",
+            "long_term_protected",
+            "needs_extending",
             "total_issued",
             "total_declared_signed",
             "total_declared_rate",
@@ -91,6 +93,8 @@ pub fn csv(report: &Report) -> Result<String, Error> {
             number(r.verified_rate),
             number(r.gap_points),
             r.counts.declared_unverified.to_string(),
+            r.counts.long_term_protected.to_string(),
+            r.counts.needs_extending.to_string(),
         ]
     };
     let no_total = || vec![String::new(); 5];
@@ -219,6 +223,8 @@ pub fn table(report: &Report) -> String {
         .collect();
     write_columns(&mut out, &header, &rows);
 
+    long_term_table(&mut out, report);
+
     out.push_str("\nPhương thức ký / Signing method\n");
     let rows: Vec<[String; 2]> = report
         .methods
@@ -293,6 +299,97 @@ pub fn table(report: &Report) -> String {
         }
     }
     out
+}
+
+/// The long-term counts of the archive audits, for the scope and each unit that has any; nothing
+/// when no audit recorded a long-term status.
+fn long_term_table(out: &mut String, report: &Report) {
+    let any = |r: &Rates| r.counts.long_term_protected + r.counts.needs_extending > 0;
+    if !any(&report.overall) {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nLưu trữ dài hạn (kiểm tra kho lưu trữ) / Long term (archive audits), gia hạn trước / renew by {}",
+        local_time(report.renew_by)
+    );
+    let row = |label: String, r: &Rates| {
+        [
+            label,
+            thousands(r.counts.long_term_protected),
+            thousands(r.counts.needs_extending),
+        ]
+    };
+    let mut rows = vec![row("Tổng / Overall".into(), &report.overall)];
+    rows.extend(report.units.iter().filter(|u| any(&u.own)).map(|u| {
+        row(
+            format!(
+                "{}{} {}",
+                "  ".repeat(u.depth),
+                u.code,
+                truncate(&u.name, 48)
+            ),
+            &u.own,
+        )
+    }));
+    write_columns(
+        out,
+        &[
+            "",
+            "Được bảo vệ/Protected",
+            "Cần gia hạn ngay/Need extending now",
+        ],
+        &rows,
+    );
+    let Some(list) = report.to_extend.as_ref().filter(|l| l.total > 0) else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "\nVăn bản cần gia hạn ngay / Documents to extend now: {} ({})",
+        list.unit,
+        thousands(list.total)
+    );
+    let rows: Vec<[String; 5]> = list
+        .documents
+        .iter()
+        .map(|d| {
+            [
+                d.document_id.clone(),
+                d.number.clone(),
+                protection_label(d.protected).to_owned(),
+                local_time(d.until),
+                truncate(d.certificate.as_deref().unwrap_or("—"), 60),
+            ]
+        })
+        .collect();
+    write_columns(
+        out,
+        &[
+            "Mã/Id",
+            "Số/Number",
+            "Mức/Level",
+            "Hết hạn/Ends",
+            "Chứng thư/Certificate",
+        ],
+        &rows,
+    );
+    if (list.documents.len() as u64) < list.total {
+        let _ = writeln!(
+            out,
+            "… {} văn bản nữa / more documents",
+            thousands(list.total - list.documents.len() as u64)
+        );
+    }
+}
+
+/// A document to extend, as the lists name it.
+fn protection_label(protected: bool) -> &'static str {
+    if protected {
+        "B-LT/B-LTA: gia hạn dấu thời gian / renew the time-stamp"
+    } else {
+        "B-B/B-T: chưa bảo vệ / not protected"
+    }
 }
 
 fn rate_row(label: String, r: &Rates) -> [String; 5] {
@@ -454,6 +551,7 @@ tr.level-province td, tr.level-district td {{ font-weight: 600; }}
 <div class="card"><div>Khai báo đã ký <span class="en">/ declared signed</span></div><div class="value" style="color:{DECLARED}">{declared}</div><div class="muted">{declared_n}</div></div>
 <div class="card"><div>Xác minh đã ký <span class="en">/ verified signed</span></div><div class="value" style="color:{VERIFIED}">{verified}</div><div class="muted">{verified_n}</div></div>
 <div class="card"><div>Chênh lệch <span class="en">/ gap</span></div><div class="value">{gap}</div><div class="muted">{unverified} khai báo ký nhưng chưa xác minh / declared but not verified</div></div>
+<div class="card"><div>Lưu trữ dài hạn <span class="en">/ long term</span></div><div class="value" style="color:{VERIFIED}">{protected}</div><div class="muted">{extend} cần gia hạn ngay / need extending now (kyso extend)</div></div>
 </div>
 "#,
         issued = thousands(o.counts.issued),
@@ -465,6 +563,8 @@ tr.level-province td, tr.level-district td {{ font-weight: 600; }}
             .gap_points
             .map_or("—".into(), |g| format!("{g:.1} điểm / points")),
         unverified = thousands(o.counts.declared_unverified),
+        protected = thousands(o.counts.long_term_protected),
+        extend = thousands(o.counts.needs_extending),
     );
 
     page.push_str(
@@ -547,14 +647,14 @@ tr.level-province td, tr.level-district td {{ font-weight: 600; }}
     page.push_str(
         r#"<h2>Đơn vị <span class="en">/ Units</span></h2>
 <table>
-<thead><tr><th>Đơn vị <span class="en">/ unit</span></th><th>Văn bản <span class="en">/ issued</span></th><th>Khai báo ký <span class="en">/ declared</span></th><th>Xác minh <span class="en">/ verified</span></th><th>Chênh <span class="en">/ gap</span></th><th>Tổng kể cả cấp dưới <span class="en">/ incl. units below</span></th></tr></thead>
+<thead><tr><th>Đơn vị <span class="en">/ unit</span></th><th>Văn bản <span class="en">/ issued</span></th><th>Khai báo ký <span class="en">/ declared</span></th><th>Xác minh <span class="en">/ verified</span></th><th>Chênh <span class="en">/ gap</span></th><th>Bảo vệ dài hạn <span class="en">/ long-term protected</span></th><th>Cần gia hạn <span class="en">/ need extending</span></th><th>Tổng kể cả cấp dưới <span class="en">/ incl. units below</span></th></tr></thead>
 <tbody>
 "#,
     );
     for u in &report.units {
         let _ = writeln!(
             page,
-            r#"<tr class="level-{level}"><td class="name" style="padding-left:{indent}rem">{code} {name}</td><td>{issued}</td><td>{declared}</td><td>{verified}</td><td>{gap}</td><td>{total_issued} · {total_rate}</td></tr>"#,
+            r#"<tr class="level-{level}"><td class="name" style="padding-left:{indent}rem">{code} {name}</td><td>{issued}</td><td>{declared}</td><td>{verified}</td><td>{gap}</td><td>{protected}</td><td>{extend}</td><td>{total_issued} · {total_rate}</td></tr>"#,
             level = escape(&u.level),
             indent = 0.5 + u.depth as f64 * 1.2,
             code = escape(&u.code),
@@ -563,6 +663,8 @@ tr.level-province td, tr.level-district td {{ font-weight: 600; }}
             declared = percent(u.own.declared_rate),
             verified = percent(u.own.verified_rate),
             gap = u.own.gap_points.map_or("—".into(), |g| format!("{g:.1}")),
+            protected = thousands(u.own.counts.long_term_protected),
+            extend = thousands(u.own.counts.needs_extending),
             total_issued = thousands(u.total.counts.issued),
             total_rate = percent(u.total.declared_rate),
         );
@@ -597,6 +699,31 @@ tr.level-province td, tr.level-district td {{ font-weight: 600; }}
                 } else {
                     "không / no"
                 },
+            );
+        }
+        page.push_str("</tbody>\n</table>\n");
+    }
+    if let Some(list) = report.to_extend.as_ref().filter(|l| l.total > 0) {
+        let _ = write!(
+            page,
+            r#"<h2>Văn bản cần gia hạn ngay <span class="en">/ Documents to extend now (kyso extend)</span>: {unit} ({total})</h2>
+<table>
+<thead><tr><th>Mã <span class="en">/ id</span></th><th>Số <span class="en">/ number</span></th><th>Ngày <span class="en">/ issued</span></th><th>Mức <span class="en">/ level</span></th><th>Hết hạn <span class="en">/ ends</span></th><th>Chứng thư <span class="en">/ certificate</span></th></tr></thead>
+<tbody>
+"#,
+            unit = escape(&list.unit),
+            total = thousands(list.total),
+        );
+        for d in &list.documents {
+            let _ = writeln!(
+                page,
+                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="name">{}</td></tr>"#,
+                escape(&d.document_id),
+                escape(&d.number),
+                local_time(d.issued_at),
+                protection_label(d.protected),
+                local_time(d.until),
+                escape(d.certificate.as_deref().unwrap_or("—")),
             );
         }
         page.push_str("</tbody>\n</table>\n");

@@ -11,14 +11,19 @@
 //!
 //! Method and provider counts are signatures made in the period (by signing time); incoming
 //! outcomes are verifications made in the period. This module does no I/O beyond the store.
+//!
+//! Long-term counts (issue 19) split the verified documents that a batch audit of the archive
+//! found passing: protected until the renewal horizon or later as filed, or needing `kyso extend`
+//! now. The horizon is the report's `renew_by`: now plus `[archive] renew_before_days`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
+use time::OffsetDateTime;
 
 use super::period::{Period, TimeRange, day};
 use super::units::{LevelScheme, Unit, tree_order};
-use super::{Counts, DocumentStatus, Error, Indication, Store};
+use super::{Counts, DocumentStatus, Error, ExtensionDue, Indication, Store};
 
 /// What to report on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,7 +35,13 @@ pub struct ReportQuery {
     pub unit: Option<String>,
     /// At most this many unsigned documents are listed (the count is always complete).
     pub unsigned_limit: usize,
+    /// A document whose proof of existence rests on a certificate expiring before this needs
+    /// extending now.
+    pub renew_by: OffsetDateTime,
 }
+
+/// The renewal horizon when the configuration says nothing (`[archive] renew_before_days`).
+pub const DEFAULT_RENEW_BEFORE: time::Duration = time::Duration::days(90);
 
 impl ReportQuery {
     pub fn new(period: Period) -> Self {
@@ -39,6 +50,7 @@ impl ReportQuery {
             level: None,
             unit: None,
             unsigned_limit: 1000,
+            renew_by: OffsetDateTime::now_utc() + DEFAULT_RENEW_BEFORE,
         }
     }
 }
@@ -55,6 +67,9 @@ pub struct Report {
     /// The unit the report is restricted to, if any.
     pub scope: Option<Unit>,
     pub level: Option<String>,
+    /// The long-term counts' horizon ([`ReportQuery::renew_by`]).
+    #[serde(with = "time::serde::rfc3339")]
+    pub renew_by: OffsetDateTime,
     pub overall: Rates,
     pub levels: Vec<LevelRow>,
     pub units: Vec<UnitRow>,
@@ -62,6 +77,8 @@ pub struct Report {
     pub providers: Vec<ProviderRow>,
     pub incoming: Vec<IncomingRow>,
     pub unsigned: Option<UnsignedList>,
+    /// For a report on one unit: its documents that need extending now.
+    pub to_extend: Option<ExtensionList>,
 }
 
 /// Counts with their rates in percent. Rates are `None` when nothing was issued.
@@ -141,6 +158,15 @@ pub struct UnsignedList {
     pub documents: Vec<DocumentStatus>,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExtensionList {
+    pub unit: String,
+    /// All of the unit's documents in the period that need extending by `renew_by`.
+    pub total: u64,
+    /// The first of them, soonest end first.
+    pub documents: Vec<ExtensionDue>,
+}
+
 /// Builds the report for `query`.
 pub fn build(
     store: &mut dyn Store,
@@ -174,7 +200,7 @@ pub fn build(
     };
 
     let own: HashMap<String, Counts> = store
-        .document_counts(range)?
+        .document_counts(range, query.renew_by)?
         .into_iter()
         .map(|c| (c.unit, c.counts))
         .collect();
@@ -299,6 +325,22 @@ pub fn build(
         }
         None => None,
     };
+    let to_extend = match &scope {
+        Some(unit) => {
+            let (documents, total) = store.documents_to_extend(
+                &unit.code,
+                range,
+                query.renew_by,
+                query.unsigned_limit,
+            )?;
+            Some(ExtensionList {
+                unit: unit.code.clone(),
+                total,
+                documents,
+            })
+        }
+        None => None,
+    };
 
     Ok(Report {
         period: query.period,
@@ -307,6 +349,7 @@ pub fn build(
         range,
         scope,
         level: query.level.clone(),
+        renew_by: query.renew_by,
         overall: overall.into(),
         levels,
         units: unit_rows,
@@ -327,5 +370,6 @@ pub fn build(
             })
             .collect(),
         unsigned,
+        to_extend,
     })
 }

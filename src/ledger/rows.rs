@@ -30,6 +30,17 @@ pub struct DocumentRow {
     /// Whether a TOTAL-PASSED signature or audit of the document is recorded. Derived, never sent:
     /// kept on the row so that a report is one scan of one covering index; set by the decision.
     pub verified: bool,
+    /// The long-term status of the document's latest passing audit that recorded one. Derived
+    /// like `verified`, for the same reason.
+    pub protection: Option<Protection>,
+}
+
+/// Whether a file stays verifiable for the long term, and until when (Unix seconds): the
+/// stored form of [`super::LongTermStatus`] without the certificate's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Protection {
+    pub protected: bool,
+    pub until: i64,
 }
 
 /// The content of an issued event, as stored.
@@ -82,6 +93,8 @@ pub struct AuditRow {
     pub audited_at: i64,
     pub indication: Indication,
     pub sub_indication: Option<String>,
+    /// The audit's long-term status and the certificate whose expiry ends it (TOTAL-PASSED only).
+    pub long_term: Option<(Protection, String)>,
 }
 
 /// The identity of an incoming verification: one per receiving unit and document.
@@ -169,6 +182,15 @@ impl From<&Audited> for AuditRow {
             audited_at: super::unix(e.audited_at),
             indication: e.indication,
             sub_indication: e.sub_indication.clone(),
+            long_term: e.long_term.as_ref().map(|status| {
+                (
+                    Protection {
+                        protected: status.protected,
+                        until: super::unix(status.until),
+                    },
+                    status.certificate.clone(),
+                )
+            }),
         }
     }
 }
@@ -213,6 +235,36 @@ pub(crate) fn stored_flag(column: &'static str, value: i64) -> Result<bool, Erro
         0 => Ok(false),
         1 => Ok(true),
         other => Err(unknown(column, &other.to_string())),
+    }
+}
+
+/// The stored columns of a [`Protection`]: both or neither (the schema's CHECK constraints).
+pub(crate) fn stored_protection(
+    protected: Option<i64>,
+    until: Option<i64>,
+) -> Result<Option<Protection>, Error> {
+    match (protected, until) {
+        (None, None) => Ok(None),
+        (Some(flag), Some(until)) => Ok(Some(Protection {
+            protected: stored_flag("lt_protected", flag)?,
+            until,
+        })),
+        (Some(_), None) => Err(unknown("lt_until", "NULL")),
+        (None, Some(_)) => Err(unknown("lt_protected", "NULL")),
+    }
+}
+
+/// A stored audit's long-term status: the protection and the certificate's name, all or none.
+pub(crate) fn stored_audit_long_term(
+    protected: Option<i64>,
+    until: Option<i64>,
+    certificate: Option<String>,
+) -> Result<Option<(Protection, String)>, Error> {
+    match (stored_protection(protected, until)?, certificate) {
+        (None, None) => Ok(None),
+        (Some(protection), Some(certificate)) => Ok(Some((protection, certificate))),
+        (Some(_), None) => Err(unknown("lt_certificate", "NULL")),
+        (None, Some(_)) => Err(unknown("lt_protected", "NULL")),
     }
 }
 

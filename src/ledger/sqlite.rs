@@ -27,8 +27,8 @@ use super::ownership::Reassignment;
 use super::rows::{stored_indication, stored_method};
 use super::units::Unit;
 use super::{
-    ApiKey, Counts, Declared, DocumentStatus, Error, IncomingCount, SignatureCount, Store,
-    TimeRange, Totals, UnitCounts, from_unix, unix,
+    ApiKey, Counts, Declared, DocumentStatus, Error, ExtensionDue, IncomingCount, SignatureCount,
+    Store, TimeRange, Totals, UnitCounts, from_unix, merge_long_term, unix,
 };
 use crate::audit;
 
@@ -169,7 +169,34 @@ CREATE TABLE audit_head (
 INSERT INTO audit_head (id, seq, hash)
 VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
 "#,
+    r#"
+-- Long-term status of audited files (issue 19): whether the file stays verifiable as filed
+-- (B-LT/B-LTA), until when (Unix seconds) and which certificate's expiry ends it; all three or
+-- none. A document carries its latest passing audit's status, derived like verified_signed. The
+-- report counts them from a partial index of the documents that have one, so that the main
+-- report scan stays as it was.
+ALTER TABLE audits ADD COLUMN lt_protected INTEGER CHECK (lt_protected IN (0, 1));
+ALTER TABLE audits ADD COLUMN lt_until INTEGER;
+ALTER TABLE audits ADD COLUMN lt_certificate TEXT;
+ALTER TABLE documents ADD COLUMN lt_protected INTEGER CHECK (lt_protected IN (0, 1));
+ALTER TABLE documents ADD COLUMN lt_until INTEGER;
+CREATE INDEX documents_long_term ON documents (unit, issued_at, lt_protected, lt_until)
+    WHERE lt_until IS NOT NULL;
+"#,
 ];
+
+/// The documents of a unit and period that need extending, with the certificate named by the
+/// latest passing audit whose status the document carries.
+const TO_EXTEND: &str = "
+SELECT d.document_id, d.number, d.issued_at, d.lt_protected, d.lt_until,
+       (SELECT a.lt_certificate FROM audits AS a
+        WHERE a.document_id = d.document_id AND a.indication = 'TOTAL-PASSED'
+          AND a.lt_protected = d.lt_protected AND a.lt_until = d.lt_until
+        ORDER BY a.audited_at DESC LIMIT 1)
+FROM documents AS d
+WHERE d.unit = ?1 AND d.issued_at >= ?2 AND d.issued_at < ?3
+  AND (d.lt_protected = 0 OR d.lt_until < ?4)
+ORDER BY d.lt_until, d.document_id LIMIT ?5";
 
 /// Maps a rusqlite error to [`Error::Sqlite`] naming the file and what was being done; owns
 /// its copy of the path, so it can be used while a transaction borrows the connection.
@@ -508,7 +535,12 @@ impl Store for SqliteStore {
             .map_err(self.fail("ping"))
     }
 
-    fn document_counts(&mut self, range: TimeRange) -> Result<Vec<UnitCounts>, Error> {
+    fn document_counts(
+        &mut self,
+        range: TimeRange,
+        renew_by: OffsetDateTime,
+    ) -> Result<Vec<UnitCounts>, Error> {
+        let (start, end) = (unix(range.start), unix(range.end));
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -520,7 +552,7 @@ impl Store for SqliteStore {
             )
             .map_err(self.fail("prepare document counts"))?;
         let rows = stmt
-            .query_map(params![unix(range.start), unix(range.end)], |r| {
+            .query_map(params![start, end], |r| {
                 Ok(UnitCounts {
                     unit: r.get(0)?,
                     counts: Counts {
@@ -528,12 +560,41 @@ impl Store for SqliteStore {
                         declared_signed: r.get::<_, i64>(2)? as u64,
                         verified_signed: r.get::<_, i64>(3)? as u64,
                         declared_unverified: r.get::<_, i64>(4)? as u64,
+                        ..Counts::default()
                     },
                 })
             })
             .map_err(self.fail("query document counts"))?;
-        rows.collect::<Result<_, _>>()
-            .map_err(self.fail("read document counts"))
+        let mut counts: Vec<UnitCounts> = rows
+            .collect::<Result<_, _>>()
+            .map_err(self.fail("read document counts"))?;
+        // The long-term counts, from the partial index of documents an audit gave a status.
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT unit,
+                        SUM(CASE WHEN lt_protected = 1 AND lt_until >= ?3 THEN 1 ELSE 0 END),
+                        SUM(CASE WHEN lt_protected = 1 AND lt_until >= ?3 THEN 0 ELSE 1 END)
+                 FROM documents
+                 WHERE issued_at >= ?1 AND issued_at < ?2 AND lt_until IS NOT NULL
+                 GROUP BY unit",
+            )
+            .map_err(self.fail("prepare long-term counts"))?;
+        let rows = stmt
+            .query_map(params![start, end, unix(renew_by)], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, i64>(2)? as u64,
+                ))
+            })
+            .map_err(self.fail("query long-term counts"))?;
+        for row in rows {
+            let (unit, protected, needs_extending) =
+                row.map_err(self.fail("read long-term counts"))?;
+            merge_long_term(&mut counts, &unit, protected, needs_extending);
+        }
+        Ok(counts)
     }
 
     fn signature_counts(&mut self, range: TimeRange) -> Result<Vec<SignatureCount>, Error> {
@@ -605,6 +666,46 @@ impl Store for SqliteStore {
             });
         }
         Ok(out)
+    }
+
+    fn documents_to_extend(
+        &mut self,
+        unit: &str,
+        range: TimeRange,
+        renew_by: OffsetDateTime,
+        limit: usize,
+    ) -> Result<(Vec<ExtensionDue>, u64), Error> {
+        let (start, end, renew_by) = (unix(range.start), unix(range.end), unix(renew_by));
+        let total: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM documents
+                 WHERE unit = ?1 AND issued_at >= ?2 AND issued_at < ?3
+                   AND (lt_protected = 0 OR lt_until < ?4)",
+            )
+            .and_then(|mut s| s.query_row(params![unit, start, end, renew_by], |r| r.get(0)))
+            .map_err(self.fail("count documents to extend"))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(TO_EXTEND)
+            .map_err(self.fail("prepare documents to extend"))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![unit, start, end, renew_by, limit], |r| {
+                Ok(ExtensionDue {
+                    document_id: r.get(0)?,
+                    number: r.get(1)?,
+                    issued_at: from_unix(r.get(2)?),
+                    protected: r.get::<_, i64>(3)? == 1,
+                    until: from_unix(r.get(4)?),
+                    certificate: r.get(5)?,
+                })
+            })
+            .map_err(self.fail("query documents to extend"))?;
+        let documents = rows
+            .collect::<Result<_, _>>()
+            .map_err(self.fail("read documents to extend"))?;
+        Ok((documents, total as u64))
     }
 
     fn unsigned_documents(

@@ -399,7 +399,12 @@ function cards(overall) {
       t('dash.documents', { n: count(overall.verified_signed) })),
     card('card-gap', 'card-gap', t('dash.gap'),
       overall.gap_points === null ? '—' : t('dash.points', { v: decimal(overall.gap_points) }),
-      t('dash.unverified', { n: count(overall.declared_unverified) })));
+      t('dash.unverified', { n: count(overall.declared_unverified) })),
+    // Only once an archive audit recorded long-term statuses (kyso verify --batch --record).
+    overall.long_term_protected + overall.needs_extending > 0
+      ? card('card-long-term', 'card-verified', t('dash.longTerm'), count(overall.long_term_protected),
+        t('dash.needsExtending', { n: count(overall.needs_extending) }))
+      : null);
 }
 
 /** The figures behind a chart, as a table in a disclosure (for screen readers and for checking). */

@@ -11,8 +11,11 @@ use time::macros::datetime;
 
 use super::*;
 use crate::ledger::event::{
-    Audited, Certificate, Declared, Issued, Method, SignatureLevel, Signed, Verified,
+    Audited, Certificate, Declared, Issued, LongTermStatus, Method, SignatureLevel, Signed,
+    Verified,
 };
+use crate::ledger::rows::Protection;
+use crate::ledger::unix;
 
 use Indication::{Indeterminate, TotalFailed, TotalPassed};
 use Recorded::{Inserted, Unchanged, Updated};
@@ -135,6 +138,14 @@ impl Memory {
                     .filter(|a| &a.document_id == id)
                     .any(|a| a.indication == TotalPassed);
             assert_eq!(row.verified, passed, "verified flag of {id}");
+            // The latest passing audit that recorded a status; same second: the longer-lasting.
+            let mut statuses: Vec<(i64, Protection)> = (self.audits.values())
+                .filter(|a| &a.document_id == id && a.indication == TotalPassed)
+                .filter_map(|a| a.long_term.as_ref().map(|(p, _)| (a.audited_at, *p)))
+                .collect();
+            statuses.sort_by_key(|(at, p)| (*at, p.protected, p.until));
+            let expected = statuses.last().map(|(_, p)| *p);
+            assert_eq!(row.protection, expected, "long-term status of {id}");
         }
     }
 }
@@ -192,6 +203,23 @@ fn audited(id: &str, content: u8, indication: Indication) -> Event {
         audited_at: at(60),
         indication,
         sub_indication: (indication != TotalPassed).then(|| "TRY_LATER".to_owned()),
+        long_term: None,
+    })
+}
+
+/// A passing audit at `minute` that found the file protected (or not) until `year`.
+fn audited_long_term(id: &str, content: u8, minute: i64, protected: bool, year: i32) -> Event {
+    Event::Audited(Audited {
+        document_id: id.into(),
+        content_sha256: format!("{content:02x}").repeat(32),
+        audited_at: at(minute),
+        indication: TotalPassed,
+        sub_indication: None,
+        long_term: Some(LongTermStatus {
+            protected,
+            until: datetime!(2022-03-01 00:00 UTC).replace_year(year).unwrap(),
+            certificate: "CN=TSA".into(),
+        }),
     })
 }
 
@@ -351,6 +379,52 @@ fn an_audit_is_by_content_and_a_re_audit_of_the_same_file_replaces_it() {
     );
     assert!(!l.verified("d"));
     l.check_flags();
+}
+
+#[test]
+fn a_document_carries_the_long_term_status_of_its_latest_passing_audit() {
+    let mut l = ledger();
+    l.record(&[issued("d", "STC", Declared::Signed)]).unwrap();
+    let protection = |l: &Memory| l.documents["d"].protection;
+    l.record(&[audited("d", 1, TotalPassed)]).unwrap();
+    assert_eq!(protection(&l), None, "an audit without a status sets none");
+
+    l.record(&[audited_long_term("d", 1, 60, false, 2024)])
+        .unwrap();
+    let b_b = Some(Protection {
+        protected: false,
+        until: unix(datetime!(2024-03-01 00:00 UTC)),
+    });
+    assert_eq!(protection(&l), b_b);
+
+    // The extended file, audited later, replaces the original's status.
+    l.record(&[audited_long_term("d", 2, 90, true, 2031)])
+        .unwrap();
+    let b_lta = Some(Protection {
+        protected: true,
+        until: unix(datetime!(2031-03-01 00:00 UTC)),
+    });
+    assert_eq!(protection(&l), b_lta);
+
+    // A failed re-audit of the extended file leaves the original's status.
+    l.record(&[audited("d", 2, TotalFailed)]).unwrap();
+    assert_eq!(protection(&l), b_b);
+    assert!(l.verified("d"));
+    l.check_flags();
+
+    // A status on anything but a passing audit is refused before any store sees it.
+    let Event::Audited(mut failed) = audited_long_term("d", 3, 95, true, 2031) else {
+        unreachable!()
+    };
+    failed.indication = TotalFailed;
+    failed.sub_indication = Some("HASH_FAILURE".into());
+    assert!(matches!(
+        Event::Audited(failed).validate(),
+        Err(Error::InvalidEvent {
+            field: "long_term",
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -626,15 +700,29 @@ fn event() -> impl Strategy<Value = Event> {
                 sub_indication: sub(indication),
             })
         }),
-        (document_id(), 0..2u8, 0..2i64, indication()).prop_map(|(id, content, t, indication)| {
-            Event::Audited(Audited {
-                document_id: id,
-                content_sha256: format!("{content:02x}").repeat(32),
-                audited_at: at(t),
-                indication,
-                sub_indication: sub(indication),
-            })
-        }),
+        (
+            document_id(),
+            0..2u8,
+            0..2i64,
+            indication(),
+            proptest::option::of((any::<bool>(), 2023..2026i32)),
+        )
+            .prop_map(|(id, content, t, indication, status)| {
+                Event::Audited(Audited {
+                    document_id: id,
+                    content_sha256: format!("{content:02x}").repeat(32),
+                    audited_at: at(t),
+                    indication,
+                    sub_indication: sub(indication),
+                    long_term: status.filter(|_| indication == TotalPassed).map(
+                        |(protected, year)| LongTermStatus {
+                            protected,
+                            until: datetime!(2022-03-01 00:00 UTC).replace_year(year).unwrap(),
+                            certificate: "CN=TSA".into(),
+                        },
+                    ),
+                })
+            }),
     ]
 }
 

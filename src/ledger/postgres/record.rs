@@ -28,8 +28,9 @@ use crate::ledger::decide::{self, Decision, Stored, Wanted, Write, Writes};
 use crate::ledger::event::{Declared, Event};
 use crate::ledger::ownership::Reassignment;
 use crate::ledger::rows::{
-    AuditRow, DocumentRow, IncomingRow, Issuance, SignatureRow, StoredDocument, stored_declared,
-    stored_flag, stored_indication, stored_level, stored_method,
+    AuditRow, DocumentRow, IncomingRow, Issuance, SignatureRow, StoredDocument,
+    stored_audit_long_term, stored_declared, stored_flag, stored_indication, stored_level,
+    stored_method, stored_protection,
 };
 
 /// The statements of recording, prepared once per connection.
@@ -130,7 +131,7 @@ const READ_DOCUMENTS: &str = "
 SELECT k.document_id,
        (SELECT row_to_json(d)::text
         FROM (SELECT document_id, number, doc_type, unit, issued_at, declared_signed,
-                     verified_signed
+                     verified_signed, lt_protected, lt_until
               FROM documents WHERE document_id = k.document_id) AS d) AS issued,
        (SELECT json_agg(s)::text
         FROM (SELECT s.document_id, s.cert_sha256, s.unit, s.key_ref, s.cert_subject,
@@ -138,7 +139,8 @@ SELECT k.document_id,
               FROM signatures AS s JOIN issuers AS i ON i.id = s.cert_issuer_id
               WHERE s.document_id = k.document_id) AS s) AS signatures,
        (SELECT json_agg(a)::text
-        FROM (SELECT document_id, content_sha256, audited_at, indication, sub_indication
+        FROM (SELECT document_id, content_sha256, audited_at, indication, sub_indication,
+                     lt_protected, lt_until, lt_certificate
               FROM audits WHERE document_id = k.document_id) AS a) AS audits
 FROM unnest($1::text[]) AS k (document_id)";
 
@@ -456,6 +458,8 @@ struct DocumentColumns<'a> {
     issued_at: Vec<i64>,
     declared_signed: Vec<i16>,
     verified_signed: Vec<i16>,
+    lt_protected: Vec<Option<i16>>,
+    lt_until: Vec<Option<i64>>,
 }
 
 impl<'a> DocumentColumns<'a> {
@@ -472,6 +476,9 @@ impl<'a> DocumentColumns<'a> {
             c.declared_signed
                 .push(i16::from(row.issuance.declared == Declared::Signed));
             c.verified_signed.push(i16::from(row.verified));
+            c.lt_protected
+                .push(row.protection.map(|p| i16::from(p.protected)));
+            c.lt_until.push(row.protection.map(|p| p.until));
         }
         c
     }
@@ -489,6 +496,8 @@ impl<'a> DocumentColumns<'a> {
                 column("issued_at", "bigint", &self.issued_at),
                 column("declared_signed", "smallint", &self.declared_signed),
                 column("verified_signed", "smallint", &self.verified_signed),
+                column("lt_protected", "smallint", &self.lt_protected),
+                column("lt_until", "bigint", &self.lt_until),
             ],
         }
     }
@@ -606,6 +615,9 @@ struct AuditColumns<'a> {
     audited_at: Vec<i64>,
     indication: Vec<&'static str>,
     sub_indication: Vec<Option<&'a str>>,
+    lt_protected: Vec<Option<i16>>,
+    lt_until: Vec<Option<i64>>,
+    lt_certificate: Vec<Option<&'a str>>,
 }
 
 impl<'a> AuditColumns<'a> {
@@ -619,6 +631,11 @@ impl<'a> AuditColumns<'a> {
             c.audited_at.push(row.audited_at);
             c.indication.push(row.indication.as_str());
             c.sub_indication.push(row.sub_indication.as_deref());
+            let long_term = row.long_term.as_ref();
+            c.lt_protected
+                .push(long_term.map(|(p, _)| i16::from(p.protected)));
+            c.lt_until.push(long_term.map(|(p, _)| p.until));
+            c.lt_certificate.push(long_term.map(|(_, c)| c.as_str()));
         }
         c
     }
@@ -634,6 +651,9 @@ impl<'a> AuditColumns<'a> {
                 column("audited_at", "bigint", &self.audited_at),
                 column("indication", "text", &self.indication),
                 column("sub_indication", "text", &self.sub_indication),
+                column("lt_protected", "smallint", &self.lt_protected),
+                column("lt_until", "bigint", &self.lt_until),
+                column("lt_certificate", "text", &self.lt_certificate),
             ],
         }
     }
@@ -652,6 +672,8 @@ struct DocumentRecord {
     issued_at: i64,
     declared_signed: i64,
     verified_signed: i64,
+    lt_protected: Option<i64>,
+    lt_until: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -677,6 +699,9 @@ struct AuditRecord {
     audited_at: i64,
     indication: String,
     sub_indication: Option<String>,
+    lt_protected: Option<i64>,
+    lt_until: Option<i64>,
+    lt_certificate: Option<String>,
 }
 
 impl TryFrom<DocumentRecord> for DocumentRow {
@@ -693,6 +718,7 @@ impl TryFrom<DocumentRecord> for DocumentRow {
                 declared: stored_declared(r.declared_signed)?,
             },
             verified: stored_flag("verified_signed", r.verified_signed)?,
+            protection: stored_protection(r.lt_protected, r.lt_until)?,
         })
     }
 }
@@ -726,6 +752,7 @@ impl TryFrom<AuditRecord> for AuditRow {
             audited_at: r.audited_at,
             indication: stored_indication(&r.indication)?,
             sub_indication: r.sub_indication,
+            long_term: stored_audit_long_term(r.lt_protected, r.lt_until, r.lt_certificate)?,
         })
     }
 }

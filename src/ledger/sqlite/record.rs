@@ -20,8 +20,9 @@ use crate::ledger::decide::{self, Decision, Stored, Wanted, Write, Writes};
 use crate::ledger::event::{Declared, Event};
 use crate::ledger::ownership::Reassignment;
 use crate::ledger::rows::{
-    AuditRow, DocumentRow, IncomingRow, Issuance, SignatureRow, StoredDocument, stored_declared,
-    stored_flag, stored_indication, stored_level, stored_method,
+    AuditRow, DocumentRow, IncomingRow, Issuance, SignatureRow, StoredDocument,
+    stored_audit_long_term, stored_declared, stored_flag, stored_indication, stored_level,
+    stored_method, stored_protection,
 };
 
 /// Why recording failed: a SQLite call (with what was being done), or the ledger's own refusal.
@@ -89,7 +90,8 @@ pub(super) fn read_document(
     let issued = rows(
         conn,
         "read document",
-        "SELECT document_id, number, doc_type, unit, issued_at, declared_signed, verified_signed
+        "SELECT document_id, number, doc_type, unit, issued_at, declared_signed, verified_signed,
+                lt_protected, lt_until
          FROM documents WHERE document_id = ?1",
         [document_id],
         document_row,
@@ -105,7 +107,8 @@ pub(super) fn read_document(
     let audits = rows(
         conn,
         "read audits",
-        "SELECT document_id, content_sha256, audited_at, indication, sub_indication
+        "SELECT document_id, content_sha256, audited_at, indication, sub_indication,
+                lt_protected, lt_until, lt_certificate
          FROM audits WHERE document_id = ?1",
         [document_id],
         audit_row,
@@ -169,6 +172,8 @@ fn write(
             ":issued_at": row.issuance.issued_at,
             ":declared_signed": i64::from(row.issuance.declared == Declared::Signed),
             ":verified_signed": i64::from(row.verified),
+            ":lt_protected": row.protection.map(|p| i64::from(p.protected)),
+            ":lt_until": row.protection.map(|p| p.until),
         })
     })?;
     write_rows(tx, &SIGNATURES, &writes.signatures, |s, row| {
@@ -205,6 +210,9 @@ fn write(
             ":audited_at": row.audited_at,
             ":indication": row.indication.as_str(),
             ":sub_indication": row.sub_indication,
+            ":lt_protected": row.long_term.as_ref().map(|(p, _)| i64::from(p.protected)),
+            ":lt_until": row.long_term.as_ref().map(|(p, _)| p.until),
+            ":lt_certificate": row.long_term.as_ref().map(|(_, c)| c),
         })
     })
 }
@@ -222,12 +230,13 @@ const DOCUMENTS: TableWrites = TableWrites {
     table: "documents",
     context: "write documents",
     insert: "INSERT INTO documents (document_id, number, doc_type, unit, issued_at,
-                                    declared_signed, verified_signed)
+                                    declared_signed, verified_signed, lt_protected, lt_until)
              VALUES (:document_id, :number, :doc_type, :unit, :issued_at, :declared_signed,
-                     :verified_signed)",
+                     :verified_signed, :lt_protected, :lt_until)",
     update: "UPDATE documents SET number = :number, doc_type = :doc_type, unit = :unit,
                     issued_at = :issued_at, declared_signed = :declared_signed,
-                    verified_signed = :verified_signed
+                    verified_signed = :verified_signed, lt_protected = :lt_protected,
+                    lt_until = :lt_until
              WHERE document_id = :document_id",
 };
 
@@ -261,10 +270,12 @@ const AUDITS: TableWrites = TableWrites {
     table: "audits",
     context: "write audits",
     insert: "INSERT INTO audits (document_id, content_sha256, audited_at, indication,
-                                 sub_indication)
-             VALUES (:document_id, :content_sha256, :audited_at, :indication, :sub_indication)",
+                                 sub_indication, lt_protected, lt_until, lt_certificate)
+             VALUES (:document_id, :content_sha256, :audited_at, :indication, :sub_indication,
+                     :lt_protected, :lt_until, :lt_certificate)",
     update: "UPDATE audits SET audited_at = :audited_at, indication = :indication,
-                    sub_indication = :sub_indication
+                    sub_indication = :sub_indication, lt_protected = :lt_protected,
+                    lt_until = :lt_until, lt_certificate = :lt_certificate
              WHERE document_id = :document_id AND content_sha256 = :content_sha256",
 };
 
@@ -333,6 +344,7 @@ fn document_row(r: &Row<'_>) -> Result<DocumentRow, Failed> {
             declared: stored_declared(column(r, "declared_signed")?)?,
         },
         verified: stored_flag("verified_signed", column(r, "verified_signed")?)?,
+        protection: stored_protection(column(r, "lt_protected")?, column(r, "lt_until")?)?,
     })
 }
 
@@ -369,6 +381,11 @@ fn audit_row(r: &Row<'_>) -> Result<AuditRow, Failed> {
         audited_at: column(r, "audited_at")?,
         indication: stored_indication(&column::<String>(r, "indication")?)?,
         sub_indication: column(r, "sub_indication")?,
+        long_term: stored_audit_long_term(
+            column(r, "lt_protected")?,
+            column(r, "lt_until")?,
+            column(r, "lt_certificate")?,
+        )?,
     })
 }
 
