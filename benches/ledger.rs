@@ -155,7 +155,11 @@ fn workload(n: usize, run: u32) -> Vec<Event> {
     let mut events = Vec::with_capacity(n);
     let mut i: u64 = 0;
     while events.len() < n {
-        let unit = &units[(i.wrapping_mul(2_654_435_761) % units.len() as u64) as usize];
+        let unit_index = i.wrapping_mul(2_654_435_761) % units.len() as u64;
+        let unit = &units[unit_index as usize];
+        // 53 certificates per unit (about 10,000 in the province, as in the seed case), each
+        // held on one medium.
+        let holder = unit_index * 53 + i % 53;
         let at = start + Duration::from_secs((i * 31) % (364 * 86_400));
         let id = format!("b{run}-{i:08}");
         let signed = !i.is_multiple_of(50);
@@ -177,12 +181,12 @@ fn workload(n: usize, run: u32) -> Vec<Event> {
                 unit: unit.code.clone(),
                 key: format!("pkcs11:token=kyso;object={}", unit.code),
                 certificate: Certificate {
-                    sha256: format!("{:064x}", i % 997),
+                    sha256: format!("{holder:064x}"),
                     subject: format!("CN=Nguyễn Văn An, O={}, C=VN", unit.name),
                     issuer: "CN=CA phục vụ các cơ quan Nhà nước, O=Ban Cơ yếu Chính phủ, C=VN"
                         .into(),
                 },
-                method: Method::ALL[(i % 4) as usize],
+                method: Method::ALL[(holder % 4) as usize],
                 level: SignatureLevel::PadesBT,
                 signed_at: at,
                 indication: Indication::TotalPassed,

@@ -235,7 +235,8 @@ pub trait Store: Send {
         renew_by: OffsetDateTime,
     ) -> Result<Vec<UnitCounts>, Error>;
 
-    /// Signatures made in `range` (by signing time), grouped by signing unit, method and issuing CA.
+    /// Signatures made in `range` (by signing time), grouped by signing unit, method, issuing CA
+    /// and signer certificate.
     fn signature_counts(&mut self, range: TimeRange) -> Result<Vec<SignatureCount>, Error>;
 
     /// Incoming verifications in `range`, grouped by receiving unit and verdict.
@@ -408,12 +409,15 @@ impl Counts {
     }
 }
 
-/// Signatures of one (unit, method, issuing CA) group.
+/// Signatures of one signer certificate for one unit and method, with its issuing CA: a
+/// province's certificates are counted by medium from these (issue 18).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignatureCount {
     pub unit: String,
     pub method: Method,
     pub issuer: String,
+    /// SHA-256 of the signer certificate, hex.
+    pub certificate: String,
     pub count: u64,
 }
 

@@ -56,6 +56,7 @@ both_stores!(
     demo_reproduces_the_seed_figures,
     a_document_stays_with_its_unit,
     long_term_counts_follow_the_latest_passing_audit,
+    certificates_are_counted_by_method_once_wherever_they_signed,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -442,14 +443,33 @@ fn rates_match_hand_computed_fixture(store: &mut dyn Store) {
     );
 
     // Signatures made in H1: stp-5's (1 July local) is not; x-3's retry counts once.
-    let methods: BTreeMap<&str, u64> = report
+    let methods: BTreeMap<&str, (u64, u64)> = report
         .methods
         .iter()
-        .map(|m| (m.method, m.signatures))
+        .map(|m| (m.method, (m.signatures, m.certificates)))
         .collect();
     assert_eq!(
         methods,
-        BTreeMap::from([("Token", 2), ("SIM", 1), ("HSM", 1), ("Smart", 1)])
+        BTreeMap::from([
+            ("Token", (2, 2)),
+            ("SIM", (1, 1)),
+            ("HSM", (1, 1)),
+            ("Smart", (1, 1))
+        ]),
+        "(signatures, certificates): the fixture's certificate is its unit's"
+    );
+    let communes = report.levels.iter().find(|l| l.level == "commune").unwrap();
+    let communes: Vec<(&str, u64, u64)> = (communes.methods.iter())
+        .map(|m| (m.method, m.signatures, m.certificates))
+        .collect();
+    assert_eq!(
+        communes,
+        [
+            ("Token", 1, 1),
+            ("SIM", 0, 0),
+            ("HSM", 0, 0),
+            ("Smart", 1, 1)
+        ]
     );
     let providers: Vec<(&str, u64)> = report
         .providers
@@ -857,6 +877,89 @@ fn units_round_trip_through_csv(store: &mut dyn Store) {
     let (_dir, mut other) = sqlite_store();
     import_units(&mut other, &text).unwrap();
     assert_eq!(other.units().unwrap(), store.units().unwrap());
+}
+
+/// Issue 18: signatures and distinct signer certificates per method, per unit, level and overall.
+/// A certificate that signed for two units (its holder moved) counts in each unit, and once in
+/// their level and overall; one certificate used by two methods counts under each.
+fn certificates_are_counted_by_method_once_wherever_they_signed(store: &mut dyn Store) {
+    use Declared::Signed as S;
+    use Indication::TotalPassed;
+    import_units(store, UNITS_CSV).expect("import fixture units");
+    let day = datetime!(2022-03-01 09:00 +07:00);
+    let with = |id: &str, unit: &str, cert: &str, method: Method| {
+        let Event::Signed(e) = signed(id, unit, day, method, CA_A, TotalPassed) else {
+            unreachable!()
+        };
+        Event::Signed(Signed {
+            certificate: Certificate {
+                sha256: format!("{:0>64}", hex_of(cert)),
+                ..e.certificate
+            },
+            ..e
+        })
+    };
+    let events = vec![
+        issued("m-1", "STP", day, S),
+        with("m-1", "STP", "an", Method::Token),
+        issued("m-2", "STP", day, S),
+        with("m-2", "STP", "an", Method::Token),
+        issued("m-3", "STP", day, S),
+        with("m-3", "STP", "binh", Method::Token),
+        issued("m-4", "STC", day, S),
+        with("m-4", "STC", "an", Method::Token),
+        issued("m-5", "STC", day, S),
+        with("m-5", "STC", "chi", Method::Sim),
+        issued("m-6", "STC", day, S),
+        with("m-6", "STC", "chi", Method::Smart),
+    ];
+    store.record(&events).expect("record");
+    let report = h1_report(store);
+    let by_method = |methods: &[report::MethodRow]| -> Vec<(u64, u64)> {
+        methods
+            .iter()
+            .map(|m| (m.signatures, m.certificates))
+            .collect()
+    };
+    let unit = |code: &str| {
+        by_method(
+            &report
+                .units
+                .iter()
+                .find(|u| u.code == code)
+                .unwrap()
+                .methods,
+        )
+    };
+    // Token, SIM, HSM, Smart.
+    assert_eq!(unit("STP"), [(3, 2), (0, 0), (0, 0), (0, 0)]);
+    assert_eq!(unit("STC"), [(1, 1), (1, 1), (0, 0), (1, 1)]);
+    let departments = report
+        .levels
+        .iter()
+        .find(|l| l.level == "department")
+        .unwrap();
+    assert_eq!(
+        by_method(&departments.methods),
+        [(4, 2), (1, 1), (0, 0), (1, 1)],
+        "an's certificate signed in both departments: one certificate"
+    );
+    assert_eq!(by_method(&report.methods), [(4, 2), (1, 1), (0, 0), (1, 1)]);
+    let csv = render::render(&report, render::Format::Csv).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let stp: Vec<&str> = csv
+        .lines()
+        .find(|l| l.contains(",STP,"))
+        .unwrap()
+        .split(',')
+        .collect();
+    let column = |name: &str| stp[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(
+        (column("token_signatures"), column("token_certificates")),
+        ("3", "2")
+    );
+    let table = render::render(&report, render::Format::Table).unwrap();
+    assert!(table.contains("4 · 2"), "{table}");
 }
 
 /// Issue 19: per unit, how many documents an archive audit found protected for the long term

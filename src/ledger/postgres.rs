@@ -137,6 +137,9 @@ ALTER TABLE documents
     ADD CONSTRAINT documents_long_term_whole CHECK ((lt_protected IS NULL) = (lt_until IS NULL));
 CREATE INDEX documents_long_term ON documents (unit, issued_at, lt_protected, lt_until)
     WHERE lt_until IS NOT NULL;
+DROP INDEX signatures_report;
+CREATE INDEX signatures_report
+    ON signatures (unit, method, cert_issuer_id, cert_sha256, signed_at);
 "#,
 ];
 
@@ -604,13 +607,14 @@ impl Store for PgStore {
         let rows = self
             .client
             .query(
-                "SELECT s.unit, s.method, i.dn, s.n
-                 FROM (SELECT unit, method, cert_issuer_id, COUNT(*) AS n
+                "SELECT s.unit, s.method, i.dn, s.cert_sha256, s.n
+                 FROM (SELECT unit, method, cert_issuer_id, cert_sha256, COUNT(*) AS n
                        FROM signatures
                        WHERE signed_at >= $1 AND signed_at < $2
-                       GROUP BY unit, method, cert_issuer_id) AS s
+                       GROUP BY unit, method, cert_issuer_id, cert_sha256) AS s
                  JOIN issuers AS i ON i.id = s.cert_issuer_id
-                 ORDER BY s.unit COLLATE \"C\", s.method COLLATE \"C\", i.dn COLLATE \"C\"",
+                 ORDER BY s.unit COLLATE \"C\", s.method COLLATE \"C\", i.dn COLLATE \"C\",
+                          s.cert_sha256 COLLATE \"C\"",
                 &[&unix(range.start), &unix(range.end)],
             )
             .map_err(pg("query signature counts"))?;
@@ -621,7 +625,8 @@ impl Store for PgStore {
                     unit: r.get(0),
                     method: stored_method(&method)?,
                     issuer: r.get(2),
-                    count: r.get::<_, i64>(3) as u64,
+                    certificate: r.get(3),
+                    count: r.get::<_, i64>(4) as u64,
                 })
             })
             .collect()

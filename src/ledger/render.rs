@@ -10,7 +10,7 @@ use crate::html::escape;
 use std::fmt::Write as _;
 
 use super::Error;
-use super::report::{Rates, Report};
+use super::report::{MethodRow, Rates, Report};
 
 /// The output formats of `kyso report --format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +81,14 @@ pub fn csv(report: &Report) -> Result<String, Error> {
             "total_declared_rate",
             "total_verified_signed",
             "total_verified_rate",
+            "token_signatures",
+            "token_certificates",
+            "sim_signatures",
+            "sim_certificates",
+            "hsm_signatures",
+            "hsm_certificates",
+            "smart_signatures",
+            "smart_certificates",
         ])
         .map_err(fail)?;
     let period = report.period.to_string();
@@ -107,6 +115,12 @@ pub fn csv(report: &Report) -> Result<String, Error> {
             number(r.verified_rate),
         ]
     };
+    let methods = |methods: &[MethodRow]| {
+        methods
+            .iter()
+            .flat_map(|m| [m.signatures.to_string(), m.certificates.to_string()])
+            .collect::<Vec<_>>()
+    };
     let mut rows: Vec<Vec<String>> = Vec::new();
     let scope = report.scope.as_ref();
     rows.push(
@@ -121,6 +135,7 @@ pub fn csv(report: &Report) -> Result<String, Error> {
         .into_iter()
         .chain(figures(&report.overall))
         .chain(no_total())
+        .chain(methods(&report.methods))
         .collect(),
     );
     for level in &report.levels {
@@ -136,6 +151,7 @@ pub fn csv(report: &Report) -> Result<String, Error> {
             .into_iter()
             .chain(figures(&level.rates))
             .chain(no_total())
+            .chain(methods(&level.methods))
             .collect(),
         );
     }
@@ -152,6 +168,7 @@ pub fn csv(report: &Report) -> Result<String, Error> {
             .into_iter()
             .chain(figures(&unit.own))
             .chain(total(&unit.total))
+            .chain(methods(&unit.methods))
             .collect(),
         );
     }
@@ -225,13 +242,21 @@ pub fn table(report: &Report) -> String {
 
     long_term_table(&mut out, report);
 
-    out.push_str("\nPhương thức ký / Signing method\n");
-    let rows: Vec<[String; 2]> = report
-        .methods
-        .iter()
-        .map(|m| [m.method.to_owned(), thousands(m.signatures)])
-        .collect();
-    write_columns(&mut out, &["", "Chữ ký/Signatures"], &rows);
+    out.push_str(
+        "\nPhương thức ký / Signing method (chữ ký · chứng thư số / signatures · certificates)\n",
+    );
+    let mut rows: Vec<[String; 5]> = vec![method_row("Tổng / Overall".into(), &report.methods)];
+    for level in &report.levels {
+        rows.push(method_row(
+            format!("{} / {}", level.label_vi, level.label_en),
+            &level.methods,
+        ));
+    }
+    let mut header = [""; 5];
+    for (slot, m) in header[1..].iter_mut().zip(&report.methods) {
+        *slot = m.method;
+    }
+    write_columns(&mut out, &header, &rows);
 
     out.push_str("\nNhà cung cấp chứng thư số / Certificate provider\n");
     let rows: Vec<[String; 2]> = report
@@ -390,6 +415,20 @@ fn protection_label(protected: bool) -> &'static str {
     } else {
         "B-B/B-T: chưa bảo vệ / not protected"
     }
+}
+
+/// A row of the method table: each method's signatures and distinct certificates.
+fn method_row(label: String, methods: &[MethodRow]) -> [String; 5] {
+    let mut row: [String; 5] = Default::default();
+    row[0] = label;
+    for (cell, m) in row[1..].iter_mut().zip(methods) {
+        *cell = format!(
+            "{} · {}",
+            thousands(m.signatures),
+            thousands(m.certificates)
+        );
+    }
+    row
 }
 
 fn rate_row(label: String, r: &Rates) -> [String; 5] {
@@ -613,6 +652,7 @@ tr.level-province td, tr.level-district td {{ font-weight: 600; }}
         .map(|m| (m.method.to_owned(), m.signatures))
         .collect();
     page.push_str(&count_chart(&methods, DECLARED));
+    page.push_str(&method_table(report));
 
     page.push_str(
         r#"<h2>Nhà cung cấp chứng thư số <span class="en">/ Certificate provider</span></h2>
@@ -739,6 +779,39 @@ tr.level-province td, tr.level-district td {{ font-weight: 600; }}
         end = escape(&report.range.end.to_string()),
     );
     page
+}
+
+/// Signatures and distinct signer certificates by method: overall and per level.
+fn method_table(report: &Report) -> String {
+    let mut table = String::from(
+        r#"<table class="methods">
+<thead><tr><th>Chữ ký · chứng thư số <span class="en">/ signatures · certificates</span></th>"#,
+    );
+    for m in &report.methods {
+        let _ = write!(table, "<th>{}</th>", escape(m.method));
+    }
+    table.push_str("</tr></thead>\n<tbody>\n");
+    let mut row = |label: String, methods: &[MethodRow]| {
+        let _ = write!(table, r#"<tr><td class="name">{}</td>"#, escape(&label));
+        for m in methods {
+            let _ = write!(
+                table,
+                "<td>{} · {}</td>",
+                thousands(m.signatures),
+                thousands(m.certificates)
+            );
+        }
+        table.push_str("</tr>\n");
+    };
+    row("Tổng / Overall".into(), &report.methods);
+    for level in &report.levels {
+        row(
+            format!("{} / {}", level.label_vi, level.label_en),
+            &level.methods,
+        );
+    }
+    table.push_str("</tbody>\n</table>\n");
+    table
 }
 
 /// Horizontal bars, two per row (declared and verified), on a 0-100% axis.

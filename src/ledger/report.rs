@@ -9,8 +9,10 @@
 //! units below it. Level figures add up the own documents of the units at that level, so a
 //! district's communes count at the commune level and not again at the district level.
 //!
-//! Method and provider counts are signatures made in the period (by signing time); incoming
-//! outcomes are verifications made in the period. This module does no I/O beyond the store.
+//! Method and provider counts are signatures made in the period (by signing time), with the
+//! distinct signer certificates behind them per method (overall, per level and per unit: a
+//! certificate used in two units counts once in their level and overall); incoming outcomes are
+//! verifications made in the period. This module does no I/O beyond the store.
 //!
 //! Long-term counts (issue 19) split the verified documents that a batch audit of the archive
 //! found passing: protected until the renewal horizon or later as filed, or needing `kyso extend`
@@ -114,6 +116,8 @@ pub struct LevelRow {
     /// Units at this level in scope, with or without documents.
     pub units: usize,
     pub rates: Rates,
+    /// Signatures and signer certificates by method, of the units at this level.
+    pub methods: Vec<MethodRow>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -128,12 +132,57 @@ pub struct UnitRow {
     pub own: Rates,
     /// The unit's and every unit below it.
     pub total: Rates,
+    /// Signatures and signer certificates by method, of the unit's own keys.
+    pub methods: Vec<MethodRow>,
 }
 
+/// One signing method (token, SIM, HSM, smart) in a period: how many signatures were made with
+/// it and with how many distinct signer certificates.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MethodRow {
     pub method: &'static str,
     pub signatures: u64,
+    pub certificates: u64,
+}
+
+/// Signatures and distinct certificates per method, as they are added up.
+#[derive(Default)]
+struct MethodTally<'a> {
+    by_method: BTreeMap<super::Method, (u64, BTreeSet<&'a str>)>,
+}
+
+impl<'a> MethodTally<'a> {
+    fn add(&mut self, method: super::Method, certificate: &'a str, signatures: u64) {
+        let (count, certificates) = self.by_method.entry(method).or_default();
+        *count += signatures;
+        certificates.insert(certificate);
+    }
+
+    fn merge(&mut self, other: &MethodTally<'a>) {
+        for (method, (count, certificates)) in &other.by_method {
+            let (mine, mine_certificates) = self.by_method.entry(*method).or_default();
+            *mine += count;
+            mine_certificates.extend(certificates.iter().copied());
+        }
+    }
+
+    /// Every method, in [`super::Method::ALL`] order, zero where none was used.
+    fn rows(&self) -> Vec<MethodRow> {
+        super::Method::ALL
+            .into_iter()
+            .map(|m| {
+                let (signatures, certificates) = self
+                    .by_method
+                    .get(&m)
+                    .map_or((0, 0), |(n, c)| (*n, c.len() as u64));
+                MethodRow {
+                    method: m.label(),
+                    signatures,
+                    certificates,
+                }
+            })
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -245,6 +294,28 @@ pub fn build(
         overall.add(&own.get(&unit.code).copied().unwrap_or_default());
     }
 
+    // Signatures per signer certificate: tallied per unit, then per level and overall as sets,
+    // so that a certificate is counted once wherever it signed.
+    let signers = store.signature_counts(range)?;
+    let mut unit_methods: HashMap<&str, MethodTally<'_>> = HashMap::new();
+    let mut providers: BTreeMap<String, u64> = BTreeMap::new();
+    for row in &signers {
+        unit_methods.entry(row.unit.as_str()).or_default().add(
+            row.method,
+            &row.certificate,
+            row.count,
+        );
+        if selected_codes.contains(row.unit.as_str()) {
+            *providers.entry(row.issuer.clone()).or_default() += row.count;
+        }
+    }
+    let nothing = MethodTally::default();
+    let tally_of = |code: &str| unit_methods.get(code).unwrap_or(&nothing);
+    let mut overall_methods = MethodTally::default();
+    for unit in &selected {
+        overall_methods.merge(tally_of(&unit.code));
+    }
+
     let levels = scheme
         .levels()
         .iter()
@@ -254,10 +325,12 @@ pub fn build(
         .filter(|l| scope.is_none() || in_subtree.iter().any(|u| u.level == l.key))
         .map(|level| {
             let mut counts = Counts::default();
+            let mut methods = MethodTally::default();
             let mut n = 0;
             for unit in in_subtree.iter().filter(|u| u.level == level.key) {
                 n += 1;
                 counts.add(&own.get(&unit.code).copied().unwrap_or_default());
+                methods.merge(tally_of(&unit.code));
             }
             LevelRow {
                 level: level.key.clone(),
@@ -265,6 +338,7 @@ pub fn build(
                 label_en: level.label_en.clone(),
                 units: n,
                 rates: counts.into(),
+                methods: methods.rows(),
             }
         })
         .collect();
@@ -283,17 +357,10 @@ pub fn build(
                 .copied()
                 .unwrap_or_default()
                 .into(),
+            methods: tally_of(&u.code).rows(),
         })
         .collect();
 
-    let mut methods: BTreeMap<super::Method, u64> = BTreeMap::new();
-    let mut providers: BTreeMap<String, u64> = BTreeMap::new();
-    for row in store.signature_counts(range)? {
-        if selected_codes.contains(row.unit.as_str()) {
-            *methods.entry(row.method).or_default() += row.count;
-            *providers.entry(row.issuer).or_default() += row.count;
-        }
-    }
     let mut providers: Vec<ProviderRow> = providers
         .into_iter()
         .map(|(issuer, signatures)| ProviderRow { issuer, signatures })
@@ -353,13 +420,7 @@ pub fn build(
         overall: overall.into(),
         levels,
         units: unit_rows,
-        methods: super::Method::ALL
-            .into_iter()
-            .map(|m| MethodRow {
-                method: m.label(),
-                signatures: methods.get(&m).copied().unwrap_or(0),
-            })
-            .collect(),
+        methods: overall_methods.rows(),
         providers,
         incoming: incoming
             .into_iter()

@@ -182,6 +182,11 @@ ALTER TABLE documents ADD COLUMN lt_protected INTEGER CHECK (lt_protected IN (0,
 ALTER TABLE documents ADD COLUMN lt_until INTEGER;
 CREATE INDEX documents_long_term ON documents (unit, issued_at, lt_protected, lt_until)
     WHERE lt_until IS NOT NULL;
+-- Signer certificates by method (issue 18): the report counts distinct certificates per unit,
+-- level and method, so the covering index of the method counts carries the certificate.
+DROP INDEX signatures_report;
+CREATE INDEX signatures_report
+    ON signatures (unit, method, cert_issuer_id, cert_sha256, signed_at);
 "#,
 ];
 
@@ -601,13 +606,13 @@ impl Store for SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT s.unit, s.method, i.dn, s.n
-                 FROM (SELECT unit, method, cert_issuer_id, COUNT(*) AS n
+                "SELECT s.unit, s.method, i.dn, s.cert_sha256, s.n
+                 FROM (SELECT unit, method, cert_issuer_id, cert_sha256, COUNT(*) AS n
                        FROM signatures
                        WHERE signed_at >= ?1 AND signed_at < ?2
-                       GROUP BY unit, method, cert_issuer_id) AS s
+                       GROUP BY unit, method, cert_issuer_id, cert_sha256) AS s
                  JOIN issuers AS i ON i.id = s.cert_issuer_id
-                 ORDER BY s.unit, s.method, i.dn",
+                 ORDER BY s.unit, s.method, i.dn, s.cert_sha256",
             )
             .map_err(self.fail("prepare signature counts"))?;
         let rows = stmt
@@ -616,17 +621,20 @@ impl Store for SqliteStore {
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(2)?,
-                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
                 ))
             })
             .map_err(self.fail("query signature counts"))?;
         let mut out = Vec::new();
         for row in rows {
-            let (unit, method, issuer, count) = row.map_err(self.fail("read signature counts"))?;
+            let (unit, method, issuer, certificate, count) =
+                row.map_err(self.fail("read signature counts"))?;
             out.push(SignatureCount {
                 unit,
                 method: stored_method(&method)?,
                 issuer,
+                certificate,
                 count: count as u64,
             });
         }

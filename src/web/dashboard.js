@@ -344,8 +344,24 @@ function render() {
       el('h2', { id: 'methods-title' }, t('dash.methods')),
       report.methods.some((m) => m.signatures > 0)
         ? countBars(report.methods.map((m) => ({ label: m.method, value: m.signatures })), t('dash.methods'))
-        : el('p', { class: 'empty' }, t('dash.noData'))),
+        : el('p', { class: 'empty' }, t('dash.noData')),
+      methodsTable(report)),
     el('p', { class: 'hint' }, t('dash.note')));
+}
+
+/** Signatures and distinct signer certificates per method: overall, then each level. */
+function methodsTable(report) {
+  const rows = [{ attrs: { 'data-level': '' }, label: t('dash.overall'), methods: report.methods }]
+    .concat(report.levels.map((l) => ({ attrs: { 'data-level': l.level }, label: levelLabel(l.level), methods: l.methods })));
+  return el('div', { class: 'table-wrap' }, el('table', { id: 'methods-table' },
+    el('caption', {}, t('dash.methodsCaption')),
+    el('thead', {}, el('tr', {},
+      el('th', { scope: 'col' }, t('col.level')),
+      report.methods.map((m) => el('th', { scope: 'col', class: 'num' }, m.method)))),
+    el('tbody', {}, rows.map((row) => el('tr', row.attrs,
+      el('th', { scope: 'row' }, row.label),
+      row.methods.map((m) => el('td', { class: 'num', 'data-method': m.method },
+        t('dash.signaturesCertificates', { s: count(m.signatures), c: count(m.certificates) }))))))));
 }
 
 function trendSection({ trend, trendError, trendNote }) {
