@@ -281,12 +281,6 @@ pub fn table(report: &Report) -> String {
     write_columns(&mut out, &["", "Văn bản/Documents"], &rows);
 
     if let Some(list) = &report.unsigned {
-        let _ = writeln!(
-            out,
-            "\nVăn bản chưa ký hoặc chưa xác minh / Documents not signed or not verified: {} ({})",
-            list.unit,
-            thousands(list.total)
-        );
         let rows: Vec<[String; 5]> = list
             .documents
             .iter()
@@ -304,8 +298,10 @@ pub fn table(report: &Report) -> String {
                 ]
             })
             .collect();
-        write_columns(
+        document_list(
             &mut out,
+            "Văn bản chưa ký hoặc chưa xác minh / Documents not signed or not verified",
+            (&list.unit, list.total),
             &[
                 "Mã/Id",
                 "Số/Number",
@@ -315,15 +311,28 @@ pub fn table(report: &Report) -> String {
             ],
             &rows,
         );
-        if (list.documents.len() as u64) < list.total {
-            let _ = writeln!(
-                out,
-                "… {} văn bản nữa / more documents",
-                thousands(list.total - list.documents.len() as u64)
-            );
-        }
     }
     out
+}
+
+/// A unit's list of documents: its title with the unit and how many there are in all, the first
+/// of them as columns, and how many more were left out.
+fn document_list<const N: usize>(
+    out: &mut String,
+    title: &str,
+    (unit, total): (&str, u64),
+    header: &[&str; N],
+    rows: &[[String; N]],
+) {
+    let _ = writeln!(out, "\n{title}: {unit} ({})", thousands(total));
+    write_columns(out, header, rows);
+    if (rows.len() as u64) < total {
+        let _ = writeln!(
+            out,
+            "… {} văn bản nữa / more documents",
+            thousands(total - rows.len() as u64)
+        );
+    }
 }
 
 /// The long-term counts of the archive audits, for the scope and each unit that has any; nothing
@@ -369,12 +378,6 @@ fn long_term_table(out: &mut String, report: &Report) {
     let Some(list) = report.to_extend.as_ref().filter(|l| l.total > 0) else {
         return;
     };
-    let _ = writeln!(
-        out,
-        "\nVăn bản cần gia hạn ngay / Documents to extend now: {} ({})",
-        list.unit,
-        thousands(list.total)
-    );
     let rows: Vec<[String; 5]> = list
         .documents
         .iter()
@@ -388,8 +391,10 @@ fn long_term_table(out: &mut String, report: &Report) {
             ]
         })
         .collect();
-    write_columns(
+    document_list(
         out,
+        "Văn bản cần gia hạn ngay / Documents to extend now",
+        (&list.unit, list.total),
         &[
             "Mã/Id",
             "Số/Number",
@@ -399,13 +404,6 @@ fn long_term_table(out: &mut String, report: &Report) {
         ],
         &rows,
     );
-    if (list.documents.len() as u64) < list.total {
-        let _ = writeln!(
-            out,
-            "… {} văn bản nữa / more documents",
-            thousands(list.total - list.documents.len() as u64)
-        );
-    }
 }
 
 /// A document to extend, as the lists name it.
