@@ -20,6 +20,7 @@ pub mod audit;
 #[cfg(feature = "test-support")]
 pub mod corpus;
 mod input;
+mod shard;
 pub mod snapshot;
 mod summary;
 
@@ -36,6 +37,7 @@ use time::OffsetDateTime;
 use crate::verify::{DocumentReport, Verifier};
 
 pub use input::{Limits, Source, Upload};
+pub use shard::{Shard, ShardError};
 pub use summary::{NO_SIGNER, NOT_READ, Summary, UnitTally, peak_memory, signer_unit, verdict_key};
 
 /// Why a batch, or one of its documents, could not be handled. Every variant names the file (and
@@ -150,6 +152,7 @@ pub struct Batch<'v> {
     verifier: &'v Verifier,
     jobs: NonZeroUsize,
     limits: Limits,
+    shard: Shard,
     queued: AtomicU64,
     counted: AtomicU64,
 }
@@ -161,6 +164,7 @@ impl<'v> Batch<'v> {
             verifier,
             jobs,
             limits: Limits::default(),
+            shard: Shard::WHOLE,
             queued: AtomicU64::new(0),
             counted: AtomicU64::new(0),
         }
@@ -168,6 +172,12 @@ impl<'v> Batch<'v> {
 
     pub fn with_limits(mut self, limits: Limits) -> Batch<'v> {
         self.limits = limits;
+        self
+    }
+
+    /// Only the documents of `shard` ([`Shard::holds`] on their names): the others are not read.
+    pub fn with_shard(mut self, shard: Shard) -> Batch<'v> {
+        self.shard = shard;
         self
     }
 
@@ -230,12 +240,12 @@ impl<'v> Batch<'v> {
             let _ = std::thread::Builder::new()
                 .name("kyso-batch-count".into())
                 .spawn_scoped(scope, move || {
-                    opened.count(&self.limits, &self.counted, stop)
+                    opened.count(&self.limits, self.shard, &self.counted, stop)
                 });
             let walker = std::thread::Builder::new()
                 .name("kyso-batch-walk".into())
                 .spawn_scoped(scope, move || {
-                    opened.enumerate(&self.limits, &task_tx, &self.queued, stop)
+                    opened.enumerate(&self.limits, self.shard, &task_tx, &self.queued, stop)
                 })
                 .map_err(|source| Error::Thread { source })?;
             for n in 0..jobs {

@@ -927,3 +927,138 @@ fn a_revocation_snapshot_lets_the_batch_run_offline() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+/// Issue 22: three processes, each `--shard K/3`, recording into one PostgreSQL ledger at once,
+/// record exactly what one process records alone: the same documents, audits and report. A shard
+/// killed with SIGKILL and run again records nothing twice.
+#[test]
+fn sharded_audits_record_what_one_process_records() {
+    use kyso::ledger::postgres::PgStore;
+    let Some(url) = crate::api::nodes::postgres_url() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = pki(tmp.path());
+    let archive = tmp.path().join("archive");
+    for n in 0..7 {
+        let pdf = pki.pdf(100 + n, 8_000, &[Who::Valid(0)]).unwrap();
+        write(&archive.join(format!("STP/2026/stp-{n}.pdf")), &pdf).unwrap();
+    }
+    for n in 0..5 {
+        let pdf = pki.pdf(200 + n, 8_000, &[Who::Valid(0)]).unwrap();
+        write(&archive.join(format!("STC/stc-{n}.pdf")), &pdf).unwrap();
+    }
+    let tampered = flip_signed_byte(pki.pdf(300, 8_000, &[Who::Valid(0)]).unwrap());
+    write(&archive.join("STC/stc-tampered.pdf"), &tampered).unwrap();
+    let record_args = |extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "verify",
+            "--batch",
+            archive.to_str().unwrap(),
+            "--record",
+            "--unit-from",
+            "folder",
+            "--issued-at",
+            "2026-05-20T09:00:00+07:00",
+            "--jobs",
+            "1",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        args.extend(trust_args(tmp.path()));
+        args
+    };
+
+    // One process, SQLite.
+    let single = tmp.path().join("single.sqlite");
+    drop(ledger_with_units(&single));
+    let args = record_args(&["--ledger", single.to_str().unwrap()]);
+    let alone = kyso(
+        tmp.path(),
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(text(&alone).contains("13 new audits"), "{}", text(&alone));
+
+    // Three shards at once into one PostgreSQL schema.
+    let schema = format!("batch_shards_{}", std::process::id());
+    let mut raw = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    raw.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .unwrap();
+    let mut shared = PgStore::connect(&url, Some(&schema)).unwrap();
+    shared
+        .upsert_units(&[
+            unit("TINH", "UBND tỉnh Thử Nghiệm", "province", None),
+            unit("STP", "Sở Tư pháp", "department", Some("TINH")),
+            unit("STC", "Sở Tài chính", "department", Some("TINH")),
+        ])
+        .unwrap();
+    let shard = |k: u32| {
+        let args = record_args(&["--shard", &format!("{k}/3")]);
+        Command::new(env!("CARGO_BIN_EXE_kyso"))
+            .current_dir(tmp.path())
+            .env_remove("KYSO_CONFIG")
+            .env("KYSO_LEDGER_POSTGRES_URL", &url)
+            .env("KYSO_LEDGER_POSTGRES_SCHEMA", &schema)
+            .env("KYSO_LOG_LEVEL", "error")
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start a shard")
+    };
+    // Shard 1 is killed with SIGKILL mid-run and run again to its end; 0 and 2 run meanwhile.
+    let running = [shard(0), shard(2)];
+    let mut killed = shard(1);
+    std::thread::sleep(Duration::from_millis(100));
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    let mut outputs: Vec<Output> = running
+        .into_iter()
+        .map(|child| child.wait_with_output().unwrap())
+        .collect();
+    outputs.push(shard(1).wait_with_output().unwrap());
+    let mut documents = 0;
+    for out in &outputs {
+        let said = text(out);
+        assert!(said.contains("only this shard's documents"), "{said}");
+        let n: u64 = said
+            .split("Summary: ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{said}"));
+        assert!(n > 0, "every shard has documents here: {said}");
+        documents += n;
+    }
+    assert_eq!(documents, 13, "the shards split the archive exactly");
+    // Run again whole, a shard adds nothing.
+    let again = shard(1).wait_with_output().unwrap();
+    assert!(text(&again).contains(" 0 new audits"), "{}", text(&again));
+
+    let mut alone_store = SqliteStore::open(&single, Durability::Normal).unwrap();
+    let totals = |store: &mut dyn Store| {
+        let t = store.totals().unwrap();
+        (t.documents, t.audits, t.signatures)
+    };
+    assert_eq!(totals(&mut shared), totals(&mut alone_store));
+    assert_eq!(totals(&mut shared), (13, 13, 0));
+    let report = |store: &mut dyn Store| {
+        let mut query = ReportQuery::new(Period::parse("2026-05").unwrap());
+        query.renew_by = datetime!(2026-12-01 00:00 UTC);
+        let report = kyso::ledger::report::build(store, &LevelScheme::default(), &query).unwrap();
+        serde_json::to_value(&report).unwrap()
+    };
+    assert_eq!(report(&mut shared), report(&mut alone_store));
+    assert_eq!(unit_counts(&mut shared, "STC"), (6, 6, 5));
+}
+
+fn unit(code: &str, name: &str, level: &str, parent: Option<&str>) -> Unit {
+    Unit {
+        code: code.into(),
+        name: name.into(),
+        level: level.into(),
+        parent: parent.map(Into::into),
+    }
+}

@@ -24,7 +24,7 @@ use std::sync::mpsc::SyncSender;
 use time::OffsetDateTime;
 use zip::ZipArchive;
 
-use super::Error;
+use super::{Error, Shard};
 
 /// Largest document read, on disk or inflated from an archive: scanned dossiers of a few hundred
 /// pages, the largest documents archives hold, run to 100–200 MB. Each worker holds at most one
@@ -254,6 +254,7 @@ impl Opened {
     pub(crate) fn enumerate(
         &self,
         limits: &Limits,
+        shard: Shard,
         tasks: &SyncSender<Task>,
         queued: &AtomicU64,
         stop: &AtomicBool,
@@ -261,6 +262,9 @@ impl Opened {
         let send = |name: String, what: What| -> bool {
             if stop.load(Ordering::Relaxed) {
                 return false;
+            }
+            if !shard.holds(&name) {
+                return true;
             }
             let index = queued.fetch_add(1, Ordering::Relaxed);
             tasks.send(Task { index, name, what }).is_ok()
@@ -291,16 +295,7 @@ impl Opened {
             }
             Opened::Zip { archive, .. } => {
                 for index in 0..archive.len() {
-                    let (name, is_dir) = match archive.by_index_data(index) {
-                        Ok(entry) => (
-                            entry
-                                .name()
-                                .map(|n| n.into_owned())
-                                .unwrap_or_else(|_| format!("entry #{index}")),
-                            entry.is_dir(),
-                        ),
-                        Err(_) => (format!("entry #{index}"), false),
-                    };
+                    let (name, is_dir) = entry_name(archive, index);
                     if is_dir {
                         continue;
                     }
@@ -324,9 +319,17 @@ impl Opened {
     /// Counts the documents into `counted` as they are found, without reading any: the
     /// same entries [`Opened::enumerate`] sends (give or take entries that change meanwhile).
     /// Standard input cannot be read twice, so an `@-` list is not counted.
-    pub(crate) fn count(&self, limits: &Limits, counted: &AtomicU64, stop: &AtomicBool) {
-        let add = |_: String, _: What| -> bool {
-            counted.fetch_add(1, Ordering::Relaxed);
+    pub(crate) fn count(
+        &self,
+        limits: &Limits,
+        shard: Shard,
+        counted: &AtomicU64,
+        stop: &AtomicBool,
+    ) {
+        let add = |name: String, _: What| -> bool {
+            if shard.holds(&name) {
+                counted.fetch_add(1, Ordering::Relaxed);
+            }
             !stop.load(Ordering::Relaxed)
         };
         match self {
@@ -340,7 +343,7 @@ impl Opened {
                     let line = line.trim_end_matches('\r');
                     if !line.trim().is_empty()
                         && !line.starts_with('#')
-                        && !add(String::new(), What::Entry(0))
+                        && !add(line.to_owned(), What::Entry(0))
                     {
                         return;
                     }
@@ -348,12 +351,14 @@ impl Opened {
             }
             Opened::List(_) => {}
             Opened::Documents(uploads) => {
-                counted.fetch_add(uploads.len() as u64, Ordering::Relaxed);
+                for upload in uploads.iter() {
+                    add(upload.name.clone(), What::Entry(0));
+                }
             }
             Opened::Zip { archive, .. } => {
                 for index in 0..archive.len() {
-                    let is_dir = archive.by_index_data(index).is_ok_and(|e| e.is_dir());
-                    if !is_dir && !add(String::new(), What::Entry(index)) {
+                    let (name, is_dir) = entry_name(archive, index);
+                    if !is_dir && !add(name, What::Entry(index)) {
                         return;
                     }
                 }
@@ -373,6 +378,20 @@ impl Opened {
             total,
             buffer: Vec::new(),
         }
+    }
+}
+
+/// A zip entry's name (or `entry #N` when it cannot be read) and whether it is a folder.
+fn entry_name(archive: &ZipArchive<SharedFile>, index: usize) -> (String, bool) {
+    match archive.by_index_data(index) {
+        Ok(entry) => (
+            entry
+                .name()
+                .map(|n| n.into_owned())
+                .unwrap_or_else(|_| format!("entry #{index}")),
+            entry.is_dir(),
+        ),
+        Err(_) => (format!("entry #{index}"), false),
     }
 }
 

@@ -18,7 +18,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use kyso::batch::audit::{Attribution, Auditor, DocumentId, UnitFrom, UnitMap};
 use kyso::batch::snapshot::Snapshot;
-use kyso::batch::{Batch, Item, Source, Summary};
+use kyso::batch::{Batch, Item, Shard, Source, Summary};
 use kyso::verify::text::Language;
 use kyso::verify::{Revocation, Verifier};
 
@@ -35,6 +35,10 @@ pub struct BatchArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N", requires = "batch")]
     jobs: Option<NonZeroUsize>,
+    /// Only shard K of N (K from 0, as Kubernetes' JOB_COMPLETION_INDEX): the documents whose
+    /// name hashes to K. N machines, one shard each, split one archive with no coordinator.
+    #[arg(long, value_name = "K/N", requires = "batch")]
+    shard: Option<Shard>,
     /// Write one JSON object per document, as each finishes, to OUT (`-`: standard output).
     #[arg(long, value_name = "OUT", requires = "batch")]
     json_lines: Option<PathBuf>,
@@ -135,7 +139,8 @@ pub fn run(
         ))),
     };
     let bar = progress_bar();
-    let batch = Batch::new(verifier, jobs);
+    let shard = args.shard.unwrap_or(Shard::WHOLE);
+    let batch = Batch::new(verifier, jobs).with_shard(shard);
     let mut summary = Summary::new();
     let mut failure: Option<anyhow::Error> = None;
     let start = Instant::now();
@@ -177,6 +182,11 @@ pub fn run(
         None => None,
     };
     let mut text = summary.render(start.elapsed());
+    if !shard.is_whole() {
+        text.push_str(&format!(
+            "  phần / shard {shard}: chỉ các tài liệu của phần này / only this shard's documents\n"
+        ));
+    }
     if let Some(totals) = &totals {
         text.push_str(&totals.render());
         text.push('\n');

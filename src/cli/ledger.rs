@@ -14,13 +14,12 @@ use anyhow::{Context, bail};
 
 use super::Runtime;
 use kyso::ledger::event::parse_json_lines;
-use kyso::ledger::postgres::PgStore;
 use kyso::ledger::render::{self, Format};
-use kyso::ledger::sqlite::{Durability, SqliteStore};
 use kyso::ledger::{LevelScheme, Period, Recorded, ReportQuery, Store, demo, report, units};
 
-/// Environment variable naming a PostgreSQL ledger (`postgres://user:password@host/db`).
-pub const POSTGRES_URL_ENV: &str = "KYSO_LEDGER_POSTGRES_URL";
+/// Environment variable naming a PostgreSQL ledger (`postgres://user:password@host/db`); with
+/// `KYSO_LEDGER_POSTGRES_SCHEMA`, the schema inside it, as for `kyso serve`.
+pub use kyso::api::state::POSTGRES_URL_ENV;
 
 /// Which ledger to open.
 #[derive(Clone, Debug, clap::Args)]
@@ -290,17 +289,14 @@ pub fn open_store(args: &LedgerArgs) -> anyhow::Result<Box<dyn Store>> {
 
 /// [`open_store`] for a SQLite path given some other way (the batch audit's `--ledger`).
 pub fn open_store_at(path: &Path) -> anyhow::Result<Box<dyn Store>> {
-    match std::env::var(POSTGRES_URL_ENV) {
-        Ok(url) if !url.is_empty() => {
-            Ok(Box::new(PgStore::connect(&url, None).with_context(
-                || format!("opening the PostgreSQL ledger from {POSTGRES_URL_ENV}"),
-            )?))
-        }
-        _ => Ok(Box::new(
-            SqliteStore::open(path, Durability::Full)
-                .with_context(|| format!("opening the ledger {}", path.display()))?,
-        )),
-    }
+    let config = kyso::api::StoreConfig::from_env(path.to_path_buf());
+    config.open().with_context(|| match &config {
+        kyso::api::StoreConfig::Postgres { schema, .. } => format!(
+            "opening the PostgreSQL ledger from {POSTGRES_URL_ENV} (schema {})",
+            schema.as_deref().unwrap_or("of the search path")
+        ),
+        kyso::api::StoreConfig::Sqlite(path) => format!("opening the ledger {}", path.display()),
+    })
 }
 
 fn open_input(file: &Path) -> anyhow::Result<Box<dyn Read>> {
