@@ -38,6 +38,11 @@ pub struct Options {
     pub header_read_timeout_secs: Option<u64>,
     pub idle_timeout_secs: Option<u64>,
     pub max_connections: Option<usize>,
+    /// Offer `stp-01` as a CSC credential, with `syt-01` (the same token key, unit SYT, CSC)
+    /// and `stp-plain` (unit STP, not CSC) beside it.
+    pub csc: bool,
+    /// `[serve] csc_sad_lifetime_secs`; `None` leaves the default.
+    pub csc_sad_lifetime_secs: Option<u64>,
 }
 
 impl Default for Options {
@@ -51,6 +56,8 @@ impl Default for Options {
             header_read_timeout_secs: None,
             idle_timeout_secs: None,
             max_connections: None,
+            csc: false,
+            csc_sad_lifetime_secs: None,
         }
     }
 }
@@ -149,6 +156,23 @@ chain = ["{intermediate}"]
     );
     if let Some(url) = tsa_url {
         text.push_str(&format!("\n[tsa]\nurl = \"{url}\"\n"));
+    }
+    if let Some(seconds) = options.csc_sad_lifetime_secs {
+        // `[serve]` is the table the text opened; its keys must come before `[[serve.keys]]`.
+        text = text.replacen(
+            "[serve]\n",
+            &format!("[serve]\ncsc_sad_lifetime_secs = {seconds}\n"),
+            1,
+        );
+    }
+    if options.csc {
+        text = text.replacen("method = \"hsm\"\n", "method = \"hsm\"\ncsc = true\n", 1);
+        for (name, unit, csc) in [("syt-01", "SYT", true), ("stp-plain", "STP", false)] {
+            text.push_str(&format!(
+                "\n[[serve.keys]]\nname = \"{name}\"\nuri = \"{uri}\"\nunit = \"{unit}\"\nmethod = \"token\"\ncsc = {csc}\nchain = [\"{intermediate}\"]\n",
+                intermediate = dir.join("pki/intermediate.pem").display(),
+            ));
+        }
     }
     if options.missing_token_key {
         text.push_str(
