@@ -667,6 +667,104 @@ fn a_sad_expires() {
 }
 
 #[test]
+fn an_ecdsa_credential_answers_der_signatures_for_each_digest() {
+    let service = Service::with(Options {
+        csc: true,
+        key_algorithm: kyso::token::KeyAlgorithm::P256,
+        ..Options::default()
+    });
+    let c = service.client();
+    let spki = signer_spki(&service);
+    let info = call(
+        &c,
+        "/csc/v2/credentials/info",
+        Some(&service.keys.signer),
+        &json!({"credentialID": "stp-01"}),
+    )
+    .json();
+    assert_eq!(info["key"]["len"], 256);
+    assert_eq!(info["key"]["curve"], "1.2.840.10045.3.1.7");
+    assert_eq!(
+        info["key"]["algo"],
+        json!([
+            "1.2.840.10045.4.3.2",
+            "1.2.840.10045.4.3.3",
+            "1.2.840.10045.4.3.4"
+        ])
+    );
+    for (digest, sign_algo) in [
+        (DigestAlgorithm::Sha256, "1.2.840.10045.4.3.2"),
+        (DigestAlgorithm::Sha384, "1.2.840.10045.4.3.3"),
+    ] {
+        let message = format!("signed attributes with {sign_algo}");
+        let hash = digest.digest(message.as_bytes());
+        let auth = call(
+            &c,
+            "/csc/v1/credentials/authorize",
+            Some(&service.keys.signer),
+            &json!({"credentialID": "stp-01", "numSignatures": 1, "hash": [b64(&hash)]}),
+        );
+        let reply = call(
+            &c,
+            "/csc/v1/signatures/signHash",
+            Some(&service.keys.signer),
+            &json!({"credentialID": "stp-01", "SAD": auth.json()["SAD"], "hash": [b64(&hash)], "signAlgo": sign_algo}),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let signature = base64::engine::general_purpose::STANDARD
+            .decode(reply.json()["signatures"][0].as_str().unwrap())
+            .unwrap();
+        assert_eq!(signature[0], 0x30, "a DER ECDSA-Sig-Value, not r||s");
+        let algorithm = SignatureAlgorithm::Ecdsa(kyso::signer::Curve::P256, digest);
+        kyso::signer::verify(&spki, algorithm, message.as_bytes(), &signature)
+            .unwrap_or_else(|e| panic!("{sign_algo}: {e}"));
+    }
+    // RSA on an EC key: refused, nothing signed.
+    let hash = sha256(b"x");
+    let sad = authorize(
+        &c,
+        &service.keys.signer,
+        "stp-01",
+        std::slice::from_ref(&hash),
+    );
+    refused(
+        &sign_hash(
+            &c,
+            &service.keys.signer,
+            "stp-01",
+            &sad,
+            std::slice::from_ref(&hash),
+        ),
+        400,
+        "invalid_request",
+        "Invalid parameter signAlgo",
+    );
+    assert_eq!(service.store().totals().unwrap().signatures, 2);
+}
+
+#[test]
+fn the_audit_checkpoint_key_cannot_be_a_csc_credential() {
+    let signing = crate::support::Signing::new(kyso::token::KeyAlgorithm::Rsa2048, "Nguyễn Văn An");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("pki")).unwrap();
+    signing
+        .pki
+        .write_authorities(&dir.path().join("pki"))
+        .unwrap();
+    let ledger = dir.path().join("ledger.sqlite");
+    let options = Options {
+        csc: true,
+        ..Options::default()
+    };
+    let mut config = super::fixture::config(&signing, dir.path(), &ledger, &options, None);
+    config.audit.checkpoint_key = Some("stp-01".to_owned());
+    let refused = kyso::api::AppState::new(&config, kyso::api::StoreConfig::Sqlite(ledger))
+        .err()
+        .expect("a CSC credential as checkpoint key is refused at start");
+    assert!(refused.to_string().contains("CSC credential"), "{refused}");
+}
+
+#[test]
 fn pyhanko_csc_signer_signs_a_pdf_through_kyso() {
     let service = csc_service();
     let dir = tempfile::tempdir().unwrap();

@@ -43,6 +43,8 @@ pub struct Options {
     pub csc: bool,
     /// `[serve] csc_sad_lifetime_secs`; `None` leaves the default.
     pub csc_sad_lifetime_secs: Option<u64>,
+    /// The signing key's type (RSA-2048 unless a test needs another).
+    pub key_algorithm: kyso::token::KeyAlgorithm,
 }
 
 impl Default for Options {
@@ -58,6 +60,7 @@ impl Default for Options {
             max_connections: None,
             csc: false,
             csc_sad_lifetime_secs: None,
+            key_algorithm: kyso::token::KeyAlgorithm::Rsa2048,
         }
     }
 }
@@ -224,11 +227,8 @@ impl Service {
             .with_test_writer()
             .with_env_filter("kyso=info,cryptoki::mechanism=off")
             .try_init();
-        let signing = Signing::with_profile(
-            kyso::token::KeyAlgorithm::Rsa2048,
-            "Nguyễn Văn An",
-            options.profile,
-        );
+        let signing =
+            Signing::with_profile(options.key_algorithm, "Nguyễn Văn An", options.profile);
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("pki")).unwrap();
         signing

@@ -7,14 +7,18 @@ so it talks to /csc/v1; its `api_ver` only changes the URL.
 
 Usage: python3 pyhanko_csc_sign.py SERVICE_URL CREDENTIAL_ID IN.pdf OUT.pdf
 The API key comes from the environment (KYSO_CSC_API_KEY), never from the command line.
-Prints the SAD lifetime (expiresIn) the service gave.
+Prints the SAD lifetime (expiresIn) the service gave, and the SHA-256 of the signature's signed
+attributes as read back from the signed file (what the service signed, and names its ledger event
+by).
 """
 import asyncio
+import hashlib
 import os
 import sys
 
 import aiohttp
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
 from pyhanko.sign.signers import csc_signer
 
@@ -58,6 +62,11 @@ async def main(url, credential, source, target):
             signed = await signers.async_sign_pdf(writer, metadata, signer=signer)
         with open(target, 'wb') as out:
             out.write(signed.getvalue())
+    with open(target, 'rb') as f:
+        (signature,) = PdfFileReader(f).embedded_signatures
+        signed_attrs = signature.signer_info['signed_attrs'].dump()
+        # DER re-encodes the [0] IMPLICIT tag as the SET OF that is hashed and signed.
+        print('signed_attrs_sha256', hashlib.sha256(b'\x31' + signed_attrs[1:]).hexdigest())
 
 
 if __name__ == '__main__':
