@@ -248,9 +248,9 @@ impl TokenKey {
     }
 
     /// Signs a digest computed by someone else (a CSC client's `signHash`) with `algorithm`,
-    /// which may differ from the key's own only in its digest: the same key type, the same
-    /// curve, and a mechanism the token offers. A PSS or ECDSA key never signs PKCS#1 v1.5, and
-    /// an RSA key never ECDSA, whatever the caller asks.
+    /// which may differ from the key's own only in its digest: the same key type and scheme,
+    /// the same curve. A PSS or ECDSA key never signs PKCS#1 v1.5, and an RSA key never ECDSA,
+    /// whatever the caller asks.
     pub fn sign_digest_as(
         &self,
         algorithm: SignatureAlgorithm,
@@ -273,17 +273,8 @@ impl TokenKey {
                 digest.len()
             )));
         }
-        if algorithm != self.algorithm
-            && !self
-                .token
-                .mechanisms()?
-                .contains(&mechanism_type(algorithm))
-        {
-            return Err(refuse(format!(
-                "the token does not offer {} for {algorithm}",
-                mechanism_type(algorithm)
-            )));
-        }
+        // Same family, same mechanism (`CKM_RSA_PKCS`, `CKM_RSA_PKCS_PSS`, `CKM_ECDSA`): the
+        // token was checked to offer it when the key was opened.
         let input = mechanism_input(algorithm, digest);
         let mechanism = mechanism(algorithm);
         let mut refound = false;
