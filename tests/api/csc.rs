@@ -169,6 +169,24 @@ fn info_is_public_and_lists_only_the_callers_units_credentials() {
         "invalid_request",
         "userID parameter MUST be null",
     );
+    let detailed = call(
+        &c,
+        "/csc/v2/credentials/list",
+        Some(&service.keys.signer),
+        &json!({"credentialInfo": true, "certificates": "chain"}),
+    )
+    .json();
+    assert_eq!(detailed["credentialInfos"][0]["credentialID"], "stp-01");
+    assert_eq!(
+        detailed["credentialInfos"][0]["cert"]["certificates"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(
+        detailed["credentialInfos"].as_array().map(Vec::len),
+        Some(1)
+    );
     // v1 pages.
     let page = call(
         &c,
