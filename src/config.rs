@@ -163,7 +163,7 @@ pub struct ServeConfig {
     pub keys: Vec<ServiceKey>,
     /// Seconds a CSC Signature Activation Data (`credentials/authorize`) stays usable. 300: a
     /// client authorises the hashes it is about to sign, so seconds suffice; minutes leave room
-    /// for a slow client without leaving a stolen SAD useful for long.
+    /// for a slow client without leaving a stolen SAD useful for long. At most 3600.
     pub csc_sad_lifetime_secs: u64,
 }
 

@@ -226,10 +226,12 @@ impl AppState {
         })?;
         let verifier = VerifierCell::new(config)?;
         let checkpoints = checkpoint_schedule(config, &keys)?;
-        if serve.csc_sad_lifetime_secs == 0 {
+        // An hour is CSC's own default lifetime; a SAD is meant for the hashes being signed now,
+        // and one that lives for days is a standing permission, not an activation.
+        if !(1..=3600).contains(&serve.csc_sad_lifetime_secs) {
             return Err(Error::Setting {
                 setting: "csc_sad_lifetime_secs",
-                reason: "must be more than 0".into(),
+                reason: "must be from 1 to 3600 seconds".into(),
             });
         }
         let sads = super::csc::Sads::new(Duration::from_secs(serve.csc_sad_lifetime_secs));

@@ -761,7 +761,7 @@ fn an_ecdsa_credential_answers_der_signatures_for_each_digest() {
 }
 
 #[test]
-fn the_audit_checkpoint_key_cannot_be_a_csc_credential() {
+fn the_audit_checkpoint_key_cannot_be_a_csc_credential_nor_a_sad_live_for_days() {
     let signing = crate::support::Signing::new(kyso::token::KeyAlgorithm::Rsa2048, "Nguyễn Văn An");
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("pki")).unwrap();
@@ -775,6 +775,16 @@ fn the_audit_checkpoint_key_cannot_be_a_csc_credential() {
         ..Options::default()
     };
     let mut config = super::fixture::config(&signing, dir.path(), &ledger, &options, None);
+    // A SAD that lives for days is refused too.
+    config.serve.csc_sad_lifetime_secs = 86_400;
+    let refused = kyso::api::AppState::new(&config, kyso::api::StoreConfig::Sqlite(ledger.clone()))
+        .err()
+        .expect("a day-long SAD lifetime is refused at start");
+    assert!(
+        refused.to_string().contains("csc_sad_lifetime_secs"),
+        "{refused}"
+    );
+    config.serve.csc_sad_lifetime_secs = 300;
     config.audit.checkpoint_key = Some("stp-01".to_owned());
     let refused = kyso::api::AppState::new(&config, kyso::api::StoreConfig::Sqlite(ledger))
         .err()
