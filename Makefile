@@ -64,6 +64,7 @@ bench:
 	$(CARGO) bench --bench ledger
 	$(CARGO) bench --bench pdf_sign
 	$(CARGO) bench --bench api
+	$(CARGO) bench --bench csc
 	$(CARGO) bench --bench batch
 	$(CARGO) bench --bench extend
 

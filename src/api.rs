@@ -6,7 +6,8 @@
 //! PDFs to B-T, B-LT, B-LTA), [`edxml`] (outgoing
 //! edXML packages), [`documents`] (issuance
 //! records), [`units`], [`reports`] (signing rate and its monthly trend), [`whoami`] (what the
-//! caller's key allows), [`health`] (`/healthz`, `/readyz`, `/metrics`) and [`openapi`]
+//! caller's key allows), [`csc`] (the Cloud Signature Consortium API over the keys with
+//! `csc = true`), [`health`] (`/healthz`, `/readyz`, `/metrics`) and [`openapi`]
 //! (`/openapi.json`, the contract as data; a test walks it against [`routes`]). The web pages
 //! for clerks and auditors ([`crate::web`]) are merged in too; they are static assets, not part
 //! of the contract, so [`routes`] and the OpenAPI document leave them out.
@@ -21,6 +22,7 @@
 
 pub mod auth;
 mod checkpoints;
+pub mod csc;
 mod documents;
 mod edxml;
 mod extend;
@@ -79,6 +81,7 @@ pub fn routes() -> Vec<Route> {
         whoami::ROUTES,
         health::ROUTES,
         openapi::ROUTES,
+        csc::ROUTES,
     ]
     .concat();
     all.sort();
@@ -98,6 +101,7 @@ pub fn app(state: AppState) -> Router {
         .merge(whoami::router())
         .merge(health::router())
         .merge(openapi::router())
+        .merge(csc::router())
         .merge(crate::web::router(&state.levels))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -161,6 +161,10 @@ pub struct ServeConfig {
     pub store_connections: usize,
     /// The signing keys the service offers, each bound to a unit.
     pub keys: Vec<ServiceKey>,
+    /// Seconds a CSC Signature Activation Data (`credentials/authorize`) stays usable. 300: a
+    /// client authorises the hashes it is about to sign, so seconds suffice; minutes leave room
+    /// for a slow client without leaving a stolen SAD useful for long. At most 3600.
+    pub csc_sad_lifetime_secs: u64,
 }
 
 impl Default for ServeConfig {
@@ -180,6 +184,7 @@ impl Default for ServeConfig {
             ledger: PathBuf::from("var/ledger.sqlite"),
             store_connections: 4,
             keys: Vec::new(),
+            csc_sad_lifetime_secs: 300,
         }
     }
 }
@@ -201,6 +206,10 @@ pub struct ServiceKey {
     /// Issuer certificates to embed besides those stored on the token (PEM or DER files).
     #[serde(default)]
     pub chain: Vec<PathBuf>,
+    /// Offer the key as a CSC credential (`/csc/v1`, `/csc/v2`): its unit's signers may then
+    /// have it sign bare hashes, which kyso never sees the document of. Off unless set.
+    #[serde(default)]
+    pub csc: bool,
 }
 
 fn default_method() -> String {
@@ -559,6 +568,11 @@ const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
     (
         "KYSO_SERVE_STORE_CONNECTIONS",
         &["serve", "store_connections"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_SERVE_CSC_SAD_LIFETIME_SECS",
+        &["serve", "csc_sad_lifetime_secs"],
         Kind::Integer,
     ),
     (

@@ -2,6 +2,7 @@
 //! `app()` driven in-process with `oneshot` where that is simpler.
 
 mod audit;
+mod csc;
 mod decree30;
 mod endpoints;
 pub(crate) mod fixture;

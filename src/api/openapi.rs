@@ -237,11 +237,81 @@ pub fn document() -> Value {
     if let Some(paths) = doc["paths"].as_object_mut() {
         paths.extend(edxml_paths().as_object().cloned().unwrap_or_default());
     }
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        paths.extend(csc_paths());
+    }
     if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
+        schemas.insert(
+            "CscError".to_owned(),
+            json!({"type": "object", "required": ["error"], "properties": {
+                "error": {"type": "string", "description": "invalid_request, invalid_token, access_denied, temporarily_unavailable, server_error"},
+                "error_description": {"type": "string"}
+            }}),
+        );
         schemas.extend(dashboard_schemas().as_object().cloned().unwrap_or_default());
         schemas.extend(edxml_schemas().as_object().cloned().unwrap_or_default());
     }
     doc
+}
+
+/// The CSC API (`/csc/v1/…`, `/csc/v2/…`, [`super::csc`]): each method under both versions,
+/// whose bodies differ in a few names (v1 `hash`/`hashAlgo`/`authMode`, v2
+/// `hashes`/`hashAlgorithmOID`/`auth.mode`).
+fn csc_paths() -> serde_json::Map<String, Value> {
+    let methods = [
+        (
+            "info",
+            "CSC: the service, its methods and algorithms",
+            "No key needed. specs, name, region, lang, authType [\"external\"] (the API key is the bearer credential), methods; v2 also signAlgorithms.",
+        ),
+        (
+            "credentials/list",
+            "CSC: the credentials the caller may use",
+            "Role signer. The keys with csc = true of the API key's units, by name (credentialIDs); userID must be null. v1: maxResults and pageToken; v2: credentialInfo (with certificates, certInfo) adds credentialInfos.",
+        ),
+        (
+            "credentials/info",
+            "CSC: one credential's key, certificates and authorisation rules",
+            "Role signer. credentialID, certificates (none, single, chain: the signer's certificate first), certInfo. key {status, algo (OIDs), len, curve}, cert {status, certificates, issuerDN, subjectDN, serialNumber, validFrom, validTo}, SCAL \"2\", multisign, and v1 authMode \"explicit\" / v2 auth.mode \"explicit\". Another unit's credential: 400 Invalid parameter credentialID.",
+        ),
+        (
+            "credentials/authorize",
+            "CSC: a SAD for exact hash values",
+            "Role signer. credentialID, numSignatures (1 to multisign) and exactly that many Base64 hashes (v1 hash, v2 hashes; v2 hashAlgorithmOID binds the digest). Returns SAD and expiresIn ([serve] csc_sad_lifetime_secs, default 300). The SAD is bound to the API key, the credential and the hashes, and is spent by the first signHash that presents it; it is kept by the node that issued it.",
+        ),
+        (
+            "signatures/signHash",
+            "CSC: the token signs authorised hashes",
+            "Role signer. credentialID, SAD, hashes (v1 hash, v2 hashes), signAlgo (sha256/384/512WithRSA, rsaEncryption with hashAlgo / hashAlgorithmOID, ecdsa-with-SHA256/384/512). Returns signatures (Base64; RSA PKCS#1 v1.5, ECDSA as DER ECDSA-Sig-Value) in the order of the hashes. Each signature is a ledger signed event (document id csc:<digest>:<hex hash>) and an audit entry before the answer. Refused (400): another caller's SAD, a spent one (Invalid parameter SAD), an expired one (SAD expired), other hashes (Hash is not authorized by the SAD), operationMode A, signAlgoParams.",
+        ),
+    ];
+    let mut out = serde_json::Map::new();
+    for version in ["v1", "v2"] {
+        for (method, summary, description) in methods {
+            let mut operation = json!({
+                "summary": summary,
+                "description": description,
+                "requestBody": {"required": method != "info", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": {
+                    "200": {"description": "CSC answer", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "400": {"description": "CSC error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CscError"}}}},
+                    "401": {"description": "CSC error invalid_token", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CscError"}}}},
+                    "403": {"description": "CSC error access_denied (a role that may not sign)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CscError"}}}},
+                    "413": {"description": "CSC error: body over [serve] max_json_body_bytes", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CscError"}}}},
+                    "500": {"description": "CSC error server_error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CscError"}}}},
+                    "503": {"description": "CSC error temporarily_unavailable (queue full, token or ledger down)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CscError"}}}}
+                }
+            });
+            if method != "info" {
+                operation["security"] = json!([{"apiKey": []}]);
+            }
+            out.insert(
+                format!("/csc/{version}/{method}"),
+                json!({ "post": operation }),
+            );
+        }
+    }
+    out
 }
 
 /// `/v1/edxml`: outgoing packages of the national document axis (QCVN 102:2016).

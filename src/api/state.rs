@@ -153,6 +153,9 @@ pub struct Inner {
     /// `[audit]`: when the audit log's head is checkpointed, and with which key
     /// (`src/api/checkpoints.rs`); `None` when no `checkpoint_key` is set.
     pub checkpoints: Option<crate::audit::checkpoint::Schedule>,
+    /// The CSC Signature Activation Data issued by this node and not yet used or expired
+    /// ([`super::csc`]).
+    pub sads: super::csc::Sads,
     font: OnceLock<Result<Arc<crate::pdf::Font>, String>>,
     shutting_down: AtomicBool,
 }
@@ -223,6 +226,15 @@ impl AppState {
         })?;
         let verifier = VerifierCell::new(config)?;
         let checkpoints = checkpoint_schedule(config, &keys)?;
+        // An hour is CSC's own default lifetime; a SAD is meant for the hashes being signed now,
+        // and one that lives for days is a standing permission, not an activation.
+        if !(1..=3600).contains(&serve.csc_sad_lifetime_secs) {
+            return Err(Error::Setting {
+                setting: "csc_sad_lifetime_secs",
+                reason: "must be from 1 to 3600 seconds".into(),
+            });
+        }
+        let sads = super::csc::Sads::new(Duration::from_secs(serve.csc_sad_lifetime_secs));
         // Opened once here so that a wrong path or URL fails at start, with migrations applied
         // before any request.
         let first = store.open()?;
@@ -259,6 +271,7 @@ impl AppState {
             decree30: config.verify.decree30_checks(),
             renew_before: config.archive.renew_before(),
             checkpoints,
+            sads,
             font: OnceLock::new(),
             shutting_down: AtomicBool::new(false),
         })))
@@ -295,9 +308,19 @@ fn checkpoint_schedule(
 ) -> Result<Option<crate::audit::checkpoint::Schedule>, Error> {
     let schedule = crate::audit::checkpoint::Schedule::from_config(&config.audit)?;
     if let Some(schedule) = &schedule {
-        if keys.entry(&schedule.key).is_none() {
+        let Some(entry) = keys.entry(&schedule.key) else {
             return Err(Error::CheckpointKey {
                 reason: format!("`{}` is not a [[serve.keys]] name", schedule.key),
+            });
+        };
+        // A CSC credential signs whatever hash a signer sends, so it could sign a forged
+        // checkpoint: the key that vouches for the log must never be one.
+        if entry.csc {
+            return Err(Error::CheckpointKey {
+                reason: format!(
+                    "`{}` is offered as a CSC credential (csc = true): the checkpoint key must not sign bare hashes for clients",
+                    schedule.key
+                ),
             });
         }
         if config.tsa.url.is_none() {
@@ -404,6 +427,8 @@ pub struct KeyEntry {
     pub name: String,
     pub unit: String,
     pub method: Method,
+    /// Offered as a CSC credential (`csc = true`): its unit's signers may sign bare hashes.
+    pub csc: bool,
     uri: Pkcs11Uri,
     extra_chain: Vec<Vec<u8>>,
     state: Mutex<KeyState>,
@@ -461,6 +486,7 @@ impl SigningKeys {
                 name: key.name.clone(),
                 unit: key.unit.clone(),
                 method,
+                csc: key.csc,
                 uri,
                 extra_chain,
                 state: Mutex::new(KeyState::default()),

@@ -218,6 +218,19 @@ impl TokenKey {
         Ok(chain)
     }
 
+    /// Whether [`TokenKey::sign_digest_as`] takes `algorithm`: the key's own scheme family
+    /// (PKCS#1 v1.5 or PSS for RSA, ECDSA on its own curve) with any digest kyso signs with.
+    pub fn can_sign_as(&self, algorithm: SignatureAlgorithm) -> bool {
+        match (self.algorithm, algorithm) {
+            (SignatureAlgorithm::RsaPkcs1v15(_), SignatureAlgorithm::RsaPkcs1v15(_))
+            | (SignatureAlgorithm::RsaPss(_), SignatureAlgorithm::RsaPss(_)) => true,
+            (SignatureAlgorithm::Ecdsa(own, _), SignatureAlgorithm::Ecdsa(asked, _)) => {
+                own == asked
+            }
+            _ => false,
+        }
+    }
+
     /// A URI naming this key (without module or PIN source).
     pub fn uri(&self) -> Pkcs11Uri {
         Pkcs11Uri {
@@ -231,19 +244,39 @@ impl TokenKey {
 
     /// Signs a digest already computed with the algorithm's digest.
     pub fn sign_digest(&self, digest: &[u8]) -> Result<Signature, Error> {
-        if digest.len() != self.algorithm.digest().output_len() {
-            return Err(Error::UnsupportedKey {
-                token: self.token.label().to_owned(),
-                key: describe(self.label.as_deref(), Some(&self.id)),
-                reason: format!(
-                    "a {}-byte digest was given for {}",
-                    digest.len(),
-                    self.algorithm
-                ),
-            });
+        self.sign_digest_as(self.algorithm, digest)
+    }
+
+    /// Signs a digest computed by someone else (a CSC client's `signHash`) with `algorithm`,
+    /// which may differ from the key's own only in its digest: the same key type and scheme,
+    /// the same curve. A PSS or ECDSA key never signs PKCS#1 v1.5, and an RSA key never ECDSA,
+    /// whatever the caller asks.
+    pub fn sign_digest_as(
+        &self,
+        algorithm: SignatureAlgorithm,
+        digest: &[u8],
+    ) -> Result<Signature, Error> {
+        let refuse = |reason: String| Error::UnsupportedKey {
+            token: self.token.label().to_owned(),
+            key: describe(self.label.as_deref(), Some(&self.id)),
+            reason,
+        };
+        if !self.can_sign_as(algorithm) {
+            return Err(refuse(format!(
+                "a key for {} cannot sign with {algorithm}",
+                self.algorithm
+            )));
         }
-        let input = mechanism_input(self.algorithm, digest);
-        let mechanism = mechanism(self.algorithm);
+        if digest.len() != algorithm.digest().output_len() {
+            return Err(refuse(format!(
+                "a {}-byte digest was given for {algorithm}",
+                digest.len()
+            )));
+        }
+        // Same family, same mechanism (`CKM_RSA_PKCS`, `CKM_RSA_PKCS_PSS`, `CKM_ECDSA`): the
+        // token was checked to offer it when the key was opened.
+        let input = mechanism_input(algorithm, digest);
+        let mechanism = mechanism(algorithm);
         let mut refound = false;
         loop {
             let handle = *self.handle.read().unwrap_or_else(PoisonError::into_inner);
@@ -252,7 +285,7 @@ impl TokenKey {
                 .with_session("C_Sign", |s| s.sign(&mechanism, handle, &input))
             {
                 Ok(bytes) if bytes.len() == self.signature_len => {
-                    return Ok(Signature::new(self.algorithm, bytes));
+                    return Ok(Signature::new(algorithm, bytes));
                 }
                 Ok(bytes) => {
                     return Err(Error::UnsupportedKey {

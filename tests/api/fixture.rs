@@ -38,6 +38,13 @@ pub struct Options {
     pub header_read_timeout_secs: Option<u64>,
     pub idle_timeout_secs: Option<u64>,
     pub max_connections: Option<usize>,
+    /// Offer `stp-01` as a CSC credential, with `syt-01` (the same token key, unit SYT, CSC)
+    /// and `stp-plain` (unit STP, not CSC) beside it.
+    pub csc: bool,
+    /// `[serve] csc_sad_lifetime_secs`; `None` leaves the default.
+    pub csc_sad_lifetime_secs: Option<u64>,
+    /// The signing key's type (RSA-2048 unless a test needs another).
+    pub key_algorithm: kyso::token::KeyAlgorithm,
 }
 
 impl Default for Options {
@@ -51,6 +58,9 @@ impl Default for Options {
             header_read_timeout_secs: None,
             idle_timeout_secs: None,
             max_connections: None,
+            csc: false,
+            csc_sad_lifetime_secs: None,
+            key_algorithm: kyso::token::KeyAlgorithm::Rsa2048,
         }
     }
 }
@@ -150,6 +160,23 @@ chain = ["{intermediate}"]
     if let Some(url) = tsa_url {
         text.push_str(&format!("\n[tsa]\nurl = \"{url}\"\n"));
     }
+    if let Some(seconds) = options.csc_sad_lifetime_secs {
+        // `[serve]` is the table the text opened; its keys must come before `[[serve.keys]]`.
+        text = text.replacen(
+            "[serve]\n",
+            &format!("[serve]\ncsc_sad_lifetime_secs = {seconds}\n"),
+            1,
+        );
+    }
+    if options.csc {
+        text = text.replacen("method = \"hsm\"\n", "method = \"hsm\"\ncsc = true\n", 1);
+        for (name, unit, csc) in [("syt-01", "SYT", true), ("stp-plain", "STP", false)] {
+            text.push_str(&format!(
+                "\n[[serve.keys]]\nname = \"{name}\"\nuri = \"{uri}\"\nunit = \"{unit}\"\nmethod = \"token\"\ncsc = {csc}\nchain = [\"{intermediate}\"]\n",
+                intermediate = dir.join("pki/intermediate.pem").display(),
+            ));
+        }
+    }
     if options.missing_token_key {
         text.push_str(
             "\n[[serve.keys]]\nname = \"ghost\"\nuri = \"pkcs11:token=no-such-token;object=x\"\nunit = \"STP\"\n",
@@ -200,11 +227,8 @@ impl Service {
             .with_test_writer()
             .with_env_filter("kyso=info,cryptoki::mechanism=off")
             .try_init();
-        let signing = Signing::with_profile(
-            kyso::token::KeyAlgorithm::Rsa2048,
-            "Nguyễn Văn An",
-            options.profile,
-        );
+        let signing =
+            Signing::with_profile(options.key_algorithm, "Nguyễn Văn An", options.profile);
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("pki")).unwrap();
         signing
