@@ -44,6 +44,8 @@ uri = "pkcs11:token=$token;object=chu-tich"
 unit = "STP"
 method = "token"
 chain = ["$dir/pki/intermediate.pem"]
+# Offered through the CSC API too (/csc/v1, /csc/v2), to the signers of unit STP.
+csc = true
 TOML
 export KYSO_CONFIG="$service/kyso.toml"
 
@@ -80,19 +82,33 @@ say "→ $dir/cong-van-124.api-signed.pdf ($(grep -i '^x-kyso-indication' "$serv
 say "the auditor's key may not sign: HTTP $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $auditor" \
   -H 'Content-Type: application/pdf' --data-binary @"$dir/cong-van-123.pdf" "$url/v1/sign/pdf?key=stp-01")"
 
-step 11 "verify it through the API, as the receiving clerk's software would"
+step 11 "sign a letter through kyso's CSC API (Cloud Signature Consortium), pyHanko's CSCSigner as the client"
+# pyHanko reads the certificates (credentials/info), asks for a SAD bound to the hash it will
+# sign (credentials/authorize) and has kyso's token sign it (signatures/signHash); kyso never
+# sees the document, and records the signature in the ledger and the audit log.
+if KYSO_CSC_API_KEY=$signer python3 "$root/scripts/pyhanko_csc_sign.py" "$url/csc/v1" stp-01 \
+  "$dir/cong-van-123.pdf" "$dir/cong-van-125.csc-signed.pdf" >"$service/csc.out" 2>"$service/csc.err"; then
+  say "→ $dir/cong-van-125.csc-signed.pdf (SAD valid for $(sed -n 's/^expiresIn //p' "$service/csc.out") s, spent by that one signature)"
+  say "kyso verify: $("$kyso" verify --trust "$dir/pki/root.pem" --crl "$dir/pki/intermediate.crl" --crl "$dir/pki/root.crl" \
+    --revocation offline "$dir/cong-van-125.csc-signed.pdf" | head -1)"
+else
+  say "pyHanko could not sign through CSC: $(tail -1 "$service/csc.err")"
+  exit 2
+fi
+
+step 12 "verify it through the API, as the receiving clerk's software would"
 indication=$(curl -sf -H "Authorization: Bearer $verifier" -H "Content-Type: application/pdf" \
   --data-binary @"$dir/cong-van-124.api-signed.pdf" "$url/v1/verify" |
   sed -n 's/^{"format":"pdf","sha256":"[0-9a-f]*","indication":"\([A-Z-]*\)".*/\1/p')
 say "indication: ${indication:-see the JSON report}"
 
-step 12 "record the issued document (idempotent: sent twice, counted once)"
+step 13 "record the issued document (idempotent: sent twice, counted once)"
 doc='{"document_id":"STP-2026-124","number":"124/STP-VP","doc_type":"Công văn","unit":"STP","issued_at":"2026-01-05T09:00:00+07:00","declared":"signed"}'
 for _ in 1 2; do
   say "$(curl -sf -H "Authorization: Bearer $signer" -H 'Content-Type: application/json' -d "$doc" "$url/v1/documents")"
 done
 
-step 13 "the signing-rate report through the API"
+step 14 "the signing-rate report through the API"
 curl -sf -H "Authorization: Bearer $auditor" "$url/v1/reports/signing-rate?period=2022-H1&format=html" -o "$dir/signing-rate-2022-H1.api.html"
 overall=$(curl -sf -H "Authorization: Bearer $auditor" "$url/v1/reports/signing-rate?period=2022-H1&format=json" |
   tr -d '\n ' | sed -n 's/.*"overall":{\([^}]*\)}.*/\1/p')
@@ -103,7 +119,7 @@ say "API description: $url/openapi.json   metrics: $url/metrics"
 say "web pages: $url/web/ (HTTP $(curl -s -o /dev/null -w '%{http_code}' "$url/web/"); log in with the key in $service/verifier.key to verify documents,"
 say "  $service/auditor.key for the signing-rate dashboard)"
 
-step 14 "stop the service (SIGTERM: requests in flight finish, PKCS#11 sessions close), check the audit chain"
+step 15 "stop the service (SIGTERM: requests in flight finish, PKCS#11 sessions close), check the audit chain"
 kill -TERM $pid
 wait $pid || true
 trap - EXIT

