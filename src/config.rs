@@ -27,6 +27,44 @@ pub struct Config {
     pub revocation: RevocationConfig,
     pub archive: ArchiveConfig,
     pub audit: AuditConfig,
+    pub csc: CscConfig,
+}
+
+/// `[csc]`: remote credentials at a Cloud Signature Consortium API service (`--key csc:…`,
+/// `[[serve.keys]] uri = "csc:…"`; docs/manual/remote-signing.md). Secrets are named by their
+/// sources (`file:/path`, `env:NAME`), never written here.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CscConfig {
+    /// Where the access token (`Authorization: Bearer`) is, unless a key names its own.
+    pub token_source: Option<String>,
+    /// Where the PIN for `credentials/authorize` is, for credentials in explicit mode.
+    pub pin_source: Option<String>,
+    /// Where a one-time password for `credentials/authorize` is, read for every signature.
+    pub otp_source: Option<String>,
+    /// CA certificates (PEM or DER) an `https://` service's chain must reach instead of the
+    /// platform's roots: for a provider under a private CA.
+    pub ca: Option<PathBuf>,
+    /// Seconds one exchange with the service may take, all of it. Default 30.
+    pub timeout_secs: Option<u64>,
+}
+
+impl CscConfig {
+    /// The access to a remote credential: these settings, with a key's own `token_source` and
+    /// `pin_source` (a `[[serve.keys]]` entry's, or the command line's) taking precedence.
+    pub fn access(
+        &self,
+        token_source: Option<&str>,
+        pin_source: Option<&str>,
+    ) -> Result<crate::csc::Access, crate::csc::Error> {
+        crate::csc::Access::configured(
+            token_source.or(self.token_source.as_deref()),
+            pin_source.or(self.pin_source.as_deref()),
+            self.otp_source.as_deref(),
+            self.ca.as_deref(),
+            self.timeout_secs.map(std::time::Duration::from_secs),
+        )
+    }
 }
 
 /// `[archive]`: keeping signed documents verifiable for decades (`kyso extend`,
@@ -201,6 +239,13 @@ pub struct ServiceKey {
     /// Issuer certificates to embed besides those stored on the token (PEM or DER files).
     #[serde(default)]
     pub chain: Vec<PathBuf>,
+    /// For a remote credential (`uri = "csc:…"`): where its access token is, if not `[csc]
+    /// token_source`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_source: Option<String>,
+    /// For a remote credential: where its authorisation PIN is, if not `[csc] pin_source`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_source: Option<String>,
 }
 
 fn default_method() -> String {
@@ -564,6 +609,19 @@ const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
     (
         "KYSO_ARCHIVE_RENEW_BEFORE_DAYS",
         &["archive", "renew_before_days"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_CSC_TOKEN_SOURCE",
+        &["csc", "token_source"],
+        Kind::Text,
+    ),
+    ("KYSO_CSC_PIN_SOURCE", &["csc", "pin_source"], Kind::Text),
+    ("KYSO_CSC_OTP_SOURCE", &["csc", "otp_source"], Kind::Text),
+    ("KYSO_CSC_CA", &["csc", "ca"], Kind::Text),
+    (
+        "KYSO_CSC_TIMEOUT_SECS",
+        &["csc", "timeout_secs"],
         Kind::Integer,
     ),
     ("KYSO_TSA_URL", &["tsa", "url"], Kind::Text),

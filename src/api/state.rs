@@ -20,7 +20,7 @@ use crate::ledger::postgres::PgStore;
 use crate::ledger::sqlite::{Durability, SqliteStore};
 use crate::ledger::{self, Method, Store};
 use crate::pki::TrustStore;
-use crate::signing::KeyMaterial;
+use crate::signing::{KeyMaterial, KeyName};
 use crate::token::{self, KeyOptions, Pkcs11Uri, TokenDefaults};
 use crate::verify::{Verifier, VerifyOptions};
 
@@ -216,7 +216,7 @@ impl AppState {
             // between requests without holding many documents in memory.
             verify_queue: verify_workers * 2,
         };
-        let keys = SigningKeys::new(&serve.keys, defaults)?;
+        let keys = SigningKeys::new(&serve.keys, defaults, &config.csc)?;
         let levels = config.level_scheme().map_err(|e| Error::Setting {
             setting: "ledger.levels",
             reason: e.to_string(),
@@ -404,9 +404,15 @@ pub struct KeyEntry {
     pub name: String,
     pub unit: String,
     pub method: Method,
-    uri: Pkcs11Uri,
+    source: KeySource,
     extra_chain: Vec<Vec<u8>>,
     state: Mutex<KeyState>,
+}
+
+/// Where an entry's key is: a token, or a remote credential with the access to it.
+enum KeySource {
+    Token(Pkcs11Uri),
+    Remote(crate::csc::CredentialRef, crate::csc::Access),
 }
 
 #[derive(Default)]
@@ -421,7 +427,11 @@ struct KeyState {
 const REOPEN_AFTER: Duration = Duration::from_secs(2);
 
 impl SigningKeys {
-    fn new(keys: &[ServiceKey], defaults: TokenDefaults) -> Result<SigningKeys, Error> {
+    fn new(
+        keys: &[ServiceKey],
+        defaults: TokenDefaults,
+        csc: &crate::config::CscConfig,
+    ) -> Result<SigningKeys, Error> {
         let mut entries = HashMap::new();
         for key in keys {
             let fail = |reason: String| Error::Key {
@@ -440,8 +450,21 @@ impl SigningKeys {
                 ));
             }
             ledger::units::check_code(&key.unit).map_err(fail)?;
-            // parse_uri refuses pin-value: a PIN never sits in the configuration.
-            let uri = token::parse_uri(&key.uri).map_err(|e| fail(e.to_string()))?;
+            // parse_uri refuses pin-value: a PIN never sits in the configuration; a `csc:`
+            // name holds none either (its secrets come from sources).
+            let source = match KeyName::parse(&key.uri).map_err(|e| fail(e.to_string()))? {
+                KeyName::Remote(reference) => KeySource::Remote(
+                    reference,
+                    csc.access(key.token_source.as_deref(), key.pin_source.as_deref())
+                        .map_err(|e| fail(e.to_string()))?,
+                ),
+                KeyName::Token(_) if key.token_source.is_some() || key.pin_source.is_some() => {
+                    return Err(fail(
+                        "token_source and pin_source are for csc: keys; a PKCS#11 key's PIN source goes in its URI or [token]".into(),
+                    ));
+                }
+                KeyName::Token(uri) => KeySource::Token(uri),
+            };
             let method = Method::ALL
                 .into_iter()
                 .find(|m| m.as_str() == key.method)
@@ -461,7 +484,7 @@ impl SigningKeys {
                 name: key.name.clone(),
                 unit: key.unit.clone(),
                 method,
-                uri,
+                source,
                 extra_chain,
                 state: Mutex::new(KeyState::default()),
             };
@@ -495,12 +518,21 @@ impl SigningKeys {
                 reason: reason.clone(),
             });
         }
-        match KeyMaterial::open(
-            &entry.uri,
-            &self.defaults,
-            KeyOptions::default(),
-            &entry.extra_chain,
-        ) {
+        let opened = match &entry.source {
+            KeySource::Token(uri) => KeyMaterial::open(
+                uri,
+                &self.defaults,
+                KeyOptions::default(),
+                &entry.extra_chain,
+            ),
+            KeySource::Remote(reference, access) => KeyMaterial::open_remote(
+                reference,
+                access,
+                KeyOptions::default(),
+                &entry.extra_chain,
+            ),
+        };
+        match opened {
             Ok(key) => {
                 let key = Arc::new(key);
                 state.opened = Some(Arc::clone(&key));
@@ -532,8 +564,8 @@ impl SigningKeys {
         let mut seen: Vec<(String, crate::token::PoolStats)> = Vec::new();
         for entry in self.entries.values() {
             let state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(key) = &state.opened {
-                let token = key.key.token();
+            if let Some(token) = state.opened.as_ref().and_then(|k| k.key.token()) {
+                let token = token.token();
                 if !seen.iter().any(|(label, _)| label == token.label()) {
                     seen.push((token.label().to_owned(), token.stats()));
                 }
