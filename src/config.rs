@@ -1009,6 +1009,39 @@ mod tests {
     }
 
     #[test]
+    fn csc_secrets_are_sources_and_a_key_names_its_own() {
+        let text = "[csc]\ntoken_source = 'env:KYSO_CSC_TOKEN'\ntimeout_secs = 5\n\n\
+            [[serve.keys]]\nname = 'remote'\nuri = 'csc:https://sign.example.vn/csc/v2#c1'\n\
+            unit = 'STP'\nmethod = 'smart'\ntoken_source = 'file:/etc/kyso/csc-token'\n";
+        let config = Config::parse(text, "t", |_| None).unwrap();
+        let key = &config.serve.keys[0];
+        let access = config
+            .csc
+            .access(key.token_source.as_deref(), key.pin_source.as_deref())
+            .unwrap();
+        assert_eq!(
+            access.token,
+            Some(crate::secret::SecretSource::File(
+                "/etc/kyso/csc-token".into()
+            ))
+        );
+        assert_eq!(access.timeout, std::time::Duration::from_secs(5));
+        let defaults = config.csc.access(None, None).unwrap();
+        assert_eq!(
+            defaults.token,
+            Some(crate::secret::SecretSource::Env("KYSO_CSC_TOKEN".into()))
+        );
+        // A secret written where its source belongs is refused and not quoted.
+        let err = config.csc.access(Some("hunter2"), None).unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let env = Config::parse("", "t", |n| {
+            (n == "KYSO_CSC_PIN_SOURCE").then(|| "env:CSC_PIN".to_owned())
+        })
+        .unwrap();
+        assert_eq!(env.csc.pin_source.as_deref(), Some("env:CSC_PIN"));
+    }
+
+    #[test]
     fn tsa_credentials_stay_with_their_tsa() {
         let dir = tempfile::tempdir().unwrap();
         let token = dir.path().join("token");

@@ -550,3 +550,90 @@ fn b64(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+#[test]
+fn a_serve_keys_entry_names_a_remote_credential_and_the_service_signs_with_it() {
+    use crate::api::fixture::{Client, XML, letter, run, seed};
+    use kyso::ledger::Store as _;
+
+    let provider = Provider::start();
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger.sqlite");
+    let keys = {
+        let mut store = kyso::ledger::sqlite::SqliteStore::open(
+            &ledger,
+            kyso::ledger::sqlite::Durability::Normal,
+        )
+        .unwrap();
+        seed(&mut store)
+    };
+    let pki = provider.pki();
+    let text = format!(
+        r#"
+[verify]
+trust = ["{root}"]
+crls = ["{crl1}", "{crl2}"]
+revocation = "offline"
+
+[serve]
+listen = "127.0.0.1:0"
+ledger = "{ledger}"
+sign_workers = 2
+
+[[serve.keys]]
+name = "stp-remote"
+uri = "{key}"
+unit = "STP"
+method = "smart"
+token_source = "file:{token}"
+"#,
+        root = pki.join("root.pem").display(),
+        crl1 = pki.join("intermediate.crl").display(),
+        crl2 = pki.join("root.crl").display(),
+        ledger = ledger.display(),
+        key = provider.key("signer-ec"),
+        token = provider.dir.path().join("token").display(),
+    );
+    let config = kyso::config::Config::parse(&text, "test", |_| None).unwrap();
+    let state =
+        kyso::api::AppState::new(&config, kyso::api::StoreConfig::Sqlite(ledger.clone())).unwrap();
+    let (url, stop, thread) = run(state);
+    let client = Client::new(&url);
+    let verifier = verifier_for(&pki);
+
+    let reply = client.post(
+        "/v1/sign/pdf?key=stp-remote&document_id=STP-CSC-1",
+        &keys.signer,
+        "application/pdf",
+        letter(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("x-kyso-indication"), Some("TOTAL-PASSED"));
+    assert_passes(&verifier, &reply.body, "service PDF");
+    let reply = client.post(
+        "/v1/sign/xml?key=stp-remote&document_id=STP-CSC-2",
+        &keys.signer,
+        "application/xml",
+        XML.as_bytes().to_vec(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_passes(&verifier, &reply.body, "service XML");
+
+    // The ledger and the audit chain name the credential (no secret) and the entry's method.
+    let mut store =
+        kyso::ledger::sqlite::SqliteStore::open(&ledger, kyso::ledger::sqlite::Durability::Normal)
+            .unwrap();
+    assert_eq!(store.totals().unwrap().signatures, 2);
+    let entries = store.audit_entries(0, 100).unwrap();
+    let signature = entries
+        .iter()
+        .find(|e| e.record.action == "signature")
+        .expect("a signature entry");
+    let details: serde_json::Value = serde_json::from_str(&signature.record.details).unwrap();
+    assert_eq!(details["key"], "stp-remote");
+    assert_eq!(details["key_uri"], provider.key("signer-ec"));
+    assert_eq!(details["method"], "smart");
+    assert!(!signature.record.details.contains(&provider.token));
+    let _ = stop.send(());
+    thread.join().unwrap();
+}
