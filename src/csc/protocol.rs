@@ -379,13 +379,12 @@ impl Service {
             .post(&url)
             .header("Content-Type", "application/json");
         if let Some(token) = &self.bearer {
-            let mut value =
-                ureq::http::HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-                    .map_err(|_| {
-                        Error::Secret(crate::secret::Error::BadSource {
-                            reason: "the access token is not valid in an HTTP header",
-                        })
-                    })?;
+            let header = zeroize::Zeroizing::new(format!("Bearer {}", token.expose_secret()));
+            let mut value = ureq::http::HeaderValue::from_str(&header).map_err(|_| {
+                Error::Secret(crate::secret::Error::BadSource {
+                    reason: "the access token is not valid in an HTTP header",
+                })
+            })?;
             value.set_sensitive(true);
             call = call.header(ureq::http::header::AUTHORIZATION, value);
         }
@@ -393,8 +392,11 @@ impl Service {
         drop(body);
         let mut response = sent.map_err(|e| self.transport_error(&url, method, e))?;
         let status = response.status().as_u16();
-        let answer = http::read_body(&mut response, MAX_RESPONSE)
-            .map_err(|e| self.transport_error(&url, method, e))?;
+        // An answer may carry a SAD: wiped once read.
+        let answer = zeroize::Zeroizing::new(
+            http::read_body(&mut response, MAX_RESPONSE)
+                .map_err(|e| self.transport_error(&url, method, e))?,
+        );
         match status {
             200 => serde_json::from_slice(&answer).map_err(|e| Error::Malformed {
                 method,
