@@ -120,6 +120,11 @@ impl Provider {
         format!("csc:{}#kyso/{label}", self.service())
     }
 
+    /// The same credential through the provider's CSC v2.0 front (tests/csc/serve.py).
+    fn key_v2(&self, label: &str) -> String {
+        format!("csc:http://127.0.0.1:{}/csc/v2#kyso/{label}", self.port)
+    }
+
     fn reference(&self, label: &str) -> CredentialRef {
         CredentialRef::parse(&self.key(label)).unwrap()
     }
@@ -636,4 +641,94 @@ token_source = "file:{token}"
     assert!(!signature.record.details.contains(&provider.token));
     let _ = stop.send(());
     thread.join().unwrap();
+}
+
+#[test]
+fn rsa_pss_and_sha512_go_through_the_provider_as_chosen() {
+    use kyso::signer::{DigestAlgorithm, SignatureAlgorithm, SignatureScheme};
+    let provider = Provider::start();
+    let verifier = verifier_for(&provider.pki());
+    for (label, scheme, expected) in [
+        (
+            "signer-rsa",
+            SignatureScheme::RsaPss(DigestAlgorithm::Sha256),
+            SignatureAlgorithm::RsaPss(DigestAlgorithm::Sha256),
+        ),
+        (
+            "signer-rsa",
+            SignatureScheme::RsaPkcs1v15(DigestAlgorithm::Sha512),
+            SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha512),
+        ),
+        (
+            "signer-ec",
+            SignatureScheme::Ecdsa(DigestAlgorithm::Sha384),
+            SignatureAlgorithm::Ecdsa(kyso::signer::Curve::P256, DigestAlgorithm::Sha384),
+        ),
+    ] {
+        let key = KeyMaterial::open_remote(
+            &provider.reference(label),
+            &provider.access(),
+            KeyOptions {
+                scheme: Some(scheme),
+            },
+            &[],
+        )
+        .unwrap();
+        assert_eq!(key.key.algorithm(), expected);
+        let input = sample_pdf(&SampleOptions::default());
+        let options = kyso::pdf::SignatureOptions::new(time::OffsetDateTime::now_utc(), 0);
+        let signed = signing(&key).pdf(&input, options).unwrap().to_vec();
+        assert_passes(&verifier, &signed, &format!("{label} {scheme}"));
+    }
+    // A scheme the key cannot make is refused when the key is opened, before any signature.
+    let refused = KeyMaterial::open_remote(
+        &provider.reference("signer-ec"),
+        &provider.access(),
+        KeyOptions {
+            scheme: Some(SignatureScheme::RsaPss(DigestAlgorithm::Sha256)),
+        },
+        &[],
+    );
+    assert!(
+        matches!(
+            refused,
+            Err(kyso::signing::Error::Remote(
+                kyso::csc::Error::UnsupportedKey { .. }
+            ))
+        ),
+        "{:?}",
+        refused.err()
+    );
+    assert_eq!(provider.authorizations(), 3);
+}
+
+#[test]
+fn the_v2_wire_signs_too_with_the_pin_in_auth_data() {
+    let provider = Provider::with_pin(Some("8642"));
+    let verifier = verifier_for(&provider.pki());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pin"), "8642").unwrap();
+    let access = Access {
+        pin: Some(SecretSource::File(dir.path().join("pin"))),
+        ..provider.access()
+    };
+    for label in ["signer-rsa", "signer-ec"] {
+        let reference = CredentialRef::parse(&provider.key_v2(label)).unwrap();
+        let key =
+            KeyMaterial::open_remote(&reference, &access, KeyOptions::default(), &[]).unwrap();
+        let kyso::signing::SigningKey::Remote(remote) = &key.key else {
+            panic!("a remote key");
+        };
+        assert_eq!(remote.version(), kyso::csc::Version::V2);
+        let input = sample_pdf(&SampleOptions::default());
+        let options = kyso::pdf::SignatureOptions::new(time::OffsetDateTime::now_utc(), 0);
+        let signed = signing(&key).pdf(&input, options).unwrap().to_vec();
+        assert_passes(&verifier, &signed, &format!("v2 {label}"));
+        let xml = signing(&key)
+            .xml(LETTER_XML.as_bytes(), XmlOptions::default())
+            .unwrap()
+            .to_vec();
+        assert_passes(&verifier, &xml, &format!("v2 {label} XAdES"));
+    }
+    assert_eq!(provider.authorizations(), 4);
 }

@@ -12,6 +12,12 @@ answer as a real provider does, with a CSC error body (CSC API §10.1): 401 for 
 when KYSO_CSC_TEST_PIN is set, 400 `invalid_request` for a `credentials/authorize` without that
 PIN. `GET /test/authorizations` counts the authorisations asked for, so a test can see that a
 refused one is not asked again.
+
+The dummy speaks CSC v1.0.4 only (`/csc/v1/…`). `/csc/v2/…` is a strict v2.0 front over it,
+written here: `info` says 2.0.0.2; `credentials/authorize` and `signatures/signHash` want v2's
+`hashes` and `hashAlgorithmOID` (and `operationMode` "S" when given), refuse v1's `hash`,
+`hashAlgo` and `PIN`, take the PIN from `authData`, and are passed on to the v1 methods with
+v1's names, so that kyso's v2 wire is exercised against real signatures.
 """
 
 import asyncio
@@ -20,6 +26,7 @@ import socket
 import sys
 from datetime import datetime, timezone
 
+import aiohttp
 from aiohttp import web
 from certomancer import registry
 from certomancer.registry import ArchLabel, CertLabel, ServiceLabel
@@ -57,16 +64,93 @@ def provider_checks(token, pin, counts):
                 status=401,
             )
         if request.path.endswith('/credentials/authorize'):
-            counts['authorize'] += 1
+            # What the v2 front passes on is the same authorisation, counted once.
+            if 'X-Kyso-Test-Forwarded' not in request.headers:
+                counts['authorize'] += 1
             # aiohttp keeps the body read here for the handler.
             body = await request.json()
-            if pin is not None and body.get('PIN') != pin:
+            given = body.get('PIN')
+            for item in body.get('authData', []):
+                if item.get('id') == 'PIN':
+                    given = item.get('value')
+            if pin is not None and given != pin:
                 return web.json_response(
                     {'error': 'invalid_request', 'error_description': 'Invalid PIN'},
                     status=400,
                 )
         return await handler(request)
     return check
+
+
+V1_ONLY = ('hash', 'hashAlgo', 'PIN', 'OTP')
+
+
+def v2_front(port, token):
+    """Handlers for /csc/v2/<method>, over the v1 methods of the same server."""
+
+    def bad(description):
+        return web.json_response(
+            {'error': 'invalid_request', 'error_description': description}, status=400
+        )
+
+    async def forward(method, body):
+        async with aiohttp.ClientSession() as session:
+            async with session.post(
+                f'http://127.0.0.1:{port}/csc/v1/{method}',
+                json=body,
+                headers={'Authorization': f'Bearer {token}', 'X-Kyso-Test-Forwarded': '1'},
+            ) as answer:
+                return web.Response(
+                    body=await answer.read(),
+                    status=answer.status,
+                    content_type='application/json',
+                )
+
+    async def info(request):
+        return web.json_response({'specs': '2.0.0.2', 'name': 'kyso v2 front', 'lang': 'vi'})
+
+    async def credentials_info(request):
+        return await forward('credentials/info', await request.json())
+
+    async def authorize(request):
+        body = await request.json()
+        if any(k in body for k in V1_ONLY) or 'hashes' not in body:
+            return bad('v2 wants hashes and authData')
+        if 'hashAlgorithmOID' not in body:
+            return bad('Missing hashAlgorithmOID')
+        v1 = {
+            'credentialID': body.get('credentialID'),
+            'numSignatures': body.get('numSignatures'),
+            'hash': body['hashes'],
+        }
+        for item in body.get('authData', []):
+            if item.get('id') == 'PIN':
+                v1['PIN'] = item.get('value')
+        return await forward('credentials/authorize', v1)
+
+    async def sign_hash(request):
+        body = await request.json()
+        if any(k in body for k in V1_ONLY) or 'hashes' not in body:
+            return bad('v2 wants hashes and hashAlgorithmOID')
+        if body.get('operationMode', 'S') != 'S':
+            return bad('only synchronous operation here')
+        v1 = {
+            'credentialID': body.get('credentialID'),
+            'SAD': body.get('SAD'),
+            'hash': body['hashes'],
+            'hashAlgo': body.get('hashAlgorithmOID'),
+            'signAlgo': body.get('signAlgo'),
+        }
+        if 'signAlgoParams' in body:
+            v1['signAlgoParams'] = body['signAlgoParams']
+        return await forward('signatures/signHash', v1)
+
+    return [
+        web.post('/csc/v2/info', info),
+        web.post('/csc/v2/credentials/info', credentials_info),
+        web.post('/csc/v2/credentials/authorize', authorize),
+        web.post('/csc/v2/signatures/signHash', sign_hash),
+    ]
 
 
 async def main(config_path, key_dir, out_dir, lifetime):
@@ -90,6 +174,7 @@ async def main(config_path, key_dir, out_dir, lifetime):
         return web.json_response({'count': counts['authorize']})
 
     csc.app.router.add_get('/test/authorizations', authorizations)
+    csc.app.add_routes(v2_front(port, token))
 
     async def crl(request):
         repo = ServiceLabel(request.match_info['repo'])
