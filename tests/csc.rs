@@ -407,6 +407,29 @@ fn csc_failures_are_typed_errors_without_secrets() {
     let error = remote(open(&nowhere, &provider.access()));
     assert!(matches!(error, E::Unreachable { .. }), "{error:?}");
 
+    // Accepting and never answering: the deadline ends it.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let holder = std::thread::spawn(move || {
+        let held = silent.accept();
+        std::thread::sleep(Duration::from_secs(3));
+        drop(held);
+    });
+    let mute = CredentialRef::parse(&format!("csc:http://127.0.0.1:{port}/csc/v1#x")).unwrap();
+    let quick = Access {
+        timeout: Duration::from_secs(1),
+        ..provider.access()
+    };
+    let started = std::time::Instant::now();
+    let error = remote(open(&mute, &quick));
+    assert!(matches!(error, E::Timeout { .. }), "{error:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    holder.join().unwrap();
+
     // A token is not sent over plain HTTP to another machine.
     let far = CredentialRef::parse("csc:http://sign.example.vn/csc/v2#x").unwrap();
     let error = remote(open(&far, &provider.access()));
@@ -428,6 +451,8 @@ fn csc_failures_are_typed_errors_without_secrets() {
         br#"{"key":{"status":"enabled","algo":[]},"cert":{"certificates":["AAEC"]}}"#.to_vec(),
     );
     front.answer("/v3/info", br#"{"specs":"3.0.0.0"}"#.to_vec());
+    front.answer("/big/info", vec![b' '; 2 << 20]);
+    front.fail("/down/info");
     front.answer("/shape/info", info.clone());
     front.answer("/shape/credentials/info", br#"{"key":"no"}"#.to_vec());
     // A provider whose credential is real but whose signatures are not.
@@ -472,6 +497,13 @@ fn csc_failures_are_typed_errors_without_secrets() {
     }
     let error = remote(open(&at("/v3"), &no_secrets));
     assert!(matches!(error, E::UnsupportedVersion { .. }), "{error:?}");
+    let error = remote(open(&at("/big"), &no_secrets));
+    assert!(matches!(error, E::TooLarge { .. }), "{error:?}");
+    let error = remote(open(&at("/down"), &no_secrets));
+    assert!(
+        matches!(error, E::HttpStatus { status: 500, .. }),
+        "{error:?}"
+    );
     let forged = open(&at("/forged"), &no_secrets).unwrap();
     let error = forged.key.sign(b"message").unwrap_err();
     assert!(
