@@ -232,7 +232,8 @@ impl Service {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(CredentialInfo {
             certificates,
-            algorithms: answer.key.algo,
+            // OIDs, shown in errors: cleaned as any provider text is.
+            algorithms: answer.key.algo.iter().map(|a| shown(a)).collect(),
             disabled: answer.key.status.as_deref() == Some("disabled"),
         })
     }
