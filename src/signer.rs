@@ -37,6 +37,10 @@ pub enum SignError {
     /// A PKCS#11 token refused or failed.
     #[error(transparent)]
     Token(#[from] crate::token::Error),
+    /// A remote signing service (CSC API) refused, failed or answered wrongly; the error names
+    /// the service and credential, never a token, PIN, OTP or SAD.
+    #[error(transparent)]
+    Remote(#[from] crate::csc::Error),
     /// A software key (tests, benchmarks, the demo's throwaway PKI) failed.
     #[error("the software key {key} failed to sign")]
     Software { key: String },

@@ -501,6 +501,10 @@ pub enum Error {
     LevelUnavailable { reason: String },
     #[error(transparent)]
     Token(#[from] token::Error),
+    /// A remote credential (CSC API) could not be opened: the service, the access token, the
+    /// credential or its certificates.
+    #[error(transparent)]
+    Remote(#[from] crate::csc::Error),
     /// The key did not sign (a token that failed, a remote signer that refused).
     #[error("signing failed: {0}")]
     Signer(#[source] crate::signer::SignError),
@@ -545,9 +549,98 @@ pub enum Error {
     Certificate { reason: String },
 }
 
-/// A token key with the certificate stored beside it and the issuers to embed.
+/// A key as a caller names it: a PKCS#11 URI (`pkcs11:…`) or a remote credential
+/// (`csc:https://host/csc/v2#credential-id`).
+#[derive(Clone, Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per key opened; a Box would only add a dereference"
+)]
+pub enum KeyName {
+    Token(Pkcs11Uri),
+    Remote(crate::csc::CredentialRef),
+}
+
+impl KeyName {
+    /// `csc:…` names a remote credential; anything else is read as a PKCS#11 URI (which refuses
+    /// `pin-value`).
+    pub fn parse(text: &str) -> Result<KeyName, Error> {
+        if crate::csc::CredentialRef::is_csc(text) {
+            Ok(KeyName::Remote(crate::csc::CredentialRef::parse(text)?))
+        } else {
+            Ok(KeyName::Token(token::parse_uri(text)?))
+        }
+    }
+}
+
+/// Where a key lives: a token kyso opens itself, or a remote signing service. Both sign through
+/// [`crate::signer::Signer`]; the service only asks which for a token's session pool and for a
+/// token failure's reopening.
+pub enum SigningKey {
+    Token(TokenKey),
+    Remote(crate::csc::CscKey),
+}
+
+impl SigningKey {
+    /// The token key, if this is one.
+    pub fn token(&self) -> Option<&TokenKey> {
+        match self {
+            SigningKey::Token(key) => Some(key),
+            SigningKey::Remote(_) => None,
+        }
+    }
+
+    /// What the ledger and audit log record as the key: the PKCS#11 URI less `pin-source` and
+    /// `module-path` (what the key is, not where its PIN lives), or the `csc:` name (which holds
+    /// no secret).
+    pub fn reference(&self) -> String {
+        match self {
+            SigningKey::Token(key) => {
+                let mut uri = key.uri();
+                uri.pin_source = None;
+                uri.module_path = None;
+                uri.to_string()
+            }
+            SigningKey::Remote(key) => key.reference().to_string(),
+        }
+    }
+
+    /// The key in an error message: the token object, or the `csc:` name.
+    pub fn describe(&self) -> String {
+        match self {
+            SigningKey::Token(key) => key.uri().describe_object(),
+            SigningKey::Remote(key) => key.reference().to_string(),
+        }
+    }
+}
+
+impl crate::signer::Signer for SigningKey {
+    fn algorithm(&self) -> crate::signer::SignatureAlgorithm {
+        match self {
+            SigningKey::Token(key) => key.algorithm(),
+            SigningKey::Remote(key) => key.algorithm(),
+        }
+    }
+
+    fn public_key_spki(&self) -> &[u8] {
+        match self {
+            SigningKey::Token(key) => key.public_key_spki(),
+            SigningKey::Remote(key) => key.public_key_spki(),
+        }
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<crate::signer::Signature, crate::signer::SignError> {
+        match self {
+            SigningKey::Token(key) => key.sign(message),
+            SigningKey::Remote(key) => key.sign(message),
+        }
+    }
+}
+
+/// A key with its certificate and the issuers to embed: a token key with the certificate
+/// stored beside it, or a remote credential with the chain its service gave.
 pub struct KeyMaterial {
-    pub key: TokenKey,
+    pub key: SigningKey,
     /// The signer's certificate, DER.
     pub certificate: Vec<u8>,
     /// Issuer certificates, DER, nearest first: those on the token, then `extra` ones.
@@ -594,7 +687,39 @@ impl KeyMaterial {
             .kind
             .clone();
         Ok(KeyMaterial {
-            key,
+            key: SigningKey::Token(key),
+            certificate,
+            chain,
+            key_kind,
+        })
+    }
+
+    /// Opens the remote credential `reference` names through its service: the certificate and
+    /// issuers `credentials/info` gives, then `extra` (duplicates dropped). The shape a token
+    /// key has, so that PDF and XML signing, B-LT and the service do not know the difference.
+    pub fn open_remote(
+        reference: &crate::csc::CredentialRef,
+        access: &crate::csc::Access,
+        options: KeyOptions,
+        extra: &[Vec<u8>],
+    ) -> Result<KeyMaterial, Error> {
+        let key = crate::csc::CscKey::open(reference, access, options.scheme)?;
+        let certificate = key.certificate().to_vec();
+        let mut chain = key.chain().to_vec();
+        for der in extra {
+            if !chain.contains(der) && *der != certificate {
+                chain.push(der.clone());
+            }
+        }
+        let key_kind = Certificate::from_der(&certificate)
+            .map_err(|e| Error::Certificate {
+                reason: e.to_string(),
+            })?
+            .public_key()
+            .kind
+            .clone();
+        Ok(KeyMaterial {
+            key: SigningKey::Remote(key),
             certificate,
             chain,
             key_kind,

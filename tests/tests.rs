@@ -12,6 +12,7 @@ mod batch;
 mod cli;
 mod cli_verify;
 mod cms;
+mod csc;
 mod edxml;
 mod ledger;
 mod pdf_appearance;

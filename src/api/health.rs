@@ -112,8 +112,13 @@ async fn readyz(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
             .map(|entry| {
                 // Opening the key proves the token is present and logged in; asking for its
                 // mechanisms proves it still answers now.
+                // A remote credential answered credentials/info when it was opened; it is
+                // not asked again on every probe (a provider may count or bill calls).
                 let result = probe.keys.open(entry).and_then(|key| {
-                    key.key.token().mechanisms().map(|_| ()).map_err(|e| {
+                    let Some(token) = key.key.token() else {
+                        return Ok(());
+                    };
+                    token.token().mechanisms().map(|_| ()).map_err(|e| {
                         probe.keys.forget(entry);
                         super::ApiError::TokenUnavailable {
                             key: entry.name.clone(),

@@ -576,10 +576,7 @@ fn make_signature(state: &AppState, entry: &KeyEntry, job: Job<'_>) -> Result<Ma
 }
 
 pub(super) fn key_reference(key: &KeyMaterial) -> String {
-    let mut uri = key.key.uri();
-    uri.pin_source = None;
-    uri.module_path = None;
-    uri.to_string()
+    key.key.reference()
 }
 
 fn forget_on_token_failure(state: &AppState, entry: &KeyEntry, error: &ApiError) {
@@ -589,9 +586,9 @@ fn forget_on_token_failure(state: &AppState, entry: &KeyEntry, error: &ApiError)
 }
 
 fn token_failure(entry_key: &KeyMaterial, e: &crate::signer::SignError) -> ApiError {
-    tracing::warn!(token = %entry_key.key.token().label(), error = %e, "signing failed in the token");
+    tracing::warn!(key = %entry_key.key.describe(), error = %e, "signing failed in the key's token or service");
     ApiError::TokenUnavailable {
-        key: entry_key.key.uri().describe_object(),
+        key: entry_key.key.describe(),
         reason: e.to_string(),
     }
 }

@@ -20,7 +20,7 @@ use crate::ledger::postgres::PgStore;
 use crate::ledger::sqlite::{Durability, SqliteStore};
 use crate::ledger::{self, Method, Store};
 use crate::pki::TrustStore;
-use crate::signing::KeyMaterial;
+use crate::signing::{KeyMaterial, KeyName};
 use crate::token::{self, KeyOptions, Pkcs11Uri, TokenDefaults};
 use crate::verify::{Verifier, VerifyOptions};
 
@@ -219,7 +219,7 @@ impl AppState {
             // between requests without holding many documents in memory.
             verify_queue: verify_workers * 2,
         };
-        let keys = SigningKeys::new(&serve.keys, defaults)?;
+        let keys = SigningKeys::new(&serve.keys, defaults, &config.csc)?;
         let levels = config.level_scheme().map_err(|e| Error::Setting {
             setting: "ledger.levels",
             reason: e.to_string(),
@@ -429,9 +429,15 @@ pub struct KeyEntry {
     pub method: Method,
     /// Offered as a CSC credential (`csc = true`): its unit's signers may sign bare hashes.
     pub csc: bool,
-    uri: Pkcs11Uri,
+    source: KeySource,
     extra_chain: Vec<Vec<u8>>,
     state: Mutex<KeyState>,
+}
+
+/// Where an entry's key is: a token, or a remote credential with the access to it.
+enum KeySource {
+    Token(Pkcs11Uri),
+    Remote(crate::csc::CredentialRef, crate::csc::Access),
 }
 
 #[derive(Default)]
@@ -446,7 +452,11 @@ struct KeyState {
 const REOPEN_AFTER: Duration = Duration::from_secs(2);
 
 impl SigningKeys {
-    fn new(keys: &[ServiceKey], defaults: TokenDefaults) -> Result<SigningKeys, Error> {
+    fn new(
+        keys: &[ServiceKey],
+        defaults: TokenDefaults,
+        csc: &crate::config::CscConfig,
+    ) -> Result<SigningKeys, Error> {
         let mut entries = HashMap::new();
         for key in keys {
             let fail = |reason: String| Error::Key {
@@ -465,8 +475,26 @@ impl SigningKeys {
                 ));
             }
             ledger::units::check_code(&key.unit).map_err(fail)?;
-            // parse_uri refuses pin-value: a PIN never sits in the configuration.
-            let uri = token::parse_uri(&key.uri).map_err(|e| fail(e.to_string()))?;
+            // parse_uri refuses pin-value: a PIN never sits in the configuration; a `csc:`
+            // name holds none either (its secrets come from sources).
+            let source = match KeyName::parse(&key.uri).map_err(|e| fail(e.to_string()))? {
+                KeyName::Remote(reference) => KeySource::Remote(
+                    reference,
+                    csc.access(key.token_source.as_deref(), key.pin_source.as_deref())
+                        .map_err(|e| fail(e.to_string()))?,
+                ),
+                KeyName::Token(_) if key.token_source.is_some() || key.pin_source.is_some() => {
+                    return Err(fail(
+                        "token_source and pin_source are for csc: keys; a PKCS#11 key's PIN source goes in its URI or [token]".into(),
+                    ));
+                }
+                KeyName::Token(uri) => KeySource::Token(uri),
+            };
+            if key.csc && matches!(source, KeySource::Remote(..)) {
+                return Err(fail(
+                    "csc = true offers a token key through kyso's CSC API; a csc: key is another service's credential".into(),
+                ));
+            }
             let method = Method::ALL
                 .into_iter()
                 .find(|m| m.as_str() == key.method)
@@ -487,7 +515,7 @@ impl SigningKeys {
                 unit: key.unit.clone(),
                 method,
                 csc: key.csc,
-                uri,
+                source,
                 extra_chain,
                 state: Mutex::new(KeyState::default()),
             };
@@ -521,12 +549,21 @@ impl SigningKeys {
                 reason: reason.clone(),
             });
         }
-        match KeyMaterial::open(
-            &entry.uri,
-            &self.defaults,
-            KeyOptions::default(),
-            &entry.extra_chain,
-        ) {
+        let opened = match &entry.source {
+            KeySource::Token(uri) => KeyMaterial::open(
+                uri,
+                &self.defaults,
+                KeyOptions::default(),
+                &entry.extra_chain,
+            ),
+            KeySource::Remote(reference, access) => KeyMaterial::open_remote(
+                reference,
+                access,
+                KeyOptions::default(),
+                &entry.extra_chain,
+            ),
+        };
+        match opened {
             Ok(key) => {
                 let key = Arc::new(key);
                 state.opened = Some(Arc::clone(&key));
@@ -558,8 +595,8 @@ impl SigningKeys {
         let mut seen: Vec<(String, crate::token::PoolStats)> = Vec::new();
         for entry in self.entries.values() {
             let state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(key) = &state.opened {
-                let token = key.key.token();
+            if let Some(token) = state.opened.as_ref().and_then(|k| k.key.token()) {
+                let token = token.token();
                 if !seen.iter().any(|(label, _)| label == token.label()) {
                     seen.push((token.label().to_owned(), token.stats()));
                 }

@@ -156,7 +156,7 @@ fn open_key(runtime: &Runtime, name: &str) -> anyhow::Result<KeyMaterial> {
     let Some(configured) = runtime.config.serve.keys.iter().find(|k| k.name == name) else {
         bail!("[audit] checkpoint_key `{name}`: no [[serve.keys]] key has this name");
     };
-    let uri = kyso::token::parse_uri(&configured.uri)
+    let key_name = kyso::signing::KeyName::parse(&configured.uri)
         .with_context(|| format!("[[serve.keys]] `{name}` uri"))?;
     let mut extra: Vec<Vec<u8>> = Vec::new();
     for path in &configured.chain {
@@ -165,9 +165,25 @@ fn open_key(runtime: &Runtime, name: &str) -> anyhow::Result<KeyMaterial> {
                 .with_context(|| format!("[[serve.keys]] `{name}` chain"))?,
         );
     }
-    let defaults = runtime.token_defaults(None)?;
-    KeyMaterial::open(&uri, &defaults, kyso::token::KeyOptions::default(), &extra)
-        .with_context(|| format!("opening the checkpoint key `{name}`"))
+    let options = kyso::token::KeyOptions::default();
+    match key_name {
+        kyso::signing::KeyName::Token(uri) => {
+            let defaults = runtime.token_defaults(None)?;
+            KeyMaterial::open(&uri, &defaults, options, &extra)
+        }
+        kyso::signing::KeyName::Remote(reference) => {
+            let access = runtime
+                .config
+                .csc
+                .access(
+                    configured.token_source.as_deref(),
+                    configured.pin_source.as_deref(),
+                )
+                .with_context(|| format!("[[serve.keys]] `{name}`: the CSC settings"))?;
+            KeyMaterial::open_remote(&reference, &access, options, &extra)
+        }
+    }
+    .with_context(|| format!("opening the checkpoint key `{name}`"))
 }
 
 fn languages(lang: Option<&str>) -> anyhow::Result<Vec<Language>> {

@@ -115,7 +115,13 @@ pub fn run(runtime: &Runtime, command: &EdxmlCommand) -> anyhow::Result<u8> {
     let (package, signed) = match &args.key {
         None => (package, "unsigned"),
         Some(key) => {
-            let key = super::sign::open_key(runtime, key, args.scheme, &args.chain)?;
+            let key = super::sign::open_key(
+                runtime,
+                key,
+                &super::sign::RemoteKeyArgs::default(),
+                args.scheme,
+                &args.chain,
+            )?;
             let (signed, _) = kyso::edxml::pack::sign(&package, &levels.signing(&key), form)
                 .context("signing the package")?;
             (

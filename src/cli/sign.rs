@@ -10,8 +10,8 @@ use clap::{Args, Subcommand};
 use kyso::pdf::decree30::{self, CopyForm, Stamp};
 use kyso::pdf::{Appearance, Font, PngImage, Rect, SignatureOptions, Style, VisibleSignature};
 use kyso::signer::SignatureScheme;
-use kyso::signing::{DocumentKind, KeyMaterial, Level, Signing, Trust};
-use kyso::token::{self, KeyOptions};
+use kyso::signing::{DocumentKind, KeyMaterial, KeyName, Level, Signing, Trust};
+use kyso::token::KeyOptions;
 
 use super::{EXIT_OK, Runtime};
 
@@ -31,9 +31,12 @@ pub struct PdfArgs {
     input: PathBuf,
     /// Where to write the signed PDF (written only if signing succeeds).
     output: PathBuf,
-    /// The signing key: pkcs11:token=…;object=…[?module-path=…&pin-source=file:…]
+    /// The signing key: pkcs11:token=…;object=…[?module-path=…&pin-source=file:…], or a
+    /// remote credential csc:https://host/csc/v2#credential-id (docs/manual/remote-signing.md)
     #[arg(long)]
     key: String,
+    #[command(flatten)]
+    remote: RemoteKeyArgs,
     /// Issuer certificates to embed (PEM or DER files), in addition to those on the token.
     #[arg(long, value_name = "FILE")]
     chain: Vec<PathBuf>,
@@ -89,6 +92,18 @@ pub struct PdfArgs {
     page: usize,
     #[command(flatten)]
     levels: LevelArgs,
+}
+
+/// The secrets of a `csc:` key, as sources (`file:/path`, `env:NAME`), never as values; each
+/// defaults to `[csc]` in kyso.toml (KYSO_CSC_TOKEN_SOURCE, KYSO_CSC_PIN_SOURCE).
+#[derive(Clone, Debug, Default, Args)]
+pub struct RemoteKeyArgs {
+    /// Where the CSC service's access token is (sent as Authorization: Bearer).
+    #[arg(long, value_name = "SOURCE")]
+    pub csc_token_source: Option<String>,
+    /// Where the PIN for the credential's authorisation is (explicit authorisation mode).
+    #[arg(long, value_name = "SOURCE")]
+    pub csc_pin_source: Option<String>,
 }
 
 /// `--stamp`: the layouts of Decree 30/2020/NĐ-CP, Appendix I.
@@ -167,7 +182,7 @@ fn sign_pdf(runtime: &Runtime, args: &PdfArgs) -> anyhow::Result<u8> {
     let stamp = (args.visible.is_some() || args.stamp.is_some())
         .then(|| StampInputs::read(runtime, args))
         .transpose()?;
-    let key = open_key(runtime, &args.key, args.scheme, &args.chain)?;
+    let key = open_key(runtime, &args.key, &args.remote, args.scheme, &args.chain)?;
     let mut options = SignatureOptions::new(time::OffsetDateTime::now_utc(), 0);
     options.reason = args.reason.clone();
     options.location = args.location.clone();
@@ -217,16 +232,38 @@ fn sign_pdf(runtime: &Runtime, args: &PdfArgs) -> anyhow::Result<u8> {
 pub(super) fn open_key(
     runtime: &Runtime,
     key: &str,
+    remote: &RemoteKeyArgs,
     scheme: Option<SignatureScheme>,
     chain_files: &[PathBuf],
 ) -> anyhow::Result<KeyMaterial> {
-    let uri = token::parse_uri(key)?;
-    let defaults = runtime.token_defaults(None)?;
+    let name = KeyName::parse(key)?;
     let mut extra = Vec::new();
     for path in chain_files {
         extra.extend(read_certificates(path)?);
     }
-    let mut key = KeyMaterial::open(&uri, &defaults, KeyOptions { scheme }, &extra)?;
+    let mut key = match name {
+        KeyName::Token(uri) => {
+            if remote.csc_token_source.is_some() || remote.csc_pin_source.is_some() {
+                bail!(
+                    "--csc-token-source and --csc-pin-source are for csc: keys; a PKCS#11 key's PIN source goes in its URI"
+                );
+            }
+            let defaults = runtime.token_defaults(None)?;
+            KeyMaterial::open(&uri, &defaults, KeyOptions { scheme }, &extra)?
+        }
+        KeyName::Remote(reference) => {
+            let access = runtime
+                .config
+                .csc
+                .access(
+                    remote.csc_token_source.as_deref(),
+                    remote.csc_pin_source.as_deref(),
+                )
+                .context("the CSC settings ([csc], --csc-token-source, --csc-pin-source)")?;
+            KeyMaterial::open_remote(&reference, &access, KeyOptions { scheme }, &extra)
+                .with_context(|| format!("opening the remote credential {reference}"))?
+        }
+    };
     let known: Vec<kyso::pki::Certificate> = std::iter::once(&key.certificate)
         .chain(&key.chain)
         .filter_map(|der| kyso::pki::Certificate::from_der(der).ok())

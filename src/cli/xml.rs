@@ -20,9 +20,12 @@ pub struct SignXmlArgs {
     pub input: PathBuf,
     /// Where to write the signed document (or, with --detached, the signature).
     pub output: PathBuf,
-    /// The signing key: pkcs11:token=…;object=…[?module-path=…&pin-source=…]
+    /// The signing key: pkcs11:token=…;object=…[?module-path=…&pin-source=…], or a remote
+    /// credential csc:https://host/csc/v2#credential-id (docs/manual/remote-signing.md)
     #[arg(long)]
     pub key: String,
+    #[command(flatten)]
+    pub remote: super::sign::RemoteKeyArgs,
     /// Signature scheme (default: rsa-pkcs1-sha256 for RSA, ecdsa with the curve's digest).
     #[arg(long, value_name = "SCHEME")]
     pub scheme: Option<SignatureScheme>,
@@ -128,7 +131,7 @@ pub fn run_sign(runtime: &Runtime, args: &SignXmlArgs) -> anyhow::Result<u8> {
         },
         form,
     };
-    let key = super::sign::open_key(runtime, &args.key, args.scheme, &args.chain)?;
+    let key = super::sign::open_key(runtime, &args.key, &args.remote, args.scheme, &args.chain)?;
     let signed = levels
         .signing(&key)
         .xml(&document, options)

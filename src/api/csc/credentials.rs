@@ -225,9 +225,11 @@ fn describe(
             &e,
         ))
     })?;
+    // Only token keys are CSC credentials (the configuration refuses `csc = true` on others).
+    let token = key.key.token().ok_or(CscError::ServerError)?;
     let mut key_info = json!({
         "status": "enabled",
-        "algo": algorithm::offered(&key.key),
+        "algo": algorithm::offered(token),
     });
     let (len, curve) = match &key.key_kind {
         KeyKind::Rsa { bits } => (*bits, None),

@@ -234,7 +234,12 @@ fn sign_on_token(state: &AppState, principal: &Principal, job: Job<'_>) -> Resul
         .keys
         .open(entry)
         .map_err(|e| Failure::Error(CscError::from(e)))?;
-    let algorithm = algorithm::resolve(&key.key, job.sign_algo, job.hash_algo, job.hash_parameter)
+    // Only token keys are CSC credentials (the configuration refuses `csc = true` on others).
+    let token = key
+        .key
+        .token()
+        .ok_or(Failure::Error(CscError::ServerError))?;
+    let algorithm = algorithm::resolve(token, job.sign_algo, job.hash_algo, job.hash_parameter)
         .map_err(refused)?;
     let digest = algorithm.digest();
     if job
@@ -304,16 +309,20 @@ fn sign_each(
     hashes: &[Vec<u8>],
     _authorised: &Redeemed,
 ) -> Result<Vec<Vec<u8>>, Failure> {
+    let token = key
+        .key
+        .token()
+        .ok_or(Failure::Error(CscError::ServerError))?;
     hashes
         .iter()
         .map(|hash| {
-            key.key
+            token
                 .sign_digest_as(algorithm, hash)
                 .map(|signature| signature.to_der())
                 .map_err(|e| {
                     tracing::warn!(
                         request_id = %super::super::request_id(),
-                        token = %key.key.token().label(),
+                        token = %token.token().label(),
                         error = %e,
                         "CSC signing failed in the token"
                     );
