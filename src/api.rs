@@ -25,6 +25,7 @@ mod documents;
 mod edxml;
 mod extend;
 mod health;
+mod jobs;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
@@ -70,6 +71,7 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 pub fn routes() -> Vec<Route> {
     let mut all: Vec<Route> = [
         sign::ROUTES,
+        jobs::ROUTES,
         verify::ROUTES,
         extend::ROUTES,
         edxml::ROUTES,
@@ -89,6 +91,7 @@ pub fn routes() -> Vec<Route> {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(sign::router())
+        .merge(jobs::router())
         .merge(verify::router())
         .merge(extend::router())
         .merge(edxml::router())
@@ -122,6 +125,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
     let checkpoints = tokio::spawn(checkpoints::run(state.clone()));
+    let job_poller = tokio::spawn(jobs::poll(state.clone()));
     let flagged = state.clone();
     let signal = async move {
         shutdown.await;
@@ -149,6 +153,7 @@ pub async fn serve(
         }
     };
     checkpoints.abort();
+    job_poller.abort();
     let closing = state.clone();
     let _ = tokio::task::spawn_blocking(move || closing.recorder.close()).await;
     tracing::info!("stopped; the caller closes the PKCS#11 sessions");

@@ -5,6 +5,7 @@ mod audit;
 mod decree30;
 mod endpoints;
 pub(crate) mod fixture;
+mod jobs;
 pub(crate) mod nodes;
 mod oneshot;
 mod regression;

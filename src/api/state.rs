@@ -153,6 +153,8 @@ pub struct Inner {
     /// `[audit]`: when the audit log's head is checkpointed, and with which key
     /// (`src/api/checkpoints.rs`); `None` when no `checkpoint_key` is set.
     pub checkpoints: Option<crate::audit::checkpoint::Schedule>,
+    /// Keys confirmed on a phone and their signing jobs (`super::jobs`).
+    pub jobs: super::jobs::Jobs,
     font: OnceLock<Result<Arc<crate::pdf::Font>, String>>,
     shutting_down: AtomicBool,
 }
@@ -223,6 +225,7 @@ impl AppState {
         })?;
         let verifier = VerifierCell::new(config)?;
         let checkpoints = checkpoint_schedule(config, &keys)?;
+        let jobs = super::jobs::Jobs::new(&serve.keys, &serve.jobs, store.clone(), &keys)?;
         // Opened once here so that a wrong path or URL fails at start, with migrations applied
         // before any request.
         let first = store.open()?;
@@ -259,6 +262,7 @@ impl AppState {
             decree30: config.verify.decree30_checks(),
             renew_before: config.archive.renew_before(),
             checkpoints,
+            jobs,
             font: OnceLock::new(),
             shutting_down: AtomicBool::new(false),
         })))
@@ -440,6 +444,10 @@ impl SigningKeys {
                 ));
             }
             ledger::units::check_code(&key.unit).map_err(fail)?;
+            // Keys confirmed on a phone are the signing jobs' (`super::jobs`).
+            if key.uri.starts_with(crate::phone::SCHEME) {
+                continue;
+            }
             // parse_uri refuses pin-value: a PIN never sits in the configuration.
             let uri = token::parse_uri(&key.uri).map_err(|e| fail(e.to_string()))?;
             let method = Method::ALL
