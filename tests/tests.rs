@@ -14,6 +14,7 @@ mod cli_verify;
 mod cms;
 mod edxml;
 mod ledger;
+mod ledger_jobs;
 mod pdf_appearance;
 mod pdf_archive;
 mod pdf_attacks;

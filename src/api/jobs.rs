@@ -301,6 +301,10 @@ pub(super) async fn start(
         sign::may_sign_document(&state, &principal, id, &entry.unit).await?;
     }
     let level = check_job_level(&state, options.level.as_deref(), kind)?;
+    let (size, bounds) = (document.len() as u64, state.jobs.bounds);
+    if !stored(&state, move |store| store.has_room(size, bounds)).await? {
+        return Err(jobs_full());
+    }
     let now = OffsetDateTime::now_utc();
     let at = ledger::from_unix(ledger::unix(now));
     let recipe = Recipe {
@@ -356,14 +360,9 @@ pub(super) async fn start(
     let bounds = state.jobs.bounds;
     match stored(&state, move |store| store.create_job(&job, bounds)).await? {
         Admission::Stored => {}
-        // The holder was asked already; the request that never becomes a job expires at the
-        // provider unanswered.
-        Admission::Full => {
-            return Err(ApiError::Overloaded {
-                queue: "jobs",
-                retry_after: 30,
-            });
-        }
+        // Another request took the last place since `has_room`: the holder was asked already,
+        // and the request that never becomes a job expires at the provider unanswered.
+        Admission::Full => return Err(jobs_full()),
     }
     tracing::info!(job = %id, key = %entry.name, unit = %entry.unit, "signing job started; waiting for the holder");
     Ok(pending_response(&id, deadline, entry.key.poll))
@@ -848,6 +847,14 @@ async fn fetch(
             Ok(response)
         }
         (state, _) => Ok(ended(state, job.reason.as_deref())),
+    }
+}
+
+/// The job table is at its bounds: 503, to retry once jobs have been fetched or expired.
+fn jobs_full() -> ApiError {
+    ApiError::Overloaded {
+        queue: "jobs",
+        retry_after: 30,
     }
 }
 

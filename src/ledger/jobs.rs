@@ -125,6 +125,11 @@ pub trait JobStore: Send {
     /// Stores `job` if the bounds allow, in one transaction with the count that checks them.
     fn create_job(&mut self, job: &NewJob, bounds: JobBounds) -> Result<Admission, Error>;
 
+    /// Whether a job of `size` bytes would be admitted now: asked before the holder is, so
+    /// that a full table does not send a confirmation to a phone for a job never stored
+    /// ([`JobStore::create_job`] checks again, atomically).
+    fn has_room(&mut self, size: u64, bounds: JobBounds) -> Result<bool, Error>;
+
     /// The job `id`, without its document (which only completion needs).
     fn job(&mut self, id: &str) -> Result<Option<Job>, Error>;
 
@@ -152,4 +157,11 @@ pub trait JobStore: Send {
 
     /// Deletes jobs that ended before `before`; how many.
     fn purge_finished(&mut self, before: OffsetDateTime) -> Result<u64, Error>;
+}
+
+/// Whether a job of `size` bytes fits beside `pending` pending jobs and `bytes` held.
+pub(crate) fn fits(pending: i64, bytes: i64, size: u64, bounds: JobBounds) -> bool {
+    let pending = u64::try_from(pending).unwrap_or(0);
+    let bytes = u64::try_from(bytes).unwrap_or(0);
+    pending < bounds.max_pending && bytes.saturating_add(size) <= bounds.max_bytes
 }

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use super::{LockedTransaction, PgStore, append_audit, lock_key, pg, record};
 use crate::audit;
 use crate::ledger::event::Event;
+use crate::ledger::jobs::fits;
 use crate::ledger::jobs::{
     Admission, Completed, Ending, Job, JobBounds, JobState, JobStore, NewJob,
 };
@@ -37,7 +38,7 @@ impl JobStore for PgStore {
             .map_err(pg("count signing jobs"))?;
         let (pending, bytes): (i64, i64) = (row.get(0), row.get(1));
         let size = job.document.len() as u64;
-        if pending as u64 >= bounds.max_pending || bytes as u64 + size > bounds.max_bytes {
+        if !fits(pending, bytes, size, bounds) {
             return Ok(Admission::Full);
         }
         tx.execute(
@@ -62,6 +63,18 @@ impl JobStore for PgStore {
         .map_err(pg("create a signing job"))?;
         tx.commit().map_err(pg("commit a signing job"))?;
         Ok(Admission::Stored)
+    }
+
+    fn has_room(&mut self, size: u64, bounds: JobBounds) -> Result<bool, Error> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT COUNT(*) FILTER (WHERE state = 'pending'), COALESCE(SUM(bytes), 0)::BIGINT
+                 FROM jobs",
+                &[],
+            )
+            .map_err(pg("count signing jobs"))?;
+        Ok(fits(row.get(0), row.get(1), size, bounds))
     }
 
     fn job(&mut self, id: &str) -> Result<Option<Job>, Error> {

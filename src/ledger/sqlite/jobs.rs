@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use super::{SqliteStore, append_audit, record, sqlite_error};
 use crate::audit;
 use crate::ledger::event::Event;
+use crate::ledger::jobs::fits;
 use crate::ledger::jobs::{
     Admission, Completed, Ending, Job, JobBounds, JobState, JobStore, NewJob,
 };
@@ -31,7 +32,7 @@ impl JobStore for SqliteStore {
             )
             .map_err(&fail)?;
         let size = job.document.len() as u64;
-        if pending as u64 >= bounds.max_pending || bytes as u64 + size > bounds.max_bytes {
+        if !fits(pending, bytes, size, bounds) {
             return Ok(Admission::Full);
         }
         tx.execute(
@@ -56,6 +57,18 @@ impl JobStore for SqliteStore {
         .map_err(&fail)?;
         tx.commit().map_err(&fail)?;
         Ok(Admission::Stored)
+    }
+
+    fn has_room(&mut self, size: u64, bounds: JobBounds) -> Result<bool, Error> {
+        let (pending, bytes): (i64, i64) = self
+            .conn
+            .query_row(
+                "SELECT COALESCE(SUM(state = 'pending'), 0), COALESCE(SUM(bytes), 0) FROM jobs",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(self.fail("count signing jobs"))?;
+        Ok(fits(pending, bytes, size, bounds))
     }
 
     fn job(&mut self, id: &str) -> Result<Option<Job>, Error> {
