@@ -162,21 +162,7 @@ impl PhoneKey {
             return Err(bad_answer(&url, "no certificate".to_owned()));
         }
         let certificate = certificates.remove(0);
-        let parsed =
-            crate::pki::Certificate::from_der(&certificate).map_err(|e| Error::Certificate {
-                reason: e.to_string(),
-            })?;
-        let key_kind = parsed.public_key().kind.clone();
-        let algorithm = algorithm_for(&key_kind).ok_or_else(|| Error::Certificate {
-            reason: format!("kyso does not sign with a {key_kind:?} key"),
-        })?;
-        let credential = std::sync::Arc::new(Credential {
-            spki: parsed.spki_der().to_vec(),
-            certificate,
-            chain: certificates,
-            algorithm,
-            key_kind,
-        });
+        let credential = std::sync::Arc::new(Credential::new(certificate, certificates)?);
         *cached = Some(std::sync::Arc::clone(&credential));
         Ok(credential)
     }
@@ -321,6 +307,26 @@ impl Answer {
 }
 
 impl Credential {
+    /// The credential of `certificate` (DER), with its issuers `chain`; the algorithm is the
+    /// one its key kind signs with.
+    pub fn new(certificate: Vec<u8>, chain: Vec<Vec<u8>>) -> Result<Credential, Error> {
+        let parsed =
+            crate::pki::Certificate::from_der(&certificate).map_err(|e| Error::Certificate {
+                reason: e.to_string(),
+            })?;
+        let key_kind = parsed.public_key().kind.clone();
+        let algorithm = algorithm_for(&key_kind).ok_or_else(|| Error::Certificate {
+            reason: format!("kyso does not sign with a {key_kind:?} key"),
+        })?;
+        Ok(Credential {
+            spki: parsed.spki_der().to_vec(),
+            certificate,
+            chain,
+            algorithm,
+            key_kind,
+        })
+    }
+
     /// The key's public half, DER `SubjectPublicKeyInfo`.
     pub fn spki(&self) -> &[u8] {
         &self.spki
@@ -517,6 +523,74 @@ fn bad_answer(url: &str, reason: String) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cms::SignerIdentity;
+    use crate::pdf::SignatureOptions;
+    use crate::pdf::sample::{SampleOptions, sample_pdf};
+    use crate::testpki::{PkiOptions, SignerName, SignerProfile, SoftwareSigner, TestPki};
+    use crate::token::KeyAlgorithm;
+
+    /// The design rests on this: a PDF signed by capturing the message, having it signed
+    /// elsewhere and signing again with that signature is the PDF the key would have made
+    /// directly (byte for byte with a deterministic RSA signature). And the presigned signer
+    /// signs nothing else.
+    #[test]
+    fn a_confirmed_signature_makes_the_document_the_key_would_have_made() {
+        for algorithm in [KeyAlgorithm::Rsa2048, KeyAlgorithm::P256] {
+            let pki = TestPki::new(PkiOptions::default()).unwrap();
+            let name = SignerName::new("Lê Thị Cúc", "UBND tỉnh Thử Nghiệm", "Sở Tư pháp");
+            let (issued, key) = pki
+                .issue_with_software_key(algorithm, &name, SignerProfile::Valid)
+                .unwrap();
+            let key = SoftwareSigner::new(key, algorithm);
+            let chain = vec![pki.intermediate.der().to_vec()];
+            let credential = Credential::new(issued.der.clone(), chain.clone()).unwrap();
+            assert_eq!(credential.algorithm, key.algorithm());
+            let input = sample_pdf(&SampleOptions::default());
+            let sign_with = |signer: &dyn Signer| {
+                let identity = SignerIdentity {
+                    signer,
+                    certificate: &issued.der,
+                    chain: &chain,
+                };
+                let mut options = SignatureOptions::new(pki.at(), 0);
+                options.reason = Some("Phê duyệt".to_owned());
+                options.contents_size =
+                    crate::pades::contents_size(&identity, &crate::pades::Level::BB);
+                crate::pades::sign(&input, &identity, &options, &crate::pades::Level::BB)
+                    .map(|signed| signed.to_vec())
+            };
+            let direct = sign_with(&key).unwrap();
+
+            let capturing = CapturingSigner::new(&credential);
+            assert!(matches!(
+                sign_with(&capturing),
+                Err(crate::pades::Error::Cms(crate::cms::Error::Signer(
+                    SignError::Deferred
+                )))
+            ));
+            let message = capturing.captured().unwrap();
+            let digest = credential.algorithm.digest().digest(&message);
+            let confirmed = key.sign(&message).unwrap();
+            check_signature(&credential, &message, &confirmed).unwrap();
+            let presigned = PresignedSigner::new(&credential, &digest, confirmed.clone());
+            let again = sign_with(&presigned).unwrap();
+            match algorithm {
+                // PKCS#1 v1.5 is deterministic: the very bytes the key would have made.
+                KeyAlgorithm::Rsa2048 => assert!(again == direct, "byte for byte"),
+                // ECDSA signatures differ per signing; everything around them is the same.
+                _ => assert_eq!(again.len(), direct.len()),
+            }
+
+            // Another message (another document, another time) is refused, and a signature
+            // over another message does not check.
+            assert!(matches!(
+                presigned.sign(b"another message"),
+                Err(SignError::NotTheConfirmedMessage)
+            ));
+            let other = key.sign(b"another message").unwrap();
+            assert!(check_signature(&credential, &message, &other).is_err());
+        }
+    }
 
     #[test]
     fn tokens_cross_networks_only_over_tls() {
