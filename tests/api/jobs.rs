@@ -20,9 +20,10 @@ use kyso::ledger::Store;
 use kyso::ledger::sqlite::{Durability, SqliteStore};
 use kyso::testpki::{PkiOptions, SignerName, SignerProfile, TestPki};
 
-use super::fixture::{Client, Keys, letter, seed};
+use super::fixture::{Client, Keys, XML, letter, seed};
 use super::nodes::Node;
-use crate::support::{self, responders::Responders};
+use crate::support::responders::{Responders, Tsa};
+use crate::support::{self};
 
 /// What the holder of a credential does.
 #[derive(Clone, Copy, Debug)]
@@ -61,6 +62,8 @@ struct Provider {
     front: Responders,
     state: Arc<Mutex<ProviderState>>,
     _pki: TestPki,
+    /// A TSA of the same PKI, for B-T jobs.
+    _tsa: Tsa,
 }
 
 impl Provider {
@@ -85,6 +88,8 @@ impl Provider {
             certificates: vec![issued.der, pki.intermediate.der().to_vec()],
         }));
         let front = Responders::with_bounds(4096, Duration::from_secs(600));
+        let tsa = Tsa::for_pki(&pki);
+        front.serve_tsa("/tsa", &tsa);
         let handler_state = Arc::clone(&state);
         front.handle(
             "/p/",
@@ -94,6 +99,7 @@ impl Provider {
             front,
             state,
             _pki: pki,
+            _tsa: tsa,
         }
     }
 
@@ -221,7 +227,12 @@ fn openssl_sign(key_pem: &Path, digest: &[u8]) -> Vec<u8> {
 
 /// A seeded ledger, and kyso.toml with one `phone:` key per `(name, credential, deadline)`,
 /// all of unit STP.
-fn service_config(dir: &Path, provider: &Provider, keys: &[(&str, &str, u64)]) -> (PathBuf, Keys) {
+fn service_config(
+    dir: &Path,
+    provider: &Provider,
+    keys: &[(&str, &str, u64)],
+    tsa_url: Option<&str>,
+) -> (PathBuf, Keys) {
     let ledger = dir.join("ledger.sqlite");
     let api_keys = {
         let mut store = SqliteStore::open(&ledger, Durability::Normal).unwrap();
@@ -246,6 +257,9 @@ retention_seconds = 600
         pki = pki.display(),
         ledger = ledger.display(),
     );
+    if let Some(url) = tsa_url {
+        text.push_str(&format!("\n[tsa]\nurl = \"{url}\"\n"));
+    }
     for (name, credential, deadline) in keys {
         text.push_str(&format!(
             r#"
@@ -358,6 +372,7 @@ fn phone_jobs_go_done_refused_expired_failed_and_stay_with_their_unit() {
             ("stp-wrong", "c-wrong", 120),
             ("stp-blocked", "c-blocked", 120),
         ],
+        Some(&provider.front.url("/tsa")),
     );
     let node = start_node(&config);
     let client = Client::new(&node.url);
@@ -372,6 +387,15 @@ fn phone_jobs_go_done_refused_expired_failed_and_stay_with_their_unit() {
     );
     assert_eq!(refused.status, 403, "{}", refused.text());
     let done = start_job(&client, &keys.signer, "stp-smart", "job-done");
+    let timestamped = start_job(&client, &keys.signer, "stp-smart", "job-bt&level=B-T");
+    let xml = client.post(
+        "/v1/sign/xml?key=stp-smart&document_id=job-xml",
+        &keys.signer,
+        "application/xml",
+        XML.as_bytes().to_vec(),
+    );
+    assert_eq!(xml.status, 202, "{}", xml.text());
+    let xml = xml.header("location").unwrap().to_owned();
     let refused = start_job(&client, &keys.signer, "stp-refuses", "job-refused");
     let expired = start_job(&client, &keys.signer, "stp-silent", "job-expired");
     let failed = start_job(&client, &keys.signer, "stp-wrong", "job-failed");
@@ -403,6 +427,23 @@ fn phone_jobs_go_done_refused_expired_failed_and_stay_with_their_unit() {
     client
         .get(&done, Some(&keys.signer))
         .problem(404, "not-found");
+    // B-T: the time-stamp is asked for once the holder has confirmed.
+    let reply = wait(&client, &keys.signer, &timestamped, Duration::from_secs(60));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_verifies(dir.path(), &reply.body);
+    let report = support::verifier_for(&dir.path().join("pki")).verify(&reply.body);
+    assert_eq!(report.signatures[0].format, "PAdES-B-T", "{report:?}");
+    assert!(report.signatures[0].timestamp_time.is_some());
+    // XML: XAdES the same way.
+    let reply = wait(&client, &keys.signer, &xml, Duration::from_secs(60));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("content-type"), Some("application/xml"));
+    let report = support::verifier_for(&dir.path().join("pki")).verify(&reply.body);
+    assert_eq!(
+        report.indication,
+        kyso::verify::Indication::TotalPassed,
+        "{report:?}"
+    );
 
     // Refused on the phone.
     let reply = wait(&client, &keys.signer, &refused, Duration::from_secs(30));
@@ -435,10 +476,10 @@ fn phone_jobs_go_done_refused_expired_failed_and_stay_with_their_unit() {
     );
     blocked.problem(403, "signing-refused");
 
-    // One signature in the ledger, by the method the key names; the bad one is not there.
-    assert_eq!(signatures_by_method(&ledger, "smart"), 1);
+    // Three signatures in the ledger, by the method the key names; the bad one is not there.
+    assert_eq!(signatures_by_method(&ledger, "smart"), 3);
     let mut store = SqliteStore::open(&ledger, Durability::Normal).unwrap();
-    assert_eq!(store.totals().unwrap().signatures, 1);
+    assert_eq!(store.totals().unwrap().signatures, 3);
     assert!(provider.signed().iter().all(|n| *n <= 1));
 }
 
@@ -446,7 +487,12 @@ fn phone_jobs_go_done_refused_expired_failed_and_stay_with_their_unit() {
 fn kill_9_with_jobs_pending_loses_none_and_signs_none_twice() {
     let dir = tempfile::tempdir().unwrap();
     let provider = Provider::start(dir.path(), &[("c-later", Holder::Silent)]);
-    let (config, keys) = service_config(dir.path(), &provider, &[("stp-smart", "c-later", 300)]);
+    let (config, keys) = service_config(
+        dir.path(),
+        &provider,
+        &[("stp-smart", "c-later", 300)],
+        None,
+    );
     let ledger = dir.path().join("ledger.sqlite");
 
     let mut first = start_node(&config);
