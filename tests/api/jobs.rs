@@ -485,17 +485,51 @@ fn phone_jobs_go_done_refused_expired_failed_and_stay_with_their_unit() {
 
 #[test]
 fn kill_9_with_jobs_pending_loses_none_and_signs_none_twice() {
+    kill_9_and_restart_as_two_nodes(None);
+}
+
+#[test]
+fn kill_9_with_jobs_pending_on_postgres() {
+    let Some(url) = super::nodes::postgres_url() else {
+        return;
+    };
+    kill_9_and_restart_as_two_nodes(Some(url));
+}
+
+/// Three jobs pending, the service killed with SIGKILL, the holder confirming while it is down,
+/// two nodes restarted on the same ledger (SQLite file, or PostgreSQL at `postgres`): every job
+/// done once — three signatures, three audit entries, each transaction signed once.
+fn kill_9_and_restart_as_two_nodes(postgres: Option<String>) {
     let dir = tempfile::tempdir().unwrap();
     let provider = Provider::start(dir.path(), &[("c-later", Holder::Silent)]);
-    let (config, keys) = service_config(
+    let (config, sqlite_keys) = service_config(
         dir.path(),
         &provider,
         &[("stp-smart", "c-later", 300)],
         None,
     );
     let ledger = dir.path().join("ledger.sqlite");
+    let schema = "t_jobs_kill".to_owned();
+    let (keys, env): (Keys, Vec<(&str, String)>) = match &postgres {
+        None => (sqlite_keys, Vec::new()),
+        Some(url) => {
+            let mut store = crate::ledger::pg_store("jobs_kill").unwrap();
+            (
+                seed(&mut store),
+                vec![
+                    ("KYSO_LEDGER_POSTGRES_URL", url.clone()),
+                    ("KYSO_LEDGER_POSTGRES_SCHEMA", schema.clone()),
+                ],
+            )
+        }
+    };
+    let start = || {
+        let mut all: Vec<(&str, &str)> = vec![("KYSO_TEST_PHONE_TOKEN", "provider-token")];
+        all.extend(env.iter().map(|(k, v)| (*k, v.as_str())));
+        Node::start(&config, &all)
+    };
 
-    let mut first = start_node(&config);
+    let mut first = start();
     let client = Client::new(&first.url);
     let jobs: Vec<String> = (0..3)
         .map(|i| start_job(&client, &keys.signer, "stp-smart", &format!("job-{i}")))
@@ -509,8 +543,8 @@ fn kill_9_with_jobs_pending_loses_none_and_signs_none_twice() {
     // The holder confirms while the service is down; two nodes come back on the same ledger
     // and both poll the same jobs.
     provider.set_holder("c-later", Holder::ConfirmsAfter(Duration::ZERO));
-    let second = start_node(&config);
-    let third = start_node(&config);
+    let second = start();
+    let third = start();
     let clients = [Client::new(&second.url), Client::new(&third.url)];
     for (i, location) in jobs.iter().enumerate() {
         let reply = wait(
@@ -524,8 +558,15 @@ fn kill_9_with_jobs_pending_loses_none_and_signs_none_twice() {
     }
     // Let both pollers run a few more rounds over the completed jobs.
     std::thread::sleep(Duration::from_millis(2500));
-    assert_eq!(signatures_by_method(&ledger, "smart"), 3);
-    let mut store = SqliteStore::open(&ledger, Durability::Normal).unwrap();
+    let mut store: Box<dyn Store> = match &postgres {
+        None => {
+            assert_eq!(signatures_by_method(&ledger, "smart"), 3);
+            Box::new(SqliteStore::open(&ledger, Durability::Normal).unwrap())
+        }
+        Some(url) => {
+            Box::new(kyso::ledger::postgres::PgStore::connect(url, Some(&schema)).unwrap())
+        }
+    };
     assert_eq!(store.totals().unwrap().signatures, 3);
     let signature_entries = store
         .audit_entries(0, 1000)
