@@ -621,6 +621,21 @@ const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
         Kind::Integer,
     ),
     (
+        "KYSO_SERVE_JOBS_MAX_PENDING",
+        &["serve", "jobs", "max_pending"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_SERVE_JOBS_MAX_BYTES",
+        &["serve", "jobs", "max_bytes"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_SERVE_JOBS_RETENTION_SECONDS",
+        &["serve", "jobs", "retention_seconds"],
+        Kind::Integer,
+    ),
+    (
         "KYSO_ARCHIVE_RENEW_BEFORE_DAYS",
         &["archive", "renew_before_days"],
         Kind::Integer,
