@@ -115,7 +115,8 @@ impl Provider {
             .insert(credential.to_owned(), holder);
     }
 
-    /// How many times each transaction was signed.
+    /// How many times each transaction was signed, one entry per transaction the provider
+    /// received (each a prompt on the holder's phone).
     fn signed(&self) -> Vec<usize> {
         let state = self.state.lock().unwrap();
         state.transactions.values().map(|t| t.signed).collect()
@@ -232,6 +233,7 @@ fn service_config(
     provider: &Provider,
     keys: &[(&str, &str, u64)],
     tsa_url: Option<&str>,
+    max_pending: u64,
 ) -> (PathBuf, Keys) {
     let ledger = dir.join("ledger.sqlite");
     let api_keys = {
@@ -251,7 +253,7 @@ ledger = "{ledger}"
 shutdown_grace_secs = 2
 
 [serve.jobs]
-max_pending = 16
+max_pending = {max_pending}
 retention_seconds = 600
 "#,
         pki = pki.display(),
@@ -373,6 +375,7 @@ fn phone_jobs_go_done_refused_expired_failed_and_stay_with_their_unit() {
             ("stp-blocked", "c-blocked", 120),
         ],
         Some(&provider.front.url("/tsa")),
+        16,
     );
     let node = start_node(&config);
     let client = Client::new(&node.url);
@@ -507,6 +510,7 @@ fn kill_9_and_restart_as_two_nodes(postgres: Option<String>) {
         &provider,
         &[("stp-smart", "c-later", 300)],
         None,
+        16,
     );
     let ledger = dir.path().join("ledger.sqlite");
     let schema = "t_jobs_kill".to_owned();
@@ -576,4 +580,30 @@ fn kill_9_and_restart_as_two_nodes(postgres: Option<String>) {
         .count();
     assert_eq!(signature_entries, 3, "one audit entry per job");
     assert_eq!(provider.signed(), vec![1, 1, 1]);
+}
+
+#[test]
+fn a_full_job_table_refuses_new_jobs_before_the_holder_is_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let provider = Provider::start(dir.path(), &[("c-silent", Holder::Silent)]);
+    let (config, keys) = service_config(
+        dir.path(),
+        &provider,
+        &[("stp-smart", "c-silent", 300)],
+        None,
+        1,
+    );
+    let node = start_node(&config);
+    let client = Client::new(&node.url);
+    start_job(&client, &keys.signer, "stp-smart", "job-1");
+    let full = client.post(
+        "/v1/sign/pdf?key=stp-smart&document_id=job-2",
+        &keys.signer,
+        "application/pdf",
+        letter(),
+    );
+    full.problem(503, "overloaded");
+    assert_eq!(full.header("retry-after"), Some("30"));
+    // Only the first request reached the holder's phone.
+    assert_eq!(provider.signed().len(), 1);
 }
