@@ -27,6 +27,7 @@ mod documents;
 mod edxml;
 mod extend;
 mod health;
+mod jobs;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
@@ -72,6 +73,7 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 pub fn routes() -> Vec<Route> {
     let mut all: Vec<Route> = [
         sign::ROUTES,
+        jobs::ROUTES,
         verify::ROUTES,
         extend::ROUTES,
         edxml::ROUTES,
@@ -92,6 +94,7 @@ pub fn routes() -> Vec<Route> {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(sign::router())
+        .merge(jobs::router())
         .merge(verify::router())
         .merge(extend::router())
         .merge(edxml::router())
@@ -126,6 +129,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
     let checkpoints = tokio::spawn(checkpoints::run(state.clone()));
+    let job_poller = tokio::spawn(jobs::poll(state.clone()));
     let flagged = state.clone();
     let signal = async move {
         shutdown.await;
@@ -153,6 +157,7 @@ pub async fn serve(
         }
     };
     checkpoints.abort();
+    job_poller.abort();
     let closing = state.clone();
     let _ = tokio::task::spawn_blocking(move || closing.recorder.close()).await;
     tracing::info!("stopped; the caller closes the PKCS#11 sessions");

@@ -203,6 +203,8 @@ pub struct ServeConfig {
     /// client authorises the hashes it is about to sign, so seconds suffice; minutes leave room
     /// for a slow client without leaving a stolen SAD useful for long. At most 3600.
     pub csc_sad_lifetime_secs: u64,
+    /// `[serve.jobs]`: bounds on signing jobs (keys confirmed on a phone).
+    pub jobs: JobsConfig,
 }
 
 impl Default for ServeConfig {
@@ -223,6 +225,7 @@ impl Default for ServeConfig {
             store_connections: 4,
             keys: Vec::new(),
             csc_sad_lifetime_secs: 300,
+            jobs: JobsConfig::default(),
         }
     }
 }
@@ -255,6 +258,62 @@ pub struct ServiceKey {
     /// For a remote credential: where its authorisation PIN is, if not `[csc] pin_source`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_source: Option<String>,
+    /// `[serve.keys.phone]`, for a key whose `uri` is `phone:https://…`: a provider that signs
+    /// after the holder confirms on a phone (`docs/manual/signing-jobs.md`).
+    #[serde(default)]
+    pub phone: Option<PhoneKeyConfig>,
+}
+
+/// `[serve.keys.phone]`: how a confirm-on-phone provider is asked.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneKeyConfig {
+    /// The credential (key) id at the provider.
+    pub credential: String,
+    /// Where the provider's bearer token is read from: `env:NAME` or `file:/path`; never the
+    /// token itself.
+    pub token_source: Option<String>,
+    /// Seconds between questions about a pending signature. 5: holders confirm in tens of
+    /// seconds, and providers ask for no more than a question every few seconds.
+    #[serde(default = "default_poll_seconds")]
+    pub poll_seconds: u64,
+    /// Seconds the holder has to confirm before the job expires. 300: providers' own
+    /// confirmation windows are two to five minutes.
+    #[serde(default = "default_deadline_seconds")]
+    pub deadline_seconds: u64,
+}
+
+fn default_poll_seconds() -> u64 {
+    5
+}
+
+fn default_deadline_seconds() -> u64 {
+    300
+}
+
+/// `[serve.jobs]`: what signing jobs may hold in the ledger's database.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Jobs waiting for a holder at once; more are refused with 503. 1,000: a province's
+    /// signers confirming within the deadline, with room.
+    pub max_pending: u64,
+    /// Bytes of documents and results all jobs hold together; more are refused with 503.
+    /// 1 GiB: a thousand typical letters of a megabyte, on disk, not in memory.
+    pub max_bytes: u64,
+    /// Seconds a finished job (done, refused, expired, failed) is kept for its caller to fetch;
+    /// fetching deletes it earlier. 86,400: a day, for a DMS that fetches on its next run.
+    pub retention_seconds: u64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            max_pending: 1000,
+            max_bytes: 1024 * 1024 * 1024,
+            retention_seconds: 86_400,
+        }
+    }
 }
 
 fn default_method() -> String {
@@ -618,6 +677,21 @@ const ENV_OVERRIDES: &[(&str, &[&str], Kind)] = &[
     (
         "KYSO_SERVE_CSC_SAD_LIFETIME_SECS",
         &["serve", "csc_sad_lifetime_secs"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_SERVE_JOBS_MAX_PENDING",
+        &["serve", "jobs", "max_pending"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_SERVE_JOBS_MAX_BYTES",
+        &["serve", "jobs", "max_bytes"],
+        Kind::Integer,
+    ),
+    (
+        "KYSO_SERVE_JOBS_RETENTION_SECONDS",
+        &["serve", "jobs", "retention_seconds"],
         Kind::Integer,
     ),
     (

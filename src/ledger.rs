@@ -21,6 +21,8 @@
 //!   decide nothing; every SQL statement of kyso lives in those two modules;
 //! - [`period`]: reporting periods, whose boundaries are local midnights in Asia/Ho_Chi_Minh;
 //! - [`report`] and [`render`]: the figures and their table, CSV, JSON and HTML forms;
+//! - [`jobs`]: signing jobs waiting for a holder's confirmation on a phone, with their
+//!   completion recorded in one transaction with its `signed` event;
 //! - [`demo`]: a deterministic province-sized ledger reproducing the 2022-H1 seed figures.
 //!
 //! What it refuses: events for units it does not know, malformed events (nothing of a rejected
@@ -35,6 +37,7 @@ use time::OffsetDateTime;
 pub mod decide;
 pub mod demo;
 pub mod event;
+pub mod jobs;
 pub mod ownership;
 pub mod period;
 pub mod postgres;

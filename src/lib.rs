@@ -22,6 +22,7 @@ pub mod ledger;
 pub mod oid;
 pub mod pades;
 pub mod pdf;
+pub mod phone;
 pub mod pki;
 pub mod secret;
 pub mod signer;

@@ -44,6 +44,16 @@ pub enum SignError {
     /// A software key (tests, benchmarks, the demo's throwaway PKI) failed.
     #[error("the software key {key} failed to sign")]
     Software { key: String },
+    /// The key is at a provider that signs only once its holder confirms on a phone: the
+    /// message was captured to be sent there, and signing stops here ([`crate::phone`]).
+    #[error("signing deferred: the holder confirms this signature on a phone")]
+    Deferred,
+    /// A signature confirmed earlier was offered for another message: the document signed
+    /// again did not come out as it did when the signature was asked for.
+    #[error(
+        "the message to sign is not the one the provider confirmed: the signing could not be repeated exactly"
+    )]
+    NotTheConfirmedMessage,
 }
 
 /// Digest algorithms kyso signs with. SHA-1 is deliberately absent.

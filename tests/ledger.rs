@@ -62,7 +62,7 @@ both_stores!(
 // ---------------------------------------------------------------------------------------------
 // Store set-up
 
-fn sqlite_store() -> (tempfile::TempDir, SqliteStore) {
+pub(crate) fn sqlite_store() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = SqliteStore::open(dir.path().join("var/ledger.sqlite"), Durability::Full)
         .expect("open SQLite ledger");
@@ -86,7 +86,7 @@ fn pg_url() -> Option<String> {
 }
 
 /// A store in a fresh schema named after the test, so tests run in parallel on one cluster.
-fn pg_store(case: &str) -> Option<kyso::ledger::postgres::PgStore> {
+pub(crate) fn pg_store(case: &str) -> Option<kyso::ledger::postgres::PgStore> {
     let url = pg_url()?;
     let schema = format!("t_{case}");
     reset_schema(&url, &schema);
@@ -1870,7 +1870,7 @@ fn sqlite_refuses_a_ledger_from_a_newer_kyso() {
             err,
             Error::SchemaTooNew {
                 found: 99,
-                known: 3
+                known: 4
             }
         ),
         "{err:?}"

@@ -15,6 +15,7 @@ mod cms;
 mod csc;
 mod edxml;
 mod ledger;
+mod ledger_jobs;
 mod pdf_appearance;
 mod pdf_archive;
 mod pdf_attacks;

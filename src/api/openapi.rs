@@ -86,6 +86,11 @@ fn sign_operation(kind: &str, media: &[&str], level: &str, levels: &[&str]) -> V
             "200": {
                 "description": "The signed document; X-Kyso-Document-Id, X-Kyso-Indication, X-Kyso-Level, X-Kyso-Audit-Seq headers",
                 "content": {returned: {"schema": {"type": "string", "format": "binary"}}}
+            },
+            "202": {
+                "description": "The key is confirmed on the holder's phone (a `phone:` key): a signing job was started. Location: /v1/jobs/{id}; Retry-After: the poll interval. B-B and B-T only (B-LT, B-LTA: 422). A refusal by the provider at once is the 403 problem urn:kyso:problem:signing-refused; a full job table, 503.",
+                "headers": {"Location": {"schema": {"type": "string"}}, "Retry-After": {"schema": {"type": "integer"}}},
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobPending"}}}
             }
         }), problems(&["400", "401", "403", "404", "413", "415", "422", "500", "502", "503"]))
     })
@@ -236,6 +241,7 @@ pub fn document() -> Value {
     }
     if let Some(paths) = doc["paths"].as_object_mut() {
         paths.extend(edxml_paths().as_object().cloned().unwrap_or_default());
+        paths.extend(job_paths().as_object().cloned().unwrap_or_default());
     }
     if let Some(paths) = doc["paths"].as_object_mut() {
         paths.extend(csc_paths());
@@ -250,6 +256,7 @@ pub fn document() -> Value {
         );
         schemas.extend(dashboard_schemas().as_object().cloned().unwrap_or_default());
         schemas.extend(edxml_schemas().as_object().cloned().unwrap_or_default());
+        schemas.extend(job_schemas().as_object().cloned().unwrap_or_default());
     }
     doc
 }
@@ -361,6 +368,50 @@ fn edxml_schemas() -> Value {
             "content": {"type": "string"},
             "signer": {"type": "object", "properties": {"competence": {"type": "string"}, "position": {"type": "string"}, "full_name": {"type": "string"}}},
             "due_date": {"type": "string"}
+        }}
+    })
+}
+
+/// `/v1/jobs/{id}`: signing jobs of keys confirmed on a phone (`docs/manual/signing-jobs.md`).
+fn job_paths() -> Value {
+    json!({
+        "/v1/jobs/{id}": {"get": {
+            "summary": "A signing job: pending, the signed document, or how it ended",
+            "description": "Role signer, bound to the job's unit; a job of another unit answers 404, as one that does not exist. A finished job is handed out once: the answer deletes it (later: 404), and unfetched ones are deleted after [serve.jobs] retention_seconds.",
+            "security": [{"apiKey": []}],
+            "parameters": [
+                {"name": "id", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
+            ],
+            "responses": merge(json!({
+                "200": {"description": "Done: the signed document (X-Kyso-Job-Id)", "content": {
+                    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                    "application/xml": {"schema": {"type": "string", "format": "binary"}}
+                }},
+                "202": {"description": "Still waiting for the holder; Retry-After", "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/JobPending"}}
+                }},
+                "403": {"description": "Refused by the holder or the provider: urn:kyso:problem:signing-refused (detail in English, detail_vi in Vietnamese)", "content": {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                }},
+                "410": {"description": "Expired: the holder did not confirm before the deadline (urn:kyso:problem:signing-expired)", "content": {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                }},
+                "502": {"description": "Failed: the provider's signature did not verify, or the document did not sign again as it was (urn:kyso:problem:signing-failed); no document", "content": {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                }}
+            }), problems(&["401", "404", "500", "503"]))
+        }}
+    })
+}
+
+fn job_schemas() -> Value {
+    json!({
+        "JobPending": {"type": "object", "required": ["id", "state", "location", "deadline", "message"], "properties": {
+            "id": {"type": "string"},
+            "state": {"type": "string", "enum": ["pending"]},
+            "location": {"type": "string"},
+            "deadline": {"type": "string", "format": "date-time"},
+            "message": {"type": "object", "properties": {"vi": {"type": "string"}, "en": {"type": "string"}}}
         }}
     })
 }

@@ -60,7 +60,7 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// Options of a signing request, from the query or the `options` part.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignRequest {
     /// The configured key's name.
@@ -105,7 +105,7 @@ pub struct SignRequest {
 
 impl SignRequest {
     /// `self` with every field `other` sets replaced.
-    fn overridden_by(self, other: SignRequest) -> SignRequest {
+    pub(super) fn overridden_by(self, other: SignRequest) -> SignRequest {
         SignRequest {
             key: other.key.or(self.key),
             document_id: other.document_id.or(self.document_id),
@@ -133,7 +133,7 @@ impl SignRequest {
     /// where a reader shows it as the signer's words: U+202E turns `exe.fdp` into `pdf.exe`, a
     /// newline or NUL splits or cuts it in viewers, logs and other software that read it back.
     /// Nothing of it is needed in a name, a reason, a place or a field name.
-    fn check_text(&self) -> Result<(), ApiError> {
+    pub(super) fn check_text(&self) -> Result<(), ApiError> {
         let fields = [
             ("field", &self.field),
             ("reason", &self.reason),
@@ -172,13 +172,13 @@ fn refused_in_text(c: char) -> bool {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Pdf,
     Xml,
 }
 
 impl Kind {
-    fn media_type(self) -> &'static str {
+    pub(super) fn media_type(self) -> &'static str {
         match self {
             Kind::Pdf => "application/pdf",
             Kind::Xml => "application/xml",
@@ -189,7 +189,7 @@ impl Kind {
     /// document's own, raw bytes, or multipart. Anything else is refused before the body is
     /// read: `text/plain` or a form is a client sending the wrong thing, and signing it would
     /// put a unit's signature on whatever it turned out to be.
-    fn accepts(self, content_type: &str) -> bool {
+    pub(super) fn accepts(self, content_type: &str) -> bool {
         let own: &[&str] = match self {
             Kind::Pdf => &["application/pdf"],
             Kind::Xml => &["application/xml", "text/xml"],
@@ -201,7 +201,7 @@ impl Kind {
             )
     }
 
-    fn accepted(self) -> &'static str {
+    pub(super) fn accepted(self) -> &'static str {
         match self {
             Kind::Pdf => "application/pdf, application/octet-stream or multipart/form-data",
             Kind::Xml => {
@@ -254,6 +254,10 @@ async fn sign(
     let key_name = from_query.key.clone().ok_or_else(|| ApiError::BadRequest {
         reason: "name the signing key: ?key=NAME (one of the service's configured keys)".to_owned(),
     })?;
+    // A key confirmed on a phone signs through a job: 202 now, the document later.
+    if state.jobs.key(&key_name).is_some() {
+        return super::jobs::start(state, principal, kind, from_query, request).await;
+    }
     let entry = state
         .keys
         .entry(&key_name)
@@ -399,13 +403,13 @@ fn respond(
 
 /// Images for a visible stamp, from multipart parts.
 #[derive(Default)]
-struct Images {
-    signature: Option<Vec<u8>>,
-    seal: Option<Vec<u8>>,
+pub(super) struct Images {
+    pub(super) signature: Option<Vec<u8>>,
+    pub(super) seal: Option<Vec<u8>>,
 }
 
 /// The document and the options part, from a raw body or `multipart/form-data`.
-async fn read_document(
+pub(super) async fn read_document(
     state: &AppState,
     request: Request,
 ) -> Result<(Vec<u8>, SignRequest, Images), ApiError> {
@@ -536,7 +540,17 @@ fn make_signature(state: &AppState, entry: &KeyEntry, job: Job<'_>) -> Result<Ma
         algorithms: state.verifier.algorithms(),
     };
     let made = match job.kind {
-        Kind::Pdf => signing.pdf(job.document, pdf_options(state, &key, &job)?),
+        Kind::Pdf => signing.pdf(
+            job.document,
+            pdf_options(
+                state,
+                &key.certificate,
+                job.options,
+                &job.images,
+                job.document,
+                now,
+            )?,
+        ),
         Kind::Xml => signing.xml(job.document, xml_options(job.options)?),
     };
     let made = made
@@ -594,7 +608,7 @@ fn token_failure(entry_key: &KeyMaterial, e: &crate::signer::SignError) -> ApiEr
 }
 
 /// A level as a request names it (`B-B` by default); every level is made for PDF and XML.
-fn parse_level(level: Option<&str>) -> Result<signing::Level, ApiError> {
+pub(super) fn parse_level(level: Option<&str>) -> Result<signing::Level, ApiError> {
     let Some(level) = level else {
         return Ok(signing::Level::BaselineB);
     };
@@ -605,7 +619,11 @@ fn parse_level(level: Option<&str>) -> Result<signing::Level, ApiError> {
 
 /// Whether the service is configured for `level` (a TSA for B-T and B-LT, trust anchors for
 /// B-LT): checked before the queue and the token, so the caller hears at once.
-fn check_level(state: &AppState, level: signing::Level, kind: Kind) -> Result<(), ApiError> {
+pub(super) fn check_level(
+    state: &AppState,
+    level: signing::Level,
+    kind: Kind,
+) -> Result<(), ApiError> {
     let kind = match kind {
         Kind::Pdf => signing::DocumentKind::Pdf,
         Kind::Xml => signing::DocumentKind::Xml(signing::XmlForm::Xades),
@@ -646,14 +664,17 @@ pub(super) fn signing_error(key: &KeyMaterial, error: signing::Error) -> ApiErro
 
 /// The PDF signature's options from the request: reason, location, name, field, page, and a
 /// visible stamp drawn with the service's font.
-fn pdf_options(
+pub(super) fn pdf_options(
     state: &AppState,
-    key: &KeyMaterial,
-    job: &Job<'_>,
+    certificate: &[u8],
+    options: &SignRequest,
+    images: &Images,
+    document: &[u8],
+    at: OffsetDateTime,
 ) -> Result<SignatureOptions, ApiError> {
-    let (options, images) = (job.options, &job.images);
-    // Time and room are the signing path's to set.
-    let mut pdf = SignatureOptions::new(OffsetDateTime::now_utc(), 0);
+    // The room is the signing path's to set; the time is the signature's, given so that a
+    // signing job makes the same stamp again when the holder has confirmed.
+    let mut pdf = SignatureOptions::new(at, 0);
     pdf.reason = options.reason.clone();
     pdf.location = options.location.clone();
     pdf.name = options.name.clone();
@@ -675,7 +696,7 @@ fn pdf_options(
         .map(|s| stamp_of(s, options))
         .transpose()?;
     if given.is_some() || stamp.is_some() {
-        let (common_name, cert_unit) = crate::signing::subject_names(&key.certificate)
+        let (common_name, cert_unit) = crate::signing::subject_names(certificate)
             .map_err(|e| ApiError::internal("reading the signing certificate", &e))?;
         let signer = options
             .name
@@ -708,10 +729,11 @@ fn pdf_options(
                     })?;
                 }
                 appearance.style = Style::Decree30(stamp.clone());
-                decree30::place(job.document, &stamp, &appearance, given, pdf.signing_time)
-                    .map_err(|e| ApiError::BadRequest {
+                decree30::place(document, &stamp, &appearance, given, pdf.signing_time).map_err(
+                    |e| ApiError::BadRequest {
                         reason: format!("stamp: {e}"),
-                    })?
+                    },
+                )?
             }
             None => given.ok_or_else(|| ApiError::BadRequest {
                 reason: "visible: a visible signature needs PAGE,X,Y,W,H".to_owned(),
@@ -757,7 +779,7 @@ fn stamp_of(kind: &str, options: &SignRequest) -> Result<Stamp, ApiError> {
 }
 
 /// The XML signature's packaging from the request (XAdES always).
-fn xml_options(options: &SignRequest) -> Result<signing::XmlOptions, ApiError> {
+pub(super) fn xml_options(options: &SignRequest) -> Result<signing::XmlOptions, ApiError> {
     let packaging = match options.packaging.as_deref() {
         None | Some("enveloped") => crate::xml::Packaging::Enveloped,
         Some("enveloping") => crate::xml::Packaging::Enveloping,

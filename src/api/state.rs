@@ -156,6 +156,8 @@ pub struct Inner {
     /// The CSC Signature Activation Data issued by this node and not yet used or expired
     /// ([`super::csc`]).
     pub sads: super::csc::Sads,
+    /// Keys confirmed on a phone and their signing jobs (`super::jobs`).
+    pub jobs: super::jobs::Jobs,
     font: OnceLock<Result<Arc<crate::pdf::Font>, String>>,
     shutting_down: AtomicBool,
 }
@@ -235,6 +237,7 @@ impl AppState {
             });
         }
         let sads = super::csc::Sads::new(Duration::from_secs(serve.csc_sad_lifetime_secs));
+        let jobs = super::jobs::Jobs::new(&serve.keys, &serve.jobs, store.clone(), &keys)?;
         // Opened once here so that a wrong path or URL fails at start, with migrations applied
         // before any request.
         let first = store.open()?;
@@ -272,6 +275,7 @@ impl AppState {
             renew_before: config.archive.renew_before(),
             checkpoints,
             sads,
+            jobs,
             font: OnceLock::new(),
             shutting_down: AtomicBool::new(false),
         })))
@@ -475,6 +479,15 @@ impl SigningKeys {
                 ));
             }
             ledger::units::check_code(&key.unit).map_err(fail)?;
+            // Keys confirmed on a phone are the signing jobs' (`super::jobs`).
+            if key.uri.starts_with(crate::phone::SCHEME) {
+                if key.csc {
+                    return Err(fail(
+                        "csc = true offers a token key through kyso's CSC API; a phone: key signs only after its holder confirms".into(),
+                    ));
+                }
+                continue;
+            }
             // parse_uri refuses pin-value: a PIN never sits in the configuration; a `csc:`
             // name holds none either (its secrets come from sources).
             let source = match KeyName::parse(&key.uri).map_err(|e| fail(e.to_string()))? {

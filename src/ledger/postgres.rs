@@ -34,6 +34,7 @@ use super::{
 };
 use crate::audit;
 
+mod jobs;
 mod record;
 
 /// Advisory lock held while migrating; an arbitrary constant ("kyso" in ASCII, then "ledger").
@@ -140,6 +141,31 @@ CREATE INDEX documents_long_term ON documents (unit, issued_at, lt_protected, lt
 DROP INDEX signatures_report;
 CREATE INDEX signatures_report
     ON signatures (unit, method, cert_issuer_id, cert_sha256, signed_at);
+"#,
+    r#"
+-- Signing jobs (issue 18): signatures waiting for the holder to confirm on a phone. A job keeps
+-- what signs its document again exactly, never a half-signed document; `bytes` is what it holds
+-- (document while pending, result when done), summed to bound the table. Times in Unix seconds.
+CREATE TABLE jobs (
+    id             TEXT PRIMARY KEY,
+    credential     TEXT NOT NULL,
+    unit           TEXT NOT NULL,
+    key_name       TEXT NOT NULL,
+    document       BYTEA NOT NULL,
+    options        TEXT NOT NULL,
+    message        BYTEA NOT NULL,
+    digest         BYTEA NOT NULL,
+    transaction_id TEXT NOT NULL,
+    state          TEXT NOT NULL
+        CHECK (state IN ('pending', 'done', 'refused', 'expired', 'failed')),
+    reason         TEXT,
+    created_at     BIGINT NOT NULL,
+    deadline       BIGINT NOT NULL,
+    finished_at    BIGINT,
+    result         BYTEA,
+    bytes          BIGINT NOT NULL
+);
+CREATE INDEX jobs_by_state ON jobs (state, created_at);
 "#,
 ];
 

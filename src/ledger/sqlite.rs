@@ -32,6 +32,7 @@ use super::{
 };
 use crate::audit;
 
+mod jobs;
 mod record;
 
 /// How long a writer waits for another process's transaction before giving up. Transactions are
@@ -187,6 +188,31 @@ CREATE INDEX documents_long_term ON documents (unit, issued_at, lt_protected, lt
 DROP INDEX signatures_report;
 CREATE INDEX signatures_report
     ON signatures (unit, method, cert_issuer_id, cert_sha256, signed_at);
+"#,
+    r#"
+-- Signing jobs (issue 18): signatures waiting for the holder to confirm on a phone. A job keeps
+-- what signs its document again exactly, never a half-signed document; `bytes` is what it holds
+-- (document while pending, result when done), summed to bound the table. Times in Unix seconds.
+CREATE TABLE jobs (
+    id             TEXT PRIMARY KEY,
+    credential     TEXT NOT NULL,
+    unit           TEXT NOT NULL,
+    key_name       TEXT NOT NULL,
+    document       BLOB NOT NULL,
+    options        TEXT NOT NULL,
+    message        BLOB NOT NULL,
+    digest         BLOB NOT NULL,
+    transaction_id TEXT NOT NULL,
+    state          TEXT NOT NULL
+        CHECK (state IN ('pending', 'done', 'refused', 'expired', 'failed')),
+    reason         TEXT,
+    created_at     INTEGER NOT NULL,
+    deadline       INTEGER NOT NULL,
+    finished_at    INTEGER,
+    result         BLOB,
+    bytes          INTEGER NOT NULL
+);
+CREATE INDEX jobs_by_state ON jobs (state, created_at);
 "#,
 ];
 

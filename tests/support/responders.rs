@@ -44,7 +44,14 @@ struct Routes {
     answers: Vec<(String, Vec<u8>)>,
     /// POST paths answered with HTTP 500, as a broken service would.
     failing: Vec<String>,
+    /// Path prefix → a handler answering any method under it (a stateful service: the
+    /// confirm-on-phone provider of `tests/api/jobs.rs`).
+    handlers: Vec<(String, Handler)>,
 }
+
+/// Answers a request from its method, path and body with a status code, a content type and a
+/// body; run outside the routes' lock.
+pub type Handler = Arc<dyn Fn(&str, &str, &[u8]) -> (u16, &'static str, Vec<u8>) + Send + Sync>;
 
 #[derive(Clone)]
 struct TsaRoute {
@@ -169,6 +176,15 @@ impl Responders {
             .unwrap()
             .answers
             .push((path.to_owned(), body));
+    }
+
+    /// Answers every request under `prefix` with `handler`.
+    pub fn handle(&self, prefix: &str, handler: Handler) {
+        self.routes
+            .lock()
+            .unwrap()
+            .handlers
+            .push((prefix.to_owned(), handler));
     }
 
     /// Answers `POST path` with HTTP 500.
@@ -328,9 +344,15 @@ fn handle(stream: TcpStream, routes: &Mutex<Routes>) -> std::io::Result<()> {
         Fail,
         Unauthorized,
         NotFound,
+        Handled(Handler),
     }
     let work = {
         let routes = routes.lock().unwrap();
+        let handler = routes
+            .handlers
+            .iter()
+            .find(|(prefix, _)| path.starts_with(prefix.as_str()))
+            .map(|(_, h)| h.clone());
         let ocsp = routes
             .ocsp
             .iter()
@@ -342,9 +364,10 @@ fn handle(stream: TcpStream, routes: &Mutex<Routes>) -> std::io::Result<()> {
             .find(|(p, _)| p == path)
             .map(|(_, r)| r.clone());
         let answer = routes.answers.iter().find(|(p, _)| p == path);
-        match method {
-            "POST" if routes.failing.iter().any(|p| p == path) => Work::Fail,
-            "POST" => match (ocsp, tsa, answer) {
+        match (method, handler) {
+            (_, Some(handler)) => Work::Handled(handler),
+            ("POST", None) if routes.failing.iter().any(|p| p == path) => Work::Fail,
+            ("POST", None) => match (ocsp, tsa, answer) {
                 (Some(dir), _, _) => Work::Ocsp(dir),
                 (None, Some(route), _)
                     if route.authorization.is_some() && route.authorization != authorization =>
@@ -357,7 +380,7 @@ fn handle(stream: TcpStream, routes: &Mutex<Routes>) -> std::io::Result<()> {
                 }
                 (None, None, None) => Work::NotFound,
             },
-            "GET" => routes
+            ("GET", None) => routes
                 .files
                 .iter()
                 .find(|(p, _, _)| p == path)
@@ -380,6 +403,20 @@ fn handle(stream: TcpStream, routes: &Mutex<Routes>) -> std::io::Result<()> {
         Work::Fail => Err("500 Internal Server Error"),
         Work::Unauthorized => Err("401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"tsa\""),
         Work::NotFound => Err("404 Not Found"),
+        Work::Handled(handler) => {
+            let (status, ctype, bytes) = handler(method, path, &body);
+            if status != 200 {
+                let mut out = stream;
+                write!(
+                    out,
+                    "HTTP/1.1 {status} Answer\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    bytes.len()
+                )?;
+                out.write_all(&bytes)?;
+                return out.flush();
+            }
+            Ok((ctype, bytes))
+        }
     };
     let mut out = stream;
     match (reply, delivery) {
