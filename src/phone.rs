@@ -487,29 +487,18 @@ fn check_transaction_id(id: &str) -> Result<(), &'static str> {
     }
 }
 
-/// `https://…`, or `http://` to 127.0.0.1, `[::1]` or `localhost`: a bearer token never
+/// `https://…`, or `http://` to a loopback address or `localhost`: a bearer token never
 /// crosses a network in clear.
 fn check_url(url: &str) -> Result<(), Error> {
-    let unsupported = || Error::UnsupportedUrl {
-        url: url.to_owned(),
-    };
-    let (https, rest) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
-        (Some(rest), _) => (true, rest),
-        (None, Some(rest)) => (false, rest),
-        (None, None) => return Err(unsupported()),
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.is_empty() || authority.contains('@') || rest.contains(['?', '#']) {
-        return Err(unsupported());
-    }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    if https || matches!(host, "127.0.0.1" | "::1" | "localhost") {
-        Ok(())
-    } else {
-        Err(unsupported())
+    match crate::http::url_parts(url) {
+        Some(p)
+            if !p.credentials && !p.query && (p.https || crate::http::is_loopback_host(p.host)) =>
+        {
+            Ok(())
+        }
+        _ => Err(Error::UnsupportedUrl {
+            url: url.to_owned(),
+        }),
     }
 }
 

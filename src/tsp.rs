@@ -23,7 +23,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::ber::canonical_integer;
 use crate::cms::{self, TimeStampResp, TstInfo};
 use crate::der;
-use crate::http::{self, TlsRoots};
+use crate::http::{self, Failure, TlsRoots};
 use crate::secret::{self, SecretSource};
 use crate::signer::DigestAlgorithm;
 
@@ -286,56 +286,24 @@ fn exchange(tsa: &Tsa, query: &[u8]) -> Result<Vec<u8>, Error> {
 
 /// Whether `url` is `https://` (else `http://`); anything else, or credentials in it, refused.
 fn scheme_is_https(url: &str) -> Result<bool, Error> {
-    let unsupported = || Error::UnsupportedUrl {
-        url: url.to_owned(),
-    };
-    let (https, rest) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
-        (Some(rest), _) => (true, rest),
-        (None, Some(rest)) => (false, rest),
-        (None, None) => return Err(unsupported()),
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.is_empty() || authority.contains('@') {
-        return Err(unsupported());
+    match http::url_parts(url) {
+        Some(parts) if !parts.credentials => Ok(parts.https),
+        _ => Err(Error::UnsupportedUrl {
+            url: url.to_owned(),
+        }),
     }
-    Ok(https)
 }
 
 fn transport_error(tsa: &Tsa, error: ureq::Error) -> Error {
     let url = tsa.url.clone();
-    match error {
-        ureq::Error::Timeout(_) => Error::Timeout {
+    match http::failure(error) {
+        Failure::Timeout => Error::Timeout {
             url,
             deadline: tsa.timeout,
         },
-        ureq::Error::BodyExceedsLimit(limit) => Error::TooLarge { limit },
-        ureq::Error::Tls(reason) => Error::Tls {
-            url,
-            reason: reason.to_owned(),
-        },
-        ureq::Error::Rustls(e) => Error::Tls {
-            url,
-            reason: e.to_string(),
-        },
-        ureq::Error::Io(e) => match e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
-            // rustls reports a refused certificate through the socket's I/O error.
-            Some(tls) => Error::Tls {
-                url,
-                reason: tls.to_string(),
-            },
-            None if e.kind() == std::io::ErrorKind::TimedOut => Error::Timeout {
-                url,
-                deadline: tsa.timeout,
-            },
-            None => Error::Unreachable {
-                url,
-                reason: e.to_string(),
-            },
-        },
-        other => Error::Unreachable {
-            url,
-            reason: other.to_string(),
-        },
+        Failure::TooLarge(limit) => Error::TooLarge { limit },
+        Failure::Tls(reason) => Error::Tls { url, reason },
+        Failure::Unreachable(reason) => Error::Unreachable { url, reason },
     }
 }
 

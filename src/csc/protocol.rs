@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Error, MAX_RESPONSE};
-use crate::http::{self, TlsRoots};
+use crate::http::{self, Failure, TlsRoots};
 use crate::oid;
 use crate::signer::{DigestAlgorithm, SignatureAlgorithm};
 
@@ -423,62 +423,21 @@ impl Service {
 
     fn transport_error(&self, url: &str, method: &'static str, error: ureq::Error) -> Error {
         let url = url.to_owned();
-        match error {
-            ureq::Error::Timeout(_) => Error::Timeout {
+        match http::failure(error) {
+            Failure::Timeout => Error::Timeout {
                 url,
                 deadline: self.timeout,
             },
-            ureq::Error::BodyExceedsLimit(limit) => Error::TooLarge { method, limit },
-            ureq::Error::Tls(reason) => Error::Tls {
-                url,
-                reason: reason.to_owned(),
-            },
-            ureq::Error::Rustls(e) => Error::Tls {
-                url,
-                reason: e.to_string(),
-            },
-            ureq::Error::Io(e) => {
-                match e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
-                    Some(tls) => Error::Tls {
-                        url,
-                        reason: tls.to_string(),
-                    },
-                    None if e.kind() == std::io::ErrorKind::TimedOut => Error::Timeout {
-                        url,
-                        deadline: self.timeout,
-                    },
-                    None => Error::Unreachable {
-                        url,
-                        reason: e.to_string(),
-                    },
-                }
-            }
-            other => Error::Unreachable {
-                url,
-                reason: other.to_string(),
-            },
+            Failure::TooLarge(limit) => Error::TooLarge { method, limit },
+            Failure::Tls(reason) => Error::Tls { url, reason },
+            Failure::Unreachable(reason) => Error::Unreachable { url, reason },
         }
     }
 }
 
 /// Whether secrets may be sent to `base`: over `https://`, or `http://` to a loopback host.
 fn secrets_may_go_to(base: &str) -> bool {
-    if base.starts_with("https://") {
-        return true;
-    }
-    let Some(rest) = base.strip_prefix("http://") else {
-        return false;
-    };
-    let authority = rest.split('/').next().unwrap_or_default();
-    let host = if let Some(bracketed) = authority.strip_prefix('[') {
-        bracketed.split(']').next().unwrap_or_default()
-    } else {
-        authority.split(':').next().unwrap_or_default()
-    };
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    http::url_parts(base).is_some_and(|p| p.https || http::is_loopback_host(p.host))
 }
 
 /// The reason a CSC error body gives (`error`: `error_description`, §10.1), or what it is.
