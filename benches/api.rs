@@ -110,7 +110,7 @@ chain = ["{pki}/intermediate.pem"]
     );
     let config = Config::parse(&text, "bench", |_| None).unwrap();
     let state = AppState::new(&config, StoreConfig::Sqlite(ledger)).unwrap();
-    let (url, stop, server) = serve(state);
+    let (url, stop, server) = common::serve(state);
     let pdf = kyso::pdf::sample::sample_pdf(&kyso::pdf::sample::SampleOptions::default());
     let target = Arc::new(Target {
         url: format!("{url}/v1/sign/pdf?key=stp-01"),
@@ -338,39 +338,6 @@ fn raw_rate(bench: &BenchToken, threads: usize, run: Duration) -> f64 {
             .sum()
     });
     total as f64 / start.elapsed().as_secs_f64()
-}
-
-fn serve(
-    state: AppState,
-) -> (
-    String,
-    tokio::sync::oneshot::Sender<()>,
-    std::thread::JoinHandle<()>,
-) {
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (bound, address) = std::sync::mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            bound.send(listener.local_addr().unwrap()).unwrap();
-            kyso::api::serve(
-                listener,
-                state,
-                async {
-                    let _ = stopped.await;
-                },
-                Duration::from_secs(10),
-            )
-            .await
-            .unwrap();
-        });
-    });
-    let address = address.recv().unwrap();
-    (format!("http://{address}"), stop, thread)
 }
 
 fn softhsm_version() -> String {

@@ -109,7 +109,7 @@ chain = ["{pki}/intermediate.pem"]
     );
     let config = Config::parse(&text, "bench", |_| None).unwrap();
     let state = AppState::new(&config, StoreConfig::Sqlite(ledger)).unwrap();
-    let (url, stop, server) = serve(state);
+    let (url, stop, server) = common::serve(state);
     let target = Arc::new(Target {
         url,
         key: made.presented,
@@ -233,37 +233,4 @@ fn client() -> ureq::Agent {
         .http_status_as_error(false)
         .build()
         .into()
-}
-
-fn serve(
-    state: AppState,
-) -> (
-    String,
-    tokio::sync::oneshot::Sender<()>,
-    std::thread::JoinHandle<()>,
-) {
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (bound, address) = std::sync::mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            bound.send(listener.local_addr().unwrap()).unwrap();
-            kyso::api::serve(
-                listener,
-                state,
-                async {
-                    let _ = stopped.await;
-                },
-                Duration::from_secs(10),
-            )
-            .await
-            .unwrap();
-        });
-    });
-    let address = address.recv().unwrap();
-    (format!("http://{address}"), stop, thread)
 }

@@ -236,3 +236,38 @@ where
         cpu: total as f64 / cpu,
     }
 }
+
+/// Runs `kyso serve`'s router with `state` on 127.0.0.1:0 in a thread of its own: the base URL,
+/// the sender that stops it, and the thread.
+pub fn serve(
+    state: kyso::api::AppState,
+) -> (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    std::thread::JoinHandle<()>,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (bound, address) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            bound.send(listener.local_addr().unwrap()).unwrap();
+            kyso::api::serve(
+                listener,
+                state,
+                async {
+                    let _ = stopped.await;
+                },
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+        });
+    });
+    let address = address.recv().unwrap();
+    (format!("http://{address}"), stop, thread)
+}
