@@ -86,7 +86,7 @@ step 11 "sign a letter through kyso's CSC API (Cloud Signature Consortium), pyHa
 # pyHanko reads the certificates (credentials/info), asks for a SAD bound to the hash it will
 # sign (credentials/authorize) and has kyso's token sign it (signatures/signHash); kyso never
 # sees the document, and records the signature in the ledger and the audit log.
-if KYSO_CSC_API_KEY=$signer python3 "$root/scripts/pyhanko_csc_sign.py" "$url/csc/v1" stp-01 \
+if KYSO_CSC_API_KEY=$signer python3 "$root/scripts/pyhanko_csc_sign.py" "$url" stp-01 \
   "$dir/cong-van-123.pdf" "$dir/cong-van-125.csc-signed.pdf" >"$service/csc.out" 2>"$service/csc.err"; then
   say "→ $dir/cong-van-125.csc-signed.pdf (SAD valid for $(sed -n 's/^expiresIn //p' "$service/csc.out") s, spent by that one signature)"
   say "kyso verify: $("$kyso" verify --trust "$dir/pki/root.pem" --crl "$dir/pki/intermediate.crl" --crl "$dir/pki/root.crl" \

@@ -6,6 +6,7 @@ pyHanko's CSCSigner is a CSC v1.0.4 client (its own documentation says so: `hash
 so it talks to /csc/v1; its `api_ver` only changes the URL.
 
 Usage: python3 pyhanko_csc_sign.py SERVICE_URL CREDENTIAL_ID IN.pdf OUT.pdf
+(SERVICE_URL is kyso serve's base URL: pyHanko appends /csc/v1/ itself)
 The API key comes from the environment (KYSO_CSC_API_KEY), never from the command line.
 Prints the SAD lifetime (expiresIn) the service gave, and the SHA-256 of the signature's signed
 attributes as read back from the signed file (what the service signed, and names its ledger event

@@ -207,7 +207,7 @@ fn a_cut_tail_with_a_rewritten_head_is_found() {
         words.contains("nhật ký kiểm toán nguyên vẹn: 12 mục"),
         "{words}"
     );
-    assert!(words.contains("2 điểm kiểm (2 hợp lệ)"), "{words}");
+    assert!(words.contains("2 điểm kiểm tra (2 hợp lệ)"), "{words}");
 
     // The export, kept elsewhere, matches the log.
     let export = setup.path("export.jsonl");

@@ -113,7 +113,7 @@ pub fn make(runtime: &Runtime, store: &StoreConfig, json: bool) -> anyhow::Resul
         println!("{}", serde_json::to_string_pretty(entry)?);
     } else {
         println!(
-            "đã tạo điểm kiểm {seq}: ký đầu chuỗi tại mục {head_seq} bằng khoá {key}, có dấu thời gian",
+            "đã tạo điểm kiểm tra {seq}: ký đầu chuỗi tại mục {head_seq} bằng khoá {key}, có dấu thời gian",
             seq = entry.seq,
             key = schedule.key
         );
@@ -222,7 +222,7 @@ fn lines(report: &Report, language: Language) -> Vec<String> {
     let newest = report.checkpoints.iter().rev().find(|c| c.valid);
     out.push(match (newest, vi) {
         (Some(c), true) => format!(
-            "{} điểm kiểm ({valid} hợp lệ); mới nhất: mục {}, ký đầu chuỗi tại mục {}, lúc {}",
+            "{} điểm kiểm tra ({valid} hợp lệ); mới nhất: mục {}, ký đầu chuỗi tại mục {}, lúc {}",
             report.checkpoints.len(),
             c.seq,
             c.head_seq,
@@ -235,7 +235,7 @@ fn lines(report: &Report, language: Language) -> Vec<String> {
             c.head_seq,
             c.time.map(|t| time_text(t, vi)).unwrap_or_default()
         ),
-        (None, true) => "không có điểm kiểm hợp lệ nào".to_owned(),
+        (None, true) => "không có điểm kiểm tra hợp lệ nào".to_owned(),
         (None, false) => "no valid checkpoint".to_owned(),
     });
     if !report.paths_checked && !report.checkpoints.is_empty() {
@@ -256,7 +256,7 @@ fn finding_text(finding: &Finding, vi: bool) -> String {
         Finding::Forged { seq, problem } => {
             if vi {
                 format!(
-                    "điểm kiểm {seq} GIẢ MẠO hoặc hỏng: {}",
+                    "điểm kiểm tra {seq} GIẢ MẠO hoặc hỏng: {}",
                     checkpoint_problem_vi(problem)
                 )
             } else {
@@ -273,7 +273,7 @@ fn finding_text(finding: &Finding, vi: bool) -> String {
                 .unwrap_or_else(|| "?".to_owned());
             if vi {
                 format!(
-                    "NHẬT KÝ BỊ CẮT NGẮN: nhật ký dừng ở mục {log_ends_at}, trước điểm kiểm {seq} tạo lúc {when} có trong bản xuất"
+                    "NHẬT KÝ BỊ CẮT NGẮN: nhật ký dừng ở mục {log_ends_at}, trước điểm kiểm tra {seq} tạo lúc {when} có trong bản xuất"
                 )
             } else {
                 format!(
@@ -283,7 +283,9 @@ fn finding_text(finding: &Finding, vi: bool) -> String {
         }
         Finding::Replaced { seq } => {
             if vi {
-                format!("NHẬT KÝ BỊ VIẾT LẠI: mục {seq} không còn là điểm kiểm có trong bản xuất")
+                format!(
+                    "NHẬT KÝ BỊ VIẾT LẠI: mục {seq} không còn là điểm kiểm tra có trong bản xuất"
+                )
             } else {
                 format!("the log was REWRITTEN: entry {seq} is no longer the exported checkpoint")
             }
@@ -298,19 +300,19 @@ fn finding_text(finding: &Finding, vi: bool) -> String {
             let since = time_text(*since, vi);
             match (newest.is_some(), *entries_after > 0, vi) {
                 (true, true, true) => format!(
-                    "không có điểm kiểm nào từ {since} (chu kỳ {period_minutes} phút, gia hạn {grace_minutes} phút) dù có {entries_after} mục sau đó: nhật ký có thể đã bị cắt ngắn, hoặc việc tạo điểm kiểm đang lỗi"
+                    "không có điểm kiểm tra nào từ {since} (chu kỳ {period_minutes} phút, gia hạn {grace_minutes} phút) dù có {entries_after} mục sau đó: nhật ký có thể đã bị cắt ngắn, hoặc việc tạo điểm kiểm tra đang lỗi"
                 ),
                 (true, true, false) => format!(
                     "no checkpoint since {since} (period {period_minutes} min, grace {grace_minutes} min), though {entries_after} entries follow it: the log may have been cut back, or checkpointing is failing"
                 ),
                 (true, false, true) => format!(
-                    "không có điểm kiểm nào từ {since} (chu kỳ {period_minutes} phút, gia hạn {grace_minutes} phút): nhật ký có thể đã bị cắt ngắn, hoặc dịch vụ không chạy"
+                    "không có điểm kiểm tra nào từ {since} (chu kỳ {period_minutes} phút, gia hạn {grace_minutes} phút): nhật ký có thể đã bị cắt ngắn, hoặc dịch vụ không chạy"
                 ),
                 (true, false, false) => format!(
                     "no checkpoint since {since} (period {period_minutes} min, grace {grace_minutes} min): the log may have been cut back, or the service has not been running"
                 ),
                 (false, _, true) => format!(
-                    "không có điểm kiểm hợp lệ nào trong {entries_after} mục, mục đầu tiên lúc {since} (chu kỳ {period_minutes} phút)"
+                    "không có điểm kiểm tra hợp lệ nào trong {entries_after} mục, mục đầu tiên lúc {since} (chu kỳ {period_minutes} phút)"
                 ),
                 (false, _, false) => format!(
                     "no valid checkpoint in {entries_after} entries, the first written at {since} (period {period_minutes} min)"
@@ -344,7 +346,7 @@ fn problem_vi(problem: &Problem) -> String {
 fn checkpoint_problem_vi(problem: &CheckpointProblem) -> String {
     match problem {
         CheckpointProblem::Unreadable(detail) => {
-            format!("nội dung không đọc được như một điểm kiểm: {detail}")
+            format!("nội dung không đọc được như một điểm kiểm tra: {detail}")
         }
         CheckpointProblem::NotBefore { head_seq } => {
             format!("nó ký mục {head_seq}, không đứng trước nó")
