@@ -35,7 +35,7 @@ use super::auth::{self, Caller, Permission, Principal, ToSign};
 use super::problem::{ApiError, TYPE_PREFIX};
 use super::sign::{self, Images, Kind, SignRequest};
 use super::state::{self, SigningKeys, StoreConfig, store_error};
-use super::{AppState, Route, content_type};
+use super::{AppState, Route};
 use crate::cms::SignerIdentity;
 use crate::config::{JobsConfig, ServiceKey};
 use crate::ledger::jobs::{Admission, JobBounds, JobState, JobStore, NewJob};
@@ -269,17 +269,7 @@ pub(super) async fn start(
     let key_name = from_query.key.clone().ok_or(ApiError::Internal)?;
     let entry = Arc::clone(state.jobs.key(&key_name).ok_or(ApiError::Internal)?);
     auth::require_unit(&state, &principal, Permission::Sign, &entry.unit)?;
-    let media = content_type(request.headers());
-    if !kind.accepts(&media) {
-        return Err(ApiError::UnsupportedMediaType {
-            found: if media.is_empty() {
-                "(none)".to_owned()
-            } else {
-                media
-            },
-            expected: kind.accepted(),
-        });
-    }
+    sign::check_media(kind, &request)?;
     from_query.check_text()?;
     check_job_level(&state, from_query.level.as_deref(), kind)?;
     // The provider is asked on the signing workers: a slow provider holds a worker for one
@@ -288,11 +278,7 @@ pub(super) async fn start(
     let (document, options, images) = sign::read_document(&state, request).await?;
     let options = from_query.overridden_by(options);
     options.check_text()?;
-    if options.key.as_deref() != Some(key_name.as_str()) {
-        return Err(ApiError::BadRequest {
-            reason: "the options part names another key than the query".to_owned(),
-        });
-    }
+    sign::check_same_key(&options, &key_name)?;
     if let Some(id) = &options.document_id {
         sign::may_sign_document(&state, &principal, id, &entry.unit).await?;
     }

@@ -265,17 +265,7 @@ async fn sign(
             what: format!("signing key `{key_name}`"),
         })?;
     auth::require_unit(&state, &principal, Permission::Sign, &entry.unit)?;
-    let media = content_type(request.headers());
-    if !kind.accepts(&media) {
-        return Err(ApiError::UnsupportedMediaType {
-            found: if media.is_empty() {
-                "(none)".to_owned()
-            } else {
-                media
-            },
-            expected: kind.accepted(),
-        });
-    }
+    check_media(kind, &request)?;
     from_query.check_text()?;
     // A level named in the query is checked before the request takes a place in the queue; one
     // in the options part, once the body is read.
@@ -285,11 +275,7 @@ async fn sign(
     let (document, options, images) = read_document(&state, request).await?;
     let options = from_query.overridden_by(options);
     options.check_text()?;
-    if options.key.as_deref() != Some(key_name.as_str()) {
-        return Err(ApiError::BadRequest {
-            reason: "the options part names another key than the query".to_owned(),
-        });
-    }
+    check_same_key(&options, &key_name)?;
     if let Some(id) = &options.document_id {
         may_sign_document(&state, &principal, id, &entry.unit).await?;
     }
@@ -827,4 +813,30 @@ fn parse_placement(text: &str) -> Result<(usize, Rect), ApiError> {
     let rect = Rect::new(number(x)?, number(y)?, number(w)?, number(h)?)
         .map_err(|e| bad(e.to_string()))?;
     Ok((page, rect))
+}
+
+/// The request's body type must be one `kind` takes (415 otherwise, naming both).
+pub(super) fn check_media(kind: Kind, request: &Request) -> Result<(), ApiError> {
+    let media = content_type(request.headers());
+    if kind.accepts(&media) {
+        return Ok(());
+    }
+    Err(ApiError::UnsupportedMediaType {
+        found: if media.is_empty() {
+            "(none)".to_owned()
+        } else {
+            media
+        },
+        expected: kind.accepted(),
+    })
+}
+
+/// An options part may not name another key than the query that chose the path.
+pub(super) fn check_same_key(options: &SignRequest, key_name: &str) -> Result<(), ApiError> {
+    if options.key.as_deref() == Some(key_name) {
+        return Ok(());
+    }
+    Err(ApiError::BadRequest {
+        reason: "the options part names another key than the query".to_owned(),
+    })
 }
