@@ -36,6 +36,7 @@ use time::OffsetDateTime;
 
 pub mod decide;
 pub mod demo;
+pub(crate) mod dictionary;
 pub mod event;
 pub mod jobs;
 pub mod ownership;

@@ -1870,7 +1870,7 @@ fn sqlite_refuses_a_ledger_from_a_newer_kyso() {
             err,
             Error::SchemaTooNew {
                 found: 99,
-                known: 4
+                known: 5
             }
         ),
         "{err:?}"

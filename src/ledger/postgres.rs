@@ -17,13 +17,14 @@
 //! This module speaks plain TCP to PostgreSQL (`NoTls`): it is meant for a database on the same
 //! host or a private network segment; TLS to a remote server is left to a later change.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
 use postgres::{Client, GenericClient, NoTls};
 use time::OffsetDateTime;
 
 use crate::signer::DigestAlgorithm::Sha256;
 
+use super::dictionary::SignerIds;
 use super::event::{Event, Recorded};
 use super::ownership::Reassignment;
 use super::rows::{stored_indication, stored_method};
@@ -167,6 +168,22 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_by_state ON jobs (state, created_at);
 "#,
+    r#"
+CREATE TABLE certificates (
+    id        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    issuer_id BIGINT NOT NULL REFERENCES issuers(id),
+    sha256    TEXT NOT NULL,
+    UNIQUE (sha256, issuer_id)
+);
+INSERT INTO certificates (issuer_id, sha256)
+    SELECT DISTINCT cert_issuer_id, cert_sha256 FROM signatures;
+ALTER TABLE signatures ADD COLUMN cert_id BIGINT REFERENCES certificates(id);
+UPDATE signatures AS s SET cert_id = c.id
+    FROM certificates AS c
+    WHERE c.sha256 = s.cert_sha256 AND c.issuer_id = s.cert_issuer_id;
+DROP INDEX signatures_report;
+CREATE INDEX signatures_report ON signatures (unit, method, cert_id, signed_at);
+"#,
 ];
 
 /// The PostgreSQL ledger: one connection.
@@ -174,8 +191,8 @@ pub struct PgStore {
     client: Client,
     statements: Statements,
     known_units: HashSet<String>,
-    /// Issuer DN → id, for issuers known to be committed.
-    issuer_ids: HashMap<String, i64>,
+    /// Ids of the issuers and signer certificates known to be committed.
+    signers: SignerIds,
 }
 
 /// Statements prepared once per connection.
@@ -293,38 +310,55 @@ impl PgStore {
             client,
             statements,
             known_units: HashSet::new(),
-            issuer_ids: HashMap::new(),
+            signers: SignerIds::default(),
         })
     }
 }
 
 impl PgStore {
-    /// Makes sure every issuer the events name has an id, each committed on its own before the
-    /// events' transaction: an issuer is a dictionary entry, not an event, so one left behind by a
-    /// batch that then fails is harmless, and an id is cached only once it is committed. When two
-    /// nodes meet a new issuer at once, the second's insert waits for the first and does nothing,
-    /// and its select (a new snapshot outside any transaction) then sees the first's row.
-    fn ensure_issuers(&mut self, events: &[Event]) -> Result<(), Error> {
-        for event in events {
-            let Event::Signed(signed) = event else {
-                continue;
+    /// Makes sure every issuer and signer certificate the events name has an id, committed on
+    /// its own before the events' transaction: they are dictionary entries, not events, so one
+    /// left behind by a batch that then fails is harmless, and an id is cached only once it is
+    /// committed. When two nodes meet a new entry at once, the second's insert waits for the
+    /// first and does nothing, and its select (a new snapshot outside any transaction) then
+    /// sees the first's row.
+    fn ensure_signers(&mut self, events: &[Event]) -> Result<(), Error> {
+        let unknown = self.signers.unknown(events);
+        for u in unknown {
+            let issuer_id = match self.signers.issuer(u.issuer) {
+                Some(id) => id,
+                None => {
+                    self.client
+                        .execute(
+                            "INSERT INTO issuers (dn) VALUES ($1) ON CONFLICT (dn) DO NOTHING",
+                            &[&u.issuer],
+                        )
+                        .map_err(pg("record certificate issuer"))?;
+                    let id: i64 = self
+                        .client
+                        .query_one("SELECT id FROM issuers WHERE dn = $1", &[&u.issuer])
+                        .map_err(pg("read certificate issuer"))?
+                        .get(0);
+                    self.signers.insert_issuer(u.issuer, id);
+                    id
+                }
             };
-            let dn = &signed.certificate.issuer;
-            if self.issuer_ids.contains_key(dn) {
-                continue;
-            }
             self.client
                 .execute(
-                    "INSERT INTO issuers (dn) VALUES ($1) ON CONFLICT (dn) DO NOTHING",
-                    &[dn],
+                    "INSERT INTO certificates (issuer_id, sha256) VALUES ($1, $2)
+                     ON CONFLICT (sha256, issuer_id) DO NOTHING",
+                    &[&issuer_id, &u.sha256],
                 )
-                .map_err(pg("record certificate issuer"))?;
+                .map_err(pg("record signer certificate"))?;
             let id: i64 = self
                 .client
-                .query_one("SELECT id FROM issuers WHERE dn = $1", &[dn])
-                .map_err(pg("read certificate issuer"))?
+                .query_one(
+                    "SELECT id FROM certificates WHERE sha256 = $1 AND issuer_id = $2",
+                    &[&u.sha256, &issuer_id],
+                )
+                .map_err(pg("read signer certificate"))?
                 .get(0);
-            self.issuer_ids.insert(dn.clone(), id);
+            self.signers.insert_certificate(issuer_id, u.sha256, id);
         }
         Ok(())
     }
@@ -419,7 +453,7 @@ impl Store for PgStore {
         for event in events {
             event.validate()?;
         }
-        self.ensure_issuers(events)?;
+        self.ensure_signers(events)?;
         let keys: BTreeSet<i64> = events.iter().map(|e| lock_key(e.document_id())).collect();
         let keys: Vec<i64> = keys.into_iter().collect();
         let mut tx = LockedTransaction::begin(&mut self.client, &keys)?;
@@ -432,7 +466,7 @@ impl Store for PgStore {
                 &mut tx,
                 &mut self.statements.record,
                 &mut self.known_units,
-                &self.issuer_ids,
+                &self.signers,
                 events,
                 reassignment,
             )?
@@ -633,14 +667,15 @@ impl Store for PgStore {
         let rows = self
             .client
             .query(
-                "SELECT s.unit, s.method, i.dn, s.cert_sha256, s.n
-                 FROM (SELECT unit, method, cert_issuer_id, cert_sha256, COUNT(*) AS n
+                "SELECT s.unit, s.method, i.dn, c.sha256, s.n
+                 FROM (SELECT unit, method, cert_id, COUNT(*) AS n
                        FROM signatures
                        WHERE signed_at >= $1 AND signed_at < $2
-                       GROUP BY unit, method, cert_issuer_id, cert_sha256) AS s
-                 JOIN issuers AS i ON i.id = s.cert_issuer_id
+                       GROUP BY unit, method, cert_id) AS s
+                 JOIN certificates AS c ON c.id = s.cert_id
+                 JOIN issuers AS i ON i.id = c.issuer_id
                  ORDER BY s.unit COLLATE \"C\", s.method COLLATE \"C\", i.dn COLLATE \"C\",
-                          s.cert_sha256 COLLATE \"C\"",
+                          c.sha256 COLLATE \"C\"",
                 &[&unix(range.start), &unix(range.end)],
             )
             .map_err(pg("query signature counts"))?;

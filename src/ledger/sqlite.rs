@@ -15,13 +15,13 @@
 //! Times are Unix seconds (UTC) in INTEGER columns, as in the PostgreSQL store, so both compare
 //! period boundaries identically. This module refuses nothing beyond what [`Store`] refuses.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use time::OffsetDateTime;
 
+use super::dictionary::SignerIds;
 use super::event::{Event, Recorded};
 use super::ownership::Reassignment;
 use super::rows::{stored_indication, stored_method};
@@ -72,8 +72,8 @@ pub enum Durability {
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
-    /// Issuer DN → id, for issuers known to be committed.
-    issuer_ids: HashMap<String, i64>,
+    /// Ids of the issuers and signer certificates known to be committed.
+    signers: SignerIds,
 }
 
 /// Schema versions, applied in order; a version is never edited once released, only added to.
@@ -214,6 +214,26 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_by_state ON jobs (state, created_at);
 "#,
+    r#"
+-- Signer certificates by number (src/ledger/dictionary.rs): the covering index of the method and
+-- certificate counts holds an integer where schema 3 put the 64-character fingerprint, which
+-- made it three and a half times wider and the report and recording slower. A certificate is
+-- keyed by issuer and fingerprint together, as the counts group signatures.
+CREATE TABLE certificates (
+    id        INTEGER PRIMARY KEY,
+    issuer_id INTEGER NOT NULL REFERENCES issuers(id),
+    sha256    TEXT NOT NULL,
+    UNIQUE (sha256, issuer_id)
+);
+INSERT INTO certificates (issuer_id, sha256)
+    SELECT DISTINCT cert_issuer_id, cert_sha256 FROM signatures;
+ALTER TABLE signatures ADD COLUMN cert_id INTEGER REFERENCES certificates(id);
+UPDATE signatures SET cert_id = (SELECT c.id FROM certificates AS c
+                                 WHERE c.sha256 = signatures.cert_sha256
+                                   AND c.issuer_id = signatures.cert_issuer_id);
+DROP INDEX signatures_report;
+CREATE INDEX signatures_report ON signatures (unit, method, cert_id, signed_at);
+"#,
 ];
 
 /// The documents of a unit and period that need extending, with the certificate named by the
@@ -283,7 +303,7 @@ impl SqliteStore {
         let mut store = SqliteStore {
             conn,
             path,
-            issuer_ids: HashMap::new(),
+            signers: SignerIds::default(),
         };
         store.migrate()?;
         Ok(store)
@@ -298,30 +318,52 @@ impl SqliteStore {
         sqlite_error(&self.path, context)
     }
 
-    /// Makes sure every issuer the events name has an id, each in its own small transaction
-    /// before the events' transaction: an issuer is a dictionary entry, not an event, so one
-    /// left behind by a batch that then fails is harmless, and an id is cached only once it is
-    /// committed.
-    fn ensure_issuers(&mut self, events: &[Event]) -> Result<(), Error> {
-        for event in events {
-            let Event::Signed(signed) = event else {
-                continue;
+    /// Makes sure every issuer and signer certificate the events name has an id, committed in
+    /// its own small transaction before the events' transaction: they are dictionary entries,
+    /// not events, so one left behind by a batch that then fails is harmless, and an id is
+    /// cached only once it is committed.
+    fn ensure_signers(&mut self, events: &[Event]) -> Result<(), Error> {
+        let unknown = self.signers.unknown(events);
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let fail = self.fail("record signer certificates");
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&fail)?;
+        let mut ids = Vec::with_capacity(unknown.len());
+        for u in &unknown {
+            let issuer_id: i64 = match self.signers.issuer(u.issuer) {
+                Some(id) => id,
+                None => {
+                    tx.prepare_cached(
+                        "INSERT INTO issuers (dn) VALUES (?1) ON CONFLICT (dn) DO NOTHING",
+                    )
+                    .and_then(|mut s| s.execute([u.issuer]))
+                    .map_err(&fail)?;
+                    tx.prepare_cached("SELECT id FROM issuers WHERE dn = ?1")
+                        .and_then(|mut s| s.query_row([u.issuer], |r| r.get(0)))
+                        .map_err(&fail)?
+                }
             };
-            let dn = &signed.certificate.issuer;
-            if self.issuer_ids.contains_key(dn) {
-                continue;
-            }
-            let id: i64 = self
-                .conn
-                .prepare_cached("INSERT INTO issuers (dn) VALUES (?1) ON CONFLICT (dn) DO NOTHING")
-                .and_then(|mut s| s.execute([dn]))
-                .and_then(|_| {
-                    self.conn
-                        .prepare_cached("SELECT id FROM issuers WHERE dn = ?1")?
-                        .query_row([dn], |r| r.get(0))
-                })
-                .map_err(self.fail("record certificate issuer"))?;
-            self.issuer_ids.insert(dn.clone(), id);
+            tx.prepare_cached(
+                "INSERT INTO certificates (issuer_id, sha256) VALUES (?1, ?2)
+                 ON CONFLICT (sha256, issuer_id) DO NOTHING",
+            )
+            .and_then(|mut s| s.execute(params![issuer_id, u.sha256]))
+            .map_err(&fail)?;
+            let certificate_id: i64 = tx
+                .prepare_cached("SELECT id FROM certificates WHERE sha256 = ?1 AND issuer_id = ?2")
+                .and_then(|mut s| s.query_row(params![u.sha256, issuer_id], |r| r.get(0)))
+                .map_err(&fail)?;
+            ids.push((u.issuer, issuer_id, u.sha256, certificate_id));
+        }
+        tx.commit().map_err(&fail)?;
+        for (issuer, issuer_id, sha256, certificate_id) in ids {
+            self.signers.insert_issuer(issuer, issuer_id);
+            self.signers
+                .insert_certificate(issuer_id, sha256, certificate_id);
         }
         Ok(())
     }
@@ -412,8 +454,8 @@ impl Store for SqliteStore {
         for event in events {
             event.validate()?;
         }
-        self.ensure_issuers(events)?;
-        let issuer_ids = &self.issuer_ids;
+        self.ensure_signers(events)?;
+        let signers = &self.signers;
         let path = self.path.clone();
         let fail = move |context| sqlite_error(&path, context);
         // IMMEDIATE: the write lock is taken up front and held to the commit, so the rows read for
@@ -424,7 +466,7 @@ impl Store for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(fail("begin recording events"))?;
         let decision =
-            record::record(&tx, issuer_ids, events, reassignment).map_err(|e| e.at(&self.path))?;
+            record::record(&tx, signers, events, reassignment).map_err(|e| e.at(&self.path))?;
         let entries = if audit.is_empty() {
             Vec::new()
         } else {
@@ -632,13 +674,14 @@ impl Store for SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT s.unit, s.method, i.dn, s.cert_sha256, s.n
-                 FROM (SELECT unit, method, cert_issuer_id, cert_sha256, COUNT(*) AS n
+                "SELECT s.unit, s.method, i.dn, c.sha256, s.n
+                 FROM (SELECT unit, method, cert_id, COUNT(*) AS n
                        FROM signatures
                        WHERE signed_at >= ?1 AND signed_at < ?2
-                       GROUP BY unit, method, cert_issuer_id, cert_sha256) AS s
-                 JOIN issuers AS i ON i.id = s.cert_issuer_id
-                 ORDER BY s.unit, s.method, i.dn, s.cert_sha256",
+                       GROUP BY unit, method, cert_id) AS s
+                 JOIN certificates AS c ON c.id = s.cert_id
+                 JOIN issuers AS i ON i.id = c.issuer_id
+                 ORDER BY s.unit, s.method, i.dn, c.sha256",
             )
             .map_err(self.fail("prepare signature counts"))?;
         let rows = stmt
@@ -861,5 +904,92 @@ fn declared(flag: i64) -> Declared {
         Declared::Signed
     } else {
         Declared::Unsigned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::period::TimeRange;
+
+    /// A ledger written at schema 4 (signature rows with only the fingerprint) keeps its
+    /// counts when opened at schema 5: every row gets its certificate's number, a fingerprint
+    /// under two issuers stays two certificates, and rows recorded after the upgrade join the
+    /// same numbers.
+    #[test]
+    fn schema_4_signatures_get_certificate_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("CREATE TABLE kyso_schema (version INTEGER NOT NULL)")
+                .unwrap();
+            for (index, sql) in MIGRATIONS[..4].iter().enumerate() {
+                conn.execute_batch(sql).unwrap();
+                conn.execute("INSERT INTO kyso_schema VALUES (?1)", [index as i64 + 1])
+                    .unwrap();
+            }
+            conn.execute_batch(&format!(
+                "INSERT INTO units VALUES ('u', 'Unit', 'department', NULL);
+                 INSERT INTO issuers (id, dn) VALUES (1, 'CN=A'), (2, 'CN=B');
+                 INSERT INTO signatures VALUES
+                   ('d1', '{aa}', 'u', 'k', 'CN=s', 1, 'token', 'B-B', 100, 'TOTAL-PASSED'),
+                   ('d2', '{aa}', 'u', 'k', 'CN=s', 1, 'token', 'B-B', 200, 'TOTAL-PASSED'),
+                   ('d3', '{aa}', 'u', 'k', 'CN=s', 2, 'token', 'B-B', 300, 'TOTAL-PASSED'),
+                   ('d3', '{bb}', 'u', 'k', 'CN=t', 1, 'hsm', 'B-B', 300, 'TOTAL-PASSED');",
+                aa = "a".repeat(64),
+                bb = "b".repeat(64),
+            ))
+            .unwrap();
+        }
+        let mut store = SqliteStore::open(&path, Durability::Normal).unwrap();
+        let unnumbered: i64 = store
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM signatures WHERE cert_id IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(unnumbered, 0);
+        let signed = Event::Signed(crate::ledger::event::Signed {
+            document_id: "d4".into(),
+            unit: "u".into(),
+            key: "pkcs11:token=kyso;object=k".into(),
+            certificate: crate::ledger::event::Certificate {
+                sha256: "a".repeat(64),
+                subject: "CN=s".into(),
+                issuer: "CN=A".into(),
+            },
+            method: crate::ledger::event::Method::Token,
+            level: crate::ledger::event::SignatureLevel::PadesBB,
+            signed_at: OffsetDateTime::from_unix_timestamp(400).unwrap(),
+            indication: crate::ledger::event::Indication::TotalPassed,
+        });
+        store.record(&[signed]).unwrap();
+        let all = TimeRange {
+            start: OffsetDateTime::from_unix_timestamp(0).unwrap(),
+            end: OffsetDateTime::from_unix_timestamp(1000).unwrap(),
+        };
+        let counts: Vec<(String, String, u64)> = store
+            .signature_counts(all)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.issuer, c.certificate, c.count))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("CN=A".to_owned(), "b".repeat(64), 1),
+                ("CN=A".to_owned(), "a".repeat(64), 3),
+                ("CN=B".to_owned(), "a".repeat(64), 1),
+            ],
+            "grouped by method (hsm before token), then issuer and fingerprint"
+        );
+        let certificates: i64 = store
+            .conn
+            .query_row("SELECT COUNT(*) FROM certificates", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(certificates, 3);
     }
 }

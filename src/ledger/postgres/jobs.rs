@@ -118,7 +118,7 @@ impl JobStore for PgStore {
         for event in events {
             event.validate()?;
         }
-        self.ensure_issuers(events)?;
+        self.ensure_signers(events)?;
         let mut keys: Vec<i64> = events.iter().map(|e| lock_key(e.document_id())).collect();
         keys.sort_unstable();
         keys.dedup();
@@ -141,7 +141,7 @@ impl JobStore for PgStore {
                 &mut tx,
                 &mut self.statements.record,
                 &mut self.known_units,
-                &self.issuer_ids,
+                &self.signers,
                 events,
                 crate::ledger::Reassignment::Refused,
             )?

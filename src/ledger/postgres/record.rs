@@ -16,7 +16,7 @@
 //! only implements the decision: an insert meeting a row fails on the primary key, and an update
 //! meeting none is counted and refused, rather than either deciding afresh.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use postgres::types::ToSql;
 use postgres::{Client, GenericClient, Statement};
@@ -25,6 +25,7 @@ use serde::Deserialize;
 use super::pg;
 use crate::ledger::Error;
 use crate::ledger::decide::{self, Decision, Stored, Wanted, Write, Writes};
+use crate::ledger::dictionary::SignerIds;
 use crate::ledger::event::{Declared, Event};
 use crate::ledger::ownership::Reassignment;
 use crate::ledger::rows::{
@@ -69,20 +70,20 @@ impl Statements {
 
 /// Records `events` inside the transaction open on `tx`, which holds the advisory locks of all
 /// their documents: what
-/// each did, in order; or the refusal of them all, with nothing written. `issuer_ids` holds
-/// every issuer the events name; `known_units` is the connection's cache of units seen.
+/// each did, in order; or the refusal of them all, with nothing written. `signers` holds
+/// every signer certificate the events name; `known_units` is the connection's cache of units seen.
 pub(super) fn record(
     tx: &mut Client,
     statements: &mut Statements,
     known_units: &mut HashSet<String>,
-    issuer_ids: &HashMap<String, i64>,
+    signers: &SignerIds,
     events: &[Event],
     reassignment: Reassignment,
 ) -> Result<Decision, Error> {
     let stored = read(tx, statements, known_units, &decide::wanted(events))?;
     let decision = decide::decide(events, stored, reassignment)?;
     if !decision.writes.is_empty() {
-        write(tx, statements, issuer_ids, &decision.writes)?;
+        write(tx, statements, signers, &decision.writes)?;
     }
     Ok(decision)
 }
@@ -217,11 +218,11 @@ fn look_up_units(
 fn write(
     tx: &mut Client,
     statements: &mut Statements,
-    issuer_ids: &HashMap<String, i64>,
+    signers: &SignerIds,
     writes: &Writes,
 ) -> Result<(), Error> {
     let documents = DocumentColumns::of(&writes.documents);
-    let signatures = SignatureColumns::of(&writes.signatures, issuer_ids);
+    let signatures = SignatureColumns::of(&writes.signatures, signers);
     let incoming = IncomingColumns::of(&writes.incoming);
     let audits = AuditColumns::of(&writes.audits);
     let written = [
@@ -512,6 +513,7 @@ struct SignatureColumns<'a> {
     key_ref: Vec<&'a str>,
     cert_subject: Vec<&'a str>,
     cert_issuer_id: Vec<i64>,
+    cert_id: Vec<i64>,
     method: Vec<&'static str>,
     level: Vec<&'static str>,
     signed_at: Vec<i64>,
@@ -519,7 +521,7 @@ struct SignatureColumns<'a> {
 }
 
 impl<'a> SignatureColumns<'a> {
-    fn of(writes: &'a [Write<SignatureRow>], issuer_ids: &HashMap<String, i64>) -> Self {
+    fn of(writes: &'a [Write<SignatureRow>], signers: &SignerIds) -> Self {
         let mut c = SignatureColumns::default();
         for write in writes {
             let row = write.row();
@@ -529,11 +531,11 @@ impl<'a> SignatureColumns<'a> {
             c.unit.push(&row.unit);
             c.key_ref.push(&row.key_ref);
             c.cert_subject.push(&row.cert_subject);
-            c.cert_issuer_id.push(
-                *issuer_ids
-                    .get(&row.cert_issuer)
-                    .expect("BUG: ensure_issuers ran on this batch before its transaction"),
-            );
+            let ids = signers
+                .get(&row.cert_issuer, &row.cert_sha256)
+                .expect("BUG: ensure_signers ran on this batch before its transaction");
+            c.cert_issuer_id.push(ids.issuer_id);
+            c.cert_id.push(ids.certificate_id);
             c.method.push(row.method.as_str());
             c.level.push(row.level.as_str());
             c.signed_at.push(row.signed_at);
@@ -554,6 +556,7 @@ impl<'a> SignatureColumns<'a> {
                 column("key_ref", "text", &self.key_ref),
                 column("cert_subject", "text", &self.cert_subject),
                 column("cert_issuer_id", "bigint", &self.cert_issuer_id),
+                column("cert_id", "bigint", &self.cert_id),
                 column("method", "text", &self.method),
                 column("level", "text", &self.level),
                 column("signed_at", "bigint", &self.signed_at),

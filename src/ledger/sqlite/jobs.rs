@@ -120,8 +120,8 @@ impl JobStore for SqliteStore {
         for event in events {
             event.validate()?;
         }
-        self.ensure_issuers(events)?;
-        let issuer_ids = &self.issuer_ids;
+        self.ensure_signers(events)?;
+        let signers = &self.signers;
         let path = self.path.clone();
         let fail = sqlite_error(&path, "complete a signing job");
         let tx = self
@@ -139,13 +139,8 @@ impl JobStore for SqliteStore {
         if changed == 0 {
             return Ok(None);
         }
-        let decision = record::record(
-            &tx,
-            issuer_ids,
-            events,
-            crate::ledger::Reassignment::Refused,
-        )
-        .map_err(|e| e.at(&path))?;
+        let decision = record::record(&tx, signers, events, crate::ledger::Reassignment::Refused)
+            .map_err(|e| e.at(&path))?;
         let entries = if audit.is_empty() {
             Vec::new()
         } else {

@@ -9,7 +9,6 @@
 //! Rows are read by column name into the named structs of [`crate::ledger::rows`] and written
 //! with named parameters, so a statement and its struct cannot drift apart by position.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use rusqlite::types::FromSql;
@@ -17,6 +16,7 @@ use rusqlite::{CachedStatement, Connection, Row, Transaction, named_params};
 
 use crate::ledger::Error;
 use crate::ledger::decide::{self, Decision, Stored, Wanted, Write, Writes};
+use crate::ledger::dictionary::SignerIds;
 use crate::ledger::event::{Declared, Event};
 use crate::ledger::ownership::Reassignment;
 use crate::ledger::rows::{
@@ -57,16 +57,17 @@ fn sql(context: &'static str) -> impl Fn(rusqlite::Error) -> Failed {
 }
 
 /// Records `events` inside `tx`, which holds the write lock: what each did, in order; or the
-/// refusal of them all, with nothing written. `issuer_ids` holds every issuer the events name.
+/// refusal of them all, with nothing written. `signers` holds every signer certificate the
+/// events name.
 pub(super) fn record(
     tx: &Transaction<'_>,
-    issuer_ids: &HashMap<String, i64>,
+    signers: &SignerIds,
     events: &[Event],
     reassignment: Reassignment,
 ) -> Result<Decision, Failed> {
     let stored = read(tx, &decide::wanted(events))?;
     let decision = decide::decide(events, stored, reassignment)?;
-    write(tx, issuer_ids, &decision.writes)?;
+    write(tx, signers, &decision.writes)?;
     Ok(decision)
 }
 
@@ -158,11 +159,7 @@ fn read(tx: &Transaction<'_>, wanted: &Wanted<'_>) -> Result<Stored, Failed> {
 /// key; an update meeting none is refused ([`one_row`]): either means the rows changed since they
 /// were read, which the write lock rules out, and a write that guessed would lose or forge a
 /// count.
-fn write(
-    tx: &Transaction<'_>,
-    issuer_ids: &HashMap<String, i64>,
-    writes: &Writes,
-) -> Result<(), Failed> {
+fn write(tx: &Transaction<'_>, signers: &SignerIds, writes: &Writes) -> Result<(), Failed> {
     write_rows(tx, &DOCUMENTS, &writes.documents, |s, row| {
         s.execute(named_params! {
             ":document_id": row.document_id,
@@ -177,16 +174,17 @@ fn write(
         })
     })?;
     write_rows(tx, &SIGNATURES, &writes.signatures, |s, row| {
-        let issuer_id = issuer_ids
-            .get(&row.cert_issuer)
-            .expect("BUG: ensure_issuers ran on this batch before its transaction");
+        let ids = signers
+            .get(&row.cert_issuer, &row.cert_sha256)
+            .expect("BUG: ensure_signers ran on this batch before its transaction");
         s.execute(named_params! {
             ":document_id": row.document_id,
             ":cert_sha256": row.cert_sha256,
             ":unit": row.unit,
             ":key_ref": row.key_ref,
             ":cert_subject": row.cert_subject,
-            ":cert_issuer_id": issuer_id,
+            ":cert_issuer_id": ids.issuer_id,
+            ":cert_id": ids.certificate_id,
             ":method": row.method.as_str(),
             ":level": row.level.as_str(),
             ":signed_at": row.signed_at,
@@ -244,11 +242,13 @@ const SIGNATURES: TableWrites = TableWrites {
     table: "signatures",
     context: "write signatures",
     insert: "INSERT INTO signatures (document_id, cert_sha256, unit, key_ref, cert_subject,
-                                     cert_issuer_id, method, level, signed_at, indication)
+                                     cert_issuer_id, cert_id, method, level, signed_at,
+                                     indication)
              VALUES (:document_id, :cert_sha256, :unit, :key_ref, :cert_subject,
-                     :cert_issuer_id, :method, :level, :signed_at, :indication)",
+                     :cert_issuer_id, :cert_id, :method, :level, :signed_at, :indication)",
     update: "UPDATE signatures SET unit = :unit, key_ref = :key_ref,
                     cert_subject = :cert_subject, cert_issuer_id = :cert_issuer_id,
+                    cert_id = :cert_id,
                     method = :method, level = :level, signed_at = :signed_at,
                     indication = :indication
              WHERE document_id = :document_id AND cert_sha256 = :cert_sha256",
