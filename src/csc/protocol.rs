@@ -398,7 +398,7 @@ impl Service {
         }
     }
 
-    /// `signatures/signPolling` (v2.0.0.2 §11.11): the outcome of an asynchronous `signHash`.
+    /// `signatures/signPolling` (CSC v2): the outcome of an asynchronous `signHash`.
     /// The id goes as `responseID`, the name `signHash` gave it, and as `requestID`, the name
     /// deployed services (SIGN8's, among others) read. A completed request answers with
     /// `signatures`; one not completed yet answers with none, or with HTTP 400 whose
