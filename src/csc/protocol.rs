@@ -422,24 +422,12 @@ impl Service {
             Ok(answer) if answer.signatures.is_empty() => Ok(PollOutcome::Pending),
             Ok(answer) => Ok(PollOutcome::Signed(decode_all(METHOD, &answer.signatures)?)),
             Err(Error::Refused { status, reason, .. }) => {
-                let said = reason.to_lowercase();
-                if said.contains("not yet been completed") || said.contains("pending") {
-                    Ok(PollOutcome::Pending)
-                } else if status == 404 || status == 410 || said.contains("expired") {
-                    Ok(PollOutcome::Expired { reason })
-                } else if ["access_denied", "refused", "rejected", "denied", "cancel"]
-                    .iter()
-                    .any(|word| said.contains(word))
-                {
-                    Ok(PollOutcome::Refused { reason })
-                } else {
-                    Err(Error::Refused {
-                        url: self.base.clone(),
-                        method: METHOD,
-                        status,
-                        reason,
-                    })
-                }
+                polling_refusal(status, reason).map_err(|(status, reason)| Error::Refused {
+                    url: self.base.clone(),
+                    method: METHOD,
+                    status,
+                    reason,
+                })
             }
             Err(e) => Err(e),
         }
@@ -560,6 +548,25 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// What a 4xx answer to `signatures/signPolling` says (`reason`: the CSC error and its
+/// description, as [`csc_error`] shows them): pending, expired, refused, or — given back —
+/// not understood.
+fn polling_refusal(status: u16, reason: String) -> Result<PollOutcome, (u16, String)> {
+    let said = reason.to_lowercase();
+    if said.contains("not yet been completed") || said.contains("pending") {
+        Ok(PollOutcome::Pending)
+    } else if status == 404 || status == 410 || said.contains("expired") {
+        Ok(PollOutcome::Expired { reason })
+    } else if ["access_denied", "refused", "rejected", "denied", "cancel"]
+        .iter()
+        .any(|word| said.contains(word))
+    {
+        Ok(PollOutcome::Refused { reason })
+    } else {
+        Err((status, reason))
+    }
+}
+
 fn decode_all(method: &'static str, values: &[String]) -> Result<Vec<Vec<u8>>, Error> {
     values
         .iter()
@@ -643,6 +650,41 @@ mod tests {
         ] {
             assert!(!secrets_may_go_to(refused), "{refused}");
         }
+    }
+
+    #[test]
+    fn polling_answers_are_read_leniently_and_the_unknown_decides_nothing() {
+        let read = |status, body: &[u8]| polling_refusal(status, csc_error(body));
+        let not_completed = br#"{"error":"invalid_request","error_description":"The previous asynchronous signature request has been accepted for processing, but the processing has not yet been completed."}"#;
+        assert!(matches!(read(400, not_completed), Ok(PollOutcome::Pending)));
+        assert!(matches!(
+            read(400, br#"{"error":"access_denied","error_description":"x"}"#),
+            Ok(PollOutcome::Refused { .. })
+        ));
+        assert!(matches!(
+            read(400, br#"{"error":"invalid_request","error_description":"The user rejected the request"}"#),
+            Ok(PollOutcome::Refused { .. })
+        ));
+        assert!(matches!(
+            read(
+                400,
+                br#"{"error":"invalid_request","error_description":"responseID expired"}"#
+            ),
+            Ok(PollOutcome::Expired { .. })
+        ));
+        assert!(matches!(
+            read(404, b"<html>"),
+            Ok(PollOutcome::Expired { .. })
+        ));
+        // Not understood: an error, so the job stays pending until its deadline.
+        assert!(matches!(
+            read(
+                400,
+                br#"{"error":"invalid_request","error_description":"Missing parameter"}"#
+            ),
+            Err((400, _))
+        ));
+        assert!(read(429, b"{}").is_err());
     }
 
     #[test]
