@@ -67,6 +67,7 @@ bench:
 	$(CARGO) bench --bench csc
 	$(CARGO) bench --bench batch
 	$(CARGO) bench --bench extend
+	$(CARGO) bench --bench jobs
 
 ## make fuzz: each fuzz target (fuzz/fuzz_targets) for FUZZ_SECONDS with libFuzzer, seeded from
 ## kyso's own outputs and reading the conformance suites as extra corpus folders. Needs the

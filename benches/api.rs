@@ -29,12 +29,10 @@ use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, ObjectClass};
 use cryptoki::session::UserType;
 
-use kyso::api::auth::{self, Role};
 use kyso::api::{AppState, StoreConfig};
 use kyso::config::Config;
 use kyso::signer::DigestAlgorithm;
-use kyso::testpki::{PkiOptions, SignerName, SignerProfile, TestPki};
-use kyso::token::{self, KeyAlgorithm};
+use kyso::token;
 
 mod common;
 use common::BenchToken;
@@ -44,49 +42,19 @@ const KEY: &str = "bench-rsa";
 
 fn main() {
     let bench = BenchToken::create("bench-api", LABEL);
-    let token = &bench.token;
-    let dir = bench.dir.clone();
     let secs: u64 = env_or("KYSO_BENCH_SECS", 5);
     let clients: usize = env_or("KYSO_BENCH_CLIENTS", 8);
     let run = Duration::from_secs(secs);
 
-    let key = token::generate_key_pair(token, KEY, None, KeyAlgorithm::Rsa2048).unwrap();
-    let pki = TestPki::new(PkiOptions::default()).unwrap();
-    let cert = pki
-        .issue(
-            kyso::signer::Signer::public_key_spki(&key),
-            &SignerName::new("Nguyễn Văn An", "UBND tỉnh Thử Nghiệm", "Sở Tư pháp"),
-            SignerProfile::Valid,
-        )
-        .unwrap();
-    token::import_certificate(token, KEY, None, &cert.der).unwrap();
-    let pki_dir = dir.join("pki");
-    std::fs::create_dir_all(&pki_dir).unwrap();
-    pki.write_authorities(&pki_dir).unwrap();
+    let setup = common::SignerSetup::create(&bench, KEY);
+    let pki_dir = setup.pki_dir.clone();
 
     // 1. Raw C_Sign, one session per thread, as many threads as cores.
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let raw_rate = raw_rate(&bench, cores, run);
 
     // The service.
-    let ledger = dir.join("ledger.sqlite");
-    let mut store = StoreConfig::Sqlite(ledger.clone()).open().unwrap();
-    let scheme = kyso::ledger::LevelScheme::default();
-    let rows = kyso::ledger::units::parse_csv(
-        "code,name,level,parent\nTINH,Tỉnh,province,\nSTP,Sở Tư pháp,department,TINH\n".as_bytes(),
-        &scheme,
-    )
-    .unwrap();
-    kyso::ledger::units::import(store.as_mut(), &rows, &scheme).unwrap();
-    let made = auth::generate(Role::Signer, &["STP".to_owned()], "bench").unwrap();
-    let record = kyso::audit::Record::new(
-        "bench",
-        kyso::audit::Action::ApiKeyCreated,
-        made.record.key_id.clone(),
-        &serde_json::json!({}),
-    );
-    store.create_api_key(&made.record, &record).unwrap();
-    drop(store);
+    let ledger = setup.ledger.clone();
     let text = format!(
         r#"
 [token]
@@ -114,7 +82,7 @@ chain = ["{pki}/intermediate.pem"]
     let pdf = kyso::pdf::sample::sample_pdf(&kyso::pdf::sample::SampleOptions::default());
     let target = Arc::new(Target {
         url: format!("{url}/v1/sign/pdf?key=stp-01"),
-        key: made.presented,
+        key: setup.api_key.clone(),
         pdf,
         next: AtomicUsize::new(0),
     });

@@ -262,6 +262,37 @@ pub struct ServiceKey {
     /// after the holder confirms on a phone (`docs/manual/signing-jobs.md`).
     #[serde(default)]
     pub phone: Option<PhoneKeyConfig>,
+    /// For a remote credential (`uri = "csc:…"`): `async` has its service sign in the CSC
+    /// asynchronous mode (the holder confirms on a phone, minutes later), through a signing job
+    /// as a `phone:` key does (`docs/manual/signing-jobs.md`). `sync` (the default) otherwise.
+    #[serde(default, skip_serializing_if = "SigningMode::is_sync")]
+    pub mode: SigningMode,
+    /// For `mode = "async"`: seconds between questions about a pending signature, as
+    /// `[serve.keys.phone] poll_seconds` (default 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll_seconds: Option<u64>,
+    /// For `mode = "async"`: seconds the holder has to confirm, as `[serve.keys.phone]
+    /// deadline_seconds` (default 300); also the `validity_period` kyso asks the service for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_seconds: Option<u64>,
+}
+
+/// How a remote credential's service is asked for a signature.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SigningMode {
+    /// The signature in the answer (CSC `operationMode` "S").
+    #[default]
+    Sync,
+    /// A transaction id now, the signature once the holder has confirmed (CSC
+    /// `operationMode` "A"): the request becomes a signing job.
+    Async,
+}
+
+impl SigningMode {
+    pub fn is_sync(&self) -> bool {
+        *self == SigningMode::Sync
+    }
 }
 
 /// `[serve.keys.phone]`: how a confirm-on-phone provider is asked.
@@ -283,11 +314,13 @@ pub struct PhoneKeyConfig {
     pub deadline_seconds: u64,
 }
 
-fn default_poll_seconds() -> u64 {
+/// The poll interval of a key confirmed on a phone when its entry does not say.
+pub fn default_poll_seconds() -> u64 {
     5
 }
 
-fn default_deadline_seconds() -> u64 {
+/// The confirmation deadline of a key confirmed on a phone when its entry does not say.
+pub fn default_deadline_seconds() -> u64 {
     300
 }
 

@@ -17,10 +17,13 @@
 //! the life of the process as keyed fingerprints, never as the secrets. Secrets are sent over
 //! `https://` only, or over `http://` to a loopback address (a provider on the same machine).
 //!
-//! The protocol's steps live in [`protocol`], one function per CSC method, so that the
-//! asynchronous mode (a `signHash` that answers with a transaction id, confirmed later on the
-//! holder's phone) is one more outcome there, not a rewrite of this module.
+//! The protocol's steps live in [`protocol`], one function per CSC method. The asynchronous
+//! mode (v2: a `signHash` answered with a `responseID`, confirmed later on the holder's phone,
+//! its outcome asked for with `signatures/signPolling`) is [`CscKey::start_asynchronous`] and
+//! [`CscKey::poll_asynchronous`], which [`asynchronous`] offers to the service's signing jobs as
+//! one more provider of signatures confirmed later ([`crate::phone::Provider`]).
 
+pub mod asynchronous;
 mod protocol;
 
 use std::fmt;
@@ -120,15 +123,37 @@ pub enum Error {
     #[error("the CSC credential `{credential}` cannot sign for kyso: {reason}")]
     UnsupportedKey { credential: String, reason: String },
     #[error(
-        "the CSC service at {url} answered signHash asynchronously; kyso does not wait for asynchronous signatures yet"
+        "the CSC service at {url} answered signHash asynchronously, with a responseID: give the key mode = \"async\" in [[serve.keys]] so that `kyso serve` signs with it through signing jobs"
     )]
     Asynchronous { url: String },
+    #[error(
+        "the CSC service at {url} speaks CSC API 1.0.4, which has no asynchronous mode: use mode = \"sync\" for this key"
+    )]
+    AsynchronousUnsupported { url: String },
+    #[error(
+        "the CSC service at {url} signed at once a request kyso made in the asynchronous mode: use mode = \"sync\" for this key"
+    )]
+    SignedSynchronously { url: String },
     #[error(
         "the signature the CSC service returned for `{credential}` does not verify with the credential's certificate ({algorithm})"
     )]
     WrongSignature {
         credential: String,
         algorithm: SignatureAlgorithm,
+    },
+}
+
+/// What an asynchronous request has come to ([`CscKey::poll_asynchronous`]).
+#[derive(Debug)]
+pub enum Polled {
+    Pending,
+    /// The signature, in the form the [`Signer`] trait returns; not yet checked.
+    Signed(Signature),
+    Refused {
+        reason: String,
+    },
+    Expired {
+        reason: String,
     },
 }
 
@@ -355,9 +380,84 @@ impl CscKey {
         Ok(signature)
     }
 
+    /// Authorises `digest` (the output of the key's digest algorithm) and asks the service to
+    /// sign it in the asynchronous mode, the outcome kept for `validity`: the `responseID` to
+    /// poll with. Blocks on the network. v2 only ([`Error::AsynchronousUnsupported`]).
+    pub fn start_asynchronous(&self, digest: &[u8], validity: Duration) -> Result<String, Error> {
+        // Before the authorisation: a v1 service would be asked for a SAD it cannot use.
+        if self.version() == Version::V1 {
+            return Err(Error::AsynchronousUnsupported {
+                url: self.reference.service.clone(),
+            });
+        }
+        let (sad, hashes) = self.authorized(digest)?;
+        match self.service.sign_hash(
+            &self.reference.credential,
+            &sad,
+            &hashes,
+            self.algorithm.digest(),
+            &self.sign_algo,
+            protocol::OperationMode::Asynchronous { validity },
+        )? {
+            protocol::SignHashOutcome::Pending { response_id } => Ok(response_id),
+            protocol::SignHashOutcome::Signed(_) => Err(Error::SignedSynchronously {
+                url: self.reference.service.clone(),
+            }),
+        }
+    }
+
+    /// What became of an asynchronous request: the signature (not yet checked: the caller
+    /// checks it against the certificate over the message it kept), or still pending, refused,
+    /// expired. Blocks on the network.
+    pub fn poll_asynchronous(&self, response_id: &str) -> Result<Polled, Error> {
+        Ok(match self.service.sign_polling(response_id)? {
+            protocol::PollOutcome::Pending => Polled::Pending,
+            protocol::PollOutcome::Refused { reason } => Polled::Refused { reason },
+            protocol::PollOutcome::Expired { reason } => Polled::Expired { reason },
+            protocol::PollOutcome::Signed(signed) => {
+                let [value] = <[Vec<u8>; 1]>::try_from(signed).map_err(|got| Error::Malformed {
+                    method: "signatures/signPolling",
+                    reason: format!("{} signatures for one hash", got.len()),
+                })?;
+                Polled::Signed(self.to_signature(value)?)
+            }
+        })
+    }
+
+    /// The algorithm this key signs with.
+    pub fn signature_algorithm(&self) -> SignatureAlgorithm {
+        self.algorithm
+    }
+
     /// Authorises and signs one digest (the output of the algorithm's digest): the protocol's
     /// three steps, unchecked.
     fn sign_digest(&self, digest: &[u8]) -> Result<Signature, Error> {
+        let (sad, hashes) = self.authorized(digest)?;
+        let signed = match self.service.sign_hash(
+            &self.reference.credential,
+            &sad,
+            &hashes,
+            self.algorithm.digest(),
+            &self.sign_algo,
+            protocol::OperationMode::Synchronous,
+        )? {
+            protocol::SignHashOutcome::Signed(signed) => signed,
+            protocol::SignHashOutcome::Pending { .. } => {
+                return Err(Error::Asynchronous {
+                    url: self.reference.service.clone(),
+                });
+            }
+        };
+        let [value] = <[Vec<u8>; 1]>::try_from(signed).map_err(|got| Error::Malformed {
+            method: "signatures/signHash",
+            reason: format!("{} signatures for one hash", got.len()),
+        })?;
+        self.to_signature(value)
+    }
+
+    /// `credentials/authorize` for exactly `digest`, with the secrets, unless that set was
+    /// refused before (a refusal is remembered): the SAD and the hashes it is bound to.
+    fn authorized(&self, digest: &[u8]) -> Result<(protocol::Sad, [Vec<u8>; 1]), Error> {
         let otp = self.otp.as_ref().map(SecretSource::read).transpose()?;
         let fingerprint = self.fingerprint(otp.as_ref());
         if refusals().contains(&fingerprint) {
@@ -385,19 +485,7 @@ impl CscKey {
             }
             Err(e) => return Err(e),
         };
-        // The one outcome today; the asynchronous mode's `Pending` makes this a match.
-        let protocol::SignHashOutcome::Signed(signed) = self.service.sign_hash(
-            &self.reference.credential,
-            &sad,
-            &hashes,
-            self.algorithm.digest(),
-            &self.sign_algo,
-        )?;
-        let [value] = <[Vec<u8>; 1]>::try_from(signed).map_err(|got| Error::Malformed {
-            method: "signatures/signHash",
-            reason: format!("{} signatures for one hash", got.len()),
-        })?;
-        self.to_signature(value)
+        Ok((sad, hashes))
     }
 
     /// The provider's signature bytes as the trait carries them: RSA unchanged, ECDSA from DER

@@ -1,6 +1,9 @@
 //! Keys held by a remote provider that signs only after the holder confirms on a phone ("Smart"
-//! remote signing, SIM signing): the provider adapter, and the two [`Signer`]s with which the
-//! service's signing jobs ([`crate::api`]'s `/v1/jobs`) sign through it.
+//! remote signing, SIM signing): the [`Provider`] the service's signing jobs ([`crate::api`]'s
+//! `/v1/jobs`) take — a digest now, a transaction id back, the signature (or a refusal, or
+//! nothing) later — with its generic REST adapter [`PhoneKey`], and the two [`Signer`]s with
+//! which a job signs through any provider. The other provider is a CSC credential in the
+//! asynchronous mode ([`crate::csc::asynchronous`]).
 //!
 //! The provider speaks one generic hash-signing REST protocol, configured per key in
 //! `[[serve.keys]]` (`uri = "phone:https://provider.example/api"`, `[serve.keys.phone]`):
@@ -24,7 +27,7 @@
 //! but the confirmed one. Whether the provider's signature is right is checked by the caller
 //! against the certificate before it is embedded ([`check_signature`]).
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -66,6 +69,34 @@ pub enum Error {
     BadAnswer { url: String, reason: String },
     #[error("the provider's certificate for the credential: {reason}")]
     Certificate { reason: String },
+    /// A CSC service in the asynchronous mode failed.
+    #[error(transparent)]
+    Csc(#[from] crate::csc::Error),
+}
+
+/// A provider of signatures its holder confirms later. Asked once with a digest, it answers
+/// with a transaction id (or refuses at once); asked about the id, it says what became of it.
+/// Ids are kept in the job table, so a provider holds no state of its own between the two and a
+/// restarted service asks again. Every method blocks on the network.
+pub trait Provider: Send + Sync {
+    /// What the ledger records as the key: the provider and the credential, no secret.
+    fn reference(&self) -> String;
+
+    /// The credential's certificates and the algorithm its key signs with, asked of the
+    /// provider once and kept: the CMS carries the chain before anything is signed.
+    fn credential(&self) -> Result<Arc<Credential>, Error>;
+
+    /// Asks the holder to confirm a signature over `digest` (made with `algorithm`);
+    /// `description` names the document for the holder's phone.
+    fn submit(
+        &self,
+        digest: &[u8],
+        algorithm: DigestAlgorithm,
+        description: &str,
+    ) -> Result<Submitted, Error>;
+
+    /// What became of a transaction; a signature comes as `algorithm` makes it.
+    fn status(&self, transaction_id: &str, algorithm: SignatureAlgorithm) -> Result<Status, Error>;
 }
 
 /// A confirm-on-phone key: where its provider is and how it is asked.
@@ -74,12 +105,8 @@ pub struct PhoneKey {
     base: String,
     credential: String,
     token: Option<SecretSource>,
-    /// How often pending transactions are asked about.
-    pub poll: Duration,
-    /// How long the holder has to confirm; then the job expires.
-    pub deadline: Duration,
     /// The credential's certificates, fetched on first use.
-    chain: Mutex<Option<std::sync::Arc<Credential>>>,
+    chain: Mutex<Option<Arc<Credential>>>,
 }
 
 /// A credential's certificate, issuers and the algorithm its key signs with.
@@ -117,8 +144,6 @@ impl PhoneKey {
         uri: &str,
         credential: String,
         token: Option<SecretSource>,
-        poll: Duration,
-        deadline: Duration,
     ) -> Result<PhoneKey, Error> {
         let base = uri
             .strip_prefix(SCHEME)
@@ -129,108 +154,7 @@ impl PhoneKey {
             base: base.to_owned(),
             credential,
             token,
-            poll,
-            deadline,
             chain: Mutex::new(None),
-        })
-    }
-
-    /// What the ledger records as the key: the provider and the credential, no secret.
-    pub fn reference(&self) -> String {
-        format!("{SCHEME}{}#{}", self.base, self.credential)
-    }
-
-    /// The credential's certificates, asked of the provider once and kept. Blocks.
-    pub fn credential(&self) -> Result<std::sync::Arc<Credential>, Error> {
-        let mut cached = self.chain.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(credential) = cached.as_ref() {
-            return Ok(std::sync::Arc::clone(credential));
-        }
-        #[derive(Deserialize)]
-        struct Info {
-            certificates: Vec<String>,
-        }
-        let url = format!("{}/credentials/{}", self.base, self.credential);
-        let info: Info = self.exchange(&url, None)?.json(&url)?;
-        let mut certificates = info
-            .certificates
-            .iter()
-            .map(|c| BASE64.decode(c))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| bad_answer(&url, format!("certificates: {e}")))?;
-        if certificates.is_empty() {
-            return Err(bad_answer(&url, "no certificate".to_owned()));
-        }
-        let certificate = certificates.remove(0);
-        let credential = std::sync::Arc::new(Credential::new(certificate, certificates)?);
-        *cached = Some(std::sync::Arc::clone(&credential));
-        Ok(credential)
-    }
-
-    /// Asks the holder to confirm a signature over `digest`. Blocks.
-    pub fn submit(
-        &self,
-        digest: &[u8],
-        algorithm: DigestAlgorithm,
-        description: &str,
-    ) -> Result<Submitted, Error> {
-        let url = format!("{}/credentials/{}/sign", self.base, self.credential);
-        let body = serde_json::json!({
-            "hash_algorithm": digest_name(algorithm),
-            "hashes": [BASE64.encode(digest)],
-            "description": description,
-        });
-        let answer = self.exchange(&url, Some(body.to_string().into_bytes()))?;
-        if answer.refused {
-            return Ok(Submitted::Refused);
-        }
-        #[derive(Deserialize)]
-        struct Started {
-            transaction_id: String,
-        }
-        let started: Started = answer.json(&url)?;
-        check_transaction_id(&started.transaction_id)
-            .map_err(|reason| bad_answer(&url, reason.to_owned()))?;
-        Ok(Submitted::Pending {
-            transaction_id: started.transaction_id,
-        })
-    }
-
-    /// What became of a transaction. Blocks.
-    pub fn status(
-        &self,
-        transaction_id: &str,
-        algorithm: SignatureAlgorithm,
-    ) -> Result<Status, Error> {
-        let url = format!("{}/transactions/{transaction_id}", self.base);
-        check_transaction_id(transaction_id)
-            .map_err(|reason| bad_answer(&url, reason.to_owned()))?;
-        #[derive(Deserialize)]
-        struct Answer {
-            status: String,
-            #[serde(default)]
-            signatures: Vec<String>,
-        }
-        let answer: Answer = self.exchange(&url, None)?.json(&url)?;
-        Ok(match answer.status.as_str() {
-            "pending" => Status::Pending,
-            "refused" => Status::Refused,
-            "expired" => Status::Expired,
-            "done" => {
-                let [one] = answer.signatures.as_slice() else {
-                    return Err(bad_answer(&url, "expected one signature".to_owned()));
-                };
-                let bytes = BASE64
-                    .decode(one)
-                    .map_err(|e| bad_answer(&url, format!("signature: {e}")))?;
-                let raw = raw_signature(algorithm, &bytes).ok_or_else(|| {
-                    bad_answer(&url, "signature: not an ECDSA signature".to_owned())
-                })?;
-                Status::Done {
-                    signature: Signature::new(algorithm, raw),
-                }
-            }
-            other => return Err(bad_answer(&url, format!("unknown status `{other}`"))),
         })
     }
 
@@ -289,6 +213,103 @@ impl PhoneKey {
                 status,
             }),
         }
+    }
+}
+
+impl Provider for PhoneKey {
+    /// What the ledger records as the key: the provider and the credential, no secret.
+    fn reference(&self) -> String {
+        format!("{SCHEME}{}#{}", self.base, self.credential)
+    }
+
+    /// The credential's certificates, asked of the provider once and kept. Blocks.
+    fn credential(&self) -> Result<Arc<Credential>, Error> {
+        let mut cached = self.chain.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(credential) = cached.as_ref() {
+            return Ok(Arc::clone(credential));
+        }
+        #[derive(Deserialize)]
+        struct Info {
+            certificates: Vec<String>,
+        }
+        let url = format!("{}/credentials/{}", self.base, self.credential);
+        let info: Info = self.exchange(&url, None)?.json(&url)?;
+        let mut certificates = info
+            .certificates
+            .iter()
+            .map(|c| BASE64.decode(c))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad_answer(&url, format!("certificates: {e}")))?;
+        if certificates.is_empty() {
+            return Err(bad_answer(&url, "no certificate".to_owned()));
+        }
+        let certificate = certificates.remove(0);
+        let credential = Arc::new(Credential::new(certificate, certificates)?);
+        *cached = Some(Arc::clone(&credential));
+        Ok(credential)
+    }
+
+    /// Asks the holder to confirm a signature over `digest`. Blocks.
+    fn submit(
+        &self,
+        digest: &[u8],
+        algorithm: DigestAlgorithm,
+        description: &str,
+    ) -> Result<Submitted, Error> {
+        let url = format!("{}/credentials/{}/sign", self.base, self.credential);
+        let body = serde_json::json!({
+            "hash_algorithm": digest_name(algorithm),
+            "hashes": [BASE64.encode(digest)],
+            "description": description,
+        });
+        let answer = self.exchange(&url, Some(body.to_string().into_bytes()))?;
+        if answer.refused {
+            return Ok(Submitted::Refused);
+        }
+        #[derive(Deserialize)]
+        struct Started {
+            transaction_id: String,
+        }
+        let started: Started = answer.json(&url)?;
+        check_transaction_id(&started.transaction_id)
+            .map_err(|reason| bad_answer(&url, reason.to_owned()))?;
+        Ok(Submitted::Pending {
+            transaction_id: started.transaction_id,
+        })
+    }
+
+    /// What became of a transaction. Blocks.
+    fn status(&self, transaction_id: &str, algorithm: SignatureAlgorithm) -> Result<Status, Error> {
+        let url = format!("{}/transactions/{transaction_id}", self.base);
+        check_transaction_id(transaction_id)
+            .map_err(|reason| bad_answer(&url, reason.to_owned()))?;
+        #[derive(Deserialize)]
+        struct Answer {
+            status: String,
+            #[serde(default)]
+            signatures: Vec<String>,
+        }
+        let answer: Answer = self.exchange(&url, None)?.json(&url)?;
+        Ok(match answer.status.as_str() {
+            "pending" => Status::Pending,
+            "refused" => Status::Refused,
+            "expired" => Status::Expired,
+            "done" => {
+                let [one] = answer.signatures.as_slice() else {
+                    return Err(bad_answer(&url, "expected one signature".to_owned()));
+                };
+                let bytes = BASE64
+                    .decode(one)
+                    .map_err(|e| bad_answer(&url, format!("signature: {e}")))?;
+                let raw = raw_signature(algorithm, &bytes).ok_or_else(|| {
+                    bad_answer(&url, "signature: not an ECDSA signature".to_owned())
+                })?;
+                Status::Done {
+                    signature: Signature::new(algorithm, raw),
+                }
+            }
+            other => return Err(bad_answer(&url, format!("unknown status `{other}`"))),
+        })
     }
 }
 

@@ -6,7 +6,7 @@ mod csc;
 mod decree30;
 mod endpoints;
 pub(crate) mod fixture;
-mod jobs;
+pub(crate) mod jobs;
 pub(crate) mod nodes;
 mod oneshot;
 mod regression;

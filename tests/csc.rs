@@ -4,6 +4,8 @@
 //! What kyso signs through it is judged by kyso's verifier (trust: the certomancer root),
 //! pyHanko and pdfsig for PDF, xmlsec1 for XML. Failure paths: a wrong token, no such
 //! credential, nothing listening, a provider answering garbage, a refused authorisation.
+//! The asynchronous mode runs through `kyso serve`'s signing jobs against the script's own
+//! asynchronous v2.0 service over the dummy: done, refused, expired, forged, another unit.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -125,6 +127,26 @@ impl Provider {
         format!("csc:http://127.0.0.1:{}/csc/v2#kyso/{label}", self.port)
     }
 
+    /// The credential through the provider's asynchronous CSC v2.0 service, whose holder
+    /// behaves as `holder` says (tests/csc/serve.py: confirms, refuses, silent, forged).
+    fn key_async(&self, holder: &str, label: &str) -> String {
+        format!(
+            "csc:http://127.0.0.1:{}/csc/async/{holder}#kyso/{label}",
+            self.port
+        )
+    }
+
+    /// How many times the asynchronous service signed each request it was given.
+    fn async_signed(&self) -> Vec<u64> {
+        let json = self.get_json("/test/async");
+        json["signed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_u64().unwrap())
+            .collect()
+    }
+
     fn reference(&self, label: &str) -> CredentialRef {
         CredentialRef::parse(&self.key(label)).unwrap()
     }
@@ -154,15 +176,21 @@ impl Provider {
 
     /// How many `credentials/authorize` calls the provider has had.
     fn authorizations(&self) -> u64 {
+        self.get_json("/test/authorizations")["count"]
+            .as_u64()
+            .unwrap()
+    }
+
+    /// One of the provider's test counters.
+    fn get_json(&self, path: &str) -> serde_json::Value {
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         stream
-            .write_all(b"GET /test/authorizations HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            .write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())
             .unwrap();
         let mut answer = String::new();
         stream.read_to_string(&mut answer).unwrap();
         let body = answer.split("\r\n\r\n").nth(1).unwrap();
-        let json: serde_json::Value = serde_json::from_str(body).unwrap();
-        json["count"].as_u64().unwrap()
+        serde_json::from_str(body).unwrap()
     }
 }
 
@@ -763,4 +791,197 @@ fn the_v2_wire_signs_too_with_the_pin_in_auth_data() {
         assert_passes(&verifier, &xml, &format!("v2 {label} XAdES"));
     }
     assert_eq!(provider.authorizations(), 4);
+}
+
+#[test]
+fn an_async_csc_key_signs_through_a_job_done_refused_expired_forged_and_unit_bound() {
+    use crate::api::fixture::{Client, letter, run, seed};
+    use crate::api::jobs::{assert_verifies, signatures_by_method, start_job, wait};
+    use kyso::ledger::Store as _;
+
+    let provider = Provider::start();
+    let dir = provider.dir.path();
+    let ledger = dir.join("ledger.sqlite");
+    let keys = {
+        let mut store = kyso::ledger::sqlite::SqliteStore::open(
+            &ledger,
+            kyso::ledger::sqlite::Durability::Normal,
+        )
+        .unwrap();
+        seed(&mut store)
+    };
+    let pki = provider.pki();
+    let mut text = format!(
+        r#"
+[verify]
+trust = ["{root}"]
+crls = ["{crl1}", "{crl2}"]
+revocation = "offline"
+
+[csc]
+token_source = "file:{token}"
+
+[serve]
+listen = "127.0.0.1:0"
+ledger = "{ledger}"
+sign_workers = 2
+
+[serve.jobs]
+retention_seconds = 600
+"#,
+        root = pki.join("root.pem").display(),
+        crl1 = pki.join("intermediate.crl").display(),
+        crl2 = pki.join("root.crl").display(),
+        ledger = ledger.display(),
+        token = dir.join("token").display(),
+    );
+    for (name, uri, deadline) in [
+        (
+            "stp-async",
+            provider.key_async("confirms", "signer-rsa"),
+            120,
+        ),
+        (
+            "stp-async-ec",
+            provider.key_async("confirms", "signer-ec"),
+            120,
+        ),
+        (
+            "stp-async-refuses",
+            provider.key_async("refuses", "signer-rsa"),
+            120,
+        ),
+        (
+            "stp-async-silent",
+            provider.key_async("silent", "signer-rsa"),
+            3,
+        ),
+        (
+            "stp-async-forged",
+            provider.key_async("forged", "signer-rsa"),
+            120,
+        ),
+        // CSC v1.0.4 has no asynchronous mode.
+        ("stp-async-v1", provider.key("signer-rsa"), 120),
+    ] {
+        text.push_str(&format!(
+            r#"
+[[serve.keys]]
+name = "{name}"
+uri = "{uri}"
+unit = "STP"
+method = "smart"
+mode = "async"
+poll_seconds = 1
+deadline_seconds = {deadline}
+"#
+        ));
+    }
+    let config = kyso::config::Config::parse(&text, "test", |_| None).unwrap();
+    let state =
+        kyso::api::AppState::new(&config, kyso::api::StoreConfig::Sqlite(ledger.clone())).unwrap();
+    let (url, stop, thread) = run(state);
+    let client = Client::new(&url);
+
+    // Another unit's signer may not use the key.
+    let refused = client.post(
+        "/v1/sign/pdf?key=stp-async",
+        &keys.other_signer,
+        "application/pdf",
+        letter(),
+    );
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    let done = start_job(&client, &keys.signer, "stp-async", "csc-async-done");
+    let done_ec = start_job(&client, &keys.signer, "stp-async-ec", "csc-async-ec");
+    let refused = start_job(&client, &keys.signer, "stp-async-refuses", "csc-async-no");
+    let expired = start_job(&client, &keys.signer, "stp-async-silent", "csc-async-late");
+    let forged = start_job(
+        &client,
+        &keys.signer,
+        "stp-async-forged",
+        "csc-async-forged",
+    );
+    // Another unit's caller sees no job, as for an id that does not exist.
+    for location in [&done, &refused, &expired, &forged] {
+        client
+            .get(location, Some(&keys.other_signer))
+            .problem(404, "not-found");
+    }
+    // Pending while the holder has not confirmed (the service confirms after 2 s).
+    let pending = client.get(&done, Some(&keys.signer));
+    assert_eq!(pending.status, 202, "{}", pending.text());
+
+    // Done: the signed PDF, once; it verifies in kyso and in pdfsig.
+    for location in [&done, &done_ec] {
+        let reply = wait(&client, &keys.signer, location, Duration::from_secs(60));
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        assert_eq!(reply.header("content-type"), Some("application/pdf"));
+        assert_verifies(dir, &reply.body);
+        client
+            .get(location, Some(&keys.signer))
+            .problem(404, "not-found");
+    }
+
+    // The holder refused: 403, no document.
+    let reply = wait(&client, &keys.signer, &refused, Duration::from_secs(30));
+    let problem = reply.problem(403, "signing-refused");
+    assert!(problem["detail_vi"].as_str().unwrap().contains("từ chối"));
+    // Nobody confirmed before the deadline: 410.
+    let reply = wait(&client, &keys.signer, &expired, Duration::from_secs(30));
+    reply.problem(410, "signing-expired");
+    // A signature that does not verify with the credential's certificate: 502, no document.
+    let reply = wait(&client, &keys.signer, &forged, Duration::from_secs(30));
+    let problem = reply.problem(502, "signing-failed");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("does not verify"),
+        "{problem}"
+    );
+
+    // A v1.0.4 service cannot answer later: the request fails at once, and no job is made.
+    let v1 = client.post(
+        "/v1/sign/pdf?key=stp-async-v1",
+        &keys.signer,
+        "application/pdf",
+        letter(),
+    );
+    let problem = v1.problem(502, "upstream-failed");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no asynchronous mode"),
+        "{problem}"
+    );
+
+    // Two signatures in the ledger, as `smart`, naming the credential (no secret); each
+    // request signed at most once by the service, however often it was polled.
+    assert_eq!(signatures_by_method(&ledger, "smart"), 2);
+    let mut store =
+        kyso::ledger::sqlite::SqliteStore::open(&ledger, kyso::ledger::sqlite::Durability::Normal)
+            .unwrap();
+    assert_eq!(store.totals().unwrap().signatures, 2);
+    let entries = store.audit_entries(0, 100).unwrap();
+    let signature = entries
+        .iter()
+        .find(|e| e.record.action == "signature")
+        .expect("a signature entry");
+    let details: serde_json::Value = serde_json::from_str(&signature.record.details).unwrap();
+    assert!(
+        details["key_uri"].as_str().unwrap().starts_with(&format!(
+            "csc:http://127.0.0.1:{}/csc/async/confirms#",
+            provider.port
+        )),
+        "{details}"
+    );
+    assert_eq!(details["method"], "smart");
+    assert!(!signature.record.details.contains(&provider.token));
+    let signed = provider.async_signed();
+    assert_eq!(signed.len(), 5, "{signed:?}");
+    assert!(signed.iter().all(|n| *n <= 1), "{signed:?}");
+    assert_eq!(signed.iter().sum::<u64>(), 3, "{signed:?}");
+    let _ = stop.send(());
+    thread.join().unwrap();
 }

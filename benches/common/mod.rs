@@ -271,3 +271,67 @@ pub fn serve(
     let address = address.recv().unwrap();
     (format!("http://{address}"), stop, thread)
 }
+
+/// What a bench of `kyso serve` signs with and as: an RSA-2048 key `key` on the bench's token
+/// with a test-PKI certificate, the PKI's authorities under `dir/pki` (for `[verify]`), a
+/// SQLite ledger `dir/ledger.sqlite` with units TINH > STP, and a signer API key of STP.
+pub struct SignerSetup {
+    pub pki: kyso::testpki::TestPki,
+    pub pki_dir: PathBuf,
+    pub certificate: Vec<u8>,
+    pub ledger: PathBuf,
+    /// The API key as a caller presents it (`Authorization: Bearer …`).
+    pub api_key: String,
+}
+
+impl SignerSetup {
+    pub fn create(bench: &BenchToken, key: &str) -> SignerSetup {
+        use kyso::api::auth::{self, Role};
+        use kyso::testpki::{PkiOptions, SignerName, SignerProfile, TestPki};
+
+        let token = &bench.token;
+        let generated =
+            kyso::token::generate_key_pair(token, key, None, kyso::token::KeyAlgorithm::Rsa2048)
+                .unwrap();
+        let pki = TestPki::new(PkiOptions::default()).unwrap();
+        let cert = pki
+            .issue(
+                kyso::signer::Signer::public_key_spki(&generated),
+                &SignerName::new("Nguyễn Văn An", "UBND tỉnh Thử Nghiệm", "Sở Tư pháp"),
+                SignerProfile::Valid,
+            )
+            .unwrap();
+        kyso::token::import_certificate(token, key, None, &cert.der).unwrap();
+        let pki_dir = bench.dir.join("pki");
+        std::fs::create_dir_all(&pki_dir).unwrap();
+        pki.write_authorities(&pki_dir).unwrap();
+
+        let ledger = bench.dir.join("ledger.sqlite");
+        let mut store = kyso::api::StoreConfig::Sqlite(ledger.clone())
+            .open()
+            .unwrap();
+        let scheme = kyso::ledger::LevelScheme::default();
+        let rows = kyso::ledger::units::parse_csv(
+            "code,name,level,parent\nTINH,Tỉnh,province,\nSTP,Sở Tư pháp,department,TINH\n"
+                .as_bytes(),
+            &scheme,
+        )
+        .unwrap();
+        kyso::ledger::units::import(store.as_mut(), &rows, &scheme).unwrap();
+        let made = auth::generate(Role::Signer, &["STP".to_owned()], "bench").unwrap();
+        let record = kyso::audit::Record::new(
+            "bench",
+            kyso::audit::Action::ApiKeyCreated,
+            made.record.key_id.clone(),
+            &serde_json::json!({}),
+        );
+        store.create_api_key(&made.record, &record).unwrap();
+        SignerSetup {
+            pki,
+            pki_dir,
+            certificate: cert.der,
+            ledger,
+            api_key: made.presented,
+        }
+    }
+}

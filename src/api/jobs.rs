@@ -37,12 +37,13 @@ use super::sign::{self, Images, Kind, SignRequest};
 use super::state::{self, SigningKeys, StoreConfig, store_error};
 use super::{AppState, Route};
 use crate::cms::SignerIdentity;
-use crate::config::{JobsConfig, ServiceKey};
+use crate::config::{CscConfig, JobsConfig, ServiceKey, SigningMode};
+use crate::csc::asynchronous::AsyncCscKey;
 use crate::ledger::jobs::{Admission, JobBounds, JobState, JobStore, NewJob};
 use crate::ledger::postgres::PgStore;
 use crate::ledger::sqlite::{Durability, SqliteStore};
 use crate::ledger::{self, Method, SignatureLevel};
-use crate::phone::{self, CapturingSigner, Credential, PhoneKey, Submitted};
+use crate::phone::{self, CapturingSigner, Credential, PhoneKey, Provider, Submitted};
 use crate::signer::{SignError, Signer};
 use crate::signing;
 
@@ -68,33 +69,45 @@ pub struct Jobs {
     retention: time::Duration,
 }
 
-/// A `[[serve.keys]]` entry whose key is at a confirm-on-phone provider.
+/// A `[[serve.keys]]` entry whose signatures the holder confirms on a phone: a `phone:` key, or
+/// a `csc:` key with `mode = "async"`.
 pub struct PhoneEntry {
     pub name: String,
     pub unit: String,
     /// `smart` or `sim`, as the ledger records it.
     pub method: Method,
-    pub key: PhoneKey,
+    /// How often pending transactions are asked about.
+    pub poll: Duration,
+    /// How long the holder has to confirm; then the job expires.
+    pub deadline: Duration,
+    pub key: Box<dyn Provider>,
 }
 
 impl Jobs {
-    /// The `phone:` keys of `keys` (names and units were checked with the token keys'), the
-    /// bounds, and the ledger the jobs are kept in.
+    /// The keys of `keys` confirmed on a phone — `phone:` keys, and `csc:` keys in the
+    /// asynchronous mode, reached as `csc` says (names and units were checked with the token
+    /// keys') — the bounds, and the ledger the jobs are kept in.
     pub(super) fn new(
         keys: &[ServiceKey],
         config: &JobsConfig,
         store: StoreConfig,
         token_keys: &SigningKeys,
+        csc: &CscConfig,
     ) -> Result<Jobs, state::Error> {
         let mut entries = HashMap::new();
-        for key in keys.iter().filter(|k| k.uri.starts_with(phone::SCHEME)) {
+        for key in keys {
             let fail = |reason: String| state::Error::Key {
                 name: key.name.clone(),
                 reason,
             };
-            let settings = key.phone.as_ref().ok_or_else(|| {
-                fail("a phone: key needs [serve.keys.phone] with its credential".into())
-            })?;
+            let Some(Confirmed {
+                provider,
+                poll_seconds,
+                deadline_seconds,
+            }) = provider(key, csc, &fail)?
+            else {
+                continue;
+            };
             let method = Method::ALL
                 .into_iter()
                 .find(|m| m.as_str() == key.method)
@@ -105,30 +118,18 @@ impl Jobs {
                         key.method
                     ))
                 })?;
-            if settings.poll_seconds == 0 || settings.deadline_seconds == 0 {
+            if poll_seconds == 0 || deadline_seconds == 0 {
                 return Err(fail(
-                    "phone: poll_seconds and deadline_seconds must be more than 0".into(),
+                    "poll_seconds and deadline_seconds must be more than 0".into(),
                 ));
             }
-            let token = settings
-                .token_source
-                .as_deref()
-                .map(crate::secret::SecretSource::parse)
-                .transpose()
-                .map_err(|e| fail(e.to_string()))?;
-            let phone_key = PhoneKey::new(
-                &key.uri,
-                settings.credential.clone(),
-                token,
-                Duration::from_secs(settings.poll_seconds),
-                Duration::from_secs(settings.deadline_seconds),
-            )
-            .map_err(|e| fail(e.to_string()))?;
             let entry = PhoneEntry {
                 name: key.name.clone(),
                 unit: key.unit.clone(),
                 method,
-                key: phone_key,
+                poll: Duration::from_secs(poll_seconds),
+                deadline: Duration::from_secs(deadline_seconds),
+                key: provider,
             };
             if token_keys.entry(&key.name).is_some()
                 || entries.insert(key.name.clone(), Arc::new(entry)).is_some()
@@ -187,6 +188,81 @@ impl Jobs {
         }
         result
     }
+}
+
+/// A key confirmed on a phone, as its entry configures it.
+struct Confirmed {
+    provider: Box<dyn Provider>,
+    poll_seconds: u64,
+    deadline_seconds: u64,
+}
+
+/// The provider of a key confirmed on a phone, with its poll interval and deadline; `None` for
+/// a key signed with at once (a token key, a `csc:` key in the synchronous mode).
+fn provider(
+    key: &ServiceKey,
+    csc: &CscConfig,
+    fail: &dyn Fn(String) -> state::Error,
+) -> Result<Option<Confirmed>, state::Error> {
+    let asynchronous = key.mode == SigningMode::Async;
+    if key.uri.starts_with(phone::SCHEME) {
+        if asynchronous || key.poll_seconds.is_some() || key.deadline_seconds.is_some() {
+            return Err(fail(
+                "a phone: key is always confirmed on the phone: its poll_seconds and deadline_seconds go in [serve.keys.phone], and it takes no mode".into(),
+            ));
+        }
+        let settings = key.phone.as_ref().ok_or_else(|| {
+            fail("a phone: key needs [serve.keys.phone] with its credential".into())
+        })?;
+        let token = settings
+            .token_source
+            .as_deref()
+            .map(crate::secret::SecretSource::parse)
+            .transpose()
+            .map_err(|e| fail(e.to_string()))?;
+        let phone_key = PhoneKey::new(&key.uri, settings.credential.clone(), token)
+            .map_err(|e| fail(e.to_string()))?;
+        return Ok(Some(Confirmed {
+            provider: Box::new(phone_key),
+            poll_seconds: settings.poll_seconds,
+            deadline_seconds: settings.deadline_seconds,
+        }));
+    }
+    if !asynchronous {
+        if key.poll_seconds.is_some() || key.deadline_seconds.is_some() {
+            return Err(fail(
+                "poll_seconds and deadline_seconds are for keys confirmed on a phone (mode = \"async\")".into(),
+            ));
+        }
+        return Ok(None);
+    }
+    if !crate::csc::CredentialRef::is_csc(&key.uri) {
+        return Err(fail(
+            "mode = \"async\" is for csc: keys (a remote credential in the CSC asynchronous mode)"
+                .into(),
+        ));
+    }
+    if key.phone.is_some() {
+        return Err(fail(
+            "[serve.keys.phone] is for phone: keys; a csc: key takes poll_seconds and deadline_seconds itself".into(),
+        ));
+    }
+    let reference = crate::csc::CredentialRef::parse(&key.uri).map_err(|e| fail(e.to_string()))?;
+    let access = csc
+        .access(key.token_source.as_deref(), key.pin_source.as_deref())
+        .map_err(|e| fail(e.to_string()))?;
+    let poll_seconds = key
+        .poll_seconds
+        .unwrap_or_else(crate::config::default_poll_seconds);
+    let deadline_seconds = key
+        .deadline_seconds
+        .unwrap_or_else(crate::config::default_deadline_seconds);
+    let provider = AsyncCscKey::new(reference, access, Duration::from_secs(deadline_seconds));
+    Ok(Some(Confirmed {
+        provider: Box::new(provider),
+        poll_seconds,
+        deadline_seconds,
+    }))
 }
 
 fn open_job_store(config: &StoreConfig) -> Result<Box<dyn JobStore>, ledger::Error> {
@@ -321,9 +397,7 @@ pub(super) async fn start(
         } => (message, digest, transaction_id),
     };
     let deadline = now
-        + time::Duration::seconds(
-            i64::try_from(entry.key.deadline.as_secs()).unwrap_or(i64::MAX / 2),
-        );
+        + time::Duration::seconds(i64::try_from(entry.deadline.as_secs()).unwrap_or(i64::MAX / 2));
     let job = NewJob {
         id: new_job_id(),
         credential: principal.key_id.clone(),
@@ -347,7 +421,7 @@ pub(super) async fn start(
         Admission::Full => return Err(jobs_full()),
     }
     tracing::info!(job = %id, key = %entry.name, unit = %entry.unit, "signing job started; waiting for the holder");
-    Ok(pending_response(&id, deadline, entry.key.poll))
+    Ok(pending_response(&id, deadline, entry.poll))
 }
 
 enum Begun {
@@ -597,7 +671,7 @@ async fn fetch(
         let poll = state
             .jobs
             .key(&job.new.key_name)
-            .map_or(Duration::from_secs(5), |e| e.key.poll);
+            .map_or(Duration::from_secs(5), |e| e.poll);
         return Ok(pending_response(&id, job.new.deadline, poll));
     }
     // Handed out once: the result (or the ending) is deleted as it is answered.
@@ -729,6 +803,49 @@ fn is_job_id(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Which entries are signed through jobs, and the settings that make no sense elsewhere.
+    #[test]
+    fn async_csc_keys_are_jobs_and_their_settings_stay_with_them() {
+        let parse = |entry: &str| {
+            let text = format!("[[serve.keys]]\nname = 'k'\nunit = 'STP'\n{entry}");
+            let config = crate::config::Config::parse(&text, "test", |_| None).unwrap();
+            config.serve.keys[0].clone()
+        };
+        let csc = CscConfig::default();
+        let fail = |reason: String| state::Error::Key {
+            name: "k".into(),
+            reason,
+        };
+        let run = |entry: &str| provider(&parse(entry), &csc, &fail);
+
+        let Confirmed {
+            provider: key,
+            poll_seconds: poll,
+            deadline_seconds: deadline,
+        } = run(
+            "uri = 'csc:https://sign.example.vn/csc/v2#c1'\nmode = 'async'\npoll_seconds = 2\n",
+        )
+        .unwrap()
+        .expect("an async csc: key is a job key");
+        assert_eq!((poll, deadline), (2, 300));
+        assert_eq!(key.reference(), "csc:https://sign.example.vn/csc/v2#c1");
+        // Synchronous csc: keys and token keys sign at once.
+        assert!(
+            run("uri = 'csc:https://sign.example.vn/csc/v2#c1'\n")
+                .unwrap()
+                .is_none()
+        );
+        assert!(run("uri = 'pkcs11:token=t;object=k'\n").unwrap().is_none());
+        for refused in [
+            "uri = 'pkcs11:token=t;object=k'\nmode = 'async'\n",
+            "uri = 'csc:https://sign.example.vn/csc/v2#c1'\ndeadline_seconds = 60\n",
+            "uri = 'phone:https://p.example.vn'\nmode = 'async'\n[serve.keys.phone]\ncredential = 'c'\n",
+            "uri = 'csc:https://sign.example.vn/csc/v2#c1'\nmode = 'async'\n[serve.keys.phone]\ncredential = 'c'\n",
+        ] {
+            assert!(run(refused).is_err(), "{refused}");
+        }
+    }
 
     #[test]
     fn job_ids_are_128_random_bits_in_hex() {

@@ -237,7 +237,8 @@ impl AppState {
             });
         }
         let sads = super::csc::Sads::new(Duration::from_secs(serve.csc_sad_lifetime_secs));
-        let jobs = super::jobs::Jobs::new(&serve.keys, &serve.jobs, store.clone(), &keys)?;
+        let jobs =
+            super::jobs::Jobs::new(&serve.keys, &serve.jobs, store.clone(), &keys, &config.csc)?;
         // Opened once here so that a wrong path or URL fails at start, with migrations applied
         // before any request.
         let first = store.open()?;
@@ -479,8 +480,11 @@ impl SigningKeys {
                 ));
             }
             ledger::units::check_code(&key.unit).map_err(fail)?;
-            // Keys confirmed on a phone are the signing jobs' (`super::jobs`).
-            if key.uri.starts_with(crate::phone::SCHEME) {
+            // Keys confirmed on a phone are the signing jobs' (`super::jobs`): `phone:` keys, and
+            // remote credentials in the asynchronous mode.
+            if key.uri.starts_with(crate::phone::SCHEME)
+                || key.mode == crate::config::SigningMode::Async
+            {
                 if key.csc {
                     return Err(fail(
                         "csc = true offers a token key through kyso's CSC API; a phone: key signs only after its holder confirms".into(),

@@ -8,9 +8,10 @@
 //! Owns: the wire. Refuses: an answer that is not the JSON the method defines, a base64 value
 //! that does not decode. Decides nothing about keys or algorithms beyond naming them.
 //!
-//! `signatures/signHash` answers with [`SignHashOutcome`]: today only `Signed`; the
-//! asynchronous mode (v2 `operationMode: "A"`, answered with a `responseID` and completed by
-//! `signatures/signHash/status` or a callback) becomes a `Pending` variant beside it.
+//! `signatures/signHash` answers with [`SignHashOutcome`]: `Signed`, or — in v2's asynchronous
+//! mode (`operationMode: "A"` with `validity_period`, v2.0.0.2 §11.10) — `Pending` with the
+//! `responseID`, whose outcome `signatures/signPolling` asks for later ([`PollOutcome`]). v1.0.4
+//! has no asynchronous mode. `response_uri` (a callback) is never sent: the caller polls.
 
 use std::time::Duration;
 
@@ -61,10 +62,34 @@ pub(crate) struct Activation<'a> {
 /// Signature activation data: what `signHash` presents, bound by the service to the hashes.
 pub(crate) struct Sad(SecretString);
 
+/// How `signatures/signHash` is asked to answer (v2 `operationMode`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum OperationMode {
+    /// "S": the signatures in the answer.
+    Synchronous,
+    /// "A": a `responseID` in the answer; the service keeps the outcome for `validity` (sent as
+    /// `validity_period`, in milliseconds).
+    Asynchronous { validity: Duration },
+}
+
 /// How `signatures/signHash` answered.
 pub(crate) enum SignHashOutcome {
     /// The signatures, in the order of the hashes.
     Signed(Vec<Vec<u8>>),
+    /// Asynchronous mode: the id `signatures/signPolling` takes.
+    Pending { response_id: String },
+}
+
+/// What `signatures/signPolling` said of an asynchronous request.
+pub(crate) enum PollOutcome {
+    /// The signatures, in the order of the hashes.
+    Signed(Vec<Vec<u8>>),
+    /// Accepted, not completed yet (the holder has not confirmed).
+    Pending,
+    /// The holder (or the service) refused it; the service's reason, shortened.
+    Refused { reason: String },
+    /// Its `validity_period` passed, or the service no longer knows the id.
+    Expired { reason: String },
 }
 
 /// The `signAlgo` (and, for PSS, `signAlgoParams`) of one signature algorithm, as the service
@@ -296,7 +321,8 @@ impl Service {
         Ok(Sad(SecretString::from(answer.sad)))
     }
 
-    /// `signatures/signHash`, synchronously: the signatures in the order of `hashes`.
+    /// `signatures/signHash`: the signatures in the order of `hashes`, or (asked with
+    /// [`OperationMode::Asynchronous`], v2 only) the `responseID` to poll with.
     pub(crate) fn sign_hash(
         &self,
         credential: &str,
@@ -304,6 +330,7 @@ impl Service {
         hashes: &[Vec<u8>],
         digest: DigestAlgorithm,
         algo: &SignAlgo,
+        mode: OperationMode,
     ) -> Result<SignHashOutcome, Error> {
         #[derive(Deserialize)]
         struct Answer {
@@ -312,6 +339,11 @@ impl Service {
             response_id: Option<String>,
         }
         const METHOD: &str = "signatures/signHash";
+        if let (Version::V1, OperationMode::Asynchronous { .. }) = (self.version, mode) {
+            return Err(Error::AsynchronousUnsupported {
+                url: self.base.clone(),
+            });
+        }
         let encoded: Vec<String> = hashes.iter().map(|h| b64(h)).collect();
         let mut request = json!({
             "credentialID": credential,
@@ -328,7 +360,15 @@ impl Service {
             Version::V2 => {
                 request["hashes"] = json!(encoded);
                 request["hashAlgorithmOID"] = json!(digest.oid().dotted());
-                request["operationMode"] = json!("S");
+                match mode {
+                    OperationMode::Synchronous => request["operationMode"] = json!("S"),
+                    OperationMode::Asynchronous { validity } => {
+                        request["operationMode"] = json!("A");
+                        // Milliseconds (v2.0.0.2 §11.10); the spec's type is an integer.
+                        let millis = u64::try_from(validity.as_millis()).unwrap_or(u64::MAX);
+                        request["validity_period"] = json!(millis.min(i32::MAX as u64));
+                    }
+                }
             }
         }
         if let Some(params) = &algo.params {
@@ -337,20 +377,59 @@ impl Service {
         let result: Result<Answer, Error> = self.call(METHOD, &request);
         zeroize_json(&mut request);
         let answer = result?;
-        match (answer.signatures, answer.response_id) {
-            (Some(signatures), _) => Ok(SignHashOutcome::Signed(
-                signatures
-                    .iter()
-                    .map(|b64| decode(METHOD, "a signature", b64))
-                    .collect::<Result<_, _>>()?,
-            )),
-            (None, Some(_)) => Err(Error::Asynchronous {
+        match (answer.signatures, answer.response_id, mode) {
+            (Some(signatures), _, _) => {
+                Ok(SignHashOutcome::Signed(decode_all(METHOD, &signatures)?))
+            }
+            (None, Some(id), OperationMode::Asynchronous { .. }) => {
+                check_response_id(&id).map_err(|reason| Error::Malformed {
+                    method: METHOD,
+                    reason: reason.to_owned(),
+                })?;
+                Ok(SignHashOutcome::Pending { response_id: id })
+            }
+            (None, Some(_), OperationMode::Synchronous) => Err(Error::Asynchronous {
                 url: self.base.clone(),
             }),
-            (None, None) => Err(Error::Malformed {
+            (None, None, _) => Err(Error::Malformed {
                 method: METHOD,
                 reason: "neither signatures nor responseID".to_owned(),
             }),
+        }
+    }
+
+    /// `signatures/signPolling` (CSC v2): the outcome of an asynchronous `signHash`.
+    /// The id goes as `responseID`, the name `signHash` gave it, and as `requestID`, the name
+    /// deployed services (SIGN8's, among others) read. A completed request answers with
+    /// `signatures`; one not completed yet answers with none, or with HTTP 400 whose
+    /// description says it "has not yet been completed" (the spec's wording); a refusal
+    /// (`access_denied`, or a description that says refused, rejected, denied or cancelled) and
+    /// an expiry (HTTP 404 or 410, or a description that says expired) are outcomes, not errors.
+    /// Any other refusal is an [`Error::Refused`]: not understood, so nothing is decided.
+    pub(crate) fn sign_polling(&self, response_id: &str) -> Result<PollOutcome, Error> {
+        #[derive(Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            signatures: Vec<String>,
+        }
+        const METHOD: &str = "signatures/signPolling";
+        check_response_id(response_id).map_err(|reason| Error::Malformed {
+            method: METHOD,
+            reason: reason.to_owned(),
+        })?;
+        let request = json!({ "responseID": response_id, "requestID": response_id });
+        match self.call::<Answer>(METHOD, &request) {
+            Ok(answer) if answer.signatures.is_empty() => Ok(PollOutcome::Pending),
+            Ok(answer) => Ok(PollOutcome::Signed(decode_all(METHOD, &answer.signatures)?)),
+            Err(Error::Refused { status, reason, .. }) => {
+                polling_refusal(status, reason).map_err(|(status, reason)| Error::Refused {
+                    url: self.base.clone(),
+                    method: METHOD,
+                    status,
+                    reason,
+                })
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -469,6 +548,41 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// What a 4xx answer to `signatures/signPolling` says (`reason`: the CSC error and its
+/// description, as [`csc_error`] shows them): pending, expired, refused, or — given back —
+/// not understood.
+fn polling_refusal(status: u16, reason: String) -> Result<PollOutcome, (u16, String)> {
+    let said = reason.to_lowercase();
+    if said.contains("not yet been completed") || said.contains("pending") {
+        Ok(PollOutcome::Pending)
+    } else if status == 404 || status == 410 || said.contains("expired") {
+        Ok(PollOutcome::Expired { reason })
+    } else if ["access_denied", "refused", "rejected", "denied", "cancel"]
+        .iter()
+        .any(|word| said.contains(word))
+    {
+        Ok(PollOutcome::Refused { reason })
+    } else {
+        Err((status, reason))
+    }
+}
+
+fn decode_all(method: &'static str, values: &[String]) -> Result<Vec<Vec<u8>>, Error> {
+    values
+        .iter()
+        .map(|b64| decode(method, "a signature", b64))
+        .collect()
+}
+
+/// A `responseID` is kept in the job table and sent back in JSON: printable, and bounded.
+fn check_response_id(id: &str) -> Result<(), &'static str> {
+    if !id.is_empty() && id.len() <= 512 && id.chars().all(|c| !c.is_control()) {
+        Ok(())
+    } else {
+        Err("responseID: 1 to 512 bytes without control characters")
+    }
+}
+
 fn decode(method: &'static str, what: &str, text: &str) -> Result<Vec<u8>, Error> {
     base64::engine::general_purpose::STANDARD
         .decode(text.trim())
@@ -536,6 +650,41 @@ mod tests {
         ] {
             assert!(!secrets_may_go_to(refused), "{refused}");
         }
+    }
+
+    #[test]
+    fn polling_answers_are_read_leniently_and_the_unknown_decides_nothing() {
+        let read = |status, body: &[u8]| polling_refusal(status, csc_error(body));
+        let not_completed = br#"{"error":"invalid_request","error_description":"The previous asynchronous signature request has been accepted for processing, but the processing has not yet been completed."}"#;
+        assert!(matches!(read(400, not_completed), Ok(PollOutcome::Pending)));
+        assert!(matches!(
+            read(400, br#"{"error":"access_denied","error_description":"x"}"#),
+            Ok(PollOutcome::Refused { .. })
+        ));
+        assert!(matches!(
+            read(400, br#"{"error":"invalid_request","error_description":"The user rejected the request"}"#),
+            Ok(PollOutcome::Refused { .. })
+        ));
+        assert!(matches!(
+            read(
+                400,
+                br#"{"error":"invalid_request","error_description":"responseID expired"}"#
+            ),
+            Ok(PollOutcome::Expired { .. })
+        ));
+        assert!(matches!(
+            read(404, b"<html>"),
+            Ok(PollOutcome::Expired { .. })
+        ));
+        // Not understood: an error, so the job stays pending until its deadline.
+        assert!(matches!(
+            read(
+                400,
+                br#"{"error":"invalid_request","error_description":"Missing parameter"}"#
+            ),
+            Err((400, _))
+        ));
+        assert!(read(429, b"{}").is_err());
     }
 
     #[test]

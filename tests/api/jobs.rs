@@ -290,7 +290,7 @@ fn start_node(config: &Path) -> Node {
 }
 
 /// Starts a job with `key` for `document_id`; returns its location.
-fn start_job(client: &Client, api_key: &str, key: &str, document_id: &str) -> String {
+pub(crate) fn start_job(client: &Client, api_key: &str, key: &str, document_id: &str) -> String {
     let reply = client.post(
         &format!(
             "/v1/sign/pdf?key={key}&document_id={document_id}&reason=Ph%C3%AA%20duy%E1%BB%87t"
@@ -316,7 +316,12 @@ fn start_job(client: &Client, api_key: &str, key: &str, document_id: &str) -> St
 }
 
 /// Asks about a job until it is no longer pending (at most `within`).
-fn wait(client: &Client, api_key: &str, location: &str, within: Duration) -> super::fixture::Reply {
+pub(crate) fn wait(
+    client: &Client,
+    api_key: &str,
+    location: &str,
+    within: Duration,
+) -> super::fixture::Reply {
     let started = Instant::now();
     loop {
         let reply = client.get(location, Some(api_key));
@@ -328,7 +333,7 @@ fn wait(client: &Client, api_key: &str, location: &str, within: Duration) -> sup
     }
 }
 
-fn signatures_by_method(ledger: &Path, method: &str) -> i64 {
+pub(crate) fn signatures_by_method(ledger: &Path, method: &str) -> i64 {
     let conn = rusqlite::Connection::open(ledger).unwrap();
     conn.query_row(
         "SELECT COUNT(*) FROM signatures WHERE method = ?1",
@@ -338,7 +343,7 @@ fn signatures_by_method(ledger: &Path, method: &str) -> i64 {
     .unwrap()
 }
 
-fn assert_verifies(dir: &Path, pdf: &[u8]) {
+pub(crate) fn assert_verifies(dir: &Path, pdf: &[u8]) {
     let report = support::verifier_for(&dir.join("pki")).verify(pdf);
     assert_eq!(
         report.indication,

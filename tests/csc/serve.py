@@ -18,12 +18,26 @@ written here: `info` says 2.0.0.2; `credentials/authorize` and `signatures/signH
 `hashes` and `hashAlgorithmOID` (and `operationMode` "S" when given), refuse v1's `hash`,
 `hashAlgo` and `PIN`, take the PIN from `authData`, and are passed on to the v1 methods with
 v1's names, so that kyso's v2 wire is exercised against real signatures.
+
+`/csc/async/<holder>/…` is a CSC v2.0 service in the asynchronous mode over the same v1
+methods, written here too (the dummy has no asynchronous mode): `signatures/signHash` wants
+`operationMode` "A" and an integer `validity_period`, keeps the request and answers a fresh
+`responseID`; `signatures/signPolling` (the id as `responseID`) answers as the holder does:
+`confirms` — HTTP 400 "…has not yet been completed" for 2 seconds, then the dummy's signature
+(the v1 `signHash` is made once per request, however often it is polled); `refuses` — HTTP 400
+`access_denied`; `silent` — not completed, ever; `forged` — the dummy's signature with its last
+byte changed. An unknown id answers HTTP 400 "expired or unknown". `GET /test/async` gives how
+many times each request was signed.
 """
 
 import asyncio
+import base64
+import json
 import os
+import secrets
 import socket
 import sys
+import time
 from datetime import datetime, timezone
 
 import aiohttp
@@ -56,7 +70,9 @@ def pem(kind, der):
 def provider_checks(token, pin, counts):
     @web.middleware
     async def check(request, handler):
-        if request.path == '/test/authorizations' or request.path.startswith('/kyso/crls/'):
+        if request.path in ('/test/authorizations', '/test/async') or request.path.startswith(
+            '/kyso/crls/'
+        ):
             return await handler(request)
         if request.headers.get('Authorization') != f'Bearer {token}':
             return web.json_response(
@@ -134,22 +150,105 @@ def v2_front(port, token):
             return bad('v2 wants hashes and hashAlgorithmOID')
         if body.get('operationMode', 'S') != 'S':
             return bad('only synchronous operation here')
-        v1 = {
-            'credentialID': body.get('credentialID'),
-            'SAD': body.get('SAD'),
-            'hash': body['hashes'],
-            'hashAlgo': body.get('hashAlgorithmOID'),
-            'signAlgo': body.get('signAlgo'),
-        }
-        if 'signAlgoParams' in body:
-            v1['signAlgoParams'] = body['signAlgoParams']
-        return await forward('signatures/signHash', v1)
+        return await forward('signatures/signHash', v1_sign_hash(body))
 
-    return [
+    routes = [
         web.post('/csc/v2/info', info),
         web.post('/csc/v2/credentials/info', credentials_info),
         web.post('/csc/v2/credentials/authorize', authorize),
         web.post('/csc/v2/signatures/signHash', sign_hash),
+    ]
+    # The asynchronous service shares the v2 methods but signHash, and adds signPolling.
+    routes += [
+        web.post('/csc/async/{holder}/info', info),
+        web.post('/csc/async/{holder}/credentials/info', credentials_info),
+        web.post('/csc/async/{holder}/credentials/authorize', authorize),
+    ]
+    routes += async_front(forward, bad)
+    return routes
+
+
+def v1_sign_hash(body):
+    """A v2 signHash request with v1's names."""
+    v1 = {
+        'credentialID': body.get('credentialID'),
+        'SAD': body.get('SAD'),
+        'hash': body['hashes'],
+        'hashAlgo': body.get('hashAlgorithmOID'),
+        'signAlgo': body.get('signAlgo'),
+    }
+    if 'signAlgoParams' in body:
+        v1['signAlgoParams'] = body['signAlgoParams']
+    return v1
+
+
+# What signPolling answers while the holder has not confirmed.
+NOT_COMPLETED = (
+    'The previous asynchronous signature request has been accepted for processing, '
+    'but the processing has not yet been completed.'
+)
+CONFIRMS_AFTER_SECONDS = 2.0
+
+
+def async_front(forward, bad):
+    """signHash in the asynchronous mode and signPolling, under /csc/async/<holder>/."""
+    requests = {}
+
+    async def sign_hash(request):
+        body = await request.json()
+        if any(k in body for k in V1_ONLY) or 'hashes' not in body:
+            return bad('v2 wants hashes and hashAlgorithmOID')
+        if body.get('operationMode') != 'A':
+            return bad('this service signs in the asynchronous mode only: operationMode "A"')
+        if not isinstance(body.get('validity_period'), int) or body['validity_period'] <= 0:
+            return bad('validity_period: milliseconds, an integer')
+        response_id = secrets.token_hex(16)
+        requests[response_id] = {
+            'holder': request.match_info['holder'],
+            'body': body,
+            'asked': time.monotonic(),
+            'answer': None,
+            'signed': 0,
+        }
+        return web.json_response({'responseID': response_id})
+
+    async def sign_polling(request):
+        body = await request.json()
+        entry = requests.get(body.get('responseID'))
+        if entry is None:
+            return bad('Invalid parameter responseID: expired or unknown')
+        holder = entry['holder']
+        waited = time.monotonic() - entry['asked']
+        if holder == 'refuses':
+            return web.json_response(
+                {
+                    'error': 'access_denied',
+                    'error_description': 'The user refused the signature on the mobile device',
+                },
+                status=400,
+            )
+        if holder == 'silent' or (holder == 'confirms' and waited < CONFIRMS_AFTER_SECONDS):
+            return bad(NOT_COMPLETED)
+        if entry['answer'] is None:
+            signed = await forward('signatures/signHash', v1_sign_hash(entry['body']))
+            if signed.status != 200:
+                return signed
+            answer = json.loads(signed.body)
+            entry['signed'] += 1
+            if holder == 'forged':
+                value = bytearray(base64.b64decode(answer['signatures'][0]))
+                value[-1] ^= 0x01
+                answer['signatures'][0] = base64.b64encode(bytes(value)).decode('ascii')
+            entry['answer'] = answer
+        return web.json_response(entry['answer'])
+
+    async def signed(request):
+        return web.json_response({'signed': [e['signed'] for e in requests.values()]})
+
+    return [
+        web.post('/csc/async/{holder}/signatures/signHash', sign_hash),
+        web.post('/csc/async/{holder}/signatures/signPolling', sign_polling),
+        web.get('/test/async', signed),
     ]
 
 

@@ -28,7 +28,7 @@ const POLL_BATCH: usize = 256;
 /// smallest of the keys'), at most [`POLL_BATCH`] jobs a round, one at a time on the blocking
 /// pool. Finished jobs older than the retention are deleted on the way.
 pub(in crate::api) async fn poll(state: AppState) {
-    let Some(every) = state.jobs.keys.values().map(|e| e.key.poll).min() else {
+    let Some(every) = state.jobs.keys.values().map(|e| e.poll).min() else {
         return;
     };
     loop {
