@@ -197,6 +197,20 @@ fn two_nodes_behind_a_front_sign_every_document_while_one_is_killed() {
     // The survivor still answers through the front.
     let ready = ureq::get(format!("{}/readyz", front.url)).call().unwrap();
     assert_eq!(ready.status(), 200);
+
+    // `docker stop`: SIGTERM, and the node on PostgreSQL exits cleanly (it once panicked
+    // closing its database connections on the async runtime).
+    let mut a = a;
+    let status = Command::new("kill")
+        .args(["-TERM", &a.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = a.child.wait().unwrap();
+    assert!(
+        exit.success(),
+        "kyso serve exited with {exit} after SIGTERM"
+    );
 }
 
 #[test]

@@ -120,7 +120,11 @@ pub fn run_serve(runtime: &Runtime, args: &ServeArgs) -> anyhow::Result<u8> {
     // Built outside the runtime: the ledger's PostgreSQL client is synchronous and runs a
     // runtime of its own, which cannot start inside another.
     let state = AppState::new(&config, store).context("setting up the service")?;
-    tokio.block_on(async {
+    // And torn down outside it, for the same reason: the last clone of the state closes the
+    // PostgreSQL connections, whose synchronous client panics when dropped on the runtime (as
+    // `docker stop` showed: SIGTERM ended in a panic). This clone outlives the runtime.
+    let held = state.clone();
+    let served = tokio.block_on(async {
         let listener = tokio::net::TcpListener::bind(&config.serve.listen)
             .await
             .with_context(|| format!("listening on {}", config.serve.listen))?;
@@ -134,7 +138,10 @@ pub fn run_serve(runtime: &Runtime, args: &ServeArgs) -> anyhow::Result<u8> {
         kyso::api::serve(listener, state, shutdown_signal(), grace)
             .await
             .context("serving")
-    })?;
+    });
+    drop(tokio);
+    drop(held);
+    served?;
     Ok(EXIT_OK)
 }
 
