@@ -13,6 +13,7 @@ mod cli;
 mod cli_verify;
 mod cms;
 mod csc;
+mod deploy_topology;
 mod edxml;
 mod ledger;
 mod ledger_jobs;

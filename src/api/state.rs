@@ -62,21 +62,62 @@ pub enum StoreConfig {
 
 /// Environment variable naming a PostgreSQL ledger, as for the ledger commands.
 pub const POSTGRES_URL_ENV: &str = "KYSO_LEDGER_POSTGRES_URL";
+/// Environment variable naming where the PostgreSQL URL is kept instead (`file:/path`, its first
+/// line, or `env:NAME`): container platforms hand secrets over as files (compose and Kubernetes
+/// secrets under `/run/secrets`), and the URL carries the database password.
+pub const POSTGRES_URL_SOURCE_ENV: &str = "KYSO_LEDGER_POSTGRES_URL_SOURCE";
 /// Environment variable naming the PostgreSQL schema (default: the connection's search path).
 pub const POSTGRES_SCHEMA_ENV: &str = "KYSO_LEDGER_POSTGRES_SCHEMA";
 
+/// Why the environment does not name one ledger. Never holds the URL: it may carry a password.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreSourceError {
+    #[error("{POSTGRES_URL_ENV} and {POSTGRES_URL_SOURCE_ENV} are both set: name the ledger once")]
+    Twice,
+    #[error("{POSTGRES_URL_SOURCE_ENV}: {0}")]
+    Source(#[from] crate::secret::Error),
+    #[error("{POSTGRES_URL_SOURCE_ENV}: the URL read from {source_name} is empty")]
+    Empty { source_name: String },
+}
+
 impl StoreConfig {
-    /// PostgreSQL when `KYSO_LEDGER_POSTGRES_URL` is set, else the SQLite file `sqlite`.
-    pub fn from_env(sqlite: PathBuf) -> StoreConfig {
-        match std::env::var(POSTGRES_URL_ENV) {
-            Ok(url) if !url.is_empty() => StoreConfig::Postgres {
-                url,
-                schema: std::env::var(POSTGRES_SCHEMA_ENV)
-                    .ok()
-                    .filter(|s| !s.is_empty()),
-            },
-            _ => StoreConfig::Sqlite(sqlite),
-        }
+    /// PostgreSQL when `KYSO_LEDGER_POSTGRES_URL` (or `KYSO_LEDGER_POSTGRES_URL_SOURCE`) is set,
+    /// else the SQLite file `sqlite`.
+    pub fn from_env(sqlite: PathBuf) -> Result<StoreConfig, StoreSourceError> {
+        StoreConfig::from_variables(sqlite, |name| std::env::var(name).ok())
+    }
+
+    /// [`StoreConfig::from_env`] with the variables `env` returns.
+    fn from_variables(
+        sqlite: PathBuf,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<StoreConfig, StoreSourceError> {
+        let set = |name: &str| env(name).filter(|value| !value.is_empty());
+        let url = match (set(POSTGRES_URL_ENV), set(POSTGRES_URL_SOURCE_ENV)) {
+            (Some(_), Some(_)) => return Err(StoreSourceError::Twice),
+            (Some(url), None) => url,
+            (None, Some(source)) => {
+                let source = crate::secret::SecretSource::parse(&source)?;
+                let url = source
+                    .read_text()
+                    .map_err(|reason| crate::secret::Error::Read {
+                        source_name: source.to_string(),
+                        reason,
+                    })?;
+                let url = url.trim();
+                if url.is_empty() {
+                    return Err(StoreSourceError::Empty {
+                        source_name: source.to_string(),
+                    });
+                }
+                url.to_owned()
+            }
+            (None, None) => return Ok(StoreConfig::Sqlite(sqlite)),
+        };
+        Ok(StoreConfig::Postgres {
+            url,
+            schema: set(POSTGRES_SCHEMA_ENV),
+        })
     }
 
     /// Opens one connection.
@@ -804,5 +845,80 @@ pub fn store_error(e: ledger::Error) -> ApiError {
         other => ApiError::BadRequest {
             reason: other.to_string(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn store(vars: &[(&str, &str)]) -> Result<StoreConfig, StoreSourceError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        StoreConfig::from_variables(PathBuf::from("ledger.sqlite"), |name| {
+            vars.get(name).cloned()
+        })
+    }
+
+    #[test]
+    fn the_postgres_url_comes_from_the_variable_or_a_secret_source() {
+        assert!(
+            matches!(store(&[]), Ok(StoreConfig::Sqlite(p)) if p == Path::new("ledger.sqlite"))
+        );
+        let Ok(StoreConfig::Postgres { url, schema }) = store(&[
+            (POSTGRES_URL_ENV, "postgres://kyso@db/kyso"),
+            (POSTGRES_SCHEMA_ENV, "deploy"),
+        ]) else {
+            panic!("the URL names PostgreSQL")
+        };
+        assert_eq!(
+            (url.as_str(), schema.as_deref()),
+            ("postgres://kyso@db/kyso", Some("deploy"))
+        );
+
+        // A secret file as compose and Kubernetes mount them: the first line, trailing newline
+        // and all.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ledger-url");
+        std::fs::write(&file, "postgres://kyso:s3cret@db:5432/kyso\n").unwrap();
+        let source = format!("file:{}", file.display());
+        let Ok(StoreConfig::Postgres { url, schema }) =
+            store(&[(POSTGRES_URL_SOURCE_ENV, source.as_str())])
+        else {
+            panic!("the source names PostgreSQL")
+        };
+        assert_eq!(
+            (url.as_str(), schema),
+            ("postgres://kyso:s3cret@db:5432/kyso", None)
+        );
+    }
+
+    #[test]
+    fn a_ledger_named_twice_or_a_bad_source_is_refused_without_quoting_it() {
+        let twice = store(&[
+            (POSTGRES_URL_ENV, "postgres://kyso:pw1@db/kyso"),
+            (POSTGRES_URL_SOURCE_ENV, "env:OTHER"),
+        ])
+        .unwrap_err();
+        assert!(matches!(twice, StoreSourceError::Twice));
+        // A URL written where its source belongs: refused, and the password not repeated.
+        let misplaced = store(&[(POSTGRES_URL_SOURCE_ENV, "postgres://kyso:pw2@db/kyso")])
+            .unwrap_err()
+            .to_string();
+        assert!(misplaced.contains(POSTGRES_URL_SOURCE_ENV), "{misplaced}");
+        assert!(!misplaced.contains("pw2"), "{misplaced}");
+        let missing = store(&[(POSTGRES_URL_SOURCE_ENV, "file:/nonexistent/ledger-url")])
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("/nonexistent/ledger-url"), "{missing}");
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, "\n").unwrap();
+        let source = format!("file:{}", empty.display());
+        assert!(store(&[(POSTGRES_URL_SOURCE_ENV, source.as_str())]).is_err());
     }
 }

@@ -289,7 +289,7 @@ pub fn open_store(args: &LedgerArgs) -> anyhow::Result<Box<dyn Store>> {
 
 /// [`open_store`] for a SQLite path given some other way (the batch audit's `--ledger`).
 pub fn open_store_at(path: &Path) -> anyhow::Result<Box<dyn Store>> {
-    let config = kyso::api::StoreConfig::from_env(path.to_path_buf());
+    let config = kyso::api::StoreConfig::from_env(path.to_path_buf())?;
     config.open().with_context(|| match &config {
         kyso::api::StoreConfig::Postgres { schema, .. } => format!(
             "opening the PostgreSQL ledger from {POSTGRES_URL_ENV} (schema {})",

@@ -1,8 +1,9 @@
 //! `kyso serve` (the HTTP service), `kyso apikey create|list|revoke` (its credentials) and
 //! `kyso audit verify|checkpoint|export` (the audit chain; the work is in [`super::audit`]).
 //! The ledger is `[serve] ledger` (SQLite) unless `KYSO_LEDGER_POSTGRES_URL` names a PostgreSQL
-//! database (environment only: it may carry a password); `KYSO_LEDGER_POSTGRES_SCHEMA` picks a
-//! schema inside it.
+//! database (environment only: it may carry a password; or `KYSO_LEDGER_POSTGRES_URL_SOURCE`
+//! names where it is kept, `file:/run/secrets/…` or `env:NAME`); `KYSO_LEDGER_POSTGRES_SCHEMA`
+//! picks a schema inside it.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -93,12 +94,12 @@ pub enum AuditCommand {
     },
 }
 
-fn store_config(runtime: &Runtime, ledger: Option<&PathBuf>) -> StoreConfig {
-    StoreConfig::from_env(
+fn store_config(runtime: &Runtime, ledger: Option<&PathBuf>) -> anyhow::Result<StoreConfig> {
+    Ok(StoreConfig::from_env(
         ledger
             .cloned()
             .unwrap_or_else(|| runtime.config.serve.ledger.clone()),
-    )
+    )?)
 }
 
 pub fn run_serve(runtime: &Runtime, args: &ServeArgs) -> anyhow::Result<u8> {
@@ -109,7 +110,7 @@ pub fn run_serve(runtime: &Runtime, args: &ServeArgs) -> anyhow::Result<u8> {
     if config.token.module.is_none() {
         config.token.module = super::kyso_default_module();
     }
-    let store = store_config(runtime, args.ledger.as_ref());
+    let store = store_config(runtime, args.ledger.as_ref())?;
     let grace = Duration::from_secs(config.serve.shutdown_grace_secs);
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -119,7 +120,11 @@ pub fn run_serve(runtime: &Runtime, args: &ServeArgs) -> anyhow::Result<u8> {
     // Built outside the runtime: the ledger's PostgreSQL client is synchronous and runs a
     // runtime of its own, which cannot start inside another.
     let state = AppState::new(&config, store).context("setting up the service")?;
-    tokio.block_on(async {
+    // And torn down outside it, for the same reason: the last clone of the state closes the
+    // PostgreSQL connections, whose synchronous client panics when dropped on the runtime (as
+    // `docker stop` showed: SIGTERM ended in a panic). This clone outlives the runtime.
+    let held = state.clone();
+    let served = tokio.block_on(async {
         let listener = tokio::net::TcpListener::bind(&config.serve.listen)
             .await
             .with_context(|| format!("listening on {}", config.serve.listen))?;
@@ -133,7 +138,10 @@ pub fn run_serve(runtime: &Runtime, args: &ServeArgs) -> anyhow::Result<u8> {
         kyso::api::serve(listener, state, shutdown_signal(), grace)
             .await
             .context("serving")
-    })?;
+    });
+    drop(tokio);
+    drop(held);
+    served?;
     Ok(EXIT_OK)
 }
 
@@ -171,7 +179,7 @@ pub fn run_apikey(runtime: &Runtime, command: &ApiKeyCommand) -> anyhow::Result<
             }
             let made = auth::generate(role, units, label)
                 .map_err(|e| anyhow::anyhow!("generating the key: {e}"))?;
-            let mut store = store_config(runtime, ledger.as_ref())
+            let mut store = store_config(runtime, ledger.as_ref())?
                 .open()
                 .context("opening the ledger")?;
             let record = audit::Record::new(
@@ -196,7 +204,7 @@ pub fn run_apikey(runtime: &Runtime, command: &ApiKeyCommand) -> anyhow::Result<
             println!("{}", made.presented);
         }
         ApiKeyCommand::List { ledger } => {
-            let mut store = store_config(runtime, ledger.as_ref())
+            let mut store = store_config(runtime, ledger.as_ref())?
                 .open()
                 .context("opening the ledger")?;
             for key in store.api_keys()? {
@@ -215,7 +223,7 @@ pub fn run_apikey(runtime: &Runtime, command: &ApiKeyCommand) -> anyhow::Result<
             }
         }
         ApiKeyCommand::Revoke { key_id, ledger } => {
-            let mut store = store_config(runtime, ledger.as_ref())
+            let mut store = store_config(runtime, ledger.as_ref())?
                 .open()
                 .context("opening the ledger")?;
             let record = audit::Record::new(
@@ -245,17 +253,17 @@ pub fn run_audit(runtime: &Runtime, command: &AuditCommand) -> anyhow::Result<u8
             lang,
         } => super::audit::verify(
             runtime,
-            &store_config(runtime, ledger.as_ref()),
+            &store_config(runtime, ledger.as_ref())?,
             checkpoints.as_deref(),
             at.as_deref(),
             lang.as_deref(),
             *json,
         ),
         AuditCommand::Checkpoint { ledger, json } => {
-            super::audit::make(runtime, &store_config(runtime, ledger.as_ref()), *json)
+            super::audit::make(runtime, &store_config(runtime, ledger.as_ref())?, *json)
         }
         AuditCommand::Export { out, ledger } => {
-            super::audit::export(&store_config(runtime, ledger.as_ref()), out)
+            super::audit::export(&store_config(runtime, ledger.as_ref())?, out)
         }
     }
 }
