@@ -5,8 +5,10 @@
 //! worker threads sharing one [`Verifier`] (and so its caches: parsed certificates, signature
 //! results, revocation evidence), the limits that keep hostile inputs from exhausting memory or
 //! time ([`Limits`]: document size, zip entry count, total and ratio), and the per-document
-//! outcome ([`Item`]). Memory stays flat: at most `2 × jobs` documents are queued or in flight,
-//! and results go to the caller's sink as they finish, never into a whole-batch list.
+//! outcome ([`Item`]). Memory stays flat: at most `2 × jobs` chunks of document names are
+//! queued, each worker reads one document at a time, and results go to the caller's sink as
+//! they finish (a worker hands them over a chunk at a time, and never holds one longer than
+//! [`RESULT_DELAY`]), never into a whole-batch list.
 //!
 //! What it refuses: to let one document stop the run. A file that cannot be read, is too large,
 //! is a zip bomb entry, or makes the verifier panic gets its own [`Outcome::Failed`], and the
@@ -39,6 +41,11 @@ use crate::verify::{DocumentReport, Verifier};
 pub use input::{Limits, Source, Upload};
 pub use shard::{Shard, ShardError};
 pub use summary::{NO_SIGNER, NOT_READ, Summary, UnitTally, peak_memory, signer_unit, verdict_key};
+
+/// Longest a worker keeps a finished result while it verifies the rest of its chunk of
+/// documents: results go back a chunk per message (one wake-up of the caller's thread per chunk,
+/// not per document), and a chunk of large documents still reports as it goes.
+pub const RESULT_DELAY: Duration = Duration::from_millis(50);
 
 /// Why a batch, or one of its documents, could not be handled. Every variant names the file (and
 /// the archive entry) it is about.
@@ -217,21 +224,21 @@ impl<'v> Batch<'v> {
     ) -> Result<u64, Error> {
         let opened = input::open(source, &self.limits)?;
         let jobs = self.jobs.get();
-        // Two per worker: a worker never waits for the walker, and no more than this many
-        // documents (and their results) exist at once besides those being verified.
+        // Two chunks per worker: a worker never waits for the walker, and no more than this
+        // many chunks of names (and of results) exist at once besides those being verified.
         let depth = 2 * jobs;
         let total_decompressed = AtomicU64::new(0);
         // Set when the caller's side is gone (the sink panicked): the walker stops, and the
         // workers drain what is queued so that the walker is never left blocked on a full queue.
         let stop = AtomicBool::new(false);
-        let (task_tx, task_rx) = sync_channel::<input::Task>(depth);
+        let (task_tx, task_rx) = sync_channel::<Vec<input::Task>>(depth);
         let task_rx = Mutex::new(task_rx);
         let next_task = || {
             let rx = task_rx.lock().unwrap_or_else(PoisonError::into_inner);
             rx.recv().ok()
         };
         std::thread::scope(|scope| {
-            let (item_tx, item_rx) = sync_channel::<Item>(depth);
+            let (item_tx, item_rx) = sync_channel::<Vec<Item>>(depth);
             let opened = &opened;
             let stop = &stop;
             let next_task = &next_task;
@@ -255,15 +262,34 @@ impl<'v> Batch<'v> {
                     .name(format!("kyso-batch-{n}"))
                     .spawn_scoped(scope, move || {
                         let mut reader = opened.reader(&self.limits, total);
-                        while let Some(task) = next_task() {
-                            if stop.load(Ordering::Relaxed) {
-                                // The caller is gone: drain the queue without reading.
-                                continue;
+                        let mut done: Vec<Item> = Vec::new();
+                        let mut oldest = Instant::now();
+                        // Hands over the finished results; false when the caller is gone (the
+                        // queue is then drained, so that the walker is never left blocked).
+                        let hand_over = |done: &mut Vec<Item>| {
+                            if done.is_empty() || item_tx.send(std::mem::take(done)).is_ok() {
+                                return true;
                             }
-                            let item = self.one(&mut reader, task);
-                            if item_tx.send(item).is_err() {
-                                stop.store(true, Ordering::Relaxed);
-                                while next_task().is_some() {}
+                            stop.store(true, Ordering::Relaxed);
+                            while next_task().is_some() {}
+                            false
+                        };
+                        'chunks: while let Some(chunk) = next_task() {
+                            for task in chunk {
+                                if stop.load(Ordering::Relaxed) {
+                                    // The caller is gone: drain the queue without reading.
+                                    continue;
+                                }
+                                if done.is_empty() {
+                                    oldest = Instant::now();
+                                }
+                                done.push(self.one(&mut reader, task));
+                                if oldest.elapsed() >= RESULT_DELAY && !hand_over(&mut done) {
+                                    break 'chunks;
+                                }
+                            }
+                            // Before waiting for more work, what is done goes to the caller.
+                            if !hand_over(&mut done) {
                                 break;
                             }
                         }
@@ -282,13 +308,15 @@ impl<'v> Batch<'v> {
             }
             drop(item_tx);
             let mut count = 0;
-            for item in &item_rx {
-                count += 1;
-                if sink(item).is_break() {
-                    // The walker stops at its next document; the workers find the channel
-                    // closed and drain what is queued.
-                    stop.store(true, Ordering::Relaxed);
-                    break;
+            'results: for items in &item_rx {
+                for item in items {
+                    count += 1;
+                    if sink(item).is_break() {
+                        // The walker stops at its next document; the workers find the channel
+                        // closed and drain what is queued.
+                        stop.store(true, Ordering::Relaxed);
+                        break 'results;
+                    }
                 }
             }
             drop(item_rx);

@@ -34,7 +34,7 @@ pub use object::{
     Dictionary, Object, ObjectId, Stream, StringFormat, decode_text_string, text_string,
     write_object,
 };
-pub use parser::parse_object;
+pub use parser::{Head, parse_object};
 pub use sign::{DigestedPdf, DocMdp, PreparedPdf, SignatureOptions, SignedPdf, pdf_date};
 pub use signatures::{
     FoundSignature, SignatureKind, contents_span, docmdp_level, find_signatures, revision_ends,

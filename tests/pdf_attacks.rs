@@ -289,6 +289,72 @@ fn incremental_saving_attack_reports_the_disallowed_change() {
     print(&lines);
 }
 
+/// The walks over every object read only streams' dictionaries (issue 22: a 75 KB letter's
+/// image is not copied to find its references), but the comparison of what changed reads
+/// whole objects: a later revision that rewrites a stream with the same dictionary (same
+/// `/Length`) and other bytes is still a change, on a page, that no rule permits; and so is
+/// the padding image of a letter rewritten byte for byte.
+#[test]
+fn a_stream_rewritten_with_only_its_data_changed_is_a_change() {
+    let signing = Signing::new(KeyAlgorithm::P256, "Trần Văn Ký");
+    let letter = sample_pdf(&SampleOptions {
+        pad_to: 60_000,
+        ..SampleOptions::default()
+    });
+    let signed = sign(&signing, &letter, |_| {});
+    let verifier = signing.verifier();
+    assert_eq!(verifier.verify(&signed).indication, Indication::TotalPassed);
+    let doc = Document::parse(&signed).unwrap();
+    let content = page_content(&signed);
+    let Object::Stream(original) = doc.object(content).unwrap() else {
+        panic!("the page's content is a stream")
+    };
+    let at = find(&original.data, b"UY BAN").expect("the letter's first line");
+    let mut data = original.data.clone();
+    data[at..at + 2].copy_from_slice(b"XX");
+    let rewritten = update(&signed, |_, update| {
+        update.put(
+            content,
+            Stream {
+                dict: original.dict.clone(),
+                data,
+            },
+        );
+    });
+    let report = verifier.verify(&rewritten);
+    let sig = only_signature(&report);
+    assert_disallowed(sig, content, kyso::pdf::diff::UNEXPLAINED);
+    assert_eq!(report.indication, Indication::TotalFailed);
+
+    // The padding stream, referred to by nothing, rewritten with the same dictionary.
+    let padding = doc
+        .locations()
+        .map(|(id, _)| id)
+        .find(|id| matches!(doc.object(*id), Ok(Object::Stream(s)) if s.data.len() >= 60_000))
+        .expect("the padding stream");
+    let Object::Stream(image) = doc.object(padding).unwrap() else {
+        unreachable!()
+    };
+    let mut data = image.data.clone();
+    data[30_000] ^= 0xff;
+    let rewritten = update(&signed, |_, update| {
+        update.put(
+            padding,
+            Stream {
+                dict: image.dict.clone(),
+                data,
+            },
+        );
+    });
+    let report = verifier.verify(&rewritten);
+    let sig = only_signature(&report);
+    assert!(
+        sig.changes.iter().any(|c| c.object == padding.to_string()),
+        "the rewritten image is a change: {:#?}",
+        sig.changes
+    );
+}
+
 #[test]
 fn signature_wrapping_is_a_format_failure() {
     let signing = Signing::new(KeyAlgorithm::P256, "Lê Thị Gói");

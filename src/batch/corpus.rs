@@ -52,6 +52,7 @@ pub struct CorpusPki {
 
 struct CorpusSigner {
     key: SoftwareSigner,
+    algorithm: KeyAlgorithm,
     certificate: Vec<u8>,
     chain: Vec<Vec<u8>>,
     name: SignerName,
@@ -73,6 +74,22 @@ impl CorpusPki {
     /// Like [`CorpusPki::new`] with every PKI option (a CRL or OCSP URL in the signers'
     /// certificates, for revocation snapshots).
     pub fn with_options(options: PkiOptions, names: &[SignerName]) -> Result<CorpusPki, Error> {
+        CorpusPki::with_algorithms(options, names, &[KeyAlgorithm::Rsa2048, KeyAlgorithm::P256])
+    }
+
+    /// Like [`CorpusPki::with_options`], the valid signers' keys cycling through `algorithms`
+    /// (RSA-2048, RSA-3072 and P-256 for the small-document bench, the mix of the province's
+    /// tokens and seals); an empty list means RSA-2048 and P-256.
+    pub fn with_algorithms(
+        options: PkiOptions,
+        names: &[SignerName],
+        algorithms: &[KeyAlgorithm],
+    ) -> Result<CorpusPki, Error> {
+        let algorithms = if algorithms.is_empty() {
+            &[KeyAlgorithm::Rsa2048, KeyAlgorithm::P256][..]
+        } else {
+            algorithms
+        };
         let pki = TestPki::new(options)?;
         let make = |name: &SignerName, algorithm: KeyAlgorithm, profile: SignerProfile| {
             let (issued, key) = pki.issue_with_software_key(algorithm, name, profile)?;
@@ -82,6 +99,7 @@ impl CorpusPki {
             };
             Ok::<_, Error>(CorpusSigner {
                 key: SoftwareSigner::new(key, algorithm),
+                algorithm,
                 certificate: issued.der,
                 chain,
                 name: name.clone(),
@@ -89,11 +107,7 @@ impl CorpusPki {
         };
         let mut signers = Vec::with_capacity(names.len());
         for (i, name) in names.iter().enumerate() {
-            let algorithm = if i % 2 == 0 {
-                KeyAlgorithm::Rsa2048
-            } else {
-                KeyAlgorithm::P256
-            };
+            let algorithm = algorithms[i % algorithms.len()];
             signers.push(make(name, algorithm, SignerProfile::Valid)?);
         }
         let stranger = SignerName::new("Người Ngoài", "Tổ chức Không Tin Cậy", "Phòng Lạ");
@@ -127,6 +141,11 @@ impl CorpusPki {
     /// Number of valid signers.
     pub fn signers(&self) -> usize {
         self.signers.len()
+    }
+
+    /// The key algorithm a signer signs with.
+    pub fn algorithm(&self, who: Who) -> KeyAlgorithm {
+        self.signer(who).algorithm
     }
 
     /// The name a signer's certificate carries.

@@ -233,6 +233,14 @@ mod tests {
             der.extend_from_slice(&[0; 100]); // PDF pads /Contents with zeros
             let parsed = SignedData::parse(&der).unwrap();
             assert!(!parsed.trailing_garbage);
+            // One byte that is not zero anywhere in the padding, across the checked blocks.
+            let end = der.len() - 100;
+            for at in [0, 1, 63, 64, 65, 99] {
+                let mut padded = der.clone();
+                padded[end + at] = 1;
+                let parsed = SignedData::parse(&padded).unwrap();
+                assert!(parsed.trailing_garbage, "a byte at {at} of the padding");
+            }
             assert_eq!(parsed.certificates.len(), 2);
             assert_eq!(parsed.certificates[0].as_ref(), &issued.der[..]);
             let [info] = parsed.signer_infos.as_slice() else {

@@ -833,7 +833,7 @@ fn stray_objects(doc: &Document<'_>, from: usize) -> Vec<(ObjectId, usize)> {
             continue;
         }
         let mut parser = Parser::new(bytes, start);
-        if parser.read_indirect(&|_| None).is_ok() {
+        if parser.read_indirect_head(&|_| None).is_ok() {
             at = at.max(parser.pos());
         }
         if !doc.is_indexed(start) {

@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 use super::Error;
 use super::filter;
 use super::object::{Dictionary, Object, ObjectId};
-use super::parser::{Parser, find, rfind};
+use super::parser::{Head, Parser, find, rfind};
 
 /// Most cross-reference sections followed. Each incremental save adds one; documents signed by
 /// ten people in turn, with form filling between signatures, have a few dozen. 1,000 bounds the
@@ -249,6 +249,49 @@ impl<'a> Document<'a> {
                 Ok(object)
             }
             Location::Compressed { stream, index } => self.compressed(id, stream, index),
+        }
+    }
+
+    /// The object `id` as [`Document::object`] reads it, except that a stream comes without a
+    /// copy of its data ([`Head::Stream`], its extent in document offsets): for walks over every
+    /// object that want dictionaries and references, where copying each image and content
+    /// stream would cost more than the walk. Accepts and refuses exactly what
+    /// [`Document::object`] does.
+    pub fn object_head(&self, id: ObjectId) -> Result<Head, Error> {
+        let Some(&(generation, location)) = self.entries.get(&id.number) else {
+            return Ok(Head::Object(Object::Null));
+        };
+        if generation != id.generation {
+            return Ok(Head::Object(Object::Null));
+        }
+        match location {
+            Location::Free => Ok(Head::Object(Object::Null)),
+            Location::Offset(offset) => {
+                let (mut parser, base) = self.parser_at(offset);
+                let (found, head) = parser
+                    .read_indirect_head(&|r| self.length_of(r))
+                    .map_err(|e| e.rebased(base).in_object(id))?;
+                if found.number != id.number {
+                    return Err(Error::Xref {
+                        offset,
+                        reason: format!(
+                            "the cross-reference table points object {} at object {}",
+                            id.number, found.number
+                        ),
+                    });
+                }
+                Ok(match head {
+                    Head::Stream { dict, start, end } => Head::Stream {
+                        dict,
+                        start: start + base,
+                        end: end + base,
+                    },
+                    object => object,
+                })
+            }
+            Location::Compressed { stream, index } => {
+                self.compressed(id, stream, index).map(Head::Object)
+            }
         }
     }
 

@@ -15,6 +15,20 @@ use super::object::{
 /// ample room for real files while keeping recursion shallow.
 pub const MAX_DEPTH: usize = 64;
 
+/// An indirect object as far as its structure goes: a stream is its dictionary and where its
+/// data lies, not a copy of the data. What walks every object for its dictionaries and
+/// references (finding signature dictionaries, the reference graph) reads this.
+#[derive(Debug)]
+pub enum Head {
+    Object(Object),
+    /// A stream's dictionary; its data is `[start, end)` of the bytes parsed.
+    Stream {
+        dict: Dictionary,
+        start: usize,
+        end: usize,
+    },
+}
+
 /// A cursor over PDF bytes.
 pub(crate) struct Parser<'a> {
     bytes: &'a [u8],
@@ -97,6 +111,24 @@ impl<'a> Parser<'a> {
         &mut self,
         stream_length: &dyn Fn(ObjectId) -> Option<i64>,
     ) -> Result<(ObjectId, Object), Error> {
+        let (id, head) = self.read_indirect_head(stream_length)?;
+        let object = match head {
+            Head::Object(object) => object,
+            Head::Stream { dict, start, end } => Object::Stream(Stream {
+                dict,
+                data: self.bytes[start..end].to_vec(),
+            }),
+        };
+        Ok((id, object))
+    }
+
+    /// [`Parser::read_indirect`] without copying a stream's data: the same object, accepted or
+    /// refused exactly as there (a stream's extent is found and its `endstream` checked), with a
+    /// stream given as its dictionary and where its data lies.
+    pub(crate) fn read_indirect_head(
+        &mut self,
+        stream_length: &dyn Fn(ObjectId) -> Option<i64>,
+    ) -> Result<(ObjectId, Head), Error> {
         let start = self.pos;
         let number = self
             .read_unsigned()
@@ -118,22 +150,24 @@ impl<'a> Parser<'a> {
             })?,
         );
         let object = self.read_object(0)?;
-        let object = match object {
+        let head = match object {
             Object::Dictionary(dict) if self.eat_keyword(b"stream") => {
-                Object::Stream(self.read_stream_data(dict, stream_length)?)
+                let (start, end) = self.read_stream_extent(&dict, stream_length)?;
+                Head::Stream { dict, start, end }
             }
-            other => other,
+            other => Head::Object(other),
         };
         // A missing `endobj` is common in damaged files and harmless when the object parsed.
         self.eat_keyword(b"endobj");
-        Ok((id, object))
+        Ok((id, head))
     }
 
-    fn read_stream_data(
+    /// After `stream`: where the data lies, `[start, end)`, the parser moved past `endstream`.
+    fn read_stream_extent(
         &mut self,
-        dict: Dictionary,
+        dict: &Dictionary,
         stream_length: &dyn Fn(ObjectId) -> Option<i64>,
-    ) -> Result<Stream, Error> {
+    ) -> Result<(usize, usize), Error> {
         // The keyword is followed by CRLF or LF (§7.3.8.1); a lone CR is tolerated.
         match (self.peek(), self.bytes.get(self.pos + 1).copied()) {
             (Some(b'\r'), Some(b'\n')) => self.pos += 2,
@@ -168,12 +202,11 @@ impl<'a> Parser<'a> {
                 end
             }
         };
-        let data = self.bytes[start..end].to_vec();
         self.pos = end;
         if !self.eat_keyword(b"endstream") {
             return Err(self.error("`endstream`"));
         }
-        Ok(Stream { dict, data })
+        Ok((start, end))
     }
 
     fn ends_stream_at(&self, end: usize) -> bool {
@@ -398,9 +431,12 @@ impl<'a> Parser<'a> {
             return Err(self.error("`>` closing a hex string"));
         };
         let body = &self.bytes[start..start + len];
-        if let Some(i) = body
-            .iter()
-            .position(|&b| HEX_DIGITS[usize::from(b)] == NOT_HEX && !is_whitespace(b))
+        // The usual body, digits only, is checked a block at a time without stopping at each
+        // byte; anything else (white space, a bad byte) is looked at byte by byte.
+        if !only_hex_digits(body)
+            && let Some(i) = body
+                .iter()
+                .position(|&b| HEX_DIGITS[usize::from(b)] == NOT_HEX && !is_whitespace(b))
         {
             self.pos = start + i + 1;
             return Err(self.error("a hex digit"));
@@ -505,16 +541,45 @@ impl<'a> Parser<'a> {
 /// `/Contents` is mostly the zero padding after its CMS, and it is read several times per
 /// verification.
 fn decode_hex_digits(body: &[u8], out: &mut [u8]) -> bool {
-    const ZEROS: [u8; 32] = [b'0'; 32];
-    let mut chunks = body.chunks_exact(32);
-    let mut at = 0;
-    for chunk in &mut chunks {
-        if chunk != ZEROS && hex::decode_to_slice(chunk, &mut out[at..at + 16]).is_err() {
-            return false;
-        }
-        at += 16;
+    if !only_hex_digits(body) {
+        return false;
     }
-    hex::decode_to_slice(chunks.remainder(), &mut out[at..]).is_ok()
+    // Digits only: each nibble by arithmetic, 32 digits at a time; a signature's reserved
+    // /Contents is mostly zeros, left as the zeroed output already holds them.
+    const ZEROS: [u8; 32] = [b'0'; 32];
+    let mut blocks = body.chunks_exact(32);
+    let mut outs = out.chunks_exact_mut(16);
+    for (block, out) in (&mut blocks).zip(&mut outs) {
+        if block != ZEROS {
+            decode_pairs(block, out);
+        }
+    }
+    decode_pairs(blocks.remainder(), outs.into_remainder());
+    true
+}
+
+fn decode_pairs(digits: &[u8], out: &mut [u8]) {
+    for (pair, byte) in digits.chunks_exact(2).zip(out.iter_mut()) {
+        *byte = digit_value(pair[0]) << 4 | digit_value(pair[1]);
+    }
+}
+
+/// The value of a byte already known to be a hex digit: `0`–`9` keep their low nibble, and
+/// `a`–`f` and `A`–`F` (low nibble 1–6, bit 6 set) gain 9.
+fn digit_value(digit: u8) -> u8 {
+    (digit & 0x0f) + 9 * (digit >> 6)
+}
+
+/// Whether every byte of `body` is a hex digit. Written without an early exit inside a block so
+/// that the compiler checks many bytes per instruction: a signature's `/Contents` is checked
+/// in every verification, and is tens of KB.
+fn only_hex_digits(body: &[u8]) -> bool {
+    body.chunks(64).all(|block| {
+        block.iter().fold(true, |all, &b| {
+            let lower = b | 0x20;
+            all & (b.is_ascii_digit() | (b'a'..=b'f').contains(&lower))
+        })
+    })
 }
 
 /// Marks a byte that is not a hex digit in [`HEX_DIGITS`].
@@ -649,6 +714,59 @@ mod tests {
     }
 
     #[test]
+    fn the_block_check_of_hex_digits_agrees_with_the_table() {
+        for b in 0..=255u8 {
+            let digit = HEX_DIGITS[usize::from(b)] != NOT_HEX;
+            assert_eq!(only_hex_digits(&[b]), digit, "byte {b:#04x}");
+            // The same byte anywhere in a long body of digits, across block boundaries.
+            for at in [0, 63, 64, 65, 200] {
+                let mut body = b"0123456789abcdefABCDEF".repeat(10);
+                body[at] = b;
+                assert_eq!(only_hex_digits(&body), digit, "byte {b:#04x} at {at}");
+                let mut with_end = body.clone();
+                with_end.push(b'>');
+                let (mut read, mut skip) = (Parser::new(&with_end, 0), Parser::new(&with_end, 0));
+                let (r, k) = (read.read_hex(), skip.skip_hex());
+                assert_eq!(r.is_ok(), k.is_ok(), "byte {b:#04x} at {at}");
+                assert_eq!(read.pos, skip.pos, "byte {b:#04x} at {at}");
+            }
+        }
+        assert!(only_hex_digits(b""));
+        // Every pair of digits decodes as the table says.
+        for high in 0..=255u8 {
+            for low in 0..=255u8 {
+                let (h, l) = (HEX_DIGITS[usize::from(high)], HEX_DIGITS[usize::from(low)]);
+                let mut out = [0u8; 1];
+                let decoded = decode_hex_digits(&[high, low], &mut out);
+                assert_eq!(decoded, h != NOT_HEX && l != NOT_HEX);
+                if decoded {
+                    assert_eq!(out[0], h << 4 | l, "{high:#04x} {low:#04x}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_object_head_is_the_object_without_its_stream_data() {
+        let bytes = b"7 0 obj\n<</Length 5/Type/XObject>>\nstream\r\nhello\nendstream\nendobj\n";
+        let (id, head) = Parser::new(bytes, 0).read_indirect_head(&|_| None).unwrap();
+        assert_eq!(id, ObjectId::new(7, 0));
+        let Head::Stream { dict, start, end } = head else {
+            panic!("a stream")
+        };
+        assert_eq!(dict.name(b"Type"), Some(&b"XObject"[..]));
+        assert_eq!(&bytes[start..end], b"hello");
+        // A stream without `endstream` is refused by both.
+        let broken = b"8 0 obj <</Length 5>> stream\nhello";
+        assert!(Parser::new(broken, 0).read_indirect(&|_| None).is_err());
+        assert!(
+            Parser::new(broken, 0)
+                .read_indirect_head(&|_| None)
+                .is_err()
+        );
+    }
+
+    #[test]
     fn deep_nesting_is_refused_not_overflowed() {
         let bytes = vec![b'['; 100_000];
         assert!(matches!(parse_object(&bytes), Err(Error::Syntax { .. })));
@@ -659,6 +777,36 @@ mod tests {
         fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = parse_object(&bytes);
             let _ = Parser::new(&bytes, 0).read_indirect(&|_| Some(3));
+        }
+
+        #[test]
+        fn a_head_reads_as_the_object_does(bytes in proptest::collection::vec(any::<u8>(), 0..200),
+                                           stream in any::<bool>()) {
+            // Half the inputs are a well-formed stream object with noise in its data.
+            let input = if stream {
+                let mut input = format!("3 0 obj <</Length {}>> stream\n", bytes.len()).into_bytes();
+                input.extend_from_slice(&bytes);
+                input.extend_from_slice(b"\nendstream endobj");
+                input
+            } else {
+                bytes
+            };
+            let mut full = Parser::new(&input, 0);
+            let mut head = Parser::new(&input, 0);
+            match (full.read_indirect(&|_| Some(3)), head.read_indirect_head(&|_| Some(3))) {
+                (Ok((a, Object::Stream(s))), Ok((b, Head::Stream { dict, start, end }))) => {
+                    prop_assert_eq!(a, b);
+                    prop_assert_eq!(s.dict, dict);
+                    prop_assert_eq!(s.data.as_slice(), &input[start..end]);
+                }
+                (Ok((a, object)), Ok((b, Head::Object(other)))) => {
+                    prop_assert_eq!(a, b);
+                    prop_assert_eq!(object, other);
+                }
+                (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => prop_assert!(false, "{:?} against {:?}", a, b),
+            }
+            prop_assert_eq!(full.pos, head.pos);
         }
 
         #[test]

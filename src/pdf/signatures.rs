@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use super::Error;
 use super::document::{Document, Location};
 use super::object::{Dictionary, Object, ObjectId, decode_text_string};
-use super::parser::{Parser, find};
+use super::parser::{Head, Parser, find};
 
 /// Fields walked in one form. Government forms have tens of fields; 100,000 bounds a looping
 /// or hostile field tree.
@@ -63,12 +63,13 @@ pub fn find_signatures(doc: &Document<'_>) -> Result<Vec<FoundSignature>, Error>
             }
         }
     }
-    // Signature dictionaries no field points at.
+    // Signature dictionaries no field points at. A stream is not one, and its data (a page's
+    // content, an image) is not copied to find that out.
     for (id, _) in doc.locations() {
         if found.contains_key(&id) {
             continue;
         }
-        if let Ok(Object::Dictionary(dict)) = doc.object(id)
+        if let Ok(Head::Object(Object::Dictionary(dict))) = doc.object_head(id)
             && let Some(kind) = signature_kind(&dict)
         {
             found.insert(

@@ -283,11 +283,13 @@ fn signed_revision<'a>(
         revisions.push(bytes.len());
     }
     let last = revisions.len() - 1;
-    // The whole file is already read; only earlier revisions are parsed again.
+    // The whole file is already read, and its version of the dictionary is the one found
+    // there (`full.dictionary(sig.id)` parses to the same); only earlier revisions are parsed
+    // again.
     let holds = |index: usize| -> Option<(Option<Document<'a>>, Dictionary)> {
         if index == last {
             full.location(sig.id)?;
-            return Some((None, full.dictionary(sig.id).ok()?));
+            return Some((None, sig.dictionary.clone()));
         }
         let doc = Document::parse(&bytes[..revisions[index]]).ok()?;
         doc.location(sig.id)?;

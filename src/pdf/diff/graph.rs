@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::roles::is_annotation;
-use crate::pdf::{Dictionary, Document, Object, ObjectId};
+use crate::pdf::{Dictionary, Document, Head, Object, ObjectId};
 
 /// Most objects walked when building one revision's reference graph. A 2,000-page tagged report
 /// has a few hundred thousand objects; past this bound the graph is marked incomplete and the
@@ -78,21 +78,25 @@ impl Graph {
                 graph.complete = false;
                 break;
             }
-            // An object that cannot be read refers to nothing a reader could follow either.
-            let Ok(object) = doc.object(id) else {
+            // An object that cannot be read refers to nothing a reader could follow either. A
+            // stream refers only through its dictionary: its data is not read.
+            let Ok(head) = doc.object_head(id) else {
                 continue;
             };
-            match &object {
-                Object::Dictionary(d) => {
-                    graph.page_links.insert(id, PageLink::of(d));
-                }
-                Object::Stream(s) => {
-                    graph.page_links.insert(id, PageLink::of(&s.dict));
-                }
-                _ => {}
-            }
             let mut references = Vec::new();
-            collect_references(&object, &mut references);
+            match &head {
+                Head::Object(object) => {
+                    if let Object::Dictionary(d) = object {
+                        graph.page_links.insert(id, PageLink::of(d));
+                    }
+                    collect_references(object, &mut references);
+                }
+                Head::Stream { dict, .. } => {
+                    graph.page_links.insert(id, PageLink::of(dict));
+                    dict.iter()
+                        .for_each(|(_, v)| collect_references(v, &mut references));
+                }
+            }
             references.sort_unstable();
             references.dedup();
             for r in references {
