@@ -35,7 +35,7 @@ use kyso::signer::DigestAlgorithm;
 use kyso::token;
 
 mod common;
-use common::BenchToken;
+use common::{BenchToken, client, env_or};
 
 const LABEL: &str = "kyso-bench-api";
 const KEY: &str = "bench-rsa";
@@ -141,13 +141,6 @@ chain = ["{pki}/intermediate.pem"]
     token::shutdown(Duration::from_secs(5));
 }
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 struct Target {
     url: String,
     key: String,
@@ -173,14 +166,6 @@ impl Target {
             Err(_) => 0,
         }
     }
-}
-
-/// A keep-alive client that returns every status as a response.
-fn client() -> Client {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
 }
 
 struct Measured {

@@ -28,41 +28,26 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
-use kyso::api::auth::{self, Role};
 use kyso::api::{AppState, StoreConfig};
 use kyso::config::Config;
 use kyso::signer::{DigestAlgorithm, SignatureAlgorithm};
-use kyso::testpki::{PkiOptions, SignerName, SignerProfile, TestPki};
-use kyso::token::{self, KeyAlgorithm};
 use serde_json::{Value, json};
 
 mod common;
-use common::{BenchToken, Rate, raw_sign_worker, run_threads, softhsm_version};
+use common::{
+    BenchToken, Rate, SignerSetup, client, env_or, raw_sign_worker, run_threads, softhsm_version,
+};
 
 const LABEL: &str = "kyso-bench-csc";
 const KEY: &str = "bench-rsa";
 
 fn main() {
     let bench = BenchToken::create("bench-csc", LABEL);
-    let token = &bench.token;
-    let dir = bench.dir.clone();
     let run = Duration::from_secs(env_or("KYSO_BENCH_SECS", 5));
     let clients: usize = env_or("KYSO_BENCH_CLIENTS", 8);
     let batch: usize = env_or("KYSO_BENCH_BATCH", 16);
 
-    let key = token::generate_key_pair(token, KEY, None, KeyAlgorithm::Rsa2048).unwrap();
-    let pki = TestPki::new(PkiOptions::default()).unwrap();
-    let cert = pki
-        .issue(
-            kyso::signer::Signer::public_key_spki(&key),
-            &SignerName::new("Nguyễn Văn An", "UBND tỉnh Thử Nghiệm", "Sở Tư pháp"),
-            SignerProfile::Valid,
-        )
-        .unwrap();
-    token::import_certificate(token, KEY, None, &cert.der).unwrap();
-    let pki_dir = dir.join("pki");
-    std::fs::create_dir_all(&pki_dir).unwrap();
-    pki.write_authorities(&pki_dir).unwrap();
+    let setup = SignerSetup::create(&bench, KEY);
 
     // 1. Raw C_Sign.
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -71,24 +56,6 @@ fn main() {
     let raw_rate = run_threads(cores, run, || raw_sign_worker(&raw, slot, &pin, KEY, rsa));
 
     // The service.
-    let ledger = dir.join("ledger.sqlite");
-    let mut store = StoreConfig::Sqlite(ledger.clone()).open().unwrap();
-    let scheme = kyso::ledger::LevelScheme::default();
-    let rows = kyso::ledger::units::parse_csv(
-        "code,name,level,parent\nTINH,Tỉnh,province,\nSTP,Sở Tư pháp,department,TINH\n".as_bytes(),
-        &scheme,
-    )
-    .unwrap();
-    kyso::ledger::units::import(store.as_mut(), &rows, &scheme).unwrap();
-    let made = auth::generate(Role::Signer, &["STP".to_owned()], "bench").unwrap();
-    let record = kyso::audit::Record::new(
-        "bench",
-        kyso::audit::Action::ApiKeyCreated,
-        made.record.key_id.clone(),
-        &json!({}),
-    );
-    store.create_api_key(&made.record, &record).unwrap();
-    drop(store);
     let text = format!(
         r#"
 [token]
@@ -105,14 +72,14 @@ chain = ["{pki}/intermediate.pem"]
 "#,
         module = bench.module.display(),
         pin = bench.pin_file.display(),
-        pki = pki_dir.display(),
+        pki = setup.pki_dir.display(),
     );
     let config = Config::parse(&text, "bench", |_| None).unwrap();
-    let state = AppState::new(&config, StoreConfig::Sqlite(ledger)).unwrap();
+    let state = AppState::new(&config, StoreConfig::Sqlite(setup.ledger)).unwrap();
     let (url, stop, server) = common::serve(state);
     let target = Arc::new(Target {
         url,
-        key: made.presented,
+        key: setup.api_key,
         next: AtomicU64::new(0),
     });
     // Warm up: open the key, fill the session pool.
@@ -155,14 +122,7 @@ chain = ["{pki}/intermediate.pem"]
             100.0 * rate.cpu / raw_rate.cpu
         );
     }
-    token::shutdown(Duration::from_secs(5));
-}
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    kyso::token::shutdown(Duration::from_secs(5));
 }
 
 struct Target {
@@ -225,12 +185,4 @@ fn csc_rate(target: &Arc<Target>, clients: usize, run: Duration, batch: usize) -
         wall: per_transaction.wall * batch as f64,
         cpu: per_transaction.cpu * batch as f64,
     }
-}
-
-/// A keep-alive client that returns every status as a response.
-fn client() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
 }

@@ -42,7 +42,7 @@ use kyso::config::Config;
 use kyso::signer::DigestAlgorithm;
 
 mod common;
-use common::{BenchToken, SignerSetup, cpu_seconds};
+use common::{BenchToken, SignerSetup, client, cpu_seconds, env_or};
 
 const LABEL: &str = "kyso-bench-jobs";
 const KEY: &str = "bench-rsa";
@@ -158,13 +158,6 @@ deadline_seconds = 600
     kyso::token::shutdown(Duration::from_secs(5));
 }
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 struct Measured {
     wall: f64,
     cpu: f64,
@@ -218,14 +211,6 @@ fn take(left: &AtomicUsize) -> bool {
 }
 
 type Client = ureq::Agent;
-
-/// A keep-alive client that returns every status as a response.
-fn client() -> Client {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
 
 struct Caller {
     url: String,

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::Error;
 use super::filter;
-use super::object::{Dictionary, Object, ObjectId};
+use super::object::{Dictionary, Object, ObjectId, Stream};
 use super::parser::{Head, Parser, find, rfind};
 
 /// Most cross-reference sections followed. Each incremental save adds one; documents signed by
@@ -224,31 +224,22 @@ impl<'a> Document<'a> {
 
     /// The object `id`, or `Null` for an object that does not exist (§7.3.10).
     pub fn object(&self, id: ObjectId) -> Result<Object, Error> {
-        let Some(&(generation, location)) = self.entries.get(&id.number) else {
-            return Ok(Object::Null);
-        };
-        if generation != id.generation {
-            return Ok(Object::Null);
-        }
-        match location {
-            Location::Free => Ok(Object::Null),
-            Location::Offset(offset) => {
-                let (mut parser, base) = self.parser_at(offset);
-                let (found, object) = parser
-                    .read_indirect(&|r| self.length_of(r))
-                    .map_err(|e| e.rebased(base).in_object(id))?;
-                if found.number != id.number {
-                    return Err(Error::Xref {
-                        offset,
-                        reason: format!(
-                            "the cross-reference table points object {} at object {}",
-                            id.number, found.number
-                        ),
-                    });
-                }
-                Ok(object)
-            }
-            Location::Compressed { stream, index } => self.compressed(id, stream, index),
+        Ok(match self.object_head(id)? {
+            Head::Object(object) => object,
+            Head::Stream { dict, start, end } => Object::Stream(Stream {
+                dict,
+                data: self.span(start, end).to_vec(),
+            }),
+        })
+    }
+
+    /// Document offsets `[start, end)`, which lie in one buffer (the file or the update).
+    fn span(&self, start: usize, end: usize) -> &'a [u8] {
+        if start < self.bytes.len() {
+            &self.bytes[start..end]
+        } else {
+            let base = self.bytes.len();
+            &self.update[start - base..end - base]
         }
     }
 
